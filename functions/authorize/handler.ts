@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { instrument } from '../shared/adapters/instrument';
+import { authorizeRequest } from '../shared/adapters/authorization';
+import { logger, tracer } from '../shared/adapters/powertools';
+
+const inputSchema = z.object({
+  method: z.enum(['GET', 'POST']),
+  requestId: z.string().min(1),
+  sourceIp: z.string().optional(),
+  principal: z.object({ certPem: z.string().optional() }).passthrough(),
+  findings: z.array(z.object({ Org: z.string() }).passthrough()).min(1),
+});
+
+/** Step 3 of ingestion: the certificate's OU must be granted POST on every org of the batch. */
+export const handler = instrument(async (event: unknown): Promise<{ allowed: true; ou: string }> => {
+  const input = inputSchema.parse(event);
+  logger.appendKeys({ requestId: input.requestId });
+  const orgs = [...new Set(input.findings.map((finding) => finding.Org))].sort();
+  tracer.putAnnotation('org', orgs.join(','));
+  const { ou } = await authorizeRequest({
+    certPem: input.principal.certPem,
+    method: input.method,
+    orgs,
+    requestId: input.requestId,
+    sourceIp: input.sourceIp,
+  });
+  return { allowed: true, ou };
+});

@@ -1,0 +1,42 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { toHttpError } from '../shared/core/errors';
+import { parseFindingsQuery } from '../shared/core/get-findings-query';
+import { decodePageToken, encodePageToken } from '../shared/core/page-token';
+import { jsonResponse, type ProxyResult } from '../shared/core/responses';
+import { authorizeRequest } from '../shared/adapters/authorization';
+import { requireEnv } from '../shared/adapters/config';
+import { queryFindings } from '../shared/adapters/findings-repository';
+import { instrument } from '../shared/adapters/instrument';
+import { logger, tracer } from '../shared/adapters/powertools';
+
+const findingsTable = requireEnv('FINDINGS_TABLE_NAME');
+
+/** GET /vuln?org=ORG[&limit=&nextToken=&severity=]: one page of the findings of an org the caller may read. */
+export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<ProxyResult> => {
+  const requestId = event.requestContext.requestId;
+  logger.appendKeys({ requestId });
+  try {
+    const query = parseFindingsQuery(event.queryStringParameters, event.multiValueQueryStringParameters);
+    tracer.putAnnotation('org', query.org);
+    await authorizeRequest({
+      certPem: event.requestContext.identity.clientCert?.clientCertPem,
+      method: 'GET',
+      orgs: [query.org],
+      requestId,
+      sourceIp: event.requestContext.identity.sourceIp,
+    });
+    const afterVulnId = query.nextToken === undefined ? undefined : decodePageToken(query.nextToken, query.org);
+    const page = await queryFindings(findingsTable, { org: query.org, limit: query.limit, afterVulnId, severity: query.severity });
+    return jsonResponse(200, {
+      org: query.org,
+      items: page.items,
+      count: page.items.length,
+      ...(page.lastVulnId === undefined ? {} : { nextToken: encodePageToken(query.org, page.lastVulnId) }),
+    });
+  } catch (error) {
+    const answer = toHttpError(error, requestId);
+    if (answer.statusCode >= 500) logger.error('request failed', error as Error);
+    else if (answer.statusCode === 400) logger.info('request rejected as invalid');
+    return jsonResponse(answer.statusCode, answer.body);
+  }
+});

@@ -1,0 +1,35 @@
+import { DynamoDBProvider } from '@aws-lambda-powertools/parameters/dynamodb';
+import type { GrantStore } from '../core/authz-policy';
+import { classifyAwsError } from './aws-errors';
+import { dynamoDbClient } from './powertools';
+
+/**
+ * Authz table layout (one item per key):
+ *   Id = "OU#<ou>"         Value = { methods: ["GET","POST"], orgs: ["org1"] | "*", issuerDN? }
+ *   Id = "SERIAL#<HEX>"    Value = { revokedAt, reason? }   (a revoked client certificate)
+ */
+export const AUTHZ_KEY_ATTRIBUTE = 'Id';
+export const AUTHZ_VALUE_ATTRIBUTE = 'Value';
+export const grantKey = (ou: string) => `OU#${ou}`;
+export const revocationKey = (serialNumber: string) => `SERIAL#${serialNumber}`;
+
+/** Grants read through Powertools Parameters with a short cache: a revocation takes effect within `cacheSeconds`. */
+export function dynamoDbGrantStore(tableName: string, cacheSeconds: number): GrantStore {
+  const provider = new DynamoDBProvider({
+    tableName,
+    keyAttr: AUTHZ_KEY_ATTRIBUTE,
+    valueAttr: AUTHZ_VALUE_ATTRIBUTE,
+    awsSdkV3Client: dynamoDbClient,
+  });
+  const read = async (key: string): Promise<unknown> => {
+    try {
+      return await provider.get(key, { maxAge: cacheSeconds });
+    } catch (error) {
+      throw classifyAwsError(error);
+    }
+  };
+  return {
+    getGrant: (ou) => read(grantKey(ou)),
+    isRevoked: async (serialNumber) => (await read(revocationKey(serialNumber))) !== undefined,
+  };
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { toIsoDate } from './dates';
+import { MAX_FINDINGS_PER_REQUEST } from './limits';
+
+/**
+ * The finding as scanners send it: the single source of truth for the Validate step, the API
+ * Gateway request model (generated from this schema) and the normalizer's input type.
+ */
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
+/** Printable text without control characters (log and dashboard injection). */
+const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
+
+/** A string that says "is required" when absent instead of zod's generic type message. */
+const requiredString = () => z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
+
+const nonEmptyText = (max: number) =>
+  requiredString().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).regex(PRINTABLE, 'must not contain control characters');
+
+export const orgSchema = requiredString()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(SAFE_ID, 'must use only letters, digits and . _ : @ - (starting with a letter or digit)');
+
+export const vulnIdSchema = requiredString()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(SAFE_ID, 'must use only letters, digits and . _ : @ - (starting with a letter or digit)');
+
+export const findingSchema = z.strictObject({
+  VulnID: vulnIdSchema,
+  Org: orgSchema,
+  AssetName: nonEmptyText(255).refine((v) => v.trim().length > 0, 'must not be blank'),
+  DueDate: requiredString()
+    .regex(/^(\d{2}-\d{2}-\d{4}|\d{4}-\d{2}-\d{2})$/, 'must be MM-DD-YYYY or YYYY-MM-DD')
+    .refine((v) => toIsoDate(v) !== null, 'must be a real calendar date'),
+  PluginId: z.number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a number') }).int('must be an integer').min(0, 'must not be negative').max(2_147_483_647, 'is too large'),
+  PluginName: nonEmptyText(512),
+  Priority: nonEmptyText(64),
+});
+
+export const batchSchema = z.strictObject({
+  findings: z
+    .array(findingSchema)
+    .min(1, 'must hold at least one finding')
+    .max(MAX_FINDINGS_PER_REQUEST, `must hold at most ${MAX_FINDINGS_PER_REQUEST} findings`),
+});
+
+/** A POST body: one finding, or `{ findings: [...] }`. */
+export const postBodySchema = z.union([findingSchema, batchSchema]);
+
+export type Finding = z.infer<typeof findingSchema>;
+export type PostBody = z.infer<typeof postBodySchema>;
+
+/** JSON Schema (draft 4, as API Gateway models require) generated from the zod schema. */
+export function postBodyJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(postBodySchema, { target: 'draft-4', io: 'input' }) as Record<string, unknown>;
+  delete schema.$schema;
+  return schema;
+}
