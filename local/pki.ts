@@ -9,7 +9,10 @@ import { normalizeSerial } from '../functions/shared/core/identity';
  * Dev PKI for the local stack and the tests: a CA, a server certificate and client certificates,
  * built in-process with @peculiar/x509 on node's WebCrypto (no openssl, works the same everywhere).
  */
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto);
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 export interface Issued {
   certPem: string;
@@ -49,7 +52,7 @@ export interface DevPki {
   rogueCa: Issued;
 }
 
-const KEY_ALGORITHM: EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
+const KEY_ALGORITHM: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 /** Leaf certificates: within the 398-day limit browsers put on server certificates. */
@@ -80,7 +83,7 @@ function randomSerial(): string {
 }
 
 async function generateKeyPair(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
 }
 
 async function privateKeyPem(key: CryptoKey): Promise<string> {
@@ -133,7 +136,7 @@ async function issueWith(signer: Signer, options: IssueOptions): Promise<Issued>
     notAfter: options.notAfter ?? new Date(notBefore.getTime() + LEAF_LIFETIME_MS),
     publicKey: keys.publicKey,
     signingKey: signer.privateKey,
-    signingAlgorithm: { name: 'ECDSA', hash: options.signatureHash ?? 'SHA-256' } as EcdsaParams,
+    signingAlgorithm: { name: 'ECDSA', hash: options.signatureHash ?? 'SHA-256' },
     extensions: [
       ...leafExtensions(options),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
@@ -156,19 +159,19 @@ export async function createCertificateAuthority(subject: string, options: { not
     notBefore,
     notAfter: options.notAfter ?? new Date(notBefore.getTime() + CA_LIFETIME_MS),
     keys,
-    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
     extensions: [...caExtensions(), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)],
   });
   return authority({ certificate, privateKey: keys.privateKey }, await toIssued(certificate, keys.privateKey));
 }
 
-/** A CA from PEM files: it must be an ECDSA CA certificate and the key must be its key. */
+/**
+ * A signer from PEM files: an ECDSA certificate and its own key. The certificate is not required to
+ * be a CA, so tests can build the chains a verifier must refuse ("signed by a non-CA").
+ */
 export async function loadCertificateAuthority(certPem: string, keyPem: string): Promise<CertificateAuthority> {
   const certificate = new x509.X509Certificate(certPem);
-  if (certificate.getExtension(x509.BasicConstraintsExtension)?.ca !== true) {
-    throw new Error(`${certificate.subject} is not a CA certificate`);
-  }
-  const algorithm = certificate.publicKey.algorithm as EcKeyAlgorithm;
+  const algorithm = certificate.publicKey.algorithm as webcrypto.EcKeyAlgorithm;
   if (algorithm.name !== 'ECDSA') throw new Error(`only ECDSA CA keys are supported, not ${algorithm.name}`);
   const keySpki = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
   if (!keySpki.equals(Buffer.from(certificate.publicKey.rawData))) {
@@ -268,8 +271,9 @@ const plain = ({ certPem, keyPem, serialNumber }: Issued): Issued => ({ certPem,
 /**
  * The dev PKI under `dir` (`.local/pki` for the local stack): created on the first call, reused on
  * later ones. Files: ca, server, scanner, dashboard, rogue-ca and rogue, each `<name>.pem` plus
- * `<name>-key.pem` (mode 0600); the truststore is `ca.pem` alone, so rogue certificates are untrusted. A certificate that is missing, expiring within a day or not signed by the stored CA
- * is issued again; a new CA reissues everything it signs.
+ * `<name>-key.pem` (mode 0600). The truststore is `ca.pem` alone, so `rogue` is untrusted. A
+ * certificate that is missing, expiring within a day or not signed by its stored CA is issued again,
+ * so a new CA reissues everything it signs.
  */
 export async function ensureDevPki(dir: string): Promise<DevPki> {
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -58,8 +58,9 @@ let cached: CfnTemplate | undefined;
 /** The project's template.yaml, parsed once per process. */
 export function loadTemplate(path = TEMPLATE_PATH): CfnTemplate {
   if (path !== TEMPLATE_PATH) return parseCloudFormation(readFileSync(path, 'utf8'));
-  cached ??= parseCloudFormation(readFileSync(path, 'utf8'));
-  return cached;
+  const template = cached ?? parseCloudFormation<CfnTemplate>(readFileSync(path, 'utf8'));
+  cached = template;
+  return template;
 }
 
 export function resourcesOfType(template: CfnTemplate, type: string): [string, CfnResource][] {

@@ -2,16 +2,7 @@ import { DynamoDBProvider } from '@aws-lambda-powertools/parameters/dynamodb';
 import type { GrantStore } from '../core/authz-policy';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './powertools';
-
-/**
- * Authz table layout (one item per key):
- *   Id = "OU#<ou>"         Value = { methods: ["GET","POST"], orgs: ["org1"] | "*", issuerDN? }
- *   Id = "SERIAL#<HEX>"    Value = { revokedAt, reason? }   (a revoked client certificate)
- */
-export const AUTHZ_KEY_ATTRIBUTE = 'Id';
-export const AUTHZ_VALUE_ATTRIBUTE = 'Value';
-export const grantKey = (ou: string) => `OU#${ou}`;
-export const revocationKey = (serialNumber: string) => `SERIAL#${serialNumber}`;
+import { AUTHZ_KEY_ATTRIBUTE, AUTHZ_VALUE_ATTRIBUTE, grantKey, revocationKey } from '../core/authz-table';
 
 /** Grants read through Powertools Parameters with a short cache: a revocation takes effect within `cacheSeconds`. */
 export function dynamoDbGrantStore(tableName: string, cacheSeconds: number): GrantStore {
@@ -33,3 +24,4 @@ export function dynamoDbGrantStore(tableName: string, cacheSeconds: number): Gra
     isRevoked: async (serialNumber) => (await read(revocationKey(serialNumber))) !== undefined,
   };
 }
+export { AUTHZ_KEY_ATTRIBUTE, AUTHZ_VALUE_ATTRIBUTE, grantKey, revocationKey } from '../core/authz-table';

@@ -12,4 +12,4 @@ export const tracer = new Tracer({ serviceName: SERVICE_NAME, captureHTTPsReques
  * One DynamoDB client, traced. The endpoint comes from the SDK's own configuration
  * (`AWS_ENDPOINT_URL_DYNAMODB` locally), so the product has no local-only branch.
  */
-export const dynamoDbClient = tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 3 }));
+export const dynamoDbClient = tracer.captureAWSv3Client(new DynamoDBClient({}));

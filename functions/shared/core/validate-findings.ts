@@ -2,7 +2,8 @@ import type { z } from 'zod';
 import { batchSchema, findingSchema, type Finding } from './finding-schema';
 import { ValidationError, type FieldIssue } from './errors';
 
-const MAX_REPORTED_ISSUES = 200;
+/** Keeps the 400 body (and the Lambda error it travels in) well under Step Functions' 32 KiB cause limit. */
+const MAX_REPORTED_ISSUES = 100;
 
 function parseBody(body: unknown): unknown {
   if (typeof body !== 'string') return body;
@@ -13,16 +14,29 @@ function parseBody(body: unknown): unknown {
   }
 }
 
+/**
+ * Paths can carry field names the client chose: they are reduced to a safe alphabet and length
+ * before they are echoed back or logged, and messages never carry quotes or backslashes.
+ */
+const safePath = (segments: PropertyKey[]) => segments.map(String).join('.').replace(/[^A-Za-z0-9_.-]/g, '?').slice(0, 64);
+const safeMessage = (message: string) => message.replace(/["\\]/g, "'").slice(0, 200);
+
 function toIssues(error: z.ZodError, batch: boolean): FieldIssue[] {
-  return error.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => {
+  const issues: FieldIssue[] = [];
+  for (const issue of error.issues) {
     const path = [...issue.path];
     let index: number | null = batch ? null : 0;
     if (batch && path[0] === 'findings' && typeof path[1] === 'number') {
       index = path[1];
       path.splice(0, 2);
     }
-    return { index, path: path.map(String).join('.'), message: issue.message };
-  });
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) issues.push({ index, path: safePath([...path, key]), message: 'is not an allowed field' });
+    } else {
+      issues.push({ index, path: safePath(path), message: safeMessage(issue.message) });
+    }
+  }
+  return issues.slice(0, MAX_REPORTED_ISSUES);
 }
 
 /**

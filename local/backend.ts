@@ -1,0 +1,83 @@
+/**
+ * Everything behind the API Gateway face, on this machine: the DynamoDB-API server with the
+ * template's tables, the template's functions run Lambda-style in process, the ingestion state
+ * machine, and optionally the Step Functions API on loopback.
+ */
+import { createTablesFromTemplate, startDynamoDb, type TableNames } from './dynamodb';
+import { LocalResolver } from './intrinsics';
+import { createLocalFunctions, functionDefinitions, type LocalFunctions } from './lambda-invoker';
+import { startStepFunctionsApi } from './sfn-api';
+import { createLocalStateMachine, type LocalStateMachine } from './state-machine';
+import { loadTemplate, resourcesOfType } from './template';
+import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION, localFunctionArn, localStateMachineArn, useLocalAws } from './aws-local';
+
+export const INGEST_STATE_MACHINE = 'IngestStateMachine';
+
+export interface LocalBackend {
+  dynamoDbEndpoint: string;
+  tableNames: TableNames & { FindingsTable: string; AuthzTable: string };
+  functions: LocalFunctions;
+  stateMachine: LocalStateMachine;
+  stepFunctionsEndpoint: string | undefined;
+  /** Resolves the template's (and the OpenAPI document's) intrinsic functions to local values. */
+  resolver: LocalResolver;
+  close(): Promise<void>;
+}
+
+export interface BackendOptions {
+  /** 0 = a random free port. Default 8000. */
+  dynamoDbPort?: number;
+  /** Where DynamoDB keeps its data; omitted = in memory. */
+  dataDir?: string;
+  /** Port of the Step Functions API; undefined = not served. */
+  stepFunctionsPort?: number;
+  /** Environment overrides for the functions (e.g. GRANT_CACHE_SECONDS). */
+  environment?: Record<string, string>;
+  /** Overrides every Task's retry interval (tests). */
+  retryIntervalMs?: number;
+  /** Where the functions send DynamoDB calls, when not straight to the server (a fault-injecting proxy in tests). */
+  functionsDynamoDbEndpoint?: string;
+}
+
+export async function startBackend(options: BackendOptions = {}): Promise<LocalBackend> {
+  const template = loadTemplate();
+  const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir });
+  try {
+    useLocalAws(options.functionsDynamoDbEndpoint ?? dynamoDb.endpoint);
+    const tableNames = (await createTablesFromTemplate(dynamoDb.endpoint)) as LocalBackend['tableNames'];
+    const refs: Record<string, string> = { ...tableNames };
+    const attributes: Record<string, string> = {};
+    for (const [logicalId] of resourcesOfType(template, 'AWS::Serverless::Function')) {
+      refs[logicalId] = logicalId;
+      attributes[`${logicalId}.Arn`] = localFunctionArn(logicalId);
+    }
+    for (const [logicalId] of resourcesOfType(template, 'AWS::Serverless::StateMachine')) {
+      refs[logicalId] = localStateMachineArn(logicalId);
+      attributes[`${logicalId}.Arn`] = localStateMachineArn(logicalId);
+      attributes[`${logicalId}.Name`] = logicalId;
+    }
+    for (const [logicalId] of resourcesOfType(template, 'AWS::IAM::Role')) {
+      attributes[`${logicalId}.Arn`] = `arn:${LOCAL_PARTITION}:iam::${LOCAL_ACCOUNT}:role/${logicalId}`;
+    }
+    for (const table of Object.keys(tableNames)) attributes[`${table}.Arn`] = `arn:${LOCAL_PARTITION}:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${table}`;
+    const resolver = new LocalResolver(template, { refs, attributes });
+    const functions = createLocalFunctions(functionDefinitions(template, resolver), options.environment);
+    const stateMachine = createLocalStateMachine(INGEST_STATE_MACHINE, template, resolver, functions, { retryIntervalMs: options.retryIntervalMs });
+    const api = options.stepFunctionsPort === undefined ? undefined : await startStepFunctionsApi([stateMachine], { port: options.stepFunctionsPort });
+    return {
+      dynamoDbEndpoint: dynamoDb.endpoint,
+      tableNames,
+      functions,
+      stateMachine,
+      stepFunctionsEndpoint: api?.endpoint,
+      resolver,
+      close: async () => {
+        await api?.close();
+        await dynamoDb.close();
+      },
+    };
+  } catch (error) {
+    await dynamoDb.close();
+    throw error;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The Step Functions API (AWS JSON 1.0 protocol) for the local state machines, on loopback:
+ * StartSyncExecution and DescribeStateMachine, so `@aws-sdk/client-sfn` (with
+ * `disableHostPrefix: true`, as StartSyncExecution otherwise prefixes the host with `sync-`) and
+ * `aws stepfunctions start-sync-execution --endpoint-url` work against it. Signatures are not checked:
+ * it listens on 127.0.0.1 only.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StepFunctionsClientError, type LocalStateMachine } from './state-machine';
+
+const MAX_REQUEST_BYTES = 1024 * 1024;
+const epochSeconds = (date: Date) => date.getTime() / 1000;
+
+export interface LocalStepFunctionsApi {
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        reject(new StepFunctionsClientError('ValidationException', 'Request too large'));
+        request.destroy();
+      } else chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.0' });
+  response.end(JSON.stringify(body));
+}
+
+export async function startStepFunctionsApi(machines: LocalStateMachine[], options: { port?: number } = {}): Promise<LocalStepFunctionsApi> {
+  const byArn = new Map(machines.map((machine) => [machine.arn, machine]));
+  const find = (arn: unknown) => {
+    const machine = typeof arn === 'string' ? byArn.get(arn) : undefined;
+    if (!machine) throw new StepFunctionsClientError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+    return machine;
+  };
+
+  const actions: Record<string, (request: Record<string, unknown>) => Promise<unknown>> = {
+    StartSyncExecution: async (request) => {
+      const machine = find(request.stateMachineArn);
+      if (machine.type !== 'EXPRESS') throw new StepFunctionsClientError('StateMachineTypeNotSupported', 'StartSyncExecution needs an EXPRESS state machine');
+      const result = await machine.startSyncExecution(String(request.input ?? '{}'), typeof request.name === 'string' ? request.name : undefined);
+      return {
+        ...result,
+        startDate: epochSeconds(result.startDate),
+        stopDate: epochSeconds(result.stopDate),
+        inputDetails: { included: true },
+        ...(result.output === undefined ? {} : { outputDetails: { included: true } }),
+      };
+    },
+    DescribeStateMachine: async (request) => {
+      const machine = find(request.stateMachineArn);
+      return {
+        stateMachineArn: machine.arn,
+        name: machine.name,
+        status: 'ACTIVE',
+        definition: machine.definition,
+        roleArn: machine.arn.replace(/:states:.*$/, ':iam::000000000000:role/local'),
+        type: machine.type,
+        creationDate: 0,
+        loggingConfiguration: { level: 'ERROR', includeExecutionData: false },
+        tracingConfiguration: { enabled: true },
+      };
+    },
+  };
+
+  const server = createServer((request, response) => {
+    void (async () => {
+      try {
+        const target = String(request.headers['x-amz-target'] ?? '');
+        const action = actions[target.replace(/^AWSStepFunctions\./, '')];
+        if (request.method !== 'POST' || !action) throw new StepFunctionsClientError('UnknownOperationException', `Unsupported operation ${target}`);
+        let body: Record<string, unknown>;
+        try {
+          body = JSON.parse((await readBody(request)) || '{}') as Record<string, unknown>;
+        } catch {
+          throw new StepFunctionsClientError('SerializationException', 'Request body is not JSON');
+        }
+        send(response, 200, await action(body));
+      } catch (error) {
+        if (error instanceof StepFunctionsClientError) send(response, 400, { __type: error.code, message: error.message });
+        else send(response, 500, { __type: 'InternalFailure', message: 'Internal failure' });
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

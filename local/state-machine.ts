@@ -1,0 +1,121 @@
+/**
+ * Runs statemachine/ingest.asl.json with aws-local-stepfunctions: DefinitionSubstitutions from the
+ * template resolved to local values, every `lambda:invoke` Task answered by the in-process function
+ * its FunctionName names (with Lambda's response shape), and results shaped like the Step Functions
+ * StartSyncExecution API.
+ */
+import './polyfills';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { localStateMachineArn } from './aws-local';
+import type { LocalResolver } from './intrinsics';
+import type { LocalFunctions } from './lambda-invoker';
+import { PROJECT_ROOT, type CfnTemplate } from './template';
+
+export interface SyncExecutionResult {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  startDate: Date;
+  stopDate: Date;
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+export interface LocalStateMachine {
+  arn: string;
+  name: string;
+  type: string;
+  /** The definition with substitutions applied, as DescribeStateMachine returns it. */
+  definition: string;
+  startSyncExecution(input: string, name?: string): Promise<SyncExecutionResult>;
+}
+
+/** Thrown for what the Step Functions API itself would refuse (HTTP 400 there). */
+export class StepFunctionsClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}
+
+const MAX_INPUT_BYTES = 256 * 1024;
+
+export function substituteDefinition(text: string, substitutions: Record<string, unknown>): string {
+  return text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (match, key: string) => {
+    if (!(key in substitutions)) throw new Error(`DefinitionSubstitutions has no ${key}`);
+    return String(substitutions[key]);
+  });
+}
+
+export function createLocalStateMachine(
+  logicalId: string,
+  template: CfnTemplate,
+  resolver: LocalResolver,
+  functions: LocalFunctions,
+  options: { retryIntervalMs?: number } = {},
+): LocalStateMachine {
+  const resource = template.Resources[logicalId];
+  if (resource?.Type !== 'AWS::Serverless::StateMachine') throw new Error(`${logicalId} is not an AWS::Serverless::StateMachine`);
+  const properties = resource.Properties ?? {};
+  const substitutions = resolver.resolve(properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>;
+  const definitionText = substituteDefinition(readFileSync(resolve(PROJECT_ROOT, String(properties.DefinitionUri)), 'utf8'), substitutions);
+  const definition = JSON.parse(definitionText) as StateMachineDefinition & { States: Record<string, { Type: string; Resource?: string }> };
+  // Validation costs a few hundred milliseconds: build once, run many times.
+  const machine = new StateMachine(definition);
+  const arn = localStateMachineArn(logicalId);
+
+  const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const [stateName, state] of Object.entries(definition.States)) {
+    if (state.Type !== 'Task') continue;
+    if (!state.Resource?.endsWith(':states:::lambda:invoke')) {
+      throw new Error(`The local stack runs lambda:invoke tasks only; ${stateName} uses ${state.Resource}`);
+    }
+    taskHandlers[stateName] = async (input) => {
+      const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
+      return { ExecutedVersion: '$LATEST', Payload: await functions.invoke(FunctionName, Payload), StatusCode: 200 };
+    };
+  }
+  const retryIntervalOverrides =
+    options.retryIntervalMs === undefined ? undefined : Object.fromEntries(Object.keys(taskHandlers).map((name) => [name, options.retryIntervalMs as number]));
+
+  const startSyncExecution = async (input: string, name: string = randomUUID()): Promise<SyncExecutionResult> => {
+    if (Buffer.byteLength(input) > MAX_INPUT_BYTES) throw new StepFunctionsClientError('InvalidExecutionInput', 'Input exceeds the 262144 byte limit');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(input);
+    } catch {
+      throw new StepFunctionsClientError('InvalidExecutionInput', 'Invalid execution input: not JSON');
+    }
+    const executionArn = `${arn.replace(':stateMachine:', ':express:')}:${name}:${randomUUID()}`;
+    const startDate = new Date();
+    const base = { executionArn, stateMachineArn: arn, name, startDate, input };
+    const execution = machine.run(parsed as never, {
+      overrides: { taskResourceLocalHandlers: taskHandlers as never, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
+      context: { Execution: { Id: executionArn, Input: parsed, Name: name, StartTime: startDate.toISOString(), RoleArn: 'local' }, StateMachine: { Id: arn, Name: logicalId } } as never,
+    });
+    try {
+      const output = await execution.result;
+      return { ...base, stopDate: new Date(), status: 'SUCCEEDED', output: JSON.stringify(output) };
+    } catch (error) {
+      if (error instanceof ExecutionTimeoutError) {
+        return { ...base, stopDate: new Date(), status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution timed out' };
+      }
+      if (error instanceof ExecutionError) {
+        const caught = error.cause as Error | undefined;
+        return { ...base, stopDate: new Date(), status: 'FAILED', error: caught?.name ?? 'States.Runtime', cause: caught?.message ?? error.message };
+      }
+      throw error;
+    }
+  };
+
+  return { arn, name: logicalId, type: String(properties.Type ?? 'STANDARD'), definition: definitionText, startSyncExecution };
+}

@@ -1,0 +1,154 @@
+/**
+ * The real statemachine/ingest.asl.json, run by aws-local-stepfunctions with the real handlers
+ * (Lambda-like invoker) against a real DynamoDB-API server whose tables come from template.yaml.
+ */
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { startBackend, type LocalBackend } from '../../local/backend';
+import { localDynamoDbClient } from '../../local/dynamodb';
+import { putGrant } from '../../local/grants';
+import { clientCertificate, SCANNER_SUBJECT } from '../support/certificates';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+
+const reference = {
+  VulnID: 'testID3',
+  Org: 'org1',
+  AssetName: 'lax-psg-g.internal.org.com',
+  DueDate: '09-09-2022',
+  PluginId: 23234,
+  PluginName: 'Palo Alto confusion ADE-OS Local File Inclusion',
+  Priority: '234234234',
+};
+
+let backend: LocalBackend;
+let proxy: FaultProxy;
+let client: DynamoDBClient;
+let scannerPem: string;
+let counter = 0;
+
+beforeAll(async () => {
+  proxy = await startFaultProxy();
+  backend = await startBackend({
+    dynamoDbPort: 0,
+    functionsDynamoDbEndpoint: proxy.endpoint,
+    retryIntervalMs: 0,
+    environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', GRANT_CACHE_SECONDS: '0', AWS_MAX_ATTEMPTS: '1' },
+  });
+  proxy.target = backend.dynamoDbEndpoint;
+  client = localDynamoDbClient(backend.dynamoDbEndpoint);
+  await putGrant(client, backend.tableNames.AuthzTable, 'scanner', { methods: ['POST'], orgs: ['org1', 'org2'] });
+  scannerPem = (await clientCertificate(SCANNER_SUBJECT)).certPem;
+});
+
+afterAll(async () => {
+  client.destroy();
+  await backend.close();
+  await proxy.close();
+});
+
+async function post(body: unknown, certPem = scannerPem) {
+  counter += 1;
+  const requestId = `request-${counter}`;
+  const result = await backend.stateMachine.startSyncExecution(
+    JSON.stringify({ body, requestId, sourceIp: '127.0.0.1', principal: { subjectDN: 'ignored', certPem } }),
+  );
+  expect(result.status).toBe('SUCCEEDED');
+  const output = JSON.parse(result.output as string) as { statusCode: number; body: string };
+  expect(Object.keys(output).sort()).toEqual(['body', 'statusCode']);
+  return { statusCode: output.statusCode, body: JSON.parse(output.body) as Record<string, unknown>, requestId };
+}
+
+async function stored(org: string, vulnId: string) {
+  const { Item } = await client.send(new GetItemCommand({ TableName: backend.tableNames.FindingsTable, Key: marshall({ Org: org, VulnID: vulnId }) }));
+  return Item ? unmarshall(Item) : undefined;
+}
+
+test('the reference request succeeds and is stored normalized', async () => {
+  const answer = await post(reference);
+  expect(answer).toEqual({
+    statusCode: 200,
+    requestId: answer.requestId,
+    body: { message: 'Post vulnerability succeeded', accepted: 1, created: 1, updated: 0, requestId: answer.requestId },
+  });
+  const item = await stored('org1', 'testID3');
+  expect(item).toMatchObject({ Org: 'org1', VulnID: 'testID3', DueDate: '2022-09-09', Severity: 'UNKNOWN', Priority: '234234234', PluginId: 23234 });
+  expect(item?.FirstSeen).toBe(item?.LastSeen);
+});
+
+test('a batch is written whole and re-reporting is an idempotent upsert keeping FirstSeen', async () => {
+  const findings = [
+    { ...reference, VulnID: 'batch-1', Priority: 'P1', AssetName: '  Host-A.Example.COM ' },
+    { ...reference, VulnID: 'batch-2', Org: 'org2', Priority: '3', DueDate: '2024-02-29' },
+  ];
+  const first = await post({ findings });
+  expect(first.body).toMatchObject({ accepted: 2, created: 2, updated: 0 });
+  const before = await stored('org1', 'batch-1');
+  expect(before).toMatchObject({ AssetName: 'host-a.example.com', Severity: 'CRITICAL' });
+  expect(await stored('org2', 'batch-2')).toMatchObject({ Severity: 'HIGH', DueDate: '2024-02-29' });
+
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const again = await post({ findings: [{ ...findings[0], PluginName: 'renamed' }, findings[1]] });
+  expect(again.body).toMatchObject({ accepted: 2, created: 0, updated: 2 });
+  const after = await stored('org1', 'batch-1');
+  expect(after?.FirstSeen).toBe(before?.FirstSeen);
+  expect(after?.LastSeen > before?.LastSeen).toBe(true);
+  expect(after?.PluginName).toBe('renamed');
+});
+
+test('an invalid batch answers 400 with every invalid field and writes nothing', async () => {
+  const answer = await post({ findings: [{ ...reference, VulnID: 'ok-but-not-written' }, { ...reference, VulnID: 'bad id', DueDate: '02-30-2023', Extra: 1 }] });
+  expect(answer.statusCode).toBe(400);
+  expect(answer.body.requestId).toBe(answer.requestId);
+  expect(answer.body.message).toBe('Invalid request');
+  expect(answer.body.errors).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ index: 1, path: 'VulnID' }),
+      expect.objectContaining({ index: 1, path: 'DueDate', message: 'must be a real calendar date' }),
+      { index: 1, path: 'Extra', message: 'is not an allowed field' },
+    ]),
+  );
+  expect(await stored('org1', 'ok-but-not-written')).toBeUndefined();
+});
+
+test('a batch with one org the scanner is not granted is forbidden and writes nothing', async () => {
+  const answer = await post({ findings: [{ ...reference, VulnID: 'allowed-org' }, { ...reference, VulnID: 'denied-org', Org: 'org9' }] });
+  expect(answer).toMatchObject({ statusCode: 403, body: { message: 'Forbidden' } });
+  expect(Object.keys(answer.body)).toEqual(['message']);
+  expect(await stored('org1', 'allowed-org')).toBeUndefined();
+  expect(await stored('org9', 'denied-org')).toBeUndefined();
+});
+
+test('a certificate from an OU without a grant is forbidden', async () => {
+  const other = await clientCertificate('CN=someone, OU=marketing, O=Example Corp');
+  expect((await post({ ...reference, VulnID: 'marketing' }, other.certPem)).statusCode).toBe(403);
+});
+
+test('a write that keeps failing is retried by the state machine, then answers 503 with the request id', async () => {
+  proxy.counts.clear();
+  proxy.failing.add('UpdateItem');
+  try {
+    const answer = await post({ ...reference, VulnID: 'throttled' });
+    expect(answer).toEqual({
+      statusCode: 503,
+      requestId: answer.requestId,
+      body: { message: 'Service temporarily unavailable', requestId: answer.requestId },
+    });
+  } finally {
+    proxy.failing.clear();
+  }
+  // One SDK attempt per task attempt (AWS_MAX_ATTEMPTS=1): the first try plus the ASL's 3 retries.
+  expect(proxy.counts.get('UpdateItem')).toBe(4);
+  expect(await stored('org1', 'throttled')).toBeUndefined();
+});
+
+test('an unexpected failure answers a generic 500 with the request id and nothing internal', async () => {
+  // A task input the handler refuses (empty request id) is a bug, not a client error: States.ALL.
+  const result = await backend.stateMachine.startSyncExecution(JSON.stringify({ body: reference, requestId: '', sourceIp: '127.0.0.1', principal: {} }));
+  const output = JSON.parse(result.output as string) as { statusCode: number; body: string };
+  expect(output).toEqual({ statusCode: 500, body: JSON.stringify({ message: 'Internal server error', requestId: '' }) });
+});
+
+test('an unparsable certificate is a deny, not a crash', async () => {
+  const answer = await post({ ...reference, VulnID: 'bad-cert' }, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----');
+  expect(answer).toMatchObject({ statusCode: 403, body: { message: 'Forbidden' } });
+});

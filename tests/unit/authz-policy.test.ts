@@ -1,0 +1,183 @@
+import { authorize, decideWithGrant, decisionLogEntry, type AuthorizationRequest, type GrantStore, type Method } from '../../functions/shared/core/authz-policy';
+import { identityFromPem, type CertificateIdentity } from '../../functions/shared/core/identity';
+import { clientCertificate, otherCa, SCANNER_SUBJECT, TEST_CA_SUBJECT } from '../support/certificates';
+
+const NOT_BEFORE = new Date('2025-01-01T00:00:00Z');
+const NOT_AFTER = new Date('2026-01-01T00:00:00Z');
+const NOW = new Date('2025-06-01T00:00:00Z');
+const SCANNER_GRANT = { methods: ['POST'], orgs: ['org1'] };
+
+/** An in-memory grant store that records what it was asked. */
+function memoryStore(grants: Record<string, unknown>, revoked: string[] = []) {
+  const asked: string[] = [];
+  const store: GrantStore = {
+    getGrant: async (ou) => {
+      asked.push(`OU#${ou}`);
+      return grants[ou];
+    },
+    isRevoked: async (serial) => {
+      asked.push(`SERIAL#${serial}`);
+      return revoked.includes(serial);
+    },
+  };
+  return { store, asked };
+}
+
+async function identityFor(subject: string, options: { ca?: Awaited<ReturnType<typeof otherCa>> } = {}): Promise<CertificateIdentity> {
+  return identityFromPem((await clientCertificate(subject, { notBefore: NOT_BEFORE, notAfter: NOT_AFTER, ...options })).certPem);
+}
+
+const request = (identity: CertificateIdentity, method: Method = 'POST', orgs = ['org1'], now = NOW): AuthorizationRequest => ({ identity, method, orgs, now });
+
+let scanner: CertificateIdentity;
+beforeAll(async () => {
+  scanner = await identityFor(SCANNER_SUBJECT);
+});
+
+describe('authorize', () => {
+  it('allows what the OU is granted', async () => {
+    const { store, asked } = memoryStore({ scanner: SCANNER_GRANT });
+    await expect(authorize(store, request(scanner))).resolves.toEqual({ allowed: true, reason: 'granted', ou: 'scanner', deniedOrgs: [] });
+    expect(asked).toEqual([`SERIAL#${scanner.serialNumber}`, 'OU#scanner']);
+  });
+
+  it('denies an OU without a grant', async () => {
+    const { store } = memoryStore({ dashboard: { methods: ['GET'], orgs: '*' } });
+    await expect(authorize(store, request(scanner))).resolves.toEqual({ allowed: false, reason: 'no-grant', ou: 'scanner', deniedOrgs: [] });
+  });
+
+  it('denies a revoked certificate before reading its grant', async () => {
+    const { store, asked } = memoryStore({ scanner: SCANNER_GRANT }, [scanner.serialNumber]);
+    await expect(authorize(store, request(scanner))).resolves.toMatchObject({ allowed: false, reason: 'certificate-revoked', ou: 'scanner' });
+    expect(asked).toEqual([`SERIAL#${scanner.serialNumber}`]);
+  });
+
+  it('denies an expired certificate and one not yet valid, without reading the store', async () => {
+    const { store, asked } = memoryStore({ scanner: SCANNER_GRANT });
+    await expect(authorize(store, request(scanner, 'POST', ['org1'], new Date(NOT_AFTER.getTime() + 1000)))).resolves.toMatchObject({
+      allowed: false,
+      reason: 'certificate-expired',
+    });
+    await expect(authorize(store, request(scanner, 'POST', ['org1'], new Date(NOT_BEFORE.getTime() - 1000)))).resolves.toMatchObject({
+      allowed: false,
+      reason: 'certificate-not-yet-valid',
+    });
+    expect(asked).toEqual([]);
+  });
+
+  it('accepts a certificate on the first and last second of its validity', async () => {
+    const { store } = memoryStore({ scanner: SCANNER_GRANT });
+    await expect(authorize(store, request(scanner, 'POST', ['org1'], NOT_BEFORE))).resolves.toMatchObject({ allowed: true });
+    await expect(authorize(store, request(scanner, 'POST', ['org1'], NOT_AFTER))).resolves.toMatchObject({ allowed: true });
+  });
+
+  it('denies a subject with no OU or with several', async () => {
+    const { store, asked } = memoryStore({ scanner: SCANNER_GRANT, dashboard: { methods: ['GET', 'POST'], orgs: '*' } });
+    const noOu = await identityFor('CN=scanner-01, O=Example Corp');
+    const twoOus = await identityFor('CN=scanner-01, OU=scanner, OU=dashboard, O=Example Corp');
+    await expect(authorize(store, request(noOu))).resolves.toEqual({ allowed: false, reason: 'no-ou', ou: undefined, deniedOrgs: [] });
+    await expect(authorize(store, request(twoOus))).resolves.toEqual({ allowed: false, reason: 'multiple-ous', ou: undefined, deniedOrgs: [] });
+    expect(asked).toEqual([]);
+  });
+
+  it('reads the grant of the real OU when the CN holds ",OU=admins"', async () => {
+    const sneaky = await identityFor('CN=scanner-01\\,OU=admins, OU=scanner, O=Example Corp');
+    const { store, asked } = memoryStore({ admins: { methods: ['GET', 'POST'], orgs: '*' } });
+    await expect(authorize(store, request(sneaky, 'POST', ['org9']))).resolves.toMatchObject({ allowed: false, reason: 'no-grant', ou: 'scanner' });
+    expect(asked).toContain('OU#scanner');
+    expect(asked).not.toContain('OU#admins');
+  });
+
+  it('allows an issuer-pinned grant for the pinned issuer, however the pin is spaced', async () => {
+    const { store } = memoryStore({ scanner: { ...SCANNER_GRANT, issuerDN: TEST_CA_SUBJECT.replace(', ', ',') } });
+    await expect(authorize(store, request(scanner))).resolves.toMatchObject({ allowed: true, reason: 'granted' });
+  });
+
+  it('denies an issuer-pinned grant for a certificate from another CA', async () => {
+    const fromOtherCa = await identityFor(SCANNER_SUBJECT, { ca: await otherCa() });
+    const { store } = memoryStore({ scanner: { ...SCANNER_GRANT, issuerDN: TEST_CA_SUBJECT } });
+    await expect(authorize(store, request(fromOtherCa))).resolves.toEqual({ allowed: false, reason: 'issuer-mismatch', ou: 'scanner', deniedOrgs: [] });
+  });
+});
+
+describe('decideWithGrant', () => {
+  it('denies a method the grant does not list', () => {
+    expect(decideWithGrant(request(scanner, 'GET'), 'scanner', SCANNER_GRANT)).toEqual({
+      allowed: false,
+      reason: 'method-not-granted',
+      ou: 'scanner',
+      deniedOrgs: [],
+    });
+  });
+
+  it('denies a whole batch when one of its orgs is not granted, naming that org', () => {
+    expect(decideWithGrant(request(scanner, 'POST', ['org1', 'org2', 'org3']), 'scanner', { methods: ['POST'], orgs: ['org1', 'org3'] })).toEqual({
+      allowed: false,
+      reason: 'org-not-granted',
+      ou: 'scanner',
+      deniedOrgs: ['org2'],
+    });
+  });
+
+  it("allows every org with '*'", () => {
+    expect(decideWithGrant(request(scanner, 'GET', ['org1', 'any-other-org']), 'dashboard', { methods: ['GET'], orgs: '*' })).toEqual({
+      allowed: true,
+      reason: 'granted',
+      ou: 'dashboard',
+      deniedOrgs: [],
+    });
+  });
+
+  it('denies a request that names no org', () => {
+    expect(decideWithGrant(request(scanner, 'POST', []), 'scanner', { methods: ['POST'], orgs: '*' })).toMatchObject({ allowed: false, reason: 'no-org' });
+  });
+
+  it('treats a null grant as missing', () => {
+    expect(decideWithGrant(request(scanner), 'scanner', null)).toMatchObject({ allowed: false, reason: 'no-grant' });
+  });
+
+  it.each([
+    ['a string', 'POST org1'],
+    ['an unknown method', { methods: ['DELETE'], orgs: ['org1'] }],
+    ['no methods', { methods: [], orgs: ['org1'] }],
+    ['no orgs', { methods: ['POST'], orgs: [] }],
+    ['one org as a string', { methods: ['POST'], orgs: 'org1' }],
+    ['an unsafe org name', { methods: ['POST'], orgs: ['org 1'] }],
+    ['an unknown field', { ...SCANNER_GRANT, admin: true }],
+    ['an empty issuer pin', { ...SCANNER_GRANT, issuerDN: '' }],
+  ])('denies, without throwing, a stored grant that is %s', (_label, storedGrant) => {
+    expect(decideWithGrant(request(scanner), 'scanner', storedGrant)).toEqual({ allowed: false, reason: 'invalid-grant', ou: 'scanner', deniedOrgs: [] });
+  });
+
+  it('denies a pin that is not a DN', () => {
+    expect(decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: 'not a DN' })).toMatchObject({ allowed: false });
+  });
+
+  // Known defect: `canonicalDN` throws for lower-case attribute types (RFC 4514 allows them), so a
+  // grant pinned to 'cn=Test CA, o=Example Corp' makes authorization throw (a 500) instead of
+  // deciding. Flip to `it` once an unparsable pin is an invalid grant.
+  it.failing('decides, without throwing, for a pin written with lower-case attribute types', () => {
+    expect(decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: 'cn=Test CA, o=Example Corp' })).toMatchObject({ allowed: false });
+  });
+});
+
+describe('decisionLogEntry', () => {
+  it('holds principal, action, orgs, decision, reason, requestId and sourceIp, and no certificate', async () => {
+    const certificate = await clientCertificate(SCANNER_SUBJECT, { notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    const identity = identityFromPem(certificate.certPem);
+    const authorizationRequest = request(identity, 'POST', ['org1', 'org2']);
+    const decision = decideWithGrant(authorizationRequest, 'scanner', SCANNER_GRANT);
+    const entry = decisionLogEntry(identity, authorizationRequest, decision, { requestId: 'req-1', sourceIp: '203.0.113.7' });
+    expect(entry).toEqual({
+      principal: { subject: SCANNER_SUBJECT, serialNumber: certificate.serialNumber, issuer: TEST_CA_SUBJECT, ou: 'scanner' },
+      action: 'POST',
+      orgs: ['org1', 'org2'],
+      decision: 'DENY',
+      reason: 'org-not-granted',
+      deniedOrgs: ['org2'],
+      requestId: 'req-1',
+      sourceIp: '203.0.113.7',
+    });
+    expect(JSON.stringify(entry)).not.toContain('BEGIN CERTIFICATE');
+  });
+});

@@ -1,0 +1,69 @@
+import { ValidationError } from '../../functions/shared/core/errors';
+import { parseFindingsQuery } from '../../functions/shared/core/get-findings-query';
+
+function issuesOf(single: Record<string, string> | null, multi: Record<string, string[]> | null = null) {
+  try {
+    parseFindingsQuery(single, multi);
+  } catch (error) {
+    if (error instanceof ValidationError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('parseFindingsQuery', () => {
+  it('reads org alone with the default page size', () => {
+    expect(parseFindingsQuery({ org: 'org1' }, { org: ['org1'] })).toEqual({ org: 'org1', limit: 50, nextToken: undefined, severity: undefined });
+  });
+
+  it('reads every parameter', () => {
+    expect(parseFindingsQuery({ org: 'org1', limit: '100', nextToken: 'abc.def', severity: 'HIGH' }, null)).toEqual({
+      org: 'org1',
+      limit: 100,
+      nextToken: 'abc.def',
+      severity: 'HIGH',
+    });
+    expect(parseFindingsQuery({ org: 'org1', limit: '1' }, null).limit).toBe(1);
+  });
+
+  it('requires org, also when there is no query string at all', () => {
+    expect(issuesOf(null)).toEqual([{ index: null, path: 'org', message: 'is required' }]);
+    expect(issuesOf({ limit: '5' })).toEqual([{ index: null, path: 'org', message: 'is required' }]);
+  });
+
+  it('refuses an org outside the safe character set', () => {
+    expect(issuesOf({ org: 'org1 OR 1=1' })).toEqual([
+      { index: null, path: 'org', message: 'must use only letters, digits and . _ : @ - (starting with a letter or digit)' },
+    ]);
+  });
+
+  it.each([
+    ['0', 'must be between 1 and 100'],
+    ['101', 'must be between 1 and 100'],
+    ['abc', 'must be a whole number'],
+    ['-1', 'must be a whole number'],
+    ['1.5', 'must be a whole number'],
+    ['1000', 'must be a whole number'],
+  ])('refuses limit=%s', (limit, message) => {
+    expect(issuesOf({ org: 'org1', limit })).toEqual([{ index: null, path: 'limit', message }]);
+  });
+
+  it('refuses a repeated parameter', () => {
+    expect(issuesOf({ org: 'org2' }, { org: ['org1', 'org2'] })).toEqual([{ index: null, path: 'org', message: 'must be given once' }]);
+  });
+
+  it('refuses an unknown parameter by name', () => {
+    expect(issuesOf({ org: 'org1', orgs: 'org2' })).toEqual([{ index: null, path: 'orgs', message: 'Unrecognized key: "orgs"' }]);
+  });
+
+  it('refuses a severity that is not one of the six', () => {
+    expect(issuesOf({ org: 'org1', severity: 'high' })).toEqual([
+      { index: null, path: 'severity', message: 'must be one of CRITICAL, HIGH, MEDIUM, LOW, INFO, UNKNOWN' },
+    ]);
+  });
+
+  it('refuses an empty or oversized nextToken', () => {
+    expect(issuesOf({ org: 'org1', nextToken: '' })).toMatchObject([{ index: null, path: 'nextToken' }]);
+    expect(issuesOf({ org: 'org1', nextToken: 'x'.repeat(2049) })).toMatchObject([{ index: null, path: 'nextToken' }]);
+  });
+});

@@ -1,0 +1,42 @@
+import { normalizeFinding, normalizeFindings } from '../../functions/shared/core/normalize';
+import { REFERENCE_FINDING, REFERENCE_NORMALIZED } from '../support/findings';
+
+describe('normalizeFinding', () => {
+  it('turns the reference finding into its normalized form', () => {
+    expect(normalizeFinding(REFERENCE_FINDING)).toEqual(REFERENCE_NORMALIZED);
+  });
+
+  it('writes the due date as ISO, lower-cases and trims the asset name, derives the severity', () => {
+    expect(normalizeFinding({ ...REFERENCE_FINDING, DueDate: '02-29-2024', AssetName: '  LAX-PSG-G.Internal.ORG.com ', Priority: 'P1' })).toEqual({
+      ...REFERENCE_FINDING,
+      DueDate: '2024-02-29',
+      AssetName: 'lax-psg-g.internal.org.com',
+      Priority: 'P1',
+      Severity: 'CRITICAL',
+    });
+  });
+
+  it('keeps the scanner priority as sent', () => {
+    expect(normalizeFinding({ ...REFERENCE_FINDING, Priority: ' High ' })).toMatchObject({ Priority: ' High ', Severity: 'HIGH' });
+  });
+
+  it('refuses a finding that skipped validation', () => {
+    expect(() => normalizeFinding({ ...REFERENCE_FINDING, DueDate: '02-30-2022' })).toThrow(TypeError);
+  });
+
+  it('does not change its input', () => {
+    const input = { ...REFERENCE_FINDING };
+    normalizeFinding(input);
+    expect(input).toEqual(REFERENCE_FINDING);
+  });
+});
+
+describe('normalizeFindings', () => {
+  it('keeps the order of the batch', () => {
+    const result = normalizeFindings([{ ...REFERENCE_FINDING, VulnID: 'b', Priority: '4' }, { ...REFERENCE_FINDING, VulnID: 'a', Priority: '0' }]);
+    expect(result.map((finding) => [finding.VulnID, finding.Severity])).toEqual([
+      ['b', 'CRITICAL'],
+      ['a', 'INFO'],
+    ]);
+  });
+});
