@@ -8,7 +8,7 @@ module.exports = {
     // so it is transpiled to CommonJS too (Lambda's bundles get it from esbuild).
     '^.+\\.[tj]s$': [
       'ts-jest',
-      { isolatedModules: true, tsconfig: { module: 'commonjs', moduleResolution: 'node10', allowJs: true, verbatimModuleSyntax: false } },
+      { tsconfig: { isolatedModules: true, module: 'commonjs', moduleResolution: 'node10', allowJs: true, verbatimModuleSyntax: false } },
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],

@@ -8,6 +8,7 @@ import { MAX_FINDINGS_PER_REQUEST } from './limits';
  */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 /** Printable text without control characters (log and dashboard injection). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const PRINTABLE = /^[^\u0000-\u001f\u007f]+$/;
 
 /** A string that says "is required" when absent instead of zod's generic type message. */
