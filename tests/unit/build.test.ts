@@ -1,0 +1,21 @@
+/** Every function bundles with the template's esbuild settings and its bundle loads and exports the handler. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { buildFunctions } from '../../cli/build';
+
+const outRoot = mkdtempSync(join(tmpdir(), 'bundles-'));
+afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+
+test('all five functions bundle and export handler', async () => {
+  const built = await buildFunctions(outRoot);
+  expect(built.sort()).toEqual(['AuthorizeFunction', 'GetFindingsFunction', 'NormalizeFunction', 'ValidateFunction', 'WriteFunction']);
+  // Load the bundles in a plain Node process, as Lambda would, not through jest's module system.
+  const script = `for (const id of ${JSON.stringify(built)}) { const m = require(${JSON.stringify(outRoot)} + '/' + id + '/handler.js'); if (typeof m.handler !== 'function') throw new Error(id); } console.log('loaded');`;
+  const output = execFileSync(process.execPath, ['-e', script], {
+    env: { PATH: process.env.PATH, FINDINGS_TABLE_NAME: 'FindingsTable', AUTHZ_TABLE_NAME: 'AuthzTable', AWS_REGION: 'us-east-1' },
+    encoding: 'utf8',
+  });
+  expect(output.trim()).toBe('loaded');
+}, 60000);
