@@ -1,7 +1,7 @@
 /**
  * Writes the API Gateway request model (JSON Schema draft 4) generated from the zod finding schema
  * into api/openapi.yaml, so the gateway validator and the Validate step never disagree.
- * `npm run generate:model`; tests/template/openapi-model.test.ts fails when they drift.
+ * `npm run generate:model`; tests/unit/openapi-model.test.ts fails when they drift.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -4,12 +4,17 @@
  * `node --import tsx cli/make-events.ts`; tests/unit/events.test.ts runs every file through its handler.
  * The builders are exported so tests shape their events exactly as these files are shaped.
  */
+import 'reflect-metadata';
+import { X509Certificate as ParsedCertificate } from '@peculiar/x509';
 import { X509Certificate } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Finding } from '../functions/shared/core/finding-schema';
 import { normalizeFindings } from '../functions/shared/core/normalize';
+import { formatDistinguishedName, formatSerialNumber } from '../local/gateway/client-certificate';
+import { REFERENCE_FINDING } from '../local/gateway/seed';
+import type { ClientCertificateContext } from '../local/gateway/vtl';
 import { createCertificateAuthority } from '../local/pki';
 
 export const EVENTS_DIR = resolve(__dirname, '..', 'events');
@@ -24,25 +29,8 @@ const REQUEST_ID = 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef';
 /** TEST-NET-3 (RFC 5737): an address that is documentation only. */
 const SOURCE_IP = '203.0.113.10';
 
-/** The reference request of the product brief. */
-export const EXAMPLE_FINDING: Finding = {
-  VulnID: 'testID3',
-  Org: 'org1',
-  AssetName: 'lax-psg-g.internal.org.com',
-  DueDate: '09-09-2022',
-  PluginId: 23234,
-  PluginName: 'Palo Alto confusion ADE-OS Local File Inclusion',
-  Priority: '234234234',
-};
-
-/** `$context.identity.clientCert` as API Gateway fills it for a mutual-TLS custom domain. */
-export interface ClientCertificateContext {
-  clientCertPem: string;
-  subjectDN: string;
-  issuerDN: string;
-  serialNumber: string;
-  validity: { notBefore: string; notAfter: string };
-}
+/** The reference request of the product brief: the finding every event carries. */
+export const EXAMPLE_FINDING: Finding = REFERENCE_FINDING;
 
 /** The execution input's `principal`, as the POST mapping template builds it from the same context. */
 export interface Principal {
@@ -54,16 +42,15 @@ export interface Principal {
   certPem: string;
 }
 
-/** RFC 2253 text (no space after commas), as API Gateway writes subjectDN and issuerDN. */
-const gatewayDN = (multiline: string) => multiline.split('\n').join(',');
-
+/** `$context.identity.clientCert` for a certificate, formatted as the local gateway (and API Gateway) gives it. */
 export function clientCertificateContext(certPem: string): ClientCertificateContext {
   const certificate = new X509Certificate(certPem);
+  const parsed = new ParsedCertificate(certPem);
   return {
     clientCertPem: certPem,
-    subjectDN: gatewayDN(certificate.subject),
-    issuerDN: gatewayDN(certificate.issuer),
-    serialNumber: (certificate.serialNumber.toLowerCase().match(/../g) ?? []).join(':'),
+    subjectDN: formatDistinguishedName(parsed.subjectName),
+    issuerDN: formatDistinguishedName(parsed.issuerName),
+    serialNumber: formatSerialNumber(certificate.serialNumber),
     validity: { notBefore: certificate.validFrom, notAfter: certificate.validTo },
   };
 }
@@ -152,11 +139,6 @@ export function ingestExecutionInput(body: unknown, certPem: string, requestId =
   return { body, requestId, sourceIp, principal: principalFor(certPem) };
 }
 
-export interface EventFiles {
-  /** File name in events/ → content. */
-  files: Record<string, string>;
-}
-
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 
 const README = `# events/
@@ -175,9 +157,10 @@ example is known to work. Regenerate them all with \`node --import tsx cli/make-
 | \`ingest-execution.json\` | \`IngestStateMachine\` | The execution input the \`POST /vuln\` mapping template builds: \`{ body, requestId, sourceIp, principal }\` |
 | \`events-ca.pem\` | | The "Example Events CA" that issued the certificates inside the events (not a key, not trusted anywhere) |
 
-The client certificates (scanner: \`${EVENTS_SCANNER_SUBJECT}\`, dashboard: \`${EVENTS_DASHBOARD_SUBJECT}\`)
-are valid from ${VALID_FROM.toISOString().slice(0, 10)} to ${VALID_UNTIL.toISOString().slice(0, 10)}. Their private keys were never
-written anywhere: these certificates authenticate nothing, they only give the handlers real X.509 to parse.
+The client certificates (scanner: \`${EVENTS_SCANNER_SUBJECT}\`, dashboard:
+\`${EVENTS_DASHBOARD_SUBJECT}\`) are valid from ${VALID_FROM.toISOString().slice(0, 10)} to
+${VALID_UNTIL.toISOString().slice(0, 10)}. Their private keys were never written anywhere: these certificates authenticate
+nothing, they only give the handlers real X.509 to parse.
 
 \`\`\`sh
 sam build
@@ -188,40 +171,42 @@ sam local invoke WriteFunction -e events/write.json              # writes to FIN
 sam local invoke GetFindingsFunction -e events/get-findings.json
 \`\`\`
 
-\`AuthorizeFunction\`, \`WriteFunction\` and \`GetFindingsFunction\` call DynamoDB: give \`sam local invoke\`
-\`--env-vars\` with table names (and \`AWS_ENDPOINT_URL_DYNAMODB=http://host.docker.internal:8000\` for the
-local stack's DynamoDB), and grant the certificates' OUs (\`npm run authz -- grant ...\`) or the
+\`AuthorizeFunction\`, \`WriteFunction\` and \`GetFindingsFunction\` call DynamoDB: pass \`--env-vars\` with
+\`AUTHZ_TABLE_NAME\` / \`FINDINGS_TABLE_NAME\` (and \`AWS_ENDPOINT_URL_DYNAMODB\` for a DynamoDB endpoint the
+container can reach), and grant the certificates' OUs in the authz table (\`npm run authz\`), or the
 authorization step answers 403. \`sam local\` cannot run the state machine behind the API; \`npm start\`
-does, and \`ingest-execution.json\` is what it (and Step Functions) receives for a \`POST /vuln\`.
+does, and \`ingest-execution.json\` is the input it (and Step Functions) receives for a \`POST /vuln\`.
 `;
 
-/** Builds every file of events/ with freshly issued certificates. */
-export async function buildEventFiles(): Promise<EventFiles> {
-  const ca = await createCertificateAuthority(EVENTS_CA_SUBJECT, { notAfter: VALID_UNTIL });
+/** Every file of events/ (name → content), with freshly issued certificates. */
+export async function buildEventFiles(): Promise<Record<string, string>> {
   const validity = { notBefore: VALID_FROM, notAfter: VALID_UNTIL };
+  const ca = await createCertificateAuthority(EVENTS_CA_SUBJECT, validity);
   const scanner = await ca.issue({ subject: EVENTS_SCANNER_SUBJECT, kind: 'client', ...validity });
   const dashboard = await ca.issue({ subject: EVENTS_DASHBOARD_SUBJECT, kind: 'client', ...validity });
   const findings = [EXAMPLE_FINDING];
   const normalized = normalizeFindings(findings);
   return {
-    files: {
-      'validate.json': json({ body: EXAMPLE_FINDING, requestId: REQUEST_ID }),
-      'normalize.json': json({ findings }),
-      'authorize.json': json({ method: 'POST', principal: principalFor(scanner.certPem), requestId: REQUEST_ID, sourceIp: SOURCE_IP, findings: normalized }),
-      'write.json': json({ findings: normalized, requestId: REQUEST_ID }),
-      'get-findings.json': json(getFindingsEvent({ query: { org: 'org1' }, certPem: dashboard.certPem })),
-      'ingest-execution.json': json(ingestExecutionInput(EXAMPLE_FINDING, scanner.certPem)),
-      'events-ca.pem': ca.certPem,
-      'README.md': README,
-    },
+    'validate.json': json({ body: EXAMPLE_FINDING, requestId: REQUEST_ID }),
+    'normalize.json': json({ findings }),
+    'authorize.json': json({ method: 'POST', principal: principalFor(scanner.certPem), requestId: REQUEST_ID, sourceIp: SOURCE_IP, findings: normalized }),
+    'write.json': json({ findings: normalized, requestId: REQUEST_ID }),
+    'get-findings.json': json(getFindingsEvent({ query: { org: 'org1' }, certPem: dashboard.certPem })),
+    'ingest-execution.json': json(ingestExecutionInput(EXAMPLE_FINDING, scanner.certPem)),
+    'events-ca.pem': ca.certPem,
+    'README.md': README,
   };
 }
 
 if (require.main === module) {
-  void (async () => {
-    const { files } = await buildEventFiles();
-    await mkdir(EVENTS_DIR, { recursive: true });
-    for (const [name, content] of Object.entries(files)) await writeFile(resolve(EVENTS_DIR, name), content);
-    console.log(`wrote ${Object.keys(files).join(', ')} into ${EVENTS_DIR}`);
-  })();
+  buildEventFiles()
+    .then(async (files) => {
+      await mkdir(EVENTS_DIR, { recursive: true });
+      for (const [name, content] of Object.entries(files)) await writeFile(resolve(EVENTS_DIR, name), content);
+      console.log(`wrote ${Object.keys(files).join(', ')} into ${EVENTS_DIR}`);
+    })
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    });
 }

@@ -150,9 +150,9 @@ function authority(signer: Signer, issued: Issued): CertificateAuthority {
   return { ...issued, issue: (options) => issueWith(signer, options) };
 }
 
-export async function createCertificateAuthority(subject: string, options: { notAfter?: Date } = {}): Promise<CertificateAuthority> {
+export async function createCertificateAuthority(subject: string, options: { notBefore?: Date; notAfter?: Date } = {}): Promise<CertificateAuthority> {
   const keys = await generateKeyPair();
-  const notBefore = new Date(Date.now() - CLOCK_SKEW_MS);
+  const notBefore = options.notBefore ?? new Date(Date.now() - CLOCK_SKEW_MS);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: subject,
@@ -165,6 +165,11 @@ export async function createCertificateAuthority(subject: string, options: { not
   return authority({ certificate, privateKey: keys.privateKey }, await toIssued(certificate, keys.privateKey));
 }
 
+function keyMatches(certificate: x509.X509Certificate, keyPem: string): boolean {
+  const keySpki = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
+  return keySpki.equals(Buffer.from(certificate.publicKey.rawData));
+}
+
 /**
  * A signer from PEM files: an ECDSA certificate and its own key. The certificate is not required to
  * be a CA, so tests can build the chains a verifier must refuse ("signed by a non-CA").
@@ -173,10 +178,7 @@ export async function loadCertificateAuthority(certPem: string, keyPem: string):
   const certificate = new x509.X509Certificate(certPem);
   const algorithm = certificate.publicKey.algorithm as webcrypto.EcKeyAlgorithm;
   if (algorithm.name !== 'ECDSA') throw new Error(`only ECDSA CA keys are supported, not ${algorithm.name}`);
-  const keySpki = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
-  if (!keySpki.equals(Buffer.from(certificate.publicKey.rawData))) {
-    throw new Error(`the private key does not belong to ${certificate.subject}`);
-  }
+  if (!keyMatches(certificate, keyPem)) throw new Error(`the private key does not belong to ${certificate.subject}`);
   const privateKey = await webcrypto.subtle.importKey(
     'pkcs8',
     x509.PemConverter.decodeFirst(keyPem),
@@ -211,13 +213,19 @@ async function saveIssued(dir: string, name: string, issued: Issued): Promise<vo
   await writeAtomically(join(dir, `${name}.pem`), issued.certPem, 0o644);
 }
 
-/** Reuses a stored certificate while it was issued by `issuer` and stays valid for at least a day. */
+/**
+ * Reuses a stored certificate while it was issued by `issuer`, stays valid for at least a day and
+ * its key file is its key (an interrupted write leaves a new key beside the old certificate).
+ */
 async function loadIssued(dir: string, name: string, issuer: x509.X509Certificate): Promise<Issued | undefined> {
   const [certPem, keyPem] = await Promise.all([readIfExists(join(dir, `${name}.pem`)), readIfExists(join(dir, `${name}-key.pem`))]);
   if (certPem === undefined || keyPem === undefined) return undefined;
   try {
     const certificate = new x509.X509Certificate(certPem);
-    const usable = certificate.notAfter.getTime() > Date.now() + DAY_MS && (await certificate.verify({ publicKey: issuer.publicKey, signatureOnly: true }));
+    const usable =
+      certificate.notAfter.getTime() > Date.now() + DAY_MS &&
+      keyMatches(certificate, keyPem) &&
+      (await certificate.verify({ publicKey: issuer.publicKey, signatureOnly: true }));
     return usable ? { certPem, keyPem, serialNumber: normalizeSerial(certificate.serialNumber) } : undefined;
   } catch {
     return undefined;
@@ -227,21 +235,25 @@ async function loadIssued(dir: string, name: string, issuer: x509.X509Certificat
 const LOCK_STALE_MS = 30_000;
 const LOCK_WAIT_MS = 60_000;
 
+async function tryToLock(lock: string): Promise<boolean> {
+  try {
+    await mkdir(lock);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
 /** Several processes (test workers, `npm start` and `npm run demo`) may create the same PKI at once. */
 async function withDirectoryLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
   const lock = join(dir, '.lock');
   const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > LOCK_STALE_MS) await rmdir(lock).catch(() => undefined);
-      else if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      else await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+  while (!(await tryToLock(lock))) {
+    const age = await stat(lock).then((found) => Date.now() - found.mtimeMs, () => 0);
+    if (age > LOCK_STALE_MS) await rmdir(lock).catch(() => undefined);
+    else if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
+    else await new Promise((resolve) => setTimeout(resolve, 50));
   }
   try {
     return await work();

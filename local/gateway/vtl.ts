@@ -4,7 +4,7 @@
  * Where JavaScript and Java strings differ in a way templates rely on (`replaceAll`, `replace`,
  * `length()`, `matches`), the Java behaviour is used: see java-string.ts.
  */
-import { Compile, parse, type CompileConfig } from 'velocityjs';
+import { Compile, parse } from 'velocityjs';
 import { escapeJavaScript, javaReplaceAll, javaReplaceFirst } from './java-string';
 import { evaluateJsonPath } from './json-path';
 
@@ -86,6 +86,8 @@ const JAVA_STRING_METHODS: Record<string, StringMethod> = {
   isEmpty: (value) => value.length === 0,
   contains: (value, [part]) => value.includes(String(part)),
 };
+
+type CompileConfig = NonNullable<ConstructorParameters<typeof Compile>[1]>;
 
 const CONFIG: CompileConfig = {
   escape: false,

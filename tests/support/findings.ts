@@ -1,16 +1,9 @@
 import type { Finding } from '../../functions/shared/core/finding-schema';
 import type { NormalizedFinding } from '../../functions/shared/core/normalize';
+import { REFERENCE_FINDING } from '../../local/gateway/seed';
 
-/** The reference request of the product brief: it must always pass validation. */
-export const REFERENCE_FINDING: Finding = {
-  VulnID: 'testID3',
-  Org: 'org1',
-  AssetName: 'lax-psg-g.internal.org.com',
-  DueDate: '09-09-2022',
-  PluginId: 23234,
-  PluginName: 'Palo Alto confusion ADE-OS Local File Inclusion',
-  Priority: '234234234',
-};
+/** The reference request of the product brief (the one events/ and the local seed carry). */
+export { REFERENCE_FINDING };
 
 /** The reference finding after the Normalize step. */
 export const REFERENCE_NORMALIZED: NormalizedFinding = { ...REFERENCE_FINDING, DueDate: '2022-09-09', Severity: 'UNKNOWN' };

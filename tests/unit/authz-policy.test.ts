@@ -153,11 +153,10 @@ describe('decideWithGrant', () => {
     expect(decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: 'not a DN' })).toMatchObject({ allowed: false });
   });
 
-  // Known defect: `canonicalDN` throws for lower-case attribute types (RFC 4514 allows them), so a
-  // grant pinned to 'cn=Test CA, o=Example Corp' makes authorization throw (a 500) instead of
-  // deciding. Flip to `it` once an unparsable pin is an invalid grant.
-  it.failing('decides, without throwing, for a pin written with lower-case attribute types', () => {
-    expect(decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: 'cn=Test CA, o=Example Corp' })).toMatchObject({ allowed: false });
+  // Attribute types are case-insensitive (RFC 4514): a lower-case pin names the same issuer.
+  it('matches a pin written with lower-case attribute types', () => {
+    expect(decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: 'cn=Test CA, o=Example Corp' })).toMatchObject({ allowed: true, reason: 'granted' });
+    expect(decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: 'cn=Other CA, o=Example Corp' })).toMatchObject({ allowed: false, reason: 'issuer-mismatch' });
   });
 });
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { X509Certificate as PeculiarCertificate } from '@peculiar/x509';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateAuthority, ensureDevPki, loadCertificateAuthority, type CertificateAuthority } from '../../local/pki';
@@ -160,6 +160,15 @@ describe('ensureDevPki', () => {
     expect(third.dashboard.serialNumber).toBe(first.dashboard.serialNumber);
     expect(third.scanner.serialNumber).not.toBe(first.scanner.serialNumber);
     expect(new X509Certificate(third.scanner.certPem).verify(new X509Certificate(first.ca.certPem).publicKey)).toBe(true);
+  });
+
+  it('reissues a certificate whose key file is not its key', async () => {
+    const first = await ensureDevPki(dir);
+    await writeFile(join(dir, 'dashboard-key.pem'), first.scanner.keyPem);
+    const second = await ensureDevPki(dir);
+    expect(second.dashboard.serialNumber).not.toBe(first.dashboard.serialNumber);
+    expect(new X509Certificate(second.dashboard.certPem).checkPrivateKey(createPrivateKey(second.dashboard.keyPem))).toBe(true);
+    expect(second.scanner).toEqual(first.scanner);
   });
 
   it('gives concurrent callers the same PKI', async () => {

@@ -10,7 +10,11 @@ export const grantSchema = z.strictObject({
   methods: z.array(z.enum(METHODS)).min(1),
   orgs: z.union([z.literal('*'), z.array(orgSchema).min(1)]),
   /** Optional issuer pin: the grant applies only to certificates from this issuer DN. */
-  issuerDN: z.string().min(1).optional(),
+  issuerDN: z
+    .string()
+    .min(1)
+    .refine((dn) => canonicalDN(dn) !== null, 'must be a distinguished name')
+    .optional(),
 });
 export type Grant = z.infer<typeof grantSchema>;
 
@@ -54,7 +58,7 @@ export function decideWithGrant(request: AuthorizationRequest, ou: string, store
   const parsed = grantSchema.safeParse(storedGrant);
   if (!parsed.success) return deny('invalid-grant', ou);
   const grant = parsed.data;
-  if (grant.issuerDN !== undefined && canonicalDN(grant.issuerDN) !== canonicalDN(request.identity.issuerDN)) {
+  if (grant.issuerDN !== undefined && canonicalDN(grant.issuerDN) !== (canonicalDN(request.identity.issuerDN) ?? 'unparsable issuer')) {
     return deny('issuer-mismatch', ou);
   }
   if (!grant.methods.includes(request.method)) return deny('method-not-granted', ou);

@@ -21,9 +21,18 @@ export function normalizeSerial(serial: string): string {
   return hex.replace(/^0+(?=.)/, '');
 }
 
-/** Canonical DN text (RFC 4514 order as encoded) so an issuer pin compares equal however it is spaced. */
-export function canonicalDN(dn: string): string {
-  return new Name(dn).toString();
+/**
+ * Canonical DN text so an issuer pin compares equal however it is spaced or cased, or null when the
+ * text is not a DN. Attribute types are case-insensitive (RFC 4514); the parser wants them upper-case.
+ */
+export function canonicalDN(dn: string): string | null {
+  const upperTypes = dn.replace(/(^|,)\s*([A-Za-z][A-Za-z0-9-]*)\s*=/g, (_, separator: string, type: string) => `${separator}${type.toUpperCase()}=`);
+  try {
+    const canonical = new Name(upperTypes).toString();
+    return canonical === '' ? null : canonical;
+  } catch {
+    return null;
+  }
 }
 
 export function identityFromPem(pem: string): CertificateIdentity {

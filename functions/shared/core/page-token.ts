@@ -4,8 +4,10 @@ import { ValidationError } from './errors';
 
 /**
  * `nextToken` carries only the position inside one org's partition. It is bound to that org and
- * carries an integrity tag, so a token from another org or an edited one is refused (400). It grants
- * nothing: every page request is authorized for its org before the token is even read.
+ * carries a checksum, so a token from another org or an edited one is refused (400). The checksum is
+ * not a secret MAC: a client could forge a token, but a token grants nothing. Every page request is
+ * authorized for its org before the token is read, and the token can only move the start key within
+ * that org's partition.
  */
 const TAG_LENGTH = 22;
 

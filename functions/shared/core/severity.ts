@@ -25,7 +25,9 @@ const BY_PRIORITY: Record<string, Severity> = {
 
 /** Severity from a scanner's priority when it is a known form, else UNKNOWN. */
 export function severityFromPriority(priority: string): Severity {
-  return BY_PRIORITY[priority.trim().toLowerCase()] ?? 'UNKNOWN';
+  const key = priority.trim().toLowerCase();
+  // Own keys only: a priority of "constructor" or "__proto__" is just unknown.
+  return Object.hasOwn(BY_PRIORITY, key) ? (BY_PRIORITY[key] as Severity) : 'UNKNOWN';
 }
 
 export function isSeverity(value: string): value is Severity {

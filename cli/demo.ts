@@ -1,0 +1,162 @@
+/**
+ * `npm run demo`: replays the reference scenarios against the local stack and says PASS or FAIL for
+ * each (exit code 1 on any FAIL). It uses the running stack on https://localhost:${PORT:-3443}, or,
+ * when nothing answers there, starts one in this process (in memory, random ports, demo grants).
+ *
+ *   --url URL   another gateway (e.g. one started by a test)
+ *   --pki DIR   the dev PKI the gateway trusts (default .local/pki)
+ */
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { webcrypto } from 'node:crypto';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { call, type CallOptions, type ClientIdentity } from '../local/gateway/client';
+import { silentLog } from '../local/gateway/log';
+import { REFERENCE_FINDING } from '../local/gateway/seed';
+import { startLocalStack, type LocalStack } from '../local/gateway/stack';
+import { ensureDevPki, type DevPki } from '../local/pki';
+import { PROJECT_ROOT } from '../local/template';
+
+x509.cryptoProvider.set(webcrypto);
+
+export interface StepResult {
+  name: string;
+  passed: boolean;
+  detail: string;
+}
+
+/**
+ * A client certificate signed with another client certificate's key: a chain through a leaf that
+ * is not a CA, which the truststore's CA signed. The dev PKI only issues from CAs, so this is made
+ * here with the same library. The chain (leaf, then the would-be issuer) is what the client sends.
+ */
+export async function issueFromNonCa(issuer: ClientIdentity, subject: string): Promise<ClientIdentity> {
+  const issuerCertificate = new x509.X509Certificate(issuer.certPem);
+  const algorithm = issuerCertificate.publicKey.algorithm as webcrypto.EcKeyAlgorithm;
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(issuer.keyPem), { name: 'ECDSA', namedCurve: algorithm.namedCurve }, false, ['sign']);
+  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const now = Date.now();
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(12))).toString('hex').replace(/^./, '4'),
+    subject,
+    issuer: issuerCertificate.subjectName,
+    notBefore: new Date(now - 5 * 60_000),
+    notAfter: new Date(now + 24 * 3_600_000),
+    publicKey: keys.publicKey,
+    signingKey,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])],
+  });
+  const keyPem = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
+  return { certPem: `${certificate.toString('pem')}\n${issuer.certPem}`, keyPem };
+}
+
+const FORBIDDEN = '{"message":"Forbidden"}';
+
+/** The reference scenarios, in order; each step reports instead of throwing. */
+export async function runDemo(url: string, pki: DevPki, report: (step: StepResult) => void = () => undefined): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  const request = (identity: ClientIdentity, options: Omit<CallOptions, 'caPem' | 'identity'>) => call(url, { ...options, identity, caPem: pki.ca.certPem });
+  const step = async (name: string, check: () => Promise<[boolean, string]>) => {
+    let result: StepResult;
+    try {
+      const [passed, detail] = await check();
+      result = { name, passed, detail };
+    } catch (error) {
+      result = { name, passed: false, detail: `${(error as Error).name}: ${(error as Error).message}` };
+    }
+    results.push(result);
+    report(result);
+  };
+  const summary = (answer: { status: number; body: string }) => `${answer.status} ${answer.body.trim().slice(0, 160)}`;
+
+  await step('a client certificate from a CA the truststore does not hold is refused (403)', async () => {
+    const answer = await request(pki.rogue, { path: '/vuln?org=org1' });
+    return [answer.status === 403 && answer.body === FORBIDDEN, summary(answer)];
+  });
+  await step('the scanner posts the reference finding (200)', async () => {
+    const answer = await request(pki.scanner, { path: '/vuln', body: REFERENCE_FINDING });
+    return [answer.status === 200 && (answer.json() as { accepted?: number }).accepted === 1, summary(answer)];
+  });
+  await step('the dashboard may not post (403)', async () => {
+    const answer = await request(pki.dashboard, { path: '/vuln', body: REFERENCE_FINDING });
+    return [answer.status === 403, summary(answer)];
+  });
+  await step('the dashboard reads org1 and sees the posted finding (200)', async () => {
+    const answer = await request(pki.dashboard, { path: '/vuln?org=org1' });
+    const items = answer.status === 200 ? ((answer.json() as { items?: { VulnID?: string; PluginName?: string }[] }).items ?? []) : [];
+    const found = items.find((item) => item.VulnID === REFERENCE_FINDING.VulnID);
+    return [found?.PluginName === REFERENCE_FINDING.PluginName, `${answer.status} ${items.length} finding(s)${found ? `, ${REFERENCE_FINDING.VulnID} among them` : ''}`];
+  });
+  await step('the dashboard may not read org5 (403)', async () => {
+    const answer = await request(pki.dashboard, { path: '/vuln?org=org5' });
+    return [answer.status === 403, summary(answer)];
+  });
+  await step('a certificate signed by a client certificate (not a CA) is refused (403)', async () => {
+    const forged = await issueFromNonCa(pki.scanner, 'CN=forged-01, OU=scanner, O=Example Corp');
+    const answer = await request(forged, { path: '/vuln?org=org1' });
+    return [answer.status === 403 && answer.body === FORBIDDEN, summary(answer)];
+  });
+  return results;
+}
+
+/** True when something accepts TCP connections on the port (then it is taken to be the gateway). */
+function answers(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const socket = connect({ port, host, timeout: 1000 });
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolvePromise(result);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { url: { type: 'string' }, pki: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    console.log('usage: npm run demo -- [--url https://localhost:3443] [--pki .local/pki]');
+    return 0;
+  }
+  const pki = await ensureDevPki(values.pki ? resolve(values.pki) : join(PROJECT_ROOT, '.local/pki'));
+  let url = values.url;
+  let stack: LocalStack | undefined;
+  if (!url) {
+    const port = Number(process.env.PORT ?? 3443);
+    if (await answers(port)) url = `https://localhost:${port}`;
+    else {
+      console.log(`Nothing answers on port ${port}: starting a local stack in this process (in memory).`);
+      stack = await startLocalStack({
+        backend: { dynamoDbPort: 0, environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', GRANT_CACHE_SECONDS: '0' } },
+        gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: pki.ca.certPem, port: 0, log: silentLog },
+        seed: { scanner: pki.scanner, caPem: pki.ca.certPem },
+      });
+      url = stack.url;
+    }
+  }
+  console.log(`Demo against ${url}${stack ? ' (self-started)' : ''}\n`);
+  try {
+    const results = await runDemo(url, pki, (step) => console.log(`${step.passed ? 'PASS' : 'FAIL'}  ${step.name}\n      ${step.detail}`));
+    const failed = results.filter((result) => !result.passed).length;
+    console.log(`\n${results.length - failed}/${results.length} passed`);
+    return failed === 0 ? 0 : 1;
+  } finally {
+    await stack?.close();
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,127 @@
+/**
+ * The `type: aws` integration of POST /vuln: the operation's request mapping template builds the
+ * StartSyncExecution request, the local state machine runs it, and the integration response whose
+ * selection pattern matches the Step Functions API status renders the answer, exactly as API
+ * Gateway chains them. Failures land where they would in AWS: a template that does not render is a
+ * configuration error (500), a request Step Functions refuses is its HTTP 400, selected by `4\d{2}`.
+ */
+import type { HttpAnswer } from './http-answer';
+import type { GatewayLog } from './log';
+import type { AwsIntegration } from './openapi';
+import { inputVariable, renderTemplate, type RequestParameters, type TemplateContext } from './vtl';
+
+export interface SyncExecution {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  startDate: Date | number;
+  stopDate: Date | number;
+  status: string;
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+export interface StateMachineTarget {
+  arn: string;
+  startSyncExecution(input: string, name?: string): Promise<SyncExecution>;
+}
+
+/** The Step Functions API's HTTP answer, as the integration response sees it. */
+interface ServiceAnswer {
+  status: number;
+  body: string;
+}
+
+export type IntegrationOutcome = { kind: 'answer'; answer: HttpAnswer } | { kind: 'configuration-error' } | { kind: 'timeout' };
+
+const epochSeconds = (date: Date | number) => (date instanceof Date ? date.getTime() / 1000 : date);
+const serviceError = (status: number, type: string, message: string): ServiceAnswer => ({ status, body: JSON.stringify({ __type: type, message }) });
+
+/** StartSyncExecution as the Step Functions API answers it (JSON 1.0 protocol, dates in epoch seconds). */
+async function startSyncExecution(target: StateMachineTarget, requestBody: string, log: GatewayLog, requestId: string): Promise<ServiceAnswer> {
+  let request: { stateMachineArn?: unknown; name?: unknown; input?: unknown };
+  try {
+    request = JSON.parse(requestBody) as typeof request;
+  } catch {
+    log({ level: 'ERROR', requestId, message: 'Execution failed: the request mapping template did not produce JSON' });
+    return serviceError(400, 'SerializationException', 'Start of structure or map found where not expected');
+  }
+  if (request.stateMachineArn !== target.arn) return serviceError(400, 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(request.stateMachineArn)}'`);
+  if (request.input !== undefined && typeof request.input !== 'string') return serviceError(400, 'SerializationException', 'input must be a string');
+  try {
+    const result = await target.startSyncExecution(request.input ?? '{}', typeof request.name === 'string' ? request.name : undefined);
+    const body = {
+      ...result,
+      startDate: epochSeconds(result.startDate),
+      stopDate: epochSeconds(result.stopDate),
+      inputDetails: { included: true },
+      ...(result.output === undefined ? {} : { outputDetails: { included: true } }),
+    };
+    return { status: 200, body: JSON.stringify(body) };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    // The local state machine throws errors with a `code` for what the API itself refuses (HTTP 400).
+    if (typeof code === 'string') return serviceError(400, code, (error as Error).message);
+    log({ level: 'ERROR', requestId, message: 'StartSyncExecution failed', error: (error as Error).message });
+    return serviceError(500, 'InternalFailure', 'Internal failure');
+  }
+}
+
+function selectResponse(integration: AwsIntegration, status: number) {
+  const code = String(status);
+  return (
+    integration.responses.find((response) => response.pattern !== 'default' && new RegExp(`^(?:${response.pattern})$`).test(code)) ??
+    integration.responses.find((response) => response.pattern === 'default')
+  );
+}
+
+const withTimeout = <T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+};
+
+export async function invokeAwsIntegration(
+  integration: AwsIntegration,
+  request: { contentType: string; body: string; params: RequestParameters },
+  context: TemplateContext,
+  target: StateMachineTarget,
+  log: GatewayLog,
+): Promise<IntegrationOutcome> {
+  const template = integration.requestTemplates[request.contentType];
+  let integrationRequest: string;
+  try {
+    integrationRequest = template === undefined ? request.body : renderTemplate(template, inputVariable(request.body, request.params), context).output;
+  } catch (error) {
+    log({ level: 'ERROR', requestId: context.requestId, message: 'Execution failed due to configuration error: Unable to transform request', error: (error as Error).message });
+    return { kind: 'configuration-error' };
+  }
+
+  const service = await withTimeout(startSyncExecution(target, integrationRequest, log, context.requestId), integration.timeoutMs);
+  if (service === 'timeout') return { kind: 'timeout' };
+
+  const selected = selectResponse(integration, service.status);
+  if (!selected) {
+    log({ level: 'ERROR', requestId: context.requestId, message: `Execution failed due to configuration error: No match for output mapping and no default output mapping (${service.status})` });
+    return { kind: 'configuration-error' };
+  }
+  const [contentType, responseTemplate] = Object.entries(selected.responseTemplates)[0] ?? ['application/json', undefined];
+  try {
+    const rendered = responseTemplate === undefined ? undefined : renderTemplate(responseTemplate, inputVariable(service.body), context);
+    return {
+      kind: 'answer',
+      answer: {
+        status: rendered?.statusOverride ?? selected.statusCode,
+        headers: { 'Content-Type': contentType, ...(rendered?.headerOverrides ?? {}) },
+        body: rendered?.output ?? service.body,
+      },
+    };
+  } catch (error) {
+    log({ level: 'ERROR', requestId: context.requestId, message: 'Execution failed due to configuration error: Unable to transform response', error: (error as Error).message });
+    return { kind: 'configuration-error' };
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * A small HTTPS client with a client certificate, for the demo, the seed and the tests: one
+ * connection per request (no agent), so every call makes its own TLS handshake with its own
+ * certificate, as separate scanners and dashboards would.
+ */
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+
+export interface ClientIdentity {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface CallOptions {
+  method?: string;
+  path?: string;
+  /** A value is sent as JSON; a string or Buffer as is. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  identity?: ClientIdentity;
+  /** CA bundle that signed the gateway's server certificate. */
+  caPem: string;
+  /** Extra TLS options (e.g. maxVersion) for tests of the handshake. */
+  tls?: Pick<RequestOptions, 'minVersion' | 'maxVersion' | 'ciphers'>;
+  timeoutMs?: number;
+  /** Send the body with chunked transfer encoding (no Content-Length), in 16 KiB pieces. */
+  chunked?: boolean;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json(): unknown;
+}
+
+export function call(baseUrl: string, options: CallOptions): Promise<CallResult> {
+  const url = new URL(options.path ?? '/', baseUrl);
+  const payload =
+    options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
+  const headers: Record<string, string> = {
+    ...(payload !== undefined && typeof options.body !== 'string' && !Buffer.isBuffer(options.body) ? { 'Content-Type': 'application/json' } : {}),
+    ...(payload === undefined || options.chunked ? {} : { 'Content-Length': String(Buffer.byteLength(payload)) }),
+    ...options.headers,
+  };
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      url,
+      {
+        method: options.method ?? (payload === undefined ? 'GET' : 'POST'),
+        headers,
+        agent: false,
+        ca: options.caPem,
+        ...(options.identity ? { cert: options.identity.certPem, key: options.identity.keyPem } : {}),
+        servername: url.hostname === '127.0.0.1' ? 'localhost' : url.hostname,
+        timeout: options.timeoutMs ?? 15_000,
+        ...options.tls,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body, json: () => JSON.parse(body) as unknown });
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('timeout', () => request.destroy(new Error(`request to ${url.href} timed out`)));
+    request.on('error', reject);
+    if (options.chunked && payload !== undefined) {
+      const bytes = Buffer.from(payload);
+      for (let offset = 0; offset < bytes.length; offset += 16_384) request.write(bytes.subarray(offset, offset + 16_384));
+      request.end();
+    } else request.end(payload);
+  });
+}

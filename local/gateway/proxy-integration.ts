@@ -1,0 +1,145 @@
+/**
+ * The `aws_proxy` integration of GET /vuln: the request becomes API Gateway's REST proxy event, the
+ * function runs through the local Lambda invoker, and its result becomes the answer. A function
+ * error or a result that is not a proxy response is API Gateway's 502.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { HttpAnswer } from './http-answer';
+import type { GatewayLog } from './log';
+import type { ProxyIntegration } from './openapi';
+import type { TemplateContext } from './vtl';
+
+export interface FunctionInvoker {
+  invoke(functionId: string, event: unknown, options?: { requestId?: string }): Promise<unknown>;
+}
+
+export type ProxyOutcome = { kind: 'answer'; answer: HttpAnswer } | { kind: 'bad-gateway' } | { kind: 'timeout' };
+
+type Multi = Record<string, string[]>;
+
+/** Headers with the case the client sent, as API Gateway passes them. */
+function headersOf(request: IncomingMessage): { single: Record<string, string>; multi: Multi } {
+  const multi: Multi = {};
+  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
+    const name = request.rawHeaders[index] as string;
+    const existing = Object.keys(multi).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name;
+    (multi[existing] ??= []).push(request.rawHeaders[index + 1] as string);
+  }
+  return { single: Object.fromEntries(Object.entries(multi).map(([name, values]) => [name, values.at(-1) as string])), multi };
+}
+
+/** Query parameters; API Gateway gives null, not {}, when there are none. */
+function queryOf(search: URLSearchParams): { single: Record<string, string> | null; multi: Multi | null } {
+  const multi: Multi = {};
+  for (const [name, value] of search) (multi[name] ??= []).push(value);
+  if (Object.keys(multi).length === 0) return { single: null, multi: null };
+  return { single: Object.fromEntries(Object.entries(multi).map(([name, values]) => [name, values.at(-1) as string])), multi };
+}
+
+export function proxyEvent(request: IncomingMessage, url: URL, context: TemplateContext, pathParameters: Record<string, string>) {
+  const headers = headersOf(request);
+  // API Gateway adds these in front of the integration.
+  const forwarded = { 'X-Forwarded-For': context.identity.sourceIp, 'X-Forwarded-Port': String(request.socket.localPort ?? ''), 'X-Forwarded-Proto': 'https' };
+  for (const [name, value] of Object.entries(forwarded)) {
+    headers.single[name] = value;
+    headers.multi[name] = [value];
+  }
+  const query = queryOf(url.searchParams);
+  return {
+    resource: context.resourcePath,
+    path: url.pathname,
+    httpMethod: context.httpMethod,
+    headers: headers.single,
+    multiValueHeaders: headers.multi,
+    queryStringParameters: query.single,
+    multiValueQueryStringParameters: query.multi,
+    pathParameters: Object.keys(pathParameters).length === 0 ? null : pathParameters,
+    stageVariables: null,
+    requestContext: {
+      resourceId: 'local',
+      resourcePath: context.resourcePath,
+      httpMethod: context.httpMethod,
+      extendedRequestId: context.extendedRequestId,
+      requestTime: context.requestTime,
+      path: context.path,
+      accountId: context.accountId,
+      protocol: context.protocol,
+      stage: context.stage,
+      domainPrefix: context.domainName.split('.')[0],
+      requestTimeEpoch: context.requestTimeEpoch,
+      requestId: context.requestId,
+      identity: {
+        cognitoIdentityPoolId: null,
+        accountId: null,
+        cognitoIdentityId: null,
+        caller: null,
+        sourceIp: context.identity.sourceIp,
+        principalOrgId: null,
+        accessKey: null,
+        cognitoAuthenticationType: null,
+        cognitoAuthenticationProvider: null,
+        userArn: null,
+        userAgent: context.identity.userAgent,
+        user: null,
+        apiKey: null,
+        apiKeyId: null,
+        clientCert: context.identity.clientCert,
+      },
+      domainName: context.domainName,
+      deploymentId: 'local',
+      apiId: context.apiId,
+    },
+    body: null as string | null,
+    isBase64Encoded: false,
+  };
+}
+
+const PROXY_RESULT_KEYS = new Set(['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded', 'cookies']);
+const isStringMap = (value: unknown, item: (entry: unknown) => boolean) =>
+  value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value) && Object.values(value).every(item));
+
+/** The proxy result as an answer, or undefined when API Gateway would call it malformed. */
+export function answerFromProxyResult(result: unknown): HttpAnswer | undefined {
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return undefined;
+  const fields = result as Record<string, unknown>;
+  if (Object.keys(fields).some((key) => !PROXY_RESULT_KEYS.has(key))) return undefined;
+  const status = Number(fields.statusCode);
+  if (!Number.isInteger(status) || status < 100 || status > 599) return undefined;
+  const scalar = (entry: unknown) => ['string', 'number', 'boolean'].includes(typeof entry);
+  if (!isStringMap(fields.headers, scalar)) return undefined;
+  if (!isStringMap(fields.multiValueHeaders, (entry) => Array.isArray(entry) && entry.every(scalar))) return undefined;
+  if (fields.body !== undefined && fields.body !== null && typeof fields.body !== 'string') return undefined;
+  const headers: Record<string, string> = {};
+  for (const [name, values] of Object.entries((fields.multiValueHeaders ?? {}) as Record<string, unknown[]>)) headers[name] = values.map(String).join(', ');
+  for (const [name, value] of Object.entries((fields.headers ?? {}) as Record<string, unknown>)) headers[name] = String(value);
+  const text = (fields.body as string | null | undefined) ?? '';
+  const body = fields.isBase64Encoded === true ? Buffer.from(text, 'base64').toString('utf8') : text;
+  return { status, headers, body };
+}
+
+export async function invokeProxyIntegration(
+  integration: ProxyIntegration,
+  event: ReturnType<typeof proxyEvent>,
+  invoker: FunctionInvoker,
+  log: GatewayLog,
+): Promise<ProxyOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), integration.timeoutMs);
+  });
+  try {
+    const result = await Promise.race([invoker.invoke(integration.functionArn, event, { requestId: event.requestContext.requestId }), timeout]);
+    if (result === 'timeout') return { kind: 'timeout' };
+    const answer = answerFromProxyResult(result);
+    if (!answer) {
+      log({ level: 'ERROR', requestId: event.requestContext.requestId, message: 'Execution failed due to configuration error: Malformed Lambda proxy response' });
+      return { kind: 'bad-gateway' };
+    }
+    return { kind: 'answer', answer };
+  } catch (error) {
+    log({ level: 'ERROR', requestId: event.requestContext.requestId, message: 'Lambda execution failed', errorType: (error as Error).name });
+    return { kind: 'bad-gateway' };
+  } finally {
+    clearTimeout(timer);
+  }
+}

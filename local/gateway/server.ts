@@ -1,0 +1,250 @@
+/**
+ * The local API Gateway: an HTTPS listener with mutual TLS in front of the routes, validators,
+ * mapping templates and gateway responses of api/openapi.yaml, wired to the local backend. The
+ * order of checks follows API Gateway's: client certificate (custom domain), route, throttling,
+ * payload size, request validation, media type, then the integration.
+ */
+import { constants, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
+import { LOCAL_ACCOUNT } from '../aws-local';
+import { loadTemplate } from '../template';
+import { invokeAwsIntegration, type StateMachineTarget } from './aws-integration';
+import { readBody } from './body';
+import { clientCertificateOf } from './client-certificate';
+import { gatewayResponse, type GatewayResponseType } from './gateway-responses';
+import type { HttpAnswer } from './http-answer';
+import { jsonLineLog, type GatewayLog } from './log';
+import { loadApiDefinition, matchResource, OPENAPI_PATH, type ApiOperation, type IntrinsicResolver } from './openapi';
+import { invokeProxyIntegration, proxyEvent, type FunctionInvoker } from './proxy-integration';
+import { sourceIpOf, templateContext, type StageInfo } from './request-context';
+import { MethodThrottle, type ThrottleSettings } from './throttle';
+import type { RequestParameters, TemplateContext } from './vtl';
+
+/** AEAD suites with forward secrecy only; TLS 1.3 suites are all AEAD. */
+export const TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+export interface GatewayBackend {
+  stateMachine: StateMachineTarget;
+  functions: FunctionInvoker;
+  resolver: IntrinsicResolver;
+}
+
+export interface GatewayOptions {
+  backend: GatewayBackend;
+  /** The server certificate and key (PEM). */
+  tls: { certPem: string; keyPem: string };
+  /** CA bundle (PEM) client certificates must chain to. */
+  truststorePem: string;
+  /** Default 3443; 0 = a random free port. */
+  port?: number;
+  /** Default 127.0.0.1: the local stack never listens beyond loopback. */
+  host?: string;
+  /** Defaults: the template's ThrottlingRateLimit / ThrottlingBurstLimit parameter defaults. */
+  throttle?: Partial<ThrottleSettings>;
+  maxBodyBytes?: number;
+  log?: GatewayLog;
+  openApiPath?: string;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function templateDefaults(): { throttle: ThrottleSettings; stage: string } {
+  const parameters = loadTemplate().Parameters ?? {};
+  return {
+    throttle: { rateLimit: Number(parameters.ThrottlingRateLimit?.Default ?? 10_000), burstLimit: Number(parameters.ThrottlingBurstLimit?.Default ?? 5_000) },
+    stage: String(parameters.StageName?.Default ?? 'local'),
+  };
+}
+
+/** Media type without parameters; API Gateway treats a request without Content-Type as JSON. */
+const mediaTypeOf = (header: string | undefined) => (header ? (header.split(';')[0] as string).trim().toLowerCase() : 'application/json');
+
+function send(response: ServerResponse, answer: HttpAnswer, requestId: string, close = false): void {
+  if (response.headersSent) return;
+  const headers: Record<string, string> = { ...answer.headers, 'x-amzn-RequestId': requestId };
+  if (close) headers.Connection = 'close';
+  response.writeHead(answer.status, headers);
+  response.end(answer.body);
+}
+
+function requestParameters(request: IncomingMessage, url: URL, pathParameters: Record<string, string>): RequestParameters {
+  const header: Record<string, string> = {};
+  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) header[request.rawHeaders[index] as string] = request.rawHeaders[index + 1] as string;
+  return { path: pathParameters, querystring: Object.fromEntries(url.searchParams), header };
+}
+
+function missingParameters(operation: ApiOperation, params: RequestParameters): string[] {
+  const lowerHeaders = new Set(Object.keys(params.header).map((name) => name.toLowerCase()));
+  return [
+    ...operation.requiredParameters.path.filter((name) => !(name in params.path)),
+    ...operation.requiredParameters.querystring.filter((name) => !(name in params.querystring)),
+    ...operation.requiredParameters.header.filter((name) => !lowerHeaders.has(name.toLowerCase())),
+  ];
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const api = loadApiDefinition(options.backend.resolver, options.openApiPath ?? OPENAPI_PATH);
+  const defaults = templateDefaults();
+  const throttle = new MethodThrottle({ ...defaults.throttle, ...options.throttle });
+  const log = options.log ?? jsonLineLog;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const host = options.host ?? '127.0.0.1';
+  const stage: StageInfo = { stage: defaults.stage, apiId: 'local', accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
+
+  const refuse = (type: GatewayResponseType, message: string, context: TemplateContext, extra: { status?: number; validationErrorString?: string } = {}) =>
+    gatewayResponse(api, type, message, context, extra);
+
+  async function route(request: IncomingMessage, url: URL, context: TemplateContext): Promise<{ answer: HttpAnswer; close?: boolean }> {
+    const matched = matchResource(api, url.pathname);
+    const method = request.method ?? 'GET';
+    const operation = matched?.operations.get(method) ?? matched?.operations.get('ANY');
+    // API Gateway answers an unknown path and a known path's missing method alike.
+    if (!matched || !operation) return { answer: refuse('MISSING_AUTHENTICATION_TOKEN', 'Missing Authentication Token', context) };
+    context.resourcePath = matched.resourcePath;
+    if (!throttle.allow(`${operation.method} ${operation.resourcePath}`)) return { answer: refuse('THROTTLED', 'Too Many Requests', context) };
+
+    const read = await readBody(request, maxBodyBytes);
+    if (!read.ok) {
+      if (read.reason === 'too-large') return { answer: refuse('REQUEST_TOO_LARGE', 'Request Too Long', context), close: true };
+      // The client went away mid-body: nobody is left to answer.
+      return { answer: { status: 400, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Bad Request"}' }, close: true };
+    }
+    const body = read.body.toString('utf8');
+    const params = requestParameters(request, url, matched.pathParameters);
+    const contentType = mediaTypeOf(request.headers['content-type']);
+
+    if (operation.validateParameters) {
+      const missing = missingParameters(operation, params);
+      if (missing.length > 0) {
+        const message = `Missing required request parameters: [${missing.join(', ')}]`;
+        return { answer: refuse('BAD_REQUEST_PARAMETERS', message, context, { validationErrorString: message }) };
+      }
+    }
+    const model = operation.validateBody ? operation.bodyModels[contentType] : undefined;
+    if (model) {
+      let problem: string | undefined;
+      try {
+        problem = model.validate(body.trim() === '' ? undefined : JSON.parse(body));
+      } catch {
+        problem = 'not valid JSON';
+      }
+      if (problem !== undefined) return { answer: refuse('BAD_REQUEST_BODY', 'Invalid request body', context, { validationErrorString: `[${problem}]` }) };
+    }
+
+    const integration = operation.integration;
+    if (integration.type === 'aws') {
+      if (integration.passthroughBehavior === 'never' && !(contentType in integration.requestTemplates)) {
+        return { answer: refuse('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type', context) };
+      }
+      const outcome = await invokeAwsIntegration(integration, { contentType, body, params }, context, options.backend.stateMachine, log);
+      if (outcome.kind === 'answer') return { answer: outcome.answer };
+      if (outcome.kind === 'timeout') return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
+      return { answer: refuse('API_CONFIGURATION_ERROR', 'Internal server error', context) };
+    }
+    const event = proxyEvent(request, url, context, matched.pathParameters);
+    event.body = read.body.length === 0 ? null : body;
+    const outcome = await invokeProxyIntegration(integration, event, options.backend.functions, log);
+    if (outcome.kind === 'answer') return { answer: outcome.answer };
+    if (outcome.kind === 'timeout') return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
+    return { answer: refuse('INTEGRATION_FAILURE', 'Internal server error', context, { status: 502 }) };
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const sourceIp = sourceIpOf(request);
+    const url = new URL(request.url ?? '/', 'https://localhost');
+    const certificate = clientCertificateOf(request.socket as TLSSocket);
+    let status = 403;
+    try {
+      if (!certificate.ok) {
+        // The custom domain refuses the client before any route, stage or gateway response applies.
+        log({ level: 'WARN', message: 'client certificate refused', reason: certificate.reason, requestId, sourceIp });
+        send(response, { status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Forbidden"}' }, requestId);
+        return;
+      }
+      const context = templateContext(request, stage, {
+        requestId,
+        httpMethod: request.method ?? 'GET',
+        resourcePath: url.pathname,
+        path: url.pathname,
+        clientCert: certificate.certificate,
+      });
+      const { answer, close } = await route(request, url, context);
+      status = answer.status;
+      send(response, answer, requestId, close);
+    } catch (error) {
+      status = 500;
+      log({ level: 'ERROR', message: 'gateway failure', requestId, error: (error as Error).message });
+      send(response, { status: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error', requestId }) }, requestId, true);
+    } finally {
+      log({
+        level: 'INFO',
+        message: 'request',
+        requestId,
+        sourceIp,
+        httpMethod: request.method,
+        path: url.pathname,
+        status,
+        principal: certificate.ok ? certificate.certificate.subjectDN : undefined,
+        latencyMs: Math.round(performance.now() - started),
+      });
+    }
+  }
+
+  const server: Server = createServer(
+    {
+      key: options.tls.keyPem,
+      cert: options.tls.certPem,
+      ca: options.truststorePem,
+      requestCert: true,
+      // Checked per request instead (socket.authorized), so a refused client gets API Gateway's 403.
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+      ciphers: TLS_CIPHERS,
+      honorCipherOrder: true,
+      // A renegotiation could swap the client certificate under a kept-alive connection.
+      secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
+      requestTimeout: 60_000,
+    },
+    (request, response) => void handle(request, response),
+  );
+  server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+    log({ level: 'WARN', message: 'TLS handshake failed', reason: error.code ?? error.message, sourceIp: (socket.remoteAddress ?? '').replace(/^::ffff:/, '') });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3443, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `https://localhost:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

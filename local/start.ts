@@ -1,0 +1,86 @@
+/**
+ * `npm start`: the whole API on this machine. Dev PKI in .local/pki, DynamoDB-API server on
+ * 127.0.0.1:${DYNAMODB_PORT:-8000} persisted under .local/dynamodb, the Step Functions API on
+ * ${SFN_PORT:-8083}, and the mTLS gateway on https://localhost:${PORT:-3443}. Demo grants and
+ * findings are seeded into empty tables only, so a restart keeps whatever was changed.
+ */
+import { join, relative } from 'node:path';
+import { jsonLineLog } from './gateway/log';
+import { REFERENCE_FINDING } from './gateway/seed';
+import { startLocalStack } from './gateway/stack';
+import { resolveTruststore } from './gateway/truststore';
+import { ensureDevPki } from './pki';
+import { PROJECT_ROOT } from './template';
+
+const PKI_DIR = join(PROJECT_ROOT, '.local/pki');
+const DATA_DIR = join(PROJECT_ROOT, '.local/dynamodb');
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number, not ${raw}`);
+  return value;
+}
+
+function instructions(url: string, stepFunctionsEndpoint: string | undefined, dynamoDbEndpoint: string, truststoreSource: string, devTruststore: boolean): string {
+  const pki = relative(process.cwd(), PKI_DIR) || '.';
+  const tls = (name: string) => `--cacert ${pki}/ca.pem --cert ${pki}/${name}.pem --key ${pki}/${name}-key.pem`;
+  const finding = JSON.stringify(REFERENCE_FINDING);
+  return [
+    '',
+    `Vulnerability API (local) on ${url}`,
+    `  truststore: ${relative(process.cwd(), truststoreSource)}${devTruststore ? '' : '  (not the dev CA: the dev client certificates below will be refused)'}`,
+    `  DynamoDB:   ${dynamoDbEndpoint}   Step Functions API: ${stepFunctionsEndpoint ?? 'off'}`,
+    '',
+    'Scanner posts a finding (200):',
+    `  curl ${tls('scanner')} -H 'content-type: application/json' -d '${finding}' ${url}/vuln`,
+    '',
+    'Dashboard reads org1 (200):',
+    `  curl ${tls('dashboard')} '${url}/vuln?org=org1'`,
+    '',
+    'A client from a CA the truststore does not hold (403):',
+    `  curl ${tls('rogue')} '${url}/vuln?org=org1'`,
+    '',
+    'Grants: npm run authz -- list    Replay the reference scenarios: npm run demo',
+    'Ctrl-C stops the stack; data stays in .local/dynamodb.',
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const pki = await ensureDevPki(PKI_DIR);
+  const devCaPath = join(PKI_DIR, 'ca.pem');
+  const truststore = resolveTruststore({ devCaPath });
+  const stack = await startLocalStack({
+    backend: { dynamoDbPort: port('DYNAMODB_PORT', 8000), dataDir: DATA_DIR, stepFunctionsPort: port('SFN_PORT', 8083) },
+    gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: truststore.pem, port: port('PORT', 3443), log: jsonLineLog },
+    // Seeding posts through the gateway with the dev scanner certificate, which only the dev CA trusts.
+    ...(truststore.source === devCaPath ? { seed: { scanner: pki.scanner, caPem: pki.ca.certPem } } : {}),
+  });
+  if (stack.seeded?.grants) console.log('seeded demo grants: OU scanner may POST on every org; OU dashboard may GET org1, org2, org3');
+  if (stack.seeded?.findings) console.log(`seeded ${stack.seeded.findings} demo findings through the gateway`);
+  console.log(instructions(stack.url, stack.backend.stepFunctionsEndpoint, stack.backend.dynamoDbEndpoint, truststore.source, truststore.source === devCaPath));
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping the local stack`);
+    stack.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('error while stopping:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') console.error(`A port is already in use (${(error as Error).message}); set PORT, DYNAMODB_PORT or SFN_PORT, or stop the other stack.`);
+  else console.error(error);
+  process.exit(1);
+});

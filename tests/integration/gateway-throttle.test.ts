@@ -1,0 +1,27 @@
+/** Stage throttling: a token bucket per method, refused with the THROTTLED gateway response (429). */
+import { startTestStack, type TestStack } from '../support/local-stack';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  // One request per second with a burst of two: the third quick request finds the bucket empty.
+  stack = await startTestStack({ throttle: { rateLimit: 1, burstLimit: 2 } });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+test('requests beyond the burst get 429 Too Many Requests, per method', async () => {
+  const get = () => stack.request(stack.pki.dashboard, { path: '/vuln?org=org1' });
+  const statuses = [(await get()).status, (await get()).status];
+  const throttled = await get();
+  expect(statuses).toEqual([200, 200]);
+  expect(throttled.status).toBe(429);
+  expect(throttled.json()).toEqual({ message: 'Too Many Requests', requestId: throttled.headers['x-amzn-requestid'] });
+
+  // POST /vuln has its own bucket, and an unknown route is refused before throttling.
+  const post = await stack.request(stack.pki.dashboard, { path: '/vuln', body: { findings: [] } });
+  expect(post.status).toBe(400);
+  expect((await stack.request(stack.pki.dashboard, { path: '/elsewhere' })).status).toBe(403);
+});

@@ -1,0 +1,91 @@
+/**
+ * The local stack for integration tests: the real gateway (mTLS, OpenAPI routes, mapping
+ * templates) in front of the real backend, on random loopback ports, with a dev PKI of its own in
+ * a temporary directory. Grants are the demo ones (scanner: POST on every org; dashboard: GET on
+ * org1-org3); grant reads are not cached and retries do not wait, so tests see changes at once.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localDynamoDbClient } from '../../local/dynamodb';
+import { call, type CallOptions, type CallResult, type ClientIdentity } from '../../local/gateway/client';
+import { DEMO_GRANTS } from '../../local/gateway/seed';
+import { startLocalStack, type LocalStack } from '../../local/gateway/stack';
+import type { ThrottleSettings } from '../../local/gateway/throttle';
+import { putGrant } from '../../local/grants';
+import { ensureDevPki, loadCertificateAuthority, type CertificateAuthority, type DevPki } from '../../local/pki';
+
+export interface TestStackOptions {
+  /** Persist DynamoDB data here (restart tests); default in memory. */
+  dataDir?: string;
+  /** Default 0 (random). A restart must reuse the port: the functions' SDK client keeps its endpoint. */
+  dynamoDbPort?: number;
+  /** Reuse a PKI directory (restart tests); default a fresh temporary one. */
+  pkiDir?: string;
+  throttle?: Partial<ThrottleSettings>;
+  /** Serve the Step Functions API on a random port. */
+  stepFunctionsApi?: boolean;
+  /** Put the demo grants (default true; a restarted persistent stack already has them). */
+  grants?: boolean;
+}
+
+export interface TestStack {
+  url: string;
+  pki: DevPki;
+  /** The dev CA the gateway trusts, to issue more client certificates. */
+  ca: CertificateAuthority;
+  stack: LocalStack;
+  dynamoDb: DynamoDBClient;
+  tables: { FindingsTable: string; AuthzTable: string };
+  /** Everything the gateway logged. */
+  logs: Record<string, unknown>[];
+  /** An HTTPS request to the gateway with `identity` as the client certificate (none when undefined). */
+  request(identity: ClientIdentity | undefined, options?: Omit<CallOptions, 'caPem' | 'identity'>): Promise<CallResult>;
+  close(): Promise<void>;
+}
+
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const temporary = options.pkiDir ? undefined : await mkdtemp(join(tmpdir(), 'vuln-api-pki-'));
+  const pki = await ensureDevPki(options.pkiDir ?? join(temporary as string, 'pki'));
+  const ca = await loadCertificateAuthority(pki.ca.certPem, pki.ca.keyPem);
+  const logs: Record<string, unknown>[] = [];
+  const stack = await startLocalStack({
+    backend: {
+      dynamoDbPort: options.dynamoDbPort ?? 0,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.stepFunctionsApi ? { stepFunctionsPort: 0 } : {}),
+      retryIntervalMs: 0,
+      environment: { GRANT_CACHE_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    },
+    gateway: {
+      tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
+      truststorePem: pki.ca.certPem,
+      port: 0,
+      log: (entry) => logs.push(entry),
+      ...(options.throttle ? { throttle: options.throttle } : {}),
+    },
+  });
+  const dynamoDb = localDynamoDbClient(stack.backend.dynamoDbEndpoint);
+  if (options.grants ?? true) {
+    for (const { ou, grant } of DEMO_GRANTS) await putGrant(dynamoDb, stack.backend.tableNames.AuthzTable, ou, grant);
+  }
+  return {
+    url: stack.url,
+    pki,
+    ca,
+    stack,
+    dynamoDb,
+    tables: stack.backend.tableNames,
+    logs,
+    request: (identity, callOptions = {}) => call(stack.url, { ...callOptions, ...(identity ? { identity } : {}), caPem: pki.ca.certPem }),
+    close: async () => {
+      dynamoDb.destroy();
+      await stack.close();
+      if (temporary) await rm(temporary, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The port of an http://127.0.0.1:PORT endpoint. */
+export const portOf = (endpoint: string) => Number(new URL(endpoint).port);

@@ -1,0 +1,140 @@
+import { ProvisionedThroughputExceededException, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { getFindingsEvent } from '../../../cli/make-events';
+import { decodePageToken, encodePageToken } from '../../../functions/shared/core/page-token';
+import { dashboardCertificate } from '../../support/certificates';
+import { REFERENCE_NORMALIZED } from '../../support/findings';
+import { captureLogs, dynamoDb, FINDINGS_TABLE, lambdaContext, mockAuthzTable, setHandlerEnvironment, type CapturedLogs } from '../../support/lambda';
+
+setHandlerEnvironment();
+let handler: typeof import('../../../functions/get-findings/handler').handler;
+let logs: CapturedLogs;
+let dashboardPem: string;
+beforeAll(async () => {
+  ({ handler } = await import('../../../functions/get-findings/handler'));
+  dashboardPem = (await dashboardCertificate()).certPem;
+});
+beforeEach(() => {
+  dynamoDb.reset();
+  mockAuthzTable({ grants: { dashboard: { methods: ['GET'], orgs: ['org1'] } } });
+  logs = captureLogs();
+});
+afterEach(() => logs.restore());
+
+const context = lambdaContext('get-findings');
+const STORED = { ...REFERENCE_NORMALIZED, FirstSeen: '2025-01-01T00:00:00.000Z', LastSeen: '2025-02-01T00:00:00.000Z' };
+const REQUEST_ID = 'api-request-1';
+
+const get = (query: Record<string, string | string[]>) => handler(getFindingsEvent({ query, certPem: dashboardPem, requestId: REQUEST_ID }), context);
+
+function mockQuery(pages: { items: Record<string, unknown>[]; lastVulnId?: string }[]) {
+  let call = 0;
+  dynamoDb.on(QueryCommand).callsFake(() => {
+    const page = pages[Math.min(call, pages.length - 1)] ?? { items: [] };
+    call += 1;
+    return {
+      Items: page.items.map((item) => marshall(item)),
+      ...(page.lastVulnId === undefined ? {} : { LastEvaluatedKey: marshall({ Org: 'org1', VulnID: page.lastVulnId }) }),
+    };
+  });
+}
+
+const queries = (): QueryCommandInput[] => dynamoDb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+
+describe('get-findings handler', () => {
+  it('answers 200 with plain JSON items of the org', async () => {
+    mockQuery([{ items: [STORED] }]);
+    const response = await get({ org: 'org1' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toMatchObject({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    expect(JSON.parse(response.body)).toEqual({ org: 'org1', items: [STORED], count: 1 });
+    expect(queries()).toEqual([
+      expect.objectContaining({
+        TableName: FINDINGS_TABLE,
+        KeyConditionExpression: '#Org = :org',
+        ExpressionAttributeValues: marshall({ ':org': 'org1' }),
+        Limit: 50,
+        ExclusiveStartKey: undefined,
+      }),
+    ]);
+  });
+
+  it('gives a nextToken bound to the org when more items follow, and resumes from it', async () => {
+    mockQuery([{ items: [STORED], lastVulnId: 'testID3' }]);
+    const first = JSON.parse((await get({ org: 'org1', limit: '1' })).body) as { nextToken: string; count: number };
+    expect(first.count).toBe(1);
+    expect(decodePageToken(first.nextToken, 'org1')).toBe('testID3');
+
+    dynamoDb.resetHistory();
+    mockQuery([{ items: [] }]);
+    const second = await get({ org: 'org1', limit: '1', nextToken: first.nextToken });
+    expect(JSON.parse(second.body)).toEqual({ org: 'org1', items: [], count: 0 });
+    expect(unmarshall(queries()[0]?.ExclusiveStartKey ?? {})).toEqual({ Org: 'org1', VulnID: 'testID3' });
+  });
+
+  it('filters by severity', async () => {
+    mockQuery([{ items: [] }]);
+    await get({ org: 'org1', severity: 'HIGH' });
+    expect(queries()[0]).toMatchObject({ FilterExpression: '#Severity = :severity', ExpressionAttributeValues: marshall({ ':org': 'org1', ':severity': 'HIGH' }) });
+  });
+
+  it('answers 400 with the issues and request id when org is missing', async () => {
+    const response = await get({});
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({ message: 'Invalid request', errors: [{ index: null, path: 'org', message: 'is required' }], requestId: REQUEST_ID });
+    expect(queries()).toEqual([]);
+  });
+
+  it('answers 400 for a repeated parameter', async () => {
+    const response = await get({ org: ['org1', 'org2'] });
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ errors: [{ index: null, path: 'org', message: 'must be given once' }] });
+  });
+
+  it('answers 403 with exactly {"message":"Forbidden"} for an org the OU is not granted, and queries nothing', async () => {
+    const response = await get({ org: 'org2' });
+    expect(response.statusCode).toBe(403);
+    expect(response.body).toBe('{"message":"Forbidden"}');
+    expect(queries()).toEqual([]);
+    const decisions = logs.lines().filter((line) => line.message === 'authorization decision');
+    expect(decisions).toEqual([expect.objectContaining({ decision: 'DENY', reason: 'org-not-granted', action: 'GET', orgs: ['org2'], requestId: REQUEST_ID })]);
+    expect(logs.text()).not.toContain('BEGIN CERTIFICATE');
+  });
+
+  it('answers 403 without a client certificate', async () => {
+    const response = await handler(getFindingsEvent({ query: { org: 'org1' }, requestId: REQUEST_ID }), context);
+    expect(response.statusCode).toBe(403);
+    expect(response.body).toBe('{"message":"Forbidden"}');
+    expect(logs.lines().filter((line) => line.message === 'authorization decision')).toEqual([expect.objectContaining({ reason: 'no-certificate' })]);
+  });
+
+  it('answers 400 for a tampered nextToken, and one from another org', async () => {
+    const token = encodePageToken('org1', 'testID3');
+    const tampered = await get({ org: 'org1', nextToken: `${token.slice(0, -2)}xx` });
+    const foreign = await get({ org: 'org1', nextToken: encodePageToken('org2', 'testID3') });
+    for (const response of [tampered, foreign]) {
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body)).toEqual({
+        message: 'Invalid request',
+        errors: [{ index: null, path: 'nextToken', message: 'is not a valid page token for this org' }],
+        requestId: REQUEST_ID,
+      });
+    }
+    expect(queries()).toEqual([]);
+  });
+
+  it('answers 500 with the request id and nothing of the failure', async () => {
+    dynamoDb.on(QueryCommand).rejects(new Error('socket hang up at /var/task/index.js:42'));
+    const response = await get({ org: 'org1' });
+    expect(response.statusCode).toBe(500);
+    expect(response.body).toBe(JSON.stringify({ message: 'Internal server error', requestId: REQUEST_ID }));
+    expect(logs.lines().filter((line) => line.message === 'request failed')).toEqual([expect.objectContaining({ level: 'ERROR', requestId: REQUEST_ID })]);
+  });
+
+  it('answers 503 when the findings table is throttled', async () => {
+    dynamoDb.on(QueryCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
+    const response = await get({ org: 'org1' });
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body)).toEqual({ message: 'Service temporarily unavailable', requestId: REQUEST_ID });
+  });
+});
