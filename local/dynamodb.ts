@@ -3,34 +3,22 @@
  * persists in `dataDir` (LevelDB) so a restart loses nothing; without `dataDir` it is in memory.
  */
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo, Server } from 'node:net';
+import type { Server } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './aws-local';
+import { listenOnLoopback, type LoopbackListener } from './loopback';
 import { loadTemplate, resourcesOfType, type CfnTemplate } from './template';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
 
-export interface LocalDynamoDb {
-  endpoint: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type LocalDynamoDb = LoopbackListener;
 
 export async function startDynamoDb(options: { port?: number; dataDir?: string } = {}): Promise<LocalDynamoDb> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
-    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
-  };
+  return listenOnLoopback(server, options.port ?? 0);
 }
 
 export function localDynamoDbClient(endpoint: string): DynamoDBClient {

@@ -6,17 +6,13 @@
  * it listens on 127.0.0.1 only.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, type LoopbackListener } from './loopback';
 import { StepFunctionsClientError, type LocalStateMachine } from './state-machine';
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
 const epochSeconds = (date: Date) => date.getTime() / 1000;
 
-export interface LocalStepFunctionsApi {
-  endpoint: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type LocalStepFunctionsApi = LoopbackListener;
 
 function readBody(request: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -95,14 +91,5 @@ export async function startStepFunctionsApi(machines: LocalStateMachine[], optio
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return listenOnLoopback(server, options.port ?? 0);
 }

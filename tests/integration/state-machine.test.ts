@@ -9,16 +9,9 @@ import { localDynamoDbClient } from '../../local/dynamodb';
 import { putGrant } from '../../local/grants';
 import { clientCertificate, SCANNER_SUBJECT } from '../support/certificates';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { REFERENCE_FINDING } from '../support/findings';
 
-const reference = {
-  VulnID: 'testID3',
-  Org: 'org1',
-  AssetName: 'lax-psg-g.internal.org.com',
-  DueDate: '09-09-2022',
-  PluginId: 23234,
-  PluginName: 'Palo Alto confusion ADE-OS Local File Inclusion',
-  Priority: '234234234',
-};
+const reference = REFERENCE_FINDING;
 
 let backend: LocalBackend;
 let proxy: FaultProxy;
