@@ -69,7 +69,8 @@ function required(values: Values, name: 'ou' | 'methods' | 'orgs' | 'serial'): s
 function parseOu(values: Values): string {
   const ou = required(values, 'ou');
   // An OU is matched exactly against the certificate subject; control characters could only be a mistake.
-  if (ou.length > 64 || /[\u0000-\u001f\u007f]/.test(ou)) throw new UsageError('--ou must be at most 64 printable characters');
+  const hasControlCharacter = [...ou].some((char) => (char.codePointAt(0) ?? 0) < 0x20 || char === '\u007f');
+  if (ou.length > 64 || hasControlCharacter) throw new UsageError('--ou must be at most 64 printable characters');
   return ou;
 }
 

@@ -9,10 +9,9 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { call, type CallOptions, type ClientIdentity } from '../local/gateway/client';
+import { call, isListening, type CallOptions, type ClientIdentity } from '../local/gateway/client';
 import { silentLog } from '../local/gateway/log';
 import { REFERENCE_FINDING } from '../local/gateway/seed';
 import { startLocalStack, type LocalStack } from '../local/gateway/stack';
@@ -102,20 +101,6 @@ export async function runDemo(url: string, pki: DevPki, report: (step: StepResul
   return results;
 }
 
-/** True when something accepts TCP connections on the port (then it is taken to be the gateway). */
-function answers(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolvePromise) => {
-    const socket = connect({ port, host, timeout: 1000 });
-    const done = (result: boolean) => {
-      socket.destroy();
-      resolvePromise(result);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { url: { type: 'string' }, pki: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
   if (values.help) {
@@ -127,7 +112,7 @@ async function main(): Promise<number> {
   let stack: LocalStack | undefined;
   if (!url) {
     const port = Number(process.env.PORT ?? 3443);
-    if (await answers(port)) url = `https://localhost:${port}`;
+    if (await isListening(port)) url = `https://localhost:${port}`;
     else {
       console.log(`Nothing answers on port ${port}: starting a local stack in this process (in memory).`);
       stack = await startLocalStack({

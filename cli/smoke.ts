@@ -9,7 +9,6 @@
  *   --stack NAME --region R   a deployed stack (state machine from its IngestStateMachineArn output)
  */
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -18,6 +17,7 @@ import { SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localStateMachineArn } from '../local/aws-local';
 import { INGEST_STATE_MACHINE, startBackend, type LocalBackend } from '../local/backend';
 import { localDynamoDbClient } from '../local/dynamodb';
+import { isListening } from '../local/gateway/client';
 import { DEMO_GRANTS } from '../local/gateway/seed';
 import { putGrant } from '../local/grants';
 import { PROJECT_ROOT } from '../local/template';
@@ -46,7 +46,8 @@ export interface SmokeResult {
 /** The cases, each from the event file with one change; request ids are fresh so runs never collide. */
 export function smokeCases(event: IngestInput = JSON.parse(readFileSync(INGEST_EVENT_PATH, 'utf8')) as IngestInput): SmokeCase[] {
   const fresh = () => `smoke-${randomUUID()}`;
-  const { certPem: _certPem, ...principalWithoutCertificate } = event.principal;
+  const principalWithoutCertificate = { ...event.principal };
+  delete principalWithoutCertificate.certPem;
   return [
     {
       name: 'the reference finding is stored (200)',
@@ -88,19 +89,6 @@ export async function runSmoke(client: SFNClient, stateMachineArn: string, repor
   return results;
 }
 
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1', timeout: 1000 });
-    const done = (result: boolean) => {
-      socket.destroy();
-      resolve(result);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
-}
-
 async function deployedTarget(stack: string, region: string | undefined): Promise<{ client: SFNClient; arn: string; where: string }> {
   const cloudFormation = new CloudFormationClient(region ? { region } : {});
   try {
@@ -140,7 +128,7 @@ async function main(): Promise<number> {
   else {
     const port = Number(process.env.SFN_PORT ?? 8083);
     let endpoint = `http://127.0.0.1:${port}`;
-    if (!(await answers(port))) {
+    if (!(await isListening(port))) {
       console.log(`Nothing answers on port ${port}: starting a local backend in this process (in memory, demo grants).`);
       backend = await localBackendWithGrants();
       endpoint = backend.stepFunctionsEndpoint as string;

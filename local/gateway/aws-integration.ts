@@ -5,7 +5,7 @@
  * Gateway chains them. Failures land where they would in AWS: a template that does not render is a
  * configuration error (500), a request Step Functions refuses is its HTTP 400, selected by `4\d{2}`.
  */
-import type { HttpAnswer } from './http-answer';
+import { withTimeout, type HttpAnswer } from './http-answer';
 import type { GatewayLog } from './log';
 import type { AwsIntegration } from './openapi';
 import { inputVariable, renderTemplate, type RequestParameters, type TemplateContext } from './vtl';
@@ -64,7 +64,7 @@ async function startSyncExecution(target: StateMachineTarget, requestBody: strin
     const code = (error as { code?: unknown }).code;
     // The local state machine throws errors with a `code` for what the API itself refuses (HTTP 400).
     if (typeof code === 'string') return serviceError(400, code, (error as Error).message);
-    log({ level: 'ERROR', requestId, message: 'StartSyncExecution failed', error: (error as Error).message });
+    log({ level: 'ERROR', requestId, message: 'StartSyncExecution failed', errorType: (error as Error).name });
     return serviceError(500, 'InternalFailure', 'Internal failure');
   }
 }
@@ -76,14 +76,6 @@ function selectResponse(integration: AwsIntegration, status: number) {
     integration.responses.find((response) => response.pattern === 'default')
   );
 }
-
-const withTimeout = <T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-};
 
 export async function invokeAwsIntegration(
   integration: AwsIntegration,
@@ -97,7 +89,7 @@ export async function invokeAwsIntegration(
   try {
     integrationRequest = template === undefined ? request.body : renderTemplate(template, inputVariable(request.body, request.params), context).output;
   } catch (error) {
-    log({ level: 'ERROR', requestId: context.requestId, message: 'Execution failed due to configuration error: Unable to transform request', error: (error as Error).message });
+    log({ level: 'ERROR', requestId: context.requestId, message: 'Execution failed due to configuration error: Unable to transform request', errorType: (error as Error).name });
     return { kind: 'configuration-error' };
   }
 
@@ -121,7 +113,7 @@ export async function invokeAwsIntegration(
       },
     };
   } catch (error) {
-    log({ level: 'ERROR', requestId: context.requestId, message: 'Execution failed due to configuration error: Unable to transform response', error: (error as Error).message });
+    log({ level: 'ERROR', requestId: context.requestId, message: 'Execution failed due to configuration error: Unable to transform response', errorType: (error as Error).name });
     return { kind: 'configuration-error' };
   }
 }

@@ -4,6 +4,7 @@
  * certificate, as separate scanners and dashboards would.
  */
 import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { connect } from 'node:net';
 
 export interface ClientIdentity {
   certPem: string;
@@ -72,5 +73,19 @@ export function call(baseUrl: string, options: CallOptions): Promise<CallResult>
       for (let offset = 0; offset < bytes.length; offset += 16_384) request.write(bytes.subarray(offset, offset + 16_384));
       request.end();
     } else request.end(payload);
+  });
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:port (a running stack, for the CLIs). */
+export function isListening(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host, timeout: 1000 });
+    const done = (result: boolean) => {
+      socket.destroy();
+      resolve(result);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
   });
 }

@@ -4,3 +4,12 @@ export interface HttpAnswer {
   headers: Record<string, string>;
   body: string;
 }
+
+/** `work`, or 'timeout' after `ms` (an integration's timeoutInMillis); the timer never outlives the race. */
+export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,6 +1,7 @@
 /**
  * The gateway's log: one JSON object per line, like API Gateway's access and execution logs. Callers
- * never pass a certificate PEM or a request body.
+ * never pass a certificate PEM or a request body, and log errors by name only: a parser's message
+ * can quote the text it failed on.
  */
 export type GatewayLog = (entry: Record<string, unknown>) => void;
 

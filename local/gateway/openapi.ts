@@ -126,9 +126,6 @@ function operation(document: Document, resourcePath: string, method: string, raw
       .filter(([, media]) => media.schema !== undefined)
       .map(([contentType, media]) => [contentType.toLowerCase(), new SchemaValidator(schemaFor(document, media.schema as JsonSchema))]),
   );
-  const integration = raw['x-amazon-apigateway-integration'] as Record<string, unknown> | undefined;
-  if (!integration) throw new Error(`${where} has no x-amazon-apigateway-integration`);
-  const type = String(integration.type).toLowerCase();
   return {
     method: method === 'x-amazon-apigateway-any-method' ? 'ANY' : method.toUpperCase(),
     resourcePath,
@@ -136,11 +133,16 @@ function operation(document: Document, resourcePath: string, method: string, raw
     validateParameters: validator.validateRequestParameters === true,
     requiredParameters,
     bodyModels,
-    integration:
-      type === 'aws' ? awsIntegration(integration, where) : type === 'aws_proxy' ? proxyIntegration(integration, where) : (() => {
-        throw new Error(`${where}: integration type ${type} is not supported by the local gateway`);
-      })(),
+    integration: integrationOf(raw['x-amazon-apigateway-integration'] as Record<string, unknown> | undefined, where),
   };
+}
+
+function integrationOf(raw: Record<string, unknown> | undefined, where: string): AwsIntegration | ProxyIntegration {
+  if (!raw) throw new Error(`${where} has no x-amazon-apigateway-integration`);
+  const type = String(raw.type).toLowerCase();
+  if (type === 'aws') return awsIntegration(raw, where);
+  if (type === 'aws_proxy') return proxyIntegration(raw, where);
+  throw new Error(`${where}: integration type ${type} is not supported by the local gateway`);
 }
 
 /** Parses and resolves the OpenAPI document. Throws on anything the local gateway could not honour. */

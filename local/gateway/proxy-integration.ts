@@ -4,7 +4,7 @@
  * error or a result that is not a proxy response is API Gateway's 502.
  */
 import type { IncomingMessage } from 'node:http';
-import type { HttpAnswer } from './http-answer';
+import { withTimeout, type HttpAnswer } from './http-answer';
 import type { GatewayLog } from './log';
 import type { ProxyIntegration } from './openapi';
 import type { TemplateContext } from './vtl';
@@ -123,12 +123,8 @@ export async function invokeProxyIntegration(
   invoker: FunctionInvoker,
   log: GatewayLog,
 ): Promise<ProxyOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), integration.timeoutMs);
-  });
   try {
-    const result = await Promise.race([invoker.invoke(integration.functionArn, event, { requestId: event.requestContext.requestId }), timeout]);
+    const result = await withTimeout(invoker.invoke(integration.functionArn, event, { requestId: event.requestContext.requestId }), integration.timeoutMs);
     if (result === 'timeout') return { kind: 'timeout' };
     const answer = answerFromProxyResult(result);
     if (!answer) {
@@ -139,7 +135,5 @@ export async function invokeProxyIntegration(
   } catch (error) {
     log({ level: 'ERROR', requestId: event.requestContext.requestId, message: 'Lambda execution failed', errorType: (error as Error).name });
     return { kind: 'bad-gateway' };
-  } finally {
-    clearTimeout(timer);
   }
 }

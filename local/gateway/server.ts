@@ -18,11 +18,12 @@ import { clientCertificateOf } from './client-certificate';
 import { gatewayResponse, type GatewayResponseType } from './gateway-responses';
 import type { HttpAnswer } from './http-answer';
 import { jsonLineLog, type GatewayLog } from './log';
-import { loadApiDefinition, matchResource, OPENAPI_PATH, type ApiOperation, type IntrinsicResolver } from './openapi';
+import { loadApiDefinition, matchResource, OPENAPI_PATH, type IntrinsicResolver } from './openapi';
 import { invokeProxyIntegration, proxyEvent, type FunctionInvoker } from './proxy-integration';
 import { sourceIpOf, templateContext, type StageInfo } from './request-context';
+import { requestParameters, validateRequest } from './request-validation';
 import { MethodThrottle, type ThrottleSettings } from './throttle';
-import type { RequestParameters, TemplateContext } from './vtl';
+import type { TemplateContext } from './vtl';
 
 /** AEAD suites with forward secrecy only; TLS 1.3 suites are all AEAD. */
 export const TLS_CIPHERS = [
@@ -85,21 +86,6 @@ function send(response: ServerResponse, answer: HttpAnswer, requestId: string, c
   response.end(answer.body);
 }
 
-function requestParameters(request: IncomingMessage, url: URL, pathParameters: Record<string, string>): RequestParameters {
-  const header: Record<string, string> = {};
-  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) header[request.rawHeaders[index] as string] = request.rawHeaders[index + 1] as string;
-  return { path: pathParameters, querystring: Object.fromEntries(url.searchParams), header };
-}
-
-function missingParameters(operation: ApiOperation, params: RequestParameters): string[] {
-  const lowerHeaders = new Set(Object.keys(params.header).map((name) => name.toLowerCase()));
-  return [
-    ...operation.requiredParameters.path.filter((name) => !(name in params.path)),
-    ...operation.requiredParameters.querystring.filter((name) => !(name in params.querystring)),
-    ...operation.requiredParameters.header.filter((name) => !lowerHeaders.has(name.toLowerCase())),
-  ];
-}
-
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const api = loadApiDefinition(options.backend.resolver, options.openApiPath ?? OPENAPI_PATH);
   const defaults = templateDefaults();
@@ -131,23 +117,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const params = requestParameters(request, url, matched.pathParameters);
     const contentType = mediaTypeOf(request.headers['content-type']);
 
-    if (operation.validateParameters) {
-      const missing = missingParameters(operation, params);
-      if (missing.length > 0) {
-        const message = `Missing required request parameters: [${missing.join(', ')}]`;
-        return { answer: refuse('BAD_REQUEST_PARAMETERS', message, context, { validationErrorString: message }) };
-      }
-    }
-    const model = operation.validateBody ? operation.bodyModels[contentType] : undefined;
-    if (model) {
-      let problem: string | undefined;
-      try {
-        problem = model.validate(body.trim() === '' ? undefined : JSON.parse(body));
-      } catch {
-        problem = 'not valid JSON';
-      }
-      if (problem !== undefined) return { answer: refuse('BAD_REQUEST_BODY', 'Invalid request body', context, { validationErrorString: `[${problem}]` }) };
-    }
+    const invalid = validateRequest(operation, params, contentType, body);
+    if (invalid) return { answer: refuse(invalid.type, invalid.message, context, { validationErrorString: invalid.validationErrorString }) };
 
     const integration = operation.integration;
     if (integration.type === 'aws') {
@@ -193,7 +164,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       send(response, answer, requestId, close);
     } catch (error) {
       status = 500;
-      log({ level: 'ERROR', message: 'gateway failure', requestId, error: (error as Error).message });
+      log({ level: 'ERROR', message: 'gateway failure', requestId, errorType: (error as Error).name });
       send(response, { status: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error', requestId }) }, requestId, true);
     } finally {
       log({

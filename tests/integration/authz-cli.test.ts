@@ -1,0 +1,79 @@
+/** `npm run authz`: edits the local authz table, and the gateway obeys the edits at once. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { runAuthz } from '../../cli/authz';
+import { PROJECT_ROOT } from '../../local/template';
+import { portOf, startTestStack, type TestStack } from '../support/local-stack';
+
+const run = promisify(execFile);
+let stack: TestStack;
+
+async function authz(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runAuthz(argv, { out: (line) => out.push(line), err: (line) => err.push(line) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  // The CLI's default target: the local DynamoDB server on $DYNAMODB_PORT.
+  process.env.DYNAMODB_PORT = String(portOf(stack.stack.backend.dynamoDbEndpoint));
+});
+
+afterAll(async () => {
+  delete process.env.DYNAMODB_PORT;
+  await stack?.close();
+});
+
+test('grant, list, revoke and revoke-cert change what the gateway allows', async () => {
+  const read = () => stack.request(stack.pki.dashboard, { path: '/vuln?org=org5' });
+  expect((await read()).status).toBe(403);
+
+  expect(await authz('grant', '--ou', 'dashboard', '--methods', 'get', '--orgs', 'org1,org5')).toMatchObject({ code: 0, out: expect.stringContaining('granted OU dashboard') });
+  expect((await read()).status).toBe(200);
+
+  const listed = await authz('list', '--json');
+  expect(listed.code).toBe(0);
+  expect(JSON.parse(listed.out)).toMatchObject({
+    grants: expect.arrayContaining([{ ou: 'dashboard', grant: { methods: ['GET'], orgs: ['org1', 'org5'] } }, { ou: 'scanner', grant: { methods: ['POST'], orgs: '*' } }]),
+  });
+  expect((await authz('list')).out).toMatch(/dashboard: methods=GET orgs=org1,org5/);
+
+  const serial = stack.pki.dashboard.serialNumber;
+  const colonSerial = (serial.toLowerCase().match(/../g) ?? []).join(':');
+  expect(await authz('revoke-cert', '--serial', colonSerial, '--reason', 'laptop lost')).toMatchObject({ code: 0, out: expect.stringContaining(serial) });
+  expect((await read()).status).toBe(403);
+  expect(JSON.parse((await authz('list', '--json')).out).revokedSerials).toContainEqual(expect.objectContaining({ serialNumber: serial }));
+
+  expect(await authz('revoke', '--ou', 'scanner')).toMatchObject({ code: 0, out: expect.stringContaining('revoked the grant of OU scanner') });
+  expect((await stack.request(stack.pki.scanner, { path: '/vuln', body: { findings: [{ VulnID: 'a', Org: 'org1', AssetName: 'a', DueDate: '2024-01-01', PluginId: 1, PluginName: 'p', Priority: 'p' }] } })).status).toBe(403);
+  expect(await authz('revoke', '--ou', 'scanner')).toMatchObject({ code: 0, out: expect.stringContaining('had no grant') });
+});
+
+test.each([
+  [['frobnicate'], /unknown command frobnicate/],
+  [[], /a command is required/],
+  [['grant', '--methods', 'GET', '--orgs', 'org1'], /--ou is required/],
+  [['grant', '--ou', 'x', '--methods', 'GET,DELETE', '--orgs', 'org1'], /--methods .*not DELETE/],
+  [['grant', '--ou', 'x', '--methods', 'GET', '--orgs', 'org1,bad org'], /--orgs: "bad org"/],
+  [['grant', '--ou', 'x', '--methods', 'GET'], /--orgs is required/],
+  [['revoke-cert', '--serial', 'xyz'], /--serial must be .*hexadecimal/],
+  [['revoke', '--ou', 'x', '--orgs', 'org1'], /revoke does not take --orgs/],
+  [['list', '--region', 'eu-west-1'], /--region needs --table/],
+  [['list', '--bogus'], /Unknown option '--bogus'/],
+])('refuses %j with exit code 2 and the usage', async (argv, message) => {
+  const result = await authz(...argv);
+  expect(result.code).toBe(2);
+  expect(result.err).toMatch(message);
+  expect(result.err).toContain('usage: npm run authz');
+});
+
+test('as a command: exit 2 on bad arguments, 1 when the local DynamoDB server is not there', async () => {
+  const script = ['--import', 'tsx', 'cli/authz.ts'];
+  await expect(run(process.execPath, [...script, 'frobnicate'], { cwd: PROJECT_ROOT })).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('usage:') });
+  await expect(run(process.execPath, [...script, 'list'], { cwd: PROJECT_ROOT, env: { ...process.env, DYNAMODB_PORT: '1' } })).rejects.toMatchObject({
+    code: 1,
+    stderr: expect.stringContaining('is `npm start` running?'),
+  });
+});

@@ -1,0 +1,14 @@
+/** cfn-lint (which applies the SAM transform) is the judge of the template: no finding at all. */
+import { spawnSync } from 'node:child_process';
+import { PROJECT_ROOT } from './support';
+
+test('cfn-lint finds nothing in template.yaml', () => {
+  const run = spawnSync('cfn-lint', ['template.yaml'], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
+  if ((run.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    throw new Error('cfn-lint is not installed: pip install cfn-lint');
+  }
+  if (run.error) throw run.error;
+  const findings = `${run.stdout}${run.stderr}`.trim();
+  expect(findings).toBe('');
+  expect(run.status).toBe(0);
+});

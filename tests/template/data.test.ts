@@ -1,0 +1,98 @@
+/** Data controls: the customer managed key, the tables, and their backups. */
+import { actionsOf, alternatives, conditionValues, isGetAtt, isRef, logicalIdsOfType, onlyIf, properties, resource, statementsOwnedBy, subText, template, type PolicyStatement } from './support';
+
+const keyStatements = () => statementsOwnedBy('DataKey');
+const bySid = (sid: string) => keyStatements().find((statement) => statement.Sid === sid) as PolicyStatement;
+
+test('DATA 1.1 a customer managed key with rotation, kept when the stack goes, with an alias', () => {
+  expect(logicalIdsOfType('AWS::KMS::Key')).toEqual(['DataKey']);
+  expect(properties('DataKey').EnableKeyRotation).toBe(true);
+  expect(resource('DataKey')).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  expect(isRef(properties('DataKeyAlias').TargetKeyId, 'DataKey')).toBe(true);
+});
+
+test('DATA 1.2 the key policy denies disabling, deleting and re-policying the key to everyone but KeyAdminPrincipalArns', () => {
+  const denies = keyStatements().filter((statement) => statement.Effect === 'Deny');
+  const guarding = denies.filter((statement) => ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:PutKeyPolicy'].every((action) => actionsOf(statement).includes(action)));
+  expect(guarding).toHaveLength(1);
+  const [deny] = guarding as [PolicyStatement];
+  expect(actionsOf(deny)).toEqual(expect.arrayContaining(['kms:DisableKeyRotation', 'kms:DeleteImportedKeyMaterial']));
+  expect(deny.Principal).toEqual({ AWS: '*' });
+  // The only exception is the named administrators, matched on the caller's principal ARN.
+  expect(Object.keys(deny.Condition ?? {})).toEqual(['ArnNotLike']);
+  expect(Object.keys(deny.Condition?.ArnNotLike ?? {})).toEqual(['aws:PrincipalArn']);
+  expect(isRef(conditionValues(deny, 'ArnNotLike', 'aws:PrincipalArn')[0], 'KeyAdminPrincipalArns')).toBe(true);
+  expect(template.Parameters?.KeyAdminPrincipalArns).toMatchObject({ Type: 'CommaDelimitedList' });
+  expect(template.Parameters?.KeyAdminPrincipalArns?.Default).toBeUndefined();
+});
+
+test('DATA 1.3 AWS services may use the key only for this stack: logs by encryption context, the trail by source ARN', () => {
+  const services = keyStatements()
+    .filter((statement) => statement.Effect === 'Allow')
+    .map((statement) => subText((statement.Principal as { Service?: unknown }).Service) ?? (statement.Principal as { AWS?: unknown }).AWS);
+  expect(services).toEqual(expect.arrayContaining(['logs.${AWS::Region}.amazonaws.com', 'cloudwatch.amazonaws.com', 'cloudtrail.amazonaws.com', 'budgets.amazonaws.com']));
+
+  const logs = bySid('CloudWatchLogsEncryptsThisStacksLogGroups');
+  const contexts = conditionValues(logs, 'ArnLike', 'kms:EncryptionContext:aws:logs:arn').map((value) => subText(value) as string);
+  expect(contexts.length).toBeGreaterThan(0);
+  for (const context of contexts) expect(context).toMatch(/^arn:\$\{AWS::Partition\}:logs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:log-group:.+/);
+  expect(contexts.filter((context) => !context.includes('${AWS::StackName}'))).toEqual(['arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:API-Gateway-Execution-Logs_*']);
+
+  const trail = bySid('CloudTrailEncryptsThisStacksTrail');
+  expect(subText(conditionValues(trail, 'StringEquals', 'aws:SourceArn')[0])).toBe('arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/${AWS::StackName}-trail');
+  expect(actionsOf(trail)).toEqual(['kms:GenerateDataKey']);
+  for (const service of ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com']) {
+    const statement = keyStatements().find((s) => (s.Principal as { Service?: unknown }).Service === service) as PolicyStatement;
+    expect(actionsOf(statement).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  }
+});
+
+test('DATA 1.4 both tables are encrypted with the key, recoverable to any point in time, deletion-protected and retained', () => {
+  const tables = logicalIdsOfType('AWS::DynamoDB::Table');
+  expect(tables.sort()).toEqual(['AuthzTable', 'FindingsTable']);
+  for (const table of tables) {
+    const props = properties(table);
+    expect([table, props.SSESpecification]).toEqual([table, { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': ['DataKey', 'Arn'] } }]);
+    expect([table, props.PointInTimeRecoverySpecification]).toEqual([table, { PointInTimeRecoveryEnabled: true }]);
+    expect([table, props.DeletionProtectionEnabled]).toEqual([table, true]);
+    expect([table, resource(table).DeletionPolicy, resource(table).UpdateReplacePolicy]).toEqual([table, 'Retain', 'Retain']);
+  }
+});
+
+test('DATA 1.5 backups land in a vault encrypted with the key whose recovery points only key administrators may delete', () => {
+  const vault = properties('BackupVault');
+  expect(isGetAtt(vault.EncryptionKeyArn, 'DataKey', 'Arn')).toBe(true);
+  expect(resource('BackupVault').DeletionPolicy).toBe('Retain');
+  const deny = statementsOwnedBy('BackupVault').find((statement) => statement.Effect === 'Deny' && actionsOf(statement).includes('backup:DeleteRecoveryPoint'));
+  expect(deny).toBeDefined();
+  expect(isRef(conditionValues(deny as PolicyStatement, 'ArnNotLike', 'aws:PrincipalArn')[0], 'KeyAdminPrincipalArns')).toBe(true);
+});
+
+test('DATA 1.6 a daily backup plan keeps BackupRetentionDays and copies to BackupCopyVaultArn only when one is given', () => {
+  const plan = (properties('BackupPlan').BackupPlan as { BackupPlanRule: Record<string, unknown>[] }).BackupPlanRule;
+  expect(plan).toHaveLength(1);
+  const [rule] = plan as [Record<string, unknown>];
+  expect(rule.ScheduleExpression).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
+  expect(isRef(rule.TargetBackupVault, 'BackupVault')).toBe(true);
+  expect(isRef((rule.Lifecycle as { DeleteAfterDays: unknown }).DeleteAfterDays, 'BackupRetentionDays')).toBe(true);
+  expect(onlyIf(rule.CopyActions)).toBe('HasBackupCopy');
+  const [copy] = alternatives(rule.CopyActions) as { DestinationBackupVaultArn: unknown }[];
+  expect(isRef(copy?.DestinationBackupVaultArn, 'BackupCopyVaultArn')).toBe(true);
+  expect(template.Conditions?.HasBackupCopy).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'BackupCopyVaultArn' }, ''] }] });
+});
+
+test('DATA 1.7 the backup selection covers both tables with a dedicated role', () => {
+  const selection = properties('BackupSelection').BackupSelection as { IamRoleArn: unknown; Resources: unknown[] };
+  expect(isRef(properties('BackupSelection').BackupPlanId, 'BackupPlan')).toBe(true);
+  expect(isGetAtt(selection.IamRoleArn, 'BackupRole', 'Arn')).toBe(true);
+  expect(selection.Resources).toHaveLength(2);
+  expect(selection.Resources.some((value) => isGetAtt(value, 'FindingsTable', 'Arn'))).toBe(true);
+  expect(selection.Resources.some((value) => isGetAtt(value, 'AuthzTable', 'Arn'))).toBe(true);
+  const trust = (properties('BackupRole').AssumeRolePolicyDocument as { Statement: PolicyStatement[] }).Statement;
+  expect(trust.map((statement) => statement.Principal)).toEqual([{ Service: 'backup.amazonaws.com' }]);
+  expect(properties('BackupRole').ManagedPolicyArns).toBeUndefined();
+});
+
+test('DATA 1.8 the alarm topic is encrypted with the key', () => {
+  expect(isGetAtt(properties('AlarmTopic').KmsMasterKeyId, 'DataKey', 'Arn')).toBe(true);
+});

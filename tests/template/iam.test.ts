@@ -1,0 +1,174 @@
+/** IAM controls: one least-privilege role per workload, a boundary on every role, no wildcards. */
+import {
+  ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS,
+  IDENTITY_KINDS,
+  KMS_CRYPTOGRAPHIC_ACTIONS,
+  actionsOf,
+  allStatements,
+  alternatives,
+  conditionValues,
+  functionsAfterGlobals,
+  isAccountRootDelegation,
+  isGetAtt,
+  isRef,
+  isWildcardAction,
+  logicalIdsOfType,
+  onlyIf,
+  openApi,
+  properties,
+  resourcesOf,
+  statementsOfKind,
+  statementsOwnedBy,
+  subText,
+  trustStatements,
+  type PolicyStatement,
+} from './support';
+
+const roleOf = (logicalId: string): string => {
+  const role = properties(logicalId).Role;
+  if (!isGetAtt(role, (role as { 'Fn::GetAtt': string[] })['Fn::GetAtt']?.[0] ?? '', 'Arn')) throw new Error(`${logicalId} has no Role: !GetAtt X.Arn`);
+  return (role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+};
+
+const allowed = (statements: PolicyStatement[]) => statements.filter((statement) => statement.Effect === 'Allow');
+const allowedActions = (roleId: string) => new Set(allowed(statementsOwnedBy(roleId)).flatMap(actionsOf));
+
+test('IAM 1.1 every function, the state machine and the API integration has a role of its own', () => {
+  const functions = logicalIdsOfType('AWS::Serverless::Function');
+  const roles = [...functions.map(roleOf), roleOf('IngestStateMachine')];
+  expect(functions).toHaveLength(5);
+  expect(new Set(roles).size).toBe(roles.length);
+  for (const role of roles) expect(logicalIdsOfType('AWS::IAM::Role')).toContain(role);
+
+  const integration = openApi().paths['/vuln']?.post?.['x-amazon-apigateway-integration'] as { credentials?: unknown };
+  expect(isGetAtt(integration.credentials, 'ApiStepFunctionsRole', 'Arn')).toBe(true);
+  expect(roles).not.toContain('ApiStepFunctionsRole');
+});
+
+test('IAM 1.2 no Allow statement grants a wildcard action (only the key policy delegates kms:* to the account)', () => {
+  const offenders = allStatements()
+    .filter((located) => located.statement.Effect === 'Allow' && !isAccountRootDelegation(located))
+    .filter((located) => located.statement.NotAction !== undefined || actionsOf(located.statement).some(isWildcardAction))
+    .map((located) => `${located.owner}${located.policyName ? `/${located.policyName}` : ''}: ${actionsOf(located.statement).join(', ')}`);
+  expect(offenders).toEqual([]);
+  // The delegation is to this account's root only.
+  const delegations = allStatements().filter(isAccountRootDelegation);
+  expect(delegations).toHaveLength(1);
+});
+
+test("IAM 1.3 Resource '*' appears only with actions that have no resource-level permissions", () => {
+  const offenders = statementsOfKind(...IDENTITY_KINDS)
+    .filter((located) => located.statement.Effect === 'Allow')
+    .filter((located) => resourcesOf(located.statement).includes('*') || resourcesOf(located.statement).length === 0)
+    .flatMap((located) => actionsOf(located.statement).filter((action) => !ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS.has(action)).map((action) => `${located.owner}: ${action}`));
+  expect(offenders).toEqual([]);
+  // No resource is a bare service prefix either (arn:...:dynamodb:*:*:table/* and the like).
+  const broad = statementsOfKind('role')
+    .filter((located) => located.statement.Effect === 'Allow')
+    .flatMap((located) => resourcesOf(located.statement).map((value) => subText(value) ?? ''))
+    .filter((text) => /:\*:\*:|:::\*$/.test(text));
+  expect(broad).toEqual([]);
+});
+
+test('IAM 1.4 every role has the stack permissions boundary', () => {
+  const roles = logicalIdsOfType('AWS::IAM::Role');
+  expect(roles.length).toBeGreaterThanOrEqual(8);
+  for (const role of roles) expect([role, isRef(properties(role).PermissionsBoundary, 'RolePermissionsBoundary')]).toEqual([role, true]);
+  expect(logicalIdsOfType('AWS::IAM::ManagedPolicy')).toContain('RolePermissionsBoundary');
+});
+
+test('IAM 1.5 the boundary denies deleting logs, tampering with the trail, destroying the key and removing itself', () => {
+  const denied = new Set(statementsOwnedBy('RolePermissionsBoundary').filter((s) => s.Effect === 'Deny' && resourcesOf(s).includes('*')).flatMap(actionsOf));
+  for (const action of [
+    'logs:DeleteLogGroup',
+    'logs:DeleteLogStream',
+    'cloudtrail:DeleteTrail',
+    'cloudtrail:StopLogging',
+    'cloudtrail:UpdateTrail',
+    'cloudtrail:PutEventSelectors',
+    'kms:ScheduleKeyDeletion',
+    'kms:DisableKey',
+    'kms:PutKeyPolicy',
+    'iam:DeleteRolePermissionsBoundary',
+    'iam:PutRolePermissionsBoundary',
+    'iam:CreatePolicyVersion',
+  ]) {
+    expect([action, denied.has(action)]).toEqual([action, true]);
+  }
+});
+
+test('IAM 1.6 roles use the data key only through kms:ViaService', () => {
+  const kmsStatements = statementsOfKind(...IDENTITY_KINDS)
+    .filter((located) => located.owner !== 'RolePermissionsBoundary')
+    .filter((located) => located.statement.Effect === 'Allow' && actionsOf(located.statement).some((action) => KMS_CRYPTOGRAPHIC_ACTIONS.has(action)));
+  expect(kmsStatements.length).toBeGreaterThanOrEqual(4);
+  for (const { owner, statement } of kmsStatements) {
+    const services = conditionValues(statement, 'StringEquals', 'kms:ViaService').map((value) => subText(value));
+    expect([owner, services.length > 0]).toEqual([owner, true]);
+    for (const service of services) expect(service).toMatch(/^(dynamodb|backup)\.\$\{AWS::Region\}\.amazonaws\.com$/);
+    expect(resourcesOf(statement).every((value) => isGetAtt(value, 'DataKey', 'Arn'))).toBe(true);
+  }
+});
+
+test('IAM 1.7 the API integration role may only start synchronous executions of the ingestion state machine', () => {
+  const statements = statementsOwnedBy('ApiStepFunctionsRole');
+  expect(statements).toHaveLength(1);
+  const [statement] = statements as [PolicyStatement];
+  expect(statement.Effect).toBe('Allow');
+  expect(actionsOf(statement)).toEqual(['states:StartSyncExecution']);
+  expect(resourcesOf(statement)).toHaveLength(1);
+  expect(isRef(resourcesOf(statement)[0], 'IngestStateMachine')).toBe(true);
+});
+
+test('IAM 1.8 service roles trust their service on behalf of this account only', () => {
+  for (const role of ['IngestStateMachineRole', 'ApiStepFunctionsRole', 'BackupRole', 'ApiGatewayCloudWatchRole', 'VpcFlowLogRole']) {
+    for (const statement of trustStatements(role)) {
+      expect([role, statement.Action]).toEqual([role, 'sts:AssumeRole']);
+      expect([role, isRef(conditionValues(statement, 'StringEquals', 'aws:SourceAccount')[0], 'AWS::AccountId')]).toEqual([role, true]);
+    }
+  }
+});
+
+test('IAM 1.9 each function may touch only the tables it uses, with the actions it uses', () => {
+  const dataActions = (roleId: string) => [...allowedActions(roleId)].filter((action) => action.startsWith('dynamodb:')).sort();
+  const expected: Record<string, string[]> = {
+    ValidateFunction: [],
+    NormalizeFunction: [],
+    AuthorizeFunction: ['dynamodb:GetItem'],
+    WriteFunction: ['dynamodb:UpdateItem'],
+    GetFindingsFunction: ['dynamodb:GetItem', 'dynamodb:Query'],
+  };
+  for (const [fn] of functionsAfterGlobals()) expect([fn, dataActions(roleOf(fn))]).toEqual([fn, expected[fn]]);
+
+  const tableOf = (statement: PolicyStatement) => resourcesOf(statement).map((value) => (isGetAtt(value, 'FindingsTable', 'Arn') ? 'FindingsTable' : isGetAtt(value, 'AuthzTable', 'Arn') ? 'AuthzTable' : JSON.stringify(value)));
+  const dynamo = (roleId: string) => allowed(statementsOwnedBy(roleId)).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+  expect(dynamo('AuthorizeFunctionRole').flatMap(tableOf)).toEqual(['AuthzTable']);
+  expect(dynamo('WriteFunctionRole').flatMap(tableOf)).toEqual(['FindingsTable']);
+  expect(dynamo('GetFindingsFunctionRole').flatMap((s) => actionsOf(s).map((a) => `${a} ${tableOf(s).join()}`)).sort()).toEqual(['dynamodb:GetItem AuthzTable', 'dynamodb:Query FindingsTable']);
+  // Each function writes only to its own log group.
+  for (const [fn] of functionsAfterGlobals()) {
+    const logs = allowed(statementsOwnedBy(roleOf(fn))).filter((s) => actionsOf(s).includes('logs:PutLogEvents'));
+    expect(logs.flatMap(resourcesOf).every((value) => isGetAtt(value, `${fn}LogGroup`, 'Arn'))).toBe(true);
+  }
+});
+
+test('IAM 1.10 no resource policy allows everyone without a condition, and network-interface permissions exist only in VPC mode', () => {
+  const openToAll = statementsOfKind('bucket', 'topic', 'vpc-endpoint', 'backup-vault', 'api', 'key')
+    .filter(({ statement }) => statement.Effect === 'Allow')
+    .filter(({ statement }) => alternatives(statement.Principal).some((p) => p === '*' || (p as { AWS?: unknown }).AWS === '*'))
+    .filter(({ statement }) => !statement.Condition || Object.keys(statement.Condition).length === 0);
+  expect(openToAll).toEqual([]);
+
+  expect(properties('LambdaVpcAccessPolicy')).toBeDefined();
+  expect(logicalIdsOfType('AWS::IAM::ManagedPolicy')).toContain('LambdaVpcAccessPolicy');
+  const eniActions = statementsOwnedBy('LambdaVpcAccessPolicy').flatMap(actionsOf);
+  expect(eniActions).toEqual(expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces']));
+  for (const located of allStatements().filter((l) => l.owner !== 'LambdaVpcAccessPolicy' && l.owner !== 'RolePermissionsBoundary')) {
+    expect([located.owner, actionsOf(located.statement).filter((a) => a.startsWith('ec2:'))]).toEqual([located.owner, []]);
+  }
+  for (const role of logicalIdsOfType('AWS::IAM::Role')) {
+    const managed = properties(role).ManagedPolicyArns;
+    if (managed === undefined) continue;
+    expect([role, onlyIf(managed)]).toEqual([role, 'UseVpc']);
+  }
+});
