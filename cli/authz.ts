@@ -13,7 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { METHODS, type Grant, type Method } from '../functions/shared/core/authz-policy';
 import { orgSchema } from '../functions/shared/core/finding-schema';
 import { normalizeSerial } from '../functions/shared/core/identity';
-import { localDynamoDbClient } from '../local/dynamodb';
+import { localDynamoDbClient, localTableName } from '../local/dynamodb';
 import { deleteGrant, listAuthz, putGrant, revokeSerial } from '../local/grants';
 
 export const USAGE = `usage: npm run authz -- <command> [options] [--table NAME --region REGION]
@@ -24,7 +24,7 @@ export const USAGE = `usage: npm run authz -- <command> [options] [--table NAME 
 Without --table, the local stack's table on 127.0.0.1:\${DYNAMODB_PORT:-8000} is edited.`;
 
 /** Locally every table is named by its template logical id (local/dynamodb.ts). */
-const LOCAL_AUTHZ_TABLE = 'AuthzTable';
+const LOCAL_AUTHZ_TABLE = localTableName('AuthzTable');
 
 export interface Output {
   out(line: string): void;

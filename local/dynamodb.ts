@@ -27,13 +27,14 @@ export function localDynamoDbClient(endpoint: string): DynamoDBClient {
 
 /** Locally a table is named by its logical id: one stack per machine, names easy to read. */
 export type TableNames = Record<string, string>;
+export const localTableName = (logicalId: string) => logicalId;
 
 /** CreateTable input for each AWS::DynamoDB::Table of the template (keys and indexes; SSE etc. are AWS-only). */
 export function tableDefinitions(template: CfnTemplate = loadTemplate()): CreateTableCommandInput[] {
   return resourcesOfType(template, 'AWS::DynamoDB::Table').map(([logicalId, resource]) => {
     const properties = resource.Properties as Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'GlobalSecondaryIndexes' | 'LocalSecondaryIndexes'>;
     return {
-      TableName: logicalId,
+      TableName: localTableName(logicalId),
       AttributeDefinitions: properties.AttributeDefinitions,
       KeySchema: properties.KeySchema,
       BillingMode: 'PAY_PER_REQUEST',

@@ -10,7 +10,18 @@ import { listenOnLoopback, type LoopbackListener } from './loopback';
 import { StepFunctionsClientError, type LocalStateMachine } from './state-machine';
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
-const epochSeconds = (date: Date) => date.getTime() / 1000;
+const epochSeconds = (date: Date | number) => (date instanceof Date ? date.getTime() / 1000 : date);
+
+/** A StartSyncExecution result as the Step Functions API puts it on the wire (JSON 1.0, epoch seconds). */
+export function syncExecutionResponse<T extends { startDate: Date | number; stopDate: Date | number; output?: string }>(result: T) {
+  return {
+    ...result,
+    startDate: epochSeconds(result.startDate),
+    stopDate: epochSeconds(result.stopDate),
+    inputDetails: { included: true },
+    ...(result.output === undefined ? {} : { outputDetails: { included: true } }),
+  };
+}
 
 export type LocalStepFunctionsApi = LoopbackListener;
 
@@ -47,14 +58,7 @@ export async function startStepFunctionsApi(machines: LocalStateMachine[], optio
     StartSyncExecution: async (request) => {
       const machine = find(request.stateMachineArn);
       if (machine.type !== 'EXPRESS') throw new StepFunctionsClientError('StateMachineTypeNotSupported', 'StartSyncExecution needs an EXPRESS state machine');
-      const result = await machine.startSyncExecution(String(request.input ?? '{}'), typeof request.name === 'string' ? request.name : undefined);
-      return {
-        ...result,
-        startDate: epochSeconds(result.startDate),
-        stopDate: epochSeconds(result.stopDate),
-        inputDetails: { included: true },
-        ...(result.output === undefined ? {} : { outputDetails: { included: true } }),
-      };
+      return syncExecutionResponse(await machine.startSyncExecution(String(request.input ?? '{}'), typeof request.name === 'string' ? request.name : undefined));
     },
     DescribeStateMachine: async (request) => {
       const machine = find(request.stateMachineArn);

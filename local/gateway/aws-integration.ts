@@ -5,6 +5,7 @@
  * Gateway chains them. Failures land where they would in AWS: a template that does not render is a
  * configuration error (500), a request Step Functions refuses is its HTTP 400, selected by `4\d{2}`.
  */
+import { syncExecutionResponse } from '../sfn-api';
 import { withTimeout, type HttpAnswer } from './http-answer';
 import type { GatewayLog } from './log';
 import type { AwsIntegration } from './openapi';
@@ -36,7 +37,6 @@ interface ServiceAnswer {
 
 export type IntegrationOutcome = { kind: 'answer'; answer: HttpAnswer } | { kind: 'configuration-error' } | { kind: 'timeout' };
 
-const epochSeconds = (date: Date | number) => (date instanceof Date ? date.getTime() / 1000 : date);
 const serviceError = (status: number, type: string, message: string): ServiceAnswer => ({ status, body: JSON.stringify({ __type: type, message }) });
 
 /** StartSyncExecution as the Step Functions API answers it (JSON 1.0 protocol, dates in epoch seconds). */
@@ -52,14 +52,7 @@ async function startSyncExecution(target: StateMachineTarget, requestBody: strin
   if (request.input !== undefined && typeof request.input !== 'string') return serviceError(400, 'SerializationException', 'input must be a string');
   try {
     const result = await target.startSyncExecution(request.input ?? '{}', typeof request.name === 'string' ? request.name : undefined);
-    const body = {
-      ...result,
-      startDate: epochSeconds(result.startDate),
-      stopDate: epochSeconds(result.stopDate),
-      inputDetails: { included: true },
-      ...(result.output === undefined ? {} : { outputDetails: { included: true } }),
-    };
-    return { status: 200, body: JSON.stringify(body) };
+    return { status: 200, body: JSON.stringify(syncExecutionResponse(result)) };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     // The local state machine throws errors with a `code` for what the API itself refuses (HTTP 400).
