@@ -6,7 +6,7 @@ import { jsonResponse, type ProxyResult } from '../shared/core/responses';
 import { authorizeRequest } from '../shared/adapters/authorization';
 import { requireEnv } from '../shared/adapters/config';
 import { queryFindings } from '../shared/adapters/findings-repository';
-import { instrument } from '../shared/adapters/instrument';
+import { describeError, instrument } from '../shared/adapters/instrument';
 import { logger, tracer } from '../shared/adapters/powertools';
 
 const findingsTable = requireEnv('FINDINGS_TABLE_NAME');
@@ -35,7 +35,7 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
     });
   } catch (error) {
     const answer = toHttpError(error, requestId);
-    if (answer.statusCode >= 500) logger.error('request failed', error as Error);
+    if (answer.statusCode >= 500) logger.error('request failed', describeError(error));
     else if (answer.statusCode === 400) logger.info('request rejected as invalid');
     return jsonResponse(answer.statusCode, answer.body);
   }
