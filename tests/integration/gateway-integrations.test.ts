@@ -130,8 +130,15 @@ describe('the Step Functions integration', () => {
     expect(answer.body).not.toContain('secret');
   });
 
-  it('a request Step Functions refuses (HTTP 400) is the 4xx integration response: 500', async () => {
+  it('an execution input Step Functions refuses as too large is the 4xx integration response: 413', async () => {
     behaviour.start = async () => Promise.reject(Object.assign(new Error('Input too large'), { code: 'InvalidExecutionInput' }));
+    const answer = await post();
+    expect(answer.status).toBe(413);
+    expect(answer.json()).toEqual({ message: 'Request body too large', requestId: answer.headers['x-amzn-requestid'] });
+  });
+
+  it('any other request Step Functions refuses (HTTP 400) is the 4xx integration response: 500', async () => {
+    behaviour.start = async () => Promise.reject(Object.assign(new Error('no such machine'), { code: 'StateMachineDoesNotExist' }));
     const answer = await post();
     expect(answer.status).toBe(500);
     expect(answer.json()).toMatchObject({ message: 'Internal server error' });

@@ -178,6 +178,32 @@ describe('gateway responses from the OpenAPI document', () => {
     expect(chunked.status).toBe(413);
   });
 
+  it('a body under the limit whose execution input (body + certificate) is over 256 KiB is 413, not a 500', async () => {
+    // Three-byte characters let a valid batch of 100 come within a few hundred bytes of the limit;
+    // the certificate the mapping template adds then pushes the execution input over it.
+    const findings = Array.from({ length: 100 }, (_, i) => ({
+      ...REFERENCE_FINDING,
+      VulnID: `wide-${i}-`.padEnd(128, 'x'),
+      PluginName: '中'.repeat(512),
+      AssetName: '中'.repeat(255),
+      Priority: '中'.repeat(64),
+    }));
+    // Every field at its maximum is over the limit: shorten asset names (3 bytes a character) to fit.
+    let excess = Buffer.byteLength(JSON.stringify({ findings })) - (MAX_BODY_BYTES - 200);
+    for (const finding of findings) {
+      while (excess > 0 && finding.AssetName.length > 1) {
+        finding.AssetName = finding.AssetName.slice(1);
+        excess -= 3;
+      }
+    }
+    const body = JSON.stringify({ findings });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(MAX_BODY_BYTES - 400);
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_BODY_BYTES);
+    const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body, headers: { 'Content-Type': 'application/json' } });
+    expect(answer.status).toBe(413);
+    expect(answer.json()).toEqual({ message: 'Request body too large', requestId: answer.headers['x-amzn-requestid'] });
+  });
+
   it('a body the model refuses is 400 Invalid request body, before the state machine runs', async () => {
     for (const body of ['{"VulnID":', JSON.stringify({ VulnID: 'x' }), JSON.stringify({ ...REFERENCE_FINDING, Extra: 1 }), JSON.stringify({ findings: [] })]) {
       const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body, headers: { 'Content-Type': 'application/json' } });
