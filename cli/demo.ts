@@ -17,14 +17,11 @@ import { REFERENCE_FINDING } from '../local/gateway/seed';
 import { startLocalStack, type LocalStack } from '../local/gateway/stack';
 import { ensureDevPki, type DevPki } from '../local/pki';
 import { PROJECT_ROOT } from '../local/template';
+import { printCheck, runMain, summarize, type CheckResult } from './checks';
 
 x509.cryptoProvider.set(webcrypto);
 
-export interface StepResult {
-  name: string;
-  passed: boolean;
-  detail: string;
-}
+export type StepResult = CheckResult;
 
 /**
  * A client certificate signed with another client certificate's key: a chain through a leaf that
@@ -125,23 +122,11 @@ async function main(): Promise<number> {
   }
   console.log(`Demo against ${url}${stack ? ' (self-started)' : ''}\n`);
   try {
-    const results = await runDemo(url, pki, (step) => console.log(`${step.passed ? 'PASS' : 'FAIL'}  ${step.name}\n      ${step.detail}`));
-    const failed = results.filter((result) => !result.passed).length;
-    console.log(`\n${results.length - failed}/${results.length} passed`);
-    return failed === 0 ? 0 : 1;
+    const results = await runDemo(url, pki, printCheck);
+    return summarize(results);
   } finally {
     await stack?.close();
   }
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runMain(main);

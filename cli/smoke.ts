@@ -21,6 +21,7 @@ import { isListening } from '../local/gateway/client';
 import { DEMO_GRANTS } from '../local/gateway/seed';
 import { putGrant } from '../local/grants';
 import { PROJECT_ROOT } from '../local/template';
+import { printCheck, runMain, summarize, type CheckResult } from './checks';
 
 export const INGEST_EVENT_PATH = join(PROJECT_ROOT, 'events/ingest-execution.json');
 
@@ -37,11 +38,7 @@ export interface SmokeCase {
   expect: (answer: { statusCode?: number; body: Record<string, unknown> }) => boolean;
 }
 
-export interface SmokeResult {
-  name: string;
-  passed: boolean;
-  detail: string;
-}
+export type SmokeResult = CheckResult;
 
 /** The cases, each from the event file with one change; request ids are fresh so runs never collide. */
 export function smokeCases(event: IngestInput = JSON.parse(readFileSync(INGEST_EVENT_PATH, 'utf8')) as IngestInput): SmokeCase[] {
@@ -139,24 +136,12 @@ async function main(): Promise<number> {
   }
   console.log(`Smoke test against ${target.where}\n`);
   try {
-    const results = await runSmoke(target.client, target.arn, (result) => console.log(`${result.passed ? 'PASS' : 'FAIL'}  ${result.name}\n      ${result.detail}`));
-    const failed = results.filter((result) => !result.passed).length;
-    console.log(`\n${results.length - failed}/${results.length} passed`);
-    return failed === 0 ? 0 : 1;
+    const results = await runSmoke(target.client, target.arn, printCheck);
+    return summarize(results);
   } finally {
     target.client.destroy();
     await backend?.close();
   }
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runMain(main);
