@@ -1,7 +1,11 @@
 /** The local Step Functions API answers @aws-sdk/client-sfn as the real service would. */
 import { DescribeStateMachineCommand, SFNClient, StartSyncExecutionCommand, StateMachineDoesNotExist } from '@aws-sdk/client-sfn';
 import { startBackend, type LocalBackend } from '../../local/backend';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws-local';
+import { PROJECT_ROOT } from '../../local/template';
 
 let backend: LocalBackend;
 let sfn: SFNClient;
@@ -45,4 +49,42 @@ test('input that is not JSON is refused as the service refuses it', async () => 
   await expect(sfn.send(new StartSyncExecutionCommand({ stateMachineArn: backend.stateMachine.arn, input: '{not json' }))).rejects.toMatchObject({
     name: 'InvalidExecutionInput',
   });
+});
+
+/** One POST as the AWS CLI sends it: JSON 1.0 protocol, to the `sync-` host it always uses for this call. */
+function postAsTheCliDoes(port: string, body: string): Promise<{ status: number; text: string }> {
+  const endpoint = new URL(backend.stepFunctionsEndpoint as string);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      {
+        host: endpoint.hostname,
+        port: endpoint.port,
+        method: 'POST',
+        path: '/',
+        headers: { Host: `sync-localhost:${port}`, 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'AWSStepFunctions.StartSyncExecution' },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+test("the README's AWS CLI call runs the events' execution input through the machine", async () => {
+  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const command = /aws stepfunctions start-sync-execution --endpoint-url http:\/\/localhost:(\d+) \\\n\s+--state-machine-arn (\S+) \\\n\s+--input file:\/\/(\S+)/.exec(readme);
+  expect(command).not.toBeNull();
+  const [, port, arn, inputFile] = command as unknown as [string, string, string, string];
+  expect(port).toBe('8083');
+  expect(arn).toBe(backend.stateMachine.arn);
+  const answer = await postAsTheCliDoes(port, JSON.stringify({ stateMachineArn: arn, input: readFileSync(join(PROJECT_ROOT, inputFile), 'utf8') }));
+  expect(answer.status).toBe(200);
+  const result = JSON.parse(answer.text) as { status: string; output: string };
+  expect(result.status).toBe('SUCCEEDED');
+  // No grant exists in this backend: the events' scanner certificate is refused, as it should be.
+  expect(JSON.parse(result.output)).toEqual({ statusCode: 403, body: JSON.stringify({ message: 'Forbidden' }) });
 });
