@@ -1,5 +1,7 @@
 /** `npm run authz`: edits the local authz table, and the gateway obeys the edits at once. */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runAuthz } from '../../cli/authz';
 import { PROJECT_ROOT } from '../../local/template';
@@ -76,4 +78,20 @@ test('as a command: exit 2 on bad arguments, 1 when the local DynamoDB server is
     code: 1,
     stderr: expect.stringContaining('is `npm start` running?'),
   });
+});
+
+test("the README's authz commands run as written, in order, and do what they say", async () => {
+  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const lines = [...readme.matchAll(/^npm run authz -- (.+)$/gm)].map((match) => match[1] as string);
+  expect(lines.length).toBeGreaterThanOrEqual(5);
+  for (const line of lines) {
+    // Shell words: single-quoted strings or bare words, as the README writes them.
+    const argv = [...line.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2] ?? '');
+    const result = await authz(...argv);
+    expect({ line, code: result.code, err: result.err }).toEqual({ line, code: 0, err: '' });
+  }
+  const listed = JSON.parse((await authz('list', '--json')).out) as { grants: { ou: string }[]; revokedSerials: { serialNumber: string }[] };
+  // The last README line revokes the dashboard grant; the revoke-cert line revoked its serial.
+  expect(listed.grants.map((entry) => entry.ou)).toEqual(['scanner']);
+  expect(listed.revokedSerials.map((entry) => entry.serialNumber)).toContain(/revoke-cert --serial (\w+)/.exec(readme)?.[1]);
 });
