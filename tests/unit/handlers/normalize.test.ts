@@ -1,5 +1,5 @@
 import { REFERENCE_FINDING, REFERENCE_NORMALIZED } from '../../support/findings';
-import { lambdaContext, setHandlerEnvironment } from '../../support/lambda';
+import { captureLogs, lambdaContext, setHandlerEnvironment } from '../../support/lambda';
 
 setHandlerEnvironment();
 let handler: typeof import('../../../functions/normalize/handler').handler;
@@ -25,8 +25,14 @@ describe('normalize handler', () => {
     ]);
   });
 
-  it('refuses input that did not pass validation', async () => {
-    await expect(handler({ findings: [{ ...REFERENCE_FINDING, DueDate: '02-30-2022' }] }, context)).rejects.toMatchObject({ name: 'ZodError' });
-    await expect(handler({ findings: [] }, context)).rejects.toMatchObject({ name: 'ZodError' });
+  it('refuses input that did not pass validation, logging it as unexpected', async () => {
+    const logs = captureLogs();
+    try {
+      await expect(handler({ findings: [{ ...REFERENCE_FINDING, DueDate: '02-30-2022' }] }, context)).rejects.toMatchObject({ name: 'ZodError' });
+      await expect(handler({ findings: [] }, context)).rejects.toMatchObject({ name: 'ZodError' });
+      expect(logs.lines().filter((line) => line.message === 'unexpected error')).toHaveLength(2);
+    } finally {
+      logs.restore();
+    }
   });
 });
