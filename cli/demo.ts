@@ -6,47 +6,27 @@
  *   --url URL   another gateway (e.g. one started by a test)
  *   --pki DIR   the dev PKI the gateway trusts (default .local/pki)
  */
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import { webcrypto } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, isListening, type CallOptions, type ClientIdentity } from '../local/gateway/client';
 import { silentLog } from '../local/gateway/log';
 import { REFERENCE_FINDING } from '../local/gateway/seed';
 import { startLocalStack, type LocalStack } from '../local/gateway/stack';
-import { ensureDevPki, type DevPki } from '../local/pki';
+import { ensureDevPki, loadCertificateAuthority, type DevPki } from '../local/pki';
 import { PROJECT_ROOT } from '../local/template';
 import { printCheck, runMain, summarize, type CheckResult } from './checks';
-
-x509.cryptoProvider.set(webcrypto);
 
 export type StepResult = CheckResult;
 
 /**
  * A client certificate signed with another client certificate's key: a chain through a leaf that
- * is not a CA, which the truststore's CA signed. The dev PKI only issues from CAs, so this is made
- * here with the same library. The chain (leaf, then the would-be issuer) is what the client sends.
+ * is not a CA, which the truststore's CA signed. The PKI module signs with any certificate and key
+ * it is given (it checks only that they belong together); the chain (leaf, then the would-be
+ * issuer) is what the client sends.
  */
 export async function issueFromNonCa(issuer: ClientIdentity, subject: string): Promise<ClientIdentity> {
-  const issuerCertificate = new x509.X509Certificate(issuer.certPem);
-  const algorithm = issuerCertificate.publicKey.algorithm as webcrypto.EcKeyAlgorithm;
-  const signingKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(issuer.keyPem), { name: 'ECDSA', namedCurve: algorithm.namedCurve }, false, ['sign']);
-  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
-  const now = Date.now();
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(12))).toString('hex').replace(/^./, '4'),
-    subject,
-    issuer: issuerCertificate.subjectName,
-    notBefore: new Date(now - 5 * 60_000),
-    notAfter: new Date(now + 24 * 3_600_000),
-    publicKey: keys.publicKey,
-    signingKey,
-    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-    extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])],
-  });
-  const keyPem = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
-  return { certPem: `${certificate.toString('pem')}\n${issuer.certPem}`, keyPem };
+  const leaf = await (await loadCertificateAuthority(issuer.certPem, issuer.keyPem)).issue({ subject, kind: 'client' });
+  return { certPem: `${leaf.certPem}\n${issuer.certPem}`, keyPem: leaf.keyPem };
 }
 
 const FORBIDDEN = '{"message":"Forbidden"}';
