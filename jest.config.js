@@ -1,18 +1,30 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Four projects: `unit` (the pure core and the handlers), `emulator` (the local stack's own pieces),
+ * `integration` (the whole stack over real TLS) and `template` (template.yaml's controls).
+ * `npm test` runs them all; `npm run test:unit` is the fast loop.
+ */
+const transform = {
+  // Type checking is tsc's job in .ci/run; jest only transpiles. @middy/core ships ESM only,
+  // so it is transpiled to CommonJS too (Lambda's bundles get it from esbuild).
+  '^.+\\.[tj]s$': [
+    'ts-jest',
+    { tsconfig: { isolatedModules: true, module: 'commonjs', moduleResolution: 'node10', allowJs: true, verbatimModuleSyntax: false } },
+  ],
+};
+
+const project = (name) => ({
+  displayName: name,
   testEnvironment: 'node',
-  roots: ['<rootDir>/tests'],
+  roots: [`<rootDir>/tests/${name}`],
   testMatch: ['**/*.test.ts'],
-  transform: {
-    // Type checking is tsc's job in .ci/run; jest only transpiles. @middy/core ships ESM only,
-    // so it is transpiled to CommonJS too (Lambda's bundles get it from esbuild).
-    '^.+\\.[tj]s$': [
-      'ts-jest',
-      { tsconfig: { isolatedModules: true, module: 'commonjs', moduleResolution: 'node10', allowJs: true, verbatimModuleSyntax: false } },
-    ],
-  },
+  transform,
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+});
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: ['unit', 'emulator', 'integration', 'template'].map(project),
   testTimeout: 30000,
   maxWorkers: 2,
 };

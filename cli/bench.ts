@@ -5,8 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { startBackend } from '../local/backend';
-import { localDynamoDbClient } from '../local/dynamodb';
-import { putGrant } from '../local/grants';
+import { localDynamoDbClient } from '../local/dynamodb/server';
+import { putGrant } from '../functions/shared/adapters/authz-admin';
 import { createCertificateAuthority } from '../local/pki';
 
 const TARGETS = { singlePostP95Ms: 60, batchPostP95Ms: 600, getP95Ms: 40, rssMb: 512 };

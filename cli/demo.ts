@@ -6,28 +6,18 @@
  *   --url URL   another gateway (e.g. one started by a test)
  *   --pki DIR   the dev PKI the gateway trusts (default .local/pki)
  */
+import { localPorts } from '../local/ports';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { call, isListening, type CallOptions, type ClientIdentity } from '../local/gateway/client';
+import { call, isListening, type CallOptions, type ClientIdentity } from '../client/mtls';
 import { silentLog } from '../local/gateway/log';
-import { REFERENCE_FINDING } from '../local/gateway/seed';
-import { startLocalStack, type LocalStack } from '../local/gateway/stack';
-import { ensureDevPki, loadCertificateAuthority, type DevPki } from '../local/pki';
-import { PROJECT_ROOT } from '../local/template';
+import { REFERENCE_FINDING } from '../local/seed';
+import { startLocalStack, type LocalStack } from '../local/stack';
+import { ensureDevPki, issueFromNonCa, type DevPki } from '../local/pki';
+import { PROJECT_ROOT } from '../local/cloudformation/template';
 import { printCheck, runMain, summarize, type CheckResult } from './checks';
 
 export type StepResult = CheckResult;
-
-/**
- * A client certificate signed with another client certificate's key: a chain through a leaf that
- * is not a CA, which the truststore's CA signed. The PKI module signs with any certificate and key
- * it is given (it checks only that they belong together); the chain (leaf, then the would-be
- * issuer) is what the client sends.
- */
-export async function issueFromNonCa(issuer: ClientIdentity, subject: string): Promise<ClientIdentity> {
-  const leaf = await (await loadCertificateAuthority(issuer.certPem, issuer.keyPem)).issue({ subject, kind: 'client' });
-  return { certPem: `${leaf.certPem}\n${issuer.certPem}`, keyPem: leaf.keyPem };
-}
 
 const FORBIDDEN = '{"message":"Forbidden"}';
 
@@ -88,7 +78,7 @@ async function main(): Promise<number> {
   let url = values.url;
   let stack: LocalStack | undefined;
   if (!url) {
-    const port = Number(process.env.PORT ?? 3443);
+    const port = localPorts().gateway;
     if (await isListening(port)) url = `https://localhost:${port}`;
     else {
       console.log(`Nothing answers on port ${port}: starting a local stack in this process (in memory).`);

@@ -1,22 +1,10 @@
-/**
- * Writes the API Gateway request model (JSON Schema draft 4) generated from the zod finding schema
- * into api/openapi.yaml, so the gateway validator and the Validate step never disagree.
- * `npm run generate:model`; tests/unit/openapi-model.test.ts fails when they drift.
- */
+/** `npm run generate:model`: writes the request model generated from the zod schema into api/openapi.yaml. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseDocument } from 'yaml';
-import { postBodyJsonSchema } from '../functions/shared/core/finding-schema';
+import { OPENAPI_PATH, withGeneratedModel } from '../api/request-model';
+import { runMain } from './checks';
 
-export const OPENAPI_PATH = resolve(__dirname, '..', 'api', 'openapi.yaml');
-
-export function withGeneratedModel(openapiText: string): string {
-  const document = parseDocument(openapiText);
-  document.setIn(['components', 'schemas', 'PostFindingsRequest'], document.createNode(postBodyJsonSchema()));
-  return document.toString({ lineWidth: 0 });
-}
-
-if (require.main === module) {
+runMain(async () => {
   writeFileSync(OPENAPI_PATH, withGeneratedModel(readFileSync(OPENAPI_PATH, 'utf8')));
   console.log(`wrote the request model into ${OPENAPI_PATH}`);
-}
+  return 0;
+});

@@ -8,6 +8,7 @@
  *                         answers there, a backend started in this process (in memory)
  *   --stack NAME --region R   a deployed stack (state machine from its IngestStateMachineArn output)
  */
+import { localPorts } from '../local/ports';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -16,11 +17,11 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localStateMachineArn } from '../local/aws-local';
 import { INGEST_STATE_MACHINE, startBackend, type LocalBackend } from '../local/backend';
-import { localDynamoDbClient } from '../local/dynamodb';
-import { isListening } from '../local/gateway/client';
-import { DEMO_GRANTS } from '../local/gateway/seed';
-import { putGrant } from '../local/grants';
-import { PROJECT_ROOT } from '../local/template';
+import { localDynamoDbClient } from '../local/dynamodb/server';
+import { isListening } from '../client/mtls';
+import { DEMO_GRANTS } from '../local/seed';
+import { putGrant } from '../functions/shared/adapters/authz-admin';
+import { PROJECT_ROOT } from '../local/cloudformation/template';
 import { printCheck, runMain, summarize, type CheckResult } from './checks';
 
 export const INGEST_EVENT_PATH = join(PROJECT_ROOT, 'events/ingest-execution.json');
@@ -123,7 +124,7 @@ async function main(): Promise<number> {
   let target: { client: SFNClient; arn: string; where: string };
   if (values.stack) target = await deployedTarget(values.stack, values.region);
   else {
-    const port = Number(process.env.SFN_PORT ?? 8083);
+    const port = localPorts().stepFunctions;
     let endpoint = `http://127.0.0.1:${port}`;
     if (!(await isListening(port))) {
       console.log(`Nothing answers on port ${port}: starting a local backend in this process (in memory, demo grants).`);

@@ -3,12 +3,12 @@
  * template's tables, the template's functions run Lambda-style in process, the ingestion state
  * machine, and optionally the Step Functions API on loopback.
  */
-import { createTablesFromTemplate, startDynamoDb, type TableNames } from './dynamodb';
-import { LocalResolver } from './intrinsics';
-import { createLocalFunctions, functionDefinitions, type LocalFunctions } from './lambda-invoker';
-import { startStepFunctionsApi } from './sfn-api';
-import { createLocalStateMachine, type LocalStateMachine } from './state-machine';
-import { loadTemplate, resourcesOfType } from './template';
+import { createTablesFromTemplate, startDynamoDb, type TableNames } from './dynamodb/server';
+import { LocalResolver } from './cloudformation/intrinsics';
+import { createLocalFunctions, functionDefinitions, type LocalFunctions } from './lambda/invoker';
+import { startStepFunctionsApi } from './stepfunctions/api';
+import { createLocalStateMachine, type LocalStateMachine } from './stepfunctions/state-machine';
+import { loadTemplate, resourcesOfType } from './cloudformation/template';
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION, localFunctionArn, localStateMachineArn, useLocalAws } from './aws-local';
 
 export const INGEST_STATE_MACHINE = 'IngestStateMachine';

@@ -299,3 +299,14 @@ export async function ensureDevPki(dir: string): Promise<DevPki> {
     return { dir, ca: plain(ca), server, scanner, dashboard, rogue, rogueCa: plain(rogueCa) };
   });
 }
+
+/**
+ * A client certificate signed with another client certificate's key: a chain through a leaf that
+ * is not a CA, which the truststore's CA signed. The PKI module signs with any certificate and key
+ * it is given (it checks only that they belong together); the chain (leaf, then the would-be
+ * issuer) is what the client sends.
+ */
+export async function issueFromNonCa(issuer: { certPem: string; keyPem: string }, subject: string): Promise<{ certPem: string; keyPem: string }> {
+  const leaf = await (await loadCertificateAuthority(issuer.certPem, issuer.keyPem)).issue({ subject, kind: 'client' });
+  return { certPem: `${leaf.certPem}\n${issuer.certPem}`, keyPem: leaf.keyPem };
+}

@@ -4,23 +4,17 @@
  * ${SFN_PORT:-8083}, and the mTLS gateway on https://localhost:${PORT:-3443}. Demo grants and
  * findings are seeded into empty tables only, so a restart keeps whatever was changed.
  */
+import { localPorts } from './ports';
 import { join, relative } from 'node:path';
 import { jsonLineLog } from './gateway/log';
-import { REFERENCE_FINDING } from './gateway/seed';
-import { startLocalStack } from './gateway/stack';
-import { resolveTruststore } from './gateway/truststore';
+import { REFERENCE_FINDING } from './seed';
+import { startLocalStack } from './stack';
+import { resolveTruststore } from './truststore';
 import { ensureDevPki } from './pki';
-import { PROJECT_ROOT } from './template';
+import { PROJECT_ROOT } from './cloudformation/template';
 
 const PKI_DIR = join(PROJECT_ROOT, '.local/pki');
 const DATA_DIR = join(PROJECT_ROOT, '.local/dynamodb');
-
-function port(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number, not ${raw}`);
-  return value;
-}
 
 function instructions(url: string, stepFunctionsEndpoint: string | undefined, dynamoDbEndpoint: string, truststoreSource: string, devTruststore: boolean): string {
   const pki = relative(process.cwd(), PKI_DIR) || '.';
@@ -51,12 +45,13 @@ function instructions(url: string, stepFunctionsEndpoint: string | undefined, dy
 }
 
 async function main(): Promise<void> {
+  const ports = localPorts();
   const pki = await ensureDevPki(PKI_DIR);
   const devCaPath = join(PKI_DIR, 'ca.pem');
   const truststore = resolveTruststore({ devCaPath });
   const stack = await startLocalStack({
-    backend: { dynamoDbPort: port('DYNAMODB_PORT', 8000), dataDir: DATA_DIR, stepFunctionsPort: port('SFN_PORT', 8083) },
-    gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: truststore.pem, port: port('PORT', 3443), log: jsonLineLog },
+    backend: { dynamoDbPort: ports.dynamoDb, dataDir: DATA_DIR, stepFunctionsPort: ports.stepFunctions },
+    gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: truststore.pem, port: ports.gateway, log: jsonLineLog },
     // Seeding posts through the gateway with the dev scanner certificate, which only the dev CA trusts.
     ...(truststore.source === devCaPath ? { seed: { scanner: pki.scanner, caPem: pki.ca.certPem } } : {}),
   });

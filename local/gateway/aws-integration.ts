@@ -5,7 +5,7 @@
  * Gateway chains them. Failures land where they would in AWS: a template that does not render is a
  * configuration error (500), a request Step Functions refuses is its HTTP 400, selected by `4\d{2}`.
  */
-import { syncExecutionResponse } from '../sfn-api';
+import { syncExecutionResponse } from '../stepfunctions/api';
 import { withTimeout, type HttpAnswer } from './http-answer';
 import type { GatewayLog } from './log';
 import type { AwsIntegration } from './openapi';

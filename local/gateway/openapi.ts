@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PROJECT_ROOT, parseCloudFormation } from '../template';
+import { PROJECT_ROOT, parseCloudFormation } from '../cloudformation/template';
 import { SchemaValidator, type JsonSchema } from './json-schema';
 
 export const OPENAPI_PATH = resolve(PROJECT_ROOT, 'api/openapi.yaml');

@@ -3,6 +3,7 @@
  * function runs through the local Lambda invoker, and its result becomes the answer. A function
  * error or a result that is not a proxy response is API Gateway's 502.
  */
+import { lastValues, rawHeaderValues, type MultiValues } from './headers';
 import type { IncomingMessage } from 'node:http';
 import { withTimeout, type HttpAnswer } from './http-answer';
 import type { GatewayLog } from './log';
@@ -15,17 +16,12 @@ export interface FunctionInvoker {
 
 export type ProxyOutcome = { kind: 'answer'; answer: HttpAnswer } | { kind: 'bad-gateway' } | { kind: 'timeout' };
 
-type Multi = Record<string, string[]>;
+type Multi = MultiValues;
 
 /** Headers with the case the client sent, as API Gateway passes them. */
 function headersOf(request: IncomingMessage): { single: Record<string, string>; multi: Multi } {
-  const multi: Multi = {};
-  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) {
-    const name = request.rawHeaders[index] as string;
-    const existing = Object.keys(multi).find((key) => key.toLowerCase() === name.toLowerCase()) ?? name;
-    (multi[existing] ??= []).push(request.rawHeaders[index + 1] as string);
-  }
-  return { single: Object.fromEntries(Object.entries(multi).map(([name, values]) => [name, values.at(-1) as string])), multi };
+  const multi = rawHeaderValues(request);
+  return { single: lastValues(multi), multi };
 }
 
 /** Query parameters; API Gateway gives null, not {}, when there are none. */

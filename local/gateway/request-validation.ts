@@ -3,6 +3,7 @@
  * then the body against the model for its content type. Content types without a model are not
  * validated, as in API Gateway (passthroughBehavior decides about them afterwards).
  */
+import { lastValues, rawHeaderValues } from './headers';
 import type { IncomingMessage } from 'node:http';
 import type { ApiOperation } from './openapi';
 import type { RequestParameters } from './vtl';
@@ -15,8 +16,7 @@ export interface ValidationFailure {
 
 /** `$input.params()`: path, query string (last value wins) and headers as the client spelled them. */
 export function requestParameters(request: IncomingMessage, url: URL, pathParameters: Record<string, string>): RequestParameters {
-  const header: Record<string, string> = {};
-  for (let index = 0; index + 1 < request.rawHeaders.length; index += 2) header[request.rawHeaders[index] as string] = request.rawHeaders[index + 1] as string;
+  const header = lastValues(rawHeaderValues(request));
   return { path: pathParameters, querystring: Object.fromEntries(url.searchParams), header };
 }
 

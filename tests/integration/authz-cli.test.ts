@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runAuthz } from '../../cli/authz';
-import { PROJECT_ROOT } from '../../local/template';
+import { runAuthz } from '../../client/authz-command';
+import { PROJECT_ROOT } from '../../local/cloudformation/template';
 import { portOf, startTestStack, type TestStack } from '../support/local-stack';
 
 const run = promisify(execFile);

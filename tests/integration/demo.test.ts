@@ -2,8 +2,8 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
-import { deleteGrant } from '../../local/grants';
-import { PROJECT_ROOT } from '../../local/template';
+import { deleteGrant } from '../../functions/shared/adapters/authz-admin';
+import { PROJECT_ROOT } from '../../local/cloudformation/template';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 const run = promisify(execFile);

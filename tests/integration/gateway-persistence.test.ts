@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REFERENCE_FINDING } from '../../local/gateway/seed';
+import { REFERENCE_FINDING } from '../../local/seed';
 import { portOf, startTestStack } from '../support/local-stack';
 
 let directory: string;

@@ -3,10 +3,10 @@
  * document's routes, validators, mapping templates and gateway responses behave as API Gateway's.
  */
 import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
-import { revokeSerial } from '../../local/grants';
+import { revokeSerial } from '../../functions/shared/adapters/authz-admin';
 import { createCertificateAuthority } from '../../local/pki';
-import { REFERENCE_FINDING } from '../../local/gateway/seed';
-import { issueFromNonCa } from '../../cli/demo';
+import { REFERENCE_FINDING } from '../../local/seed';
+import { issueFromNonCa } from '../../local/pki';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 const DAY_MS = 86_400_000;

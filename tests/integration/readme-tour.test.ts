@@ -2,12 +2,13 @@
  * The README's tour, run as written: its curl lines, with the system curl, against the local stack
  * (its dev PKI under <dir>/.local/pki, as `npm start` makes it). Only the port differs.
  */
+import { requireTool } from '../support/tools';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../local/template';
+import { PROJECT_ROOT } from '../../local/cloudformation/template';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 interface TourStep {
@@ -53,6 +54,8 @@ test('the tour has its four steps', () => {
 
 // The gateway runs in this process: curl must run asynchronously or nothing would answer it.
 const run = promisify(execFile);
+
+beforeAll(() => requireTool('curl', ['--version'], 'apt-get install curl'));
 
 test.each(tourSteps().map((step) => [step.comment, step] as const))('%s', async (_, step) => {
   const port = new URL(stack.url).port;

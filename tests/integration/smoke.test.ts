@@ -1,7 +1,7 @@
 /** `npm run smoke` runs events/ingest-execution.json through the Step Functions API and checks the answers. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../../local/template';
+import { PROJECT_ROOT } from '../../local/cloudformation/template';
 import { portOf, startTestStack, type TestStack } from '../support/local-stack';
 
 const run = promisify(execFile);

@@ -5,8 +5,8 @@
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { startBackend, type LocalBackend } from '../../local/backend';
-import { localDynamoDbClient } from '../../local/dynamodb';
-import { putGrant } from '../../local/grants';
+import { localDynamoDbClient } from '../../local/dynamodb/server';
+import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import { clientCertificate, SCANNER_SUBJECT } from '../support/certificates';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { REFERENCE_FINDING } from '../support/findings';

@@ -1,8 +1,8 @@
 import type { Finding } from '../../functions/shared/core/finding-schema';
 import type { NormalizedFinding } from '../../functions/shared/core/normalize';
-import { REFERENCE_FINDING } from '../../local/gateway/seed';
+import { REFERENCE_FINDING } from '../../local/seed';
 
-/** The reference request of the product brief (the one events/ and the local seed carry). */
+/** The reference request (local/seed.ts), the one events/ and the local seed carry. */
 export { REFERENCE_FINDING };
 
 /** The reference finding after the Normalize step. */

@@ -24,6 +24,7 @@ export function setHandlerEnvironment(): void {
     AWS_SECRET_ACCESS_KEY: 'test',
     POWERTOOLS_LOG_LEVEL: 'INFO',
     POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_SERVICE_NAME: 'vulnerability-api',
   });
   // Dev mode would pretty-print over several lines and write through jest's console.
   delete process.env.POWERTOOLS_DEV;

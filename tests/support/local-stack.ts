@@ -8,12 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { localDynamoDbClient } from '../../local/dynamodb';
-import { call, type CallOptions, type CallResult, type ClientIdentity } from '../../local/gateway/client';
-import { DEMO_GRANTS } from '../../local/gateway/seed';
-import { startLocalStack, type LocalStack } from '../../local/gateway/stack';
+import { localDynamoDbClient } from '../../local/dynamodb/server';
+import { call, type CallOptions, type CallResult, type ClientIdentity } from '../../client/mtls';
+import { DEMO_GRANTS } from '../../local/seed';
+import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { ThrottleSettings } from '../../local/gateway/throttle';
-import { putGrant } from '../../local/grants';
+import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import { ensureDevPki, loadCertificateAuthority, type CertificateAuthority, type DevPki } from '../../local/pki';
 
 export interface TestStackOptions {

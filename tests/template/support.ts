@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadTemplate, parseCloudFormation, PROJECT_ROOT, resourcesOfType, type CfnResource, type CfnTemplate } from '../../local/template';
+import { loadTemplate, parseCloudFormation, PROJECT_ROOT, resourcesOfType, type CfnResource, type CfnTemplate } from '../../local/cloudformation/template';
 
 export { PROJECT_ROOT, resourcesOfType };
 export type { CfnResource, CfnTemplate };

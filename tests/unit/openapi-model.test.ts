@@ -1,8 +1,8 @@
 /** API Gateway's request model is exactly what the zod schema generates: the two validators cannot drift. */
 import { readFileSync } from 'node:fs';
 import { postBodyJsonSchema } from '../../functions/shared/core/finding-schema';
-import { OPENAPI_PATH, withGeneratedModel } from '../../cli/generate-model';
-import { parseCloudFormation } from '../../local/template';
+import { OPENAPI_PATH, withGeneratedModel } from '../../api/request-model';
+import { parseCloudFormation } from '../../local/cloudformation/template';
 
 const openapiText = readFileSync(OPENAPI_PATH, 'utf8');
 const openapi = parseCloudFormation<{ components: { schemas: Record<string, unknown> }; paths: Record<string, Record<string, Record<string, unknown>>> }>(openapiText);

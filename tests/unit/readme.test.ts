@@ -1,7 +1,7 @@
 /** Every command and file the README shows exists: scripts, events, functions, linked docs. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTemplate, PROJECT_ROOT } from '../../local/template';
+import { loadTemplate, PROJECT_ROOT } from '../../local/cloudformation/template';
 
 const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
 const scripts = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;

@@ -3,7 +3,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { NormalizedFinding } from '../core/normalize';
 import type { Severity } from '../core/severity';
 import { classifyAwsError } from './aws-errors';
-import { dynamoDbClient } from './powertools';
+import { dynamoDbClient } from './dynamodb-client';
 
 export interface UpsertResult {
   created: number;

@@ -1,7 +1,7 @@
 import { DynamoDBProvider } from '@aws-lambda-powertools/parameters/dynamodb';
 import type { GrantStore } from '../core/authz-policy';
 import { classifyAwsError } from './aws-errors';
-import { dynamoDbClient } from './powertools';
+import { dynamoDbClient } from './dynamodb-client';
 import { AUTHZ_KEY_ATTRIBUTE, AUTHZ_VALUE_ATTRIBUTE, grantKey, revocationKey } from '../core/authz-table';
 
 /** Grants read through Powertools Parameters with a short cache: a revocation takes effect within `cacheSeconds`. */

@@ -27,7 +27,7 @@ const withoutStackTraces = (): middy.MiddlewareObj => ({
 });
 
 /**
- * The one instrumentation style of every handler (STYLE 2): Lambda context in the logger with state
+ * The one instrumentation style of every handler: Lambda context in the logger with state
  * cleared per call, the handler captured by the tracer without its (possibly large) response.
  */
 export function instrument<TEvent, TResult>(handler: (event: TEvent, context: Context) => Promise<TResult>) {

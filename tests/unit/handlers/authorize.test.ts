@@ -1,6 +1,6 @@
 import { GetItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { ForbiddenError, TransientError } from '../../../functions/shared/core/errors';
-import { principalFor } from '../../../cli/make-events';
+import { principalFor } from '../../support/events';
 import { clientCertificate, scannerCertificate, SCANNER_SUBJECT, TEST_CA_SUBJECT } from '../../support/certificates';
 import { REFERENCE_NORMALIZED } from '../../support/findings';
 import { AUTHZ_TABLE, authzKeysRead, captureLogs, dynamoDb, lambdaContext, mockAuthzTable, setHandlerEnvironment, type CapturedLogs } from '../../support/lambda';

@@ -1,6 +1,6 @@
 import { ProvisionedThroughputExceededException, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { getFindingsEvent } from '../../../cli/make-events';
+import { getFindingsEvent } from '../../support/events';
 import { decodePageToken, encodePageToken } from '../../../functions/shared/core/page-token';
 import { dashboardCertificate } from '../../support/certificates';
 import { REFERENCE_NORMALIZED } from '../../support/findings';

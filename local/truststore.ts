@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PROJECT_ROOT } from '../template';
+import { PROJECT_ROOT } from './cloudformation/template';
 
 export interface Truststore {
   pem: string;

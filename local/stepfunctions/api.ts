@@ -6,7 +6,8 @@
  * it listens on 127.0.0.1 only.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenOnLoopback, type LoopbackListener } from './loopback';
+import { readBody } from '../http-body';
+import { listenOnLoopback, type LoopbackListener } from '../loopback';
 import { StepFunctionsClientError, type LocalStateMachine } from './state-machine';
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
@@ -25,20 +26,10 @@ export function syncExecutionResponse<T extends { startDate: Date | number; stop
 
 export type LocalStepFunctionsApi = LoopbackListener;
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REQUEST_BYTES) {
-        reject(new StepFunctionsClientError('ValidationException', 'Request too large'));
-        request.destroy();
-      } else chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
+async function readJsonText(request: IncomingMessage): Promise<string> {
+  const read = await readBody(request, MAX_REQUEST_BYTES);
+  if (!read.ok) throw new StepFunctionsClientError('ValidationException', read.reason === 'too-large' ? 'Request too large' : 'Request aborted');
+  return read.body.toString('utf8');
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
@@ -84,7 +75,7 @@ export async function startStepFunctionsApi(machines: LocalStateMachine[], optio
         if (request.method !== 'POST' || !action) throw new StepFunctionsClientError('UnknownOperationException', `Unsupported operation ${target}`);
         let body: Record<string, unknown>;
         try {
-          body = JSON.parse((await readBody(request)) || '{}') as Record<string, unknown>;
+          body = JSON.parse((await readJsonText(request)) || '{}') as Record<string, unknown>;
         } catch {
           throw new StepFunctionsClientError('SerializationException', 'Request body is not JSON');
         }

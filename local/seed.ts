@@ -4,12 +4,12 @@
  * what is seeded is exactly what a scanner would have stored.
  */
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Grant } from '../../functions/shared/core/authz-policy';
-import type { Finding } from '../../functions/shared/core/finding-schema';
-import { putGrant } from '../grants';
-import { call, type ClientIdentity } from './client';
+import type { Grant } from '../functions/shared/core/authz-policy';
+import type { Finding } from '../functions/shared/core/finding-schema';
+import { putGrant } from '../functions/shared/adapters/authz-admin';
+import { call, type ClientIdentity } from '../client/mtls';
 
-/** The reference request of the product brief. */
+/** The reference request: the one finding the README tour, events/ and the demo post. */
 export const REFERENCE_FINDING: Finding = {
   VulnID: 'testID3',
   Org: 'org1',

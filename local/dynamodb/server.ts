@@ -5,9 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from './aws-local';
-import { listenOnLoopback, type LoopbackListener } from './loopback';
-import { loadTemplate, resourcesOfType, type CfnTemplate } from './template';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-local';
+import { listenOnLoopback, type LoopbackListener } from '../loopback';
+import { loadTemplate, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,5 +1,5 @@
 /**
- * Reads a request body up to a byte limit. Past the limit it stops collecting at once (the rest is
+ * Reads a request body up to a byte limit (the gateway and the Step Functions API share it). Past the limit it stops collecting at once (the rest is
  * never buffered), so an oversized or endless upload costs no memory.
  */
 import type { IncomingMessage } from 'node:http';

@@ -4,9 +4,9 @@
  */
 import { DeleteItemCommand, PutItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { grantSchema, type Grant } from '../functions/shared/core/authz-policy';
-import { normalizeSerial } from '../functions/shared/core/identity';
-import { AUTHZ_KEY_ATTRIBUTE, AUTHZ_VALUE_ATTRIBUTE, grantKey, revocationKey } from '../functions/shared/core/authz-table';
+import { grantSchema, type Grant } from '../core/authz-policy';
+import { normalizeSerial } from '../core/identity';
+import { AUTHZ_KEY_ATTRIBUTE, AUTHZ_VALUE_ATTRIBUTE, grantKey, revocationKey } from '../core/authz-table';
 
 export async function putGrant(client: DynamoDBClient, table: string, ou: string, grant: Grant): Promise<void> {
   const value = grantSchema.parse(grant);

@@ -2,9 +2,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalFunctions, functionDefinitions, LambdaFunctionError, type LocalFunctionDefinition } from '../../local/lambda-invoker';
-import { LocalResolver } from '../../local/intrinsics';
-import { loadTemplate } from '../../local/template';
+import { createLocalFunctions, functionDefinitions, LambdaFunctionError, type LocalFunctionDefinition } from '../../local/lambda/invoker';
+import { LocalResolver } from '../../local/cloudformation/intrinsics';
+import { loadTemplate } from '../../local/cloudformation/template';
 
 const directory = mkdtempSync(join(tmpdir(), 'invoker-'));
 const entryPoint = join(directory, 'handler.js');

@@ -4,15 +4,15 @@
  * its FunctionName names (with Lambda's response shape), and results shaped like the Step Functions
  * StartSyncExecution API.
  */
-import './polyfills';
+import '../polyfills';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { localStateMachineArn } from './aws-local';
-import type { LocalResolver } from './intrinsics';
-import type { LocalFunctions } from './lambda-invoker';
-import { PROJECT_ROOT, type CfnTemplate } from './template';
+import { localStateMachineArn } from '../aws-local';
+import type { LocalResolver } from '../cloudformation/intrinsics';
+import type { LocalFunctions } from '../lambda/invoker';
+import { PROJECT_ROOT, type CfnTemplate } from '../cloudformation/template';
 
 export interface SyncExecutionResult {
   executionArn: string;

@@ -11,11 +11,11 @@ import { escapeJavaScript, javaReplaceAll } from '../../local/gateway/java-strin
 import { SchemaValidator } from '../../local/gateway/json-schema';
 import { loadApiDefinition, matchResource, OPENAPI_PATH } from '../../local/gateway/openapi';
 import { answerFromProxyResult } from '../../local/gateway/proxy-integration';
-import { REFERENCE_FINDING } from '../../local/gateway/seed';
-import { resolveTruststore } from '../../local/gateway/truststore';
+import { REFERENCE_FINDING } from '../../local/seed';
+import { resolveTruststore } from '../../local/truststore';
 import { inputVariable, renderTemplate, type TemplateContext } from '../../local/gateway/vtl';
-import { LocalResolver } from '../../local/intrinsics';
-import { loadTemplate, parseCloudFormation } from '../../local/template';
+import { LocalResolver } from '../../local/cloudformation/intrinsics';
+import { loadTemplate, parseCloudFormation } from '../../local/cloudformation/template';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:IngestStateMachine';
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:GetFindingsFunction';

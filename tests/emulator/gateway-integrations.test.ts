@@ -2,12 +2,12 @@
  * How the gateway answers when an integration misbehaves, with stand-in backends behind the real
  * gateway and TLS: each failure lands where API Gateway would put it, and is logged.
  */
-import { LocalResolver } from '../../local/intrinsics';
-import { call } from '../../local/gateway/client';
-import { REFERENCE_FINDING } from '../../local/gateway/seed';
+import { LocalResolver } from '../../local/cloudformation/intrinsics';
+import { call } from '../../client/mtls';
+import { REFERENCE_FINDING } from '../../local/seed';
 import { startGateway, type Gateway, type GatewayBackend } from '../../local/gateway/server';
 import { createCertificateAuthority, type Issued } from '../../local/pki';
-import { loadTemplate } from '../../local/template';
+import { loadTemplate } from '../../local/cloudformation/template';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:IngestStateMachine';
 const resolver = new LocalResolver(loadTemplate(), {

@@ -3,10 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { buildFunctions } from '../../cli/build';
+import { buildFunctions } from '../../local/lambda/bundle';
+import { loadTemplate } from '../../local/cloudformation/template';
 
 const outRoot = mkdtempSync(join(tmpdir(), 'bundles-'));
 afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+
+/** The variables every function gets from the template's Globals (POWERTOOLS_SERVICE_NAME among them). */
+const globalVariables = () => (loadTemplate().Globals?.Function?.Environment as { Variables: Record<string, string> }).Variables;
 
 test('all five functions bundle and export handler', async () => {
   const built = await buildFunctions(outRoot);
@@ -14,7 +18,7 @@ test('all five functions bundle and export handler', async () => {
   // Load the bundles in a plain Node process, as Lambda would, not through jest's module system.
   const script = `for (const id of ${JSON.stringify(built)}) { const m = require(${JSON.stringify(outRoot)} + '/' + id + '/handler.js'); if (typeof m.handler !== 'function') throw new Error(id); } console.log('loaded');`;
   const output = execFileSync(process.execPath, ['-e', script], {
-    env: { PATH: process.env.PATH, FINDINGS_TABLE_NAME: 'FindingsTable', AUTHZ_TABLE_NAME: 'AuthzTable', AWS_REGION: 'us-east-1' },
+    env: { PATH: process.env.PATH, ...globalVariables(), FINDINGS_TABLE_NAME: 'FindingsTable', AUTHZ_TABLE_NAME: 'AuthzTable', AWS_REGION: 'us-east-1' },
     encoding: 'utf8',
   });
   expect(output.trim()).toBe('loaded');

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse, type ScalarTag, type CollectionTag } from 'yaml';
 
-export const PROJECT_ROOT = resolve(__dirname, '..');
+export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 export const TEMPLATE_PATH = resolve(PROJECT_ROOT, 'template.yaml');
 
 const FUNCTIONS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'Transform', 'And', 'Equals', 'If', 'Not', 'Or', 'Contains', 'Length', 'ToJsonString'];

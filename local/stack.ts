@@ -3,11 +3,11 @@
  * optional Step Functions API) and the mTLS gateway in front of it. `npm start`, `npm run demo`
  * (when no stack is running) and the integration tests all start it this way.
  */
-import { startBackend, type BackendOptions, type LocalBackend } from '../backend';
-import { localDynamoDbClient } from '../dynamodb';
-import { startGateway, type Gateway, type GatewayOptions } from './server';
+import { startBackend, type BackendOptions, type LocalBackend } from './backend';
+import { localDynamoDbClient } from './dynamodb/server';
+import { startGateway, type Gateway, type GatewayOptions } from './gateway/server';
 import { seedDemoData, type SeedResult } from './seed';
-import type { ClientIdentity } from './client';
+import type { ClientIdentity } from '../client/mtls';
 
 export interface LocalStackOptions {
   backend?: BackendOptions;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws-local';
-import { PROJECT_ROOT } from '../../local/template';
+import { PROJECT_ROOT } from '../../local/cloudformation/template';
 
 let backend: LocalBackend;
 let sfn: SFNClient;

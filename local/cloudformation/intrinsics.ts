@@ -3,7 +3,7 @@
  * Fn::Join, Fn::If, Fn::Select) against local values, so the template and the OpenAPI document are
  * read as they are instead of being copied into local configuration.
  */
-import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION } from './aws-local';
+import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION } from '../aws-local';
 import type { CfnTemplate } from './template';
 
 export interface LocalReferences {

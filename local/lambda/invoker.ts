@@ -8,9 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
-import { localFunctionArn } from './aws-local';
-import type { LocalResolver } from './intrinsics';
-import { PROJECT_ROOT, resourcesOfType, type CfnTemplate } from './template';
+import { localFunctionArn } from '../aws-local';
+import type { LocalResolver } from '../cloudformation/intrinsics';
+import { PROJECT_ROOT, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 

@@ -1,0 +1,26 @@
+/**
+ * The local stack's ports, one definition for `npm start` and every tool that talks to it:
+ * PORT (the mTLS gateway), DYNAMODB_PORT and SFN_PORT, with their defaults.
+ */
+export const DEFAULT_PORTS = { gateway: 3443, dynamoDb: 8000, stepFunctions: 8083 } as const;
+
+export interface LocalPorts {
+  gateway: number;
+  dynamoDb: number;
+  stepFunctions: number;
+}
+
+function port(environment: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = environment[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number (0-65535), not ${JSON.stringify(raw)}`);
+  return value;
+}
+
+export function localPorts(environment: NodeJS.ProcessEnv = process.env): LocalPorts {
+  return {
+    gateway: port(environment, 'PORT', DEFAULT_PORTS.gateway),
+    dynamoDb: port(environment, 'DYNAMODB_PORT', DEFAULT_PORTS.dynamoDb),
+    stepFunctions: port(environment, 'SFN_PORT', DEFAULT_PORTS.stepFunctions),
+  };
+}
