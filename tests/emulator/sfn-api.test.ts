@@ -2,10 +2,15 @@
 import { DescribeStateMachineCommand, SFNClient, StartSyncExecutionCommand, StateMachineDoesNotExist } from '@aws-sdk/client-sfn';
 import { startBackend, type LocalBackend } from '../../local/backend';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws-local';
 import { PROJECT_ROOT } from '../../local/cloudformation/template';
+import { requireTool } from '../support/tools';
+
+// The backend runs in this process: the CLI must run asynchronously or nothing would answer it.
+const run = promisify(execFile);
 
 let backend: LocalBackend;
 let sfn: SFNClient;
@@ -51,39 +56,26 @@ test('input that is not JSON is refused as the service refuses it', async () => 
   });
 });
 
-/** One POST as the AWS CLI sends it: JSON 1.0 protocol, to the `sync-` host it always uses for this call. */
-function postAsTheCliDoes(port: string, body: string): Promise<{ status: number; text: string }> {
-  const endpoint = new URL(backend.stepFunctionsEndpoint as string);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        host: endpoint.hostname,
-        port: endpoint.port,
-        method: 'POST',
-        path: '/',
-        headers: { Host: `sync-localhost:${port}`, 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'AWSStepFunctions.StartSyncExecution' },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
+/** The README's AWS CLI block: its environment assignments and the command, continued with backslashes. */
+function readmeCliCommand(): { environment: Record<string, string>; args: string[] } {
+  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const block = /```sh\n((?:[A-Z_]+=\S+ )+)\\\n\s+aws (stepfunctions start-sync-execution[^`]*)```/.exec(readme);
+  if (!block) throw new Error('README has no AWS CLI start-sync-execution example');
+  const environment = Object.fromEntries((block[1] as string).trim().split(/\s+/).map((pair) => pair.split('=') as [string, string]));
+  const args = (block[2] as string).replace(/\\\n/g, ' ').trim().split(/\s+/);
+  return { environment, args };
 }
 
-test("the README's AWS CLI call runs the events' execution input through the machine", async () => {
-  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
-  const command = /aws stepfunctions start-sync-execution --endpoint-url http:\/\/localhost:(\d+) \\\n\s+--state-machine-arn (\S+) \\\n\s+--input file:\/\/(\S+)/.exec(readme);
-  expect(command).not.toBeNull();
-  const [, port, arn, inputFile] = command as unknown as [string, string, string, string];
-  expect(port).toBe('8083');
-  expect(arn).toBe(backend.stateMachine.arn);
-  const answer = await postAsTheCliDoes(port, JSON.stringify({ stateMachineArn: arn, input: readFileSync(join(PROJECT_ROOT, inputFile), 'utf8') }));
-  expect(answer.status).toBe(200);
-  const result = JSON.parse(answer.text) as { status: string; output: string };
+test("the README's AWS CLI call, run as written with the AWS CLI, runs the events' execution input through the machine", async () => {
+  requireTool('aws', ['--version'], 'apt-get install awscli (or pip install awscli)');
+  const { environment, args } = readmeCliCommand();
+  expect(environment).toMatchObject({ AWS_DISABLE_HOST_PREFIX_INJECTION: 'true' });
+  expect(args).toContain('--endpoint-url');
+  const localPort = new URL(backend.stepFunctionsEndpoint as string).port;
+  const patched = args.map((arg) => arg.replace('http://localhost:8083', `http://localhost:${localPort}`));
+  expect(patched).toContain(backend.stateMachine.arn);
+  const { stdout } = await run('aws', patched, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...environment }, encoding: 'utf8', timeout: 60_000 });
+  const result = JSON.parse(stdout) as { status: string; output: string };
   expect(result.status).toBe('SUCCEEDED');
   // No grant exists in this backend: the events' scanner certificate is refused, as it should be.
   expect(JSON.parse(result.output)).toEqual({ statusCode: 403, body: JSON.stringify({ message: 'Forbidden' }) });
