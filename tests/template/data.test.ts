@@ -7,7 +7,7 @@ const bySid = (sid: string) => keyStatements().find((statement) => statement.Sid
 test('DATA 1.1 a customer managed key with rotation, kept when the stack goes, with an alias', () => {
   expect(logicalIdsOfType('AWS::KMS::Key')).toEqual(['DataKey']);
   expect(properties('DataKey').EnableKeyRotation).toBe(true);
-  expect(resource('DataKey')).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  expect(resource('DataKey')).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
   expect(isRef(properties('DataKeyAlias').TargetKeyId, 'DataKey')).toBe(true);
 });
 
@@ -62,7 +62,7 @@ test('DATA 1.4 both tables are encrypted with the key, recoverable to any point 
 test('DATA 1.5 backups land in a vault encrypted with the key whose recovery points only key administrators may delete', () => {
   const vault = properties('BackupVault');
   expect(isGetAtt(vault.EncryptionKeyArn, 'DataKey', 'Arn')).toBe(true);
-  expect(resource('BackupVault').DeletionPolicy).toBe('Retain');
+  expect(resource('BackupVault')).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
   const deny = statementsOwnedBy('BackupVault').find((statement) => statement.Effect === 'Deny' && actionsOf(statement).includes('backup:DeleteRecoveryPoint'));
   expect(deny).toBeDefined();
   expect(isRef(conditionValues(deny as PolicyStatement, 'ArnNotLike', 'aws:PrincipalArn')[0], 'KeyAdminPrincipalArns')).toBe(true);

@@ -1,0 +1,58 @@
+/** Deploy-time behaviour: what a failed or repeated deploy leaves behind, and the stages SAM creates. */
+import { logicalIdsOfType, openApi, properties, resource, template, type CfnResource } from './support';
+
+/** The property that names a resource, for the types this stack retains. */
+const NAME_PROPERTY: Record<string, string> = {
+  'AWS::Logs::LogGroup': 'LogGroupName',
+  'AWS::Backup::BackupVault': 'BackupVaultName',
+  'AWS::S3::Bucket': 'BucketName',
+  'AWS::DynamoDB::Table': 'TableName',
+  'AWS::KMS::Key': 'KeyId',
+};
+
+/**
+ * Where plain `Retain` is needed even on a failed create, because CloudFormation could not delete the
+ * resource: a deletion-protected table refuses DeleteTable, and an Object Lock bucket holding a locked
+ * log file cannot be emptied. Everything else that holds data uses RetainExceptOnCreate.
+ */
+function mustAlwaysBeRetained(res: CfnResource): boolean {
+  const props = res.Properties ?? {};
+  return (res.Type === 'AWS::DynamoDB::Table' && props.DeletionProtectionEnabled === true) || (res.Type === 'AWS::S3::Bucket' && props.ObjectLockEnabled === true);
+}
+
+/** A name is new for every stack created: it carries the stack id, or the physical id of a resource of this stack. */
+function isNewPerStack(name: unknown): boolean {
+  const text = JSON.stringify(name);
+  return text.includes('AWS::StackId') || Object.keys(template.Resources).some((id) => text.includes(`\${${id}}`) || text.includes(`{"Ref":"${id}"}`));
+}
+
+const retained = () => Object.entries(template.Resources).filter(([, res]) => res.DeletionPolicy !== undefined && res.DeletionPolicy !== 'Delete');
+
+test('DEPLOY 1.3 a failed first deploy deletes what it can and a retry never collides with what a failed or deleted stack left', () => {
+  expect(retained().length).toBeGreaterThanOrEqual(10);
+  for (const [id, res] of retained()) {
+    expect([id, res.DeletionPolicy]).toEqual([id, mustAlwaysBeRetained(res) ? 'Retain' : 'RetainExceptOnCreate']);
+    expect([id, res.UpdateReplacePolicy]).toEqual([id, 'Retain']);
+    const nameProperty = NAME_PROPERTY[res.Type];
+    expect([id, nameProperty === undefined ? `no name property known for ${res.Type}` : 'known']).toEqual([id, 'known']);
+    const name = (res.Properties ?? {})[nameProperty as string];
+    expect([id, name === undefined || isNewPerStack(name)]).toEqual([id, true]);
+  }
+  // Data stays when the stack is deleted: the tables, their key, the recovery points, the logs and the trail.
+  for (const id of ['FindingsTable', 'AuthzTable', 'DataKey', 'BackupVault', 'LogBucket', ...logicalIdsOfType('AWS::Logs::LogGroup')]) {
+    expect([id, resource(id).DeletionPolicy]).toEqual([id, expect.stringMatching(/^Retain/)]);
+  }
+});
+
+test('DEPLOY 1.4 SAM creates only the StageName stage, not its extra stage named "Stage"', () => {
+  // Any OpenApiVersion on an AWS::Serverless::Api stops SAM from adding the stage "Stage"
+  // ("AWS::Serverless::Api", AWS SAM Developer Guide, property OpenApiVersion).
+  const globalVersion = (template.Globals?.Api as { OpenApiVersion?: unknown } | undefined)?.OpenApiVersion;
+  const apis = logicalIdsOfType('AWS::Serverless::Api');
+  expect(apis.length).toBeGreaterThan(0);
+  for (const api of apis) {
+    const version = properties(api).OpenApiVersion ?? globalVersion;
+    expect([api, version]).toEqual([api, openApi().openapi]);
+  }
+  expect(logicalIdsOfType('AWS::ApiGateway::Stage')).toEqual([]);
+});
