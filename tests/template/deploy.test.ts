@@ -20,10 +20,12 @@ function mustAlwaysBeRetained(res: CfnResource): boolean {
   return (res.Type === 'AWS::DynamoDB::Table' && props.DeletionProtectionEnabled === true) || (res.Type === 'AWS::S3::Bucket' && props.ObjectLockEnabled === true);
 }
 
-/** A name is new for every stack created: it carries the stack id, or the physical id of a resource of this stack. */
+/** A name is new for every stack created: its text uses the stack id, or the physical id of a resource of this stack. */
 function isNewPerStack(name: unknown): boolean {
-  const text = JSON.stringify(name);
-  return text.includes('AWS::StackId') || Object.keys(template.Resources).some((id) => text.includes(`\${${id}}`) || text.includes(`{"Ref":"${id}"}`));
+  const argument = (name as { 'Fn::Sub'?: unknown })['Fn::Sub'];
+  const [text, variables] = typeof argument === 'string' ? [argument, {}] : Array.isArray(argument) ? (argument as [string, Record<string, unknown>]) : ['', {}];
+  const used = [...text.matchAll(/\$\{([^}]+)\}/g)].map((match) => match[1] as string);
+  return used.some((variable) => variable in template.Resources || JSON.stringify(variables[variable] ?? '').includes('AWS::StackId'));
 }
 
 const retained = () => Object.entries(template.Resources).filter(([, res]) => res.DeletionPolicy !== undefined && res.DeletionPolicy !== 'Delete');
