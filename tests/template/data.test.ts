@@ -1,5 +1,5 @@
 /** Data controls: the customer managed key, the tables, and their backups. */
-import { actionsOf, alternatives, conditionValues, isGetAtt, isRef, logicalIdsOfType, onlyIf, properties, resource, statementsOwnedBy, subText, template, type PolicyStatement } from './support';
+import { actionsOf, alternatives, conditionValues, isGetAtt, isRef, logicalIdsOfType, properties, resource, statementsOwnedBy, subText, template, type PolicyStatement } from './support';
 
 const keyStatements = () => statementsOwnedBy('DataKey');
 const bySid = (sid: string) => keyStatements().find((statement) => statement.Sid === sid) as PolicyStatement;

@@ -1,5 +1,9 @@
 /** Deploy-time behaviour: what a failed or repeated deploy leaves behind, and the stages SAM creates. */
-import { logicalIdsOfType, openApi, properties, resource, template, type CfnResource } from './support';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCloudFormation } from '../../local/template';
+import { nestedApplications } from './nested-stacks';
+import { logicalIdsOfType, openApi, properties, PROJECT_ROOT, readProjectFile, resource, rootTemplate, template, type CfnResource, type CfnTemplate } from './support';
 
 /** The property that names a resource, for the types this stack retains. */
 const NAME_PROPERTY: Record<string, string> = {
@@ -57,4 +61,29 @@ test('DEPLOY 1.4 SAM creates only the StageName stage, not its extra stage named
     expect([api, version]).toEqual([api, openApi().openapi]);
   }
   expect(logicalIdsOfType('AWS::ApiGateway::Stage')).toEqual([]);
+});
+
+test('DEPLOY 1.5 template.yaml holds the core and nests each operational layer as a local application', () => {
+  // The core stays in the root, where the local stack reads it (local/template.ts).
+  for (const type of ['AWS::Serverless::Function', 'AWS::Serverless::StateMachine', 'AWS::Serverless::Api', 'AWS::DynamoDB::Table', 'AWS::KMS::Key']) {
+    const everywhere = logicalIdsOfType(type);
+    expect([type, everywhere.length > 0, everywhere.filter((id) => !(id in rootTemplate.Resources))]).toEqual([type, true, []]);
+  }
+  // Each layer: a nested application whose template is a plain CloudFormation file of this project
+  // (nested-stacks.ts refuses transforms and AWS::StackName, which is the nested stack's own name).
+  const layers = Object.fromEntries(nestedApplications(rootTemplate).map((app) => [app.logicalId, app.location]));
+  expect(layers).toEqual({
+    ApiFirewall: 'nested/firewall.yaml',
+    PrivateNetwork: 'nested/network.yaml',
+    AuditTrail: 'nested/audit-trail.yaml',
+    TableBackups: 'nested/backups.yaml',
+    Monitoring: 'nested/monitoring.yaml',
+  });
+  for (const location of Object.values(layers)) expect(existsSync(join(PROJECT_ROOT, location))).toBe(true);
+  const typesIn = (id: string) => new Set(Object.values(parseCloudFormation<CfnTemplate>(readProjectFile(layers[id] as string)).Resources).map((res) => res.Type));
+  expect(typesIn('ApiFirewall')).toEqual(new Set(['AWS::WAFv2::WebACL', 'AWS::WAFv2::WebACLAssociation', 'AWS::WAFv2::LoggingConfiguration', 'AWS::Logs::LogGroup']));
+  expect(typesIn('AuditTrail')).toEqual(new Set(['AWS::S3::Bucket', 'AWS::S3::BucketPolicy', 'AWS::CloudTrail::Trail']));
+  expect([...typesIn('Monitoring')].filter((type) => !/^AWS::(CloudWatch|SNS|XRay|Budgets)::/.test(type))).toEqual([]);
+  expect(rootTemplate.Resources.PrivateNetwork?.Condition).toBe('UseVpc');
+  expect(rootTemplate.Resources.AuditTrail?.Condition).toBe('ShouldCreateTrail');
 });
