@@ -19,7 +19,8 @@ function cloudFormationTags(): (ScalarTag | CollectionTag)[] {
     const key = fullName(name);
     tags.push({
       tag: `!${name}`,
-      resolve: (value: string) => ({ [key]: name === 'GetAtt' ? value.split('.', 2) : value }),
+      // `!GetAtt A.B.C` is [A, 'B.C'] (a nested stack's `Outputs.Name`): split at the first dot only.
+      resolve: (value: string) => ({ [key]: name === 'GetAtt' ? [value.slice(0, value.indexOf('.')), value.slice(value.indexOf('.') + 1)] : value }),
     } as ScalarTag);
     for (const collection of ['seq', 'map'] as const) {
       tags.push({

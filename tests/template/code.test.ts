@@ -1,5 +1,5 @@
 /** Application-layer controls: throttling, concurrency, WAF, safe errors, validation, tracing, build. */
-import { functionsAfterGlobals, isGetAtt, isRef, logicalIdsOfType, onlyIf, openApi, properties, readProjectFile, resource, subText, template } from './support';
+import { functionsAfterGlobals, isGetAtt, isRef, logicalIdsOfType, onlyIf, openApi, properties, readProjectFile, resource, subText, template, templateFiles } from './support';
 
 interface WafRule {
   Name: string;
@@ -70,7 +70,7 @@ test('CODE 1.6 every function is bundled by esbuild from the settings in its Met
 });
 
 test('CODE 1.7 the template hard-codes no region, account id or partition', () => {
-  const text = readProjectFile('template.yaml');
+  const text = templateFiles.map((file) => readProjectFile(file)).join('\n');
   expect(text).not.toMatch(/\b(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-(east|west|north|south|central|northeast|southeast|northwest|southwest)-\d\b/);
   expect(text).not.toMatch(/(?<![\d{])\d{12}(?![\d}])/);
   expect(text).not.toMatch(/arn:aws(-[a-z]+)?:/);

@@ -1,5 +1,5 @@
 /** Data controls: the customer managed key, the tables, and their backups. */
-import { actionsOf, alternatives, conditionValues, isGetAtt, isRef, logicalIdsOfType, onlyIf, properties, resource, statementsOwnedBy, subText, template, type PolicyStatement } from './support';
+import { actionsOf, alternatives, conditionValues, isGetAtt, isRef, logicalIdsOfType, properties, resource, statementsOwnedBy, subText, template, type PolicyStatement } from './support';
 
 const keyStatements = () => statementsOwnedBy('DataKey');
 const bySid = (sid: string) => keyStatements().find((statement) => statement.Sid === sid) as PolicyStatement;
@@ -7,7 +7,7 @@ const bySid = (sid: string) => keyStatements().find((statement) => statement.Sid
 test('DATA 1.1 a customer managed key with rotation, kept when the stack goes, with an alias', () => {
   expect(logicalIdsOfType('AWS::KMS::Key')).toEqual(['DataKey']);
   expect(properties('DataKey').EnableKeyRotation).toBe(true);
-  expect(resource('DataKey')).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  expect(resource('DataKey')).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
   expect(isRef(properties('DataKeyAlias').TargetKeyId, 'DataKey')).toBe(true);
 });
 
@@ -62,23 +62,29 @@ test('DATA 1.4 both tables are encrypted with the key, recoverable to any point 
 test('DATA 1.5 backups land in a vault encrypted with the key whose recovery points only key administrators may delete', () => {
   const vault = properties('BackupVault');
   expect(isGetAtt(vault.EncryptionKeyArn, 'DataKey', 'Arn')).toBe(true);
-  expect(resource('BackupVault').DeletionPolicy).toBe('Retain');
+  expect(resource('BackupVault')).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
   const deny = statementsOwnedBy('BackupVault').find((statement) => statement.Effect === 'Deny' && actionsOf(statement).includes('backup:DeleteRecoveryPoint'));
   expect(deny).toBeDefined();
   expect(isRef(conditionValues(deny as PolicyStatement, 'ArnNotLike', 'aws:PrincipalArn')[0], 'KeyAdminPrincipalArns')).toBe(true);
 });
 
-test('DATA 1.6 a daily backup plan keeps BackupRetentionDays and copies to BackupCopyVaultArn only when one is given', () => {
+test('DATA 1.6 a daily backup plan keeps BackupRetentionDays in this region\'s vault and copies nowhere else', () => {
   const plan = (properties('BackupPlan').BackupPlan as { BackupPlanRule: Record<string, unknown>[] }).BackupPlanRule;
   expect(plan).toHaveLength(1);
   const [rule] = plan as [Record<string, unknown>];
   expect(rule.ScheduleExpression).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
   expect(isRef(rule.TargetBackupVault, 'BackupVault')).toBe(true);
   expect(isRef((rule.Lifecycle as { DeleteAfterDays: unknown }).DeleteAfterDays, 'BackupRetentionDays')).toBe(true);
-  expect(onlyIf(rule.CopyActions)).toBe('HasBackupCopy');
-  const [copy] = alternatives(rule.CopyActions) as { DestinationBackupVaultArn: unknown }[];
-  expect(isRef(copy?.DestinationBackupVaultArn, 'BackupCopyVaultArn')).toBe(true);
-  expect(template.Conditions?.HasBackupCopy).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'BackupCopyVaultArn' }, ''] }] });
+  // A copy elsewhere needs settings this stack cannot make or check (docs/deploy.md): none is offered,
+  // and neither the backup role nor the boundary may copy out of this region and account.
+  expect(rule.CopyActions).toBeUndefined();
+  const copyActions = ['backup:CopyFromBackupVault', 'backup:StartCopyJob'];
+  for (const owner of ['BackupRole', 'RolePermissionsBoundary']) {
+    const statements = statementsOwnedBy(owner).filter((statement) => statement.Effect === 'Allow');
+    expect([owner, statements.flatMap(actionsOf).filter((action) => copyActions.includes(action))]).toEqual([owner, []]);
+    const vaults = statements.filter((statement) => actionsOf(statement).includes('backup:CopyIntoBackupVault')).flatMap((statement) => alternatives(statement.Resource));
+    for (const vault of vaults) expect([owner, isGetAtt(vault, 'BackupVault', 'BackupVaultArn') || (subText(vault) ?? '').startsWith('arn:${AWS::Partition}:backup:${AWS::Region}:${AWS::AccountId}:')]).toEqual([owner, true]);
+  }
 });
 
 test('DATA 1.7 the backup selection covers both tables with a dedicated role', () => {

@@ -120,11 +120,31 @@ test('IAM 1.7 the API integration role may only start synchronous executions of 
   expect(isRef(resourcesOf(statement)[0], 'IngestStateMachine')).toBe(true);
 });
 
-test('IAM 1.8 service roles trust their service on behalf of this account only', () => {
-  for (const role of ['IngestStateMachineRole', 'ApiStepFunctionsRole', 'BackupRole', 'ApiGatewayCloudWatchRole', 'VpcFlowLogRole']) {
+/**
+ * The trust each service documents for the roles it assumes (pages cited in docs/deploy.md, "Service
+ * roles"). A condition key the service does not send fails every AssumeRole: API Gateway sends no
+ * aws:SourceAccount for an integration's credentials, so such a condition makes every POST a 500.
+ * Where a service documents confused-deputy keys, the role uses them.
+ */
+const DOCUMENTED_TRUST: Record<string, { service: string; conditionKeys: string[] }> = {
+  ApiStepFunctionsRole: { service: 'apigateway.amazonaws.com', conditionKeys: [] },
+  ApiGatewayCloudWatchRole: { service: 'apigateway.amazonaws.com', conditionKeys: [] },
+  BackupRole: { service: 'backup.amazonaws.com', conditionKeys: [] },
+  IngestStateMachineRole: { service: 'states.amazonaws.com', conditionKeys: ['aws:SourceAccount'] },
+  VpcFlowLogRole: { service: 'vpc-flow-logs.amazonaws.com', conditionKeys: ['aws:SourceAccount', 'aws:SourceArn'] },
+};
+
+test('IAM 1.8 service roles trust their service with exactly the condition keys that service documents', () => {
+  for (const role of logicalIdsOfType('AWS::IAM::Role')) {
+    const services = trustStatements(role).map((statement) => (statement.Principal as { Service?: unknown }).Service);
+    if (services.every((service) => service === 'lambda.amazonaws.com')) continue;
+    const documented = DOCUMENTED_TRUST[role];
+    expect([role, documented === undefined ? 'no documented trust listed for this role' : 'listed']).toEqual([role, 'listed']);
     for (const statement of trustStatements(role)) {
-      expect([role, statement.Action]).toEqual([role, 'sts:AssumeRole']);
-      expect([role, isRef(conditionValues(statement, 'StringEquals', 'aws:SourceAccount')[0], 'AWS::AccountId')]).toEqual([role, true]);
+      expect([role, statement.Effect, statement.Action, statement.Principal]).toEqual([role, 'Allow', 'sts:AssumeRole', { Service: documented?.service }]);
+      const keys = Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey)).sort();
+      expect([role, keys]).toEqual([role, documented?.conditionKeys]);
+      if (keys.includes('aws:SourceAccount')) expect([role, isRef(conditionValues(statement, 'StringEquals', 'aws:SourceAccount')[0], 'AWS::AccountId')]).toEqual([role, true]);
     }
   }
 });

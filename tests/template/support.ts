@@ -6,15 +6,23 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadTemplate, parseCloudFormation, PROJECT_ROOT, resourcesOfType, type CfnResource, type CfnTemplate } from '../../local/cloudformation/template';
+import { inlineNestedApplications, nestedApplications } from './nested-stacks';
 
 export { PROJECT_ROOT, resourcesOfType };
 export type { CfnResource, CfnTemplate };
 
-export const template: CfnTemplate = loadTemplate();
+/** template.yaml as written: the core resources and one AWS::Serverless::Application per operational layer. */
+export const rootTemplate: CfnTemplate = loadTemplate();
+
+/** The whole stack as deployed: the root with every nested layer inlined (tests/template/nested-stacks.ts). */
+export const template: CfnTemplate = inlineNestedApplications(rootTemplate, PROJECT_ROOT);
+
+/** Every template file of the stack, relative to the project root: the root first, then each nested layer. */
+export const templateFiles: string[] = ['template.yaml', ...nestedApplications(rootTemplate).map((app) => app.location)];
 
 export function resource(logicalId: string): CfnResource {
   const found = template.Resources[logicalId];
-  if (!found) throw new Error(`template.yaml has no resource ${logicalId}`);
+  if (!found) throw new Error(`the stack (${templateFiles.join(', ')}) has no resource ${logicalId}`);
   return found;
 }
 
