@@ -8,7 +8,7 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { call, isListening, type CallOptions, type ClientIdentity } from '../local/gateway/client';
+import { call, isListening, type CallOptions, type ClientIdentity } from '../client/mtls';
 import { silentLog } from '../local/gateway/log';
 import { REFERENCE_FINDING } from '../local/gateway/seed';
 import { startLocalStack, type LocalStack } from '../local/gateway/stack';

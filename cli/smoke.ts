@@ -17,7 +17,7 @@ import { SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localStateMachineArn } from '../local/aws-local';
 import { INGEST_STATE_MACHINE, startBackend, type LocalBackend } from '../local/backend';
 import { localDynamoDbClient } from '../local/dynamodb';
-import { isListening } from '../local/gateway/client';
+import { isListening } from '../client/mtls';
 import { DEMO_GRANTS } from '../local/gateway/seed';
 import { putGrant } from '../local/grants';
 import { PROJECT_ROOT } from '../local/template';

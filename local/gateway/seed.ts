@@ -7,7 +7,7 @@ import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Grant } from '../../functions/shared/core/authz-policy';
 import type { Finding } from '../../functions/shared/core/finding-schema';
 import { putGrant } from '../grants';
-import { call, type ClientIdentity } from './client';
+import { call, type ClientIdentity } from '../../client/mtls';
 
 /** The reference request of the product brief. */
 export const REFERENCE_FINDING: Finding = {

@@ -7,7 +7,7 @@ import { startBackend, type BackendOptions, type LocalBackend } from '../backend
 import { localDynamoDbClient } from '../dynamodb';
 import { startGateway, type Gateway, type GatewayOptions } from './server';
 import { seedDemoData, type SeedResult } from './seed';
-import type { ClientIdentity } from './client';
+import type { ClientIdentity } from '../../client/mtls';
 
 export interface LocalStackOptions {
   backend?: BackendOptions;

@@ -3,7 +3,7 @@
  * gateway and TLS: each failure lands where API Gateway would put it, and is logged.
  */
 import { LocalResolver } from '../../local/intrinsics';
-import { call } from '../../local/gateway/client';
+import { call } from '../../client/mtls';
 import { REFERENCE_FINDING } from '../../local/gateway/seed';
 import { startGateway, type Gateway, type GatewayBackend } from '../../local/gateway/server';
 import { createCertificateAuthority, type Issued } from '../../local/pki';

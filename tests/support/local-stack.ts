@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoDbClient } from '../../local/dynamodb';
-import { call, type CallOptions, type CallResult, type ClientIdentity } from '../../local/gateway/client';
+import { call, type CallOptions, type CallResult, type ClientIdentity } from '../../client/mtls';
 import { DEMO_GRANTS } from '../../local/gateway/seed';
 import { startLocalStack, type LocalStack } from '../../local/gateway/stack';
 import type { ThrottleSettings } from '../../local/gateway/throttle';
@@ -28,6 +28,8 @@ export interface TestStackOptions {
   stepFunctionsApi?: boolean;
   /** Put the demo grants (default true; a restarted persistent stack already has them). */
   grants?: boolean;
+  /** The WAF size rule's action (default the template's: Block, bodies over 64 KB refused). */
+  wafOversizeBodyAction?: 'Block' | 'Count';
 }
 
 export interface TestStack {
@@ -64,6 +66,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       port: 0,
       log: (entry) => logs.push(entry),
       ...(options.throttle ? { throttle: options.throttle } : {}),
+      ...(options.wafOversizeBodyAction ? { wafOversizeBodyAction: options.wafOversizeBodyAction } : {}),
     },
   });
   const dynamoDb = localDynamoDbClient(stack.backend.dynamoDbEndpoint);

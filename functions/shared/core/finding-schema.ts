@@ -43,7 +43,7 @@ export type CvssVersion = (typeof CVSS_VERSIONS)[number];
  * v2: https://www.first.org/cvss/v2/guide, v3.1: https://www.first.org/cvss/v3-1/specification-document,
  * v4.0: https://www.first.org/cvss/v4-0/specification-document.
  */
-const EXTRA_METRICS = '(/[A-Za-z]{1,3}:[A-Za-z]{1,3})*';
+const EXTRA_METRICS = '(/[A-Za-z]{1,3}:[A-Za-z]{1,5})*';
 export const CVSS_VECTOR_PATTERNS: Record<CvssVersion, RegExp> = {
   '2.0': new RegExp(`^AV:[LAN]/AC:[HML]/Au:[MSN]/C:[NPC]/I:[NPC]/A:[NPC]${EXTRA_METRICS}$`),
   '3.0': new RegExp(`^CVSS:3\\.0/AV:[NALP]/AC:[LH]/PR:[NLH]/UI:[NR]/S:[UC]/C:[HLN]/I:[HLN]/A:[HLN]${EXTRA_METRICS}$`),
