@@ -220,3 +220,15 @@ export class FindingMerger {
     return findings;
   }
 }
+
+/** `critical=15,high=30,…` over the defaults; throws with a one-line reason on a bad entry. */
+export function parseDueDays(text: string | undefined, defaults: DueDays = DEFAULT_DUE_DAYS): DueDays {
+  const days: DueDays = { ...defaults };
+  if (text === undefined || text.trim() === '') return days;
+  for (const entry of text.split(',')) {
+    const match = /^\s*(critical|high|medium|low|info)\s*=\s*(\d{1,4})\s*$/i.exec(entry);
+    if (!match) throw new Error(`--due-days: "${entry.slice(0, 40)}" is not severity=days (critical, high, medium, low, info)`);
+    days[(match[1] as string).toUpperCase() as RankedSeverity] = Number(match[2]);
+  }
+  return days;
+}

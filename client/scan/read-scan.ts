@@ -56,23 +56,12 @@ function recordsOf(format: ScanFormat, path: string, options: MappingOptions, st
   return parseJsonFindings(input, options.org, stats);
 }
 
-/**
- * Every record of a scan file, validated. Parse errors surface as NotAScanExportError or
- * MalformedExportError (a CSV parser's own errors are wrapped in the latter).
- */
+/** Every record of a scan file, validated. Parse errors surface as NotAScanExportError or MalformedExportError. */
 export async function* readScanFile(path: string, options: MappingOptions, stats: ParseStats = newParseStats()): AsyncGenerator<ValidatedRecord> {
   const format = await detectFormat(path);
-  try {
-    for await (const record of recordsOf(format, path, options, stats)) {
-      const parsed = findingSchema.safeParse(record.finding);
-      if (parsed.success) yield { ok: true, finding: parsed.data, where: record.where };
-      else yield { ok: false, finding: record.finding, where: record.where, reason: describeIssues(parsed.error) };
-    }
-  } catch (error) {
-    if (error instanceof NotAScanExportError || error instanceof MalformedExportError) throw error;
-    if ((error as { code?: unknown }).code !== undefined && String((error as { code?: unknown }).code).startsWith('CSV_')) {
-      throw new MalformedExportError(`is not a well-formed CSV file (${(error as Error).message.slice(0, 200)})`);
-    }
-    throw error;
+  for await (const record of recordsOf(format, path, options, stats)) {
+    const parsed = findingSchema.safeParse(record.finding);
+    if (parsed.success) yield { ok: true, finding: parsed.data, where: record.where };
+    else yield { ok: false, finding: record.finding, where: record.where, reason: describeIssues(parsed.error) };
   }
 }

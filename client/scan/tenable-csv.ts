@@ -8,7 +8,7 @@
 import { parse } from 'csv-parse';
 import { Readable } from 'node:stream';
 import { FindingMerger, toFinding, type MappingOptions, type ScanItem } from './mapping';
-import { NotAScanExportError, type ParseStats, type ScanRecord } from './records';
+import { MalformedExportError, NotAScanExportError, type ParseStats, type ScanRecord } from './records';
 
 /** Header names each field is read from, first found wins; compared lower-cased without spaces, dots or underscores. */
 export const CSV_COLUMNS = {
@@ -109,7 +109,17 @@ export async function* parseTenableCsv(input: AsyncIterable<string | Buffer>, op
   let columns: Partial<Record<Column, number>> | undefined;
   const merger = new FindingMerger();
   let line = 1;
-  for await (const record of parser as AsyncIterable<string[]>) {
+  const records = async function* () {
+    try {
+      yield* parser as AsyncIterable<string[]>;
+    } catch (error) {
+      // csv-parse's own errors (CSV_…): before a header was read the file is no CSV export at all.
+      const reason = `${(error as Error).message.slice(0, 160)}`;
+      if (columns === undefined) throw new NotAScanExportError(`it is not a CSV export (${reason})`);
+      throw new MalformedExportError(`is not a well-formed CSV file (${reason})`);
+    }
+  };
+  for await (const record of records()) {
     if (columns === undefined) {
       columns = columnsOf(record);
       requireColumns(columns);
