@@ -181,7 +181,9 @@ export class BatchSender {
     }
     report.findings += ids.length;
     if (result.status === 403) {
-      report.rejected.push(...ids.map((vulnId) => ({ vulnId, reason: '403 Forbidden: this certificate may not write findings of this org' })));
+      const message = messageOf(result);
+      const reason = `403 ${message}${message === 'Forbidden' ? ': this certificate may not write findings of this org' : ''}`;
+      report.rejected.push(...ids.map((vulnId) => ({ vulnId, reason })));
       return;
     }
     report.failed.push(...ids.map((vulnId) => ({ vulnId, reason: `HTTP ${result.status}: ${messageOf(result)}` })));
@@ -195,6 +197,7 @@ export class BatchSender {
         let result: CallResult;
         try {
           result = await call(this.endpoint, {
+            path: this.endpoint,
             method: 'POST',
             body,
             headers: { 'Content-Type': 'application/json' },

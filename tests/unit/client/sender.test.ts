@@ -18,7 +18,7 @@ let client: Issued;
 let server: Server;
 let url: string;
 let script: Script;
-let received: { findings: Finding[]; clientCert: boolean }[];
+let received: { path: string | undefined; findings: Finding[]; clientCert: boolean }[];
 
 const FAST: RetryPolicy = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 };
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { findings: Finding[] };
-      received.push({ findings: body.findings, clientCert: (request.socket as import('node:tls').TLSSocket).getPeerCertificate().subject !== undefined });
+      received.push({ path: request.url, findings: body.findings, clientCert: (request.socket as import('node:tls').TLSSocket).getPeerCertificate().subject !== undefined });
       const answer = script(body, received.length);
       response.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
       response.end(JSON.stringify(answer.body ?? {}));
@@ -60,7 +60,13 @@ describe('BatchSender', () => {
   it('posts the batch to /vuln with the client certificate and counts what the API created', async () => {
     script = ok;
     await expect(sender().send(batchOf(3))).resolves.toMatchObject({ findings: 3, created: 3, updated: 0, rejected: [], failed: [], requests: 1 });
-    expect(received).toEqual([{ findings: batchOf(3).findings, clientCert: true }]);
+    expect(received).toEqual([{ path: '/vuln', findings: batchOf(3).findings, clientCert: true }]);
+  });
+
+  it('keeps a base path of the URL (a stage or a custom domain mapping)', async () => {
+    script = ok;
+    await new BatchSender({ url: `${url}/v1`, identity: client, caPem: ca.certPem, retry: FAST }).send(batchOf(1));
+    expect(received.map((entry) => entry.path)).toEqual(['/v1/vuln']);
   });
 
   it('retries 429, 503, 504 and then succeeds', async () => {
