@@ -4,12 +4,13 @@
  * push creates nothing, the new filters find what they should, and the WAF size rule makes the
  * client split a batch on 413.
  */
+import { join } from 'node:path';
 import type { Finding } from '../../functions/shared/core/finding-schema';
 import { normalizeFinding } from '../../functions/shared/core/normalize';
 import { BatchSender } from '../../client/push/sender';
-import { checkScanFiles, pushScanFiles, validFindings, type PushSummary } from '../../client/push/push';
+import { checkScanFiles, pushScanFiles, ScanFileError, validFindings, type PushSummary } from '../../client/push/push';
 import { wafBodyRule } from '../../local/gateway/waf';
-import { loadTemplate } from '../../local/template';
+import { loadTemplate, PROJECT_ROOT } from '../../local/template';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { CSV_SAMPLE, MAPPING, NESSUS_SAMPLE } from '../support/scans';
 
@@ -92,6 +93,19 @@ describe('pushing the sample exports', () => {
     expect(high.every((item) => item.Severity === 'HIGH' || item.Severity === 'CRITICAL')).toBe(true);
     const critical = await getAll('&minSeverity=CRITICAL&asset=TESTPHP.vulnweb.com');
     expect(critical.map((item) => item.PluginId)).toEqual([58987]);
+  });
+
+  it('sends nothing when one of the files is not a scan export', async () => {
+    const before = stack.logs.length;
+    await expect(
+      pushScanFiles([NESSUS_SAMPLE, join(PROJECT_ROOT, 'README.md')], {
+        mapping: MAPPING,
+        limits: { maxFindings: 100, maxBytes: WAF_LIMIT },
+        concurrency: 1,
+        sender: new BatchSender({ url: stack.url, identity: stack.pki.scanner, caPem: stack.pki.ca.certPem }),
+      }),
+    ).rejects.toThrow(ScanFileError);
+    expect(stack.logs.slice(before)).toEqual([]);
   });
 
   it('splits a batch the WAF size rule refuses (413) and still stores everything', async () => {

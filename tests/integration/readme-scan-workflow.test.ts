@@ -61,6 +61,8 @@ test('the workflow pushes an export, then reads it back twice', async () => {
   const pushed = await run('npm', localArgs(push), { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
   expect(push.comment).toContain('exit 0');
   expect(pushed.stdout).toContain('parsed 48, sent 48, created 48, updated 0, rejected 0, failed 0');
+  // Not a terminal: progress is plain lines.
+  expect(pushed.stderr).toContain('pushed 48/48 findings');
 
   const get = async (step: Step) => {
     const { stdout } = await run('curl', ['-s', '--max-time', '20', '-w', '\n%{http_code}', ...localArgs(step)], { cwd: workingDir, encoding: 'utf8' });
