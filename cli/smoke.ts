@@ -1,7 +1,7 @@
 /**
  * `npm run smoke`: runs the ingestion state machine through the Step Functions API with
  * @aws-sdk/client-sfn, using events/ingest-execution.json (the input the POST /vuln mapping template
- * builds), and checks the answers: the reference finding is stored (200), an invalid body is a 400,
+ * builds), and checks the answers: the event's findings are stored (200), an invalid body is a 400,
  * a request without a certificate is a 403.
  *
  *   default               the local Step Functions API on 127.0.0.1:${SFN_PORT:-8083}; if nothing
@@ -41,6 +41,12 @@ export interface SmokeCase {
 
 export type SmokeResult = CheckResult;
 
+/** Findings in a POST body: one finding, or `{ findings: [...] }`. */
+const findingCount = (body: unknown) => {
+  const findings = (body as { findings?: unknown } | null)?.findings;
+  return Array.isArray(findings) ? findings.length : 1;
+};
+
 /** The cases, each from the event file with one change; request ids are fresh so runs never collide. */
 export function smokeCases(event: IngestInput = JSON.parse(readFileSync(INGEST_EVENT_PATH, 'utf8')) as IngestInput): SmokeCase[] {
   const fresh = () => `smoke-${randomUUID()}`;
@@ -48,9 +54,9 @@ export function smokeCases(event: IngestInput = JSON.parse(readFileSync(INGEST_E
   delete principalWithoutCertificate.certPem;
   return [
     {
-      name: 'the reference finding is stored (200)',
+      name: "the event's findings are stored (200)",
       input: { ...event, requestId: fresh() },
-      expect: (answer) => answer.statusCode === 200 && answer.body.accepted === 1,
+      expect: (answer) => answer.statusCode === 200 && answer.body.accepted === findingCount(event.body),
     },
     {
       name: 'an invalid body is refused with the validation issues (400)',

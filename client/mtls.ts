@@ -1,5 +1,5 @@
 /**
- * A small HTTPS client with a client certificate, for the demo, the seed and the tests: one
+ * A small HTTPS client with a client certificate, for `npm run push`, the demo, the seed and the tests: one
  * connection per request (no agent), so every call makes its own TLS handshake with its own
  * certificate, as separate scanners and dashboards would.
  */
@@ -18,8 +18,8 @@ export interface CallOptions {
   body?: unknown;
   headers?: Record<string, string>;
   identity?: ClientIdentity;
-  /** CA bundle that signed the gateway's server certificate. */
-  caPem: string;
+  /** CA bundle that signed the server's certificate; default: Node's trusted CAs. */
+  caPem?: string | undefined;
   /** Extra TLS options (e.g. maxVersion) for tests of the handshake. */
   tls?: Pick<RequestOptions, 'minVersion' | 'maxVersion' | 'ciphers'>;
   timeoutMs?: number;
@@ -50,7 +50,7 @@ export function call(baseUrl: string, options: CallOptions): Promise<CallResult>
         method: options.method ?? (payload === undefined ? 'GET' : 'POST'),
         headers,
         agent: false,
-        ca: options.caPem,
+        ...(options.caPem === undefined ? {} : { ca: options.caPem }),
         ...(options.identity ? { cert: options.identity.certPem, key: options.identity.keyPem } : {}),
         servername: url.hostname === '127.0.0.1' ? 'localhost' : url.hostname,
         timeout: options.timeoutMs ?? 15_000,

@@ -11,7 +11,7 @@ import { logger, tracer } from '../shared/adapters/powertools';
 
 const findingsTable = requireEnv('FINDINGS_TABLE_NAME');
 
-/** GET /vuln?org=ORG[&limit=&nextToken=&severity=]: one page of the findings of an org the caller may read. */
+/** GET /vuln?org=ORG[&limit=&nextToken=&severity=|minSeverity=&asset=&cve=]: one page of the findings of an org the caller may read. */
 export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<ProxyResult> => {
   const requestId = event.requestContext.requestId;
   logger.appendKeys({ requestId });
@@ -26,7 +26,12 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       sourceIp: event.requestContext.identity.sourceIp,
     });
     const afterVulnId = query.nextToken === undefined ? undefined : decodePageToken(query.nextToken, query.org);
-    const page = await queryFindings(findingsTable, { org: query.org, limit: query.limit, afterVulnId, severity: query.severity });
+    const page = await queryFindings(findingsTable, {
+      org: query.org,
+      limit: query.limit,
+      afterVulnId,
+      filter: { severities: query.severities, asset: query.asset, cve: query.cve },
+    });
     return jsonResponse(200, {
       org: query.org,
       items: page.items,

@@ -4,6 +4,7 @@
  * order of checks follows API Gateway's: client certificate (custom domain), route, throttling,
  * payload size, request validation, media type, then the integration.
  */
+import { loadStackTemplate } from '../cloudformation/nested-stacks';
 import { constants, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -13,7 +14,7 @@ import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
 import { LOCAL_ACCOUNT } from '../aws-local';
 import { loadTemplate } from '../cloudformation/template';
 import { invokeAwsIntegration, type StateMachineTarget } from './aws-integration';
-import { readBody } from '../http-body';
+import { readBody, type BodyResult } from '../http-body';
 import { clientCertificateOf } from './client-certificate';
 import { gatewayResponse, type GatewayResponseType } from './gateway-responses';
 import type { HttpAnswer } from './http-answer';
@@ -24,6 +25,7 @@ import { sourceIpOf, templateContext, type StageInfo } from './request-context';
 import { requestParameters, validateRequest } from './request-validation';
 import { MethodThrottle, type ThrottleSettings } from './throttle';
 import type { TemplateContext } from './vtl';
+import { wafBodyRule, type OversizeBodyAction } from './waf';
 
 /** AEAD suites with forward secrecy only; TLS 1.3 suites are all AEAD. */
 export const TLS_CIPHERS = [
@@ -57,6 +59,8 @@ export interface GatewayOptions {
   /** Defaults: the template's ThrottlingRateLimit / ThrottlingBurstLimit parameter defaults. */
   throttle?: Partial<ThrottleSettings>;
   maxBodyBytes?: number;
+  /** The WAF size rule's action; default the template's WafOversizeBodyAction default (Block). */
+  wafOversizeBodyAction?: OversizeBodyAction;
   log?: GatewayLog;
   openApiPath?: string;
 }
@@ -92,13 +96,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const throttle = new MethodThrottle({ ...defaults.throttle, ...options.throttle });
   const log = options.log ?? jsonLineLog;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const waf = wafBodyRule(loadStackTemplate(), options.wafOversizeBodyAction);
   const host = options.host ?? '127.0.0.1';
   const stage: StageInfo = { stage: defaults.stage, apiId: 'local', accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
 
   const refuse = (type: GatewayResponseType, message: string, context: TemplateContext, extra: { status?: number; validationErrorString?: string } = {}) =>
     gatewayResponse(api, type, message, context, extra);
 
-  async function route(request: IncomingMessage, url: URL, context: TemplateContext): Promise<{ answer: HttpAnswer; close?: boolean }> {
+  async function route(request: IncomingMessage, url: URL, context: TemplateContext, read: BodyResult): Promise<{ answer: HttpAnswer; close?: boolean }> {
     const matched = matchResource(api, url.pathname);
     const method = request.method ?? 'GET';
     const operation = matched?.operations.get(method) ?? matched?.operations.get('ANY');
@@ -107,7 +112,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     context.resourcePath = matched.resourcePath;
     if (!throttle.allow(`${operation.method} ${operation.resourcePath}`)) return { answer: refuse('THROTTLED', 'Too Many Requests', context) };
 
-    const read = await readBody(request, maxBodyBytes);
     if (!read.ok) {
       if (read.reason === 'too-large') return { answer: refuse('REQUEST_TOO_LARGE', 'Request Too Long', context), close: true };
       // The client went away mid-body: nobody is left to answer.
@@ -159,7 +163,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         path: url.pathname,
         clientCert: certificate.certificate,
       });
-      const { answer, close } = await route(request, url, context);
+      // WAF sees the request before API Gateway does (waf.ts): its size rule comes before any route.
+      const read = await readBody(request, maxBodyBytes);
+      const oversize = !read.ok ? read.reason === 'too-large' : read.body.length > (waf?.maxBytes ?? Infinity);
+      if (waf && oversize) {
+        status = waf.answer.status;
+        log({ level: 'WARN', message: 'request blocked by the WAF size rule', requestId, sourceIp, maxBytes: waf.maxBytes });
+        send(response, waf.answer, requestId, !read.ok);
+        return;
+      }
+      const { answer, close } = await route(request, url, context, read);
       status = answer.status;
       send(response, answer, requestId, close);
     } catch (error) {

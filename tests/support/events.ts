@@ -10,6 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Finding } from '../../functions/shared/core/finding-schema';
+import { vulnIdOf } from '../../client/scan/mapping';
 import { normalizeFindings } from '../../functions/shared/core/normalize';
 import { formatDistinguishedName, formatSerialNumber } from '../../local/gateway/client-certificate';
 import { REFERENCE_FINDING } from '../../local/seed';
@@ -30,6 +31,32 @@ const SOURCE_IP = '203.0.113.10';
 
 /** The reference request (local/seed.ts): the finding every event carries. */
 export const EXAMPLE_FINDING: Finding = REFERENCE_FINDING;
+
+/** A finding as `npm run push` makes it from a Nessus ReportItem: the optional scanner fields too. */
+export const EXAMPLE_SCAN_FINDING: Finding = {
+  VulnID: vulnIdOf('nessus', 'testphp.vulnweb.com', 58988, 80, 'tcp'),
+  Org: 'org1',
+  AssetName: 'testphp.vulnweb.com',
+  DueDate: '2022-04-22',
+  PluginId: 58988,
+  PluginName: 'PHP < 5.3.12 / 5.4.2 CGI Query String Code Execution',
+  Priority: 'High',
+  Cves: ['CVE-2012-1823'],
+  CvssScore: 7.5,
+  CvssVector: 'AV:N/AC:L/Au:N/C:P/I:P/A:P',
+  CvssVersion: '2.0',
+  Port: 80,
+  Protocol: 'tcp',
+  IpAddress: '44.228.249.3',
+  PluginFamily: 'CGI abuses',
+  Description: 'The installation of PHP on the remote host is affected by a code execution vulnerability.\n\nThe php-cgi binary does not handle query strings that lack an = character.',
+  Solution: 'Upgrade to PHP 5.3.12 / 5.4.2 or later.',
+  Evidence: 'Using the URL :\n  http://testphp.vulnweb.com/index.php?-s\nit was possible to read the source of index.php.',
+  Scanner: 'nessus',
+};
+
+/** The findings the events carry: the reference one and a scanner's rich one. */
+export const EXAMPLE_FINDINGS: Finding[] = [EXAMPLE_FINDING, EXAMPLE_SCAN_FINDING];
 
 /** The execution input's `principal`, as the POST mapping template builds it from the same context. */
 export interface Principal {
@@ -148,11 +175,11 @@ example is known to work. Regenerate them all with \`node --import tsx cli/make-
 
 | File | Function / target | What it is |
 | --- | --- | --- |
-| \`validate.json\` | \`ValidateFunction\` | The payload the "Validate findings" task sends: \`{ body, requestId }\`, \`body\` being the reference finding |
+| \`validate.json\` | \`ValidateFunction\` | The payload the "Validate findings" task sends: \`{ body, requestId }\`, \`body\` being a batch of the reference finding and a scanner's finding with the optional fields (CVEs, CVSS, port, protocol, IP, description, solution, evidence) |
 | \`normalize.json\` | \`NormalizeFunction\` | \`{ findings: [...] }\`: Validate's output |
 | \`authorize.json\` | \`AuthorizeFunction\` | \`{ method, principal, requestId, sourceIp, findings }\`: the scanner certificate and the normalized findings |
 | \`write.json\` | \`WriteFunction\` | \`{ findings, requestId }\`: normalized findings (with \`Severity\`) to upsert |
-| \`get-findings.json\` | \`GetFindingsFunction\` | A REST API proxy event for \`GET /vuln?org=org1\` with \`requestContext.identity.clientCert\` from the dashboard certificate |
+| \`get-findings.json\` | \`GetFindingsFunction\` | A REST API proxy event for \`GET /vuln?org=org1&minSeverity=HIGH\` with \`requestContext.identity.clientCert\` from the dashboard certificate |
 | \`ingest-execution.json\` | \`IngestStateMachine\` | The execution input the \`POST /vuln\` mapping template builds: \`{ body, requestId, sourceIp, principal }\` |
 | \`events-ca.pem\` | | The "Example Events CA" that issued the certificates inside the events (not a key, not trusted anywhere) |
 
@@ -183,15 +210,15 @@ export async function buildEventFiles(): Promise<Record<string, string>> {
   const ca = await createCertificateAuthority(EVENTS_CA_SUBJECT, validity);
   const scanner = await ca.issue({ subject: EVENTS_SCANNER_SUBJECT, kind: 'client', ...validity });
   const dashboard = await ca.issue({ subject: EVENTS_DASHBOARD_SUBJECT, kind: 'client', ...validity });
-  const findings = [EXAMPLE_FINDING];
+  const findings = EXAMPLE_FINDINGS;
   const normalized = normalizeFindings(findings);
   return {
-    'validate.json': json({ body: EXAMPLE_FINDING, requestId: REQUEST_ID }),
+    'validate.json': json({ body: { findings }, requestId: REQUEST_ID }),
     'normalize.json': json({ findings }),
     'authorize.json': json({ method: 'POST', principal: principalFor(scanner.certPem), requestId: REQUEST_ID, sourceIp: SOURCE_IP, findings: normalized }),
     'write.json': json({ findings: normalized, requestId: REQUEST_ID }),
-    'get-findings.json': json(getFindingsEvent({ query: { org: 'org1' }, certPem: dashboard.certPem })),
-    'ingest-execution.json': json(ingestExecutionInput(EXAMPLE_FINDING, scanner.certPem)),
+    'get-findings.json': json(getFindingsEvent({ query: { org: 'org1', minSeverity: 'HIGH' }, certPem: dashboard.certPem })),
+    'ingest-execution.json': json(ingestExecutionInput({ findings }, scanner.certPem)),
     'events-ca.pem': ca.certPem,
     'README.md': README,
   };

@@ -28,6 +28,8 @@ export interface TestStackOptions {
   stepFunctionsApi?: boolean;
   /** Put the demo grants (default true; a restarted persistent stack already has them). */
   grants?: boolean;
+  /** The WAF size rule's action (default the template's: Block, bodies over 64 KB refused). */
+  wafOversizeBodyAction?: 'Block' | 'Count';
 }
 
 export interface TestStack {
@@ -64,6 +66,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       port: 0,
       log: (entry) => logs.push(entry),
       ...(options.throttle ? { throttle: options.throttle } : {}),
+      ...(options.wafOversizeBodyAction ? { wafOversizeBodyAction: options.wafOversizeBodyAction } : {}),
     },
   });
   const dynamoDb = localDynamoDbClient(stack.backend.dynamoDbEndpoint);

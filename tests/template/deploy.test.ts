@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCloudFormation } from '../../local/cloudformation/template';
-import { nestedApplications } from './nested-stacks';
+import { nestedApplications } from '../../local/cloudformation/nested-stacks';
 import { logicalIdsOfType, openApi, properties, PROJECT_ROOT, readProjectFile, resource, rootTemplate, template, type CfnResource, type CfnTemplate } from './support';
 
 /** The property that names a resource, for the types this stack retains. */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadTemplate, parseCloudFormation, PROJECT_ROOT, resourcesOfType, type CfnResource, type CfnTemplate } from '../../local/cloudformation/template';
-import { inlineNestedApplications, nestedApplications } from './nested-stacks';
+import { inlineNestedApplications, nestedApplications } from '../../local/cloudformation/nested-stacks';
 
 export { PROJECT_ROOT, resourcesOfType };
 export type { CfnResource, CfnTemplate };

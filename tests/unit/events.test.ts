@@ -9,7 +9,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { EVENTS_DIR, EXAMPLE_FINDING } from '../support/events';
+import { EVENTS_DIR, EXAMPLE_FINDINGS, EXAMPLE_SCAN_FINDING } from '../support/events';
 import { identityFromPem } from '../../functions/shared/core/identity';
 import { normalizeFinding } from '../../functions/shared/core/normalize';
 import { localFunctionArn, localStateMachineArn } from '../../local/aws-local';
@@ -23,8 +23,8 @@ setHandlerEnvironment();
 
 const INGEST_STATE_MACHINE = 'IngestStateMachine';
 const EXECUTION_EVENT = 'ingest-execution.json';
-const NORMALIZED = normalizeFinding(EXAMPLE_FINDING);
-const STORED = { ...NORMALIZED, FirstSeen: '2025-01-01T00:00:00.000Z', LastSeen: '2025-01-02T00:00:00.000Z' };
+const NORMALIZED = EXAMPLE_FINDINGS.map(normalizeFinding);
+const STORED = { ...normalizeFinding(EXAMPLE_SCAN_FINDING), FirstSeen: '2025-01-01T00:00:00.000Z', LastSeen: '2025-01-02T00:00:00.000Z' };
 
 const eventFiles = readdirSync(EVENTS_DIR)
   .filter((name) => name.endsWith('.json'))
@@ -84,18 +84,18 @@ const invoke = (name: string, event: unknown) => functions.invoke(functionForFil
 
 const expectations: Record<string, Expectation> = {
   'validate.json': async (event) => {
-    expect(await invoke('validate.json', event)).toEqual([event.body]);
+    expect(await invoke('validate.json', event)).toEqual((event.body as { findings: unknown[] }).findings);
   },
   'normalize.json': async (event) => {
-    expect(await invoke('normalize.json', event)).toEqual([NORMALIZED]);
+    expect(await invoke('normalize.json', event)).toEqual(NORMALIZED);
   },
   'authorize.json': async (event) => {
     grantEventCertificate(event, 'POST');
     expect(await invoke('authorize.json', event)).toEqual({ allowed: true, ou: 'scanner' });
   },
   'write.json': async (event) => {
-    expect(await invoke('write.json', event)).toEqual({ accepted: 1, created: 1, updated: 0, requestId: event.requestId });
-    expect(dynamoDb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+    expect(await invoke('write.json', event)).toEqual({ accepted: 2, created: 2, updated: 0, requestId: event.requestId });
+    expect(dynamoDb.commandCalls(UpdateItemCommand)).toHaveLength(2);
   },
   'get-findings.json': async (event) => {
     grantEventCertificate(event, 'GET');
@@ -109,8 +109,8 @@ const expectations: Record<string, Expectation> = {
     expect(result.status).toBe('SUCCEEDED');
     const output = JSON.parse(result.output ?? '{}') as { statusCode: number; body: string };
     expect(output.statusCode).toBe(200);
-    expect(JSON.parse(output.body)).toEqual({ message: 'Post vulnerability succeeded', accepted: 1, created: 1, updated: 0, requestId: event.requestId });
-    expect(dynamoDb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+    expect(JSON.parse(output.body)).toEqual({ message: 'Post vulnerability succeeded', accepted: 2, created: 2, updated: 0, requestId: event.requestId });
+    expect(dynamoDb.commandCalls(UpdateItemCommand)).toHaveLength(2);
   },
 };
 

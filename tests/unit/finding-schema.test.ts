@@ -87,3 +87,55 @@ describe('postBodyJsonSchema', () => {
     expect(text).toContain('"required":["VulnID","Org","AssetName","DueDate","PluginId","PluginName","Priority"]');
   });
 });
+
+describe('the optional scanner fields', () => {
+  const RICH = {
+    ...REFERENCE_FINDING,
+    Cves: ['CVE-2021-44228', 'CVE-2021-45046'],
+    CvssScore: 10,
+    CvssVector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H',
+    CvssVersion: '3.1',
+    Port: 8443,
+    Protocol: 'tcp',
+    IpAddress: '2001:db8::1',
+    PluginFamily: 'Misc.',
+    Description: 'Line one.\n\n\tIndented line two.',
+    Solution: 'Upgrade.',
+    Evidence: 'Installed version : 2.14.0\nFixed version : 2.17.1',
+    Scanner: 'nessus',
+  };
+
+  it('accepts a finding carrying all of them, with newlines and tabs in the long text', () => {
+    expect(findingSchema.parse(RICH)).toEqual(RICH);
+  });
+
+  it.each([
+    ['CVSS 2.0', 'AV:N/AC:L/Au:N/C:P/I:P/A:P', '2.0'],
+    ['CVSS 2.0 with temporal metrics', 'AV:N/AC:L/Au:N/C:N/I:P/A:N/E:POC/RL:OF/RC:C', '2.0'],
+    ['CVSS 3.0 with temporal metrics', 'CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N/E:P/RL:O/RC:C', '3.0'],
+    ['CVSS 4.0', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', '4.0'],
+  ])('accepts a %s vector with its version', (_label, vector, version) => {
+    expect(messagesFor({ ...REFERENCE_FINDING, CvssVector: vector, CvssVersion: version })).toEqual([]);
+  });
+
+  it.each([
+    ['a malformed CVE id', { Cves: ['CVE-21-1'] }, 'Cves.0: must be a CVE id like CVE-2021-44228'],
+    ['101 CVE ids', { Cves: Array.from({ length: 101 }, (_, index) => `CVE-2021-${String(10000 + index)}`) }, 'Cves: must hold at most 100 CVE ids'],
+    ['a CVSS score above 10', { CvssScore: 10.1 }, 'CvssScore: must be between 0 and 10'],
+    ['a CVSS score with two decimals', { CvssScore: 7.25 }, 'CvssScore: must have at most one decimal'],
+    ['a vector of no CVSS version', { CvssVector: 'AV:X/AC:L', CvssVersion: '3.1' }, 'CvssVector: must be a CVSS 2.0, 3.x or 4.0 vector'],
+    ['a version that disagrees with the vector', { CvssVector: 'AV:N/AC:L/Au:N/C:P/I:P/A:P', CvssVersion: '3.1' }, 'CvssVersion: must be 2.0 for this CvssVector'],
+    ['a vector without its version', { CvssVector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H' }, 'CvssVersion: must be 3.1 for this CvssVector'],
+    ['a version without a vector', { CvssVersion: '3.1' }, 'CvssVersion: needs a CvssVector'],
+    ['port 65536', { Port: 65536 }, 'Port: must be between 0 and 65535'],
+    ['an unknown protocol', { Protocol: 'sctp' }, 'Protocol: must be one of tcp, udp, icmp'],
+    ['an address that is not one', { IpAddress: '10.0.0.256' }, 'IpAddress: must be an IPv4 or IPv6 address'],
+    ['a carriage return in the evidence', { Evidence: 'a\rb' }, 'Evidence: must not contain control characters other than newline and tab'],
+    ['a NUL in the description', { Description: 'a\u0000b' }, 'Description: must not contain control characters other than newline and tab'],
+    ['a newline in the plugin family', { PluginFamily: 'a\nb' }, 'PluginFamily: must not contain control characters'],
+    ['an overlong solution', { Solution: 's'.repeat(4097) }, 'Solution: must be at most 4096 characters'],
+    ['a scanner name with spaces', { Scanner: 'Nessus Pro' }, 'Scanner: must be lower-case letters, digits and . _ -'],
+  ])('rejects %s', (_label, extra, message) => {
+    expect(messagesFor({ ...REFERENCE_FINDING, ...extra })).toEqual([message]);
+  });
+});

@@ -17,13 +17,27 @@ describe('parseFindingsQuery', () => {
   });
 
   it('reads every parameter', () => {
-    expect(parseFindingsQuery({ org: 'org1', limit: '100', nextToken: 'abc.def', severity: 'HIGH' }, null)).toEqual({
+    expect(parseFindingsQuery({ org: 'org1', limit: '100', nextToken: 'abc.def', severity: 'HIGH', asset: ' Web-1.Example.COM ', cve: 'cve-2021-44228' }, null)).toEqual({
       org: 'org1',
       limit: 100,
       nextToken: 'abc.def',
-      severity: 'HIGH',
+      severities: ['HIGH'],
+      asset: 'web-1.example.com',
+      cve: 'CVE-2021-44228',
     });
     expect(parseFindingsQuery({ org: 'org1', limit: '1' }, null).limit).toBe(1);
+  });
+
+  it('turns minSeverity into every rank at or above it, never UNKNOWN', () => {
+    expect(parseFindingsQuery({ org: 'org1', minSeverity: 'HIGH' }, null).severities).toEqual(['CRITICAL', 'HIGH']);
+    expect(parseFindingsQuery({ org: 'org1', minSeverity: 'INFO' }, null).severities).toEqual(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO']);
+    expect(issuesOf({ org: 'org1', minSeverity: 'UNKNOWN' })).toEqual([{ index: null, path: 'minSeverity', message: 'must be one of CRITICAL, HIGH, MEDIUM, LOW, INFO' }]);
+  });
+
+  it('refuses severity and minSeverity together, and a malformed cve', () => {
+    expect(issuesOf({ org: 'org1', severity: 'HIGH', minSeverity: 'LOW' })).toEqual([{ index: null, path: 'minSeverity', message: 'give severity or minSeverity, not both' }]);
+    expect(issuesOf({ org: 'org1', cve: 'CVE-21-1' })).toEqual([{ index: null, path: 'cve', message: 'must be a CVE id like CVE-2021-44228' }]);
+    expect(issuesOf({ org: 'org1', asset: '  ' })).toEqual([{ index: null, path: 'asset', message: 'must not be empty' }]);
   });
 
   it('requires org, also when there is no query string at all', () => {

@@ -20,6 +20,13 @@ describe('normalizeFinding', () => {
     expect(normalizeFinding({ ...REFERENCE_FINDING, Priority: ' High ' })).toMatchObject({ Priority: ' High ', Severity: 'HIGH' });
   });
 
+  it('keeps each CVE once, in the order sent, and lets the CVSS band decide an unknown priority', () => {
+    expect(normalizeFinding({ ...REFERENCE_FINDING, Cves: ['CVE-2022-2', 'CVE-2021-1', 'CVE-2022-2'], CvssScore: 7.5 })).toMatchObject({
+      Cves: ['CVE-2022-2', 'CVE-2021-1'],
+      Severity: 'HIGH',
+    });
+  });
+
   it('refuses a finding that skipped validation', () => {
     expect(() => normalizeFinding({ ...REFERENCE_FINDING, DueDate: '02-30-2022' })).toThrow(TypeError);
   });

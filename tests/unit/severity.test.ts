@@ -1,4 +1,4 @@
-import { isSeverity, severityFromPriority } from '../../functions/shared/core/severity';
+import { deriveSeverity, isSeverity, severitiesAtLeast, severityFromCvss, severityFromPriority } from '../../functions/shared/core/severity';
 
 describe('severityFromPriority', () => {
   it.each([
@@ -54,5 +54,32 @@ describe('isSeverity', () => {
     expect(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO', 'UNKNOWN'].every(isSeverity)).toBe(true);
     expect(isSeverity('high')).toBe(false);
     expect(isSeverity('P1')).toBe(false);
+  });
+});
+
+describe('severityFromCvss and deriveSeverity', () => {
+  it.each([
+    [10, 'CRITICAL'],
+    [9, 'CRITICAL'],
+    [8.9, 'HIGH'],
+    [7, 'HIGH'],
+    [6.9, 'MEDIUM'],
+    [4, 'MEDIUM'],
+    [3.9, 'LOW'],
+    [0.1, 'LOW'],
+    [0, 'INFO'],
+  ])('puts CVSS %d in the %s band', (score, severity) => {
+    expect(severityFromCvss(score)).toBe(severity);
+  });
+
+  it('lets a known priority decide, and the CVSS band only when the priority is unknown', () => {
+    expect(deriveSeverity('Low', 9.8)).toBe('LOW');
+    expect(deriveSeverity('234234234', 9.8)).toBe('CRITICAL');
+    expect(deriveSeverity('234234234', undefined)).toBe('UNKNOWN');
+  });
+
+  it('lists the ranks at or above a minimum', () => {
+    expect(severitiesAtLeast('CRITICAL')).toEqual(['CRITICAL']);
+    expect(severitiesAtLeast('MEDIUM')).toEqual(['CRITICAL', 'HIGH', 'MEDIUM']);
   });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { orgSchema } from './finding-schema';
+import { CVE_PATTERN, orgSchema } from './finding-schema';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
-import { SEVERITIES } from './severity';
+import { RANKED_SEVERITIES, SEVERITIES, severitiesAtLeast, type Severity } from './severity';
 import { ValidationError } from './errors';
 
 const querySchema = z.strictObject({
@@ -14,13 +14,20 @@ const querySchema = z.strictObject({
     .optional(),
   nextToken: z.string().min(1).max(2048).optional(),
   severity: z.enum(SEVERITIES, { message: `must be one of ${SEVERITIES.join(', ')}` }).optional(),
+  minSeverity: z.enum(RANKED_SEVERITIES, { message: `must be one of ${RANKED_SEVERITIES.join(', ')}` }).optional(),
+  // Compared with the stored (normalized) asset name, so the case the caller types does not matter.
+  asset: z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters').transform((value) => value.toLowerCase()).optional(),
+  cve: z.string().transform((value) => value.toUpperCase()).pipe(z.string().regex(CVE_PATTERN, 'must be a CVE id like CVE-2021-44228')).optional(),
 });
 
 export interface FindingsQuery {
   org: string;
   limit: number;
   nextToken: string | undefined;
-  severity: (typeof SEVERITIES)[number] | undefined;
+  /** The severities a finding may have to be listed (from `severity=` or `minSeverity=`), or undefined for all. */
+  severities: Severity[] | undefined;
+  asset: string | undefined;
+  cve: string | undefined;
 }
 
 /**
@@ -42,6 +49,10 @@ export function parseFindingsQuery(single: Record<string, string | undefined> | 
       })),
     );
   }
-  const { org, limit, nextToken, severity } = result.data;
-  return { org, limit: limit ?? DEFAULT_PAGE_SIZE, nextToken, severity };
+  const { org, limit, nextToken, severity, minSeverity, asset, cve } = result.data;
+  if (severity !== undefined && minSeverity !== undefined) {
+    throw new ValidationError([{ index: null, path: 'minSeverity', message: 'give severity or minSeverity, not both' }]);
+  }
+  const severities = severity !== undefined ? [severity] : minSeverity !== undefined ? severitiesAtLeast(minSeverity) : undefined;
+  return { org, limit: limit ?? DEFAULT_PAGE_SIZE, nextToken, severities, asset, cve };
 }

@@ -75,7 +75,17 @@ describe('get-findings handler', () => {
   it('filters by severity', async () => {
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', severity: 'HIGH' });
-    expect(queries()[0]).toMatchObject({ FilterExpression: '#Severity = :severity', ExpressionAttributeValues: marshall({ ':org': 'org1', ':severity': 'HIGH' }) });
+    expect(queries()[0]).toMatchObject({ FilterExpression: '#Severity IN (:severity0)', ExpressionAttributeValues: marshall({ ':org': 'org1', ':severity0': 'HIGH' }) });
+  });
+
+  it('filters by minimum severity, asset and CVE together', async () => {
+    mockQuery([{ items: [] }]);
+    await get({ org: 'org1', minSeverity: 'HIGH', asset: 'Web-1', cve: 'CVE-2021-44228' });
+    expect(queries()[0]).toMatchObject({
+      FilterExpression: '#Severity IN (:severity0, :severity1) AND #AssetName = :asset AND contains(#Cves, :cve)',
+      ExpressionAttributeNames: { '#Org': 'Org', '#Severity': 'Severity', '#AssetName': 'AssetName', '#Cves': 'Cves' },
+      ExpressionAttributeValues: marshall({ ':org': 'org1', ':severity0': 'CRITICAL', ':severity1': 'HIGH', ':asset': 'web-1', ':cve': 'CVE-2021-44228' }),
+    });
   });
 
   it('answers 400 with the issues and request id when org is missing', async () => {

@@ -64,6 +64,16 @@ describe('write handler', () => {
     });
   });
 
+  it('stores the optional scanner fields, and removes those a re-report no longer carries', async () => {
+    mockExisting([]);
+    const rich = { ...REFERENCE_NORMALIZED, Cves: ['CVE-2021-44228'], CvssScore: 10, Port: 443, Protocol: 'tcp' as const, Evidence: 'line 1\nline 2' };
+    await handler({ findings: [rich], requestId: 'req-1' }, context);
+    const [update] = updates();
+    expect(unmarshall(update?.ExpressionAttributeValues ?? {})).toMatchObject({ ':Cves': ['CVE-2021-44228'], ':CvssScore': 10, ':Port': 443, ':Protocol': 'tcp', ':Evidence': 'line 1\nline 2' });
+    const removed = /REMOVE (.*)$/.exec(update?.UpdateExpression ?? '')?.[1]?.split(', ');
+    expect(removed).toEqual(['#CvssVector', '#CvssVersion', '#IpAddress', '#PluginFamily', '#Description', '#Solution', '#Scanner']);
+  });
+
   it('writes every finding of a full batch once', async () => {
     mockExisting([]);
     const ids = Array.from({ length: 100 }, (_, index) => `vuln-${index}`);

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseCloudFormation, type CfnResource, type CfnTemplate } from '../../local/cloudformation/template';
+import { loadTemplate, parseCloudFormation, PROJECT_ROOT, TEMPLATE_PATH, type CfnResource, type CfnTemplate } from './template';
 
 const APPLICATION = 'AWS::Serverless::Application';
 
@@ -135,4 +135,9 @@ export function inlineNestedApplications(root: CfnTemplate, projectRoot: string)
     resources[id] = { ...res, DependsOn: dependsOn.flatMap((name) => members.get(name) ?? [name]) };
   }
   return replaceOutputs({ ...root, Conditions: conditions, Resources: resources }, outputs) as CfnTemplate;
+}
+
+/** template.yaml with its nested applications inlined: every resource the stack deploys, in one view. */
+export function loadStackTemplate(path = TEMPLATE_PATH): CfnTemplate {
+  return inlineNestedApplications(loadTemplate(path), PROJECT_ROOT);
 }

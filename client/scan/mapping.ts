@@ -1,0 +1,234 @@
+/**
+ * From a scanner's record of one vulnerability on one host (a Nessus ReportItem, a CSV row) to a
+ * finding of our schema. Format-neutral: the parsers fill a ScanItem, this module decides every
+ * field (docs/scan-import.md is the table). Nothing here touches the network or the file system.
+ */
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { CVE_PATTERN, MAX_CVES, TEXT_LIMITS, cvssVersionOf, type Finding } from '../../functions/shared/core/finding-schema';
+import { deriveSeverity, type RankedSeverity } from '../../functions/shared/core/severity';
+
+/** What a parser reads of one vulnerability on one host, before any decision. */
+export interface ScanItem {
+  /** Names the scanner reports for the host; the asset name is the first present of fqdn, dnsName, ip, name. */
+  host: { fqdn?: string | undefined; dnsName?: string | undefined; ip?: string | undefined; name?: string | undefined };
+  pluginId: number;
+  pluginName: string;
+  pluginFamily?: string | undefined;
+  /** The scanner's severity as written: Nessus 0–4, or a word (Critical, High, Medium, Low, None, Info). */
+  severity: string;
+  cves: string[];
+  cvss3?: CvssPair | undefined;
+  cvss4?: CvssPair | undefined;
+  cvss2?: CvssPair | undefined;
+  port?: number | undefined;
+  protocol?: string | undefined;
+  description?: string | undefined;
+  solution?: string | undefined;
+  evidence?: string | undefined;
+  /** When the host was scanned, if the export says. */
+  scannedAt?: Date | undefined;
+}
+
+export interface CvssPair {
+  score?: string | undefined;
+  vector?: string | undefined;
+}
+
+/** Days from the scan to the due date, per severity (`--due-days`). */
+export type DueDays = Record<RankedSeverity, number>;
+export const DEFAULT_DUE_DAYS: DueDays = { CRITICAL: 15, HIGH: 30, MEDIUM: 90, LOW: 180, INFO: 365 };
+
+export interface MappingOptions {
+  org: string;
+  scanner: string;
+  dueDays: DueDays;
+  /** The scan date when the export gives none. */
+  now: Date;
+}
+
+const NESSUS_SEVERITY_NAMES: Record<string, string> = { '0': 'Info', '1': 'Low', '2': 'Medium', '3': 'High', '4': 'Critical' };
+const SEVERITY_WORDS: Record<string, string> = { none: 'Info', info: 'Info', informational: 'Info', low: 'Low', medium: 'Medium', high: 'High', critical: 'Critical' };
+
+/** The Priority we store: the scanner's severity as a word our severity table knows (Nessus 4 → Critical). */
+export function priorityOf(severity: string): string {
+  const key = severity.trim().toLowerCase();
+  if (Object.hasOwn(NESSUS_SEVERITY_NAMES, key)) return NESSUS_SEVERITY_NAMES[key] as string;
+  if (Object.hasOwn(SEVERITY_WORDS, key)) return SEVERITY_WORDS[key] as string;
+  return singleLine(severity, 64) || 'Unknown';
+}
+
+export const TRUNCATION_MARKER = '\n[… truncated by the import]';
+
+/** Long text: CRLF and CR become LF, control characters other than LF and tab go, bounded with a marker. */
+export function multilineText(value: string | undefined, max: number): string | undefined {
+  if (value === undefined) return undefined;
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  const cleaned = value.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trim();
+  if (cleaned.length === 0) return undefined;
+  return cleaned.length <= max ? cleaned : cleaned.slice(0, max - TRUNCATION_MARKER.length) + TRUNCATION_MARKER;
+}
+
+/** One-line text (names): every run of whitespace or control characters is one space. */
+export function singleLine(value: string, max: number): string {
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
+  return value.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, max).trim();
+}
+
+const assetKey = (asset: string) => asset.trim().toLowerCase();
+
+/**
+ * VulnID from (asset, plugin, port, protocol): the same vulnerability on the same host and service
+ * always gets the same id, so a second push of a scan updates instead of duplicating, and two hosts
+ * never share one (the asset is in the hash). Readable prefix, hashed tail, well under 128 characters.
+ */
+export function vulnIdOf(scanner: string, asset: string, pluginId: number, port: number | undefined, protocol: string | undefined): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([assetKey(asset), pluginId, port ?? null, protocol ?? null]))
+    .digest('hex')
+    .slice(0, 24);
+  return `${scanner}-${pluginId}-${protocol ?? 'any'}${port ?? ''}-${digest}`;
+}
+
+const isAddress = (value: string | undefined): value is string => value !== undefined && isIP(value) !== 0;
+
+export function assetNameOf(host: ScanItem['host']): string | undefined {
+  const candidates = [host.fqdn, host.dnsName && !isAddress(host.dnsName) ? host.dnsName : undefined, host.ip, host.name];
+  const found = candidates.map((value) => (value === undefined ? '' : singleLine(value, 255))).find((value) => value.length > 0);
+  return found;
+}
+
+/** CVE ids of a cell or element list: split on commas and whitespace, upper-cased, each once. */
+export function cvesOf(values: string[]): string[] {
+  const ids = values.flatMap((value) => value.split(/[\s,;]+/)).map((value) => value.trim().toUpperCase());
+  return [...new Set(ids.filter((id) => CVE_PATTERN.test(id)))].slice(0, MAX_CVES);
+}
+
+function scoreOf(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const score = Number(text.trim());
+  return Number.isFinite(score) && score >= 0 && score <= 10 ? Math.round(score * 10) / 10 : undefined;
+}
+
+/** Nessus writes v2 vectors as `CVSS2#AV:N/...`; Tenable CSVs write v3 vectors without `CVSS:3.0/`. */
+function vectorOf(text: string | undefined, family: 'v2' | 'v3' | 'v4'): string | undefined {
+  const vector = text?.trim().replace(/^CVSS2#/, '');
+  if (!vector) return undefined;
+  if (family === 'v3' && !vector.startsWith('CVSS:')) return `CVSS:3.0/${vector}`;
+  return vector;
+}
+
+/** The CVSS fields: v3 when the export has a v3 score or vector, else v4, else v2; a vector of no known form is left out. */
+export function cvssOf(item: Pick<ScanItem, 'cvss2' | 'cvss3' | 'cvss4'>): Pick<Finding, 'CvssScore' | 'CvssVector' | 'CvssVersion'> {
+  const families = [
+    ['v3', item.cvss3],
+    ['v4', item.cvss4],
+    ['v2', item.cvss2],
+  ] as const;
+  for (const [family, pair] of families) {
+    const score = scoreOf(pair?.score);
+    const vector = vectorOf(pair?.vector, family);
+    if (score === undefined && vector === undefined) continue;
+    const version = vector === undefined ? undefined : cvssVersionOf(vector);
+    return {
+      ...(score === undefined ? {} : { CvssScore: score }),
+      ...(version === undefined ? {} : { CvssVector: vector, CvssVersion: version }),
+    };
+  }
+  return {};
+}
+
+const isoDay = (date: Date) => date.toISOString().slice(0, 10);
+
+export function dueDateOf(scannedAt: Date, days: number): string {
+  return isoDay(new Date(scannedAt.getTime() + days * 86_400_000));
+}
+
+const PROTOCOLS = new Set(['tcp', 'udp', 'icmp']);
+
+/**
+ * The finding for one item. Not yet validated: the caller validates with the API's own schema, so a
+ * finding the API would refuse is refused here first, with the same message.
+ */
+export function toFinding(item: ScanItem, options: MappingOptions): Partial<Finding> {
+  const asset = assetNameOf(item.host) ?? '';
+  const protocol = item.protocol?.trim().toLowerCase();
+  const knownProtocol = protocol !== undefined && PROTOCOLS.has(protocol) ? (protocol as Finding['Protocol']) : undefined;
+  const port = item.port !== undefined && Number.isInteger(item.port) && item.port >= 0 && item.port <= 65535 ? item.port : undefined;
+  const cvss = cvssOf(item);
+  const priority = priorityOf(item.severity);
+  const severity = deriveSeverity(priority, cvss.CvssScore);
+  // UNKNOWN (a severity word no table knows, and no CVSS score) is given the medium band's time.
+  const days = options.dueDays[severity === 'UNKNOWN' ? 'MEDIUM' : severity];
+  const cves = cvesOf(item.cves);
+  const text = (value: string | undefined, max: number) => multilineText(value, max);
+  const finding = {
+    VulnID: vulnIdOf(options.scanner, asset, item.pluginId, port, knownProtocol),
+    Org: options.org,
+    AssetName: asset,
+    DueDate: dueDateOf(item.scannedAt ?? options.now, days),
+    PluginId: item.pluginId,
+    PluginName: singleLine(item.pluginName, 512),
+    Priority: priority,
+    ...(cves.length > 0 ? { Cves: cves } : {}),
+    ...cvss,
+    ...(port === undefined ? {} : { Port: port }),
+    ...(knownProtocol === undefined ? {} : { Protocol: knownProtocol }),
+    ...(isAddress(item.host.ip) ? { IpAddress: item.host.ip } : {}),
+    PluginFamily: item.pluginFamily === undefined ? undefined : singleLine(item.pluginFamily, 128) || undefined,
+    Description: text(item.description, TEXT_LIMITS.Description),
+    Solution: text(item.solution, TEXT_LIMITS.Solution),
+    Evidence: text(item.evidence, TEXT_LIMITS.Evidence),
+    Scanner: options.scanner,
+  };
+  return Object.fromEntries(Object.entries(finding).filter(([, value]) => value !== undefined)) as Partial<Finding>;
+}
+
+/**
+ * Two records of the same vulnerability on the same host and service (same VulnID) are one finding:
+ * CVEs united, evidence of both kept (the first's other fields win).
+ */
+export function mergeFindings(first: Partial<Finding>, second: Partial<Finding>): Partial<Finding> {
+  const cves = [...new Set([...(first.Cves ?? []), ...(second.Cves ?? [])])].slice(0, MAX_CVES);
+  const evidence = [first.Evidence, second.Evidence].filter((value): value is string => value !== undefined);
+  const joined = [...new Set(evidence)].join('\n\n');
+  const merged: Partial<Finding> = { ...first };
+  if (cves.length > 0) merged.Cves = cves;
+  const boundedEvidence = multilineText(joined, TEXT_LIMITS.Evidence);
+  if (boundedEvidence !== undefined) merged.Evidence = boundedEvidence;
+  return merged;
+}
+
+/** Merges findings by VulnID, in first-seen order. */
+export class FindingMerger {
+  private readonly byId = new Map<string, Partial<Finding>>();
+
+  add(finding: Partial<Finding>): void {
+    const id = finding.VulnID as string;
+    const existing = this.byId.get(id);
+    this.byId.set(id, existing === undefined ? finding : mergeFindings(existing, finding));
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** The merged findings; the merger is empty afterwards. */
+  drain(): Partial<Finding>[] {
+    const findings = [...this.byId.values()];
+    this.byId.clear();
+    return findings;
+  }
+}
+
+/** `critical=15,high=30,…` over the defaults; throws with a one-line reason on a bad entry. */
+export function parseDueDays(text: string | undefined, defaults: DueDays = DEFAULT_DUE_DAYS): DueDays {
+  const days: DueDays = { ...defaults };
+  if (text === undefined || text.trim() === '') return days;
+  for (const entry of text.split(',')) {
+    const match = /^\s*(critical|high|medium|low|info)\s*=\s*(\d{1,4})\s*$/i.exec(entry);
+    if (!match) throw new Error(`--due-days: "${entry.slice(0, 40)}" is not severity=days (critical, high, medium, low, info)`);
+    days[(match[1] as string).toUpperCase() as RankedSeverity] = Number(match[2]);
+  }
+  return days;
+}

@@ -1,0 +1,28 @@
+/** What every parser yields, and the one error a file that is not a scan export raises. */
+import type { Finding } from '../../functions/shared/core/finding-schema';
+
+export type ScanFormat = 'nessus' | 'csv' | 'json';
+
+/** A finding as read from a file (not yet validated) and where it came from, for error messages. */
+export interface ScanRecord {
+  finding: Partial<Finding>;
+  where: string;
+}
+
+/** Counts a parser keeps while it reads: items as written (ReportItems, rows) and what it skipped. */
+export interface ParseStats {
+  items: number;
+  skipped: { where: string; reason: string }[];
+}
+
+export const newParseStats = (): ParseStats => ({ items: 0, skipped: [] });
+
+/** The file is not an export we read (wrong root element, no known header, not JSON findings…). */
+export class NotAScanExportError extends Error {
+  override readonly name = 'NotAScanExportError';
+}
+
+/** The file claims to be an export but breaks its format (malformed XML, a DOCTYPE, a bad row…). */
+export class MalformedExportError extends Error {
+  override readonly name = 'MalformedExportError';
+}

@@ -1,0 +1,75 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDueDays, priorityOf, vulnIdOf } from '../../../client/scan/mapping';
+import { formatOf, MalformedExportError, NotAScanExportError } from '../../../client/scan/read-scan';
+import { JSON_SAMPLE, readAll } from '../../support/scans';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'read-scan-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const file = async (name: string, content: string | Buffer) => {
+  const path = join(dir, name);
+  await writeFile(path, content);
+  return path;
+};
+
+describe('formatOf', () => {
+  it('recognises XML, JSON and text by the first bytes, past a BOM and blanks', () => {
+    expect(formatOf(Buffer.from('\uFEFF  <?xml version="1.0"?>'))).toBe('nessus');
+    expect(formatOf(Buffer.from('\n[{"VulnID":1}]'))).toBe('json');
+    expect(formatOf(Buffer.from('Plugin,Host\n'))).toBe('csv');
+  });
+
+  it('says an empty or binary file is not a scan export', () => {
+    expect(() => formatOf(Buffer.alloc(0))).toThrow(NotAScanExportError);
+    expect(() => formatOf(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00]))).toThrow('binary');
+  });
+});
+
+describe('JSON findings', () => {
+  it('reads {"findings": [...]}, fills the missing Org and validates with the API schema', async () => {
+    const { records, stats } = await readAll(JSON_SAMPLE);
+    expect(stats.items).toBe(2);
+    expect(records.map((record) => [record.ok, record.finding.VulnID, record.finding.Org])).toEqual([
+      [true, 'json-1', 'org1'],
+      [true, 'json-2', 'org1'],
+    ]);
+  });
+
+  it('reads one object or an array, and gives the schema reason for an invalid finding', async () => {
+    const one = await readAll(await file('one.json', JSON.stringify({ VulnID: 'a', AssetName: 'h', DueDate: '2026-01-01', PluginId: 1, PluginName: 'p', Priority: 'P1' })));
+    expect(one.records.map((record) => record.ok)).toEqual([true]);
+    const list = await readAll(await file('list.json', JSON.stringify([{ VulnID: 'b', Org: 'org2', AssetName: 'h', DueDate: '2026-02-30', PluginId: 1, PluginName: 'p', Priority: 'P1' }, { VulnID: 'c', Extra: 1 }])));
+    expect(list.records.map((record) => (record.ok ? 'ok' : record.reason))).toEqual(['DueDate: must be a real calendar date', 'AssetName: is required; DueDate: is required; PluginId: is required']);
+  });
+
+  it('says JSON that holds no findings is not a scan export, and broken JSON is malformed', async () => {
+    await expect(readAll(await file('other.json', '{"name":"package"}'))).rejects.toThrow(NotAScanExportError);
+    await expect(readAll(await file('broken.json', '{"findings": ['))).rejects.toThrow(MalformedExportError);
+  });
+});
+
+describe('mapping rules', () => {
+  it('parses --due-days over the defaults and refuses nonsense', () => {
+    expect(parseDueDays('critical=7, info=30')).toEqual({ CRITICAL: 7, HIGH: 30, MEDIUM: 90, LOW: 180, INFO: 30 });
+    expect(() => parseDueDays('urgent=3')).toThrow('--due-days');
+    expect(() => parseDueDays('high=-1')).toThrow('--due-days');
+  });
+
+  it('turns scanner severities into priorities our severity table knows', () => {
+    expect(['4', '3', '2', '1', '0', 'None', 'critical'].map(priorityOf)).toEqual(['Critical', 'High', 'Medium', 'Low', 'Info', 'Info', 'Critical']);
+  });
+
+  it('derives VulnID from asset (any case), plugin, port and protocol only', () => {
+    const id = vulnIdOf('nessus', 'Web-1.Example.com', 10, 443, 'tcp');
+    expect(id).toMatch(/^nessus-10-tcp443-[0-9a-f]{24}$/);
+    expect(vulnIdOf('nessus', ' web-1.example.com ', 10, 443, 'tcp')).toBe(id);
+    expect(new Set([id, vulnIdOf('nessus', 'web-2.example.com', 10, 443, 'tcp'), vulnIdOf('nessus', 'web-1.example.com', 10, 443, 'udp'), vulnIdOf('nessus', 'web-1.example.com', 10, 80, 'tcp')]).size).toBe(4);
+  });
+});
