@@ -55,9 +55,3 @@ export const postBodySchema = z.union([findingSchema, batchSchema]);
 export type Finding = z.infer<typeof findingSchema>;
 export type PostBody = z.infer<typeof postBodySchema>;
 
-/** JSON Schema (draft 4, as API Gateway models require) generated from the zod schema. */
-export function postBodyJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(postBodySchema, { target: 'draft-4', io: 'input' }) as Record<string, unknown>;
-  delete schema.$schema;
-  return schema;
-}
