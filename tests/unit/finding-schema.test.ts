@@ -1,4 +1,4 @@
-import { findingSchema, orgSchema, postBodyJsonSchema, postBodySchema, vulnIdSchema } from '../../functions/shared/core/finding-schema';
+import { findingSchema, orgSchema, postBodySchema, vulnIdSchema } from '../../functions/shared/core/finding-schema';
 import { REFERENCE_FINDING, findingBatch } from '../support/findings';
 
 const messagesFor = (input: unknown) => {
@@ -73,17 +73,5 @@ describe('postBodySchema', () => {
   it('rejects a batch of 0 and of 101', () => {
     expect(postBodySchema.safeParse({ findings: [] }).success).toBe(false);
     expect(postBodySchema.safeParse({ findings: findingBatch(101) }).success).toBe(false);
-  });
-});
-
-describe('postBodyJsonSchema', () => {
-  it('is a draft-4 model API Gateway can use: no $schema, both shapes, strict objects', () => {
-    const schema = postBodyJsonSchema();
-    const text = JSON.stringify(schema);
-    expect(schema.$schema).toBeUndefined();
-    expect(schema.anyOf).toHaveLength(2);
-    expect(text).toContain('"additionalProperties":false');
-    expect(text).toContain('"maxItems":100');
-    expect(text).toContain('"required":["VulnID","Org","AssetName","DueDate","PluginId","PluginName","Priority"]');
   });
 });

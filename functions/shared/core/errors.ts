@@ -135,7 +135,7 @@ export interface HttpError {
 
 function answer(name: ErrorAnswerName, requestId: string): HttpError {
   const entry: ErrorAnswer = ERROR_ANSWERS[name];
-  const headers = entry.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(entry.retryAfterSeconds) };
+  const headers: Record<string, string> = entry.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(entry.retryAfterSeconds) };
   return { statusCode: entry.status, headers, body: errorBody(name, requestId) };
 }
 
