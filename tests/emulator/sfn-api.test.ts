@@ -86,5 +86,6 @@ test("the README's AWS CLI call runs the events' execution input through the mac
   const result = JSON.parse(answer.text) as { status: string; output: string };
   expect(result.status).toBe('SUCCEEDED');
   // No grant exists in this backend: the events' scanner certificate is refused, as it should be.
-  expect(JSON.parse(result.output)).toEqual({ statusCode: 403, body: JSON.stringify({ message: 'Forbidden' }) });
+  const requestId = (JSON.parse(readFileSync(join(PROJECT_ROOT, inputFile), 'utf8')) as { requestId: string }).requestId;
+  expect(JSON.parse(result.output)).toEqual({ statusCode: 403, body: JSON.stringify({ message: 'Forbidden', requestId }) });
 });

@@ -56,6 +56,11 @@ export const ERROR_ANSWERS = {
     message: 'Internal server error',
     when: ['an unexpected failure; the detail is in the logs under the request id'],
   },
+  badGateway: {
+    status: 502,
+    message: 'Internal server error',
+    when: ['the GET function failed, or answered something that is not a Lambda proxy response (API Gateway\'s own answer)'],
+  },
   unavailable: {
     status: 503,
     message: 'Service temporarily unavailable',
