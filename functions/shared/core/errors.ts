@@ -28,12 +28,15 @@ export const ERROR_ANSWERS = {
   forbidden: {
     status: 403,
     message: 'Forbidden',
-    when: ['the client certificate is not granted the method on every org of the request, or is revoked'],
+    when: [
+      'the client certificate is not granted the method on every org of the request, or is revoked',
+      'the web ACL or the resource policy refused the request',
+    ],
   },
   notFound: {
     status: 404,
     message: 'Not found',
-    when: ['no route has this path and method (API Gateway answers an unknown path and an unsupported method alike)'],
+    when: ['no route has this path and method: API Gateway answers an unknown path and an unsupported method (the 405 case) alike'],
   },
   payloadTooLarge: {
     status: 413,
