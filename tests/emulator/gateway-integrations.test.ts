@@ -7,22 +7,14 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalResolver } from '../../local/cloudformation/intrinsics';
+import { apiResolver, STATE_MACHINE_ARN } from '../support/api';
 import { call } from '../../client/mtls';
 import { REFERENCE_FINDING } from '../../local/seed';
 import { startGateway, type Gateway, type GatewayBackend } from '../../local/gateway/server';
 import { createCertificateAuthority, type Issued } from '../../local/pki';
-import { loadTemplate } from '../../local/cloudformation/template';
 import { OPENAPI_PATH } from '../../local/gateway/openapi';
 
-const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:IngestStateMachine';
-const resolver = new LocalResolver(loadTemplate(), {
-  refs: { IngestStateMachine: STATE_MACHINE_ARN },
-  attributes: {
-    'GetFindingsFunction.Arn': 'arn:aws:lambda:us-east-1:000000000000:function:GetFindingsFunction',
-    'ApiStepFunctionsRole.Arn': 'arn:aws:iam::000000000000:role/ApiStepFunctionsRole',
-  },
-});
+const resolver = apiResolver();
 
 let gateway: Gateway;
 let caPem: string;

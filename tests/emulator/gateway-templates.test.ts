@@ -13,43 +13,12 @@ import { loadApiDefinition, matchResource, OPENAPI_PATH } from '../../local/gate
 import { answerFromProxyResult } from '../../local/gateway/proxy-integration';
 import { REFERENCE_FINDING } from '../../local/seed';
 import { resolveTruststore } from '../../local/truststore';
-import { inputVariable, renderTemplate, type TemplateContext } from '../../local/gateway/vtl';
-import { LocalResolver } from '../../local/cloudformation/intrinsics';
-import { loadTemplate, parseCloudFormation } from '../../local/cloudformation/template';
+import { inputVariable, renderTemplate, type ClientCertificateContext } from '../../local/gateway/vtl';
+import { apiResolver, FUNCTION_ARN, STATE_MACHINE_ARN, templateContext } from '../support/api';
+import { parseCloudFormation } from '../../local/cloudformation/template';
 
-const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:IngestStateMachine';
-const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:GetFindingsFunction';
-const resolver = new LocalResolver(loadTemplate(), {
-  refs: { IngestStateMachine: STATE_MACHINE_ARN },
-  attributes: { 'GetFindingsFunction.Arn': FUNCTION_ARN, 'ApiStepFunctionsRole.Arn': 'arn:aws:iam::000000000000:role/ApiStepFunctionsRole' },
-});
-
-const context = (clientCert: Partial<NonNullable<TemplateContext['identity']['clientCert']>> = {}): TemplateContext => ({
-  requestId: 'request-1',
-  extendedRequestId: 'extended',
-  httpMethod: 'POST',
-  resourcePath: '/vuln',
-  path: '/vuln',
-  stage: 'v1',
-  requestTime: '22/Nov/2026:09:57:07 +0000',
-  requestTimeEpoch: 0,
-  protocol: 'HTTP/1.1',
-  domainName: 'localhost',
-  apiId: 'local',
-  accountId: '000000000000',
-  identity: {
-    sourceIp: '127.0.0.1',
-    userAgent: null,
-    clientCert: {
-      clientCertPem: '-----BEGIN CERTIFICATE-----\nMIIB/w==\n-----END CERTIFICATE-----\n',
-      subjectDN: 'CN=scanner-01,OU=scanner,O=Example Corp',
-      issuerDN: 'CN=Dev CA,O=Example Corp',
-      serialNumber: '4a:0b',
-      validity: { notBefore: 'Nov 22 09:57:07 2026 GMT', notAfter: 'Dec 24 09:57:07 2027 GMT' },
-      ...clientCert,
-    },
-  },
-});
+const resolver = apiResolver();
+const context = (clientCert: Partial<ClientCertificateContext> = {}) => templateContext(clientCert);
 
 describe('Java string semantics', () => {
   it('escapeJavaScript is commons-lang StringEscapeUtils.escapeJavaScript', () => {
@@ -85,7 +54,7 @@ describe('the POST mapping templates of api/openapi.yaml', () => {
     const request = JSON.parse(rendered.output) as Record<string, unknown>;
     expect(Object.keys(request).sort()).toEqual(['input', 'stateMachineArn']);
     expect(request.stateMachineArn).toBe(STATE_MACHINE_ARN);
-    expect(JSON.parse(request.input as string)).toEqual({ body, requestId: 'extended', sourceIp: '127.0.0.1', principal: { certPem } });
+    expect(JSON.parse(request.input as string)).toEqual({ body, requestId: context().extendedRequestId, sourceIp: '203.0.113.10', principal: { certPem } });
   });
 
   it('unwraps the machine output and maps failed and timed-out executions', () => {
@@ -93,7 +62,7 @@ describe('the POST mapping templates of api/openapi.yaml', () => {
     const succeeded = renderTemplate(template, inputVariable(JSON.stringify({ status: 'SUCCEEDED', output: JSON.stringify({ statusCode: 403, body: '{"message":"Forbidden"}' }) })), context());
     expect([succeeded.statusOverride, JSON.parse(succeeded.output)]).toEqual([403, { message: 'Forbidden' }]);
     const failed = renderTemplate(template, inputVariable(JSON.stringify({ status: 'FAILED', error: 'x', cause: 'secret detail' })), context());
-    expect([failed.statusOverride, JSON.parse(failed.output)]).toEqual([500, { message: 'Internal server error', requestId: 'extended' }]);
+    expect([failed.statusOverride, JSON.parse(failed.output)]).toEqual([500, { message: 'Internal server error', requestId: context().extendedRequestId }]);
     const timedOut = renderTemplate(template, inputVariable(JSON.stringify({ status: 'TIMED_OUT' })), context());
     expect(timedOut.statusOverride).toBe(504);
   });

@@ -11,8 +11,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { LocalResolver } from '../../local/cloudformation/intrinsics';
-import { loadTemplate, PROJECT_ROOT } from '../../local/cloudformation/template';
+import { PROJECT_ROOT } from '../../local/cloudformation/template';
+import { apiResolver, templateContext } from '../support/api';
 import { loadApiDefinition } from '../../local/gateway/openapi';
 import { inputVariable, renderTemplate, type TemplateContext } from '../../local/gateway/vtl';
 import { REFERENCE_FINDING } from '../../local/seed';
@@ -30,14 +30,7 @@ function javaAvailable(): string | undefined {
   return missing.length === 0 ? undefined : `missing ${missing.map((jar) => join(JAR_DIR, jar)).join(', ')}`;
 }
 
-const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:IngestStateMachine';
-const resolver = new LocalResolver(loadTemplate(), {
-  refs: { IngestStateMachine: STATE_MACHINE_ARN },
-  attributes: {
-    'GetFindingsFunction.Arn': 'arn:aws:lambda:us-east-1:000000000000:function:GetFindingsFunction',
-    'ApiStepFunctionsRole.Arn': 'arn:aws:iam::000000000000:role/ApiStepFunctionsRole',
-  },
-});
+const resolver = apiResolver();
 
 const PEM = readFileSync(join(PROJECT_ROOT, 'events', 'events-ca.pem'), 'utf8');
 const HOSTILE = [
@@ -49,33 +42,11 @@ const HOSTILE = [
   PEM,
 ];
 
-const context = (overrides: Partial<TemplateContext> = {}, message = 'Forbidden'): TemplateContext => ({
-  requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-  extendedRequestId: 'BQGojGkEIAMF4ZQ=',
-  httpMethod: 'POST',
-  resourcePath: '/vuln',
-  path: '/vuln',
-  stage: 'v1',
-  requestTime: '22/Nov/2026:09:57:07 +0000',
-  requestTimeEpoch: 1795600627000,
-  protocol: 'HTTP/1.1',
-  domainName: 'vuln.example.com',
-  apiId: 'a1b2c3d4e5',
-  accountId: '123456789012',
-  identity: {
-    sourceIp: '203.0.113.10',
-    userAgent: 'curl/8.5.0',
-    clientCert: {
-      clientCertPem: PEM,
-      subjectDN: `CN=O'Neil \\, "Jr",OU=scanner,O=Example Corp`,
-      issuerDN: 'CN=Example Events CA,O=Example Corp',
-      serialNumber: '59:d9:15:b1',
-      validity: { notBefore: 'Jan  1 00:00:00 2025 GMT', notAfter: 'Jan  1 00:00:00 2045 GMT' },
-    },
-  },
-  error: { message, messageString: JSON.stringify(message), responseType: 'DEFAULT_4XX' },
-  ...overrides,
-});
+const context = (message = 'Forbidden'): TemplateContext =>
+  templateContext(
+    { clientCertPem: PEM, subjectDN: `CN=O'Neil \\, "Jr",OU=scanner,O=Example Corp` },
+    { error: { message, messageString: JSON.stringify(message), responseType: 'DEFAULT_4XX' } },
+  );
 
 /**
  * JSON with everything outside printable ASCII as \uXXXX: the same document, in the one spelling
@@ -122,7 +93,7 @@ function cases(): Case[] {
   }
   for (const [type, response] of Object.entries(api.gatewayResponses)) {
     for (const [contentType, template] of Object.entries(response.responseTemplates)) {
-      HOSTILE.forEach((message, index) => all.push({ label: `gateway response ${type} ${contentType} #${index}`, template, body: '', context: context({}, message) }));
+      HOSTILE.forEach((message, index) => all.push({ label: `gateway response ${type} ${contentType} #${index}`, template, body: '', context: context(message) }));
     }
   }
   return all;

@@ -6,6 +6,7 @@
  */
 import { ERROR_ANSWERS, FIXED_ISSUES, type ErrorAnswer } from '../../functions/shared/core/errors';
 import { inputVariable, renderTemplate, type TemplateContext } from '../../local/gateway/vtl';
+import { templateContext } from '../support/api';
 import { openApi, readProjectFile } from './support';
 
 const rows: ErrorAnswer[] = Object.values(ERROR_ANSWERS);
@@ -42,22 +43,8 @@ describe('the ASL answer states', () => {
   });
 });
 
-const context = (): TemplateContext => ({
-  requestId: 'client-chosen',
-  extendedRequestId: EXTENDED_ID,
-  httpMethod: 'POST',
-  resourcePath: '/vuln',
-  path: '/vuln',
-  stage: 'v1',
-  requestTime: '22/Nov/2026:09:57:07 +0000',
-  requestTimeEpoch: 0,
-  protocol: 'HTTP/1.1',
-  domainName: 'localhost',
-  apiId: 'local',
-  accountId: '000000000000',
-  identity: { sourceIp: '127.0.0.1', userAgent: null, clientCert: null },
-  error: { message: 'x', messageString: '"x"', responseType: 'DEFAULT_4XX' },
-});
+const context = (): TemplateContext =>
+  templateContext({}, { extendedRequestId: EXTENDED_ID, error: { message: 'x', messageString: '"x"', responseType: 'DEFAULT_4XX' } });
 
 interface GatewayResponse {
   statusCode?: string | number;
