@@ -1,4 +1,4 @@
-import { findingSchema, orgSchema, postBodySchema, vulnIdSchema } from '../../functions/shared/core/finding-schema';
+import { batchSchema, findingSchema, orgSchema, vulnIdSchema } from '../../functions/shared/core/finding-schema';
 import { REFERENCE_FINDING, findingBatch } from '../support/findings';
 
 const messagesFor = (input: unknown) => {
@@ -64,14 +64,14 @@ describe('orgSchema and vulnIdSchema', () => {
   });
 });
 
-describe('postBodySchema', () => {
+describe('batchSchema', () => {
   it('accepts a batch of 1 and of 100', () => {
-    expect(postBodySchema.safeParse({ findings: findingBatch(1) }).success).toBe(true);
-    expect(postBodySchema.safeParse({ findings: findingBatch(100) }).success).toBe(true);
+    expect(batchSchema.safeParse({ findings: findingBatch(1) }).success).toBe(true);
+    expect(batchSchema.safeParse({ findings: findingBatch(100) }).success).toBe(true);
   });
 
   it('rejects a batch of 0 and of 101', () => {
-    expect(postBodySchema.safeParse({ findings: [] }).success).toBe(false);
-    expect(postBodySchema.safeParse({ findings: findingBatch(101) }).success).toBe(false);
+    expect(batchSchema.safeParse({ findings: [] }).success).toBe(false);
+    expect(batchSchema.safeParse({ findings: findingBatch(101) }).success).toBe(false);
   });
 });
