@@ -13,7 +13,10 @@ const findingsTable = requireEnv('FINDINGS_TABLE_NAME');
 
 /** GET /vuln?org=ORG[&limit=&nextToken=&severity=|minSeverity=&asset=&cve=]: one page of the findings of an org the caller may read. */
 export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<ProxyResult> => {
-  const requestId = event.requestContext.requestId;
+  // A client can set requestContext.requestId (x-amzn-RequestId); the extended id is API Gateway's own,
+  // and a REST API proxy event always has one.
+  const requestId = event.requestContext.extendedRequestId;
+  if (!requestId) throw new Error('not an API Gateway REST proxy event: requestContext.extendedRequestId is missing');
   logger.appendKeys({ requestId });
   try {
     const query = parseFindingsQuery(event.queryStringParameters, event.multiValueQueryStringParameters);
@@ -42,6 +45,7 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
     const answer = toHttpError(error, requestId);
     if (answer.statusCode >= 500) logger.error('request failed', describeError(error));
     else if (answer.statusCode === 400) logger.info('request rejected as invalid');
-    return jsonResponse(answer.statusCode, answer.body);
+    const response = jsonResponse(answer.statusCode, answer.body);
+    return { ...response, headers: { ...response.headers, ...answer.headers } };
   }
 });

@@ -4,11 +4,17 @@
  * selection pattern matches the Step Functions API status renders the answer, exactly as API
  * Gateway chains them. Failures land where they would in AWS: a template that does not render is a
  * configuration error (500), a request Step Functions refuses is its HTTP 400, selected by `4\d{2}`.
+ *
+ * An integration response whose status is not one of the method's declared responses is a
+ * configuration error too: API Gateway logs "Execution failed due to configuration error: Output
+ * mapping refers to an invalid method response" and answers a bare 500 (Set up method responses /
+ * Set up integration responses, API Gateway Developer Guide). A `$context.responseOverride.status`
+ * to an undeclared status is refused the same way here, which is at least as strict as AWS.
  */
 import { syncExecutionResponse } from '../stepfunctions/api';
 import { withTimeout, type HttpAnswer } from './http-answer';
 import type { GatewayLog } from './log';
-import type { AwsIntegration } from './openapi';
+import type { ApiOperation, AwsIntegration } from './openapi';
 import { inputVariable, renderTemplate, type RequestParameters, type TemplateContext } from './vtl';
 
 export interface SyncExecution {
@@ -71,42 +77,50 @@ function selectResponse(integration: AwsIntegration, status: number) {
 }
 
 export async function invokeAwsIntegration(
-  integration: AwsIntegration,
+  operation: ApiOperation & { integration: AwsIntegration },
   request: { contentType: string; body: string; params: RequestParameters },
   context: TemplateContext,
   target: StateMachineTarget,
   log: GatewayLog,
 ): Promise<IntegrationOutcome> {
+  const integration = operation.integration;
   const template = integration.requestTemplates[request.contentType];
   let integrationRequest: string;
   try {
     integrationRequest = template === undefined ? request.body : renderTemplate(template, inputVariable(request.body, request.params), context).output;
   } catch (error) {
-    log({ level: 'ERROR', requestId: context.requestId, message: 'Execution failed due to configuration error: Unable to transform request', errorType: (error as Error).name });
+    log({ level: 'ERROR', requestId: context.extendedRequestId, message: 'Execution failed due to configuration error: Unable to transform request', errorType: (error as Error).name });
     return { kind: 'configuration-error' };
   }
 
-  const service = await withTimeout(startSyncExecution(target, integrationRequest, log, context.requestId), integration.timeoutMs);
+  const service = await withTimeout(startSyncExecution(target, integrationRequest, log, context.extendedRequestId), integration.timeoutMs);
   if (service === 'timeout') return { kind: 'timeout' };
 
   const selected = selectResponse(integration, service.status);
   if (!selected) {
-    log({ level: 'ERROR', requestId: context.requestId, message: `Execution failed due to configuration error: No match for output mapping and no default output mapping (${service.status})` });
+    log({ level: 'ERROR', requestId: context.extendedRequestId, message: `Execution failed due to configuration error: No match for output mapping and no default output mapping (${service.status})` });
     return { kind: 'configuration-error' };
   }
   const [contentType, responseTemplate] = Object.entries(selected.responseTemplates)[0] ?? ['application/json', undefined];
   try {
     const rendered = responseTemplate === undefined ? undefined : renderTemplate(responseTemplate, inputVariable(service.body), context);
+    const status = rendered?.statusOverride ?? selected.statusCode;
+    for (const code of new Set([selected.statusCode, status])) {
+      if (!operation.methodResponses.has(code)) {
+        log({ level: 'ERROR', requestId: context.extendedRequestId, message: `Execution failed due to configuration error: Output mapping refers to an invalid method response: ${code}` });
+        return { kind: 'configuration-error' };
+      }
+    }
     return {
       kind: 'answer',
       answer: {
-        status: rendered?.statusOverride ?? selected.statusCode,
+        status,
         headers: { 'Content-Type': contentType, ...(rendered?.headerOverrides ?? {}) },
         body: rendered?.output ?? service.body,
       },
     };
   } catch (error) {
-    log({ level: 'ERROR', requestId: context.requestId, message: 'Execution failed due to configuration error: Unable to transform response', errorType: (error as Error).name });
+    log({ level: 'ERROR', requestId: context.extendedRequestId, message: 'Execution failed due to configuration error: Unable to transform response', errorType: (error as Error).name });
     return { kind: 'configuration-error' };
   }
 }

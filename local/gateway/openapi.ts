@@ -42,6 +42,8 @@ export interface ApiOperation {
   requiredParameters: { querystring: string[]; header: string[]; path: string[] };
   /** Request models by content type. */
   bodyModels: Record<string, SchemaValidator>;
+  /** The method responses' status codes (`responses` of the operation). */
+  methodResponses: ReadonlySet<number>;
   integration: AwsIntegration | ProxyIntegration;
 }
 
@@ -133,6 +135,7 @@ function operation(document: Document, resourcePath: string, method: string, raw
     validateParameters: validator.validateRequestParameters === true,
     requiredParameters,
     bodyModels,
+    methodResponses: new Set(Object.keys((raw.responses ?? {}) as Record<string, unknown>).map(Number)),
     integration: integrationOf(raw['x-amazon-apigateway-integration'] as Record<string, unknown> | undefined, where),
   };
 }

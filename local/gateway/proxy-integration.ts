@@ -120,16 +120,16 @@ export async function invokeProxyIntegration(
   log: GatewayLog,
 ): Promise<ProxyOutcome> {
   try {
-    const result = await withTimeout(invoker.invoke(integration.functionArn, event, { requestId: event.requestContext.requestId }), integration.timeoutMs);
+    const result = await withTimeout(invoker.invoke(integration.functionArn, event), integration.timeoutMs);
     if (result === 'timeout') return { kind: 'timeout' };
     const answer = answerFromProxyResult(result);
     if (!answer) {
-      log({ level: 'ERROR', requestId: event.requestContext.requestId, message: 'Execution failed due to configuration error: Malformed Lambda proxy response' });
+      log({ level: 'ERROR', requestId: event.requestContext.extendedRequestId, message: 'Execution failed due to configuration error: Malformed Lambda proxy response' });
       return { kind: 'bad-gateway' };
     }
     return { kind: 'answer', answer };
   } catch (error) {
-    log({ level: 'ERROR', requestId: event.requestContext.requestId, message: 'Lambda execution failed', errorType: (error as Error).name });
+    log({ level: 'ERROR', requestId: event.requestContext.extendedRequestId, message: 'Lambda execution failed', errorType: (error as Error).name });
     return { kind: 'bad-gateway' };
   }
 }

@@ -5,11 +5,12 @@
  * payload size, request validation, media type, then the integration.
  */
 import { loadStackTemplate } from '../cloudformation/nested-stacks';
-import { constants, randomUUID } from 'node:crypto';
+import { constants } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { errorBody } from '../../functions/shared/core/errors';
 import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
 import { LOCAL_ACCOUNT } from '../aws-local';
 import { loadTemplate } from '../cloudformation/template';
@@ -21,7 +22,7 @@ import type { HttpAnswer } from './http-answer';
 import { jsonLineLog, type GatewayLog } from './log';
 import { loadApiDefinition, matchResource, OPENAPI_PATH, type IntrinsicResolver } from './openapi';
 import { invokeProxyIntegration, proxyEvent, type FunctionInvoker } from './proxy-integration';
-import { sourceIpOf, templateContext, type StageInfo } from './request-context';
+import { requestIdsOf, sourceIpOf, templateContext, type StageInfo } from './request-context';
 import { requestParameters, validateRequest } from './request-validation';
 import { MethodThrottle, type ThrottleSettings } from './throttle';
 import type { TemplateContext } from './vtl';
@@ -82,9 +83,10 @@ function templateDefaults(): { throttle: ThrottleSettings; stage: string } {
 /** Media type without parameters; API Gateway treats a request without Content-Type as JSON. */
 const mediaTypeOf = (header: string | undefined) => (header ? (header.split(';')[0] as string).trim().toLowerCase() : 'application/json');
 
-function send(response: ServerResponse, answer: HttpAnswer, requestId: string, close = false): void {
+/** API Gateway sends both ids back: x-amzn-RequestId ($context.requestId) and x-amz-apigw-id ($context.extendedRequestId). */
+function send(response: ServerResponse, answer: HttpAnswer, ids: { requestId: string; extendedRequestId: string }, close = false): void {
   if (response.headersSent) return;
-  const headers: Record<string, string> = { ...answer.headers, 'x-amzn-RequestId': requestId };
+  const headers: Record<string, string> = { ...answer.headers, 'x-amzn-RequestId': ids.requestId, 'x-amz-apigw-id': ids.extendedRequestId };
   if (close) headers.Connection = 'close';
   response.writeHead(answer.status, headers);
   response.end(answer.body);
@@ -126,10 +128,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
     const integration = operation.integration;
     if (integration.type === 'aws') {
+      const awsOperation = { ...operation, integration };
       if (integration.passthroughBehavior === 'never' && !(contentType in integration.requestTemplates)) {
         return { answer: refuse('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type', context) };
       }
-      const outcome = await invokeAwsIntegration(integration, { contentType, body, params }, context, options.backend.stateMachine, log);
+      const outcome = await invokeAwsIntegration(awsOperation, { contentType, body, params }, context, options.backend.stateMachine, log);
       if (outcome.kind === 'answer') return { answer: outcome.answer };
       if (outcome.kind === 'timeout') return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
       return { answer: refuse('API_CONFIGURATION_ERROR', 'Internal server error', context) };
@@ -144,7 +147,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
-    const requestId = randomUUID();
+    const ids = requestIdsOf(request);
+    // The id the client cannot choose is the one logs and answers carry.
+    const requestId = ids.extendedRequestId;
     const sourceIp = sourceIpOf(request);
     const url = new URL(request.url ?? '/', 'https://localhost');
     const certificate = clientCertificateOf(request.socket as TLSSocket);
@@ -153,11 +158,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (!certificate.ok) {
         // The custom domain refuses the client before any route, stage or gateway response applies.
         log({ level: 'WARN', message: 'client certificate refused', reason: certificate.reason, requestId, sourceIp });
-        send(response, { status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Forbidden"}' }, requestId);
+        send(response, { status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Forbidden"}' }, ids);
         return;
       }
       const context = templateContext(request, stage, {
-        requestId,
+        ...ids,
         httpMethod: request.method ?? 'GET',
         resourcePath: url.pathname,
         path: url.pathname,
@@ -169,16 +174,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (waf && oversize) {
         status = waf.answer.status;
         log({ level: 'WARN', message: 'request blocked by the WAF size rule', requestId, sourceIp, maxBytes: waf.maxBytes });
-        send(response, waf.answer, requestId, !read.ok);
+        send(response, waf.answer, ids, !read.ok);
         return;
       }
       const { answer, close } = await route(request, url, context, read);
       status = answer.status;
-      send(response, answer, requestId, close);
+      send(response, answer, ids, close);
     } catch (error) {
       status = 500;
       log({ level: 'ERROR', message: 'gateway failure', requestId, errorType: (error as Error).name });
-      send(response, { status: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error', requestId }) }, requestId, true);
+      send(response, { status: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(errorBody('internal', requestId)) }, ids, true);
     } finally {
       log({
         level: 'INFO',

@@ -88,7 +88,11 @@ export function createLocalStateMachine(
     options.retryIntervalMs === undefined ? undefined : Object.fromEntries(Object.keys(taskHandlers).map((name) => [name, options.retryIntervalMs as number]));
 
   const startSyncExecution = async (input: string, name: string = randomUUID()): Promise<SyncExecutionResult> => {
-    if (Buffer.byteLength(input) > MAX_INPUT_BYTES) throw new StepFunctionsClientError('InvalidExecutionInput', 'Input exceeds the 262144 byte limit');
+    // The API Reference gives `input` a length constraint (262144, in bytes of UTF-8); a parameter outside
+    // its constraints is the API's ValidationException (HTTP 400), worded as AWS words constraint violations.
+    if (Buffer.byteLength(input) > MAX_INPUT_BYTES) {
+      throw new StepFunctionsClientError('ValidationException', "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144");
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(input);

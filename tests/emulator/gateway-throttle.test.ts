@@ -12,16 +12,17 @@ afterAll(async () => {
   await stack?.close();
 });
 
-test('requests beyond the burst get 429 Too Many Requests, per method', async () => {
+test('requests beyond the burst get 429 Too many requests with Retry-After, per method', async () => {
   const get = () => stack.request(stack.pki.dashboard, { path: '/vuln?org=org1' });
   const statuses = [(await get()).status, (await get()).status];
   const throttled = await get();
   expect(statuses).toEqual([200, 200]);
   expect(throttled.status).toBe(429);
-  expect(throttled.json()).toEqual({ message: 'Too Many Requests', requestId: throttled.headers['x-amzn-requestid'] });
+  expect(throttled.json()).toEqual({ message: 'Too many requests', requestId: throttled.headers['x-amz-apigw-id'] });
+  expect(throttled.headers['retry-after']).toBe('1');
 
   // POST /vuln has its own bucket, and an unknown route is refused before throttling.
   const post = await stack.request(stack.pki.dashboard, { path: '/vuln', body: { findings: [] } });
   expect(post.status).toBe(400);
-  expect((await stack.request(stack.pki.dashboard, { path: '/elsewhere' })).status).toBe(403);
+  expect((await stack.request(stack.pki.dashboard, { path: '/elsewhere' })).status).toBe(404);
 });

@@ -78,5 +78,7 @@ test("the README's AWS CLI call, run as written with the AWS CLI, runs the event
   const result = JSON.parse(stdout) as { status: string; output: string };
   expect(result.status).toBe('SUCCEEDED');
   // No grant exists in this backend: the events' scanner certificate is refused, as it should be.
-  expect(JSON.parse(result.output)).toEqual({ statusCode: 403, body: JSON.stringify({ message: 'Forbidden' }) });
+  const inputFile = (args[args.indexOf('--input') + 1] as string).replace('file://', '');
+  const requestId = (JSON.parse(readFileSync(join(PROJECT_ROOT, inputFile), 'utf8')) as { requestId: string }).requestId;
+  expect(JSON.parse(result.output)).toEqual({ statusCode: 403, body: JSON.stringify({ message: 'Forbidden', requestId }) });
 });

@@ -38,7 +38,7 @@ describe('mutual TLS, before any route', () => {
     const answer = await stack.request(await identity(), { path: '/vuln?org=org1' });
     expect(answer.status).toBe(403);
     expect(answer.body).toBe(FORBIDDEN);
-    expect(lastRefusal()).toMatchObject({ reason, requestId: answer.headers['x-amzn-requestid'] });
+    expect(lastRefusal()).toMatchObject({ reason, requestId: answer.headers['x-amz-apigw-id'] });
   });
 
   it('a certificate signed with SHA-1 gets 403 (weak signature)', async () => {
@@ -82,7 +82,7 @@ describe('the reference scenarios', () => {
     const posted = await stack.request(stack.pki.scanner, { path: '/vuln', body: REFERENCE_FINDING });
     expect(posted.status).toBe(200);
     expect(posted.headers['content-type']).toBe('application/json');
-    const requestId = posted.headers['x-amzn-requestid'];
+    const requestId = posted.headers['x-amz-apigw-id'];
     expect(posted.json()).toEqual({ message: 'Post vulnerability succeeded', accepted: 1, created: expect.any(Number), updated: expect.any(Number), requestId });
 
     const read = await stack.request(stack.pki.dashboard, { path: '/vuln?org=org1' });
@@ -94,10 +94,10 @@ describe('the reference scenarios', () => {
   it('the dashboard may not post, nor read org5', async () => {
     const posted = await stack.request(stack.pki.dashboard, { path: '/vuln', body: REFERENCE_FINDING });
     expect(posted.status).toBe(403);
-    expect(posted.json()).toEqual({ message: 'Forbidden' });
+    expect(posted.json()).toEqual({ message: 'Forbidden', requestId: posted.headers['x-amz-apigw-id'] });
     const read = await stack.request(stack.pki.dashboard, { path: '/vuln?org=org5' });
     expect(read.status).toBe(403);
-    expect(read.json()).toEqual({ message: 'Forbidden' });
+    expect(read.json()).toEqual({ message: 'Forbidden', requestId: read.headers['x-amz-apigw-id'] });
   });
 
   it('a revoked certificate is refused at once', async () => {
@@ -106,7 +106,7 @@ describe('the reference scenarios', () => {
     await revokeSerial(stack.dynamoDb, stack.tables.AuthzTable, dashboard.serialNumber);
     const answer = await stack.request(dashboard, { path: '/vuln?org=org1' });
     expect(answer.status).toBe(403);
-    expect(answer.json()).toEqual({ message: 'Forbidden' });
+    expect(answer.json()).toEqual({ message: 'Forbidden', requestId: answer.headers['x-amz-apigw-id'] });
   });
 });
 
@@ -140,23 +140,24 @@ describe('the mapping template', () => {
 });
 
 describe('gateway responses from the OpenAPI document', () => {
-  it('an unknown path is 403 Missing Authentication Token', async () => {
+  it('an unknown path is MISSING_AUTHENTICATION_TOKEN, which the document makes 404 Not found', async () => {
     const answer = await stack.request(stack.pki.scanner, { path: '/nowhere' });
-    expect(answer.status).toBe(403);
-    expect(answer.json()).toEqual({ message: 'Missing Authentication Token', requestId: answer.headers['x-amzn-requestid'] });
+    expect(answer.status).toBe(404);
+    expect(answer.json()).toEqual({ message: 'Not found', requestId: answer.headers['x-amz-apigw-id'] });
     expect(answer.headers['x-amzn-errortype']).toBe('MissingAuthenticationTokenException');
   });
 
-  it('a known path with a method it does not have is the same 403', async () => {
-    const answer = await stack.request(stack.pki.scanner, { method: 'DELETE', path: '/vuln' });
-    expect(answer.status).toBe(403);
-    expect(answer.json()).toMatchObject({ message: 'Missing Authentication Token' });
+  it('a known path with a method it does not have is the same 404 (API Gateway answers both alike)', async () => {
+    for (const method of ['DELETE', 'PUT', 'PATCH']) {
+      const answer = await stack.request(stack.pki.scanner, { method, path: '/vuln' });
+      expect([method, answer.status, answer.json()]).toEqual([method, 404, { message: 'Not found', requestId: answer.headers['x-amz-apigw-id'] }]);
+    }
   });
 
   it('a POST that is not JSON is 415', async () => {
     const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body: 'VulnID=1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     expect(answer.status).toBe(415);
-    expect(answer.json()).toMatchObject({ message: 'Unsupported Media Type' });
+    expect(answer.json()).toEqual({ message: 'Unsupported media type', requestId: answer.headers['x-amz-apigw-id'] });
   });
 
   it('JSON with a charset parameter is still JSON', async () => {
@@ -204,30 +205,46 @@ describe('gateway responses from the OpenAPI document', () => {
     try {
       const answer = await countStack.request(countStack.pki.scanner, { path: '/vuln', body, headers: { 'Content-Type': 'application/json' } });
       expect(answer.status).toBe(413);
-      expect(answer.json()).toEqual({ message: 'Request body too large', requestId: answer.headers['x-amzn-requestid'] });
+      expect(answer.json()).toEqual({ message: 'Request body too large', requestId: answer.headers['x-amz-apigw-id'] });
     } finally {
       await countStack.close();
     }
   });
 
-  it('a body the model refuses is 400 Invalid request body, before the state machine runs', async () => {
-    for (const body of ['{"VulnID":', JSON.stringify({ VulnID: 'x' }), JSON.stringify({ ...REFERENCE_FINDING, Extra: 1 }), JSON.stringify({ findings: [] })]) {
+  it('an envelope the model refuses is the one 400 shape with a fixed issue, before the state machine runs', async () => {
+    const envelope = { index: null, path: '', message: 'must be one finding, or an object whose findings list holds 1 to 100 findings' };
+    for (const body of ['{"VulnID":', '[{"VulnID":"x"}]', '"<script>"', JSON.stringify({ findings: [] }), JSON.stringify({ findings: ['x'] })]) {
       const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body, headers: { 'Content-Type': 'application/json' } });
-      expect(answer.status).toBe(400);
-      expect(answer.json()).toEqual({ message: 'Invalid request body', requestId: answer.headers['x-amzn-requestid'] });
+      expect([body, answer.status]).toEqual([body, 400]);
+      expect(answer.json()).toEqual({ message: 'Invalid request', requestId: answer.headers['x-amz-apigw-id'], errors: [envelope] });
     }
   });
 
-  it('a GET without the required org parameter is 400', async () => {
+  it('fields are named by the Validate step, by index and path of our schema, never echoing the client', async () => {
+    const body = JSON.stringify({ ...REFERENCE_FINDING, VulnID: 'x', DueDate: '2022-02-30', '<b>"injected"</b>': '$context.requestId' });
+    const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body, headers: { 'Content-Type': 'application/json' } });
+    expect(answer.status).toBe(400);
+    expect(answer.json()).toEqual({
+      message: 'Invalid request',
+      requestId: answer.headers['x-amz-apigw-id'],
+      errors: [
+        { index: 0, path: 'DueDate', message: 'must be a real calendar date' },
+        { index: 0, path: '', message: 'unknown field' },
+      ],
+    });
+    expect(answer.body).not.toMatch(/injected|\$context/);
+  });
+
+  it('a GET without the required org parameter is the one 400 shape naming org', async () => {
     const answer = await stack.request(stack.pki.dashboard, { path: '/vuln' });
     expect(answer.status).toBe(400);
-    expect(answer.json()).toMatchObject({ message: 'Missing required request parameters: [org]' });
+    expect(answer.json()).toEqual({ message: 'Invalid request', requestId: answer.headers['x-amz-apigw-id'], errors: [{ index: null, path: 'org', message: 'is required' }] });
   });
 
   it('the GET function answers through the proxy integration with its own status and headers', async () => {
     const answer = await stack.request(stack.pki.dashboard, { path: '/vuln?org=org1&limit=abc' });
     expect(answer.status).toBe(400);
     expect(answer.headers['cache-control']).toBe('no-store');
-    expect(answer.headers['x-amzn-requestid']).toEqual(expect.any(String));
+    expect(answer.headers['x-amz-apigw-id']).toEqual(expect.any(String));
   });
 });

@@ -29,15 +29,15 @@ test('CODE 1.2 GET /vuln runs with reserved (and capped) concurrency from a para
 
 test('CODE 1.3 the default 4XX and 5XX gateway responses are fixed JSON that never carries internals', () => {
   const responses = openApi()['x-amazon-apigateway-gateway-responses'] as Record<string, { responseTemplates?: Record<string, string> }>;
-  // API Gateway's own fixed message and the request id are the only variables a client may see.
-  const allowedVariables = new Set(['$context.requestId', '$context.error.messageString']);
+  // API Gateway's own fixed message and the request id it generates are the only variables a client may see.
+  const allowedVariables = new Set(['$context.extendedRequestId', '$context.error.messageString']);
   for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
     const body = responses[type]?.responseTemplates?.['application/json'];
     expect([type, typeof body]).toEqual([type, 'string']);
     const variables = (body as string).match(/\$[A-Za-z][\w.]*/g) ?? [];
     for (const variable of variables) expect([type, variable, allowedVariables.has(variable)]).toEqual([type, variable, true]);
     expect(body).not.toMatch(/#|\$input|\$util|validationErrorString|integration|stage|\$stageVariables/);
-    const sample = (body as string).replaceAll('$context.error.messageString', '"Forbidden"').replaceAll('$context.requestId', 'id');
+    const sample = (body as string).replaceAll('$context.error.messageString', '"Forbidden"').replaceAll('$context.extendedRequestId', 'id');
     expect(Object.keys(JSON.parse(sample) as object).sort()).toEqual(['message', 'requestId']);
   }
   expect(responses.DEFAULT_5XX?.responseTemplates?.['application/json']).toContain('"message":"Internal server error"');

@@ -1,7 +1,7 @@
 import {
   ConfigurationError,
+  ERROR_ANSWERS,
   ForbiddenError,
-  PayloadTooLargeError,
   toHttpError,
   TransientError,
   ValidationError,
@@ -13,14 +13,8 @@ describe('typed errors', () => {
   it('carry the names the state machine matches', () => {
     expect(new ValidationError(ISSUES).name).toBe('ValidationError');
     expect(new ForbiddenError('no-grant').name).toBe('ForbiddenError');
-    expect(new PayloadTooLargeError().name).toBe('PayloadTooLargeError');
     expect(new TransientError().name).toBe('TransientError');
     expect(new ConfigurationError('x').name).toBe('ConfigurationError');
-  });
-
-  it('make the ValidationError message the 400 body, with the request id when known', () => {
-    expect(JSON.parse(new ValidationError(ISSUES, 'req-1').message)).toEqual({ message: 'Invalid request', errors: ISSUES, requestId: 'req-1' });
-    expect(JSON.parse(new ValidationError(ISSUES).message)).toEqual({ message: 'Invalid request', errors: ISSUES });
   });
 
   it('keep the deny reason off the ForbiddenError message', () => {
@@ -35,25 +29,39 @@ describe('typed errors', () => {
   });
 });
 
+describe('the error table', () => {
+  it('has one row per status, each with a message and when it is sent', () => {
+    const rows = Object.values(ERROR_ANSWERS);
+    expect(new Set(rows.map((row) => row.status)).size).toBe(rows.length);
+    for (const row of rows) {
+      expect(row.message).toMatch(/^[A-Z][a-z ]+$/);
+      expect(row.when.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('asks for Retry-After exactly where waiting helps: 429 and 503', () => {
+    const withRetry = Object.values(ERROR_ANSWERS).filter((row) => 'retryAfterSeconds' in row).map((row) => row.status);
+    expect(withRetry.sort()).toEqual([429, 503]);
+  });
+});
+
 describe('toHttpError', () => {
-  it('maps ValidationError to 400 with the issues and this request id', () => {
-    expect(toHttpError(new ValidationError(ISSUES, 'stale-id'), 'req-1')).toEqual({
+  it('maps ValidationError to the one 400 shape: message, request id, issues', () => {
+    expect(toHttpError(new ValidationError(ISSUES), 'req-1')).toEqual({
       statusCode: 400,
-      body: { message: 'Invalid request', errors: ISSUES, requestId: 'req-1' },
+      headers: {},
+      body: { message: 'Invalid request', requestId: 'req-1', errors: ISSUES },
     });
   });
 
-  it('maps ForbiddenError to 403 without the reason', () => {
-    expect(toHttpError(new ForbiddenError('org-not-granted'), 'req-1')).toEqual({ statusCode: 403, body: { message: 'Forbidden' } });
+  it('maps ForbiddenError to 403 with the request id and without the reason', () => {
+    expect(toHttpError(new ForbiddenError('org-not-granted'), 'req-1')).toEqual({ statusCode: 403, headers: {}, body: { message: 'Forbidden', requestId: 'req-1' } });
   });
 
-  it('maps PayloadTooLargeError to 413', () => {
-    expect(toHttpError(new PayloadTooLargeError(), 'req-1')).toEqual({ statusCode: 413, body: { message: 'Request body too large', requestId: 'req-1' } });
-  });
-
-  it('maps TransientError to 503', () => {
+  it('maps TransientError to 503 with Retry-After', () => {
     expect(toHttpError(new TransientError('table throttled'), 'req-1')).toEqual({
       statusCode: 503,
+      headers: { 'Retry-After': '1' },
       body: { message: 'Service temporarily unavailable', requestId: 'req-1' },
     });
   });
@@ -64,7 +72,7 @@ describe('toHttpError', () => {
     ['a thrown string', 'boom'],
     ['undefined', undefined],
   ])('maps %s to a 500 that tells nothing but the request id', (_label, error) => {
-    expect(toHttpError(error, 'req-1')).toEqual({ statusCode: 500, body: { message: 'Internal server error', requestId: 'req-1' } });
+    expect(toHttpError(error, 'req-1')).toEqual({ statusCode: 500, headers: {}, body: { message: 'Internal server error', requestId: 'req-1' } });
   });
 
   it('goes by class, not by a look-alike name', () => {

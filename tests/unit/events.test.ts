@@ -84,7 +84,7 @@ const invoke = (name: string, event: unknown) => functions.invoke(functionForFil
 
 const expectations: Record<string, Expectation> = {
   'validate.json': async (event) => {
-    expect(await invoke('validate.json', event)).toEqual((event.body as { findings: unknown[] }).findings);
+    expect(await invoke('validate.json', event)).toEqual({ valid: true, findings: (event.body as { findings: unknown[] }).findings });
   },
   'normalize.json': async (event) => {
     expect(await invoke('normalize.json', event)).toEqual(NORMALIZED);
@@ -132,17 +132,27 @@ describe('events/', () => {
   });
 
   it.each(eventFiles.filter((name) => certificateOf(readEvent(name)) !== undefined))(
-    '%s carries a real certificate from events-ca.pem, valid until 2045, described as API Gateway does',
+    '%s carries a real certificate from events-ca.pem, valid until 2045',
     (name) => {
       const event = readEvent(name);
       const certificate = new X509Certificate(certificateOf(event) ?? '');
       const ca = new X509Certificate(readFileSync(resolve(EVENTS_DIR, 'events-ca.pem')));
       expect(certificate.verify(ca.publicKey)).toBe(true);
       expect(new Date(certificate.validTo).getUTCFullYear()).toBe(2045);
-      const described = (event.principal ?? (event.requestContext as { identity: { clientCert: unknown } }).identity.clientCert) as Record<string, unknown>;
-      expect(described.subjectDN).toBe(certificate.subject.split('\n').join(','));
-      expect(described.issuerDN).toBe(ca.subject.split('\n').join(','));
-      expect(String(described.serialNumber).replace(/:/g, '').toUpperCase()).toBe(certificate.serialNumber.toUpperCase());
     },
   );
+
+  it('gives the workflow the certificate once, as the PEM: every other field is parsed from it', () => {
+    for (const name of ['authorize.json', EXECUTION_EVENT]) expect([name, readEvent(name).principal]).toEqual([name, { certPem: certificateOf(readEvent(name)) }]);
+  });
+
+  it('describes the GET certificate as API Gateway does', () => {
+    const event = readEvent('get-findings.json');
+    const described = (event.requestContext as { identity: { clientCert: Record<string, unknown> } }).identity.clientCert;
+    const certificate = new X509Certificate(certificateOf(event) ?? '');
+    const ca = new X509Certificate(readFileSync(resolve(EVENTS_DIR, 'events-ca.pem')));
+    expect(described.subjectDN).toBe(certificate.subject.split('\n').join(','));
+    expect(described.issuerDN).toBe(ca.subject.split('\n').join(','));
+    expect(String(described.serialNumber).replace(/:/g, '').toUpperCase()).toBe(certificate.serialNumber.toUpperCase());
+  });
 });

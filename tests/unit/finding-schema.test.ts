@@ -1,4 +1,4 @@
-import { findingSchema, orgSchema, postBodyJsonSchema, postBodySchema, vulnIdSchema } from '../../functions/shared/core/finding-schema';
+import { batchSchema, findingSchema, orgSchema, vulnIdSchema } from '../../functions/shared/core/finding-schema';
 import { REFERENCE_FINDING, findingBatch } from '../support/findings';
 
 const messagesFor = (input: unknown) => {
@@ -64,27 +64,15 @@ describe('orgSchema and vulnIdSchema', () => {
   });
 });
 
-describe('postBodySchema', () => {
+describe('batchSchema', () => {
   it('accepts a batch of 1 and of 100', () => {
-    expect(postBodySchema.safeParse({ findings: findingBatch(1) }).success).toBe(true);
-    expect(postBodySchema.safeParse({ findings: findingBatch(100) }).success).toBe(true);
+    expect(batchSchema.safeParse({ findings: findingBatch(1) }).success).toBe(true);
+    expect(batchSchema.safeParse({ findings: findingBatch(100) }).success).toBe(true);
   });
 
   it('rejects a batch of 0 and of 101', () => {
-    expect(postBodySchema.safeParse({ findings: [] }).success).toBe(false);
-    expect(postBodySchema.safeParse({ findings: findingBatch(101) }).success).toBe(false);
-  });
-});
-
-describe('postBodyJsonSchema', () => {
-  it('is a draft-4 model API Gateway can use: no $schema, both shapes, strict objects', () => {
-    const schema = postBodyJsonSchema();
-    const text = JSON.stringify(schema);
-    expect(schema.$schema).toBeUndefined();
-    expect(schema.anyOf).toHaveLength(2);
-    expect(text).toContain('"additionalProperties":false');
-    expect(text).toContain('"maxItems":100');
-    expect(text).toContain('"required":["VulnID","Org","AssetName","DueDate","PluginId","PluginName","Priority"]');
+    expect(batchSchema.safeParse({ findings: [] }).success).toBe(false);
+    expect(batchSchema.safeParse({ findings: findingBatch(101) }).success).toBe(false);
   });
 });
 

@@ -1,41 +1,124 @@
 /**
- * Typed errors of the domain. Their `name` is the contract with the state machine: the ASL's Catch
- * blocks match these names (Lambda reports `errorType` = error.name), and `toHttpError` maps the
- * same names to status codes for the GET function. Messages are client-safe by construction.
+ * Typed errors of the domain and the one table of what a client is told when a request does not
+ * succeed. The table is the single source of every client-facing status and message: the ASL's
+ * "Answer …" states, the OpenAPI document's gateway responses and integration response templates
+ * repeat them where AWS needs them, and tests/template/error-answers.test.ts fails when any of them
+ * differs from this table; docs/errors.md is generated from it (`npm run generate:model`).
  */
+
+export interface ErrorAnswer {
+  status: number;
+  message: string;
+  /** Seconds a client should wait before retrying (the `Retry-After` header), where waiting helps. */
+  retryAfterSeconds?: number;
+  /** When the client gets this answer, for docs/errors.md. */
+  when: readonly string[];
+}
+
+export const ERROR_ANSWERS = {
+  invalidRequest: {
+    status: 400,
+    message: 'Invalid request',
+    when: [
+      'the body is not JSON, not an object, or does not hold 1 to 100 findings (the gateway request model)',
+      'a finding breaks the finding schema (the Validate step names each field)',
+      'a query parameter of GET /vuln is missing, repeated, unknown or invalid, or the nextToken is not valid for the org',
+    ],
+  },
+  forbidden: {
+    status: 403,
+    message: 'Forbidden',
+    when: [
+      'the client certificate is not granted the method on every org of the request, or is revoked',
+      'the web ACL or the resource policy refused the request',
+    ],
+  },
+  notFound: {
+    status: 404,
+    message: 'Not found',
+    when: ['no route has this path and method: API Gateway answers an unknown path and an unsupported method (the 405 case) alike'],
+  },
+  payloadTooLarge: {
+    status: 413,
+    message: 'Request body too large',
+    when: ['the body, or the execution input it becomes once escaped, is over the 256 KiB Step Functions limit'],
+  },
+  unsupportedMediaType: {
+    status: 415,
+    message: 'Unsupported media type',
+    when: ['a POST body is not application/json'],
+  },
+  tooManyRequests: {
+    status: 429,
+    message: 'Too many requests',
+    retryAfterSeconds: 1,
+    when: ['the stage throttle (shared by all clients) is exhausted', 'Step Functions throttles the start of the execution'],
+  },
+  internal: {
+    status: 500,
+    message: 'Internal server error',
+    when: ['an unexpected failure; the detail is in the logs under the request id'],
+  },
+  badGateway: {
+    status: 502,
+    message: 'Internal server error',
+    when: ['the GET function failed, or answered something that is not a Lambda proxy response (API Gateway\'s own answer)'],
+  },
+  unavailable: {
+    status: 503,
+    message: 'Service temporarily unavailable',
+    retryAfterSeconds: 1,
+    when: ['a dependency (Lambda, DynamoDB, Step Functions) kept failing after the retries'],
+  },
+  gatewayTimeout: {
+    status: 504,
+    message: 'Gateway timeout',
+    when: ['the request did not finish within the time limit; nothing is left running'],
+  },
+} as const satisfies Record<string, ErrorAnswer>;
+
+export type ErrorAnswerName = keyof typeof ERROR_ANSWERS;
+
 export interface FieldIssue {
   /** Index of the finding in the batch, or null when the issue is about the request as a whole. */
   index: number | null;
+  /** A path of our own schema (`DueDate`, `findings`), never a name the client made up. */
   path: string;
   message: string;
 }
 
-export class ValidationError extends Error {
-  override readonly name = 'ValidationError';
-  constructor(
-    readonly issues: FieldIssue[],
-    requestId?: string,
-  ) {
-    // The message is the client's 400 body itself: the state machine's Catch hands it on unchanged.
-    super(JSON.stringify(validationBody(issues, requestId)));
-  }
+/**
+ * The issues of 400 answers whose wording is fixed because API Gateway gives them (its request
+ * validator cannot name fields without quoting what the client sent).
+ */
+export const FIXED_ISSUES = {
+  /** The request model refused the envelope. */
+  envelope: { index: null, path: '', message: 'must be one finding, or an object whose findings list holds 1 to 100 findings' },
+  /** The request validator found a required query parameter missing (GET /vuln requires org only). */
+  missingOrg: { index: null, path: 'org', message: 'is required' },
+} as const satisfies Record<string, FieldIssue>;
+
+/** A 400 body: `{ message, requestId, errors }`, the one shape of every 400. */
+export function invalidRequestBody(issues: readonly FieldIssue[], requestId: string) {
+  return { message: ERROR_ANSWERS.invalidRequest.message, requestId, errors: [...issues] };
 }
 
-function validationBody(issues: FieldIssue[], requestId: string | undefined) {
-  return { message: 'Invalid request', errors: issues, ...(requestId === undefined ? {} : { requestId }) };
+/** The body of any other refusal: the table's message and the request id. */
+export function errorBody(name: ErrorAnswerName, requestId: string) {
+  return { message: ERROR_ANSWERS[name].message, requestId };
+}
+
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(readonly issues: FieldIssue[]) {
+    super(ERROR_ANSWERS.invalidRequest.message);
+  }
 }
 
 export class ForbiddenError extends Error {
   override readonly name = 'ForbiddenError';
   constructor(readonly reason: string) {
-    super('Forbidden');
-  }
-}
-
-export class PayloadTooLargeError extends Error {
-  override readonly name = 'PayloadTooLargeError';
-  constructor() {
-    super('Request body too large');
+    super(ERROR_ANSWERS.forbidden.message);
   }
 }
 
@@ -54,20 +137,20 @@ export class ConfigurationError extends Error {
 
 export interface HttpError {
   statusCode: number;
+  headers: Record<string, string>;
   body: Record<string, unknown>;
 }
 
-/** The one place that maps error names to status codes and client-safe bodies. */
+function answer(name: ErrorAnswerName, requestId: string): HttpError {
+  const entry: ErrorAnswer = ERROR_ANSWERS[name];
+  const headers: Record<string, string> = entry.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(entry.retryAfterSeconds) };
+  return { statusCode: entry.status, headers, body: errorBody(name, requestId) };
+}
+
+/** The one place that maps errors to status codes and client-safe bodies (the GET function's answers). */
 export function toHttpError(error: unknown, requestId: string): HttpError {
-  if (error instanceof ValidationError) {
-    return { statusCode: 400, body: validationBody(error.issues, requestId) };
-  }
-  if (error instanceof ForbiddenError) return { statusCode: 403, body: { message: 'Forbidden' } };
-  if (error instanceof PayloadTooLargeError) {
-    return { statusCode: 413, body: { message: 'Request body too large', requestId } };
-  }
-  if (error instanceof TransientError) {
-    return { statusCode: 503, body: { message: 'Service temporarily unavailable', requestId } };
-  }
-  return { statusCode: 500, body: { message: 'Internal server error', requestId } };
+  if (error instanceof ValidationError) return { statusCode: 400, headers: {}, body: invalidRequestBody(error.issues, requestId) };
+  if (error instanceof ForbiddenError) return answer('forbidden', requestId);
+  if (error instanceof TransientError) return answer('unavailable', requestId);
+  return answer('internal', requestId);
 }

@@ -4,8 +4,8 @@ import { toIsoDate } from './dates';
 import { MAX_FINDINGS_PER_REQUEST } from './limits';
 
 /**
- * The finding as scanners send it: the single source of truth for the Validate step, the API
- * Gateway request model (generated from this schema) and the normalizer's input type.
+ * The finding as scanners send it: the single source of truth for the Validate step and the
+ * normalizer's input type. (API Gateway's request model checks only the envelope: api/request-model.ts.)
  */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/;
 /** Printable text without control characters (log and dashboard injection). */
@@ -126,15 +126,5 @@ export const batchSchema = z.strictObject({
     .max(MAX_FINDINGS_PER_REQUEST, `must hold at most ${MAX_FINDINGS_PER_REQUEST} findings`),
 });
 
-/** A POST body: one finding, or `{ findings: [...] }`. */
-export const postBodySchema = z.union([findingSchema, batchSchema]);
-
 export type Finding = z.infer<typeof findingSchema>;
-export type PostBody = z.infer<typeof postBodySchema>;
 
-/** JSON Schema (draft 4, as API Gateway models require) generated from the zod schema. */
-export function postBodyJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(postBodySchema, { target: 'draft-4', io: 'input' }) as Record<string, unknown>;
-  delete schema.$schema;
-  return schema;
-}

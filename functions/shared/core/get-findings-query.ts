@@ -35,18 +35,20 @@ export interface FindingsQuery {
  * refused so a typo does not silently widen the answer.
  */
 export function parseFindingsQuery(single: Record<string, string | undefined> | null, multi: Record<string, string[] | undefined> | null): FindingsQuery {
-  const repeated = Object.entries(multi ?? {}).filter(([, values]) => (values?.length ?? 0) > 1).map(([name]) => name);
+  const known = new Set(Object.keys(querySchema.shape));
+  const repeated = Object.entries(multi ?? {}).filter(([name, values]) => known.has(name) && (values?.length ?? 0) > 1).map(([name]) => name);
   if (repeated.length > 0) {
     throw new ValidationError(repeated.map((name) => ({ index: null, path: name, message: 'must be given once' })));
   }
   const result = querySchema.safeParse(single ?? {});
   if (!result.success) {
+    // Names are ours only: a parameter we do not know is "unknown field", never echoed.
     throw new ValidationError(
-      result.error.issues.map((issue) => ({
-        index: null,
-        path: issue.path.length > 0 ? issue.path.map(String).join('.') : issue.code === 'unrecognized_keys' ? (issue.keys ?? []).join(',') : '',
-        message: issue.path.length === 0 && issue.code === 'invalid_type' ? 'org is required' : issue.message,
-      })),
+      result.error.issues.map((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? { index: null, path: '', message: 'unknown field' }
+          : { index: null, path: issue.path.map(String).join('.'), message: issue.path.length === 0 && issue.code === 'invalid_type' ? 'org is required' : issue.message },
+      ),
     );
   }
   const { org, limit, nextToken, severity, minSeverity, asset, cve } = result.data;

@@ -1,25 +1,20 @@
 import type { z } from 'zod';
 import { batchSchema, findingSchema, type Finding } from './finding-schema';
-import { ValidationError, type FieldIssue } from './errors';
+import type { FieldIssue } from './errors';
 
-/** Keeps the 400 body (and the Lambda error it travels in) well under Step Functions' 32 KiB cause limit. */
+/** Keeps the 400 body well under Step Functions' 256 KiB payload limit. */
 const MAX_REPORTED_ISSUES = 100;
 
-function parseBody(body: unknown): unknown {
-  if (typeof body !== 'string') return body;
-  try {
-    return JSON.parse(body) as unknown;
-  } catch {
-    throw new ValidationError([{ index: null, path: '', message: 'body must be valid JSON' }]);
-  }
-}
+/** What the Validate step returns: the state machine's Choice routes `valid: false` to the 400 answer. */
+export type ValidationResult = { valid: true; findings: Finding[] } | { valid: false; issues: FieldIssue[] };
+
+const invalid = (message: string): ValidationResult => ({ valid: false, issues: [{ index: null, path: '', message }] });
 
 /**
- * Paths can carry field names the client chose: they are reduced to a safe alphabet and length
- * before they are echoed back or logged, and messages never carry quotes or backslashes.
+ * A path of our own schema: the keys zod reports are ours (strict objects report a key they do not
+ * know as `unrecognized_keys`, handled apart) and array positions are numbers.
  */
-const safePath = (segments: PropertyKey[]) => segments.map(String).join('.').replace(/[^A-Za-z0-9_.-]/g, '?').slice(0, 64);
-const safeMessage = (message: string) => message.replace(/["\\]/g, "'").slice(0, 200);
+const schemaPath = (segments: PropertyKey[]) => segments.map(String).join('.');
 
 function toIssues(error: z.ZodError, batch: boolean): FieldIssue[] {
   const issues: FieldIssue[] = [];
@@ -30,26 +25,29 @@ function toIssues(error: z.ZodError, batch: boolean): FieldIssue[] {
       index = path[1];
       path.splice(0, 2);
     }
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) issues.push({ index, path: safePath([...path, key]), message: 'is not an allowed field' });
-    } else {
-      issues.push({ index, path: safePath(path), message: safeMessage(issue.message) });
-    }
+    // The client's own key names are never echoed: the issue says where, not what.
+    if (issue.code === 'unrecognized_keys') issues.push({ index, path: schemaPath(path), message: 'unknown field' });
+    else issues.push({ index, path: schemaPath(path), message: issue.message });
   }
   return issues.slice(0, MAX_REPORTED_ISSUES);
 }
 
 /**
- * Validates a POST body (one finding or `{findings:[...]}`) and returns the findings as a list.
- * Throws ValidationError listing every invalid field, with the finding's index and the field path.
+ * Validates a POST body (one finding or `{findings:[...]}`, as JSON text or parsed) and returns the
+ * findings as a list, or every invalid field with the finding's index and the field's path.
  */
-export function validatePostBody(body: unknown): Finding[] {
-  const parsed = parseBody(body);
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ValidationError([{ index: null, path: '', message: 'body must be a JSON object' }]);
+export function validatePostBody(body: unknown): ValidationResult {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body) as unknown;
+    } catch {
+      return invalid('body must be valid JSON');
+    }
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return invalid('body must be a JSON object');
   const batch = Object.prototype.hasOwnProperty.call(parsed, 'findings');
   const result = batch ? batchSchema.safeParse(parsed) : findingSchema.safeParse(parsed);
-  if (!result.success) throw new ValidationError(toIssues(result.error, batch));
-  return 'findings' in result.data ? result.data.findings : [result.data];
+  if (!result.success) return { valid: false, issues: toIssues(result.error, batch) };
+  return { valid: true, findings: 'findings' in result.data ? result.data.findings : [result.data] };
 }

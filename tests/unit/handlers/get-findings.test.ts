@@ -101,10 +101,10 @@ describe('get-findings handler', () => {
     expect(JSON.parse(response.body)).toMatchObject({ errors: [{ index: null, path: 'org', message: 'must be given once' }] });
   });
 
-  it('answers 403 with exactly {"message":"Forbidden"} for an org the OU is not granted, and queries nothing', async () => {
+  it('answers 403 with exactly Forbidden and the request id for an org the OU is not granted, and queries nothing', async () => {
     const response = await get({ org: 'org2' });
     expect(response.statusCode).toBe(403);
-    expect(response.body).toBe('{"message":"Forbidden"}');
+    expect(response.body).toBe(JSON.stringify({ message: 'Forbidden', requestId: REQUEST_ID }));
     expect(queries()).toEqual([]);
     const decisions = logs.lines().filter((line) => line.message === 'authorization decision');
     expect(decisions).toEqual([expect.objectContaining({ decision: 'DENY', reason: 'org-not-granted', action: 'GET', orgs: ['org2'], requestId: REQUEST_ID })]);
@@ -114,7 +114,7 @@ describe('get-findings handler', () => {
   it('answers 403 without a client certificate', async () => {
     const response = await handler(getFindingsEvent({ query: { org: 'org1' }, requestId: REQUEST_ID }), context);
     expect(response.statusCode).toBe(403);
-    expect(response.body).toBe('{"message":"Forbidden"}');
+    expect(response.body).toBe(JSON.stringify({ message: 'Forbidden', requestId: REQUEST_ID }));
     expect(logs.lines().filter((line) => line.message === 'authorization decision')).toEqual([expect.objectContaining({ reason: 'no-certificate' })]);
   });
 
