@@ -15,6 +15,7 @@ import { loadTemplate } from '../cloudformation/template';
 import { invokeAwsIntegration, type StateMachineTarget } from './aws-integration';
 import { readBody } from '../http-body';
 import { clientCertificateOf } from './client-certificate';
+import { truststoreFingerprints } from '../truststore';
 import { gatewayResponse, type GatewayResponseType } from './gateway-responses';
 import type { HttpAnswer } from './http-answer';
 import { jsonLineLog, type GatewayLog } from './log';
@@ -93,6 +94,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? jsonLineLog;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const host = options.host ?? '127.0.0.1';
+  const truststore = truststoreFingerprints(options.truststorePem);
   const stage: StageInfo = { stage: defaults.stage, apiId: 'local', accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
 
   const refuse = (type: GatewayResponseType, message: string, context: TemplateContext, extra: { status?: number; validationErrorString?: string } = {}) =>
@@ -143,7 +145,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const requestId = randomUUID();
     const sourceIp = sourceIpOf(request);
     const url = new URL(request.url ?? '/', 'https://localhost');
-    const certificate = clientCertificateOf(request.socket as TLSSocket);
+    const certificate = clientCertificateOf(request.socket as TLSSocket, truststore);
     let status = 403;
     try {
       if (!certificate.ok) {
