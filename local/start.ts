@@ -16,6 +16,8 @@ import { PROJECT_ROOT } from './cloudformation/template';
 
 const PKI_DIR = join(PROJECT_ROOT, '.local/pki');
 const DATA_DIR = join(PROJECT_ROOT, '.local/dynamodb');
+/** The template's generated secrets (the page-token MAC key), one file each, mode 0600. */
+const SECRETS_DIR = join(PROJECT_ROOT, '.local/secrets');
 
 function instructions(url: string, stepFunctionsEndpoint: string | undefined, dynamoDbEndpoint: string, truststoreSource: string, devTruststore: boolean): string {
   const pki = relative(process.cwd(), PKI_DIR) || '.';
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
   const truststore = resolveTruststore({ devCaPath });
   console.log(`truststore ${relative(process.cwd(), truststore.source)}: ${truststoreSummary(truststore)}`);
   const stack = await startLocalStack({
-    backend: { dynamoDbPort: ports.dynamoDb, dataDir: DATA_DIR, stepFunctionsPort: ports.stepFunctions },
+    backend: { dynamoDbPort: ports.dynamoDb, dataDir: DATA_DIR, secretsDir: SECRETS_DIR, stepFunctionsPort: ports.stepFunctions },
     gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: truststore.pem, port: ports.gateway, log: jsonLineLog },
     // Seeding posts through the gateway with the dev scanner certificate, which only the dev CA trusts.
     ...(truststore.source === devCaPath ? { seed: { scanner: pki.scanner, caPem: pki.ca.certPem } } : {}),

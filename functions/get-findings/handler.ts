@@ -7,13 +7,15 @@ import { authorizeRequest } from '../shared/adapters/authorization';
 import { requireEnv } from '../shared/adapters/config';
 import { queryFindings } from '../shared/adapters/findings-repository';
 import { describeError, instrument } from '../shared/adapters/instrument';
+import { pageTokenKey } from '../shared/adapters/page-token-key';
 import { logger, tracer } from '../shared/adapters/powertools';
 
 const findingsTable = requireEnv('FINDINGS_TABLE_NAME');
 
 /** GET /vuln?org=ORG[&limit=&nextToken=&severity=]: one page of the findings of an org the caller may read. */
 export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<ProxyResult> => {
-  const requestId = event.requestContext.requestId;
+  // The id API Gateway generates: a client can set requestContext.requestId (X-Amzn-Trace-Id style headers) on AWS.
+  const requestId = event.requestContext.extendedRequestId ?? 'unknown';
   logger.appendKeys({ requestId });
   try {
     const query = parseFindingsQuery(event.queryStringParameters, event.multiValueQueryStringParameters);
@@ -25,13 +27,14 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       requestId,
       sourceIp: event.requestContext.identity.sourceIp,
     });
-    const afterVulnId = query.nextToken === undefined ? undefined : decodePageToken(query.nextToken, query.org);
+    const key = await pageTokenKey();
+    const afterVulnId = query.nextToken === undefined ? undefined : decodePageToken(key, query.nextToken, query.org);
     const page = await queryFindings(findingsTable, { org: query.org, limit: query.limit, afterVulnId, severity: query.severity });
     return jsonResponse(200, {
       org: query.org,
       items: page.items,
       count: page.items.length,
-      ...(page.lastVulnId === undefined ? {} : { nextToken: encodePageToken(query.org, page.lastVulnId) }),
+      ...(page.lastVulnId === undefined ? {} : { nextToken: encodePageToken(key, query.org, page.lastVulnId) }),
     });
   } catch (error) {
     const answer = toHttpError(error, requestId);

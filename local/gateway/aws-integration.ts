@@ -6,7 +6,7 @@
  * configuration error (500), a request Step Functions refuses is its HTTP 400, selected by `4\d{2}`.
  */
 import { syncExecutionResponse } from '../stepfunctions/api';
-import { withTimeout, type HttpAnswer } from './http-answer';
+import { staticHeaders, withTimeout, type HttpAnswer } from './http-answer';
 import type { GatewayLog } from './log';
 import type { AwsIntegration } from './openapi';
 import { inputVariable, renderTemplate, type RequestParameters, type TemplateContext } from './vtl';
@@ -101,7 +101,7 @@ export async function invokeAwsIntegration(
       kind: 'answer',
       answer: {
         status: rendered?.statusOverride ?? selected.statusCode,
-        headers: { 'Content-Type': contentType, ...(rendered?.headerOverrides ?? {}) },
+        headers: { 'Content-Type': contentType, ...staticHeaders(selected.responseParameters, 'method.response.header.'), ...(rendered?.headerOverrides ?? {}) },
         body: rendered?.output ?? service.body,
       },
     };

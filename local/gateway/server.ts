@@ -16,7 +16,7 @@ import { invokeAwsIntegration, type StateMachineTarget } from './aws-integration
 import { readBody } from '../http-body';
 import { clientCertificateOf } from './client-certificate';
 import { truststoreFingerprints } from '../truststore';
-import { gatewayResponse, type GatewayResponseType } from './gateway-responses';
+import { defaultResponseHeaders, gatewayResponse, type GatewayResponseType } from './gateway-responses';
 import type { HttpAnswer } from './http-answer';
 import { jsonLineLog, type GatewayLog } from './log';
 import { loadApiDefinition, matchResource, OPENAPI_PATH, type IntrinsicResolver } from './openapi';
@@ -113,7 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (!read.ok) {
       if (read.reason === 'too-large') return { answer: refuse('REQUEST_TOO_LARGE', 'Request Too Long', context), close: true };
       // The client went away mid-body: nobody is left to answer.
-      return { answer: { status: 400, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Bad Request"}' }, close: true };
+      return { answer: { status: 400, headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 400) }, body: '{"message":"Bad Request"}' }, close: true };
     }
     const body = read.body.toString('utf8');
     const params = requestParameters(request, url, matched.pathParameters);
@@ -151,7 +151,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (!certificate.ok) {
         // The custom domain refuses the client before any route, stage or gateway response applies.
         log({ level: 'WARN', message: 'client certificate refused', reason: certificate.reason, requestId, sourceIp });
-        send(response, { status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Forbidden"}' }, requestId);
+        send(response, { status: 403, headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 403) }, body: '{"message":"Forbidden"}' }, requestId);
         return;
       }
       const context = templateContext(request, stage, {
@@ -167,7 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } catch (error) {
       status = 500;
       log({ level: 'ERROR', message: 'gateway failure', requestId, errorType: (error as Error).name });
-      send(response, { status: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error', requestId }) }, requestId, true);
+      send(response, { status: 500, headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 500) }, body: JSON.stringify({ message: 'Internal server error', requestId }) }, requestId, true);
     } finally {
       log({
         level: 'INFO',
