@@ -65,6 +65,8 @@ export interface GetFindingsEventOptions {
   /** The client certificate; undefined for a request without one. */
   certPem?: string;
   requestId?: string;
+  /** The id API Gateway generates; defaults to `requestId` when that is given. */
+  extendedRequestId?: string;
   sourceIp?: string;
 }
 
@@ -102,7 +104,7 @@ export function getFindingsEvent(options: GetFindingsEventOptions = {}): APIGate
       authorizer: null,
       domainName: 'vuln.example.com',
       domainPrefix: 'vuln',
-      extendedRequestId: 'ExAmPlEiDbQ=',
+      extendedRequestId: options.extendedRequestId ?? options.requestId ?? 'ExAmPlEiDbQ=',
       httpMethod: 'GET',
       path: '/vuln',
       protocol: 'HTTP/1.1',
