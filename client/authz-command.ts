@@ -162,12 +162,14 @@ function describeGrant(grant: unknown): string {
 type RevocationTarget = { kind: 'ca'; ca: X509Certificate } | { kind: 'certificate'; issuer: X509Certificate; serial: string; subject?: string };
 
 async function revocationTarget(values: Values, entries: () => Promise<AuthzEntries>): Promise<RevocationTarget> {
-  const givenIssuer = issuerCertificate(values);
   if (values.serial !== undefined) {
+    const serial = parseSerial(values);
     if (values.cert !== undefined) throw new UsageError('give --cert or --serial, not both');
-    if (!givenIssuer) throw new UsageError('--serial needs --issuer-cert: a serial is unique only within its CA');
-    return { kind: 'certificate', issuer: givenIssuer, serial: parseSerial(values) };
+    const issuer = issuerCertificate(values);
+    if (!issuer) throw new UsageError('--serial needs --issuer-cert: a serial is unique only within its CA');
+    return { kind: 'certificate', issuer, serial };
   }
+  const givenIssuer = issuerCertificate(values);
   const [certificate, ...chain] = certificatesOf(values, 'cert');
   if (!certificate) throw new UsageError('--cert holds no certificate');
   if (identityFromCertificate(certificate).isCa && chain.length === 0 && !givenIssuer) return { kind: 'ca', ca: certificate };
