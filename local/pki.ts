@@ -41,8 +41,10 @@ export interface IssueOptions {
    * P-256) exist only to test that the client-certificate policy refuses them.
    */
   key?: { type: 'rsa'; bits: number } | { type: 'ec'; curve: 'prime256v1' | 'secp384r1' | 'secp224r1' | 'secp192k1' | 'secp256k1' };
+  /** Hex serial instead of a random one (tests: the same serial from two CAs). */
+  serialNumber?: string;
   /** extendedKeyUsage OIDs instead of serverAuth/clientAuth by kind; [] leaves the extension out. */
-  extendedKeyUsages?: string[];
+  extendedKeyUsages?: readonly string[];
 }
 
 export interface CertificateAuthority extends Issued {
@@ -130,7 +132,7 @@ function leafExtensions(options: IssueOptions): x509.Extension[] {
 
 function extendedKeyUsage(options: IssueOptions): x509.Extension[] {
   const usages = options.extendedKeyUsages ?? [options.kind === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth];
-  return usages.length === 0 ? [] : [new x509.ExtendedKeyUsageExtension(usages)];
+  return usages.length === 0 ? [] : [new x509.ExtendedKeyUsageExtension([...usages])];
 }
 
 /**
@@ -158,7 +160,7 @@ async function issueWith(signer: Signer, options: IssueOptions): Promise<Issued>
   const keys = await subjectKeys(options);
   const notBefore = options.notBefore ?? new Date(Date.now() - CLOCK_SKEW_MS);
   const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
+    serialNumber: options.serialNumber ?? randomSerial(),
     subject: options.subject,
     // The issuer's encoded name as is, so chain building matches it byte for byte.
     issuer: signer.certificate.subjectName,

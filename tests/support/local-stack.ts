@@ -28,6 +28,8 @@ export interface TestStackOptions {
   stepFunctionsApi?: boolean;
   /** Put the demo grants (default true; a restarted persistent stack already has them). */
   grants?: boolean;
+  /** More CA certificates (PEM) for the truststore, after the dev CA. */
+  trust?: string[];
 }
 
 export interface TestStack {
@@ -60,7 +62,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     },
     gateway: {
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
-      truststorePem: pki.ca.certPem,
+      truststorePem: [pki.ca.certPem, ...(options.trust ?? [])].join(''),
       port: 0,
       log: (entry) => logs.push(entry),
       ...(options.throttle ? { throttle: options.throttle } : {}),
