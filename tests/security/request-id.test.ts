@@ -7,7 +7,7 @@
  */
 import { getFindingsEvent } from '../support/events';
 import { dashboardCertificate } from '../support/certificates';
-import { captureLogs, dynamoDb, lambdaContext, mockAuthzTable, mockPageTokenSecret, secretsManager, setHandlerEnvironment, type CapturedLogs } from '../support/lambda';
+import { captureLogs, lambdaContext, resetGetFindingsMocks, setHandlerEnvironment, type CapturedLogs } from '../support/lambda';
 
 setHandlerEnvironment();
 let handler: typeof import('../../functions/get-findings/handler').handler;
@@ -17,10 +17,7 @@ beforeAll(async () => {
   ({ handler } = await import('../../functions/get-findings/handler'));
 });
 beforeEach(() => {
-  dynamoDb.reset();
-  secretsManager.reset();
-  mockPageTokenSecret();
-  mockAuthzTable({ grants: { dashboard: { methods: ['GET'], orgs: ['org1'] } } });
+  resetGetFindingsMocks();
   logs = captureLogs();
 });
 afterEach(() => logs.restore());

@@ -61,6 +61,14 @@ export function mockPageTokenSecret(): void {
   secretsManager.on(GetSecretValueCommand, { SecretId: PAGE_TOKEN_SECRET_ARN }).resolves({ ARN: PAGE_TOKEN_SECRET_ARN, SecretString: PAGE_TOKEN_KEY });
 }
 
+/** Fresh mocks for a GET-function test: the page-token secret, and a dashboard grant on org1. */
+export function resetGetFindingsMocks(): void {
+  dynamoDb.reset();
+  secretsManager.reset();
+  mockPageTokenSecret();
+  mockAuthzTable({ grants: { dashboard: { methods: ['GET'], orgs: ['org1'] } } });
+}
+
 export interface AuthzItems {
   /** Grant per OU, stored as is (invalid grants included). */
   grants?: Record<string, unknown>;

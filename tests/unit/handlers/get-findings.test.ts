@@ -4,7 +4,7 @@ import { getFindingsEvent } from '../../support/events';
 import { decodePageToken, encodePageToken } from '../../../functions/shared/core/page-token';
 import { dashboardCertificate } from '../../support/certificates';
 import { REFERENCE_NORMALIZED } from '../../support/findings';
-import { captureLogs, dynamoDb, FINDINGS_TABLE, lambdaContext, mockAuthzTable, mockPageTokenSecret, PAGE_TOKEN_KEY, secretsManager, setHandlerEnvironment, type CapturedLogs } from '../../support/lambda';
+import { captureLogs, dynamoDb, FINDINGS_TABLE, lambdaContext, PAGE_TOKEN_KEY, resetGetFindingsMocks, setHandlerEnvironment, type CapturedLogs } from '../../support/lambda';
 
 setHandlerEnvironment();
 let handler: typeof import('../../../functions/get-findings/handler').handler;
@@ -15,10 +15,7 @@ beforeAll(async () => {
   dashboardPem = (await dashboardCertificate()).certPem;
 });
 beforeEach(() => {
-  dynamoDb.reset();
-  secretsManager.reset();
-  mockPageTokenSecret();
-  mockAuthzTable({ grants: { dashboard: { methods: ['GET'], orgs: ['org1'] } } });
+  resetGetFindingsMocks();
   logs = captureLogs();
 });
 afterEach(() => logs.restore());
