@@ -226,7 +226,7 @@ async function execute(command: string, values: Values, io: Output): Promise<voi
         for (const { issuerKey, serialNumber, revokedAt, reason } of listed.revokedCertificates) {
           io.out(`  ${issuerKey ? `sha256:${issuerKey}` : 'any issuer (serial-only entry of an earlier version)'} serial ${serialNumber} revoked ${String(revokedAt)}${reason ? ` (${String(reason)})` : ''}`);
         }
-        io.out(`Changes ${TAKES_EFFECT}.`);
+        io.out("Every change takes effect within GRANT_CACHE_SECONDS (30 s by default), as each function's cache expires.");
         return;
       }
       case 'revoke-cert': {
