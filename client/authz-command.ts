@@ -1,28 +1,36 @@
 /**
- * The `npm run authz -- <command>` tool (entry point cli/authz.ts): edits the authz table (grants per certificate OU, revoked
- * certificate serials). Local tables by default (the `npm start` DynamoDB on
+ * The `npm run authz -- <command>` tool (entry point cli/authz.ts): edits the authz table (grants per certificate OU,
+ * the CAs it names, revoked certificates). Local tables by default (the `npm start` DynamoDB on
  * 127.0.0.1:${DYNAMODB_PORT:-8000}); a deployed stack's table with `--table NAME --region R`.
- *
- *   grant --ou OU --methods GET,POST --orgs org1,org2|* [--issuer DN]
- *   revoke --ou OU
- *   list [--json]
- *   revoke-cert --serial HEX [--reason TEXT]
+ * CAs are always named by their certificate: the table keeps their key, never their name.
  */
 import { localPorts } from '../local/ports';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { METHODS, type Grant, type Method } from '../functions/shared/core/authz-policy';
 import { orgSchema } from '../functions/shared/core/finding-schema';
-import { normalizeSerial } from '../functions/shared/core/identity';
+import { readFileSync } from 'node:fs';
+import type { X509Certificate } from '@peculiar/x509';
+import { identityFromCertificate, issuerKeyOf, normalizeSerial, signedBy } from '../functions/shared/core/identity';
+import { parsePemBundle } from '../functions/shared/core/pem-bundle';
 import { localDynamoDbClient, localTableName } from '../local/dynamodb/server';
-import { deleteGrant, listAuthz, putGrant, revokeSerial } from '../functions/shared/adapters/authz-admin';
+import { deleteGrant, listAuthz, putGrant, revokeCertificate, revokeIssuer, unrevokeCertificate, unrevokeIssuer, type AuthzEntries } from '../functions/shared/adapters/authz-admin';
 
 export const USAGE = `usage: npm run authz -- <command> [options] [--table NAME --region REGION]
-  grant --ou OU --methods GET,POST --orgs org1,org2|* [--issuer DN]   allow an OU
-  revoke --ou OU                                                      remove an OU's grant
-  list [--json]                                                       show grants and revoked serials
-  revoke-cert --serial HEX [--reason TEXT]                            deny one certificate
+  grant --ou OU --methods GET,POST --orgs org1,org2|* [--issuer-cert CA.pem]
+                                     allow an OU (only for certificates that CA's key signed)
+  revoke --ou OU                     remove an OU's grant
+  list [--json]                      show grants, CAs and revoked certificates
+  revoke-cert --cert FILE [--issuer-cert CA.pem] [--reason TEXT]
+  revoke-cert --serial HEX --issuer-cert CA.pem [--reason TEXT]
+                                     deny one client certificate (issuer key + serial); a CA
+                                     certificate as --cert denies everything that CA signed
+  unrevoke-cert (same options)       undo revoke-cert
+Changes take effect within GRANT_CACHE_SECONDS (30 s by default), as each function's cache expires.
 Without --table, the local stack's table on 127.0.0.1:\${DYNAMODB_PORT:-8000} is edited.`;
+
+/** What the functions' grant cache means for an edit (template parameter GrantCacheSeconds). */
+const TAKES_EFFECT = 'takes effect within GRANT_CACHE_SECONDS (30 s by default)';
 
 /** Locally every table is named by its template logical id (local/dynamodb/server.ts). */
 const LOCAL_AUTHZ_TABLE = localTableName('AuthzTable');
@@ -42,6 +50,8 @@ const OPTIONS = {
   methods: { type: 'string' },
   orgs: { type: 'string' },
   issuer: { type: 'string' },
+  'issuer-cert': { type: 'string' },
+  cert: { type: 'string' },
   serial: { type: 'string' },
   reason: { type: 'string' },
   table: { type: 'string' },
@@ -55,10 +65,11 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 
 /** Options each command accepts besides --table/--region/--endpoint. */
 const COMMAND_OPTIONS: Record<string, string[]> = {
-  grant: ['ou', 'methods', 'orgs', 'issuer'],
+  grant: ['ou', 'methods', 'orgs', 'issuer', 'issuer-cert'],
   revoke: ['ou'],
   list: ['json'],
-  'revoke-cert': ['serial', 'reason'],
+  'revoke-cert': ['cert', 'serial', 'issuer-cert', 'reason'],
+  'unrevoke-cert': ['cert', 'serial', 'issuer-cert'],
 };
 
 function required(values: Values, name: 'ou' | 'methods' | 'orgs' | 'serial'): string {
@@ -115,45 +126,125 @@ function target(values: Values): { client: DynamoDBClient; table: string; where:
   return { client: localDynamoDbClient(endpoint), table: LOCAL_AUTHZ_TABLE, where: `local table ${LOCAL_AUTHZ_TABLE} at ${endpoint}` };
 }
 
+/** Certificates of a PEM file, with a usage error that names the option. */
+function certificatesOf(values: Values, name: 'cert' | 'issuer-cert'): X509Certificate[] {
+  const path = values[name];
+  if (!path) throw new UsageError(`--${name} is required`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`--${name}: cannot read ${path}`);
+  }
+  try {
+    return parsePemBundle(text, path);
+  } catch (error) {
+    throw new UsageError(`--${name}: ${(error as Error).message}`);
+  }
+}
+
+function issuerCertificate(values: Values): X509Certificate | undefined {
+  if (values['issuer-cert'] === undefined) return undefined;
+  const [ca] = certificatesOf(values, 'issuer-cert');
+  if (!ca || !identityFromCertificate(ca).isCa) throw new UsageError('--issuer-cert must be a CA certificate (basicConstraints CA:TRUE)');
+  return ca;
+}
+
+const describeKey = (subject: string | undefined, key: string) => `"${subject ?? '?'}" key sha256:${key}`;
+
 function describeGrant(grant: unknown): string {
-  const { methods, orgs, issuerDN } = (grant ?? {}) as Partial<Grant>;
-  return `methods=${(methods ?? []).join(',')} orgs=${Array.isArray(orgs) ? orgs.join(',') : String(orgs)}${issuerDN ? ` issuer="${issuerDN}"` : ''}`;
+  const { methods, orgs, issuer, issuerDN } = (grant ?? {}) as Partial<Grant>;
+  const pin = issuer ? ` issuer=${describeKey(issuer.subject, issuer.spkiSha256)}` : issuerDN ? ` issuer DN "${issuerDN}" (denies: re-pin with --issuer-cert)` : '';
+  return `methods=${(methods ?? []).join(',')} orgs=${Array.isArray(orgs) ? orgs.join(',') : String(orgs)}${pin}`;
+}
+
+/** The certificate to (un)revoke: a CA (everything it signed) or one client certificate of an issuer. */
+type RevocationTarget = { kind: 'ca'; ca: X509Certificate } | { kind: 'certificate'; issuer: X509Certificate; serial: string; subject?: string };
+
+async function revocationTarget(values: Values, entries: () => Promise<AuthzEntries>): Promise<RevocationTarget> {
+  if (values.serial !== undefined) {
+    const serial = parseSerial(values);
+    if (values.cert !== undefined) throw new UsageError('give --cert or --serial, not both');
+    const issuer = issuerCertificate(values);
+    if (!issuer) throw new UsageError('--serial needs --issuer-cert: a serial is unique only within its CA');
+    return { kind: 'certificate', issuer, serial };
+  }
+  const givenIssuer = issuerCertificate(values);
+  const [certificate, ...chain] = certificatesOf(values, 'cert');
+  if (!certificate) throw new UsageError('--cert holds no certificate');
+  if (identityFromCertificate(certificate).isCa && chain.length === 0 && !givenIssuer) return { kind: 'ca', ca: certificate };
+  // The issuer: --issuer-cert, else the next certificate of the file, else a CA the table already names.
+  const candidates = givenIssuer ? [givenIssuer] : chain.length > 0 ? chain.slice(0, 1) : [];
+  for (const candidate of candidates) {
+    if (await signedBy(certificate, issuerKeyOf(candidate).publicKey)) return { kind: 'certificate', issuer: candidate, serial: certificate.serialNumber, subject: certificate.subject };
+  }
+  if (candidates.length > 0) throw new UsageError('the issuer certificate did not sign --cert');
+  for (const [key, known] of Object.entries((await entries()).issuers)) {
+    if (await signedBy(certificate, known.publicKey)) {
+      throw new UsageError(`--cert was signed by the registered CA ${describeKey(known.subject, key)}: pass that CA with --issuer-cert`);
+    }
+  }
+  throw new UsageError('name the CA that signed --cert with --issuer-cert CA.pem (or put it after the certificate in the file)');
 }
 
 async function execute(command: string, values: Values, io: Output): Promise<void> {
   const { client, table, where } = target(values);
+  const entries = () => listAuthz(client, table);
   try {
     switch (command) {
       case 'grant': {
+        if (values.issuer !== undefined) throw new UsageError('--issuer (a DN) is refused: a name proves nothing; pin the CA by its certificate with --issuer-cert CA.pem');
         const ou = parseOu(values);
-        const grant: Grant = { methods: parseMethods(values), orgs: parseOrgs(values), ...(values.issuer ? { issuerDN: values.issuer } : {}) };
-        await putGrant(client, table, ou, grant);
-        io.out(`granted OU ${ou}: ${describeGrant(grant)} (${where})`);
+        const issuer = issuerCertificate(values);
+        const grant: Grant = { methods: parseMethods(values), orgs: parseOrgs(values) };
+        await putGrant(client, table, ou, grant, issuer);
+        const pin = issuer ? { issuer: { ...issuerKeyOf(issuer), subject: issuer.subject } } : {};
+        io.out(`granted OU ${ou}: ${describeGrant({ ...grant, ...pin })} (${where}); ${TAKES_EFFECT}`);
         return;
       }
       case 'revoke': {
         const ou = parseOu(values);
         const existed = await deleteGrant(client, table, ou);
-        io.out(existed ? `revoked the grant of OU ${ou} (${where})` : `OU ${ou} had no grant (${where})`);
+        io.out(existed ? `revoked the grant of OU ${ou} (${where}); ${TAKES_EFFECT}` : `OU ${ou} had no grant (${where})`);
         return;
       }
       case 'list': {
-        const entries = await listAuthz(client, table);
+        const listed = await entries();
         if (values.json) {
-          io.out(JSON.stringify(entries, null, 2));
+          io.out(JSON.stringify(listed, null, 2));
           return;
         }
         io.out(`grants (${where}):`);
-        if (entries.grants.length === 0) io.out('  (none)');
-        for (const { ou, grant } of entries.grants) io.out(`  ${ou}: ${describeGrant(grant)}`);
-        io.out('revoked certificate serials:');
-        if (entries.revokedSerials.length === 0) io.out('  (none)');
-        for (const { serialNumber, revokedAt } of entries.revokedSerials) io.out(`  ${serialNumber} (revoked ${String(revokedAt)})`);
+        if (listed.grants.length === 0) io.out('  (none)');
+        for (const { ou, grant } of listed.grants) io.out(`  ${ou}: ${describeGrant(grant)}`);
+        io.out('CAs named by pins and revocations:');
+        const issuers = Object.entries(listed.issuers);
+        if (issuers.length === 0) io.out('  (none)');
+        for (const [key, issuer] of issuers) io.out(`  ${describeKey(issuer.subject, key)}${issuer.revokedAt ? ` REVOKED ${issuer.revokedAt}${issuer.reason ? ` (${issuer.reason})` : ''}` : ''}`);
+        io.out('revoked certificates (issuer key + serial):');
+        if (listed.revokedCertificates.length === 0) io.out('  (none)');
+        for (const { issuerKey, serialNumber, revokedAt, reason } of listed.revokedCertificates) {
+          io.out(`  ${issuerKey ? `sha256:${issuerKey}` : 'any issuer (serial-only entry of an earlier version)'} serial ${serialNumber} revoked ${String(revokedAt)}${reason ? ` (${String(reason)})` : ''}`);
+        }
+        io.out("Every change takes effect within GRANT_CACHE_SECONDS (30 s by default), as each function's cache expires.");
         return;
       }
       case 'revoke-cert': {
-        const serial = await revokeSerial(client, table, parseSerial(values), values.reason);
-        io.out(`revoked certificate serial ${serial} (${where})`);
+        const revocation = await revocationTarget(values, entries);
+        if (revocation.kind === 'ca') {
+          const key = await revokeIssuer(client, table, revocation.ca, values.reason);
+          io.out(`revoked CA ${describeKey(revocation.ca.subject, key)}: every certificate it signed is denied (${where}); ${TAKES_EFFECT}`);
+        } else {
+          const done = await revokeCertificate(client, table, revocation.issuer, revocation.serial, { ...(values.reason ? { reason: values.reason } : {}), ...(revocation.subject ? { subject: revocation.subject } : {}) });
+          io.out(`revoked certificate serial ${done.serialNumber} of CA ${describeKey(revocation.issuer.subject, done.issuerKey)} (${where}); ${TAKES_EFFECT}`);
+        }
+        return;
+      }
+      case 'unrevoke-cert': {
+        const revocation = await revocationTarget(values, entries);
+        const undone = revocation.kind === 'ca' ? await unrevokeIssuer(client, table, revocation.ca) : await unrevokeCertificate(client, table, revocation.issuer, revocation.serial);
+        const what = revocation.kind === 'ca' ? `CA "${revocation.ca.subject}"` : `certificate serial ${normalizeSerial(revocation.serial)} of CA "${revocation.issuer.subject}"`;
+        io.out(undone ? `restored ${what} (${where}); ${TAKES_EFFECT}` : `${what} was not revoked (${where})`);
         return;
       }
       default:

@@ -9,9 +9,10 @@ export const localStateMachineArn = (logicalId: string) => `arn:${LOCAL_PARTITIO
 /** Credentials the local servers accept (they do not check signatures); never real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** Points the AWS SDK of the in-process functions at the local DynamoDB server. */
-export function useLocalAws(dynamoDbEndpoint: string): void {
+/** Points the AWS SDK of the in-process functions at the local DynamoDB and Secrets Manager servers. */
+export function useLocalAws(dynamoDbEndpoint: string, secretsManagerEndpoint?: string): void {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoDbEndpoint;
+  if (secretsManagerEndpoint) process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secretsManagerEndpoint;
   process.env.AWS_REGION = LOCAL_REGION;
   process.env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;

@@ -7,6 +7,7 @@ import { createTablesFromTemplate, startDynamoDb, type TableNames } from './dyna
 import { LocalResolver } from './cloudformation/intrinsics';
 import { createLocalFunctions, functionDefinitions, type LocalFunctions } from './lambda/invoker';
 import { startStepFunctionsApi } from './stepfunctions/api';
+import { startSecretsManager } from './secretsmanager/server';
 import { createLocalStateMachine, type LocalStateMachine } from './stepfunctions/state-machine';
 import { loadTemplate, resourcesOfType } from './cloudformation/template';
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION, localFunctionArn, localStateMachineArn, useLocalAws } from './aws-local';
@@ -29,6 +30,8 @@ export interface BackendOptions {
   dynamoDbPort?: number;
   /** Where DynamoDB keeps its data; omitted = in memory. */
   dataDir?: string;
+  /** Where the template's generated secrets are kept (one file each, mode 0600); omitted = in memory. */
+  secretsDir?: string;
   /** Port of the Step Functions API; undefined = not served. */
   stepFunctionsPort?: number;
   /** Environment overrides for the functions (e.g. GRANT_CACHE_SECONDS). */
@@ -42,10 +45,12 @@ export interface BackendOptions {
 export async function startBackend(options: BackendOptions = {}): Promise<LocalBackend> {
   const template = loadTemplate();
   const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir });
+  let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
   try {
-    useLocalAws(options.functionsDynamoDbEndpoint ?? dynamoDb.endpoint);
+    secrets = await startSecretsManager(resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([logicalId]) => logicalId), { dir: options.secretsDir });
+    useLocalAws(options.functionsDynamoDbEndpoint ?? dynamoDb.endpoint, secrets.endpoint);
     const tableNames = (await createTablesFromTemplate(dynamoDb.endpoint)) as LocalBackend['tableNames'];
-    const refs: Record<string, string> = { ...tableNames };
+    const refs: Record<string, string> = { ...tableNames, ...secrets.arns };
     const attributes: Record<string, string> = {};
     for (const [logicalId] of resourcesOfType(template, 'AWS::Serverless::Function')) {
       refs[logicalId] = logicalId;
@@ -73,10 +78,12 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       resolver,
       close: async () => {
         await api?.close();
+        await secrets?.close();
         await dynamoDb.close();
       },
     };
   } catch (error) {
+    await secrets?.close();
     await dynamoDb.close();
     throw error;
   }

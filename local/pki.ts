@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createPublicKey, webcrypto } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, webcrypto } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { normalizeSerial } from '../functions/shared/core/identity';
+import { withFinalNewline } from '../functions/shared/core/pem-bundle';
 
 /**
  * Dev PKI for the local stack and the tests: a CA, a server certificate and client certificates,
@@ -35,6 +36,15 @@ export interface IssueOptions {
   signatureHash?: 'SHA-256' | 'SHA-1';
   /** A leaf is not a CA unless asked; tests use a non-CA leaf as a would-be issuer. */
   isCa?: boolean;
+  /**
+   * The subject key: ECDSA P-256 unless asked. Weak keys (RSA below 2048 bits, EC curves below
+   * P-256) exist only to test that the client-certificate policy refuses them.
+   */
+  key?: { type: 'rsa'; bits: number } | { type: 'ec'; curve: 'prime256v1' | 'secp384r1' | 'secp224r1' | 'secp192k1' | 'secp256k1' };
+  /** Hex serial instead of a random one (tests: the same serial from two CAs). */
+  serialNumber?: string;
+  /** extendedKeyUsage OIDs instead of serverAuth/clientAuth by kind; [] leaves the extension out. */
+  extendedKeyUsages?: readonly string[];
 }
 
 export interface CertificateAuthority extends Issued {
@@ -90,10 +100,11 @@ async function privateKeyPem(key: CryptoKey): Promise<string> {
   return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
-async function toIssued(certificate: x509.X509Certificate, privateKey: CryptoKey): Promise<Issued> {
+/** Every PEM the project writes ends with a newline, so `cat a.pem b.pem` stays two certificates. */
+async function toIssued(certificate: x509.X509Certificate, privateKey: CryptoKey | string): Promise<Issued> {
   return {
-    certPem: certificate.toString('pem'),
-    keyPem: await privateKeyPem(privateKey),
+    certPem: withFinalNewline(certificate.toString('pem')),
+    keyPem: withFinalNewline(typeof privateKey === 'string' ? privateKey : await privateKeyPem(privateKey)),
     serialNumber: normalizeSerial(certificate.serialNumber),
   };
 }
@@ -114,9 +125,30 @@ function leafExtensions(options: IssueOptions): x509.Extension[] {
     ...(options.isCa
       ? caExtensions()
       : [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)]),
-    new x509.ExtendedKeyUsageExtension([options.kind === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+    ...extendedKeyUsage(options),
     ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
   ];
+}
+
+function extendedKeyUsage(options: IssueOptions): x509.Extension[] {
+  const usages = options.extendedKeyUsages ?? [options.kind === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth];
+  return usages.length === 0 ? [] : [new x509.ExtendedKeyUsageExtension([...usages])];
+}
+
+/**
+ * The subject's key pair: WebCrypto's ECDSA P-256 by default; other keys from node's crypto, whose
+ * public half the certificate carries as SubjectPublicKeyInfo (WebCrypto has no RSA signing
+ * key of under 2048 bits to refuse, nor curves below P-256).
+ */
+async function subjectKeys(options: IssueOptions): Promise<{ publicKey: CryptoKey | ArrayBuffer; privateKey: CryptoKey | string }> {
+  if (!options.key) return generateKeyPair();
+  const pair =
+    options.key.type === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: options.key.bits })
+      : generateKeyPairSync('ec', { namedCurve: options.key.curve });
+  const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
+  const buffer = spki.buffer.slice(spki.byteOffset, spki.byteOffset + spki.byteLength) as ArrayBuffer;
+  return { publicKey: buffer, privateKey: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
 }
 
 async function authorityKeyIdentifier(issuer: x509.X509Certificate): Promise<x509.AuthorityKeyIdentifierExtension> {
@@ -125,10 +157,10 @@ async function authorityKeyIdentifier(issuer: x509.X509Certificate): Promise<x50
 }
 
 async function issueWith(signer: Signer, options: IssueOptions): Promise<Issued> {
-  const keys = await generateKeyPair();
+  const keys = await subjectKeys(options);
   const notBefore = options.notBefore ?? new Date(Date.now() - CLOCK_SKEW_MS);
   const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
+    serialNumber: options.serialNumber ?? randomSerial(),
     subject: options.subject,
     // The issuer's encoded name as is, so chain building matches it byte for byte.
     issuer: signer.certificate.subjectName,
@@ -186,7 +218,7 @@ export async function loadCertificateAuthority(certPem: string, keyPem: string):
     true,
     ['sign'],
   );
-  return authority({ certificate, privateKey }, { certPem: certificate.toString('pem'), keyPem, serialNumber: normalizeSerial(certificate.serialNumber) });
+  return authority({ certificate, privateKey }, { certPem: withFinalNewline(certificate.toString('pem')), keyPem: withFinalNewline(keyPem), serialNumber: normalizeSerial(certificate.serialNumber) });
 }
 
 // ---- .local/pki files -------------------------------------------------------------------------
@@ -308,5 +340,5 @@ export async function ensureDevPki(dir: string): Promise<DevPki> {
  */
 export async function issueFromNonCa(issuer: { certPem: string; keyPem: string }, subject: string): Promise<{ certPem: string; keyPem: string }> {
   const leaf = await (await loadCertificateAuthority(issuer.certPem, issuer.keyPem)).issue({ subject, kind: 'client' });
-  return { certPem: `${leaf.certPem}\n${issuer.certPem}`, keyPem: leaf.keyPem };
+  return { certPem: `${leaf.certPem}${withFinalNewline(issuer.certPem)}`, keyPem: leaf.keyPem };
 }

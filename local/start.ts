@@ -9,12 +9,15 @@ import { join, relative } from 'node:path';
 import { jsonLineLog } from './gateway/log';
 import { REFERENCE_FINDING } from './seed';
 import { startLocalStack } from './stack';
-import { resolveTruststore } from './truststore';
+import { resolveTruststore, truststoreSummary } from './truststore';
+import { PemBundleError } from '../functions/shared/core/pem-bundle';
 import { ensureDevPki } from './pki';
 import { PROJECT_ROOT } from './cloudformation/template';
 
 const PKI_DIR = join(PROJECT_ROOT, '.local/pki');
 const DATA_DIR = join(PROJECT_ROOT, '.local/dynamodb');
+/** The template's generated secrets (the page-token MAC key), one file each, mode 0600. */
+const SECRETS_DIR = join(PROJECT_ROOT, '.local/secrets');
 
 function instructions(url: string, stepFunctionsEndpoint: string | undefined, dynamoDbEndpoint: string, truststoreSource: string, devTruststore: boolean): string {
   const pki = relative(process.cwd(), PKI_DIR) || '.';
@@ -49,8 +52,9 @@ async function main(): Promise<void> {
   const pki = await ensureDevPki(PKI_DIR);
   const devCaPath = join(PKI_DIR, 'ca.pem');
   const truststore = resolveTruststore({ devCaPath });
+  console.log(`truststore ${relative(process.cwd(), truststore.source)}: ${truststoreSummary(truststore)}`);
   const stack = await startLocalStack({
-    backend: { dynamoDbPort: ports.dynamoDb, dataDir: DATA_DIR, stepFunctionsPort: ports.stepFunctions },
+    backend: { dynamoDbPort: ports.dynamoDb, dataDir: DATA_DIR, secretsDir: SECRETS_DIR, stepFunctionsPort: ports.stepFunctions },
     gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: truststore.pem, port: ports.gateway, log: jsonLineLog },
     // Seeding posts through the gateway with the dev scanner certificate, which only the dev CA trusts.
     ...(truststore.source === devCaPath ? { seed: { scanner: pki.scanner, caPem: pki.ca.certPem } } : {}),
@@ -78,7 +82,8 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') console.error(`A port is already in use (${(error as Error).message}); set PORT, DYNAMODB_PORT or SFN_PORT, or stop the other stack.`);
+  if (error instanceof PemBundleError) console.error(`refusing to start: ${error.message}`);
+  else if (code === 'EADDRINUSE') console.error(`A port is already in use (${(error as Error).message}); set PORT, DYNAMODB_PORT or SFN_PORT, or stop the other stack.`);
   else console.error(error);
   process.exit(1);
 });

@@ -5,11 +5,29 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { parsePemBundle } from '../functions/shared/core/pem-bundle';
 import { PROJECT_ROOT } from './cloudformation/template';
 
 export interface Truststore {
   pem: string;
   source: string;
+  /** The subjects of the certificates it holds, in order (printed at start). */
+  subjects: string[];
+}
+
+/**
+ * Reads a truststore bundle: every certificate must parse, and markers must stand on their own lines,
+ * or the stack refuses to start (PemBundleError): a bundle OpenSSL would read only in part would
+ * trust less, or other certificates, than the file shows.
+ */
+export function loadTruststore(pem: string, source: string): Truststore {
+  return { pem, source, subjects: parsePemBundle(pem, source).map((certificate) => certificate.subject) };
+}
+
+/** SHA-256 fingerprints (node's `AA:BB:…` form) of a bundle's certificates: what a chain may be built from. */
+export function truststoreFingerprints(pem: string): Set<string> {
+  return new Set(parsePemBundle(pem, 'truststore').map((certificate) => new X509Certificate(Buffer.from(certificate.rawData)).fingerprint256));
 }
 
 export function resolveTruststore(options: { environment?: NodeJS.ProcessEnv; projectRoot?: string; devCaPath: string }): Truststore {
@@ -21,9 +39,11 @@ export function resolveTruststore(options: { environment?: NodeJS.ProcessEnv; pr
     // An explicit $TRUSTSTORE that is missing is an error, not a reason to trust something else.
     if (index === 0 && !existsSync(path)) throw new Error(`TRUSTSTORE=${path} does not exist`);
     if (!existsSync(path)) continue;
-    const pem = readFileSync(path, 'utf8');
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`${path} holds no PEM certificate`);
-    return { pem, source: path };
+    return loadTruststore(readFileSync(path, 'utf8'), path);
   }
   throw new Error(`No truststore: set TRUSTSTORE, add truststore/ca.pem or create the dev CA at ${options.devCaPath}`);
 }
+
+/** "2 certificates: CN=A; CN=B", the line `npm start` prints so an operator sees what is trusted. */
+export const truststoreSummary = (truststore: Truststore) =>
+  `${truststore.subjects.length} certificate${truststore.subjects.length === 1 ? '' : 's'}: ${truststore.subjects.join('; ')}`;

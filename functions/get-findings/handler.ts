@@ -7,6 +7,7 @@ import { authorizeRequest } from '../shared/adapters/authorization';
 import { requireEnv } from '../shared/adapters/config';
 import { queryFindings } from '../shared/adapters/findings-repository';
 import { describeError, instrument } from '../shared/adapters/instrument';
+import { pageTokenKey } from '../shared/adapters/page-token-key';
 import { logger, tracer } from '../shared/adapters/powertools';
 
 const findingsTable = requireEnv('FINDINGS_TABLE_NAME');
@@ -28,7 +29,8 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       requestId,
       sourceIp: event.requestContext.identity.sourceIp,
     });
-    const afterVulnId = query.nextToken === undefined ? undefined : decodePageToken(query.nextToken, query.org);
+    const key = await pageTokenKey();
+    const afterVulnId = query.nextToken === undefined ? undefined : decodePageToken(key, query.nextToken, query.org);
     const page = await queryFindings(findingsTable, {
       org: query.org,
       limit: query.limit,
@@ -39,7 +41,7 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       org: query.org,
       items: page.items,
       count: page.items.length,
-      ...(page.lastVulnId === undefined ? {} : { nextToken: encodePageToken(query.org, page.lastVulnId) }),
+      ...(page.lastVulnId === undefined ? {} : { nextToken: encodePageToken(key, query.org, page.lastVulnId) }),
     });
   } catch (error) {
     const answer = toHttpError(error, requestId);

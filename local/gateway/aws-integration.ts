@@ -12,7 +12,7 @@
  * to an undeclared status is refused the same way here, which is at least as strict as AWS.
  */
 import { syncExecutionResponse } from '../stepfunctions/api';
-import { withTimeout, type HttpAnswer } from './http-answer';
+import { staticHeaders, withTimeout, type HttpAnswer } from './http-answer';
 import type { GatewayLog } from './log';
 import type { ApiOperation, AwsIntegration } from './openapi';
 import { inputVariable, renderTemplate, type RequestParameters, type TemplateContext } from './vtl';
@@ -115,7 +115,7 @@ export async function invokeAwsIntegration(
       kind: 'answer',
       answer: {
         status,
-        headers: { 'Content-Type': contentType, ...(rendered?.headerOverrides ?? {}) },
+        headers: { 'Content-Type': contentType, ...staticHeaders(selected.responseParameters, 'method.response.header.'), ...(rendered?.headerOverrides ?? {}) },
         body: rendered?.output ?? service.body,
       },
     };

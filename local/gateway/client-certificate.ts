@@ -5,6 +5,14 @@
  * API Gateway's HTTP 403 instead of a handshake failure; OpenSSL's verdict (`socket.authorized`)
  * covers trust, validity dates and CA constraints, and the signature hash is checked here because
  * OpenSSL's default security level may still accept SHA-1.
+ *
+ * Chains are built from the truststore only. OpenSSL also uses the intermediates a client sends, so
+ * any CA:TRUE certificate a client holds could mint leaves; API Gateway instead requires "the
+ * certificate's content must not have been altered from that signed by the certificate authority
+ * from the truststore" and "names and subjects of certificates must form an unbroken chain"
+ * (Amazon API Gateway Developer Guide, "Configuring mutual TLS authentication for a REST API",
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/rest-api-mutual-tls.html). So every
+ * certificate above the leaf in the verified chain must be one of the truststore's.
  */
 import 'reflect-metadata';
 import { X509Certificate as ParsedCertificate, type Name } from '@peculiar/x509';
@@ -75,12 +83,27 @@ function reasonCode(error: Error | string | null | undefined): string {
   return code === 'UNSPECIFIED' ? 'certificate-chain-rejected' : code.toLowerCase().replace(/_/g, '-');
 }
 
-export function checkClientCertificate(socket: TLSSocket): CertificateCheck {
+/** Whether every certificate above the leaf (node reports the chain the client sent, completed from the store) is the truststore's. */
+function chainFromTruststore(leaf: DetailedPeerCertificate, truststore: ReadonlySet<string>): boolean {
+  const seen = new Set<string>();
+  let current: DetailedPeerCertificate = leaf;
+  while (!isSelfIssued(current) && !seen.has(current.fingerprint256)) {
+    seen.add(current.fingerprint256);
+    const issuer: DetailedPeerCertificate | undefined = current.issuerCertificate;
+    if (!issuer || !truststore.has(issuer.fingerprint256)) return false;
+    current = issuer;
+  }
+  return true;
+}
+
+export function checkClientCertificate(socket: TLSSocket, truststore: ReadonlySet<string>): CertificateCheck {
   const peer = socket.getPeerX509Certificate();
   if (!peer) return { ok: false, reason: 'no-client-certificate' };
   try {
-    if (weakSignatureIn(socket.getPeerCertificate(true))) return { ok: false, reason: 'weak-signature' };
+    const chain = socket.getPeerCertificate(true);
+    if (weakSignatureIn(chain)) return { ok: false, reason: 'weak-signature' };
     if (!socket.authorized) return { ok: false, reason: reasonCode(socket.authorizationError) };
+    if (!chainFromTruststore(chain, truststore)) return { ok: false, reason: 'intermediate-not-in-truststore' };
     const parsed = new ParsedCertificate(peer.raw);
     return {
       ok: true,
@@ -101,10 +124,10 @@ export function checkClientCertificate(socket: TLSSocket): CertificateCheck {
 const checks = new WeakMap<TLSSocket, CertificateCheck>();
 
 /** One check per connection: a keep-alive connection's certificate cannot change. */
-export function clientCertificateOf(socket: TLSSocket): CertificateCheck {
+export function clientCertificateOf(socket: TLSSocket, truststore: ReadonlySet<string>): CertificateCheck {
   let check = checks.get(socket);
   if (!check) {
-    check = checkClientCertificate(socket);
+    check = checkClientCertificate(socket, truststore);
     checks.set(socket, check);
   }
   return check;

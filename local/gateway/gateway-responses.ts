@@ -2,9 +2,10 @@
  * Gateway responses (`x-amazon-apigateway-gateway-responses`): the answers API Gateway gives when
  * it refuses a request itself. A response type without its own entry falls back to DEFAULT_4XX or
  * DEFAULT_5XX by its default status, and the body is the VTL template rendered with
- * `$context.error`, as in API Gateway.
+ * `$context.error`, as in API Gateway. A customized type does not inherit the DEFAULT_4XX/5XX
+ * headers ("Gateway response types for API Gateway": DEFAULT_4XX applies to "unspecified" types).
  */
-import type { HttpAnswer } from './http-answer';
+import { staticHeaders, type HttpAnswer } from './http-answer';
 import type { ApiDefinition } from './openapi';
 import { inputVariable, renderTemplate, type TemplateContext } from './vtl';
 
@@ -49,12 +50,15 @@ export function gatewayResponse(
     },
   };
   const rendered = renderTemplate(template, inputVariable(''), errorContext);
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', 'x-amzn-ErrorType': defaults.errorType };
-  for (const [name, value] of Object.entries({ ...(fallback?.responseParameters ?? {}), ...(definition?.responseParameters ?? {}) })) {
-    // Only static values ('text') are meaningful without a method request to map from.
-    const header = /^gatewayresponse\.header\.(.+)$/.exec(name)?.[1];
-    const literal = /^'(.*)'$/.exec(value)?.[1];
-    if (header && literal !== undefined) headers[header] = literal;
-  }
+  // A customized response type replaces DEFAULT_4XX/5XX whole: its headers are its own.
+  const headers = { 'Content-Type': 'application/json', 'x-amzn-ErrorType': defaults.errorType, ...staticHeaders(definition?.responseParameters ?? {}, 'gatewayresponse.header.') };
   return { status: rendered.statusOverride ?? status, headers, body: rendered.output };
+}
+
+/**
+ * Headers for the answers this gateway gives before any route (the custom domain's mutual-TLS 403)
+ * or when it fails itself: the API's DEFAULT_4XX / DEFAULT_5XX headers, so no answer goes without them.
+ */
+export function defaultResponseHeaders(api: ApiDefinition, status: number): Record<string, string> {
+  return staticHeaders(api.gatewayResponses[status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX']?.responseParameters ?? {}, 'gatewayresponse.header.');
 }

@@ -13,3 +13,16 @@ export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeo
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * The headers of response parameter mappings (`<prefix>NAME: "'value'"`). Only static values are
+ * reproduced: the API maps nothing else into response headers.
+ */
+export function staticHeaders(parameters: Record<string, string>, prefix: 'gatewayresponse.header.' | 'method.response.header.'): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parameters)) {
+    const literal = /^'(.*)'$/.exec(value)?.[1];
+    if (name.startsWith(prefix) && literal !== undefined) headers[name.slice(prefix.length)] = literal;
+  }
+  return headers;
+}

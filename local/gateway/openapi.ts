@@ -16,6 +16,8 @@ export interface IntegrationResponse {
   pattern: string;
   statusCode: number;
   responseTemplates: Record<string, string>;
+  /** `method.response.header.NAME: "'value'"` mappings. */
+  responseParameters: Record<string, string>;
 }
 
 export interface AwsIntegration {
@@ -91,9 +93,13 @@ function awsIntegration(raw: Record<string, unknown>, where: string): AwsIntegra
   if (service !== 'states' || action !== 'StartSyncExecution') {
     throw new Error(`${where}: the local gateway integrates with states:StartSyncExecution only, not ${service}:${action}`);
   }
-  const responses = Object.entries((raw.responses ?? {}) as Record<string, { statusCode?: string | number; responseTemplates?: Record<string, string> }>).map(
-    ([pattern, response]) => ({ pattern, statusCode: Number(response.statusCode ?? 200), responseTemplates: response.responseTemplates ?? {} }),
-  );
+  type RawResponse = { statusCode?: string | number; responseTemplates?: Record<string, string>; responseParameters?: Record<string, string> };
+  const responses = Object.entries((raw.responses ?? {}) as Record<string, RawResponse>).map(([pattern, response]) => ({
+    pattern,
+    statusCode: Number(response.statusCode ?? 200),
+    responseTemplates: response.responseTemplates ?? {},
+    responseParameters: response.responseParameters ?? {},
+  }));
   return {
     type: 'aws',
     service,

@@ -3,7 +3,7 @@
  * function runs through the local Lambda invoker, and its result becomes the answer. A function
  * error or a result that is not a proxy response is API Gateway's 502.
  */
-import { lastValues, rawHeaderValues, type MultiValues } from './headers';
+import { emptyMap, lastValues, rawHeaderValues, type MultiValues } from './headers';
 import type { IncomingMessage } from 'node:http';
 import { withTimeout, type HttpAnswer } from './http-answer';
 import type { GatewayLog } from './log';
@@ -24,12 +24,15 @@ function headersOf(request: IncomingMessage): { single: Record<string, string>; 
   return { single: lastValues(multi), multi };
 }
 
-/** Query parameters; API Gateway gives null, not {}, when there are none. */
-function queryOf(search: URLSearchParams): { single: Record<string, string> | null; multi: Multi | null } {
-  const multi: Multi = {};
+/**
+ * Query parameters in null-prototype maps, so a parameter named `constructor` or `__proto__` is a
+ * plain key; API Gateway gives null, not {}, when there are none.
+ */
+export function queryOf(search: URLSearchParams): { single: Record<string, string> | null; multi: Multi | null } {
+  const multi = emptyMap<string[]>();
   for (const [name, value] of search) (multi[name] ??= []).push(value);
   if (Object.keys(multi).length === 0) return { single: null, multi: null };
-  return { single: Object.fromEntries(Object.entries(multi).map(([name, values]) => [name, values.at(-1) as string])), multi };
+  return { single: lastValues(multi), multi };
 }
 
 export function proxyEvent(request: IncomingMessage, url: URL, context: TemplateContext, pathParameters: Record<string, string>) {

@@ -3,7 +3,7 @@
  * then the body against the model for its content type. Content types without a model are not
  * validated, as in API Gateway (passthroughBehavior decides about them afterwards).
  */
-import { lastValues, rawHeaderValues } from './headers';
+import { emptyMap, lastValues, rawHeaderValues } from './headers';
 import type { IncomingMessage } from 'node:http';
 import type { ApiOperation } from './openapi';
 import type { RequestParameters } from './vtl';
@@ -17,14 +17,18 @@ export interface ValidationFailure {
 /** `$input.params()`: path, query string (last value wins) and headers as the client spelled them. */
 export function requestParameters(request: IncomingMessage, url: URL, pathParameters: Record<string, string>): RequestParameters {
   const header = lastValues(rawHeaderValues(request));
-  return { path: pathParameters, querystring: Object.fromEntries(url.searchParams), header };
+  const querystring = emptyMap<string>();
+  for (const [name, value] of url.searchParams) querystring[name] = value;
+  const path = emptyMap<string>();
+  for (const [name, value] of Object.entries(pathParameters)) path[name] = value;
+  return { path, querystring, header };
 }
 
 function missingParameters(operation: ApiOperation, params: RequestParameters): string[] {
   const lowerHeaders = new Set(Object.keys(params.header).map((name) => name.toLowerCase()));
   return [
-    ...operation.requiredParameters.path.filter((name) => !(name in params.path)),
-    ...operation.requiredParameters.querystring.filter((name) => !(name in params.querystring)),
+    ...operation.requiredParameters.path.filter((name) => !Object.hasOwn(params.path, name)),
+    ...operation.requiredParameters.querystring.filter((name) => !Object.hasOwn(params.querystring, name)),
     ...operation.requiredParameters.header.filter((name) => !lowerHeaders.has(name.toLowerCase())),
   ];
 }

@@ -17,7 +17,8 @@ import { loadTemplate } from '../cloudformation/template';
 import { invokeAwsIntegration, type StateMachineTarget } from './aws-integration';
 import { readBody, type BodyResult } from '../http-body';
 import { clientCertificateOf } from './client-certificate';
-import { gatewayResponse, type GatewayResponseType } from './gateway-responses';
+import { truststoreFingerprints } from '../truststore';
+import { defaultResponseHeaders, gatewayResponse, type GatewayResponseType } from './gateway-responses';
 import type { HttpAnswer } from './http-answer';
 import { jsonLineLog, type GatewayLog } from './log';
 import { loadApiDefinition, matchResource, OPENAPI_PATH, type IntrinsicResolver } from './openapi';
@@ -100,6 +101,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const waf = wafBodyRule(loadStackTemplate(), options.wafOversizeBodyAction);
   const host = options.host ?? '127.0.0.1';
+  const truststore = truststoreFingerprints(options.truststorePem);
   const stage: StageInfo = { stage: defaults.stage, apiId: 'local', accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
 
   const refuse = (type: GatewayResponseType, message: string, context: TemplateContext, extra: { status?: number; validationErrorString?: string } = {}) =>
@@ -117,7 +119,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (!read.ok) {
       if (read.reason === 'too-large') return { answer: refuse('REQUEST_TOO_LARGE', 'Request Too Long', context), close: true };
       // The client went away mid-body: nobody is left to answer.
-      return { answer: { status: 400, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Bad Request"}' }, close: true };
+      return { answer: { status: 400, headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 400) }, body: '{"message":"Bad Request"}' }, close: true };
     }
     const body = read.body.toString('utf8');
     const params = requestParameters(request, url, matched.pathParameters);
@@ -152,13 +154,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const requestId = ids.extendedRequestId;
     const sourceIp = sourceIpOf(request);
     const url = new URL(request.url ?? '/', 'https://localhost');
-    const certificate = clientCertificateOf(request.socket as TLSSocket);
+    const certificate = clientCertificateOf(request.socket as TLSSocket, truststore);
     let status = 403;
     try {
       if (!certificate.ok) {
         // The custom domain refuses the client before any route, stage or gateway response applies.
         log({ level: 'WARN', message: 'client certificate refused', reason: certificate.reason, requestId, sourceIp });
-        send(response, { status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Forbidden"}' }, ids);
+        send(response, { status: 403, headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 403) }, body: '{"message":"Forbidden"}' }, ids);
         return;
       }
       const context = templateContext(request, stage, {
@@ -183,7 +185,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } catch (error) {
       status = 500;
       log({ level: 'ERROR', message: 'gateway failure', requestId, errorType: (error as Error).name });
-      send(response, { status: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(errorBody('internal', requestId)) }, ids, true);
+      send(response, { status: 500, headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 500) }, body: JSON.stringify(errorBody('internal', requestId)) }, ids, true);
     } finally {
       log({
         level: 'INFO',

@@ -40,12 +40,14 @@ function blockAnswer(template: CfnTemplate, action: unknown, oversizeBodyAction:
     const [, expected] = condition?.['Fn::Equals'] ?? [];
     chosen = (oversizeBodyAction === expected ? conditional[1] : conditional[2]) as Record<string, unknown>;
   }
-  const block = chosen?.Block as { CustomResponse?: { ResponseCode?: number; CustomResponseBodyKey?: string } } | undefined;
+  const block = chosen?.Block as { CustomResponse?: { ResponseCode?: number; CustomResponseBodyKey?: string; ResponseHeaders?: { Name: string; Value: string }[] } } | undefined;
   if (!block) return undefined;
   const key = block.CustomResponse?.CustomResponseBodyKey;
   return {
     status: block.CustomResponse?.ResponseCode ?? 403,
-    headers: { 'Content-Type': JSON_HEADERS['Content-Type'] as string },
+    // A Block action's custom response headers reach the client under the names given (only inserted
+    // request headers get the x-amzn-waf- prefix: CustomHTTPHeader in the AWS WAF API reference).
+    headers: { 'Content-Type': JSON_HEADERS['Content-Type'] as string, ...Object.fromEntries((block.CustomResponse?.ResponseHeaders ?? []).map((header) => [header.Name, header.Value])) },
     body: (key ? bodies[key]?.Content : undefined) ?? '{"message":"Forbidden"}',
   };
 }

@@ -18,7 +18,7 @@ test('all five functions bundle and export handler', async () => {
   // Load the bundles in a plain Node process, as Lambda would, not through jest's module system.
   const script = `for (const id of ${JSON.stringify(built)}) { const m = require(${JSON.stringify(outRoot)} + '/' + id + '/handler.js'); if (typeof m.handler !== 'function') throw new Error(id); } console.log('loaded');`;
   const output = execFileSync(process.execPath, ['-e', script], {
-    env: { PATH: process.env.PATH, ...globalVariables(), FINDINGS_TABLE_NAME: 'FindingsTable', AUTHZ_TABLE_NAME: 'AuthzTable', AWS_REGION: 'us-east-1' },
+    env: { PATH: process.env.PATH, ...globalVariables(), FINDINGS_TABLE_NAME: 'FindingsTable', AUTHZ_TABLE_NAME: 'AuthzTable', PAGE_TOKEN_SECRET_ARN: 'PageTokenSecret', AWS_REGION: 'us-east-1' },
     encoding: 'utf8',
   });
   expect(output.trim()).toBe('loaded');

@@ -13,6 +13,7 @@ import { loadApiDefinition, matchResource, OPENAPI_PATH } from '../../local/gate
 import { answerFromProxyResult } from '../../local/gateway/proxy-integration';
 import { REFERENCE_FINDING } from '../../local/seed';
 import { resolveTruststore } from '../../local/truststore';
+import { createCertificateAuthority } from '../../local/pki';
 import { inputVariable, renderTemplate, type ClientCertificateContext } from '../../local/gateway/vtl';
 import { apiResolver, FUNCTION_ARN, STATE_MACHINE_ARN, templateContext } from '../support/api';
 import { parseCloudFormation } from '../../local/cloudformation/template';
@@ -122,10 +123,12 @@ describe('Lambda proxy results', () => {
 });
 
 describe('the truststore', () => {
-  const pem = (name: string) => `-----BEGIN CERTIFICATE-----\n${name}\n-----END CERTIFICATE-----\n`;
+  const certificates = new Map<string, string>();
+  const pem = (name: string) => certificates.get(name) as string;
   let root: string;
 
   beforeAll(async () => {
+    for (const name of ['dev', 'bundle', 'operator']) certificates.set(name, (await createCertificateAuthority(`CN=${name} CA`)).certPem);
     root = await mkdtemp(join(tmpdir(), 'vuln-api-truststore-'));
     await mkdir(join(root, 'truststore'));
     await writeFile(join(root, 'dev-ca.pem'), pem('dev'));

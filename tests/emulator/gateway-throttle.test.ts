@@ -4,8 +4,8 @@ import { startTestStack, type TestStack } from '../support/local-stack';
 let stack: TestStack;
 
 beforeAll(async () => {
-  // One request per second with a burst of two: the third quick request finds the bucket empty.
-  stack = await startTestStack({ throttle: { rateLimit: 1, burstLimit: 2 } });
+  // A burst of two refilled once every 1000 s: the third request finds the bucket empty however slow the first two are.
+  stack = await startTestStack({ throttle: { rateLimit: 0.001, burstLimit: 2 } });
 });
 
 afterAll(async () => {

@@ -57,7 +57,7 @@ test('an unknown function is refused', async () => {
 
 test('definitions come from the template: entry point, timeout and resolved environment', () => {
   const template = loadTemplate();
-  const resolver = new LocalResolver(template, { refs: { FindingsTable: 'FindingsTable', AuthzTable: 'AuthzTable' }, attributes: {} });
+  const resolver = new LocalResolver(template, { refs: { FindingsTable: 'FindingsTable', AuthzTable: 'AuthzTable', PageTokenSecret: 'PageTokenSecret' }, attributes: {} });
   const write = functionDefinitions(template, resolver).find((item) => item.logicalId === 'WriteFunction');
   expect(write?.entryPoint).toMatch(/functions\/write\/handler\.ts$/);
   expect(write?.environment.FINDINGS_TABLE_NAME).toBe('FindingsTable');

@@ -44,9 +44,10 @@ test('grant, list, revoke and revoke-cert change what the gateway allows', async
 
   const serial = stack.pki.dashboard.serialNumber;
   const colonSerial = (serial.toLowerCase().match(/../g) ?? []).join(':');
-  expect(await authz('revoke-cert', '--serial', colonSerial, '--reason', 'laptop lost')).toMatchObject({ code: 0, out: expect.stringContaining(serial) });
+  const caFile = join(stack.pki.dir, 'ca.pem');
+  expect(await authz('revoke-cert', '--serial', colonSerial, '--issuer-cert', caFile, '--reason', 'laptop lost')).toMatchObject({ code: 0, out: expect.stringContaining(serial) });
   expect((await read()).status).toBe(403);
-  expect(JSON.parse((await authz('list', '--json')).out).revokedSerials).toContainEqual(expect.objectContaining({ serialNumber: serial }));
+  expect(JSON.parse((await authz('list', '--json')).out).revokedCertificates).toContainEqual(expect.objectContaining({ serialNumber: serial, reason: 'laptop lost' }));
 
   expect(await authz('revoke', '--ou', 'scanner')).toMatchObject({ code: 0, out: expect.stringContaining('revoked the grant of OU scanner') });
   expect((await stack.request(stack.pki.scanner, { path: '/vuln', body: { findings: [{ VulnID: 'a', Org: 'org1', AssetName: 'a', DueDate: '2024-01-01', PluginId: 1, PluginName: 'p', Priority: 'p' }] } })).status).toBe(403);
@@ -86,12 +87,14 @@ test("the README's authz commands run as written, in order, and do what they say
   expect(lines.length).toBeGreaterThanOrEqual(5);
   for (const line of lines) {
     // Shell words: single-quoted strings or bare words, as the README writes them.
-    const argv = [...line.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2] ?? '');
+    // The README's paths are the dev PKI of `npm start`; this stack has its own.
+    const argv = [...line.matchAll(/'([^']*)'|(\S+)/g)].map((match) => (match[1] ?? match[2] ?? '').replace(/^\.local\/pki\//, `${stack.pki.dir}/`));
     const result = await authz(...argv);
     expect({ line, code: result.code, err: result.err }).toEqual({ line, code: 0, err: '' });
   }
-  const listed = JSON.parse((await authz('list', '--json')).out) as { grants: { ou: string }[]; revokedSerials: { serialNumber: string }[] };
-  // The last README line revokes the dashboard grant; the revoke-cert line revoked its serial.
+  const listed = JSON.parse((await authz('list', '--json')).out) as { grants: { ou: string }[]; issuers: Record<string, { subject?: string; revokedAt?: string }>; revokedCertificates: unknown[] };
+  // The last README line revokes the dashboard grant; its certificate was revoked and restored; the rogue CA stays revoked.
   expect(listed.grants.map((entry) => entry.ou)).toEqual(['scanner']);
-  expect(listed.revokedSerials.map((entry) => entry.serialNumber)).toContain(/revoke-cert --serial (\w+)/.exec(readme)?.[1]);
+  expect(listed.revokedCertificates).toEqual([]);
+  expect(Object.values(listed.issuers)).toContainEqual(expect.objectContaining({ subject: 'CN=Rogue CA, O=Rogue Corp', revokedAt: expect.any(String), reason: 'CA retired' }));
 });

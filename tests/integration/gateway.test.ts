@@ -3,7 +3,8 @@
  * document's routes, validators, mapping templates and gateway responses behave as API Gateway's.
  */
 import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
-import { revokeSerial } from '../../functions/shared/adapters/authz-admin';
+import { revokeCertificate } from '../../functions/shared/adapters/authz-admin';
+import { parseCertificate } from '../../functions/shared/core/identity';
 import { createCertificateAuthority } from '../../local/pki';
 import { REFERENCE_FINDING } from '../../local/seed';
 import { issueFromNonCa } from '../../local/pki';
@@ -103,7 +104,7 @@ describe('the reference scenarios', () => {
   it('a revoked certificate is refused at once', async () => {
     const dashboard = await stack.ca.issue({ subject: DASHBOARD, kind: 'client' });
     expect((await stack.request(dashboard, { path: '/vuln?org=org1' })).status).toBe(200);
-    await revokeSerial(stack.dynamoDb, stack.tables.AuthzTable, dashboard.serialNumber);
+    await revokeCertificate(stack.dynamoDb, stack.tables.AuthzTable, parseCertificate(stack.ca.certPem), dashboard.serialNumber);
     const answer = await stack.request(dashboard, { path: '/vuln?org=org1' });
     expect(answer.status).toBe(403);
     expect(answer.json()).toEqual({ message: 'Forbidden', requestId: answer.headers['x-amz-apigw-id'] });

@@ -90,6 +90,8 @@ export interface GetFindingsEventOptions {
   certPem?: string;
   /** `requestContext.extendedRequestId`, the id the function answers and logs with. */
   requestId?: string;
+  /** The id API Gateway generates; defaults to `requestId` when that is given. */
+  extendedRequestId?: string;
   sourceIp?: string;
 }
 
@@ -127,7 +129,7 @@ export function getFindingsEvent(options: GetFindingsEventOptions = {}): APIGate
       authorizer: null,
       domainName: 'vuln.example.com',
       domainPrefix: 'vuln',
-      extendedRequestId: requestId,
+      extendedRequestId: options.extendedRequestId ?? requestId,
       httpMethod: 'GET',
       path: '/vuln',
       protocol: 'HTTP/1.1',

@@ -2,7 +2,8 @@ import { DynamoDBClient, GetItemCommand, type GetItemCommandInput } from '@aws-s
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { grantKey, revocationKey } from '../../functions/shared/core/authz-table';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ISSUERS_KEY, grantKey, revocationKey } from '../../functions/shared/core/authz-table';
 
 /**
  * What handler tests share: the environment the handlers read at module load, a Lambda context,
@@ -13,12 +14,16 @@ import { grantKey, revocationKey } from '../../functions/shared/core/authz-table
  */
 export const FINDINGS_TABLE = 'findings-test';
 export const AUTHZ_TABLE = 'authz-test';
+export const PAGE_TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:page-token-AbCdEf';
+/** The page-token MAC key the mocked Secrets Manager serves. */
+export const PAGE_TOKEN_KEY = 'unit-test-page-token-key-0123456789abcdefghijklmnopqrstuvwxyz';
 
 export function setHandlerEnvironment(): void {
   Object.assign(process.env, {
     FINDINGS_TABLE_NAME: FINDINGS_TABLE,
     AUTHZ_TABLE_NAME: AUTHZ_TABLE,
     GRANT_CACHE_SECONDS: '0',
+    PAGE_TOKEN_SECRET_ARN,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
@@ -50,18 +55,35 @@ export function lambdaContext(functionName = 'test-function', awsRequestId = 'la
 /** The DynamoDB client every adapter uses, mocked for the whole test file. */
 export const dynamoDb = mockClient(DynamoDBClient);
 
+/** Secrets Manager, serving PAGE_TOKEN_KEY for PAGE_TOKEN_SECRET_ARN (call again after a reset). */
+export const secretsManager = mockClient(SecretsManagerClient);
+export function mockPageTokenSecret(): void {
+  secretsManager.on(GetSecretValueCommand, { SecretId: PAGE_TOKEN_SECRET_ARN }).resolves({ ARN: PAGE_TOKEN_SECRET_ARN, SecretString: PAGE_TOKEN_KEY });
+}
+
+/** Fresh mocks for a GET-function test: the page-token secret, and a dashboard grant on org1. */
+export function resetGetFindingsMocks(): void {
+  dynamoDb.reset();
+  secretsManager.reset();
+  mockPageTokenSecret();
+  mockAuthzTable({ grants: { dashboard: { methods: ['GET'], orgs: ['org1'] } } });
+}
+
 export interface AuthzItems {
   /** Grant per OU, stored as is (invalid grants included). */
   grants?: Record<string, unknown>;
-  /** Revoked serial numbers (normalized hex). */
-  revoked?: string[];
+  /** The CA registry item's value, stored as is. */
+  issuers?: Record<string, unknown>;
+  /** Revoked certificates: issuer SPKI SHA-256 and normalized serial. */
+  revoked?: { issuerKey: string; serialNumber: string }[];
 }
 
 /** Answers GetItem on the authz table from `items`, the way Powertools Parameters reads it. */
 export function mockAuthzTable(items: AuthzItems): void {
   const values = new Map<string, unknown>([
     ...Object.entries(items.grants ?? {}).map(([ou, grant]) => [grantKey(ou), grant] as const),
-    ...(items.revoked ?? []).map((serial) => [revocationKey(serial), { revokedAt: '2025-01-01T00:00:00.000Z', reason: 'key-compromise' }] as const),
+    ...(items.revoked ?? []).map(({ issuerKey, serialNumber }) => [revocationKey(issuerKey, serialNumber), { revokedAt: '2025-01-01T00:00:00.000Z', reason: 'key-compromise' }] as const),
+    ...(items.issuers ? [[ISSUERS_KEY, items.issuers] as const] : []),
   ]);
   dynamoDb.on(GetItemCommand, { TableName: AUTHZ_TABLE }).callsFake((input: GetItemCommandInput) => {
     const id = input.Key?.Id?.S ?? '';

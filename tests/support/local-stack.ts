@@ -30,6 +30,8 @@ export interface TestStackOptions {
   grants?: boolean;
   /** The WAF size rule's action (default the template's: Block, bodies over 64 KB refused). */
   wafOversizeBodyAction?: 'Block' | 'Count';
+  /** More CA certificates (PEM) for the truststore, after the dev CA. */
+  trust?: string[];
 }
 
 export interface TestStack {
@@ -62,7 +64,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     },
     gateway: {
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
-      truststorePem: pki.ca.certPem,
+      truststorePem: [pki.ca.certPem, ...(options.trust ?? [])].join(''),
       port: 0,
       log: (entry) => logs.push(entry),
       ...(options.throttle ? { throttle: options.throttle } : {}),

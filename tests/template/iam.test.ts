@@ -105,7 +105,7 @@ test('IAM 1.6 roles use the data key only through kms:ViaService', () => {
   for (const { owner, statement } of kmsStatements) {
     const services = conditionValues(statement, 'StringEquals', 'kms:ViaService').map((value) => subText(value));
     expect([owner, services.length > 0]).toEqual([owner, true]);
-    for (const service of services) expect(service).toMatch(/^(dynamodb|backup)\.\$\{AWS::Region\}\.amazonaws\.com$/);
+    for (const service of services) expect(service).toMatch(/^(dynamodb|backup|secretsmanager)\.\$\{AWS::Region\}\.amazonaws\.com$/);
     expect(resourcesOf(statement).every((value) => isGetAtt(value, 'DataKey', 'Arn'))).toBe(true);
   }
 });
@@ -191,4 +191,33 @@ test('IAM 1.10 no resource policy allows everyone without a condition, and netwo
     if (managed === undefined) continue;
     expect([role, onlyIf(managed)]).toEqual([role, 'UseVpc']);
   }
+});
+
+test('IAM 1.11 no principal but the API integration role may start executions of the state machine', () => {
+  // Whoever may call StartSyncExecution is trusted like the gateway (docs/threat-model.md): it hands the workflow the certificate.
+  const starters = statementsOfKind(...IDENTITY_KINDS, 'bucket', 'topic', 'vpc-endpoint', 'backup-vault', 'api', 'key')
+    .filter(({ owner }) => owner !== 'RolePermissionsBoundary')
+    .filter(({ statement }) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => /^states:(Start|\*)/.test(action) || action === '*'))
+    .map(({ owner }) => owner);
+  expect(starters).toEqual(['ApiStepFunctionsRole']);
+});
+
+test('IAM 1.12 only the GET function reads the page-token secret, which the data key encrypts', () => {
+  const readers = statementsOfKind(...IDENTITY_KINDS)
+    .filter(({ owner }) => owner !== 'RolePermissionsBoundary')
+    .filter(({ statement }) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('secretsmanager:')));
+  expect(readers.map(({ owner }) => owner)).toEqual(['GetFindingsFunctionRole']);
+  const [{ statement }] = readers as [(typeof readers)[number]];
+  expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
+  expect(resourcesOf(statement).map((value) => isRef(value, 'PageTokenSecret'))).toEqual([true]);
+  const decrypt = allowed(statementsOwnedBy('GetFindingsFunctionRole')).filter((candidate) => conditionValues(candidate, 'StringEquals', 'kms:ViaService').some((value) => (subText(value) ?? '').startsWith('secretsmanager.')));
+  expect(decrypt).toHaveLength(1);
+  expect(actionsOf(decrypt[0] as PolicyStatement)).toEqual(['kms:Decrypt']);
+  expect(isRef(conditionValues(decrypt[0] as PolicyStatement, 'StringEquals', 'kms:EncryptionContext:SecretARN')[0], 'PageTokenSecret')).toBe(true);
+  const secret = properties('PageTokenSecret');
+  expect(isGetAtt(secret.KmsKeyId, 'DataKey', 'Arn')).toBe(true);
+  expect(secret.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
+  expect(secret.SecretString).toBeUndefined();
+  const getFindings = functionsAfterGlobals().find(([fn]) => fn === 'GetFindingsFunction')?.[1] as { Environment: { Variables: Record<string, unknown> } };
+  expect(isRef(getFindings.Environment.Variables.PAGE_TOKEN_SECRET_ARN, 'PageTokenSecret')).toBe(true);
 });

@@ -1,27 +1,40 @@
 import { authorize, decideWithGrant, decisionLogEntry, type AuthorizationRequest, type GrantStore, type Method } from '../../functions/shared/core/authz-policy';
-import { identityFromPem, type CertificateIdentity } from '../../functions/shared/core/identity';
-import { clientCertificate, otherCa, SCANNER_SUBJECT, TEST_CA_SUBJECT } from '../support/certificates';
+import { identityFromPem, issuerKeyOf, parseCertificate, type CertificateIdentity } from '../../functions/shared/core/identity';
+import { clientCertificate, otherCa, testCa, SCANNER_SUBJECT, TEST_CA_SUBJECT } from '../support/certificates';
 
 const NOT_BEFORE = new Date('2025-01-01T00:00:00Z');
 const NOT_AFTER = new Date('2026-01-01T00:00:00Z');
 const NOW = new Date('2025-06-01T00:00:00Z');
 const SCANNER_GRANT = { methods: ['POST'], orgs: ['org1'] };
 
-/** An in-memory grant store that records what it was asked. */
-function memoryStore(grants: Record<string, unknown>, revoked: string[] = []) {
+/** An in-memory grant store that records what it was asked; `revoked` holds "<issuer key>#<serial>". */
+function memoryStore(grants: Record<string, unknown>, revoked: string[] = [], issuers?: Record<string, unknown>) {
   const asked: string[] = [];
   const store: GrantStore = {
     getGrant: async (ou) => {
       asked.push(`OU#${ou}`);
       return grants[ou];
     },
-    isRevoked: async (serial) => {
+    getIssuers: async () => {
+      asked.push('ISSUERS');
+      return issuers;
+    },
+    getRevocation: async (issuerKey, serial) => {
+      asked.push(`REVOKED#${issuerKey}#${serial}`);
+      return revoked.includes(`${issuerKey}#${serial}`) ? { revokedAt: '2025-01-01T00:00:00Z', reason: 'laptop lost' } : undefined;
+    },
+    getLegacyRevocation: async (serial) => {
       asked.push(`SERIAL#${serial}`);
-      return revoked.includes(serial);
+      return undefined;
     },
   };
   return { store, asked };
 }
+
+const pinOf = async (ca: { certPem: string }) => {
+  const certificate = parseCertificate(ca.certPem);
+  return { ...issuerKeyOf(certificate), subject: certificate.subject };
+};
 
 async function identityFor(subject: string, options: { ca?: Awaited<ReturnType<typeof otherCa>> } = {}): Promise<CertificateIdentity> {
   return identityFromPem((await clientCertificate(subject, { notBefore: NOT_BEFORE, notAfter: NOT_AFTER, ...options })).certPem);
@@ -38,7 +51,7 @@ describe('authorize', () => {
   it('allows what the OU is granted', async () => {
     const { store, asked } = memoryStore({ scanner: SCANNER_GRANT });
     await expect(authorize(store, request(scanner))).resolves.toEqual({ allowed: true, reason: 'granted', ou: 'scanner', deniedOrgs: [] });
-    expect(asked).toEqual([`SERIAL#${scanner.serialNumber}`, 'OU#scanner']);
+    expect(asked).toEqual(['ISSUERS', `SERIAL#${scanner.serialNumber}`, 'OU#scanner']);
   });
 
   it('denies an OU without a grant', async () => {
@@ -47,9 +60,10 @@ describe('authorize', () => {
   });
 
   it('denies a revoked certificate before reading its grant', async () => {
-    const { store, asked } = memoryStore({ scanner: SCANNER_GRANT }, [scanner.serialNumber]);
-    await expect(authorize(store, request(scanner))).resolves.toMatchObject({ allowed: false, reason: 'certificate-revoked', ou: 'scanner' });
-    expect(asked).toEqual([`SERIAL#${scanner.serialNumber}`]);
+    const ca = await pinOf(await testCa());
+    const { store, asked } = memoryStore({ scanner: SCANNER_GRANT }, [`${ca.spkiSha256}#${scanner.serialNumber}`], { [ca.spkiSha256]: { publicKey: ca.publicKey } });
+    await expect(authorize(store, request(scanner))).resolves.toMatchObject({ allowed: false, reason: 'certificate-revoked', ou: 'scanner', revocationReason: 'laptop lost' });
+    expect(asked).toEqual(['ISSUERS', `REVOKED#${ca.spkiSha256}#${scanner.serialNumber}`]);
   });
 
   it('denies an expired certificate and one not yet valid, without reading the store', async () => {
@@ -88,21 +102,22 @@ describe('authorize', () => {
     expect(asked).not.toContain('OU#admins');
   });
 
-  it('allows an issuer-pinned grant for the pinned issuer, however the pin is spaced', async () => {
-    const { store } = memoryStore({ scanner: { ...SCANNER_GRANT, issuerDN: TEST_CA_SUBJECT.replace(', ', ',') } });
+  it('allows an issuer-pinned grant for a certificate the pinned key signed', async () => {
+    const { store } = memoryStore({ scanner: { ...SCANNER_GRANT, issuer: await pinOf(await testCa()) } });
     await expect(authorize(store, request(scanner))).resolves.toMatchObject({ allowed: true, reason: 'granted' });
   });
 
   it('denies an issuer-pinned grant for a certificate from another CA', async () => {
     const fromOtherCa = await identityFor(SCANNER_SUBJECT, { ca: await otherCa() });
-    const { store } = memoryStore({ scanner: { ...SCANNER_GRANT, issuerDN: TEST_CA_SUBJECT } });
-    await expect(authorize(store, request(fromOtherCa))).resolves.toEqual({ allowed: false, reason: 'issuer-mismatch', ou: 'scanner', deniedOrgs: [] });
+    const pin = await pinOf(await testCa());
+    const { store } = memoryStore({ scanner: { ...SCANNER_GRANT, issuer: pin } });
+    await expect(authorize(store, request(fromOtherCa))).resolves.toEqual({ allowed: false, reason: 'issuer-mismatch', ou: 'scanner', deniedOrgs: [], pin: pin.spkiSha256 });
   });
 });
 
 describe('decideWithGrant', () => {
-  it('denies a method the grant does not list', () => {
-    expect(decideWithGrant(request(scanner, 'GET'), 'scanner', SCANNER_GRANT)).toEqual({
+  it('denies a method the grant does not list', async () => {
+    await expect(decideWithGrant(request(scanner, 'GET'), 'scanner', SCANNER_GRANT)).resolves.toEqual({
       allowed: false,
       reason: 'method-not-granted',
       ou: 'scanner',
@@ -110,8 +125,8 @@ describe('decideWithGrant', () => {
     });
   });
 
-  it('denies a whole batch when one of its orgs is not granted, naming that org', () => {
-    expect(decideWithGrant(request(scanner, 'POST', ['org1', 'org2', 'org3']), 'scanner', { methods: ['POST'], orgs: ['org1', 'org3'] })).toEqual({
+  it('denies a whole batch when one of its orgs is not granted, naming that org', async () => {
+    await expect(decideWithGrant(request(scanner, 'POST', ['org1', 'org2', 'org3']), 'scanner', { methods: ['POST'], orgs: ['org1', 'org3'] })).resolves.toEqual({
       allowed: false,
       reason: 'org-not-granted',
       ou: 'scanner',
@@ -119,8 +134,8 @@ describe('decideWithGrant', () => {
     });
   });
 
-  it("allows every org with '*'", () => {
-    expect(decideWithGrant(request(scanner, 'GET', ['org1', 'any-other-org']), 'dashboard', { methods: ['GET'], orgs: '*' })).toEqual({
+  it("allows every org with '*'", async () => {
+    await expect(decideWithGrant(request(scanner, 'GET', ['org1', 'any-other-org']), 'dashboard', { methods: ['GET'], orgs: '*' })).resolves.toEqual({
       allowed: true,
       reason: 'granted',
       ou: 'dashboard',
@@ -128,12 +143,12 @@ describe('decideWithGrant', () => {
     });
   });
 
-  it('denies a request that names no org', () => {
-    expect(decideWithGrant(request(scanner, 'POST', []), 'scanner', { methods: ['POST'], orgs: '*' })).toMatchObject({ allowed: false, reason: 'no-org' });
+  it('denies a request that names no org', async () => {
+    await expect(decideWithGrant(request(scanner, 'POST', []), 'scanner', { methods: ['POST'], orgs: '*' })).resolves.toMatchObject({ allowed: false, reason: 'no-org' });
   });
 
-  it('treats a null grant as missing', () => {
-    expect(decideWithGrant(request(scanner), 'scanner', null)).toMatchObject({ allowed: false, reason: 'no-grant' });
+  it('treats a null grant as missing', async () => {
+    await expect(decideWithGrant(request(scanner), 'scanner', null)).resolves.toMatchObject({ allowed: false, reason: 'no-grant' });
   });
 
   it.each([
@@ -144,19 +159,16 @@ describe('decideWithGrant', () => {
     ['one org as a string', { methods: ['POST'], orgs: 'org1' }],
     ['an unsafe org name', { methods: ['POST'], orgs: ['org 1'] }],
     ['an unknown field', { ...SCANNER_GRANT, admin: true }],
-    ['an empty issuer pin', { ...SCANNER_GRANT, issuerDN: '' }],
-  ])('denies, without throwing, a stored grant that is %s', (_label, storedGrant) => {
-    expect(decideWithGrant(request(scanner), 'scanner', storedGrant)).toEqual({ allowed: false, reason: 'invalid-grant', ou: 'scanner', deniedOrgs: [] });
+    ['a pin whose key does not match its fingerprint', { ...SCANNER_GRANT, issuer: { spkiSha256: '0'.repeat(64), publicKey: 'AAAA' } }],
+  ])('denies, without throwing, a stored grant that is %s', async (_label, storedGrant) => {
+    await expect(decideWithGrant(request(scanner), 'scanner', storedGrant)).resolves.toEqual({ allowed: false, reason: 'invalid-grant', ou: 'scanner', deniedOrgs: [] });
   });
 
-  it('denies a pin that is not a DN', () => {
-    expect(decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: 'not a DN' })).toMatchObject({ allowed: false });
-  });
-
-  // Attribute types are case-insensitive (RFC 4514): a lower-case pin names the same issuer.
-  it('matches a pin written with lower-case attribute types', () => {
-    expect(decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: 'cn=Test CA, o=Example Corp' })).toMatchObject({ allowed: true, reason: 'granted' });
-    expect(decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: 'cn=Other CA, o=Example Corp' })).toMatchObject({ allowed: false, reason: 'issuer-mismatch' });
+  it('denies a grant pinned by DN text (earlier versions), saying to re-pin', async () => {
+    await expect(decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: TEST_CA_SUBJECT })).resolves.toMatchObject({
+      allowed: false,
+      reason: 'issuer-pinned-by-name-re-pin-with-issuer-cert',
+    });
   });
 });
 
@@ -165,7 +177,7 @@ describe('decisionLogEntry', () => {
     const certificate = await clientCertificate(SCANNER_SUBJECT, { notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
     const identity = identityFromPem(certificate.certPem);
     const authorizationRequest = request(identity, 'POST', ['org1', 'org2']);
-    const decision = decideWithGrant(authorizationRequest, 'scanner', SCANNER_GRANT);
+    const decision = await decideWithGrant(authorizationRequest, 'scanner', SCANNER_GRANT);
     const entry = decisionLogEntry(identity, authorizationRequest, decision, { requestId: 'req-1', sourceIp: '203.0.113.7' });
     expect(entry).toEqual({
       principal: { subject: SCANNER_SUBJECT, serialNumber: certificate.serialNumber, issuer: TEST_CA_SUBJECT, ou: 'scanner' },

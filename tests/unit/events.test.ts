@@ -17,7 +17,7 @@ import { LocalResolver } from '../../local/cloudformation/intrinsics';
 import { createLocalFunctions, functionDefinitions, type LocalFunctions } from '../../local/lambda/invoker';
 import { createLocalStateMachine, type LocalStateMachine } from '../../local/stepfunctions/state-machine';
 import { loadTemplate, PROJECT_ROOT, resourcesOfType } from '../../local/cloudformation/template';
-import { AUTHZ_TABLE, captureLogs, dynamoDb, FINDINGS_TABLE, mockAuthzTable, setHandlerEnvironment, type CapturedLogs } from '../support/lambda';
+import { AUTHZ_TABLE, captureLogs, dynamoDb, FINDINGS_TABLE, mockAuthzTable, mockPageTokenSecret, PAGE_TOKEN_SECRET_ARN, secretsManager, setHandlerEnvironment, type CapturedLogs } from '../support/lambda';
 
 setHandlerEnvironment();
 
@@ -41,7 +41,7 @@ beforeAll(() => {
   const template = loadTemplate();
   const functionIds = resourcesOfType(template, 'AWS::Serverless::Function').map(([logicalId]) => logicalId);
   const resolver = new LocalResolver(template, {
-    refs: { FindingsTable: FINDINGS_TABLE, AuthzTable: AUTHZ_TABLE, ...Object.fromEntries(functionIds.map((id) => [id, id])) },
+    refs: { FindingsTable: FINDINGS_TABLE, AuthzTable: AUTHZ_TABLE, PageTokenSecret: PAGE_TOKEN_SECRET_ARN, ...Object.fromEntries(functionIds.map((id) => [id, id])) },
     attributes: {
       ...Object.fromEntries(functionIds.map((id) => [`${id}.Arn`, localFunctionArn(id)])),
       [`${INGEST_STATE_MACHINE}.Arn`]: localStateMachineArn(INGEST_STATE_MACHINE),
@@ -57,6 +57,8 @@ beforeAll(() => {
 
 beforeEach(() => {
   dynamoDb.reset();
+  secretsManager.reset();
+  mockPageTokenSecret();
   dynamoDb.on(UpdateItemCommand).resolves({});
   dynamoDb.on(QueryCommand).resolves({ Items: [marshall(STORED)] });
   logs = captureLogs();

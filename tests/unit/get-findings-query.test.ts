@@ -67,8 +67,9 @@ describe('parseFindingsQuery', () => {
   });
 
   it('refuses an unknown parameter without repeating its name, even when repeated', () => {
-    expect(issuesOf({ org: 'org1', orgs: 'org2' })).toEqual([{ index: null, path: '', message: 'unknown field' }]);
-    expect(issuesOf({ org: 'org1', '<x>': 'b' }, { org: ['org1'], '<x>': ['a', 'b'] })).toEqual([{ index: null, path: '', message: 'unknown field' }]);
+    const unknown = [{ index: null, path: '', message: 'unknown query parameter (allowed: org, limit, nextToken, severity, minSeverity, asset, cve)' }];
+    expect(issuesOf({ org: 'org1', orgs: 'org2' })).toEqual(unknown);
+    expect(issuesOf({ org: 'org1', '<x>': 'b' }, { org: ['org1'], '<x>': ['a', 'b'] })).toEqual(unknown);
   });
 
   it('refuses a severity that is not one of the six', () => {

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { ForbiddenError } from '../../functions/shared/core/errors';
-import { canonicalDN, identityFromPem, normalizeSerial } from '../../functions/shared/core/identity';
-import { clientCertificate, SCANNER_SUBJECT, TEST_CA_SUBJECT } from '../support/certificates';
+import { identityFromPem, issuerKeyOf, normalizeSerial, parseCertificate, signedBy, spkiSha256 } from '../../functions/shared/core/identity';
+import { clientCertificate, otherCa, testCa, SCANNER_SUBJECT, TEST_CA_SUBJECT } from '../support/certificates';
 
 describe('identityFromPem', () => {
   it('reads subject, issuer, serial, OU, CN and validity from the certificate', async () => {
@@ -16,6 +16,10 @@ describe('identityFromPem', () => {
       commonName: 'scanner-01',
       notBefore,
       notAfter,
+      isCa: false,
+      key: { type: 'ec', curve: 'prime256v1' },
+      extendedKeyUsages: ['1.3.6.1.5.5.7.3.2'],
+      certificate: expect.anything(),
     });
     expect(scanner.serialNumber).toBe(new X509Certificate(scanner.certPem).serialNumber.toUpperCase());
   });
@@ -69,13 +73,17 @@ describe('normalizeSerial', () => {
   });
 });
 
-describe('canonicalDN', () => {
-  it('ignores spacing between RDNs', () => {
-    expect(canonicalDN('CN=Test CA,O=Example Corp')).toBe('CN=Test CA, O=Example Corp');
-    expect(canonicalDN('CN=Test CA,   O=Example Corp')).toBe(canonicalDN(TEST_CA_SUBJECT));
+describe('issuer keys', () => {
+  it('name a CA by the SHA-256 of its SubjectPublicKeyInfo, as openssl computes it', async () => {
+    const ca = await testCa();
+    const der = new X509Certificate(ca.certPem).publicKey.export({ type: 'spki', format: 'der' });
+    expect(issuerKeyOf(parseCertificate(ca.certPem)).spkiSha256).toBe(spkiSha256(der));
   });
 
-  it('keeps RDN order significant', () => {
-    expect(canonicalDN('O=Example Corp, CN=Test CA')).not.toBe(canonicalDN(TEST_CA_SUBJECT));
+  it('prove who signed a certificate, whatever its issuer name says', async () => {
+    const scanner = parseCertificate((await clientCertificate(SCANNER_SUBJECT)).certPem);
+    await expect(signedBy(scanner, issuerKeyOf(parseCertificate((await testCa()).certPem)).publicKey)).resolves.toBe(true);
+    await expect(signedBy(scanner, issuerKeyOf(parseCertificate((await otherCa()).certPem)).publicKey)).resolves.toBe(false);
+    await expect(signedBy(scanner, 'not a key')).resolves.toBe(false);
   });
 });

@@ -1,12 +1,13 @@
 import { ValidationError } from '../../functions/shared/core/errors';
 import { decodePageToken, encodePageToken } from '../../functions/shared/core/page-token';
 
+const KEY = 'page-token-test-key-0123456789abcdefghijklmnop';
 const INVALID = [{ index: null, path: 'nextToken', message: 'is not a valid page token for this org' }];
 
 function expectInvalid(token: string, org = 'org1') {
   let thrown: unknown;
   try {
-    decodePageToken(token, org);
+    decodePageToken(KEY, token, org);
   } catch (error) {
     thrown = error;
   }
@@ -16,31 +17,35 @@ function expectInvalid(token: string, org = 'org1') {
 
 describe('page tokens', () => {
   it('round-trip the last VulnID for the same org', () => {
-    expect(decodePageToken(encodePageToken('org1', 'CVE-2024:0001@host'), 'org1')).toBe('CVE-2024:0001@host');
+    expect(decodePageToken(KEY, encodePageToken(KEY, 'org1', 'CVE-2024:0001@host'), 'org1')).toBe('CVE-2024:0001@host');
   });
 
   it('are opaque URL-safe text', () => {
-    const token = encodePageToken('org1', 'testID3');
-    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/);
+    const token = encodePageToken(KEY, 'org1', 'testID3');
+    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     expect(token).not.toContain('testID3');
   });
 
   it('are refused for another org', () => {
-    expectInvalid(encodePageToken('org1', 'testID3'), 'org2');
+    expectInvalid(encodePageToken(KEY, 'org1', 'testID3'), 'org2');
   });
 
   it('are refused when the payload is edited', () => {
-    const [payload, tag] = encodePageToken('org1', 'testID3').split('.') as [string, string];
+    const [payload, tag] = encodePageToken(KEY, 'org1', 'testID3').split('.') as [string, string];
     const edited = Buffer.from(Buffer.from(payload, 'base64url').toString('utf8').replace('testID3', 'testID4')).toString('base64url');
     expectInvalid(`${edited}.${tag}`);
   });
 
   it('are refused when the tag is edited or missing', () => {
-    const token = encodePageToken('org1', 'testID3');
+    const token = encodePageToken(KEY, 'org1', 'testID3');
     const last = token.at(-1) === 'A' ? 'B' : 'A';
     expectInvalid(`${token.slice(0, -1)}${last}`);
     expectInvalid(token.split('.')[0] as string);
     expectInvalid(`${token}.extra`);
+  });
+
+  it('are refused when made with another key, however well formed', () => {
+    expectInvalid(encodePageToken('another-key-0123456789abcdefghijklmnopqrs', 'org1', 'testID3'));
   });
 
   it.each(['', '.', 'garbage', 'a.b'])('refuse %j', (token) => {

@@ -9,7 +9,10 @@ test('with the template defaults (Block) bodies over the 64 KB inspection limit 
   expect(template.Parameters?.WafOversizeBodyAction?.Default).toBe('Block');
   expect(wafBodyRule(template)).toEqual({
     maxBytes: 65_536,
-    answer: { status: 413, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Request body too large"}' },
+    answer: {
+      status: 413,
+      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' },
+      body: '{"message":"Request body too large"}' },
   });
 });
 

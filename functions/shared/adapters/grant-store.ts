@@ -2,9 +2,12 @@ import { DynamoDBProvider } from '@aws-lambda-powertools/parameters/dynamodb';
 import type { GrantStore } from '../core/authz-policy';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
-import { AUTHZ_KEY_ATTRIBUTE, AUTHZ_VALUE_ATTRIBUTE, grantKey, revocationKey } from '../core/authz-table';
+import { AUTHZ_KEY_ATTRIBUTE, AUTHZ_VALUE_ATTRIBUTE, ISSUERS_KEY, grantKey, legacyRevocationKey, revocationKey } from '../core/authz-table';
 
-/** Grants read through Powertools Parameters with a short cache: a revocation takes effect within `cacheSeconds`. */
+/**
+ * Grants, the CA registry and revocations read through Powertools Parameters with a short cache:
+ * a grant change or a revocation takes effect within `cacheSeconds` (GRANT_CACHE_SECONDS).
+ */
 export function dynamoDbGrantStore(tableName: string, cacheSeconds: number): GrantStore {
   const provider = new DynamoDBProvider({
     tableName,
@@ -21,7 +24,8 @@ export function dynamoDbGrantStore(tableName: string, cacheSeconds: number): Gra
   };
   return {
     getGrant: (ou) => read(grantKey(ou)),
-    isRevoked: async (serialNumber) => (await read(revocationKey(serialNumber))) !== undefined,
+    getIssuers: () => read(ISSUERS_KEY),
+    getRevocation: (issuerKey, serialNumber) => read(revocationKey(issuerKey, serialNumber)),
+    getLegacyRevocation: (serialNumber) => read(legacyRevocationKey(serialNumber)),
   };
 }
-export { AUTHZ_KEY_ATTRIBUTE, AUTHZ_VALUE_ATTRIBUTE, grantKey, revocationKey } from '../core/authz-table';

@@ -30,25 +30,30 @@ export interface FindingsQuery {
   cve: string | undefined;
 }
 
+const KNOWN_PARAMETERS: ReadonlySet<string> = new Set(Object.keys(querySchema.shape));
+const UNKNOWN_PARAMETER = { index: null, path: '', message: `unknown query parameter (allowed: ${[...KNOWN_PARAMETERS].join(', ')})` };
+
 /**
  * Parses GET /vuln query parameters. Every parameter may appear once; unknown parameters are
- * refused so a typo does not silently widen the answer.
+ * refused so a typo does not silently widen the answer. An answer names only parameters we define:
+ * a name the client made up is never repeated back to it.
  */
 export function parseFindingsQuery(single: Record<string, string | undefined> | null, multi: Record<string, string[] | undefined> | null): FindingsQuery {
-  const known = new Set(Object.keys(querySchema.shape));
-  const repeated = Object.entries(multi ?? {}).filter(([name, values]) => known.has(name) && (values?.length ?? 0) > 1).map(([name]) => name);
+  const names = Object.keys(single ?? {});
+  if (names.some((name) => !KNOWN_PARAMETERS.has(name))) throw new ValidationError([UNKNOWN_PARAMETER]);
+  const repeated = Object.entries(multi ?? {}).filter(([, values]) => (values?.length ?? 0) > 1).map(([name]) => name);
   if (repeated.length > 0) {
-    throw new ValidationError(repeated.map((name) => ({ index: null, path: name, message: 'must be given once' })));
+    throw new ValidationError(repeated.map((name) => (KNOWN_PARAMETERS.has(name) ? { index: null, path: name, message: 'must be given once' } : UNKNOWN_PARAMETER)));
   }
-  const result = querySchema.safeParse(single ?? {});
+  const result = querySchema.safeParse({ ...single });
   if (!result.success) {
     // Names are ours only: a parameter we do not know is "unknown field", never echoed.
     throw new ValidationError(
-      result.error.issues.map((issue) =>
-        issue.code === 'unrecognized_keys'
-          ? { index: null, path: '', message: 'unknown field' }
-          : { index: null, path: issue.path.map(String).join('.'), message: issue.path.length === 0 && issue.code === 'invalid_type' ? 'org is required' : issue.message },
-      ),
+      result.error.issues.map((issue) => {
+        const path = issue.path.map(String).join('.');
+        if (issue.path.length === 0) return issue.code === 'invalid_type' ? { index: null, path: 'org', message: 'org is required' } : UNKNOWN_PARAMETER;
+        return { index: null, path: KNOWN_PARAMETERS.has(path) ? path : '', message: issue.message };
+      }),
     );
   }
   const { org, limit, nextToken, severity, minSeverity, asset, cve } = result.data;

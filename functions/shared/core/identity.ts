@@ -1,10 +1,12 @@
 import 'reflect-metadata';
-import { X509Certificate, Name } from '@peculiar/x509';
+import { createHash, createPublicKey } from 'node:crypto';
+import { BasicConstraintsExtension, ExtendedKeyUsage, ExtendedKeyUsageExtension, PublicKey, X509Certificate } from '@peculiar/x509';
 import { ForbiddenError } from './errors';
 
 /** Who a client certificate says it is, read from the parsed X.509 structure (never a DN string). */
 export interface CertificateIdentity {
   subjectDN: string;
+  /** For the decision log only: an issuer is recognised by its key (`issuerKeyOf`), never by this text. */
   issuerDN: string;
   /** Upper-case hex without separators or leading zeros: the form revocations are stored in. */
   serialNumber: string;
@@ -12,7 +14,26 @@ export interface CertificateIdentity {
   commonName: string | undefined;
   notBefore: Date;
   notAfter: Date;
+  /** basicConstraints cA=TRUE. */
+  isCa: boolean;
+  /** The subject key: type and strength, as the client-certificate policy judges them. */
+  key: KeyStrength;
+  /** extendedKeyUsage OIDs, or undefined when the certificate has no such extension (any use). */
+  extendedKeyUsages: string[] | undefined;
+  /** The parsed certificate, to verify its signature against an issuer's key. */
+  certificate: X509Certificate;
 }
+
+export interface KeyStrength {
+  /** node's key type: 'rsa', 'rsa-pss', 'ec', 'ed25519', ... */
+  type: string;
+  /** RSA modulus length in bits. */
+  bits?: number;
+  /** EC curve as OpenSSL names it: prime256v1, secp384r1, secp521r1, ... */
+  curve?: string;
+}
+
+export const CLIENT_AUTH_USAGE: string = ExtendedKeyUsage.clientAuth;
 
 /** Canonical serial: hex digits only, upper case, no leading zeros ("0" for zero). */
 export function normalizeSerial(serial: string): string {
@@ -21,27 +42,26 @@ export function normalizeSerial(serial: string): string {
   return hex.replace(/^0+(?=.)/, '');
 }
 
-/**
- * Canonical DN text so an issuer pin compares equal however it is spaced or cased, or null when the
- * text is not a DN. Attribute types are case-insensitive (RFC 4514); the parser wants them upper-case.
- */
-export function canonicalDN(dn: string): string | null {
-  const upperTypes = dn.replace(/(^|,)\s*([A-Za-z][A-Za-z0-9-]*)\s*=/g, (_, separator: string, type: string) => `${separator}${type.toUpperCase()}=`);
-  try {
-    const canonical = new Name(upperTypes).toString();
-    return canonical === '' ? null : canonical;
-  } catch {
-    return null;
-  }
+/** SHA-256 of a DER SubjectPublicKeyInfo, lower-case hex: how the authz table names a CA's key. */
+export function spkiSha256(spkiDer: ArrayBuffer | Uint8Array): string {
+  return createHash('sha256').update(new Uint8Array(spkiDer)).digest('hex');
 }
 
-export function identityFromPem(pem: string): CertificateIdentity {
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(pem);
-  } catch {
-    throw new ForbiddenError('certificate-unparsable');
-  }
+function keyStrength(spkiDer: ArrayBuffer): KeyStrength {
+  const key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+  const details = key.asymmetricKeyDetails ?? {};
+  return {
+    type: key.asymmetricKeyType ?? 'unknown',
+    ...(details.modulusLength === undefined ? {} : { bits: details.modulusLength }),
+    ...(details.namedCurve === undefined ? {} : { curve: details.namedCurve }),
+  };
+}
+
+export function parseCertificate(pem: string): X509Certificate {
+  return new X509Certificate(pem);
+}
+
+export function identityFromCertificate(certificate: X509Certificate): CertificateIdentity {
   const subject = certificate.subjectName;
   return {
     subjectDN: subject.toString(),
@@ -51,5 +71,40 @@ export function identityFromPem(pem: string): CertificateIdentity {
     commonName: subject.getField('CN')[0],
     notBefore: certificate.notBefore,
     notAfter: certificate.notAfter,
+    isCa: certificate.getExtension(BasicConstraintsExtension)?.ca === true,
+    key: keyStrength(certificate.publicKey.rawData),
+    extendedKeyUsages: certificate.getExtension(ExtendedKeyUsageExtension)?.usages.map(String),
+    certificate,
   };
+}
+
+export function identityFromPem(pem: string): CertificateIdentity {
+  try {
+    return identityFromCertificate(parseCertificate(pem));
+  } catch {
+    throw new ForbiddenError('certificate-unparsable');
+  }
+}
+
+/** A CA's public key as the authz table keeps it: DER SubjectPublicKeyInfo, base64. */
+export interface IssuerKey {
+  spkiSha256: string;
+  publicKey: string;
+}
+
+export function issuerKeyOf(certificate: X509Certificate): IssuerKey {
+  const der = certificate.publicKey.rawData;
+  return { spkiSha256: spkiSha256(der), publicKey: Buffer.from(der).toString('base64') };
+}
+
+/**
+ * Whether `issuerPublicKey` (base64 DER SPKI) made the certificate's signature: the one proof of
+ * who issued a certificate that does not trust a name. A key that cannot be used is a "no".
+ */
+export async function signedBy(certificate: X509Certificate, issuerPublicKey: string): Promise<boolean> {
+  try {
+    return await certificate.verify({ publicKey: new PublicKey(Buffer.from(issuerPublicKey, 'base64')), signatureOnly: true });
+  } catch {
+    return false;
+  }
 }

@@ -1,7 +1,8 @@
 import { GetItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { ForbiddenError, TransientError } from '../../../functions/shared/core/errors';
 import { principalFor } from '../../support/events';
-import { clientCertificate, scannerCertificate, SCANNER_SUBJECT, TEST_CA_SUBJECT } from '../../support/certificates';
+import { clientCertificate, scannerCertificate, testCa, SCANNER_SUBJECT, TEST_CA_SUBJECT } from '../../support/certificates';
+import { issuerKeyOf, parseCertificate } from '../../../functions/shared/core/identity';
 import { REFERENCE_NORMALIZED } from '../../support/findings';
 import { AUTHZ_TABLE, authzKeysRead, captureLogs, dynamoDb, lambdaContext, mockAuthzTable, setHandlerEnvironment, type CapturedLogs } from '../../support/lambda';
 
@@ -65,10 +66,11 @@ describe('authorize handler', () => {
     });
   });
 
-  it('reads the revocation and the grant from the authz table', async () => {
-    mockAuthzTable({ grants: { scanner: SCANNER_GRANT } });
+  it('reads the CA registry, the revocations and the grant from the authz table', async () => {
+    const ca = issuerKeyOf(parseCertificate((await testCa()).certPem));
+    mockAuthzTable({ grants: { scanner: SCANNER_GRANT }, issuers: { [ca.spkiSha256]: { publicKey: ca.publicKey } } });
     await handler(authorizeEvent(scanner.certPem), context);
-    expect(authzKeysRead()).toEqual([`SERIAL#${scanner.serialNumber}`, 'OU#scanner']);
+    expect(authzKeysRead()).toEqual(['ISSUERS', `REVOKED#${ca.spkiSha256}#${scanner.serialNumber}`, `SERIAL#${scanner.serialNumber}`, 'OU#scanner']);
     expect(dynamoDb.commandCalls(GetItemCommand).every((call) => call.args[0].input.TableName === AUTHZ_TABLE)).toBe(true);
   });
 
@@ -85,9 +87,10 @@ describe('authorize handler', () => {
   });
 
   it('denies a revoked certificate', async () => {
-    mockAuthzTable({ grants: { scanner: SCANNER_GRANT }, revoked: [scanner.serialNumber] });
+    const ca = issuerKeyOf(parseCertificate((await testCa()).certPem));
+    mockAuthzTable({ grants: { scanner: SCANNER_GRANT }, issuers: { [ca.spkiSha256]: { publicKey: ca.publicKey } }, revoked: [{ issuerKey: ca.spkiSha256, serialNumber: scanner.serialNumber }] });
     expect(await forbiddenReason(authorizeEvent(scanner.certPem))).toBe('certificate-revoked');
-    expect(decision()).toMatchObject({ decision: 'DENY', reason: 'certificate-revoked' });
+    expect(decision()).toMatchObject({ decision: 'DENY', reason: 'certificate-revoked', revocationReason: 'key-compromise', principal: { issuerKey: ca.spkiSha256 } });
   });
 
   it('denies an expired certificate without reading the table', async () => {

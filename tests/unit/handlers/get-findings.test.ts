@@ -4,7 +4,7 @@ import { getFindingsEvent } from '../../support/events';
 import { decodePageToken, encodePageToken } from '../../../functions/shared/core/page-token';
 import { dashboardCertificate } from '../../support/certificates';
 import { REFERENCE_NORMALIZED } from '../../support/findings';
-import { captureLogs, dynamoDb, FINDINGS_TABLE, lambdaContext, mockAuthzTable, setHandlerEnvironment, type CapturedLogs } from '../../support/lambda';
+import { captureLogs, dynamoDb, FINDINGS_TABLE, lambdaContext, PAGE_TOKEN_KEY, resetGetFindingsMocks, setHandlerEnvironment, type CapturedLogs } from '../../support/lambda';
 
 setHandlerEnvironment();
 let handler: typeof import('../../../functions/get-findings/handler').handler;
@@ -15,8 +15,7 @@ beforeAll(async () => {
   dashboardPem = (await dashboardCertificate()).certPem;
 });
 beforeEach(() => {
-  dynamoDb.reset();
-  mockAuthzTable({ grants: { dashboard: { methods: ['GET'], orgs: ['org1'] } } });
+  resetGetFindingsMocks();
   logs = captureLogs();
 });
 afterEach(() => logs.restore());
@@ -63,7 +62,7 @@ describe('get-findings handler', () => {
     mockQuery([{ items: [STORED], lastVulnId: 'testID3' }]);
     const first = JSON.parse((await get({ org: 'org1', limit: '1' })).body) as { nextToken: string; count: number };
     expect(first.count).toBe(1);
-    expect(decodePageToken(first.nextToken, 'org1')).toBe('testID3');
+    expect(decodePageToken(PAGE_TOKEN_KEY, first.nextToken, 'org1')).toBe('testID3');
 
     dynamoDb.resetHistory();
     mockQuery([{ items: [] }]);
@@ -119,9 +118,9 @@ describe('get-findings handler', () => {
   });
 
   it('answers 400 for a tampered nextToken, and one from another org', async () => {
-    const token = encodePageToken('org1', 'testID3');
+    const token = encodePageToken(PAGE_TOKEN_KEY, 'org1', 'testID3');
     const tampered = await get({ org: 'org1', nextToken: `${token.slice(0, -2)}xx` });
-    const foreign = await get({ org: 'org1', nextToken: encodePageToken('org2', 'testID3') });
+    const foreign = await get({ org: 'org1', nextToken: encodePageToken(PAGE_TOKEN_KEY, 'org2', 'testID3') });
     for (const response of [tampered, foreign]) {
       expect(response.statusCode).toBe(400);
       expect(JSON.parse(response.body)).toEqual({
