@@ -9,12 +9,16 @@ export const localStateMachineArn = (logicalId: string) => `arn:${LOCAL_PARTITIO
 /** Credentials the local servers accept (they do not check signatures); never real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** Points the AWS SDK of the in-process functions at the local DynamoDB server. */
-export function useLocalAws(dynamoDbEndpoint: string): void {
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoDbEndpoint;
-  process.env.AWS_REGION = LOCAL_REGION;
-  process.env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
+/**
+ * What a local function's environment holds where Lambda's would hold the region and the execution
+ * role's credentials: the region, credentials the local servers accept, and the local DynamoDB
+ * endpoint (the SDK's own `AWS_ENDPOINT_URL_DYNAMODB` setting, so the product has no local branch).
+ */
+export function localAwsEnvironment(dynamoDbEndpoint: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  };
 }
