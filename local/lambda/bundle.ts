@@ -97,8 +97,7 @@ function writeAtomically(path: string, contents: string | Uint8Array): void {
  * half-written bundle.
  */
 async function cachedBuild(name: string, options: BuildOptions, outRoot: string): Promise<string> {
-  const { outdir: _outdir, ...keyed } = options;
-  const optionsKey = sha256(JSON.stringify(keyed));
+  const optionsKey = sha256(JSON.stringify({ ...options, outdir: undefined }));
   const indexPath = join(outRoot, `${name}.json`);
   const index = readIndex(indexPath);
   if (upToDate(index, optionsKey)) return index.file;

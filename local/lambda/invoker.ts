@@ -104,6 +104,8 @@ function definedRuntimeVariables(definition: LocalFunctionDefinition, region: st
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${definition.logicalId}`,
     _HANDLER: `handler.${definition.exportName}`,
     ...(region ? { AWS_REGION: region, AWS_DEFAULT_REGION: region } : {}),
+    // The function runs on the template's nodejs22.x in Lambda; the SDK's warning about an older Node is about this machine.
+    ...(Number(process.versions.node.split('.')[0]) < 22 ? { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } : {}),
   };
 }
 

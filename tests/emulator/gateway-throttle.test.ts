@@ -4,8 +4,9 @@ import { startTestStack, type TestStack } from '../support/local-stack';
 let stack: TestStack;
 
 beforeAll(async () => {
-  // One request per second with a burst of two: the third quick request finds the bucket empty.
-  stack = await startTestStack({ throttle: { rateLimit: 1, burstLimit: 2 } });
+  // A burst of two refilled at one request per 100 s: the third request finds the bucket empty, however
+  // long a cold start of the function takes.
+  stack = await startTestStack({ throttle: { rateLimit: 0.01, burstLimit: 2 } });
 });
 
 afterAll(async () => {
