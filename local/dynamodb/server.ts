@@ -11,15 +11,22 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-local';
 import type { LoopbackListener } from '../loopback';
 import { loadTemplate, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
 import type { ChildMessage, DynaliteProcessOptions, ParentMessage } from './dynalite-process';
+import { DYNAMODB_ENGINE_VARIABLE, startDynamoDbLocal } from './dynamodb-local';
 
 export interface LocalDynamoDb extends LoopbackListener {
   /** Peak resident memory of the server's process. */
   maxRssBytes(): Promise<number>;
 }
 
-/** Starts dynalite in a child process of its own (dynalite-process.ts) and waits until it listens. */
+/**
+ * Starts dynalite in a child process of its own (dynalite-process.ts) and waits until it listens;
+ * with LOCAL_DYNAMODB=dynamodb-local, Amazon's DynamoDB Local instead.
+ */
 export async function startDynamoDb(options: { port?: number; dataDir?: string } = {}): Promise<LocalDynamoDb> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const engine = process.env[DYNAMODB_ENGINE_VARIABLE] ?? 'dynalite';
+  if (engine === 'dynamodb-local') return startDynamoDbLocal(options);
+  if (engine !== 'dynalite') throw new Error(`${DYNAMODB_ENGINE_VARIABLE} must be dynalite or dynamodb-local, not ${engine}`);
   const settings: DynaliteProcessOptions = { port: options.port ?? 0, ...(options.dataDir ? { path: options.dataDir } : {}) };
   const child = fork(resolve(__dirname, 'dynalite-process.ts'), [JSON.stringify(settings)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
