@@ -60,6 +60,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
     // The JVM's memory is not this stack's to report.
     maxRssBytes: async () => 0,
     close: async () => {
+      java.ref();
       if (java.exitCode === null) java.kill();
       await exited;
     },

@@ -49,12 +49,16 @@ export async function startDynamoDb(options: { port?: number; dataDir?: string }
         const onMessage = (message: ChildMessage) => {
           if (message.type !== 'memory') return;
           child.off('message', onMessage);
+          child.channel?.unref();
           resolveMemory(message.maxRssBytes);
         };
+        child.channel?.ref();
         child.on('message', onMessage);
         ask({ type: 'memory' });
       }),
     close: async () => {
+      // Held again until it has stopped, so a caller's process does not end first.
+      child.ref();
       if (child.exitCode === null && child.connected) ask({ type: 'close' });
       await exited;
     },
