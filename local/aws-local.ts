@@ -9,13 +9,18 @@ export const localStateMachineArn = (logicalId: string) => `arn:${LOCAL_PARTITIO
 /** Credentials the local servers accept (they do not check signatures); never real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** Points the AWS SDK of the in-process functions at the local DynamoDB and Secrets Manager servers. */
-export function useLocalAws(dynamoDbEndpoint: string, secretsManagerEndpoint?: string): void {
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoDbEndpoint;
-  if (secretsManagerEndpoint) process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secretsManagerEndpoint;
-  process.env.AWS_REGION = LOCAL_REGION;
-  process.env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
+/**
+ * What a local function's environment holds where Lambda's would hold the region and the execution
+ * role's credentials: the region, credentials the local servers accept, and the local DynamoDB and
+ * Secrets Manager endpoints (the SDK's own `AWS_ENDPOINT_URL_<SERVICE>` settings, so the product has
+ * no local branch).
+ */
+export function localAwsEnvironment(dynamoDbEndpoint: string, secretsManagerEndpoint?: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
+    ...(secretsManagerEndpoint ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManagerEndpoint } : {}),
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  };
 }

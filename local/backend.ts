@@ -1,21 +1,26 @@
 /**
- * Everything behind the API Gateway face, on this machine: the DynamoDB-API server with the
- * template's tables, the template's functions run Lambda-style in process, the ingestion state
- * machine, and optionally the Step Functions API on loopback.
+ * Everything behind the API Gateway face, on this machine: the DynamoDB-API server (its own
+ * process) with the template's tables, the template's functions in Lambda-style execution
+ * environments (worker threads), the ingestion state machine, and optionally the Step Functions API
+ * on loopback. Template parameters take their defaults unless overridden, as `sam local` takes
+ * `--parameter-overrides`.
  */
 import { createTablesFromTemplate, startDynamoDb, type TableNames } from './dynamodb/server';
 import { LocalResolver } from './cloudformation/intrinsics';
-import { createLocalFunctions, functionDefinitions, type LocalFunctions } from './lambda/invoker';
+import { functionDefinitions, startLocalFunctions, type InvokerLog, type LocalFunctions } from './lambda/invoker';
+import { checkParameterOverrides } from './cloudformation/parameters';
 import { startStepFunctionsApi } from './stepfunctions/api';
 import { startSecretsManager } from './secretsmanager/server';
 import { createLocalStateMachine, type LocalStateMachine } from './stepfunctions/state-machine';
 import { loadTemplate, resourcesOfType } from './cloudformation/template';
-import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION, localFunctionArn, localStateMachineArn, useLocalAws } from './aws-local';
+import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION, localAwsEnvironment, localFunctionArn, localStateMachineArn } from './aws-local';
 
 export const INGEST_STATE_MACHINE = 'IngestStateMachine';
 
 export interface LocalBackend {
   dynamoDbEndpoint: string;
+  /** Peak resident memory of the DynamoDB-API server's process. */
+  dynamoDbMaxRssBytes(): Promise<number>;
   tableNames: TableNames & { FindingsTable: string; AuthzTable: string };
   functions: LocalFunctions;
   stateMachine: LocalStateMachine;
@@ -40,17 +45,23 @@ export interface BackendOptions {
   retryIntervalMs?: number;
   /** Where the functions send DynamoDB calls, when not straight to the server (a fault-injecting proxy in tests). */
   functionsDynamoDbEndpoint?: string;
+  /** Template parameter values instead of their defaults (`--parameter-overrides`, samconfig.toml). */
+  parameterOverrides?: Record<string, string>;
+  /** Execution environments per function without reserved concurrency. */
+  defaultConcurrency?: number;
+  /** Where the invoker logs cold starts. */
+  log?: InvokerLog;
 }
 
 export async function startBackend(options: BackendOptions = {}): Promise<LocalBackend> {
   const template = loadTemplate();
   const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir });
   let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
+  let functions: LocalFunctions | undefined;
   try {
     secrets = await startSecretsManager(resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([logicalId]) => logicalId), { dir: options.secretsDir });
-    useLocalAws(options.functionsDynamoDbEndpoint ?? dynamoDb.endpoint, secrets.endpoint);
     const tableNames = (await createTablesFromTemplate(dynamoDb.endpoint)) as LocalBackend['tableNames'];
-    const refs: Record<string, string> = { ...tableNames, ...secrets.arns };
+    const refs: Record<string, string> = { ...checkParameterOverrides(template, options.parameterOverrides ?? {}), ...tableNames, ...secrets.arns };
     const attributes: Record<string, string> = {};
     for (const [logicalId] of resourcesOfType(template, 'AWS::Serverless::Function')) {
       refs[logicalId] = logicalId;
@@ -66,23 +77,31 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
     }
     for (const table of Object.keys(tableNames)) attributes[`${table}.Arn`] = `arn:${LOCAL_PARTITION}:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${table}`;
     const resolver = new LocalResolver(template, { refs, attributes });
-    const functions = createLocalFunctions(functionDefinitions(template, resolver), options.environment);
-    const stateMachine = createLocalStateMachine(INGEST_STATE_MACHINE, template, resolver, functions, { retryIntervalMs: options.retryIntervalMs });
+    functions = await startLocalFunctions(functionDefinitions(template, resolver), {
+      environment: { ...localAwsEnvironment(options.functionsDynamoDbEndpoint ?? dynamoDb.endpoint, secrets.endpoint), ...options.environment },
+      ...(options.defaultConcurrency === undefined ? {} : { defaultConcurrency: options.defaultConcurrency }),
+      ...(options.log ? { log: options.log } : {}),
+    });
+    const started = functions;
+    const stateMachine = createLocalStateMachine(INGEST_STATE_MACHINE, template, resolver, started, { retryIntervalMs: options.retryIntervalMs });
     const api = options.stepFunctionsPort === undefined ? undefined : await startStepFunctionsApi([stateMachine], { port: options.stepFunctionsPort });
     return {
       dynamoDbEndpoint: dynamoDb.endpoint,
+      dynamoDbMaxRssBytes: () => dynamoDb.maxRssBytes(),
       tableNames,
-      functions,
+      functions: started,
       stateMachine,
       stepFunctionsEndpoint: api?.endpoint,
       resolver,
       close: async () => {
         await api?.close();
+        await started.close();
         await secrets?.close();
         await dynamoDb.close();
       },
     };
   } catch (error) {
+    await functions?.close();
     await secrets?.close();
     await dynamoDb.close();
     throw error;

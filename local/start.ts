@@ -2,7 +2,9 @@
  * `npm start`: the whole API on this machine. Dev PKI in .local/pki, DynamoDB-API server on
  * 127.0.0.1:${DYNAMODB_PORT:-8000} persisted under .local/dynamodb, the Step Functions API on
  * ${SFN_PORT:-8083}, and the mTLS gateway on https://localhost:${PORT:-3443}. Demo grants and
- * findings are seeded into empty tables only, so a restart keeps whatever was changed.
+ * findings are seeded into empty tables only, so a restart keeps whatever was changed. Template
+ * parameters follow `--parameter-overrides Key=Value …` and samconfig.toml's
+ * `[default.local_start_api.parameters] parameter_overrides`, as in `sam local start-api`.
  */
 import { localPorts } from './ports';
 import { join, relative } from 'node:path';
@@ -13,6 +15,7 @@ import { resolveTruststore, truststoreSummary } from './truststore';
 import { PemBundleError } from '../functions/shared/core/pem-bundle';
 import { ensureDevPki } from './pki';
 import { PROJECT_ROOT } from './cloudformation/template';
+import { startOptions } from './start-options';
 
 const PKI_DIR = join(PROJECT_ROOT, '.local/pki');
 const DATA_DIR = join(PROJECT_ROOT, '.local/dynamodb');
@@ -48,17 +51,29 @@ function instructions(url: string, stepFunctionsEndpoint: string | undefined, dy
 }
 
 async function main(): Promise<void> {
+  const options = startOptions(process.argv.slice(2));
   const ports = localPorts();
   const pki = await ensureDevPki(PKI_DIR);
   const devCaPath = join(PKI_DIR, 'ca.pem');
   const truststore = resolveTruststore({ devCaPath });
   console.log(`truststore ${relative(process.cwd(), truststore.source)}: ${truststoreSummary(truststore)}`);
   const stack = await startLocalStack({
-    backend: { dynamoDbPort: ports.dynamoDb, dataDir: DATA_DIR, secretsDir: SECRETS_DIR, stepFunctionsPort: ports.stepFunctions },
+    backend: {
+      dynamoDbPort: ports.dynamoDb,
+      dataDir: DATA_DIR,
+      secretsDir: SECRETS_DIR,
+      stepFunctionsPort: ports.stepFunctions,
+      parameterOverrides: options.parameterOverrides,
+      log: (entry) => jsonLineLog({ source: 'local-lambda', ...entry }),
+    },
     gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: truststore.pem, port: ports.gateway, log: jsonLineLog },
     // Seeding posts through the gateway with the dev scanner certificate, which only the dev CA trusts.
     ...(truststore.source === devCaPath ? { seed: { scanner: pki.scanner, caPem: pki.ca.certPem } } : {}),
   });
+  if (options.sources.length) {
+    const overrides = Object.entries(options.parameterOverrides).map(([name, value]) => `${name}=${value}`);
+    console.log(`parameter overrides (${options.sources.map((source) => relative(process.cwd(), source) || source).join(', ')}): ${overrides.join(' ')}`);
+  }
   if (stack.seeded?.grants) console.log('seeded demo grants: OU scanner may POST on every org; OU dashboard may GET org1, org2, org3');
   if (stack.seeded?.findings) console.log(`seeded ${stack.seeded.findings} demo findings through the gateway`);
   console.log(instructions(stack.url, stack.backend.stepFunctionsEndpoint, stack.backend.dynamoDbEndpoint, truststore.source, truststore.source === devCaPath));

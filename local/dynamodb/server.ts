@@ -1,24 +1,68 @@
 /**
- * A real DynamoDB-API server (dynalite) on loopback, with the tables template.yaml defines. Data
- * persists in `dataDir` (LevelDB) so a restart loses nothing; without `dataDir` it is in memory.
+ * A real DynamoDB-API server (dynalite) on loopback, in a process of its own, with the tables
+ * template.yaml defines. Data persists in `dataDir` (LevelDB) so a restart loses nothing; without
+ * `dataDir` it is in memory.
  */
+import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:net';
+import { resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-local';
-import { listenOnLoopback, type LoopbackListener } from '../loopback';
+import type { LoopbackListener } from '../loopback';
 import { loadTemplate, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
+import type { ChildMessage, DynaliteProcessOptions, ParentMessage } from './dynalite-process';
+import { DYNAMODB_ENGINE_VARIABLE, startDynamoDbLocal } from './dynamodb-local';
 
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
+export interface LocalDynamoDb extends LoopbackListener {
+  /** Peak resident memory of the server's process. */
+  maxRssBytes(): Promise<number>;
+}
 
-export type LocalDynamoDb = LoopbackListener;
-
+/**
+ * Starts dynalite in a child process of its own (dynalite-process.ts) and waits until it listens;
+ * with LOCAL_DYNAMODB=dynamodb-local, Amazon's DynamoDB Local instead.
+ */
 export async function startDynamoDb(options: { port?: number; dataDir?: string } = {}): Promise<LocalDynamoDb> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
-  return listenOnLoopback(server, options.port ?? 0);
+  const engine = process.env[DYNAMODB_ENGINE_VARIABLE] ?? 'dynalite';
+  if (engine === 'dynamodb-local') return startDynamoDbLocal(options);
+  if (engine !== 'dynalite') throw new Error(`${DYNAMODB_ENGINE_VARIABLE} must be dynalite or dynamodb-local, not ${engine}`);
+  const settings: DynaliteProcessOptions = { port: options.port ?? 0, ...(options.dataDir ? { path: options.dataDir } : {}) };
+  const child = fork(resolve(__dirname, 'dynalite-process.ts'), [JSON.stringify(settings)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  const port = await new Promise<number>((resolvePort, reject) => {
+    child.once('exit', (code) => reject(new Error(`The DynamoDB-API server stopped (exit status ${code})`)));
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'listening') resolvePort(message.port);
+      if (message.type === 'error') reject(Object.assign(new Error(message.message), { code: /EADDRINUSE/.test(message.message) ? 'EADDRINUSE' : undefined }));
+    });
+  });
+  // Neither the process nor its channel keeps this one alive; close() stops it.
+  child.unref();
+  child.channel?.unref();
+  const ask = (message: ParentMessage) => child.send(message);
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    maxRssBytes: () =>
+      new Promise((resolveMemory) => {
+        const onMessage = (message: ChildMessage) => {
+          if (message.type !== 'memory') return;
+          child.off('message', onMessage);
+          child.channel?.unref();
+          resolveMemory(message.maxRssBytes);
+        };
+        child.channel?.ref();
+        child.on('message', onMessage);
+        ask({ type: 'memory' });
+      }),
+    close: async () => {
+      // Held again until it has stopped, so a caller's process does not end first.
+      child.ref();
+      if (child.exitCode === null && child.connected) ask({ type: 'close' });
+      await exited;
+    },
+  };
 }
 
 export function localDynamoDbClient(endpoint: string): DynamoDBClient {

@@ -13,7 +13,6 @@ import type { TLSSocket } from 'node:tls';
 import { errorBody } from '../../functions/shared/core/errors';
 import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
 import { LOCAL_ACCOUNT } from '../aws-local';
-import { loadTemplate } from '../cloudformation/template';
 import { invokeAwsIntegration, type StateMachineTarget } from './aws-integration';
 import { readBody, type BodyResult } from '../http-body';
 import { clientCertificateOf } from './client-certificate';
@@ -58,7 +57,7 @@ export interface GatewayOptions {
   port?: number;
   /** Default 127.0.0.1: the local stack never listens beyond loopback. */
   host?: string;
-  /** Defaults: the template's ThrottlingRateLimit / ThrottlingBurstLimit parameter defaults. */
+  /** Defaults: the template's ThrottlingRateLimit / ThrottlingBurstLimit parameters (overrides applied). */
   throttle?: Partial<ThrottleSettings>;
   maxBodyBytes?: number;
   /** The WAF size rule's action; default the template's WafOversizeBodyAction default (Block). */
@@ -73,11 +72,12 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function templateDefaults(): { throttle: ThrottleSettings; stage: string } {
-  const parameters = loadTemplate().Parameters ?? {};
+/** Stage settings from the template's parameters, overrides included (`--parameter-overrides`, samconfig.toml). */
+function stageSettings(resolver: IntrinsicResolver): { throttle: ThrottleSettings; stage: string } {
+  const parameter = (name: string) => resolver.resolve({ Ref: name });
   return {
-    throttle: { rateLimit: Number(parameters.ThrottlingRateLimit?.Default ?? 10_000), burstLimit: Number(parameters.ThrottlingBurstLimit?.Default ?? 5_000) },
-    stage: String(parameters.StageName?.Default ?? 'local'),
+    throttle: { rateLimit: Number(parameter('ThrottlingRateLimit')), burstLimit: Number(parameter('ThrottlingBurstLimit')) },
+    stage: String(parameter('StageName')),
   };
 }
 
@@ -95,7 +95,7 @@ function send(response: ServerResponse, answer: HttpAnswer, ids: { requestId: st
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const api = loadApiDefinition(options.backend.resolver, options.openApiPath ?? OPENAPI_PATH);
-  const defaults = templateDefaults();
+  const defaults = stageSettings(options.backend.resolver);
   const throttle = new MethodThrottle({ ...defaults.throttle, ...options.throttle });
   const log = options.log ?? jsonLineLog;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;

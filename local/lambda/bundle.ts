@@ -2,12 +2,17 @@
  * What `sam build` does for this template, without the SAM CLI: bundles every function with esbuild using the settings in template.yaml's
  * `Metadata.BuildProperties` (the single source `sam build` also reads) into dist/<FunctionId>/.
  * `npm run build` (cli/build.ts) writes them; CI proves every handler bundles for the Lambda runtime without the SAM CLI.
+ * The local stack runs the same bundles (`localBundles`, cached under .local/lambda), not the TypeScript sources:
+ * what runs locally is what Lambda would load, minification, bundled dependencies and source maps included.
  */
 import { build, type BuildOptions } from 'esbuild';
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { loadTemplate, PROJECT_ROOT, resourcesOfType } from '../cloudformation/template';
 
-interface BuildProperties {
+export interface BuildProperties {
   EntryPoints?: string[];
   Target?: string;
   Format?: 'cjs' | 'esm';
@@ -40,4 +45,115 @@ export async function buildFunctions(outRoot = resolve(PROJECT_ROOT, 'dist')): P
     built.push(logicalId);
   }
   return built;
+}
+
+/** What the local stack needs to run a function: its entry point and its template build settings. */
+export interface LocalBundleRequest {
+  logicalId: string;
+  entryPoint: string;
+  build: BuildProperties;
+}
+
+export const LOCAL_BUNDLE_DIR = resolve(PROJECT_ROOT, '.local/lambda');
+
+interface BundleIndex {
+  optionsKey: string;
+  file: string;
+  /** Every input file esbuild read, with the modification time it had. */
+  inputs: Record<string, number>;
+}
+
+const sha256 = (text: string | Uint8Array) => createHash('sha256').update(text).digest('hex');
+
+function readIndex(path: string): BundleIndex | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as BundleIndex;
+  } catch {
+    return undefined;
+  }
+}
+
+function upToDate(index: BundleIndex | undefined, optionsKey: string): index is BundleIndex {
+  if (!index || index.optionsKey !== optionsKey || !existsSync(index.file)) return false;
+  return Object.entries(index.inputs).every(([input, mtimeMs]) => {
+    try {
+      return statSync(input).mtimeMs === mtimeMs;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Writes a file so a concurrent reader sees the old or the new one, never half of one. */
+function writeAtomically(path: string, contents: string | Uint8Array): void {
+  const temporary = `${path}.${process.pid}.${threadId}.tmp`;
+  writeFileSync(temporary, contents);
+  renameSync(temporary, path);
+}
+
+/**
+ * Builds once and reuses while no input changed: the index records every input's mtime, and each
+ * build lands in a directory named by its content, so concurrent test processes never see a
+ * half-written bundle.
+ */
+async function cachedBuild(name: string, options: BuildOptions, outRoot: string): Promise<string> {
+  const optionsKey = sha256(JSON.stringify({ ...options, outdir: undefined }));
+  const indexPath = join(outRoot, `${name}.json`);
+  const index = readIndex(indexPath);
+  if (upToDate(index, optionsKey)) return index.file;
+
+  const placeholder = join(outRoot, name);
+  const result = await build({ ...options, outdir: placeholder, absWorkingDir: PROJECT_ROOT, write: false, metafile: true });
+  const files = result.outputFiles ?? [];
+  const directory = join(outRoot, `${name}-${sha256(files.map((file) => file.hash).join()).slice(0, 16)}`);
+  if (!existsSync(directory)) {
+    const temporary = `${directory}.${process.pid}.${threadId}.tmp`;
+    for (const file of files) {
+      const target = join(temporary, relative(placeholder, file.path));
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, file.contents);
+    }
+    try {
+      renameSync(temporary, directory);
+    } catch {
+      // Another process built the same content first.
+      rmSync(temporary, { recursive: true, force: true });
+    }
+  }
+  const entry = files.find((file) => file.path.endsWith('.js'));
+  if (!entry) throw new Error(`esbuild wrote no JavaScript for ${name}`);
+  const inputs = Object.fromEntries(Object.keys(result.metafile?.inputs ?? {}).map((input) => {
+    const path = resolve(PROJECT_ROOT, input);
+    return [path, statSync(path).mtimeMs];
+  }));
+  const fresh: BundleIndex = { optionsKey, file: join(directory, relative(placeholder, entry.path)), inputs };
+  writeAtomically(indexPath, JSON.stringify(fresh));
+  return fresh.file;
+}
+
+export interface LocalBundles {
+  /** The runtime each execution environment starts (local/lambda/runtime.ts). */
+  runtimePath: string;
+  /** The bundle of each function, by logical id. */
+  handlers: Map<string, string>;
+}
+
+/**
+ * The bundles the local stack runs: each function built from its template settings (minified,
+ * with source maps, exactly what `sam build` deploys) plus the runtime that loads them in a worker.
+ */
+export async function localBundles(requests: LocalBundleRequest[], outRoot = LOCAL_BUNDLE_DIR): Promise<LocalBundles> {
+  mkdirSync(outRoot, { recursive: true });
+  const runtime = cachedBuild(
+    'runtime',
+    { entryPoints: [resolve(__dirname, 'runtime.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' },
+    outRoot,
+  );
+  const handlers = await Promise.all(
+    requests.map(async (request) => {
+      const options = esbuildOptions(request.logicalId, { ...request.build, EntryPoints: [request.entryPoint] }, outRoot);
+      return [request.logicalId, await cachedBuild(request.logicalId, options, outRoot)] as const;
+    }),
+  );
+  return { runtimePath: await runtime, handlers: new Map(handlers) };
 }

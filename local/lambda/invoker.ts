@@ -1,26 +1,32 @@
 /**
- * Runs the template's functions in this process the way Lambda would: environment from the
- * template (Globals + function), a context object per call, the event and result serialized as JSON,
- * the function's timeout enforced, and errors reported as Lambda reports them (errorType from the
- * error's name, Cause a JSON string `{errorType, errorMessage, trace}`), so the state machine's
- * Retry and Catch behave as in AWS.
+ * Runs the template's functions the way Lambda does: each function in its own execution
+ * environments (worker threads, see environment-pool.ts), with exactly its environment variables
+ * from the template (Globals + function) plus the ones Lambda defines, a context per call, the event
+ * and result crossing as JSON, the function's timeout enforced, Lambda's 6 MB payload quota, and
+ * errors reported as Lambda reports them (errorType from the error's name, Cause a JSON string
+ * `{errorType, errorMessage, trace}`), so the state machine's Retry and Catch behave as in AWS.
  */
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { Context } from 'aws-lambda';
 import { localFunctionArn } from '../aws-local';
 import type { LocalResolver } from '../cloudformation/intrinsics';
 import { PROJECT_ROOT, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
-
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
+import { localBundles, type BuildProperties } from './bundle';
+import { EnvironmentPool, ThrottledError } from './environment-pool';
+import type { ErrorShape } from './runtime-protocol';
 
 export interface LocalFunctionDefinition {
   logicalId: string;
   arn: string;
+  /** The source entry point; the environment runs its esbuild bundle. */
   entryPoint: string;
+  /** The template's esbuild BuildProperties (Minify, Sourcemap, Target, …). */
+  build?: BuildProperties;
   exportName: string;
   timeoutSeconds: number;
   memoryMb: number;
+  /** ReservedConcurrentExecutions, where the template sets it. */
+  reservedConcurrency?: number;
   environment: Record<string, string>;
 }
 
@@ -36,117 +42,214 @@ export class LambdaFunctionError extends Error {
   }
 }
 
+/**
+ * An error of the Lambda service itself (the Invoke API refused the call), not of the function:
+ * `name` is the API's exception name; Step Functions reports it as `Lambda.<name>`.
+ */
+export class LambdaServiceError extends Error {
+  constructor(
+    name: string,
+    message: string,
+    readonly statusCode: number,
+  ) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/** Lambda's quota for a synchronous invocation: 6 MB request and 6 MB response (Lambda quotas). */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Environments per function where the template reserves no concurrency: this machine's limit, not Lambda's. */
+export const DEFAULT_LOCAL_CONCURRENCY = 4;
+
 export function functionDefinitions(template: CfnTemplate, resolver: LocalResolver): LocalFunctionDefinition[] {
   const globals = (template.Globals?.Function ?? {}) as Record<string, unknown>;
   const globalEnvironment = ((globals.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
   return resourcesOfType(template, 'AWS::Serverless::Function').map(([logicalId, resource]) => {
-    const properties = resource.Properties ?? {};
-    const buildProperties = (resource.Metadata?.BuildProperties ?? {}) as { EntryPoints?: string[] };
-    const entryPoint = buildProperties.EntryPoints?.[0];
+    // Only what the local run needs is resolved (a Role or a log group has no local value).
+    const wanted = ['Handler', 'Timeout', 'MemorySize', 'Environment', 'ReservedConcurrentExecutions'];
+    const properties = resolver.resolve(Object.fromEntries(Object.entries(resource.Properties ?? {}).filter(([key]) => wanted.includes(key)))) as Record<string, unknown>;
+    const build = (resource.Metadata?.BuildProperties ?? {}) as BuildProperties;
+    const entryPoint = build.EntryPoints?.[0];
     if (!entryPoint) throw new Error(`${logicalId} has no esbuild EntryPoints in its Metadata`);
     const handler = String(properties.Handler ?? globals.Handler ?? '');
-    const variables = resolver.resolve({
-      ...globalEnvironment,
+    const variables = {
+      ...(resolver.resolve(globalEnvironment) as Record<string, unknown>),
       ...((properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}),
-    }) as Record<string, unknown>;
+    };
+    const reserved = properties.ReservedConcurrentExecutions;
     return {
       logicalId,
       arn: localFunctionArn(logicalId),
       entryPoint: resolve(PROJECT_ROOT, entryPoint),
+      build,
       exportName: handler.slice(handler.lastIndexOf('.') + 1),
       timeoutSeconds: Number(properties.Timeout ?? globals.Timeout ?? 3),
       memoryMb: Number(properties.MemorySize ?? globals.MemorySize ?? 128),
+      ...(reserved === undefined ? {} : { reservedConcurrency: Number(reserved) }),
       environment: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)])),
     };
   });
 }
 
+/**
+ * The variables Lambda defines in every environment (a subset: those a Node.js handler reads).
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+ */
+function definedRuntimeVariables(definition: LocalFunctionDefinition, region: string | undefined): Record<string, string> {
+  return {
+    AWS_LAMBDA_FUNCTION_NAME: definition.logicalId,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${definition.logicalId}`,
+    _HANDLER: `handler.${definition.exportName}`,
+    ...(region ? { AWS_REGION: region, AWS_DEFAULT_REGION: region } : {}),
+    // The function runs on the template's nodejs22.x in Lambda; the SDK's warning about an older Node is about this machine.
+    ...(Number(process.versions.node.split('.')[0]) < 22 ? { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } : {}),
+  };
+}
+
+export interface InvokeOptions {
+  requestId?: string;
+  /** Set in the environment's process.env for this invocation only (e.g. `_X_AMZN_TRACE_ID`). */
+  environment?: Record<string, string>;
+}
+
+export type InvokerLog = (entry: Record<string, unknown>) => void;
+
+export interface LocalFunctionsOptions {
+  /**
+   * Added to every function's environment after the template's: what Lambda's environment provides
+   * (region, credentials, the DynamoDB endpoint locally) and test overrides.
+   */
+  environment?: Record<string, string>;
+  /** Environments per function without reserved concurrency (default DEFAULT_LOCAL_CONCURRENCY). */
+  defaultConcurrency?: number;
+  /** Where bundles are cached (default .local/lambda). */
+  bundleDir?: string;
+  /** Cold starts are logged here, as Lambda's REPORT line carries `Init Duration`. */
+  log?: InvokerLog;
+}
+
+export interface FunctionStats {
+  environments: number;
+  coldStarts: number;
+  initDurationsMs: number[];
+}
+
 export interface LocalFunctions {
   definitions: LocalFunctionDefinition[];
-  /** Invoke by logical id or ARN; resolves with the handler's JSON result or rejects with LambdaFunctionError. */
-  invoke(functionId: string, event: unknown, options?: { requestId?: string }): Promise<unknown>;
+  /** Invoke by logical id or ARN; resolves with the handler's JSON result or rejects with LambdaFunctionError / LambdaServiceError. */
+  invoke(functionId: string, event: unknown, options?: InvokeOptions): Promise<unknown>;
+  stats(): Record<string, FunctionStats>;
+  /** Ends every execution environment. */
+  close(): Promise<void>;
 }
 
-/**
- * All functions share this process, so their environments are merged into process.env before any
- * handler module loads (handlers read configuration at load time). Two functions giving one
- * variable different values cannot be honoured in one process, so that is refused outright.
- */
-function applyEnvironment(definitions: LocalFunctionDefinition[], overrides: Record<string, string>): void {
-  const merged: Record<string, string> = {};
-  for (const definition of definitions) {
-    for (const [name, value] of Object.entries(definition.environment)) {
-      if (name in merged && merged[name] !== value && !(name in overrides)) {
-        throw new Error(`Functions disagree on ${name}; the local stack runs them in one process and needs one value`);
-      }
-      merged[name] = value;
-    }
-  }
-  Object.assign(process.env, merged, overrides);
+interface RunningFunction {
+  definition: LocalFunctionDefinition;
+  pool: EnvironmentPool;
+  initDurationsMs: number[];
 }
 
-const toJson = (value: unknown): unknown => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
+const functionError = (shape: ErrorShape) => new LambdaFunctionError(shape.errorType, shape.errorMessage, shape.trace);
 
-export function createLocalFunctions(definitions: LocalFunctionDefinition[], environment: Record<string, string> = {}): LocalFunctions {
-  applyEnvironment(definitions, environment);
-  const handlers = new Map<string, Handler>();
-  const byId = new Map<string, LocalFunctionDefinition>();
+async function runOnce(running: RunningFunction, eventJson: string, requestId: string, environment: Record<string, string>, log: InvokerLog): Promise<string> {
+  const { definition, pool } = running;
+  let lease;
+  try {
+    lease = await pool.acquire();
+  } catch (error) {
+    if (error instanceof ThrottledError) throw new LambdaServiceError('TooManyRequestsException', 'Rate Exceeded.', 429);
+    // An init failure fails the invocation with the error the module threw, as Lambda reports it.
+    throw functionError({ errorType: (error as Error).name, errorMessage: (error as Error).message, trace: [] });
+  }
+  if (lease.initDurationMs !== undefined) {
+    running.initDurationsMs.push(lease.initDurationMs);
+    log({ level: 'INFO', message: 'cold start', functionName: definition.logicalId, requestId, initDurationMs: Math.round(lease.initDurationMs * 100) / 100, environments: pool.size });
+  }
+  const { environment: executionEnvironment } = lease;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolveTimeout) => {
+    timer = setTimeout(() => resolveTimeout('timeout'), definition.timeoutSeconds * 1000);
+  });
+  try {
+    const outcome = await Promise.race([
+      executionEnvironment.invoke({ requestId, event: eventJson, deadline: Date.now() + definition.timeoutSeconds * 1000, environment }),
+      timedOut,
+    ]);
+    if (outcome === 'timeout') {
+      // Lambda stops a timed-out environment; the next invocation gets a fresh one.
+      await pool.discard(executionEnvironment);
+      throw new LambdaFunctionError('Sandbox.Timedout', `Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`, []);
+    }
+    if (!outcome.ok) {
+      if (outcome.fatal) await pool.discard(executionEnvironment);
+      else pool.release(executionEnvironment);
+      throw functionError(outcome.error);
+    }
+    pool.release(executionEnvironment);
+    if (Buffer.byteLength(outcome.payload) > MAX_PAYLOAD_BYTES) {
+      throw new LambdaFunctionError('Function.ResponseSizeTooLarge', `Response payload size exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`, []);
+    }
+    return outcome.payload;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function startLocalFunctions(definitions: LocalFunctionDefinition[], options: LocalFunctionsOptions = {}): Promise<LocalFunctions> {
+  const bundles = await localBundles(
+    definitions.map((definition) => ({ logicalId: definition.logicalId, entryPoint: definition.entryPoint, build: definition.build ?? {} })),
+    options.bundleDir,
+  );
+  const log = options.log ?? (() => undefined);
+  const byId = new Map<string, RunningFunction>();
   for (const definition of definitions) {
-    byId.set(definition.logicalId, definition);
-    byId.set(definition.arn, definition);
+    const environment = { ...definition.environment, ...definedRuntimeVariables(definition, options.environment?.AWS_REGION), ...options.environment };
+    const pool = new EnvironmentPool(
+      {
+        runtimePath: bundles.runtimePath,
+        environment,
+        start: {
+          handlerPath: bundles.handlers.get(definition.logicalId) as string,
+          exportName: definition.exportName,
+          functionName: definition.logicalId,
+          functionArn: definition.arn,
+          memoryMb: definition.memoryMb,
+          sourceMaps: /(^|\s)--enable-source-maps(\s|$)/.test(environment.NODE_OPTIONS ?? ''),
+        },
+      },
+      definition.reservedConcurrency === undefined
+        ? { limit: options.defaultConcurrency ?? DEFAULT_LOCAL_CONCURRENCY, reserved: false }
+        : { limit: definition.reservedConcurrency, reserved: true },
+    );
+    const running = { definition, pool, initDurationsMs: [] };
+    byId.set(definition.logicalId, running);
+    byId.set(definition.arn, running);
   }
 
-  const loadHandler = (definition: LocalFunctionDefinition): Handler => {
-    let handler = handlers.get(definition.logicalId);
-    if (!handler) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const module = require(definition.entryPoint) as Record<string, unknown>;
-      const exported = module[definition.exportName];
-      if (typeof exported !== 'function') throw new Error(`${definition.entryPoint} exports no function ${definition.exportName}`);
-      handler = exported as Handler;
-      handlers.set(definition.logicalId, handler);
+  const invoke = async (functionId: string, event: unknown, invokeOptions: InvokeOptions = {}): Promise<unknown> => {
+    const running = byId.get(functionId);
+    if (!running) throw new LambdaServiceError('ResourceNotFoundException', `Function not found: ${functionId}`, 404);
+    const eventJson = JSON.stringify(event === undefined ? null : event);
+    if (Buffer.byteLength(eventJson) > MAX_PAYLOAD_BYTES) {
+      throw new LambdaServiceError('RequestTooLargeException', `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`, 413);
     }
-    return handler;
+    const payload = await runOnce(running, eventJson, invokeOptions.requestId ?? randomUUID(), invokeOptions.environment ?? {}, log);
+    return JSON.parse(payload) as unknown;
   };
 
-  const invoke = async (functionId: string, event: unknown, options: { requestId?: string } = {}): Promise<unknown> => {
-    const definition = byId.get(functionId);
-    if (!definition) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${functionId}`, []);
-    const handler = loadHandler(definition);
-    const deadline = Date.now() + definition.timeoutSeconds * 1000;
-    const requestId = options.requestId ?? randomUUID();
-    const context: Context = {
-      callbackWaitsForEmptyEventLoop: true,
-      functionName: definition.logicalId,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: definition.arn,
-      memoryLimitInMB: String(definition.memoryMb),
-      awsRequestId: requestId,
-      logGroupName: `/aws/lambda/${definition.logicalId}`,
-      logStreamName: `local/[$LATEST]${requestId.replace(/-/g, '')}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new LambdaFunctionError('Sandbox.Timedout', `Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`, [])),
-        definition.timeoutSeconds * 1000,
-      );
-    });
-    try {
-      return toJson(await Promise.race([handler(toJson(event), context), timeout]));
-    } catch (error) {
-      if (error instanceof LambdaFunctionError) throw error;
-      const failure = error instanceof Error ? error : new Error(String(error));
-      throw new LambdaFunctionError(failure.name || 'Error', failure.message, (failure.stack ?? '').split('\n'));
-    } finally {
-      clearTimeout(timer);
-    }
+  const unique = () => [...new Set(byId.values())];
+  return {
+    definitions,
+    invoke,
+    stats: () =>
+      Object.fromEntries(
+        unique().map(({ definition, pool, initDurationsMs }) => [definition.logicalId, { environments: pool.size, coldStarts: pool.coldStarts, initDurationsMs: [...initDurationsMs] }]),
+      ),
+    close: async () => {
+      await Promise.all(unique().map(({ pool }) => pool.close()));
+    },
   };
-
-  return { definitions, invoke };
 }
-

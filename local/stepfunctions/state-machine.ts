@@ -1,6 +1,6 @@
 /**
  * Runs statemachine/ingest.asl.json with aws-local-stepfunctions: DefinitionSubstitutions from the
- * template resolved to local values, every `lambda:invoke` Task answered by the in-process function
+ * template resolved to local values, every `lambda:invoke` Task answered by the local function
  * its FunctionName names (with Lambda's response shape), and results shaped like the Step Functions
  * StartSyncExecution API.
  */
@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { localStateMachineArn } from '../aws-local';
 import type { LocalResolver } from '../cloudformation/intrinsics';
-import type { LocalFunctions } from '../lambda/invoker';
+import { LambdaServiceError, type LocalFunctions } from '../lambda/invoker';
 import { PROJECT_ROOT, type CfnTemplate } from '../cloudformation/template';
 
 export interface SyncExecutionResult {
@@ -81,7 +81,13 @@ export function createLocalStateMachine(
     }
     taskHandlers[stateName] = async (input) => {
       const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
-      return { ExecutedVersion: '$LATEST', Payload: await functions.invoke(FunctionName, Payload), StatusCode: 200 };
+      try {
+        return { ExecutedVersion: '$LATEST', Payload: await functions.invoke(FunctionName, Payload), StatusCode: 200 };
+      } catch (error) {
+        // Step Functions names the Lambda service's own exceptions Lambda.<Exception> (e.g. Lambda.TooManyRequestsException).
+        if (error instanceof LambdaServiceError) throw Object.assign(new Error(error.message), { name: `Lambda.${error.name}` });
+        throw error;
+      }
     };
   }
   const retryIntervalOverrides =

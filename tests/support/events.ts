@@ -1,7 +1,7 @@
 /**
  * The events/ files: one realistic event per function for `sam local invoke`, plus the state machine's
  * execution input, all carrying real client certificates from a dedicated "Example Events CA".
- * `npm run events` (cli/make-events.ts) writes them; tests/unit/events.test.ts runs every file through its
+ * `npm run events` (cli/make-events.ts) writes them; tests/emulator/events.test.ts runs every file through its
  * handler, and tests shape their own events with the same builders.
  */
 import 'reflect-metadata';
@@ -170,7 +170,7 @@ const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
 const README = `# events/
 
 One realistic event per function, for \`sam local invoke\` and for the unit tests:
-\`tests/unit/events.test.ts\` runs every file here through its handler (DynamoDB mocked), so each
+\`tests/emulator/events.test.ts\` runs every file here through its handler (against the local DynamoDB-API server), so each
 example is known to work. Regenerate them all with \`node --import tsx cli/make-events.ts\`.
 
 | File | Function / target | What it is |

@@ -24,6 +24,8 @@ export interface TestStackOptions {
   /** Reuse a PKI directory (restart tests); default a fresh temporary one. */
   pkiDir?: string;
   throttle?: Partial<ThrottleSettings>;
+  /** Template parameter values, as `npm start -- --parameter-overrides` gives them. */
+  parameterOverrides?: Record<string, string>;
   /** Serve the Step Functions API on a random port. */
   stepFunctionsApi?: boolean;
   /** Put the demo grants (default true; a restarted persistent stack already has them). */
@@ -61,6 +63,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...(options.stepFunctionsApi ? { stepFunctionsPort: 0 } : {}),
       retryIntervalMs: 0,
       environment: { GRANT_CACHE_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      ...(options.parameterOverrides ? { parameterOverrides: options.parameterOverrides } : {}),
+      log: (entry) => logs.push(entry),
     },
     gateway: {
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },

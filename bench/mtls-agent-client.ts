@@ -1,0 +1,34 @@
+/**
+ * A scanner or dashboard as it would run in production: one kept-alive mTLS connection per client,
+ * reused for every request (client/mtls.ts opens one per request, for tests of the handshake).
+ */
+import { Agent, request } from 'node:https';
+import type { ClientIdentity } from '../client/mtls';
+
+export interface BenchClient {
+  send(method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; body: string }>;
+  close(): void;
+}
+
+export function benchClient(baseUrl: string, identity: ClientIdentity, caPem: string): BenchClient {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: caPem, cert: identity.certPem, key: identity.keyPem, servername: 'localhost' });
+  return {
+    send: (method, path, body) =>
+      new Promise((resolve, reject) => {
+        const outgoing = request(
+          new URL(path, baseUrl),
+          { method, agent, headers: body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }, timeout: 60_000 },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+            response.on('error', reject);
+          },
+        );
+        outgoing.on('timeout', () => outgoing.destroy(new Error(`${method} ${path} timed out`)));
+        outgoing.on('error', reject);
+        outgoing.end(body);
+      }),
+    close: () => agent.destroy(),
+  };
+}
