@@ -10,6 +10,8 @@ import { startStepFunctionsApi } from './stepfunctions/api';
 import { createLocalStateMachine, type LocalStateMachine } from './stepfunctions/state-machine';
 import { loadTemplate, resourcesOfType } from './cloudformation/template';
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION, localFunctionArn, localStateMachineArn, useLocalAws } from './aws-local';
+import { tracedFunctions } from './xray/lambda';
+import { startLocalTracing, type LocalTracing, type LocalTracingOptions } from './xray/tracing';
 
 export const INGEST_STATE_MACHINE = 'IngestStateMachine';
 
@@ -21,6 +23,8 @@ export interface LocalBackend {
   stepFunctionsEndpoint: string | undefined;
   /** Resolves the template's (and the OpenAPI document's) intrinsic functions to local values. */
   resolver: LocalResolver;
+  /** The local X-Ray daemon and trace store, when tracing is on. */
+  tracing: LocalTracing | undefined;
   close(): Promise<void>;
 }
 
@@ -37,12 +41,16 @@ export interface BackendOptions {
   retryIntervalMs?: number;
   /** Where the functions send DynamoDB calls, when not straight to the server (a fault-injecting proxy in tests). */
   functionsDynamoDbEndpoint?: string;
+  /** Trace requests: run the local X-Ray daemon and store what the services and functions send it. */
+  traces?: LocalTracingOptions;
 }
 
 export async function startBackend(options: BackendOptions = {}): Promise<LocalBackend> {
   const template = loadTemplate();
   const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir });
+  let tracing: LocalTracing | undefined;
   try {
+    tracing = options.traces ? await startLocalTracing(options.traces) : undefined;
     useLocalAws(options.functionsDynamoDbEndpoint ?? dynamoDb.endpoint);
     const tableNames = (await createTablesFromTemplate(dynamoDb.endpoint)) as LocalBackend['tableNames'];
     const refs: Record<string, string> = { ...tableNames };
@@ -61,8 +69,8 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
     }
     for (const table of Object.keys(tableNames)) attributes[`${table}.Arn`] = `arn:${LOCAL_PARTITION}:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${table}`;
     const resolver = new LocalResolver(template, { refs, attributes });
-    const functions = createLocalFunctions(functionDefinitions(template, resolver), options.environment);
-    const stateMachine = createLocalStateMachine(INGEST_STATE_MACHINE, template, resolver, functions, { retryIntervalMs: options.retryIntervalMs });
+    const functions = tracedFunctions(createLocalFunctions(functionDefinitions(template, resolver), options.environment), tracing?.sink);
+    const stateMachine = createLocalStateMachine(INGEST_STATE_MACHINE, template, resolver, functions, { retryIntervalMs: options.retryIntervalMs, segments: tracing?.sink });
     const api = options.stepFunctionsPort === undefined ? undefined : await startStepFunctionsApi([stateMachine], { port: options.stepFunctionsPort });
     return {
       dynamoDbEndpoint: dynamoDb.endpoint,
@@ -71,12 +79,15 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       stateMachine,
       stepFunctionsEndpoint: api?.endpoint,
       resolver,
+      tracing,
       close: async () => {
         await api?.close();
         await dynamoDb.close();
+        await tracing?.close();
       },
     };
   } catch (error) {
+    await tracing?.close();
     await dynamoDb.close();
     throw error;
   }

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
-import { LOCAL_ACCOUNT } from '../aws-local';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws-local';
 import { loadTemplate } from '../cloudformation/template';
 import { invokeAwsIntegration, type StateMachineTarget } from './aws-integration';
 import { readBody } from '../http-body';
@@ -24,6 +24,8 @@ import { sourceIpOf, templateContext, type StageInfo } from './request-context';
 import { requestParameters, validateRequest } from './request-validation';
 import { MethodThrottle, type ThrottleSettings } from './throttle';
 import type { TemplateContext } from './vtl';
+import { apiGatewayTracer, apiNameFromTemplate, TRACE_HEADER, type StageTrace } from '../xray/api-gateway';
+import type { SegmentSink } from '../xray/segment';
 
 /** AEAD suites with forward secrecy only; TLS 1.3 suites are all AEAD. */
 export const TLS_CIPHERS = [
@@ -42,6 +44,8 @@ export interface GatewayBackend {
   stateMachine: StateMachineTarget;
   functions: FunctionInvoker;
   resolver: IntrinsicResolver;
+  /** With tracing on, the stage's segments go here (the local X-Ray daemon). */
+  tracing?: { sink: SegmentSink };
 }
 
 export interface GatewayOptions {
@@ -78,9 +82,11 @@ function templateDefaults(): { throttle: ThrottleSettings; stage: string } {
 /** Media type without parameters; API Gateway treats a request without Content-Type as JSON. */
 const mediaTypeOf = (header: string | undefined) => (header ? (header.split(';')[0] as string).trim().toLowerCase() : 'application/json');
 
-function send(response: ServerResponse, answer: HttpAnswer, requestId: string, close = false): void {
+function send(response: ServerResponse, answer: HttpAnswer, requestId: string, close = false, trace?: StageTrace): void {
   if (response.headersSent) return;
   const headers: Record<string, string> = { ...answer.headers, 'x-amzn-RequestId': requestId };
+  // With active tracing, API Gateway returns the request's trace id.
+  if (trace) headers[TRACE_HEADER] = trace.responseHeader;
   if (close) headers.Connection = 'close';
   response.writeHead(answer.status, headers);
   response.end(answer.body);
@@ -94,11 +100,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const host = options.host ?? '127.0.0.1';
   const stage: StageInfo = { stage: defaults.stage, apiId: 'local', accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
+  const tracer = options.backend.tracing
+    ? apiGatewayTracer(options.backend.tracing.sink, { ...stage, apiName: apiNameFromTemplate(loadTemplate(), options.backend.resolver), region: LOCAL_REGION })
+    : undefined;
 
   const refuse = (type: GatewayResponseType, message: string, context: TemplateContext, extra: { status?: number; validationErrorString?: string } = {}) =>
     gatewayResponse(api, type, message, context, extra);
 
-  async function route(request: IncomingMessage, url: URL, context: TemplateContext): Promise<{ answer: HttpAnswer; close?: boolean }> {
+  async function route(request: IncomingMessage, url: URL, context: TemplateContext, backend: GatewayBackend): Promise<{ answer: HttpAnswer; close?: boolean }> {
     const matched = matchResource(api, url.pathname);
     const method = request.method ?? 'GET';
     const operation = matched?.operations.get(method) ?? matched?.operations.get('ANY');
@@ -125,14 +134,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (integration.passthroughBehavior === 'never' && !(contentType in integration.requestTemplates)) {
         return { answer: refuse('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type', context) };
       }
-      const outcome = await invokeAwsIntegration(integration, { contentType, body, params }, context, options.backend.stateMachine, log);
+      const outcome = await invokeAwsIntegration(integration, { contentType, body, params }, context, backend.stateMachine, log);
       if (outcome.kind === 'answer') return { answer: outcome.answer };
       if (outcome.kind === 'timeout') return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
       return { answer: refuse('API_CONFIGURATION_ERROR', 'Internal server error', context) };
     }
     const event = proxyEvent(request, url, context, matched.pathParameters);
     event.body = read.body.length === 0 ? null : body;
-    const outcome = await invokeProxyIntegration(integration, event, options.backend.functions, log);
+    const outcome = await invokeProxyIntegration(integration, event, backend.functions, log);
     if (outcome.kind === 'answer') return { answer: outcome.answer };
     if (outcome.kind === 'timeout') return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
     return { answer: refuse('INTEGRATION_FAILURE', 'Internal server error', context, { status: 502 }) };
@@ -145,6 +154,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const url = new URL(request.url ?? '/', 'https://localhost');
     const certificate = clientCertificateOf(request.socket as TLSSocket);
     let status = 403;
+    let trace: StageTrace | undefined;
+    let responseBytes = 0;
     try {
       if (!certificate.ok) {
         // The custom domain refuses the client before any route, stage or gateway response applies.
@@ -159,14 +170,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         path: url.pathname,
         clientCert: certificate.certificate,
       });
-      const { answer, close } = await route(request, url, context);
+      trace = tracer?.begin({
+        incomingTraceHeader: request.headers['x-amzn-trace-id'] as string | undefined,
+        method: context.httpMethod,
+        url: `https://${stage.domainName}${request.url ?? '/'}`,
+        clientIp: sourceIp,
+        userAgent: request.headers['user-agent'],
+        requestId,
+        extendedRequestId: context.extendedRequestId,
+      });
+      const { answer, close } = await route(request, url, context, trace ? trace.backend(options.backend) : options.backend);
       status = answer.status;
-      send(response, answer, requestId, close);
+      responseBytes = Buffer.byteLength(answer.body);
+      send(response, answer, requestId, close, trace);
     } catch (error) {
       status = 500;
       log({ level: 'ERROR', message: 'gateway failure', requestId, errorType: (error as Error).name });
-      send(response, { status: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error', requestId }) }, requestId, true);
+      send(response, { status: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error', requestId }) }, requestId, true, trace);
     } finally {
+      trace?.end(status, responseBytes);
       log({
         level: 'INFO',
         message: 'request',

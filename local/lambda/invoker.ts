@@ -63,8 +63,12 @@ export function functionDefinitions(template: CfnTemplate, resolver: LocalResolv
 
 export interface LocalFunctions {
   definitions: LocalFunctionDefinition[];
-  /** Invoke by logical id or ARN; resolves with the handler's JSON result or rejects with LambdaFunctionError. */
-  invoke(functionId: string, event: unknown, options?: { requestId?: string }): Promise<unknown>;
+  /**
+   * Invoke by logical id or ARN; resolves with the handler's JSON result or rejects with LambdaFunctionError.
+   * `traceHeader` is the invocation's X-Ray header; an environment of its own would get it as variables
+   * through lambdaTraceEnvironment (local/xray/trace-header.ts). Shared process.env cannot carry it per call.
+   */
+  invoke(functionId: string, event: unknown, options?: { requestId?: string; traceHeader?: string }): Promise<unknown>;
 }
 
 /**
@@ -109,7 +113,7 @@ export function createLocalFunctions(definitions: LocalFunctionDefinition[], env
     return handler;
   };
 
-  const invoke = async (functionId: string, event: unknown, options: { requestId?: string } = {}): Promise<unknown> => {
+  const invoke = async (functionId: string, event: unknown, options: { requestId?: string; traceHeader?: string } = {}): Promise<unknown> => {
     const definition = byId.get(functionId);
     if (!definition) throw new LambdaFunctionError('ResourceNotFoundException', `Function not found: ${functionId}`, []);
     const handler = loadHandler(definition);

@@ -11,6 +11,7 @@
  */
 import { formatTraceHeader, newSegmentId, newTraceId, parseTraceHeader } from './trace-header';
 import type { SegmentDocument, SegmentSink } from './segment';
+import { resourcesOfType, type CfnTemplate } from '../cloudformation/template';
 
 export const TRACE_HEADER = 'X-Amzn-Trace-Id';
 
@@ -125,3 +126,10 @@ export function apiGatewayTracer(sink: SegmentSink, identity: StageIdentity) {
 }
 
 export type ApiGatewayTracer = ReturnType<typeof apiGatewayTracer>;
+
+/** The REST API's name as deployed (the template's AWS::Serverless::Api `Name`), which X-Ray shows as `<name>/<stage>`. */
+export function apiNameFromTemplate(template: CfnTemplate, resolver: { resolve(value: unknown): unknown }): string {
+  const api = resourcesOfType(template, 'AWS::Serverless::Api')[0];
+  const name = api ? resolver.resolve(api[1].Properties?.Name) : undefined;
+  return typeof name === 'string' && name !== '' ? name : 'local-api';
+}
