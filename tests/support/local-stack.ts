@@ -28,6 +28,8 @@ export interface TestStackOptions {
   stepFunctionsApi?: boolean;
   /** Put the demo grants (default true; a restarted persistent stack already has them). */
   grants?: boolean;
+  /** Run the local X-Ray daemon (random port) and keep traces here (in memory when the directory is omitted). */
+  traces?: { dir?: string; maxTraces?: number };
 }
 
 export interface TestStack {
@@ -56,6 +58,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.stepFunctionsApi ? { stepFunctionsPort: 0 } : {}),
       retryIntervalMs: 0,
+      ...(options.traces ? { traces: { ...options.traces, daemonPort: 0 } } : {}),
       environment: { GRANT_CACHE_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT' },
     },
     gateway: {
