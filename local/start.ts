@@ -3,7 +3,10 @@
  * 127.0.0.1:${DYNAMODB_PORT:-8000} persisted under .local/dynamodb, the Step Functions API on
  * ${SFN_PORT:-8083}, and the mTLS gateway on https://localhost:${PORT:-3443}. Demo grants and
  * findings are seeded into empty tables only, so a restart keeps whatever was changed.
+ * Tracing: the X-Ray daemon on UDP 127.0.0.1:${XRAY_DAEMON_PORT:-2000}, traces kept in .local/traces, and
+ * the trace page on http://127.0.0.1:${TRACES_PORT:-3000}/traces; `npm start -- --no-traces` turns all three off.
  */
+import { parseArgs } from 'node:util';
 import { localPorts } from './ports';
 import { join, relative } from 'node:path';
 import { jsonLineLog } from './gateway/log';
@@ -12,6 +15,8 @@ import { startLocalStack } from './stack';
 import { resolveTruststore } from './truststore';
 import { ensureDevPki } from './pki';
 import { PROJECT_ROOT } from './cloudformation/template';
+import { DEFAULT_TRACES_DIR } from './xray/tracing';
+import { startTraceViewer, type TraceViewer } from './xray/viewer';
 
 const PKI_DIR = join(PROJECT_ROOT, '.local/pki');
 const DATA_DIR = join(PROJECT_ROOT, '.local/dynamodb');
@@ -45,32 +50,48 @@ function instructions(url: string, stepFunctionsEndpoint: string | undefined, dy
 }
 
 async function main(): Promise<void> {
+  const { values: flags } = parseArgs({ options: { 'no-traces': { type: 'boolean', default: false } } });
+  const tracing = !flags['no-traces'];
   const ports = localPorts();
   const pki = await ensureDevPki(PKI_DIR);
   const devCaPath = join(PKI_DIR, 'ca.pem');
   const truststore = resolveTruststore({ devCaPath });
   const stack = await startLocalStack({
-    backend: { dynamoDbPort: ports.dynamoDb, dataDir: DATA_DIR, stepFunctionsPort: ports.stepFunctions },
+    backend: {
+      dynamoDbPort: ports.dynamoDb,
+      dataDir: DATA_DIR,
+      stepFunctionsPort: ports.stepFunctions,
+      ...(tracing ? { traces: { dir: DEFAULT_TRACES_DIR, daemonPort: ports.xrayDaemon } } : {}),
+    },
     gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: truststore.pem, port: ports.gateway, log: jsonLineLog },
     // Seeding posts through the gateway with the dev scanner certificate, which only the dev CA trusts.
     ...(truststore.source === devCaPath ? { seed: { scanner: pki.scanner, caPem: pki.ca.certPem } } : {}),
   });
   if (stack.seeded?.grants) console.log('seeded demo grants: OU scanner may POST on every org; OU dashboard may GET org1, org2, org3');
   if (stack.seeded?.findings) console.log(`seeded ${stack.seeded.findings} demo findings through the gateway`);
+  let viewer: TraceViewer | undefined;
+  if (stack.backend.tracing) {
+    viewer = await startTraceViewer(stack.backend.tracing.store, { port: ports.traces });
+  }
   console.log(instructions(stack.url, stack.backend.stepFunctionsEndpoint, stack.backend.dynamoDbEndpoint, truststore.source, truststore.source === devCaPath));
+  if (viewer && stack.backend.tracing) {
+    console.log(`Traces: ${viewer.url}  (X-Ray daemon on udp ${stack.backend.tracing.daemon.address}; npm run traces -- --last 5 prints them here)\n`);
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping the local stack`);
-    stack.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('error while stopping:', error);
-        process.exit(1);
-      },
-    );
+    Promise.resolve(viewer?.close())
+      .then(() => stack.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('error while stopping:', error);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -78,7 +99,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') console.error(`A port is already in use (${(error as Error).message}); set PORT, DYNAMODB_PORT or SFN_PORT, or stop the other stack.`);
+  if (code === 'EADDRINUSE') console.error(`A port is already in use (${(error as Error).message}); set PORT, DYNAMODB_PORT, SFN_PORT, XRAY_DAEMON_PORT or TRACES_PORT, or stop the other stack.`);
   else console.error(error);
   process.exit(1);
 });

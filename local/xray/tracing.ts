@@ -3,9 +3,14 @@
  * the stack's own services (gateway, state machine, Lambda service) send their segments to through
  * that daemon, the way AWS services and the X-Ray SDK report to X-Ray.
  */
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../cloudformation/template';
 import { startXRayDaemon, type XRayDaemon } from './daemon';
 import { udpSegmentSink, type SegmentSink } from './segment';
 import { TraceStore } from './store';
+
+/** Where `npm start` keeps traces and `npm run traces` reads them. */
+export const DEFAULT_TRACES_DIR = join(PROJECT_ROOT, '.local/traces');
 
 export interface LocalTracingOptions {
   /** Where traces are kept; omitted = memory only. */

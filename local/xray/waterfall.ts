@@ -175,3 +175,10 @@ export function renderWaterfallText(trace: StoredTrace): string {
   });
   return [summaryLine(summarize(trace)), ...lines].join('\n');
 }
+
+/** `npm run traces`: the newest traces matching the filters, each as its summary and waterfall. */
+export function tracesReport(traces: StoredTrace[], options: { last?: number; filters?: Record<string, string> } = {}): string {
+  const selected = recentTraces(traces, options);
+  if (selected.length === 0) return 'No traces match. Start the stack (npm start), send a request, and try again.';
+  return selected.map(renderWaterfallText).join('\n\n');
+}
