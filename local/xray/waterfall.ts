@@ -73,6 +73,13 @@ const exceptionOf = (document: SegmentDocument): string | undefined => {
   return exception ? [exception.type, exception.message].filter(Boolean).join(': ') || undefined : undefined;
 };
 
+const kindOf = (document: SegmentDocument): string => {
+  if (document.origin) return document.origin;
+  if (typeof document.aws?.state_type === 'string') return `${document.aws.state_type} state`;
+  if (document.namespace) return `${document.namespace} call`;
+  return document.type === 'subsegment' || document.parent_id !== undefined ? 'subsegment' : 'segment';
+};
+
 export function waterfall(trace: StoredTrace): WaterfallRow[] {
   const start = startOf(trace);
   const rows: WaterfallRow[] = [];
@@ -83,7 +90,7 @@ export function waterfall(trace: StoredTrace): WaterfallRow[] {
     rows.push({
       id: document.id,
       name: document.name,
-      kind: document.origin ?? (document.namespace ? `${document.namespace} call` : document.type === 'subsegment' ? 'subsegment' : 'segment'),
+      kind: kindOf(document),
       depth,
       offsetMs: Math.round((document.start_time - start) * 1000 * 10) / 10,
       durationMs: document.end_time === undefined ? undefined : Math.round((document.end_time - document.start_time) * 1000 * 10) / 10,
