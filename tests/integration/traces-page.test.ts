@@ -148,7 +148,7 @@ test('shows trace data as text: no markup from a trace is ever parsed or run', a
   expect(hostile).toContain(HOSTILE.org);
   expect(hostile).toContain(HOSTILE.principalOu);
   await page.click(`tr[data-trace-id="${traces.hostile}"]`);
-  await page.waitForFunction(() => !document.getElementById('trace')?.hidden && document.querySelectorAll('.segment').length > 0);
+  await page.waitForFunction((id) => document.getElementById('trace-title')?.textContent?.includes(id), {}, traces.hostile);
   expect(await page.$eval('#waterfall .segment .name span', (span) => span.textContent)).toBe(HOSTILE.name);
   expect(await page.$$eval('main img, main script, main svg, main b', (nodes) => nodes.length)).toBe(0);
   expect(await xss()).toBeUndefined();

@@ -1,11 +1,11 @@
 import type { TraceStore, StoredTrace } from '../../local/xray/store';
 
 /**
- * Waits (bounded: 100 polls of 50 ms) until the store holds the trace with every document complete and
+ * Waits (bounded: 200 polls of 50 ms) until the store holds the trace with every document complete and
  * at least `documents` of them; segments travel over UDP, so they arrive shortly after the response.
  */
 export async function completeTrace(store: TraceStore, traceId: string, documents = 1): Promise<StoredTrace> {
-  for (let poll = 0; poll < 100; poll += 1) {
+  for (let poll = 0; poll < 200; poll += 1) {
     const trace = store.get(traceId);
     if (trace && trace.documents.length >= documents && trace.documents.every((document) => !document.in_progress)) return trace;
     await new Promise((resolve) => setTimeout(resolve, 50));
