@@ -14,6 +14,8 @@ import { startSecretsManager } from './secretsmanager/server';
 import { createLocalStateMachine, type LocalStateMachine } from './stepfunctions/state-machine';
 import { loadTemplate, resourcesOfType } from './cloudformation/template';
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION, localAwsEnvironment, localFunctionArn, localStateMachineArn } from './aws-local';
+import { tracedFunctions } from './xray/lambda';
+import { startLocalTracing, type LocalTracing, type LocalTracingOptions } from './xray/tracing';
 
 export const INGEST_STATE_MACHINE = 'IngestStateMachine';
 
@@ -27,6 +29,8 @@ export interface LocalBackend {
   stepFunctionsEndpoint: string | undefined;
   /** Resolves the template's (and the OpenAPI document's) intrinsic functions to local values. */
   resolver: LocalResolver;
+  /** The local X-Ray daemon and trace store, when tracing is on. */
+  tracing: LocalTracing | undefined;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,8 @@ export interface BackendOptions {
   defaultConcurrency?: number;
   /** Where the invoker logs cold starts. */
   log?: InvokerLog;
+  /** Trace requests: run the local X-Ray daemon and store what the services and functions send it. */
+  traces?: LocalTracingOptions;
 }
 
 export async function startBackend(options: BackendOptions = {}): Promise<LocalBackend> {
@@ -58,7 +64,9 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
   const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir });
   let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
   let functions: LocalFunctions | undefined;
+  let tracing: LocalTracing | undefined;
   try {
+    tracing = options.traces ? await startLocalTracing(options.traces) : undefined;
     secrets = await startSecretsManager(resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([logicalId]) => logicalId), { dir: options.secretsDir });
     const tableNames = (await createTablesFromTemplate(dynamoDb.endpoint)) as LocalBackend['tableNames'];
     const refs: Record<string, string> = { ...checkParameterOverrides(template, options.parameterOverrides ?? {}), ...tableNames, ...secrets.arns };
@@ -81,9 +89,10 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       environment: { ...localAwsEnvironment(options.functionsDynamoDbEndpoint ?? dynamoDb.endpoint, secrets.endpoint), ...options.environment },
       ...(options.defaultConcurrency === undefined ? {} : { defaultConcurrency: options.defaultConcurrency }),
       ...(options.log ? { log: options.log } : {}),
+      ...(tracing ? { xrayDaemonAddress: tracing.daemon.address } : {}),
     });
-    const started = functions;
-    const stateMachine = createLocalStateMachine(INGEST_STATE_MACHINE, template, resolver, started, { retryIntervalMs: options.retryIntervalMs });
+    const started = tracedFunctions(functions, tracing?.sink);
+    const stateMachine = createLocalStateMachine(INGEST_STATE_MACHINE, template, resolver, started, { retryIntervalMs: options.retryIntervalMs, segments: tracing?.sink });
     const api = options.stepFunctionsPort === undefined ? undefined : await startStepFunctionsApi([stateMachine], { port: options.stepFunctionsPort });
     return {
       dynamoDbEndpoint: dynamoDb.endpoint,
@@ -93,16 +102,19 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       stateMachine,
       stepFunctionsEndpoint: api?.endpoint,
       resolver,
+      tracing,
       close: async () => {
         await api?.close();
         await started.close();
         await secrets?.close();
         await dynamoDb.close();
+        await tracing?.close();
       },
     };
   } catch (error) {
     await functions?.close();
     await secrets?.close();
+    await tracing?.close();
     await dynamoDb.close();
     throw error;
   }

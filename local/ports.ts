@@ -1,13 +1,16 @@
 /**
  * The local stack's ports, one definition for `npm start` and every tool that talks to it:
- * PORT (the mTLS gateway), DYNAMODB_PORT and SFN_PORT, with their defaults.
+ * PORT (the mTLS gateway), DYNAMODB_PORT, SFN_PORT, XRAY_DAEMON_PORT (UDP) and TRACES_PORT (the trace page),
+ * with their defaults.
  */
-export const DEFAULT_PORTS = { gateway: 3443, dynamoDb: 8000, stepFunctions: 8083 } as const;
+export const DEFAULT_PORTS = { gateway: 3443, dynamoDb: 8000, stepFunctions: 8083, xrayDaemon: 2000, traces: 3000 } as const;
 
 export interface LocalPorts {
   gateway: number;
   dynamoDb: number;
   stepFunctions: number;
+  xrayDaemon: number;
+  traces: number;
 }
 
 function port(environment: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -22,5 +25,7 @@ export function localPorts(environment: NodeJS.ProcessEnv = process.env): LocalP
     gateway: port(environment, 'PORT', DEFAULT_PORTS.gateway),
     dynamoDb: port(environment, 'DYNAMODB_PORT', DEFAULT_PORTS.dynamoDb),
     stepFunctions: port(environment, 'SFN_PORT', DEFAULT_PORTS.stepFunctions),
+    xrayDaemon: port(environment, 'XRAY_DAEMON_PORT', DEFAULT_PORTS.xrayDaemon),
+    traces: port(environment, 'TRACES_PORT', DEFAULT_PORTS.traces),
   };
 }

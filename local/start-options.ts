@@ -14,12 +14,14 @@ export interface StartOptions {
   parameterOverrides: Record<string, string>;
   /** Where the overrides came from, for the start-up banner. */
   sources: string[];
+  /** `--no-traces` turns the local X-Ray daemon, trace store and trace page off. */
+  traces: boolean;
 }
 
 export function startOptions(argv: string[], projectRoot = PROJECT_ROOT): StartOptions {
   const { values, tokens } = parseArgs({
     args: argv,
-    options: { 'parameter-overrides': { type: 'string', multiple: true }, 'config-file': { type: 'string' }, 'config-env': { type: 'string' } },
+    options: { 'parameter-overrides': { type: 'string', multiple: true }, 'config-file': { type: 'string' }, 'config-env': { type: 'string' }, 'no-traces': { type: 'boolean' } },
     allowPositionals: true,
     strict: true,
     tokens: true,
@@ -40,5 +42,5 @@ export function startOptions(argv: string[], projectRoot = PROJECT_ROOT): StartO
   const fromConfig = samconfigParameterOverrides(configFile, values['config-env'] ?? 'default');
   const fromCommandLine = parseParameterOverrides(given);
   const sources = [...(Object.keys(fromConfig).length ? [configFile] : []), ...(given.length ? ['--parameter-overrides'] : [])];
-  return { parameterOverrides: { ...fromConfig, ...fromCommandLine }, sources };
+  return { parameterOverrides: { ...fromConfig, ...fromCommandLine }, sources, traces: values['no-traces'] !== true };
 }

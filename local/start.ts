@@ -5,6 +5,8 @@
  * findings are seeded into empty tables only, so a restart keeps whatever was changed. Template
  * parameters follow `--parameter-overrides Key=Value …` and samconfig.toml's
  * `[default.local_start_api.parameters] parameter_overrides`, as in `sam local start-api`.
+ * Tracing: the X-Ray daemon on UDP 127.0.0.1:${XRAY_DAEMON_PORT:-2000}, traces kept in .local/traces, and
+ * the trace page on http://127.0.0.1:${TRACES_PORT:-3000}/traces; `npm start -- --no-traces` turns all three off.
  */
 import { localPorts } from './ports';
 import { join, relative } from 'node:path';
@@ -16,6 +18,8 @@ import { PemBundleError } from '../functions/shared/core/pem-bundle';
 import { ensureDevPki } from './pki';
 import { PROJECT_ROOT } from './cloudformation/template';
 import { startOptions } from './start-options';
+import { DEFAULT_TRACES_DIR } from './xray/tracing';
+import { startTraceViewer, type TraceViewer } from './xray/viewer';
 
 const PKI_DIR = join(PROJECT_ROOT, '.local/pki');
 const DATA_DIR = join(PROJECT_ROOT, '.local/dynamodb');
@@ -52,6 +56,7 @@ function instructions(url: string, stepFunctionsEndpoint: string | undefined, dy
 
 async function main(): Promise<void> {
   const options = startOptions(process.argv.slice(2));
+  const tracing = options.traces;
   const ports = localPorts();
   const pki = await ensureDevPki(PKI_DIR);
   const devCaPath = join(PKI_DIR, 'ca.pem');
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
       stepFunctionsPort: ports.stepFunctions,
       parameterOverrides: options.parameterOverrides,
       log: (entry) => jsonLineLog({ source: 'local-lambda', ...entry }),
+      ...(tracing ? { traces: { dir: DEFAULT_TRACES_DIR, daemonPort: ports.xrayDaemon } } : {}),
     },
     gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: truststore.pem, port: ports.gateway, log: jsonLineLog },
     // Seeding posts through the gateway with the dev scanner certificate, which only the dev CA trusts.
@@ -76,20 +82,29 @@ async function main(): Promise<void> {
   }
   if (stack.seeded?.grants) console.log('seeded demo grants: OU scanner may POST on every org; OU dashboard may GET org1, org2, org3');
   if (stack.seeded?.findings) console.log(`seeded ${stack.seeded.findings} demo findings through the gateway`);
+  let viewer: TraceViewer | undefined;
+  if (stack.backend.tracing) {
+    viewer = await startTraceViewer(stack.backend.tracing.store, { port: ports.traces });
+  }
   console.log(instructions(stack.url, stack.backend.stepFunctionsEndpoint, stack.backend.dynamoDbEndpoint, truststore.source, truststore.source === devCaPath));
+  if (viewer && stack.backend.tracing) {
+    console.log(`Traces: ${viewer.url}  (X-Ray daemon on udp ${stack.backend.tracing.daemon.address}; npm run traces -- --last 5 prints them here)\n`);
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping the local stack`);
-    stack.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('error while stopping:', error);
-        process.exit(1);
-      },
-    );
+    Promise.resolve(viewer?.close())
+      .then(() => stack.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('error while stopping:', error);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -98,7 +113,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
   if (error instanceof PemBundleError) console.error(`refusing to start: ${error.message}`);
-  else if (code === 'EADDRINUSE') console.error(`A port is already in use (${(error as Error).message}); set PORT, DYNAMODB_PORT or SFN_PORT, or stop the other stack.`);
+  else if (code === 'EADDRINUSE') console.error(`A port is already in use (${(error as Error).message}); set PORT, DYNAMODB_PORT, SFN_PORT, XRAY_DAEMON_PORT or TRACES_PORT, or stop the other stack.`);
   else console.error(error);
   process.exit(1);
 });

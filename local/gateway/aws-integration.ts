@@ -32,7 +32,7 @@ export interface SyncExecution {
 
 export interface StateMachineTarget {
   arn: string;
-  startSyncExecution(input: string, name?: string): Promise<SyncExecution>;
+  startSyncExecution(input: string, name?: string, traceHeader?: string): Promise<SyncExecution>;
 }
 
 /** The Step Functions API's HTTP answer, as the integration response sees it. */

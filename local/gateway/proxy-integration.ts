@@ -11,7 +11,7 @@ import type { ProxyIntegration } from './openapi';
 import type { TemplateContext } from './vtl';
 
 export interface FunctionInvoker {
-  invoke(functionId: string, event: unknown, options?: { requestId?: string }): Promise<unknown>;
+  invoke(functionId: string, event: unknown, options?: { requestId?: string; traceHeader?: string }): Promise<unknown>;
 }
 
 export type ProxyOutcome = { kind: 'answer'; answer: HttpAnswer } | { kind: 'bad-gateway' } | { kind: 'timeout' };

@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { errorBody } from '../../functions/shared/core/errors';
 import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
-import { LOCAL_ACCOUNT } from '../aws-local';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws-local';
+import { loadTemplate } from '../cloudformation/template';
 import { invokeAwsIntegration, type StateMachineTarget } from './aws-integration';
 import { readBody, type BodyResult } from '../http-body';
 import { clientCertificateOf } from './client-certificate';
@@ -27,6 +28,8 @@ import { requestParameters, validateRequest } from './request-validation';
 import { MethodThrottle, type ThrottleSettings } from './throttle';
 import type { TemplateContext } from './vtl';
 import { wafBodyRule, type OversizeBodyAction } from './waf';
+import { apiGatewayTracer, apiNameFromTemplate, TRACE_HEADER, type StageTrace } from '../xray/api-gateway';
+import type { SegmentSink } from '../xray/segment';
 
 /** AEAD suites with forward secrecy only; TLS 1.3 suites are all AEAD. */
 export const TLS_CIPHERS = [
@@ -45,6 +48,8 @@ export interface GatewayBackend {
   stateMachine: StateMachineTarget;
   functions: FunctionInvoker;
   resolver: IntrinsicResolver;
+  /** With tracing on, the stage's segments go here (the local X-Ray daemon). */
+  tracing?: { sink: SegmentSink };
 }
 
 export interface GatewayOptions {
@@ -85,9 +90,11 @@ function stageSettings(resolver: IntrinsicResolver): { throttle: ThrottleSetting
 const mediaTypeOf = (header: string | undefined) => (header ? (header.split(';')[0] as string).trim().toLowerCase() : 'application/json');
 
 /** API Gateway sends both ids back: x-amzn-RequestId ($context.requestId) and x-amz-apigw-id ($context.extendedRequestId). */
-function send(response: ServerResponse, answer: HttpAnswer, ids: { requestId: string; extendedRequestId: string }, close = false): void {
+function send(response: ServerResponse, answer: HttpAnswer, ids: { requestId: string; extendedRequestId: string }, close = false, trace?: StageTrace): void {
   if (response.headersSent) return;
   const headers: Record<string, string> = { ...answer.headers, 'x-amzn-RequestId': ids.requestId, 'x-amz-apigw-id': ids.extendedRequestId };
+  // With active tracing, API Gateway returns the request's trace id.
+  if (trace) headers[TRACE_HEADER] = trace.responseHeader;
   if (close) headers.Connection = 'close';
   response.writeHead(answer.status, headers);
   response.end(answer.body);
@@ -103,11 +110,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   const truststore = truststoreFingerprints(options.truststorePem);
   const stage: StageInfo = { stage: defaults.stage, apiId: 'local', accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
+  const tracer = options.backend.tracing
+    ? apiGatewayTracer(options.backend.tracing.sink, { ...stage, apiName: apiNameFromTemplate(loadTemplate(), options.backend.resolver), region: LOCAL_REGION })
+    : undefined;
 
   const refuse = (type: GatewayResponseType, message: string, context: TemplateContext, extra: { status?: number; validationErrorString?: string } = {}) =>
     gatewayResponse(api, type, message, context, extra);
 
-  async function route(request: IncomingMessage, url: URL, context: TemplateContext, read: BodyResult): Promise<{ answer: HttpAnswer; close?: boolean }> {
+  async function route(request: IncomingMessage, url: URL, context: TemplateContext, read: BodyResult, backend: GatewayBackend): Promise<{ answer: HttpAnswer; close?: boolean }> {
     const matched = matchResource(api, url.pathname);
     const method = request.method ?? 'GET';
     const operation = matched?.operations.get(method) ?? matched?.operations.get('ANY');
@@ -134,14 +144,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (integration.passthroughBehavior === 'never' && !(contentType in integration.requestTemplates)) {
         return { answer: refuse('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type', context) };
       }
-      const outcome = await invokeAwsIntegration(awsOperation, { contentType, body, params }, context, options.backend.stateMachine, log);
+      const outcome = await invokeAwsIntegration(awsOperation, { contentType, body, params }, context, backend.stateMachine, log);
       if (outcome.kind === 'answer') return { answer: outcome.answer };
       if (outcome.kind === 'timeout') return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
       return { answer: refuse('API_CONFIGURATION_ERROR', 'Internal server error', context) };
     }
     const event = proxyEvent(request, url, context, matched.pathParameters);
     event.body = read.body.length === 0 ? null : body;
-    const outcome = await invokeProxyIntegration(integration, event, options.backend.functions, log);
+    const outcome = await invokeProxyIntegration(integration, event, backend.functions, log);
     if (outcome.kind === 'answer') return { answer: outcome.answer };
     if (outcome.kind === 'timeout') return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
     return { answer: refuse('INTEGRATION_FAILURE', 'Internal server error', context, { status: 502 }) };
@@ -156,6 +166,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const url = new URL(request.url ?? '/', 'https://localhost');
     const certificate = clientCertificateOf(request.socket as TLSSocket, truststore);
     let status = 403;
+    let trace: StageTrace | undefined;
+    let responseBytes = 0;
     try {
       if (!certificate.ok) {
         // The custom domain refuses the client before any route, stage or gateway response applies.
@@ -179,14 +191,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         send(response, waf.answer, ids, !read.ok);
         return;
       }
-      const { answer, close } = await route(request, url, context, read);
+      trace = tracer?.begin({
+        incomingTraceHeader: request.headers['x-amzn-trace-id'] as string | undefined,
+        method: context.httpMethod,
+        url: `https://${stage.domainName}${request.url ?? '/'}`,
+        clientIp: sourceIp,
+        userAgent: request.headers['user-agent'],
+        requestId,
+        extendedRequestId: context.extendedRequestId,
+      });
+      const { answer, close } = await route(request, url, context, read, trace ? trace.backend(options.backend) : options.backend);
       status = answer.status;
-      send(response, answer, ids, close);
+      responseBytes = Buffer.byteLength(answer.body);
+      send(response, answer, ids, close, trace);
     } catch (error) {
       status = 500;
       log({ level: 'ERROR', message: 'gateway failure', requestId, errorType: (error as Error).name });
-      send(response, { status: 500, headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 500) }, body: JSON.stringify(errorBody('internal', requestId)) }, ids, true);
+      send(response, { status: 500, headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 500) }, body: JSON.stringify(errorBody('internal', requestId)) }, ids, true, trace);
     } finally {
+      trace?.end(status, responseBytes);
       log({
         level: 'INFO',
         message: 'request',

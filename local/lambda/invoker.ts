@@ -12,6 +12,7 @@ import { localFunctionArn } from '../aws-local';
 import type { LocalResolver } from '../cloudformation/intrinsics';
 import { PROJECT_ROOT, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
 import { localBundles, type BuildProperties } from './bundle';
+import { lambdaTraceEnvironment } from '../xray/trace-header';
 import { EnvironmentPool, ThrottledError } from './environment-pool';
 import type { ErrorShape } from './runtime-protocol';
 
@@ -113,6 +114,8 @@ export interface InvokeOptions {
   requestId?: string;
   /** Set in the environment's process.env for this invocation only (e.g. `_X_AMZN_TRACE_ID`). */
   environment?: Record<string, string>;
+  /** The invocation's X-Ray header (Parent = the function's segment): with tracing on, it becomes `_X_AMZN_TRACE_ID`. */
+  traceHeader?: string;
 }
 
 export type InvokerLog = (entry: Record<string, unknown>) => void;
@@ -129,6 +132,19 @@ export interface LocalFunctionsOptions {
   bundleDir?: string;
   /** Cold starts are logged here, as Lambda's REPORT line carries `Init Duration`. */
   log?: InvokerLog;
+  /** `IP:port` of the local X-Ray daemon: set, functions run with active tracing as Lambda runs them. */
+  xrayDaemonAddress?: string;
+}
+
+/**
+ * With active tracing Lambda runs the function as the X-Ray SDK expects to find it: in a Lambda
+ * environment (AWS_EXECUTION_ENV, LAMBDA_TASK_ROOT) with the daemon's address known before the SDK
+ * loads, and the trace header of each invocation in `_X_AMZN_TRACE_ID`
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+ */
+function tracingVariables(daemonAddress: string | undefined): Record<string, string> {
+  if (!daemonAddress) return {};
+  return { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', LAMBDA_TASK_ROOT: PROJECT_ROOT, AWS_XRAY_DAEMON_ADDRESS: daemonAddress, AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR' };
 }
 
 export interface FunctionStats {
@@ -198,6 +214,11 @@ async function runOnce(running: RunningFunction, eventJson: string, requestId: s
   }
 }
 
+function invocationEnvironment(invokeOptions: InvokeOptions, daemonAddress: string | undefined): Record<string, string> {
+  const traced = daemonAddress && invokeOptions.traceHeader ? lambdaTraceEnvironment(invokeOptions.traceHeader, daemonAddress) : {};
+  return { ...invokeOptions.environment, ...traced };
+}
+
 export async function startLocalFunctions(definitions: LocalFunctionDefinition[], options: LocalFunctionsOptions = {}): Promise<LocalFunctions> {
   const bundles = await localBundles(
     definitions.map((definition) => ({ logicalId: definition.logicalId, entryPoint: definition.entryPoint, build: definition.build ?? {} })),
@@ -206,7 +227,7 @@ export async function startLocalFunctions(definitions: LocalFunctionDefinition[]
   const log = options.log ?? (() => undefined);
   const byId = new Map<string, RunningFunction>();
   for (const definition of definitions) {
-    const environment = { ...definition.environment, ...definedRuntimeVariables(definition, options.environment?.AWS_REGION), ...options.environment };
+    const environment = { ...definition.environment, ...definedRuntimeVariables(definition, options.environment?.AWS_REGION), ...tracingVariables(options.xrayDaemonAddress), ...options.environment };
     const pool = new EnvironmentPool(
       {
         runtimePath: bundles.runtimePath,
@@ -236,7 +257,7 @@ export async function startLocalFunctions(definitions: LocalFunctionDefinition[]
     if (Buffer.byteLength(eventJson) > MAX_PAYLOAD_BYTES) {
       throw new LambdaServiceError('RequestTooLargeException', `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`, 413);
     }
-    const payload = await runOnce(running, eventJson, invokeOptions.requestId ?? randomUUID(), invokeOptions.environment ?? {}, log);
+    const payload = await runOnce(running, eventJson, invokeOptions.requestId ?? randomUUID(), invocationEnvironment(invokeOptions, options.xrayDaemonAddress), log);
     return JSON.parse(payload) as unknown;
   };
 

@@ -49,7 +49,9 @@ export async function startStepFunctionsApi(machines: LocalStateMachine[], optio
     StartSyncExecution: async (request) => {
       const machine = find(request.stateMachineArn);
       if (machine.type !== 'EXPRESS') throw new StepFunctionsClientError('StateMachineTypeNotSupported', 'StartSyncExecution needs an EXPRESS state machine');
-      return syncExecutionResponse(await machine.startSyncExecution(String(request.input ?? '{}'), typeof request.name === 'string' ? request.name : undefined));
+      // StartSyncExecution's `traceHeader` parameter continues the caller's X-Ray trace.
+      const traceHeader = typeof request.traceHeader === 'string' ? request.traceHeader : undefined;
+      return syncExecutionResponse(await machine.startSyncExecution(String(request.input ?? '{}'), typeof request.name === 'string' ? request.name : undefined, traceHeader));
     },
     DescribeStateMachine: async (request) => {
       const machine = find(request.stateMachineArn);

@@ -13,6 +13,8 @@ import { localStateMachineArn } from '../aws-local';
 import type { LocalResolver } from '../cloudformation/intrinsics';
 import { LambdaServiceError, type LocalFunctions } from '../lambda/invoker';
 import { PROJECT_ROOT, type CfnTemplate } from '../cloudformation/template';
+import type { SegmentSink } from '../xray/segment';
+import { traceExecution, type ExecutionTrace } from '../xray/step-functions';
 
 export interface SyncExecutionResult {
   executionArn: string;
@@ -33,7 +35,8 @@ export interface LocalStateMachine {
   type: string;
   /** The definition with substitutions applied, as DescribeStateMachine returns it. */
   definition: string;
-  startSyncExecution(input: string, name?: string): Promise<SyncExecutionResult>;
+  /** `traceHeader`: the caller's X-Amzn-Trace-Id (StartSyncExecution's `traceHeader` parameter). */
+  startSyncExecution(input: string, name?: string, traceHeader?: string): Promise<SyncExecutionResult>;
 }
 
 /** Thrown for what the Step Functions API itself would refuse (HTTP 400 there). */
@@ -61,7 +64,7 @@ export function createLocalStateMachine(
   template: CfnTemplate,
   resolver: LocalResolver,
   functions: LocalFunctions,
-  options: { retryIntervalMs?: number } = {},
+  options: { retryIntervalMs?: number; segments?: SegmentSink } = {},
 ): LocalStateMachine {
   const resource = template.Resources[logicalId];
   if (resource?.Type !== 'AWS::Serverless::StateMachine') throw new Error(`${logicalId} is not an AWS::Serverless::StateMachine`);
@@ -73,27 +76,39 @@ export function createLocalStateMachine(
   const machine = new StateMachine(definition);
   const arn = localStateMachineArn(logicalId);
 
-  const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  const taskStates: string[] = [];
   for (const [stateName, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
     if (!state.Resource?.endsWith(':states:::lambda:invoke')) {
       throw new Error(`The local stack runs lambda:invoke tasks only; ${stateName} uses ${state.Resource}`);
     }
-    taskHandlers[stateName] = async (input) => {
-      const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
-      try {
-        return { ExecutedVersion: '$LATEST', Payload: await functions.invoke(FunctionName, Payload), StatusCode: 200 };
-      } catch (error) {
-        // Step Functions names the Lambda service's own exceptions Lambda.<Exception> (e.g. Lambda.TooManyRequestsException).
-        if (error instanceof LambdaServiceError) throw Object.assign(new Error(error.message), { name: `Lambda.${error.name}` });
-        throw error;
-      }
-    };
+    taskStates.push(stateName);
   }
+  // Built per execution, so each attempt of a Task can carry that execution's trace header.
+  const taskHandlersFor = (trace: ExecutionTrace | undefined): Record<string, (input: unknown) => Promise<unknown>> =>
+    Object.fromEntries(
+      taskStates.map((stateName) => [
+        stateName,
+        async (input: unknown) => {
+          const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
+          const invoke = async (traceHeader?: string) => {
+            try {
+              return await functions.invoke(FunctionName, Payload, traceHeader ? { traceHeader } : {});
+            } catch (error) {
+              // Step Functions names the Lambda service's own exceptions Lambda.<Exception> (e.g. Lambda.TooManyRequestsException).
+              if (error instanceof LambdaServiceError) throw Object.assign(new Error(error.message), { name: `Lambda.${error.name}` });
+              throw error;
+            }
+          };
+          const result = trace ? await trace.taskAttempt(stateName, FunctionName.slice(FunctionName.lastIndexOf(':') + 1), invoke) : await invoke();
+          return { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
+        },
+      ]),
+    );
   const retryIntervalOverrides =
-    options.retryIntervalMs === undefined ? undefined : Object.fromEntries(Object.keys(taskHandlers).map((name) => [name, options.retryIntervalMs as number]));
+    options.retryIntervalMs === undefined ? undefined : Object.fromEntries(taskStates.map((name) => [name, options.retryIntervalMs as number]));
 
-  const startSyncExecution = async (input: string, name: string = randomUUID()): Promise<SyncExecutionResult> => {
+  const startSyncExecution = async (input: string, name: string = randomUUID(), traceHeader?: string): Promise<SyncExecutionResult> => {
     // The API Reference gives `input` a length constraint (262144, in bytes of UTF-8); a parameter outside
     // its constraints is the API's ValidationException (HTTP 400), worded as AWS words constraint violations.
     if (Buffer.byteLength(input) > MAX_INPUT_BYTES) {
@@ -108,21 +123,29 @@ export function createLocalStateMachine(
     const executionArn = `${arn.replace(':stateMachine:', ':express:')}:${name}:${randomUUID()}`;
     const startDate = new Date();
     const base = { executionArn, stateMachineArn: arn, name, startDate, input };
+    const trace = options.segments ? traceExecution(options.segments, { stateMachineName: logicalId, stateMachineArn: arn, executionArn, traceHeader }) : undefined;
     const execution = machine.run(parsed as never, {
-      overrides: { taskResourceLocalHandlers: taskHandlers as never, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
+      overrides: { taskResourceLocalHandlers: taskHandlersFor(trace) as never, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
       context: { Execution: { Id: executionArn, Input: parsed, Name: name, StartTime: startDate.toISOString(), RoleArn: 'local' }, StateMachine: { Id: arn, Name: logicalId } } as never,
     });
+    const following = trace?.follow(execution.eventLogs).catch(() => undefined);
+    const finish = async (result: SyncExecutionResult): Promise<SyncExecutionResult> => {
+      await following;
+      trace?.end(result.status, result.error);
+      return result;
+    };
     try {
       const output = await execution.result;
-      return { ...base, stopDate: new Date(), status: 'SUCCEEDED', output: JSON.stringify(output) };
+      return await finish({ ...base, stopDate: new Date(), status: 'SUCCEEDED', output: JSON.stringify(output) });
     } catch (error) {
       if (error instanceof ExecutionTimeoutError) {
-        return { ...base, stopDate: new Date(), status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution timed out' };
+        return await finish({ ...base, stopDate: new Date(), status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution timed out' });
       }
       if (error instanceof ExecutionError) {
         const caught = error.cause as Error | undefined;
-        return { ...base, stopDate: new Date(), status: 'FAILED', error: caught?.name ?? 'States.Runtime', cause: caught?.message ?? error.message };
+        return await finish({ ...base, stopDate: new Date(), status: 'FAILED', error: caught?.name ?? 'States.Runtime', cause: caught?.message ?? error.message });
       }
+      trace?.end('FAILED', 'States.Runtime');
       throw error;
     }
   };

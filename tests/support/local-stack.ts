@@ -34,6 +34,8 @@ export interface TestStackOptions {
   wafOversizeBodyAction?: 'Block' | 'Count';
   /** More CA certificates (PEM) for the truststore, after the dev CA. */
   trust?: string[];
+  /** Run the local X-Ray daemon (random port) and keep traces here (in memory when the directory is omitted). */
+  traces?: { dir?: string; maxTraces?: number };
 }
 
 export interface TestStack {
@@ -62,6 +64,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.stepFunctionsApi ? { stepFunctionsPort: 0 } : {}),
       retryIntervalMs: 0,
+      ...(options.traces ? { traces: { ...options.traces, daemonPort: 0 } } : {}),
       environment: { GRANT_CACHE_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT' },
       ...(options.parameterOverrides ? { parameterOverrides: options.parameterOverrides } : {}),
       log: (entry) => logs.push(entry),
