@@ -1,6 +1,7 @@
 /**
- * Four projects: `unit` (the pure core and the handlers), `emulator` (the local stack's own pieces),
- * `integration` (the whole stack over real TLS) and `template` (template.yaml's controls).
+ * Six projects: `unit` (the pure core and the handlers), `emulator` (the local stack's own pieces),
+ * `integration` (the whole stack over real TLS), `template` (template.yaml's controls), `security`
+ * (the stack under attack) and `reliability` (the stack under load and faults).
  * `npm test` runs them all; `npm run test:unit` is the fast loop.
  */
 const transform = {
@@ -24,7 +25,7 @@ const project = (name) => ({
 
 /** @type {import('jest').Config} */
 module.exports = {
-  projects: ['unit', 'emulator', 'integration', 'template'].map(project),
+  projects: ['unit', 'emulator', 'integration', 'template', 'security', 'reliability'].map(project),
   testTimeout: 30000,
   maxWorkers: 2,
 };

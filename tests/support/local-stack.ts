@@ -28,6 +28,10 @@ export interface TestStackOptions {
   stepFunctionsApi?: boolean;
   /** Put the demo grants (default true; a restarted persistent stack already has them). */
   grants?: boolean;
+  /** Extra environment for the functions (e.g. a log level other than SILENT, to check what they log). */
+  environment?: Record<string, string>;
+  /** Send the functions' DynamoDB calls here (a fault-injecting proxy) instead of to the server itself. */
+  functionsDynamoDbEndpoint?: string;
 }
 
 export interface TestStack {
@@ -56,7 +60,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.stepFunctionsApi ? { stepFunctionsPort: 0 } : {}),
       retryIntervalMs: 0,
-      environment: { GRANT_CACHE_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      environment: { GRANT_CACHE_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT', ...options.environment },
+      ...(options.functionsDynamoDbEndpoint ? { functionsDynamoDbEndpoint: options.functionsDynamoDbEndpoint } : {}),
     },
     gateway: {
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
