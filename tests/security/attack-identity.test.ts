@@ -185,14 +185,15 @@ describe('reading another org', () => {
     const token = page.nextToken as string;
     const [payload, tag] = token.split('.') as [string, string];
     const forgedPayload = Buffer.from(JSON.stringify({ o: 'org5', k: 'a' })).toString('base64url');
-    for (const [org, nextToken] of [
+    const attempts: [string, string][] = [
       ['org2', token],
       ['org5', token],
       ['org1', `${payload}.${tag.slice(0, -1)}${tag.endsWith('A') ? 'B' : 'A'}`],
       ['org1', `${forgedPayload}.${tag}`],
       ['org1', `${token}.${tag}`],
       ['org1', 'not-a-token'],
-    ]) {
+    ];
+    for (const [org, nextToken] of attempts) {
       const answer = await read(`org=${org}&nextToken=${encodeURIComponent(nextToken)}`);
       expect([400, 403]).toContain(answer.status);
       expect(answer.body).not.toContain(SECRET);

@@ -12,17 +12,18 @@ import type { TestStack } from './local-stack';
 export const CANARY = 'CANARY-b7e1f0c2';
 
 /**
- * Records every execution input the gateway's integration hands to the state machine (the
- * StartSyncExecution `input`), without changing what runs: the observation point AWS gives in the
+ * Records the input of every execution the gateway's integration started (the StartSyncExecution
+ * `input` of each call Step Functions accepted), without changing what runs: what AWS shows in the
  * execution history.
  */
 export function recordExecutionInputs(stack: TestStack): { inputs: string[] } {
   const record = { inputs: [] as string[] };
   const machine = stack.stack.backend.stateMachine;
   const start = machine.startSyncExecution.bind(machine);
-  machine.startSyncExecution = (input, name) => {
+  machine.startSyncExecution = async (input, name) => {
+    const result = await start(input, name);
     record.inputs.push(input);
-    return start(input, name);
+    return result;
   };
   return record;
 }
