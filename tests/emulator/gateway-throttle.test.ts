@@ -4,8 +4,9 @@ import { startTestStack, type TestStack } from '../support/local-stack';
 let stack: TestStack;
 
 beforeAll(async () => {
-  // One request per second with a burst of two: the third quick request finds the bucket empty.
-  stack = await startTestStack({ throttle: { rateLimit: 1, burstLimit: 2 } });
+  // A burst of two refilled once every 1,000 seconds: the third request finds the bucket empty however
+  // slowly a busy machine runs the first two (no timing dependence).
+  stack = await startTestStack({ throttle: { rateLimit: 0.001, burstLimit: 2 } });
 });
 
 afterAll(async () => {
@@ -19,6 +20,7 @@ test('requests beyond the burst get 429 Too Many Requests, per method', async ()
   expect(statuses).toEqual([200, 200]);
   expect(throttled.status).toBe(429);
   expect(throttled.json()).toEqual({ message: 'Too Many Requests', requestId: throttled.headers['x-amzn-requestid'] });
+  expect(throttled.headers['retry-after']).toBe('1');
 
   // POST /vuln has its own bucket, and an unknown route is refused before throttling.
   const post = await stack.request(stack.pki.dashboard, { path: '/vuln', body: { findings: [] } });
