@@ -15,6 +15,8 @@ const transform = {
 
 const project = (name) => ({
   displayName: name,
+  // Faults are injected below the functions' AWS SDK: let it see node's network errors as Errors, as in Lambda.
+  ...(['security', 'reliability'].includes(name) ? { setupFiles: ['<rootDir>/tests/support/single-realm-errors.ts'] } : {}),
   testEnvironment: 'node',
   roots: [`<rootDir>/tests/${name}`],
   testMatch: ['**/*.test.ts'],

@@ -23,6 +23,8 @@ export interface FaultProxy {
   fault: Fault;
   /** Fail only every n-th matching request (default 1: all of them), so retries can get through. */
   failEvery: number;
+  /** How many more requests may be failed (default unlimited): a burst of faults that then passes. */
+  budget: number;
   /** How many requests each operation received. */
   counts: Map<string, number>;
   /** How many requests were failed on purpose. */
@@ -49,6 +51,7 @@ export async function startFaultProxy(): Promise<FaultProxy> {
     failing: new Set(),
     fault: 'throttle',
     failEvery: 1,
+    budget: Number.POSITIVE_INFINITY,
     counts: new Map(),
     injected: 0,
     stop: async () => undefined,
@@ -58,10 +61,11 @@ export async function startFaultProxy(): Promise<FaultProxy> {
   const server = createServer((incoming, outgoing) => {
     const operation = String(incoming.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
     proxy.counts.set(operation, (proxy.counts.get(operation) ?? 0) + 1);
-    if (proxy.failing.has(operation) || proxy.failing.has('*')) {
+    if ((proxy.failing.has(operation) || proxy.failing.has('*')) && proxy.budget > 0) {
       matching += 1;
       if (matching % Math.max(1, proxy.failEvery) === 0) {
         proxy.injected += 1;
+        proxy.budget -= 1;
         if (proxy.fault === 'reset') {
           incoming.socket.destroy();
           return;
