@@ -1,7 +1,7 @@
 /**
  * Many scanners at once: every finding stored exactly once; a replay changes no count, advances
  * LastSeen and keeps FirstSeen; concurrent upserts of one finding converge to one item. Sizes:
- * RELIABILITY_SCANNERS (default 16), RELIABILITY_FINDINGS per scanner (default 200; the issue's
+ * RELIABILITY_SCANNERS (default 16), RELIABILITY_FINDINGS per scanner (default 100; the issue's
  * full run is 1000) and RELIABILITY_BATCH (default 100). No assertion depends on how fast it runs.
  */
 import type { Issued } from '../../local/pki';
@@ -10,7 +10,7 @@ import { startTestStack, type TestStack } from '../support/local-stack';
 import { batchesOf, mapConcurrently, postWithRetry, sizeFromEnv } from '../support/reliability';
 
 const SCANNERS = sizeFromEnv('RELIABILITY_SCANNERS', 16);
-const FINDINGS = sizeFromEnv('RELIABILITY_FINDINGS', 200);
+const FINDINGS = sizeFromEnv('RELIABILITY_FINDINGS', 100);
 const BATCH = Math.min(100, sizeFromEnv('RELIABILITY_BATCH', 100));
 const ORGS = ['load-a', 'load-b', 'load-c', 'load-d'];
 
