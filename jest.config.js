@@ -1,7 +1,7 @@
 /**
- * Five projects: `unit` (the pure core and the handlers), `emulator` (the local stack's own pieces),
- * `integration` (the whole stack over real TLS), `template` (template.yaml's controls) and `security`
- * (the attacks of the penetration test, issue [9]: each fails if its cause comes back).
+ * Six projects: `unit` (the pure core and the handlers), `emulator` (the local stack's own pieces),
+ * `integration` (the whole stack over real TLS), `template` (template.yaml's controls), `security`
+ * (the stack under attack) and `reliability` (the stack under load and faults).
  * `npm test` runs them all; `npm run test:unit` is the fast loop.
  */
 const transform = {
@@ -15,6 +15,8 @@ const transform = {
 
 const project = (name) => ({
   displayName: name,
+  // Faults are injected below the functions' AWS SDK: let it see node's network errors as Errors, as in Lambda.
+  ...(['security', 'reliability'].includes(name) ? { setupFiles: ['<rootDir>/tests/support/single-realm-errors.ts'] } : {}),
   testEnvironment: 'node',
   roots: [`<rootDir>/tests/${name}`],
   testMatch: ['**/*.test.ts'],
@@ -25,7 +27,7 @@ const project = (name) => ({
 
 /** @type {import('jest').Config} */
 module.exports = {
-  projects: ['unit', 'emulator', 'integration', 'template', 'security'].map(project),
+  projects: ['unit', 'emulator', 'integration', 'template', 'security', 'reliability'].map(project),
   testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -8,7 +8,8 @@ import type { ValidateFunction } from 'ajv';
 
 export type JsonSchema = Record<string, unknown>;
 
-const ajv = new Ajv({ allErrors: false, strict: true, unicodeRegExp: true });
+// Draft 4 allows a list of types (`type: [string, number]`); Ajv's strict mode asks for it to be said.
+const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, unicodeRegExp: true });
 
 export class SchemaValidator {
   private readonly check: ValidateFunction;

@@ -4,7 +4,8 @@ import { startTestStack, type TestStack } from '../support/local-stack';
 let stack: TestStack;
 
 beforeAll(async () => {
-  // A burst of two refilled once every 1000 s: the third request finds the bucket empty however slow the first two are.
+  // A burst of two refilled once every 1,000 seconds: the third request finds the bucket empty however
+  // slowly a busy machine runs the first two (no timing dependence).
   stack = await startTestStack({ throttle: { rateLimit: 0.001, burstLimit: 2 } });
 });
 

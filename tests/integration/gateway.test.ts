@@ -213,7 +213,7 @@ describe('gateway responses from the OpenAPI document', () => {
   });
 
   it('an envelope the model refuses is the one 400 shape with a fixed issue, before the state machine runs', async () => {
-    const envelope = { index: null, path: '', message: 'must be one finding, or an object whose findings list holds 1 to 100 findings' };
+    const envelope = { index: null, path: '', message: 'must be one finding, or an object whose findings list holds 1 to 100 findings, each field a plain value or a list of plain values' };
     for (const body of ['{"VulnID":', '[{"VulnID":"x"}]', '"<script>"', JSON.stringify({ findings: [] }), JSON.stringify({ findings: ['x'] })]) {
       const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body, headers: { 'Content-Type': 'application/json' } });
       expect([body, answer.status]).toEqual([body, 400]);

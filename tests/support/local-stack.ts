@@ -36,6 +36,10 @@ export interface TestStackOptions {
   trust?: string[];
   /** Run the local X-Ray daemon (random port) and keep traces here (in memory when the directory is omitted). */
   traces?: { dir?: string; maxTraces?: number };
+  /** Extra environment for the functions (e.g. a log level other than SILENT, to check what they log). */
+  environment?: Record<string, string>;
+  /** Send the functions' DynamoDB calls here (a fault-injecting proxy) instead of to the server itself. */
+  functionsDynamoDbEndpoint?: string;
 }
 
 export interface TestStack {
@@ -65,7 +69,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...(options.stepFunctionsApi ? { stepFunctionsPort: 0 } : {}),
       retryIntervalMs: 0,
       ...(options.traces ? { traces: { ...options.traces, daemonPort: 0 } } : {}),
-      environment: { GRANT_CACHE_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      environment: { GRANT_CACHE_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT', ...options.environment },
+      ...(options.functionsDynamoDbEndpoint ? { functionsDynamoDbEndpoint: options.functionsDynamoDbEndpoint } : {}),
       ...(options.parameterOverrides ? { parameterOverrides: options.parameterOverrides } : {}),
       log: (entry) => logs.push(entry),
     },

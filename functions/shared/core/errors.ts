@@ -41,7 +41,7 @@ export const ERROR_ANSWERS = {
   payloadTooLarge: {
     status: 413,
     message: 'Request body too large',
-    when: ['the body, or the execution input it becomes once escaped, is over the 256 KiB Step Functions limit'],
+    when: ['the body, or the execution input it becomes (the body plus the certificate and ids), is over the 256 KiB Step Functions limit'],
   },
   unsupportedMediaType: {
     status: 415,
@@ -93,7 +93,7 @@ export interface FieldIssue {
  */
 export const FIXED_ISSUES = {
   /** The request model refused the envelope. */
-  envelope: { index: null, path: '', message: 'must be one finding, or an object whose findings list holds 1 to 100 findings' },
+  envelope: { index: null, path: '', message: 'must be one finding, or an object whose findings list holds 1 to 100 findings, each field a plain value or a list of plain values' },
   /** The request validator found a required query parameter missing (GET /vuln requires org only). */
   missingOrg: { index: null, path: 'org', message: 'is required' },
 } as const satisfies Record<string, FieldIssue>;
