@@ -27,7 +27,8 @@ const project = (name) => ({
 
 /** @type {import('jest').Config} */
 module.exports = {
+  globalSetup: '<rootDir>/tests/support/global-setup.mjs',
   projects: ['unit', 'emulator', 'integration', 'template', 'security', 'reliability'].map(project),
-  testTimeout: 30000,
+  testTimeout: 60000,
   maxWorkers: 2,
 };

@@ -157,3 +157,13 @@ export async function localBundles(requests: LocalBundleRequest[], outRoot = LOC
   );
   return { runtimePath: await runtime, handlers: new Map(handlers) };
 }
+
+/** Every function's bundle request, straight from the template's Metadata (what `sam build` reads). */
+export function templateBundleRequests(template = loadTemplate()): LocalBundleRequest[] {
+  return resourcesOfType(template, 'AWS::Serverless::Function').map(([logicalId, resource]) => {
+    const build = (resource.Metadata?.BuildProperties ?? {}) as BuildProperties;
+    const entryPoint = build.EntryPoints?.[0];
+    if (!entryPoint) throw new Error(`${logicalId} has no esbuild EntryPoints in its Metadata`);
+    return { logicalId, entryPoint: resolve(PROJECT_ROOT, entryPoint), build };
+  });
+}
