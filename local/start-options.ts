@@ -2,8 +2,11 @@
  * `npm start`'s options, named as `sam local start-api` names them: `--parameter-overrides` (one or
  * more `Key=Value`, or one quoted string of them), `--config-file` (default samconfig.toml) and
  * `--config-env` (default `default`). Overrides from the command line win over samconfig.toml's
- * `parameter_overrides`, as in SAM CLI.
+ * `parameter_overrides`, as in SAM CLI. `--bind-address ADDRESS` (opt-in) makes the DynamoDB, Secrets
+ * Manager and Step Functions API servers listen on ADDRESS instead of 127.0.0.1, so a container
+ * (`sam local invoke`) can reach them; they have no authentication, so the start-up warns.
  */
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseParameterOverrides } from './cloudformation/parameters';
@@ -14,12 +17,14 @@ export interface StartOptions {
   parameterOverrides: Record<string, string>;
   /** Where the overrides came from, for the start-up banner. */
   sources: string[];
+  /** Set only by `--bind-address`. */
+  bindAddress?: string;
 }
 
 export function startOptions(argv: string[], projectRoot = PROJECT_ROOT): StartOptions {
   const { values, tokens } = parseArgs({
     args: argv,
-    options: { 'parameter-overrides': { type: 'string', multiple: true }, 'config-file': { type: 'string' }, 'config-env': { type: 'string' } },
+    options: { 'parameter-overrides': { type: 'string', multiple: true }, 'config-file': { type: 'string' }, 'config-env': { type: 'string' }, 'bind-address': { type: 'string' } },
     allowPositionals: true,
     strict: true,
     tokens: true,
@@ -40,5 +45,7 @@ export function startOptions(argv: string[], projectRoot = PROJECT_ROOT): StartO
   const fromConfig = samconfigParameterOverrides(configFile, values['config-env'] ?? 'default');
   const fromCommandLine = parseParameterOverrides(given);
   const sources = [...(Object.keys(fromConfig).length ? [configFile] : []), ...(given.length ? ['--parameter-overrides'] : [])];
-  return { parameterOverrides: { ...fromConfig, ...fromCommandLine }, sources };
+  const bindAddress = values['bind-address'];
+  if (bindAddress !== undefined && isIP(bindAddress) === 0) throw new Error(`--bind-address must be an IP address (e.g. 172.17.0.1, Docker's bridge on Linux), not ${JSON.stringify(bindAddress)}`);
+  return { parameterOverrides: { ...fromConfig, ...fromCommandLine }, sources, ...(bindAddress ? { bindAddress } : {}) };
 }
