@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_OPTIONS, runBench, type BenchOptions } from '../bench/run';
 import { formatTable, resultRows, targetLines } from '../bench/table';
-import { runningStack } from '../local/stack-state';
+import { discoverStack } from '../local/stack-state';
 
 const flags: Record<string, keyof BenchOptions> = {
   clients: 'clients',
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     options[key] = value;
   }
   // The bench starts a stack of its own; one that `npm start` runs here competes for the same cores.
-  const running = runningStack();
+  const running = discoverStack();
   if (running) console.warn(`note: the local stack of pid ${running.pid} (${running.gatewayUrl}) is running too; its load skews these numbers. Stop it for a clean run.`);
   const results = await runBench(options);
   const out = resolve(typeof values.out === 'string' ? values.out : 'bench/results.json');

@@ -8,7 +8,7 @@
  *   --pki DIR   the dev PKI the gateway trusts (default .local/pki)
  */
 import { targetPorts } from '../local/ports';
-import { runningStack } from '../local/stack-state';
+import { discoverStack } from '../local/stack-state';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, isListening, type CallOptions, type ClientIdentity } from '../client/mtls';
@@ -79,7 +79,7 @@ async function main(): Promise<number> {
     console.log('usage: npm run demo -- [--url https://localhost:3443] [--pki .local/pki]');
     return 0;
   }
-  const running = values.url ? undefined : runningStack();
+  const running = values.url ? undefined : discoverStack();
   if (running && !running.trustsDevCa) {
     console.error(`The running stack (pid ${running.pid}, ${running.gatewayUrl}) trusts ${running.truststore}, which does not hold the dev CA the demo's certificates come from: its checks would fail for that reason alone. Run the demo against a stack that trusts ${join(running.pkiDir, 'ca.pem')}.`);
     return 1;

@@ -10,7 +10,7 @@
  *   --stack NAME --region R   a deployed stack (state machine from its IngestStateMachineArn output)
  */
 import { targetPorts } from '../local/ports';
-import { runningStack } from '../local/stack-state';
+import { discoverStack } from '../local/stack-state';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -132,7 +132,7 @@ async function main(): Promise<number> {
   let target: { client: SFNClient; arn: string; where: string };
   if (values.stack) target = await deployedTarget(values.stack, values.region);
   else {
-    const running = runningStack();
+    const running = discoverStack();
     const port = running?.ports.stepFunctions ?? targetPorts().stepFunctions;
     let endpoint = running?.stepFunctionsEndpoint ?? `http://127.0.0.1:${port}`;
     if (!(await isListening(port))) {

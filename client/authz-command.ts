@@ -6,7 +6,7 @@
  * replaced and when it takes effect; `list --json` writes nothing but the JSON to stdout.
  * CAs are always named by their certificate: the table keeps their key, never their name.
  */
-import { runningStack } from '../local/stack-state';
+import { discoverStack } from '../local/stack-state';
 import { targetPorts } from '../local/ports';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -154,7 +154,7 @@ async function target(values: Values): Promise<Target> {
     return { client, table: values.table, where: `table ${values.table} (${region})`, grantCacheSeconds: undefined };
   }
   if (values.region) throw new UsageError('--region needs --table (the local stack has no region)');
-  const running = runningStack();
+  const running = discoverStack();
   const endpoint = values.endpoint ?? running?.dynamoDbEndpoint ?? `http://127.0.0.1:${targetPorts().dynamoDb}`;
   const grantCacheSeconds = running && !values.endpoint ? running.grantCacheSeconds : 30;
   return { client: localDynamoDbClient(endpoint), table: LOCAL_AUTHZ_TABLE, where: `local table ${LOCAL_AUTHZ_TABLE} at ${endpoint}`, grantCacheSeconds };

@@ -2,7 +2,7 @@
  * The local stack's ports, one definition for `npm start` and every tool that talks to it:
  * PORT (the mTLS gateway), DYNAMODB_PORT and SFN_PORT, with their defaults.
  */
-import { localStackDir, runningStack } from './stack-state';
+import { discoverStack } from './stack-state';
 
 export const DEFAULT_PORTS = { gateway: 3443, dynamoDb: 8000, stepFunctions: 8083 } as const;
 
@@ -28,9 +28,9 @@ export function localPorts(environment: NodeJS.ProcessEnv = process.env): LocalP
 }
 
 /**
- * The ports a tool talks to: those of the stack `npm start` runs in this checkout (.local/stack.json,
- * see stack-state.ts), else PORT, DYNAMODB_PORT and SFN_PORT, else the defaults.
+ * The ports a tool talks to: PORT, DYNAMODB_PORT and SFN_PORT where its environment sets them, else
+ * those of the stack `npm start` runs in this checkout (.local/stack.json, see stack-state.ts), else the defaults.
  */
 export function targetPorts(environment: NodeJS.ProcessEnv = process.env): LocalPorts {
-  return runningStack(localStackDir(environment))?.ports ?? localPorts(environment);
+  return discoverStack(environment)?.ports ?? localPorts(environment);
 }

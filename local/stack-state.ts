@@ -126,3 +126,15 @@ export function runningStack(dir: string = localStackDir()): StackState | undefi
   if (!state || !isAlive(state.pid) || !state.ports || !state.gatewayUrl) return undefined;
   return state as StackState;
 }
+
+/** The variables that name a stack's ports; set in a tool's environment, they win over the state file. */
+export const PORT_VARIABLES = ['PORT', 'DYNAMODB_PORT', 'SFN_PORT'] as const;
+
+/**
+ * The stack a tool talks to by default: the one running in this checkout, unless the tool's own
+ * environment names ports (PORT, DYNAMODB_PORT, SFN_PORT), which then win, as they always did.
+ */
+export function discoverStack(environment: NodeJS.ProcessEnv = process.env): StackState | undefined {
+  if (PORT_VARIABLES.some((name) => (environment[name] ?? '') !== '')) return undefined;
+  return runningStack(localStackDir(environment));
+}
