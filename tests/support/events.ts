@@ -199,11 +199,16 @@ sam local invoke WriteFunction -e events/write.json              # writes to FIN
 sam local invoke GetFindingsFunction -e events/get-findings.json
 \`\`\`
 
-\`AuthorizeFunction\`, \`WriteFunction\` and \`GetFindingsFunction\` call DynamoDB: pass \`--env-vars\` with
-\`AUTHZ_TABLE_NAME\` / \`FINDINGS_TABLE_NAME\` (and \`AWS_ENDPOINT_URL_DYNAMODB\` for a DynamoDB endpoint the
-container can reach), and grant the certificates' OUs in the authz table (\`npm run authz\`), or the
-authorization step answers 403. \`sam local\` cannot run the state machine behind the API; \`npm start\`
-does, and \`ingest-execution.json\` is the input it (and Step Functions) receives for a \`POST /vuln\`.
+Without Docker, \`npm run invoke -- <FunctionLogicalId> -e events/<file>.json\` runs the same events against the
+stack \`npm start\` runs (its tables, its demo grants) in the stack's own execution-environment code; tests run every
+file here through it.
+
+\`AuthorizeFunction\`, \`WriteFunction\` and \`GetFindingsFunction\` call DynamoDB (and GetFindings Secrets Manager):
+under \`sam local invoke\` they need the endpoints of a stack the container can reach, which SAM CLI sets only for
+variables the template declares (docs/local-stack.md, "\`sam local invoke\` in a container"), and grants for the
+certificates' OUs (\`npm run authz\`), or the authorization step answers 403. \`sam local\` cannot run the state
+machine behind the API; \`npm start\` does, and \`ingest-execution.json\` is the input it (and Step Functions)
+receives for a \`POST /vuln\`.
 `;
 
 interface EventCertificates {
