@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_OPTIONS, runBench, type BenchOptions } from '../bench/run';
 import { formatTable, resultRows, targetLines } from '../bench/table';
+import { discoverStack } from '../local/stack-state';
 
 const flags: Record<string, keyof BenchOptions> = {
   clients: 'clients',
@@ -33,6 +34,9 @@ async function main(): Promise<void> {
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a positive whole number, not ${raw}`);
     options[key] = value;
   }
+  // The bench starts a stack of its own; one that `npm start` runs here competes for the same cores.
+  const running = discoverStack();
+  if (running) console.warn(`note: the local stack of pid ${running.pid} (${running.gatewayUrl}) is running too; its load skews these numbers. Stop it for a clean run.`);
   const results = await runBench(options);
   const out = resolve(typeof values.out === 'string' ? values.out : 'bench/results.json');
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,20 +1,22 @@
 /**
  * `npm run demo`: replays the reference scenarios against the local stack and says PASS or FAIL for
- * each (exit code 1 on any FAIL). It uses the running stack on https://localhost:${PORT:-3443}, or,
- * when nothing answers there, starts one in this process (in memory, random ports, demo grants).
+ * each (exit code 1 on any FAIL). It uses the stack `npm start` runs in this checkout (found through
+ * .local/stack.json, whatever its ports), else whatever answers on https://localhost:${PORT:-3443}, or,
+ * when nothing answers there, starts one in this process (in memory, random ports, demo grants) and says so.
  *
  *   --url URL   another gateway (e.g. one started by a test)
  *   --pki DIR   the dev PKI the gateway trusts (default .local/pki)
  */
-import { localPorts } from '../local/ports';
+import { targetPorts } from '../local/ports';
+import { discoverStack } from '../local/stack-state';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, isListening, type CallOptions, type ClientIdentity } from '../client/mtls';
 import { silentLog } from '../local/gateway/log';
 import { REFERENCE_FINDING } from '../local/seed';
 import { startLocalStack, type LocalStack } from '../local/stack';
-import { ensureDevPki, issueFromNonCa, type DevPki } from '../local/pki';
-import { PROJECT_ROOT } from '../local/cloudformation/template';
+import { createCertificateAuthority, DEV_SUBJECTS, ensureDevPki, issueFromNonCa, type DevPki } from '../local/pki';
+import { localStackDir } from '../local/stack-state';
 import { printCheck, runMain, summarize, type CheckResult } from './checks';
 
 export type StepResult = CheckResult;
@@ -39,7 +41,10 @@ export async function runDemo(url: string, pki: DevPki, report: (step: StepResul
   const summary = (answer: { status: number; body: string }) => `${answer.status} ${answer.body.trim().slice(0, 160)}`;
 
   await step('a client certificate from a CA the truststore does not hold is refused (403)', async () => {
-    const answer = await request(pki.rogue, { path: '/vuln?org=org1' });
+    // A CA made now, under the dev CA's own name, cannot be in any truststore: the refusal is the TLS layer's, not a grant's.
+    const foreignCa = await createCertificateAuthority(DEV_SUBJECTS.ca);
+    const foreign = await foreignCa.issue({ subject: DEV_SUBJECTS.scanner, kind: 'client' });
+    const answer = await request(foreign, { path: '/vuln?org=org1' });
     return [answer.status === 403 && answer.body === FORBIDDEN, summary(answer)];
   });
   await step('the scanner posts the reference finding (200)', async () => {
@@ -74,11 +79,16 @@ async function main(): Promise<number> {
     console.log('usage: npm run demo -- [--url https://localhost:3443] [--pki .local/pki]');
     return 0;
   }
-  const pki = await ensureDevPki(values.pki ? resolve(values.pki) : join(PROJECT_ROOT, '.local/pki'));
-  let url = values.url;
+  const running = values.url ? undefined : discoverStack();
+  if (running && !running.trustsDevCa) {
+    console.error(`The running stack (pid ${running.pid}, ${running.gatewayUrl}) trusts ${running.truststore}, which does not hold the dev CA the demo's certificates come from: its checks would fail for that reason alone. Run the demo against a stack that trusts ${join(running.pkiDir, 'ca.pem')}.`);
+    return 1;
+  }
+  const pki = await ensureDevPki(values.pki ? resolve(values.pki) : (running?.pkiDir ?? join(localStackDir(), 'pki')));
+  let url = values.url ?? running?.gatewayUrl;
   let stack: LocalStack | undefined;
   if (!url) {
-    const port = localPorts().gateway;
+    const port = targetPorts().gateway;
     if (await isListening(port)) url = `https://localhost:${port}`;
     else {
       console.log(`Nothing answers on port ${port}: starting a local stack in this process (in memory).`);

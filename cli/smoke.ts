@@ -4,11 +4,13 @@
  * builds), and checks the answers: the event's findings are stored (200), an invalid body is a 400,
  * a request without a certificate is a 403.
  *
- *   default               the local Step Functions API on 127.0.0.1:${SFN_PORT:-8083}; if nothing
- *                         answers there, a backend started in this process (in memory)
+ *   default               the Step Functions API of the stack `npm start` runs in this checkout
+ *                         (.local/stack.json), else 127.0.0.1:${SFN_PORT:-8083}; if nothing
+ *                         answers there, a backend started in this process (in memory), and it says so
  *   --stack NAME --region R   a deployed stack (state machine from its IngestStateMachineArn output)
  */
-import { localPorts } from '../local/ports';
+import { targetPorts } from '../local/ports';
+import { discoverStack } from '../local/stack-state';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -130,8 +132,9 @@ async function main(): Promise<number> {
   let target: { client: SFNClient; arn: string; where: string };
   if (values.stack) target = await deployedTarget(values.stack, values.region);
   else {
-    const port = localPorts().stepFunctions;
-    let endpoint = `http://127.0.0.1:${port}`;
+    const running = discoverStack();
+    const port = running?.ports.stepFunctions ?? targetPorts().stepFunctions;
+    let endpoint = running?.stepFunctionsEndpoint ?? `http://127.0.0.1:${port}`;
     if (!(await isListening(port))) {
       console.log(`Nothing answers on port ${port}: starting a local backend in this process (in memory, demo grants).`);
       backend = await localBackendWithGrants();

@@ -1,36 +1,51 @@
 /**
  * The `npm run authz -- <command>` tool (entry point cli/authz.ts): edits the authz table (grants per certificate OU,
- * the CAs it names, revoked certificates). Local tables by default (the `npm start` DynamoDB on
- * 127.0.0.1:${DYNAMODB_PORT:-8000}); a deployed stack's table with `--table NAME --region R`.
+ * the CAs it names, revoked certificates). Local tables by default (the DynamoDB of the stack `npm start` runs in this
+ * checkout, found through .local/stack.json, else 127.0.0.1:${DYNAMODB_PORT:-8000}); a deployed stack's table with
+ * `--table NAME` (region from `--region` or the SDK's default chain: AWS_REGION, the profile). Every edit says what it
+ * replaced and when it takes effect; `list --json` writes nothing but the JSON to stdout.
  * CAs are always named by their certificate: the table keeps their key, never their name.
  */
-import { localPorts } from '../local/ports';
+import { discoverStack } from '../local/stack-state';
+import { targetPorts } from '../local/ports';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { METHODS, type Grant, type Method } from '../functions/shared/core/authz-policy';
+import { grantSchema, METHODS, type Grant, type Method } from '../functions/shared/core/authz-policy';
 import { orgSchema } from '../functions/shared/core/finding-schema';
 import { readFileSync } from 'node:fs';
 import type { X509Certificate } from '@peculiar/x509';
 import { identityFromCertificate, issuerKeyOf, normalizeSerial, signedBy } from '../functions/shared/core/identity';
 import { parsePemBundle } from '../functions/shared/core/pem-bundle';
 import { localDynamoDbClient, localTableName } from '../local/dynamodb/server';
-import { deleteGrant, listAuthz, putGrant, revokeCertificate, revokeIssuer, unrevokeCertificate, unrevokeIssuer, type AuthzEntries } from '../functions/shared/adapters/authz-admin';
+import { deleteGrant, getGrant, listAuthz, putGrant, revokeCertificate, revokeIssuer, unrevokeCertificate, unrevokeIssuer, type AuthzEntries } from '../functions/shared/adapters/authz-admin';
 
 export const USAGE = `usage: npm run authz -- <command> [options] [--table NAME --region REGION]
   grant --ou OU --methods GET,POST --orgs org1,org2|* [--issuer-cert CA.pem]
-                                     allow an OU (only for certificates that CA's key signed)
+                                     set an OU's grant, replacing any it had (only for
+                                     certificates that CA's key signed)
+  grant --ou OU --add-orgs org3[,org4] [--methods GET] [--issuer-cert CA.pem]
+                                     add orgs (and methods) to the OU's grant, keeping the rest
   revoke --ou OU                     remove an OU's grant
   list [--json]                      show grants, CAs and revoked certificates
+                                     (npm run -s authz -- list --json | jq: -s keeps npm's own lines out)
   revoke-cert --cert FILE [--issuer-cert CA.pem] [--reason TEXT]
   revoke-cert --serial HEX --issuer-cert CA.pem [--reason TEXT]
                                      deny one client certificate (issuer key + serial); a CA
                                      certificate as --cert denies everything that CA signed
   unrevoke-cert (same options)       undo revoke-cert
-Changes take effect within GRANT_CACHE_SECONDS (30 s by default), as each function's cache expires.
-Without --table, the local stack's table on 127.0.0.1:\${DYNAMODB_PORT:-8000} is edited.`;
+Changes take effect once the functions' grant cache expires (template parameter GrantCacheSeconds, 30 s by default).
+Without --table, the table of the stack \`npm start\` runs in this checkout is edited (else 127.0.0.1:\${DYNAMODB_PORT:-8000});
+with --table, the region comes from --region or the SDK's default chain (AWS_REGION, the profile).`;
 
-/** What the functions' grant cache means for an edit (template parameter GrantCacheSeconds). */
-const TAKES_EFFECT = 'takes effect within GRANT_CACHE_SECONDS (30 s by default)';
+/**
+ * When an edit reaches the functions: each reads grants through a cache of GrantCacheSeconds (template parameter,
+ * GRANT_CACHE_SECONDS in the functions), which the local stack honours.
+ */
+function takesEffect(grantCacheSeconds: number | undefined): string {
+  if (grantCacheSeconds === undefined) return "takes effect within the deployed stack's GrantCacheSeconds (30 s unless overridden), as each function's grant cache expires";
+  if (grantCacheSeconds === 0) return 'takes effect at once (the local stack runs with GrantCacheSeconds=0)';
+  return `takes effect within ${grantCacheSeconds} s (the local stack's GrantCacheSeconds), as each function's grant cache expires`;
+}
 
 /** Locally every table is named by its template logical id (local/dynamodb/server.ts). */
 const LOCAL_AUTHZ_TABLE = localTableName('AuthzTable');
@@ -49,6 +64,7 @@ const OPTIONS = {
   ou: { type: 'string' },
   methods: { type: 'string' },
   orgs: { type: 'string' },
+  'add-orgs': { type: 'string' },
   issuer: { type: 'string' },
   'issuer-cert': { type: 'string' },
   cert: { type: 'string' },
@@ -65,14 +81,14 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 
 /** Options each command accepts besides --table/--region/--endpoint. */
 const COMMAND_OPTIONS: Record<string, string[]> = {
-  grant: ['ou', 'methods', 'orgs', 'issuer', 'issuer-cert'],
+  grant: ['ou', 'methods', 'orgs', 'add-orgs', 'issuer', 'issuer-cert'],
   revoke: ['ou'],
   list: ['json'],
   'revoke-cert': ['cert', 'serial', 'issuer-cert', 'reason'],
   'unrevoke-cert': ['cert', 'serial', 'issuer-cert'],
 };
 
-function required(values: Values, name: 'ou' | 'methods' | 'orgs' | 'serial'): string {
+function required(values: Values, name: 'ou' | 'methods' | 'orgs' | 'add-orgs' | 'serial'): string {
   const value = values[name]?.trim();
   if (!value) throw new UsageError(`--${name} is required`);
   return value;
@@ -96,13 +112,13 @@ function parseMethods(values: Values): Method[] {
   return [...new Set(methods)] as Method[];
 }
 
-function parseOrgs(values: Values): Grant['orgs'] {
-  const raw = required(values, 'orgs');
+function parseOrgs(values: Values, name: 'orgs' | 'add-orgs' = 'orgs'): Grant['orgs'] {
+  const raw = required(values, name);
   if (raw === '*') return '*';
   const orgs = raw.split(',').map((org) => org.trim());
   for (const org of orgs) {
     const checked = orgSchema.safeParse(org);
-    if (!checked.success) throw new UsageError(`--orgs: ${JSON.stringify(org)} ${checked.error.issues[0]?.message ?? 'is not a valid org'} (or use * for every org)`);
+    if (!checked.success) throw new UsageError(`--${name}: ${JSON.stringify(org)} ${checked.error.issues[0]?.message ?? 'is not a valid org'} (or use * for every org)`);
   }
   return [...new Set(orgs)];
 }
@@ -116,14 +132,32 @@ function parseSerial(values: Values): string {
   }
 }
 
-function target(values: Values): { client: DynamoDBClient; table: string; where: string } {
+interface Target {
+  client: DynamoDBClient;
+  table: string;
+  where: string;
+  /** The local stack's GrantCacheSeconds; undefined for a deployed table. */
+  grantCacheSeconds: number | undefined;
+}
+
+async function target(values: Values): Promise<Target> {
   if (values.table) {
+    // No region given: the SDK's default chain (AWS_REGION, AWS_DEFAULT_REGION via the profile, ~/.aws/config).
     const client = new DynamoDBClient({ ...(values.region ? { region: values.region } : {}), ...(values.endpoint ? { endpoint: values.endpoint } : {}) });
-    return { client, table: values.table, where: `table ${values.table}${values.region ? ` (${values.region})` : ''}` };
+    let region: string;
+    try {
+      region = await client.config.region();
+    } catch {
+      client.destroy();
+      throw new UsageError('--table needs a region: pass --region, or set AWS_REGION or a region in your AWS profile');
+    }
+    return { client, table: values.table, where: `table ${values.table} (${region})`, grantCacheSeconds: undefined };
   }
   if (values.region) throw new UsageError('--region needs --table (the local stack has no region)');
-  const endpoint = values.endpoint ?? `http://127.0.0.1:${localPorts().dynamoDb}`;
-  return { client: localDynamoDbClient(endpoint), table: LOCAL_AUTHZ_TABLE, where: `local table ${LOCAL_AUTHZ_TABLE} at ${endpoint}` };
+  const running = discoverStack();
+  const endpoint = values.endpoint ?? running?.dynamoDbEndpoint ?? `http://127.0.0.1:${targetPorts().dynamoDb}`;
+  const grantCacheSeconds = running && !values.endpoint ? running.grantCacheSeconds : 30;
+  return { client: localDynamoDbClient(endpoint), table: LOCAL_AUTHZ_TABLE, where: `local table ${LOCAL_AUTHZ_TABLE} at ${endpoint}`, grantCacheSeconds };
 }
 
 /** Certificates of a PEM file, with a usage error that names the option. */
@@ -187,21 +221,48 @@ async function revocationTarget(values: Values, entries: () => Promise<AuthzEntr
   throw new UsageError('name the CA that signed --cert with --issuer-cert CA.pem (or put it after the certificate in the file)');
 }
 
+/** The grant `grant --add-orgs` writes: the stored one with the orgs (and methods, pin) added. */
+function widenedGrant(stored: unknown, values: Values): Grant {
+  const addOrgs = parseOrgs(values, 'add-orgs');
+  const current = stored === undefined ? undefined : grantSchema.safeParse(stored);
+  if (current && !current.success) throw new UsageError('the stored grant is not valid; replace it with --methods and --orgs');
+  const existing = current?.data;
+  if (!existing && values.methods === undefined) throw new UsageError('the OU has no grant yet: give --methods with --add-orgs (or use --orgs)');
+  const methods = [...new Set([...(existing?.methods ?? []), ...(values.methods === undefined ? [] : parseMethods(values))])];
+  const orgs = existing?.orgs === '*' || addOrgs === '*' ? '*' : [...new Set([...(existing?.orgs ?? []), ...addOrgs])];
+  return { methods, orgs, ...(existing?.issuer ? { issuer: existing.issuer } : {}) };
+}
+
+async function grant(values: Values, { client, table, where, grantCacheSeconds }: Target, io: Output): Promise<void> {
+  if (values.issuer !== undefined) throw new UsageError('--issuer (a DN) is refused: a name proves nothing; pin the CA by its certificate with --issuer-cert CA.pem');
+  if (values.orgs !== undefined && values['add-orgs'] !== undefined) throw new UsageError('give --orgs (replace the grant) or --add-orgs (add to it), not both');
+  const ou = parseOu(values);
+  const issuer = issuerCertificate(values);
+  const adding = values['add-orgs'] !== undefined;
+  const stored = adding ? await getGrant(client, table, ou) : undefined;
+  const next: Grant = adding ? widenedGrant(stored, values) : { methods: parseMethods(values), orgs: parseOrgs(values) };
+  const previous = await putGrant(client, table, ou, next, issuer);
+  const pin = issuer ? { issuer: { ...issuerKeyOf(issuer), subject: issuer.subject } } : {};
+  const now = describeGrant({ ...next, ...pin });
+  const what =
+    previous === undefined
+      ? `added a grant for OU ${ou}: ${now}`
+      : adding
+        ? `added to the grant of OU ${ou}: now ${now} (was ${describeGrant(previous)})`
+        : `replaced the grant of OU ${ou}: now ${now} (was ${describeGrant(previous)}; --add-orgs adds instead)`;
+  io.out(`${what} (${where}); ${takesEffect(grantCacheSeconds)}`);
+}
+
 async function execute(command: string, values: Values, io: Output): Promise<void> {
-  const { client, table, where } = target(values);
+  const destination = await target(values);
+  const { client, table, where, grantCacheSeconds } = destination;
+  const TAKES_EFFECT = takesEffect(grantCacheSeconds);
   const entries = () => listAuthz(client, table);
   try {
     switch (command) {
-      case 'grant': {
-        if (values.issuer !== undefined) throw new UsageError('--issuer (a DN) is refused: a name proves nothing; pin the CA by its certificate with --issuer-cert CA.pem');
-        const ou = parseOu(values);
-        const issuer = issuerCertificate(values);
-        const grant: Grant = { methods: parseMethods(values), orgs: parseOrgs(values) };
-        await putGrant(client, table, ou, grant, issuer);
-        const pin = issuer ? { issuer: { ...issuerKeyOf(issuer), subject: issuer.subject } } : {};
-        io.out(`granted OU ${ou}: ${describeGrant({ ...grant, ...pin })} (${where}); ${TAKES_EFFECT}`);
+      case 'grant':
+        await grant(values, destination, io);
         return;
-      }
       case 'revoke': {
         const ou = parseOu(values);
         const existed = await deleteGrant(client, table, ou);
@@ -226,7 +287,7 @@ async function execute(command: string, values: Values, io: Output): Promise<voi
         for (const { issuerKey, serialNumber, revokedAt, reason } of listed.revokedCertificates) {
           io.out(`  ${issuerKey ? `sha256:${issuerKey}` : 'any issuer (serial-only entry of an earlier version)'} serial ${serialNumber} revoked ${String(revokedAt)}${reason ? ` (${String(reason)})` : ''}`);
         }
-        io.out("Every change takes effect within GRANT_CACHE_SECONDS (30 s by default), as each function's cache expires.");
+        io.out(`Every change ${TAKES_EFFECT}.`);
         return;
       }
       case 'revoke-cert': {

@@ -6,14 +6,14 @@
  * `--parameter-overrides`.
  */
 import { createTablesFromTemplate, startDynamoDb, type TableNames } from './dynamodb/server';
-import { LocalResolver } from './cloudformation/intrinsics';
+import type { LocalResolver } from './cloudformation/intrinsics';
+import { localResolver } from './cloudformation/local-resolver';
 import { functionDefinitions, startLocalFunctions, type InvokerLog, type LocalFunctions } from './lambda/invoker';
-import { checkParameterOverrides } from './cloudformation/parameters';
 import { startStepFunctionsApi } from './stepfunctions/api';
 import { startSecretsManager } from './secretsmanager/server';
 import { createLocalStateMachine, type LocalStateMachine } from './stepfunctions/state-machine';
 import { loadTemplate, resourcesOfType } from './cloudformation/template';
-import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION, localAwsEnvironment, localFunctionArn, localStateMachineArn } from './aws-local';
+import { localAwsEnvironment } from './aws-local';
 import { tracedFunctions } from './xray/lambda';
 import { startLocalTracing, type LocalTracing, type LocalTracingOptions } from './xray/tracing';
 
@@ -21,6 +21,8 @@ export const INGEST_STATE_MACHINE = 'IngestStateMachine';
 
 export interface LocalBackend {
   dynamoDbEndpoint: string;
+  /** The local Secrets Manager API the functions read the template's secrets from. */
+  secretsManagerEndpoint: string;
   /** Peak resident memory of the DynamoDB-API server's process. */
   dynamoDbMaxRssBytes(): Promise<number>;
   tableNames: TableNames & { FindingsTable: string; AuthzTable: string };
@@ -57,34 +59,21 @@ export interface BackendOptions {
   log?: InvokerLog;
   /** Trace requests: run the local X-Ray daemon and store what the services and functions send it. */
   traces?: LocalTracingOptions;
+  /** Address the DynamoDB, Secrets Manager and Step Functions servers listen on (default 127.0.0.1; `npm start --bind-address`). */
+  bindAddress?: string;
 }
 
 export async function startBackend(options: BackendOptions = {}): Promise<LocalBackend> {
   const template = loadTemplate();
-  const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir });
+  const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir, ...(options.bindAddress ? { host: options.bindAddress } : {}) });
   let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
   let functions: LocalFunctions | undefined;
   let tracing: LocalTracing | undefined;
   try {
     tracing = options.traces ? await startLocalTracing(options.traces) : undefined;
-    secrets = await startSecretsManager(resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([logicalId]) => logicalId), { dir: options.secretsDir });
+    secrets = await startSecretsManager(resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([logicalId]) => logicalId), { dir: options.secretsDir, ...(options.bindAddress ? { host: options.bindAddress } : {}) });
     const tableNames = (await createTablesFromTemplate(dynamoDb.endpoint)) as LocalBackend['tableNames'];
-    const refs: Record<string, string> = { ...checkParameterOverrides(template, options.parameterOverrides ?? {}), ...tableNames, ...secrets.arns };
-    const attributes: Record<string, string> = {};
-    for (const [logicalId] of resourcesOfType(template, 'AWS::Serverless::Function')) {
-      refs[logicalId] = logicalId;
-      attributes[`${logicalId}.Arn`] = localFunctionArn(logicalId);
-    }
-    for (const [logicalId] of resourcesOfType(template, 'AWS::Serverless::StateMachine')) {
-      refs[logicalId] = localStateMachineArn(logicalId);
-      attributes[`${logicalId}.Arn`] = localStateMachineArn(logicalId);
-      attributes[`${logicalId}.Name`] = logicalId;
-    }
-    for (const [logicalId] of resourcesOfType(template, 'AWS::IAM::Role')) {
-      attributes[`${logicalId}.Arn`] = `arn:${LOCAL_PARTITION}:iam::${LOCAL_ACCOUNT}:role/${logicalId}`;
-    }
-    for (const table of Object.keys(tableNames)) attributes[`${table}.Arn`] = `arn:${LOCAL_PARTITION}:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${table}`;
-    const resolver = new LocalResolver(template, { refs, attributes });
+    const resolver = localResolver(template, { parameterOverrides: options.parameterOverrides, tableNames, secretArns: secrets.arns });
     functions = await startLocalFunctions(functionDefinitions(template, resolver), {
       environment: { ...localAwsEnvironment(options.functionsDynamoDbEndpoint ?? dynamoDb.endpoint, secrets.endpoint), ...options.environment },
       ...(options.defaultConcurrency === undefined ? {} : { defaultConcurrency: options.defaultConcurrency }),
@@ -93,9 +82,10 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
     });
     const started = tracedFunctions(functions, tracing?.sink);
     const stateMachine = createLocalStateMachine(INGEST_STATE_MACHINE, template, resolver, started, { retryIntervalMs: options.retryIntervalMs, segments: tracing?.sink });
-    const api = options.stepFunctionsPort === undefined ? undefined : await startStepFunctionsApi([stateMachine], { port: options.stepFunctionsPort });
+    const api = options.stepFunctionsPort === undefined ? undefined : await startStepFunctionsApi([stateMachine], { port: options.stepFunctionsPort, ...(options.bindAddress ? { host: options.bindAddress } : {}) });
     return {
       dynamoDbEndpoint: dynamoDb.endpoint,
+      secretsManagerEndpoint: secrets.endpoint,
       dynamoDbMaxRssBytes: () => dynamoDb.maxRssBytes(),
       tableNames,
       functions: started,

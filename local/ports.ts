@@ -3,6 +3,8 @@
  * PORT (the mTLS gateway), DYNAMODB_PORT, SFN_PORT, XRAY_DAEMON_PORT (UDP) and TRACES_PORT (the trace page),
  * with their defaults.
  */
+import { discoverStack } from './stack-state';
+
 export const DEFAULT_PORTS = { gateway: 3443, dynamoDb: 8000, stepFunctions: 8083, xrayDaemon: 2000, traces: 3000 } as const;
 
 export interface LocalPorts {
@@ -28,4 +30,12 @@ export function localPorts(environment: NodeJS.ProcessEnv = process.env): LocalP
     xrayDaemon: port(environment, 'XRAY_DAEMON_PORT', DEFAULT_PORTS.xrayDaemon),
     traces: port(environment, 'TRACES_PORT', DEFAULT_PORTS.traces),
   };
+}
+
+/**
+ * The ports a tool talks to: PORT, DYNAMODB_PORT and SFN_PORT where its environment sets them, else
+ * those of the stack `npm start` runs in this checkout (.local/stack.json, see stack-state.ts), else the defaults.
+ */
+export function targetPorts(environment: NodeJS.ProcessEnv = process.env): LocalPorts {
+  return discoverStack(environment)?.ports ?? localPorts(environment);
 }

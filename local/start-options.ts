@@ -2,8 +2,11 @@
  * `npm start`'s options, named as `sam local start-api` names them: `--parameter-overrides` (one or
  * more `Key=Value`, or one quoted string of them), `--config-file` (default samconfig.toml) and
  * `--config-env` (default `default`). Overrides from the command line win over samconfig.toml's
- * `parameter_overrides`, as in SAM CLI.
+ * `parameter_overrides`, as in SAM CLI. `--bind-address ADDRESS` (opt-in) makes the DynamoDB, Secrets
+ * Manager and Step Functions API servers listen on ADDRESS instead of 127.0.0.1, so a container
+ * (`sam local invoke`) can reach them; they have no authentication, so the start-up warns.
  */
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseParameterOverrides } from './cloudformation/parameters';
@@ -16,12 +19,14 @@ export interface StartOptions {
   sources: string[];
   /** `--no-traces` turns the local X-Ray daemon, trace store and trace page off. */
   traces: boolean;
+  /** Set only by `--bind-address`. */
+  bindAddress?: string;
 }
 
 export function startOptions(argv: string[], projectRoot = PROJECT_ROOT): StartOptions {
   const { values, tokens } = parseArgs({
     args: argv,
-    options: { 'parameter-overrides': { type: 'string', multiple: true }, 'config-file': { type: 'string' }, 'config-env': { type: 'string' }, 'no-traces': { type: 'boolean' } },
+    options: { 'parameter-overrides': { type: 'string', multiple: true }, 'config-file': { type: 'string' }, 'config-env': { type: 'string' }, 'no-traces': { type: 'boolean' }, 'bind-address': { type: 'string' } },
     allowPositionals: true,
     strict: true,
     tokens: true,
@@ -42,5 +47,7 @@ export function startOptions(argv: string[], projectRoot = PROJECT_ROOT): StartO
   const fromConfig = samconfigParameterOverrides(configFile, values['config-env'] ?? 'default');
   const fromCommandLine = parseParameterOverrides(given);
   const sources = [...(Object.keys(fromConfig).length ? [configFile] : []), ...(given.length ? ['--parameter-overrides'] : [])];
-  return { parameterOverrides: { ...fromConfig, ...fromCommandLine }, sources, traces: values['no-traces'] !== true };
+  const bindAddress = values['bind-address'];
+  if (bindAddress !== undefined && isIP(bindAddress) === 0) throw new Error(`--bind-address must be an IP address (e.g. 172.17.0.1, Docker's bridge on Linux), not ${JSON.stringify(bindAddress)}`);
+  return { parameterOverrides: { ...fromConfig, ...fromCommandLine }, sources, traces: values['no-traces'] !== true, ...(bindAddress ? { bindAddress } : {}) };
 }

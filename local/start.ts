@@ -7,61 +7,43 @@
  * `[default.local_start_api.parameters] parameter_overrides`, as in `sam local start-api`.
  * Tracing: the X-Ray daemon on UDP 127.0.0.1:${XRAY_DAEMON_PORT:-2000}, traces kept in .local/traces, and
  * the trace page on http://127.0.0.1:${TRACES_PORT:-3000}/traces; `npm start -- --no-traces` turns all three off.
+ * Where it listens goes to .local/stack.json for the tools of a second terminal (stack-state.ts); a
+ * second `npm start` in the same checkout stops with a message naming the first.
  */
 import { localPorts } from './ports';
 import { join, relative } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { jsonLineLog } from './gateway/log';
-import { REFERENCE_FINDING } from './seed';
 import { startLocalStack } from './stack';
 import { resolveTruststore, truststoreSummary } from './truststore';
-import { PemBundleError } from '../functions/shared/core/pem-bundle';
 import { ensureDevPki } from './pki';
-import { PROJECT_ROOT } from './cloudformation/template';
+import { loadTemplate } from './cloudformation/template';
 import { startOptions } from './start-options';
 import { DEFAULT_TRACES_DIR } from './xray/tracing';
 import { startTraceViewer, type TraceViewer } from './xray/viewer';
+import { claimStackState, localStackDir, releaseStackState, stackStatePath, writeStackState } from './stack-state';
+import { bindAddressWarning, bundleHolds, samEnvVars, stackBanner, startFailure } from './stack-banner';
 
-const PKI_DIR = join(PROJECT_ROOT, '.local/pki');
-const DATA_DIR = join(PROJECT_ROOT, '.local/dynamodb');
+// Everything of the running stack lives under .local/ (or $LOCAL_STACK_DIR).
+const LOCAL_DIR = localStackDir();
+const PKI_DIR = join(LOCAL_DIR, 'pki');
+const DATA_DIR = join(LOCAL_DIR, 'dynamodb');
 /** The template's generated secrets (the page-token MAC key), one file each, mode 0600. */
-const SECRETS_DIR = join(PROJECT_ROOT, '.local/secrets');
-
-function instructions(url: string, stepFunctionsEndpoint: string | undefined, dynamoDbEndpoint: string, truststoreSource: string, devTruststore: boolean): string {
-  const pki = relative(process.cwd(), PKI_DIR) || '.';
-  const tls = (name: string) => `--cacert ${pki}/ca.pem --cert ${pki}/${name}.pem --key ${pki}/${name}-key.pem`;
-  const finding = JSON.stringify(REFERENCE_FINDING);
-  return [
-    '',
-    `Vulnerability API (local) on ${url}`,
-    `  truststore: ${relative(process.cwd(), truststoreSource)}${devTruststore ? '' : '  (not the dev CA: the dev client certificates below will be refused)'}`,
-    `  DynamoDB:   ${dynamoDbEndpoint}   Step Functions API: ${stepFunctionsEndpoint ?? 'off'}`,
-    '',
-    'A scanner certificate (OU=scanner) posts the reference finding (200):',
-    `  curl ${tls('scanner')} -H 'content-type: application/json' -d '${finding}' ${url}/vuln`,
-    '',
-    'A dashboard certificate (OU=dashboard) reads org1 (200):',
-    `  curl ${tls('dashboard')} '${url}/vuln?org=org1'`,
-    '',
-    'The dashboard may not read org5 (403):',
-    `  curl ${tls('dashboard')} '${url}/vuln?org=org5'`,
-    '',
-    'A client certificate from another CA never reaches a route (403):',
-    `  curl ${tls('rogue')} '${url}/vuln?org=org1'`,
-    '',
-    'Grants: npm run authz -- list    Replay the reference scenarios: npm run demo',
-    'Ctrl-C stops the stack; data stays in .local/dynamodb.',
-    '',
-  ].join('\n');
-}
+const SECRETS_DIR = join(LOCAL_DIR, 'secrets');
 
 async function main(): Promise<void> {
   const options = startOptions(process.argv.slice(2));
   const tracing = options.traces;
   const ports = localPorts();
+  // Before anything listens: a second stack in this checkout stops here, naming the first.
+  claimStackState(LOCAL_DIR);
   const pki = await ensureDevPki(PKI_DIR);
   const devCaPath = join(PKI_DIR, 'ca.pem');
   const truststore = resolveTruststore({ devCaPath });
   console.log(`truststore ${relative(process.cwd(), truststore.source)}: ${truststoreSummary(truststore)}`);
+  const trustsDevCa = bundleHolds(truststore.pem, pki.ca.certPem);
+  const trustsRogueCa = bundleHolds(truststore.pem, pki.rogueCa.certPem);
+  if (options.bindAddress) console.warn(bindAddressWarning(options.bindAddress));
   const stack = await startLocalStack({
     backend: {
       dynamoDbPort: ports.dynamoDb,
@@ -71,10 +53,11 @@ async function main(): Promise<void> {
       parameterOverrides: options.parameterOverrides,
       log: (entry) => jsonLineLog({ source: 'local-lambda', ...entry }),
       ...(tracing ? { traces: { dir: DEFAULT_TRACES_DIR, daemonPort: ports.xrayDaemon } } : {}),
+      ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
     },
     gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: truststore.pem, port: ports.gateway, log: jsonLineLog },
-    // Seeding posts through the gateway with the dev scanner certificate, which only the dev CA trusts.
-    ...(truststore.source === devCaPath ? { seed: { scanner: pki.scanner, caPem: pki.ca.certPem } } : {}),
+    // Seeding posts through the gateway with the dev scanner certificate: only where the truststore holds the dev CA.
+    ...(trustsDevCa ? { seed: { scanner: pki.scanner, caPem: pki.ca.certPem } } : {}),
   });
   if (options.sources.length) {
     const overrides = Object.entries(options.parameterOverrides).map(([name, value]) => `${name}=${value}`);
@@ -83,13 +66,49 @@ async function main(): Promise<void> {
   if (stack.seeded?.grants) console.log('seeded demo grants: OU scanner may POST on every org; OU dashboard may GET org1, org2, org3');
   if (stack.seeded?.findings) console.log(`seeded ${stack.seeded.findings} demo findings through the gateway`);
   let viewer: TraceViewer | undefined;
-  if (stack.backend.tracing) {
-    viewer = await startTraceViewer(stack.backend.tracing.store, { port: ports.traces });
+  if (stack.backend.tracing) viewer = await startTraceViewer(stack.backend.tracing.store, { port: ports.traces });
+  // ---- where this stack listens, for the tools of a second terminal (stack-state.ts)
+  const { backend } = stack;
+  const listening = { ...ports, gateway: stack.gateway.port, dynamoDb: portOf(backend.dynamoDbEndpoint), stepFunctions: backend.stepFunctionsEndpoint ? portOf(backend.stepFunctionsEndpoint) : ports.stepFunctions, ...(backend.tracing ? { xrayDaemon: Number(backend.tracing.daemon.address.split(':')[1]) } : {}), ...(viewer ? { traces: portOf(viewer.url) } : {}) };
+  writeStackState(
+    {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      ports: listening,
+      gatewayUrl: stack.url,
+      dynamoDbEndpoint: backend.dynamoDbEndpoint,
+      ...(backend.stepFunctionsEndpoint ? { stepFunctionsEndpoint: backend.stepFunctionsEndpoint } : {}),
+      secretsManagerEndpoint: backend.secretsManagerEndpoint,
+      parameterOverrides: options.parameterOverrides,
+      truststore: truststore.source,
+      trustsDevCa,
+      trustsRogueCa,
+      pkiDir: PKI_DIR,
+      dataDir: DATA_DIR,
+      grantCacheSeconds: Number(options.parameterOverrides.GrantCacheSeconds ?? loadTemplate().Parameters?.GrantCacheSeconds?.Default ?? 30),
+      bindAddress: options.bindAddress ?? '127.0.0.1',
+    },
+    LOCAL_DIR,
+  );
+  const samEnvVarsPath = join(LOCAL_DIR, 'sam-env-vars.json');
+  writeFileSync(samEnvVarsPath, `${JSON.stringify(samEnvVars({ dynamoDb: listening.dynamoDb, secretsManager: portOf(backend.secretsManagerEndpoint) }), null, 2)}\n`);
+  console.log(
+    stackBanner({
+      url: stack.url,
+      stepFunctionsEndpoint: backend.stepFunctionsEndpoint,
+      dynamoDbEndpoint: backend.dynamoDbEndpoint,
+      truststorePath: truststore.source,
+      pkiDir: PKI_DIR,
+      dataDir: DATA_DIR,
+      statePath: stackStatePath(LOCAL_DIR),
+      trustsDevCa,
+      trustsRogueCa,
+    }),
+  );
+  if (viewer && backend.tracing) {
+    console.log(`Traces: ${viewer.url}  (X-Ray daemon on udp ${backend.tracing.daemon.address}; npm run traces -- --last 5 prints them here)\n`);
   }
-  console.log(instructions(stack.url, stack.backend.stepFunctionsEndpoint, stack.backend.dynamoDbEndpoint, truststore.source, truststore.source === devCaPath));
-  if (viewer && stack.backend.tracing) {
-    console.log(`Traces: ${viewer.url}  (X-Ray daemon on udp ${stack.backend.tracing.daemon.address}; npm run traces -- --last 5 prints them here)\n`);
-  }
+  // ----
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -99,21 +118,25 @@ async function main(): Promise<void> {
     Promise.resolve(viewer?.close())
       .then(() => stack.close())
       .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error('error while stopping:', error);
-          process.exit(1);
-        },
-      );
+      () => {
+        releaseStackState(LOCAL_DIR);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(`error while stopping: ${(error as Error).message}`);
+        releaseStackState(LOCAL_DIR);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+const portOf = (endpoint: string) => Number(new URL(endpoint).port);
+
 main().catch((error: unknown) => {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (error instanceof PemBundleError) console.error(`refusing to start: ${error.message}`);
-  else if (code === 'EADDRINUSE') console.error(`A port is already in use (${(error as Error).message}); set PORT, DYNAMODB_PORT, SFN_PORT, XRAY_DAEMON_PORT or TRACES_PORT, or stop the other stack.`);
-  else console.error(error);
+  releaseStackState(LOCAL_DIR);
+  console.error(startFailure(error));
   process.exit(1);
 });

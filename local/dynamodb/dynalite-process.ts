@@ -13,6 +13,8 @@ const dynalite = require('dynalite') as (options: Record<string, unknown>) => Se
 
 export interface DynaliteProcessOptions {
   port: number;
+  /** Default 127.0.0.1. */
+  host?: string;
   path?: string;
 }
 export type ParentMessage = { type: 'close' } | { type: 'memory' };
@@ -25,7 +27,7 @@ server.once('error', (error: Error) => {
   send({ type: 'error', message: error.message });
   process.exit(1);
 });
-server.listen(options.port, '127.0.0.1', () => send({ type: 'listening', port: (server.address() as AddressInfo).port }));
+server.listen(options.port, options.host ?? '127.0.0.1', () => send({ type: 'listening', port: (server.address() as AddressInfo).port }));
 
 const stop = () => server.close(() => process.exit(0));
 process.on('message', (message: ParentMessage) => {

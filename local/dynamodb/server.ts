@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-local';
-import type { LoopbackListener } from '../loopback';
+import { reachableHost, type LoopbackListener } from '../loopback';
 import { loadTemplate, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
 import type { ChildMessage, DynaliteProcessOptions, ParentMessage } from './dynalite-process';
 import { DYNAMODB_ENGINE_VARIABLE, startDynamoDbLocal } from './dynamodb-local';
@@ -22,12 +22,15 @@ export interface LocalDynamoDb extends LoopbackListener {
  * Starts dynalite in a child process of its own (dynalite-process.ts) and waits until it listens;
  * with LOCAL_DYNAMODB=dynamodb-local, Amazon's DynamoDB Local instead.
  */
-export async function startDynamoDb(options: { port?: number; dataDir?: string } = {}): Promise<LocalDynamoDb> {
+export async function startDynamoDb(options: { port?: number; dataDir?: string; host?: string } = {}): Promise<LocalDynamoDb> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const engine = process.env[DYNAMODB_ENGINE_VARIABLE] ?? 'dynalite';
-  if (engine === 'dynamodb-local') return startDynamoDbLocal(options);
+  if (engine === 'dynamodb-local') {
+    if (options.host) throw new Error(`--bind-address is not supported with ${DYNAMODB_ENGINE_VARIABLE}=dynamodb-local`);
+    return startDynamoDbLocal(options);
+  }
   if (engine !== 'dynalite') throw new Error(`${DYNAMODB_ENGINE_VARIABLE} must be dynalite or dynamodb-local, not ${engine}`);
-  const settings: DynaliteProcessOptions = { port: options.port ?? 0, ...(options.dataDir ? { path: options.dataDir } : {}) };
+  const settings: DynaliteProcessOptions = { port: options.port ?? 0, ...(options.dataDir ? { path: options.dataDir } : {}), ...(options.host ? { host: options.host } : {}) };
   const child = fork(resolve(__dirname, 'dynalite-process.ts'), [JSON.stringify(settings)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const port = await new Promise<number>((resolvePort, reject) => {
@@ -42,7 +45,7 @@ export async function startDynamoDb(options: { port?: number; dataDir?: string }
   child.channel?.unref();
   const ask = (message: ParentMessage) => child.send(message);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://${reachableHost(options.host ?? '127.0.0.1')}:${port}`,
     port,
     maxRssBytes: () =>
       new Promise((resolveMemory) => {

@@ -13,14 +13,18 @@ export interface EnvironmentSpec {
   start: RuntimeStart;
   /** process.env inside the environment, and nothing else. */
   environment: Record<string, string>;
+  /** Where the function's stdout and stderr go; omitted = this process's own, as the stack runs. */
+  output?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
 
-export type InvocationOutcome = { ok: true; payload: string } | { ok: false; error: ErrorShape; fatal: boolean };
+export type InvocationOutcome = { ok: true; payload: string; maxMemoryUsedBytes?: number } | { ok: false; error: ErrorShape; fatal: boolean; maxMemoryUsedBytes?: number };
 
 export class ExecutionEnvironment {
   private readonly worker: Worker;
   private pending: ((outcome: InvocationOutcome) => void) | undefined;
   private exited = false;
+  /** Resolves when the captured output has been read to its end (at once when not captured). */
+  private readonly outputDrained: Promise<void>;
   /** Milliseconds from thread start to the handler module loaded. */
   readonly initDurationMs: Promise<number>;
 
@@ -32,7 +36,23 @@ export class ExecutionEnvironment {
       // Node options of this process (e.g. `--import tsx`) are not the function's.
       execArgv: [],
       resourceLimits: { maxOldGenerationSizeMb: spec.start.memoryMb },
+      ...(spec.output ? { stdout: true, stderr: true } : {}),
     });
+    const { output } = spec;
+    this.outputDrained = output
+      ? Promise.all(
+          (['stdout', 'stderr'] as const).map(
+            (name) =>
+              new Promise<void>((resolveDrained) => {
+                const stream = this.worker[name];
+                stream.setEncoding('utf8');
+                stream.on('data', (text: string) => output(name, text));
+                stream.once('end', () => resolveDrained());
+                stream.once('error', () => resolveDrained());
+              }),
+          ),
+        ).then(() => undefined)
+      : Promise.resolve();
     // An idle environment never keeps the process alive; an invocation's timer does while it runs.
     this.worker.unref();
     let initialized!: (durationMs: number) => void;
@@ -45,8 +65,11 @@ export class ExecutionEnvironment {
     this.worker.on('message', (message: RuntimeMessage) => {
       if (message.type === 'ready') initialized(performance.now() - started);
       else if (message.type === 'init-error') failed(asError(message));
-      else if (message.type === 'result') this.settle({ ok: true, payload: message.payload });
-      else this.settle({ ok: false, fatal: false, error: message });
+      else if (message.type === 'result') this.settle({ ok: true, payload: message.payload, maxMemoryUsedBytes: message.maxMemoryUsedBytes });
+      else {
+        const { maxMemoryUsedBytes, errorType, errorMessage, trace } = message;
+        this.settle({ ok: false, fatal: false, error: { errorType, errorMessage, trace }, maxMemoryUsedBytes });
+      }
     });
     const onExit = (reason: string) => {
       this.exited = true;
@@ -80,8 +103,10 @@ export class ExecutionEnvironment {
     });
   }
 
+  /** Ends the environment; resolves once its captured output has all been delivered. */
   async terminate(): Promise<void> {
     this.exited = true;
     await this.worker.terminate();
+    await this.outputDrained;
   }
 }

@@ -110,8 +110,21 @@ function definedRuntimeVariables(definition: LocalFunctionDefinition, region: st
   };
 }
 
+/** What Lambda's REPORT line says about one invocation. */
+export interface InvocationReport {
+  requestId: string;
+  durationMs: number;
+  /** Set on a cold start: the environment's init phase. */
+  initDurationMs?: number;
+  memorySizeMb: number;
+  /** The environment's memory at the end of the invocation (see runtime-protocol.ts); undefined when it died. */
+  maxMemoryUsedBytes?: number;
+}
+
 export interface InvokeOptions {
   requestId?: string;
+  /** Called once the invocation has ended (succeeded, failed or timed out), with its REPORT figures. */
+  onReport?: (report: InvocationReport) => void;
   /** Set in the environment's process.env for this invocation only (e.g. `_X_AMZN_TRACE_ID`). */
   environment?: Record<string, string>;
   /** The invocation's X-Ray header (Parent = the function's segment): with tracing on, it becomes `_X_AMZN_TRACE_ID`. */
@@ -132,6 +145,8 @@ export interface LocalFunctionsOptions {
   bundleDir?: string;
   /** Cold starts are logged here, as Lambda's REPORT line carries `Init Duration`. */
   log?: InvokerLog;
+  /** Where the functions' stdout and stderr go (default: this process's). */
+  output?: (stream: 'stdout' | 'stderr', text: string) => void;
   /** `IP:port` of the local X-Ray daemon: set, functions run with active tracing as Lambda runs them. */
   xrayDaemonAddress?: string;
 }
@@ -170,7 +185,8 @@ interface RunningFunction {
 
 const functionError = (shape: ErrorShape) => new LambdaFunctionError(shape.errorType, shape.errorMessage, shape.trace);
 
-async function runOnce(running: RunningFunction, eventJson: string, requestId: string, environment: Record<string, string>, log: InvokerLog): Promise<string> {
+async function runOnce(running: RunningFunction, eventJson: string, requestId: string, options: InvokeOptions, log: InvokerLog): Promise<string> {
+  const environment = options.environment ?? {};
   const { definition, pool } = running;
   let lease;
   try {
@@ -185,6 +201,8 @@ async function runOnce(running: RunningFunction, eventJson: string, requestId: s
     log({ level: 'INFO', message: 'cold start', functionName: definition.logicalId, requestId, initDurationMs: Math.round(lease.initDurationMs * 100) / 100, environments: pool.size });
   }
   const { environment: executionEnvironment } = lease;
+  const started = performance.now();
+  let maxMemoryUsedBytes: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolveTimeout) => {
     timer = setTimeout(() => resolveTimeout('timeout'), definition.timeoutSeconds * 1000);
@@ -194,6 +212,7 @@ async function runOnce(running: RunningFunction, eventJson: string, requestId: s
       executionEnvironment.invoke({ requestId, event: eventJson, deadline: Date.now() + definition.timeoutSeconds * 1000, environment }),
       timedOut,
     ]);
+    if (outcome !== 'timeout') maxMemoryUsedBytes = outcome.maxMemoryUsedBytes;
     if (outcome === 'timeout') {
       // Lambda stops a timed-out environment; the next invocation gets a fresh one.
       await pool.discard(executionEnvironment);
@@ -211,6 +230,13 @@ async function runOnce(running: RunningFunction, eventJson: string, requestId: s
     return outcome.payload;
   } finally {
     clearTimeout(timer);
+    options.onReport?.({
+      requestId,
+      durationMs: performance.now() - started,
+      ...(lease.initDurationMs === undefined ? {} : { initDurationMs: lease.initDurationMs }),
+      memorySizeMb: definition.memoryMb,
+      ...(maxMemoryUsedBytes === undefined ? {} : { maxMemoryUsedBytes }),
+    });
   }
 }
 
@@ -232,6 +258,7 @@ export async function startLocalFunctions(definitions: LocalFunctionDefinition[]
       {
         runtimePath: bundles.runtimePath,
         environment,
+        ...(options.output ? { output: options.output } : {}),
         start: {
           handlerPath: bundles.handlers.get(definition.logicalId) as string,
           exportName: definition.exportName,
@@ -257,7 +284,7 @@ export async function startLocalFunctions(definitions: LocalFunctionDefinition[]
     if (Buffer.byteLength(eventJson) > MAX_PAYLOAD_BYTES) {
       throw new LambdaServiceError('RequestTooLargeException', `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`, 413);
     }
-    const payload = await runOnce(running, eventJson, invokeOptions.requestId ?? randomUUID(), invocationEnvironment(invokeOptions, options.xrayDaemonAddress), log);
+    const payload = await runOnce(running, eventJson, invokeOptions.requestId ?? randomUUID(), { ...invokeOptions, environment: invocationEnvironment(invokeOptions, options.xrayDaemonAddress) }, log);
     return JSON.parse(payload) as unknown;
   };
 

@@ -33,11 +33,20 @@ export interface ErrorShape {
   trace: string[];
 }
 
+/**
+ * Memory the environment used by the end of an invocation: its V8 heap and the memory outside it
+ * (`process.memoryUsage()` inside a worker reports those for the thread alone; only `rss` is the
+ * whole process's). The nearest local measure of the REPORT line's `Max Memory Used`.
+ */
+export interface InvocationMemory {
+  maxMemoryUsedBytes: number;
+}
+
 export type RuntimeMessage =
   | { type: 'ready' }
   | ({ type: 'init-error' } & ErrorShape)
-  | { type: 'result'; requestId: string; payload: string }
-  | ({ type: 'error'; requestId: string } & ErrorShape);
+  | ({ type: 'result'; requestId: string; payload: string } & InvocationMemory)
+  | ({ type: 'error'; requestId: string } & ErrorShape & InvocationMemory);
 
 export function errorShape(error: unknown): ErrorShape {
   const failure = error instanceof Error ? error : new Error(String(error));

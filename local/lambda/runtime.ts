@@ -34,14 +34,24 @@ function context(message: InvokeMessage): Context {
   };
 }
 
+/** This thread's heap and off-heap memory (https://nodejs.org/api/process.html#processmemoryusage: in a worker, all but `rss` are the thread's). */
+function threadMemoryBytes(): number {
+  const usage = process.memoryUsage();
+  return usage.heapTotal + usage.external;
+}
+
 async function invoke(handler: Handler, message: InvokeMessage): Promise<void> {
+  let maxMemoryUsedBytes = threadMemoryBytes();
   const previous = Object.fromEntries(Object.keys(message.environment).map((name) => [name, process.env[name]]));
   Object.assign(process.env, message.environment);
   try {
     const result = await handler(JSON.parse(message.event), context(message));
-    send({ type: 'result', requestId: message.requestId, payload: JSON.stringify(result === undefined ? null : result) });
+    const payload = JSON.stringify(result === undefined ? null : result);
+    maxMemoryUsedBytes = Math.max(maxMemoryUsedBytes, threadMemoryBytes());
+    send({ type: 'result', requestId: message.requestId, payload, maxMemoryUsedBytes });
   } catch (error) {
-    send({ type: 'error', requestId: message.requestId, ...errorShape(error) });
+    maxMemoryUsedBytes = Math.max(maxMemoryUsedBytes, threadMemoryBytes());
+    send({ type: 'error', requestId: message.requestId, ...errorShape(error), maxMemoryUsedBytes });
   } finally {
     for (const [name, value] of Object.entries(previous)) {
       if (value === undefined) delete process.env[name];

@@ -48,7 +48,7 @@ export interface LocalSecretsManager extends LoopbackListener {
   arns: Record<string, string>;
 }
 
-export async function startSecretsManager(logicalIds: string[], options: { dir?: string; port?: number } = {}): Promise<LocalSecretsManager> {
+export async function startSecretsManager(logicalIds: string[], options: { dir?: string; port?: number; host?: string } = {}): Promise<LocalSecretsManager> {
   const secrets = new Map<string, { name: string; value: string; versionId: string }>();
   const arns: Record<string, string> = {};
   for (const logicalId of logicalIds) {
@@ -80,5 +80,5 @@ export async function startSecretsManager(logicalIds: string[], options: { dir?:
       send(response, 200, { ARN: localSecretArn(secret.name), Name: secret.name, SecretString: secret.value, VersionId: secret.versionId, VersionStages: ['AWSCURRENT'], CreatedDate: 0 });
     })();
   });
-  return { ...(await listenOnLoopback(server, options.port ?? 0)), arns };
+  return { ...(await listenOnLoopback(server, options.port ?? 0, 'http', options.host)), arns };
 }

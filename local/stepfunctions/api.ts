@@ -37,7 +37,7 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
-export async function startStepFunctionsApi(machines: LocalStateMachine[], options: { port?: number } = {}): Promise<LocalStepFunctionsApi> {
+export async function startStepFunctionsApi(machines: LocalStateMachine[], options: { port?: number; host?: string } = {}): Promise<LocalStepFunctionsApi> {
   const byArn = new Map(machines.map((machine) => [machine.arn, machine]));
   const find = (arn: unknown) => {
     const machine = typeof arn === 'string' ? byArn.get(arn) : undefined;
@@ -88,5 +88,5 @@ export async function startStepFunctionsApi(machines: LocalStateMachine[], optio
       }
     })();
   });
-  return listenOnLoopback(server, options.port ?? 0);
+  return listenOnLoopback(server, options.port ?? 0, 'http', options.host);
 }

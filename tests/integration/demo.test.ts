@@ -4,6 +4,10 @@ import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { deleteGrant } from '../../functions/shared/adapters/authz-admin';
 import { PROJECT_ROOT } from '../../local/cloudformation/template';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureDevPki } from '../../local/pki';
 import { startTestStack, type TestStack } from '../support/local-stack';
 
 const run = promisify(execFile);
@@ -38,6 +42,21 @@ test('with nothing on $PORT it starts its own stack and passes', async () => {
   const { stdout } = await run(process.execPath, [...DEMO, '--pki', stack.pki.dir], { cwd: PROJECT_ROOT, env: { ...process.env, PORT: String(port) } });
   expect(stdout).toContain(`Nothing answers on port ${port}`);
   expect(stdout).toContain('6/6 passed');
+});
+
+test("a truststore that also holds the rogue CA does not make the foreign-CA check pass by accident: it uses a CA made on the spot", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vuln-api-demo-'));
+  const pki = await ensureDevPki(join(dir, 'pki'));
+  const trusting = await startTestStack({ pkiDir: pki.dir, trust: [pki.rogueCa.certPem] });
+  try {
+    // The rogue certificate now passes the TLS layer and meets the authorization step instead.
+    expect((await trusting.request(pki.rogue, { path: '/vuln?org=org1' })).body).not.toBe('{"message":"Forbidden"}');
+    const { stdout } = await run(process.execPath, [...DEMO, '--url', trusting.url, '--pki', pki.dir], { cwd: PROJECT_ROOT });
+    expect(stdout).toContain('6/6 passed');
+  } finally {
+    await trusting.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('a failing scenario is a FAIL line and exit code 1', async () => {

@@ -7,6 +7,7 @@
 import 'reflect-metadata';
 import { X509Certificate as ParsedCertificate } from '@peculiar/x509';
 import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Finding } from '../../functions/shared/core/finding-schema';
@@ -171,7 +172,8 @@ const README = `# events/
 
 One realistic event per function, for \`sam local invoke\` and for the unit tests:
 \`tests/emulator/events.test.ts\` runs every file here through its handler (against the local DynamoDB-API server), so each
-example is known to work. Regenerate them all with \`node --import tsx cli/make-events.ts\`.
+example is known to work. Regenerate them all with \`npm run events\`: it keeps the certificates already here while they
+are valid for another year (so re-running it changes nothing), and issues new ones only when they are missing or expiring.
 
 | File | Function / target | What it is |
 | --- | --- | --- |
@@ -197,19 +199,75 @@ sam local invoke WriteFunction -e events/write.json              # writes to FIN
 sam local invoke GetFindingsFunction -e events/get-findings.json
 \`\`\`
 
-\`AuthorizeFunction\`, \`WriteFunction\` and \`GetFindingsFunction\` call DynamoDB: pass \`--env-vars\` with
-\`AUTHZ_TABLE_NAME\` / \`FINDINGS_TABLE_NAME\` (and \`AWS_ENDPOINT_URL_DYNAMODB\` for a DynamoDB endpoint the
-container can reach), and grant the certificates' OUs in the authz table (\`npm run authz\`), or the
-authorization step answers 403. \`sam local\` cannot run the state machine behind the API; \`npm start\`
-does, and \`ingest-execution.json\` is the input it (and Step Functions) receives for a \`POST /vuln\`.
+Without Docker, \`npm run invoke -- <FunctionLogicalId> -e events/<file>.json\` runs the same events against the
+stack \`npm start\` runs (its tables, its demo grants) in the stack's own execution-environment code; tests run every
+file here through it.
+
+\`AuthorizeFunction\`, \`WriteFunction\` and \`GetFindingsFunction\` call DynamoDB (and GetFindings Secrets Manager):
+under \`sam local invoke\` they need the endpoints of a stack the container can reach, which SAM CLI sets only for
+variables the template declares (docs/local-stack.md, "\`sam local invoke\` in a container"), and grants for the
+certificates' OUs (\`npm run authz\`), or the authorization step answers 403. \`sam local\` cannot run the state
+machine behind the API; \`npm start\` does, and \`ingest-execution.json\` is the input it (and Step Functions)
+receives for a \`POST /vuln\`.
 `;
 
-/** Every file of events/ (name → content), with freshly issued certificates. */
-export async function buildEventFiles(): Promise<Record<string, string>> {
+interface EventCertificates {
+  caPem: string;
+  scannerPem: string;
+  dashboardPem: string;
+}
+
+/** Certificates still this long from expiry are kept. */
+const KEEP_IF_VALID_FOR_MS = 365 * 24 * 60 * 60 * 1000;
+
+/**
+ * The certificates of the events already in `dir`, when all three are there, chain to the events
+ * CA, carry the expected subjects and stay valid for another year; else undefined.
+ */
+function existingCertificates(dir: string, now: Date): EventCertificates | undefined {
+  const read = (name: string) => (existsSync(resolve(dir, name)) ? readFileSync(resolve(dir, name), 'utf8') : undefined);
+  try {
+    const caPem = read('events-ca.pem');
+    const execution = read('ingest-execution.json');
+    const getFindings = read('get-findings.json');
+    if (!caPem || !execution || !getFindings) return undefined;
+    const scannerPem = (JSON.parse(execution) as { principal?: Principal }).principal?.certPem;
+    const dashboardPem = (JSON.parse(getFindings) as APIGatewayProxyEvent).requestContext.identity.clientCert?.clientCertPem;
+    if (!scannerPem || !dashboardPem) return undefined;
+    const ca = new X509Certificate(caPem);
+    const expected = [
+      [scannerPem, EVENTS_SCANNER_SUBJECT],
+      [dashboardPem, EVENTS_DASHBOARD_SUBJECT],
+    ] as const;
+    const usable = (certificate: X509Certificate) => new Date(certificate.validTo).getTime() - now.getTime() > KEEP_IF_VALID_FOR_MS;
+    if (!usable(ca) || formatDistinguishedName(new ParsedCertificate(caPem).subjectName) !== EVENTS_CA_SUBJECT.replace(/, /g, ',')) return undefined;
+    for (const [pem, subject] of expected) {
+      const certificate = new X509Certificate(pem);
+      if (!certificate.verify(ca.publicKey) || !usable(certificate) || formatDistinguishedName(new ParsedCertificate(pem).subjectName) !== subject.replace(/, /g, ',')) return undefined;
+    }
+    return { caPem, scannerPem, dashboardPem };
+  } catch {
+    return undefined;
+  }
+}
+
+async function issueCertificates(): Promise<EventCertificates> {
   const validity = { notBefore: VALID_FROM, notAfter: VALID_UNTIL };
   const ca = await createCertificateAuthority(EVENTS_CA_SUBJECT, validity);
   const scanner = await ca.issue({ subject: EVENTS_SCANNER_SUBJECT, kind: 'client', ...validity });
   const dashboard = await ca.issue({ subject: EVENTS_DASHBOARD_SUBJECT, kind: 'client', ...validity });
+  return { caPem: ca.certPem, scannerPem: scanner.certPem, dashboardPem: dashboard.certPem };
+}
+
+/**
+ * Every file of events/ (name → content). The certificates of the events already in `existingDir`
+ * are kept while valid (the same run twice gives the same files); otherwise fresh ones are issued.
+ */
+export async function buildEventFiles(existingDir: string = EVENTS_DIR, now: Date = new Date()): Promise<Record<string, string>> {
+  const { caPem, scannerPem, dashboardPem } = existingCertificates(existingDir, now) ?? (await issueCertificates());
+  const scanner = { certPem: scannerPem };
+  const dashboard = { certPem: dashboardPem };
+  const ca = { certPem: caPem };
   const findings = EXAMPLE_FINDINGS;
   const normalized = normalizeFindings(findings);
   return {
@@ -222,4 +280,12 @@ export async function buildEventFiles(): Promise<Record<string, string>> {
     'events-ca.pem': ca.certPem,
     'README.md': README,
   };
+}
+
+/** `npm run events`: (re)writes the files of `dir`, keeping its valid certificates. */
+export async function writeEventFiles(dir: string = EVENTS_DIR): Promise<string[]> {
+  const files = await buildEventFiles(dir);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, content] of Object.entries(files)) writeFileSync(resolve(dir, name), content);
+  return Object.keys(files);
 }

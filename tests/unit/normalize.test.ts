@@ -1,4 +1,4 @@
-import { normalizeFinding, normalizeFindings } from '../../functions/shared/core/normalize';
+import { lastPerKey, normalizeFinding, normalizeFindings } from '../../functions/shared/core/normalize';
 import { REFERENCE_FINDING, REFERENCE_NORMALIZED } from '../support/findings';
 
 describe('normalizeFinding', () => {
@@ -45,5 +45,21 @@ describe('normalizeFindings', () => {
       ['b', 'CRITICAL'],
       ['a', 'INFO'],
     ]);
+  });
+});
+
+describe('lastPerKey', () => {
+  it('keeps one finding per Org + VulnID, the last occurrence, in the order of last occurrences', () => {
+    const batch = [
+      { Org: 'org1', VulnID: 'a', n: 1 },
+      { Org: 'org1', VulnID: 'b', n: 2 },
+      { Org: 'org2', VulnID: 'a', n: 3 },
+      { Org: 'org1', VulnID: 'a', n: 4 },
+    ];
+    expect(lastPerKey(batch)).toEqual([batch[1], batch[2], batch[3]]);
+  });
+
+  it('never confuses keys that only concatenate alike', () => {
+    expect(lastPerKey([{ Org: 'org1', VulnID: 'x#y' }, { Org: 'org1#x', VulnID: 'y' }])).toHaveLength(2);
   });
 });

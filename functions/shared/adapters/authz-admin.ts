@@ -26,11 +26,21 @@ export async function registerIssuer(client: DynamoDBClient, table: string, ca: 
   return spkiSha256;
 }
 
-export async function putGrant(client: DynamoDBClient, table: string, ou: string, grant: Grant, issuerCa?: X509Certificate): Promise<void> {
+/** Writes an OU's grant (replacing any); resolves with the grant it replaced, undefined when there was none. */
+export async function putGrant(client: DynamoDBClient, table: string, ou: string, grant: Grant, issuerCa?: X509Certificate): Promise<unknown> {
   if (grant.issuerDN !== undefined) throw new RangeError('a grant pins its issuer by the CA certificate, never by DN text');
   const value = grantSchema.parse(issuerCa ? { ...grant, issuer: { ...issuerKeyOf(issuerCa), subject: issuerCa.subject } } : grant);
   if (issuerCa) await registerIssuer(client, table, issuerCa);
-  await client.send(new PutItemCommand({ TableName: table, Item: marshall({ [AUTHZ_KEY_ATTRIBUTE]: grantKey(ou), [AUTHZ_VALUE_ATTRIBUTE]: value }, { removeUndefinedValues: true }) }));
+  const result = await client.send(
+    new PutItemCommand({ TableName: table, Item: marshall({ [AUTHZ_KEY_ATTRIBUTE]: grantKey(ou), [AUTHZ_VALUE_ATTRIBUTE]: value }, { removeUndefinedValues: true }), ReturnValues: 'ALL_OLD' }),
+  );
+  return result.Attributes ? unmarshall(result.Attributes)[AUTHZ_VALUE_ATTRIBUTE] : undefined;
+}
+
+/** An OU's grant as stored (unchecked), undefined when it has none. */
+export async function getGrant(client: DynamoDBClient, table: string, ou: string): Promise<unknown> {
+  const item = (await client.send(new GetItemCommand({ TableName: table, Key: key(grantKey(ou)), ConsistentRead: true }))).Item;
+  return item ? unmarshall(item)[AUTHZ_VALUE_ATTRIBUTE] : undefined;
 }
 
 export async function deleteGrant(client: DynamoDBClient, table: string, ou: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { QueryCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { OPTIONAL_FINDING_FIELDS } from '../core/finding-schema';
-import type { NormalizedFinding } from '../core/normalize';
+import { lastPerKey, type NormalizedFinding } from '../core/normalize';
 import type { Severity } from '../core/severity';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
@@ -46,17 +46,18 @@ async function upsertOne(tableName: string, finding: NormalizedFinding, now: str
   return result.Attributes?.FirstSeen === undefined ? 'created' : 'updated';
 }
 
+/** Upserts a batch; a VulnID repeated in it (same Org) is written once, with its last occurrence's fields. */
 export async function upsertFindings(tableName: string, findings: NormalizedFinding[], now: Date): Promise<UpsertResult> {
   const timestamp = now.toISOString();
   const outcome: UpsertResult = { created: 0, updated: 0 };
-  const queue = [...findings];
+  const queue = lastPerKey(findings);
   const worker = async () => {
     for (let finding = queue.shift(); finding !== undefined; finding = queue.shift()) {
       outcome[await upsertOne(tableName, finding, timestamp)] += 1;
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, findings.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, queue.length) }, worker));
   } catch (error) {
     throw classifyAwsError(error);
   }

@@ -25,3 +25,20 @@ export function normalizeFinding(finding: Finding): NormalizedFinding {
 export function normalizeFindings(findings: Finding[]): NormalizedFinding[] {
   return findings.map(normalizeFinding);
 }
+
+/**
+ * One finding per Org + VulnID (the table's key), the last occurrence winning, in the order of those
+ * last occurrences. A batch that repeats a VulnID is written once per finding, so its counts are
+ * true (one created or updated, not several) and its outcome does not depend on which of
+ * concurrent writes lands last.
+ */
+export function lastPerKey<T extends Pick<Finding, 'Org' | 'VulnID'>>(findings: T[]): T[] {
+  const byKey = new Map<string, T>();
+  for (const finding of findings) {
+    const key = JSON.stringify([finding.Org, finding.VulnID]);
+    // Deleting first moves a repeated key to its last position.
+    byKey.delete(key);
+    byKey.set(key, finding);
+  }
+  return [...byKey.values()];
+}
