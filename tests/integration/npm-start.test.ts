@@ -24,7 +24,7 @@ let state: StackState;
 /** The environment of a second terminal: no port variables, this test's .local/. */
 function terminal(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const environment: NodeJS.ProcessEnv = { ...process.env, LOCAL_STACK_DIR: dir, ...extra };
-  for (const name of ['PORT', 'DYNAMODB_PORT', 'SFN_PORT', 'TRUSTSTORE']) if (!(name in extra)) delete environment[name];
+  for (const name of ['PORT', 'DYNAMODB_PORT', 'SFN_PORT', 'XRAY_DAEMON_PORT', 'TRACES_PORT', 'TRUSTSTORE']) if (!(name in extra)) delete environment[name];
   return environment;
 }
 
@@ -50,7 +50,7 @@ const startDirectly = (env: NodeJS.ProcessEnv) => run(process.execPath, ['--impo
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vuln-api-start-'));
-  npm = spawn('npm', ['start'], { cwd: PROJECT_ROOT, env: terminal({ PORT: '0', DYNAMODB_PORT: '0', SFN_PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  npm = spawn('npm', ['start'], { cwd: PROJECT_ROOT, env: terminal({ PORT: '0', DYNAMODB_PORT: '0', SFN_PORT: '0', XRAY_DAEMON_PORT: '0', TRACES_PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] });
   npm.stdout?.on('data', (chunk: Buffer) => (banner += chunk.toString()));
   npm.stderr?.on('data', (chunk: Buffer) => (banner += chunk.toString()));
   state = await until(
@@ -98,7 +98,7 @@ test('the banner prints curl commands with absolute paths, labelled by what they
 });
 
 test('a second npm start in the same checkout names the running one, without a stack trace', async () => {
-  const second = await startDirectly({ PORT: '0', DYNAMODB_PORT: '0', SFN_PORT: '0' }).then(
+  const second = await startDirectly({ PORT: '0', DYNAMODB_PORT: '0', SFN_PORT: '0', XRAY_DAEMON_PORT: '0', TRACES_PORT: '0' }).then(
     () => undefined,
     (error: { code: number; stderr: string }) => error,
   );
@@ -154,7 +154,7 @@ describe('start-up errors are one sentence, not a stack trace', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     try {
       const port = String((busy.address() as AddressInfo).port);
-      const failure = (await startDirectly({ DYNAMODB_PORT: port, PORT: '0', SFN_PORT: '0' }).catch((error: unknown) => error)) as { code: number; stderr: string };
+      const failure = (await startDirectly({ DYNAMODB_PORT: port, PORT: '0', SFN_PORT: '0', XRAY_DAEMON_PORT: '0', TRACES_PORT: '0' }).catch((error: unknown) => error)) as { code: number; stderr: string };
       expect(failure.code).toBe(1);
       expect(failure.stderr).toContain('A port is already in use');
       expect(failure.stderr).not.toMatch(STACK_TRACE);
