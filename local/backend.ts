@@ -11,7 +11,7 @@ import { functionDefinitions, startLocalFunctions, type InvokerLog, type LocalFu
 import { checkParameterOverrides } from './cloudformation/parameters';
 import { startStepFunctionsApi } from './stepfunctions/api';
 import { startSecretsManager } from './secretsmanager/server';
-import { createLocalStateMachine, type LocalStateMachine } from './stepfunctions/state-machine';
+import { createLocalStateMachine, type ExecutionStarter, type LocalStateMachine } from './stepfunctions/state-machine';
 import { loadTemplate, resourcesOfType } from './cloudformation/template';
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION, localAwsEnvironment, localFunctionArn, localStateMachineArn } from './aws-local';
 
@@ -24,6 +24,8 @@ export interface LocalBackend {
   tableNames: TableNames & { FindingsTable: string; AuthzTable: string };
   functions: LocalFunctions;
   stateMachine: LocalStateMachine;
+  /** Every state machine of the template by logical id (the ingestion machine included). */
+  stateMachines: Record<string, LocalStateMachine>;
   stepFunctionsEndpoint: string | undefined;
   /** Resolves the template's (and the OpenAPI document's) intrinsic functions to local values. */
   resolver: LocalResolver;
@@ -83,18 +85,31 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       ...(options.log ? { log: options.log } : {}),
     });
     const started = functions;
-    const stateMachine = createLocalStateMachine(INGEST_STATE_MACHINE, template, resolver, started, { retryIntervalMs: options.retryIntervalMs });
-    const api = options.stepFunctionsPort === undefined ? undefined : await startStepFunctionsApi([stateMachine], { port: options.stepFunctionsPort });
+    // Every machine of the template; a Task of one may start another by its ARN (states:startExecution).
+    const stateMachines: Record<string, LocalStateMachine> = {};
+    const startExecution: ExecutionStarter = async (arn, input, name) => {
+      const target = Object.values(stateMachines).find((machine) => machine.arn === arn);
+      if (!target) throw Object.assign(new Error(`State Machine Does Not Exist: '${arn}'`), { name: 'StepFunctions.StateMachineDoesNotExistException' });
+      return target.startExecution(input, name);
+    };
+    for (const [logicalId] of resourcesOfType(template, 'AWS::Serverless::StateMachine')) {
+      stateMachines[logicalId] = createLocalStateMachine(logicalId, template, resolver, started, { retryIntervalMs: options.retryIntervalMs, startExecution });
+    }
+    const stateMachine = stateMachines[INGEST_STATE_MACHINE];
+    if (!stateMachine) throw new Error(`the template has no ${INGEST_STATE_MACHINE}`);
+    const api = options.stepFunctionsPort === undefined ? undefined : await startStepFunctionsApi(Object.values(stateMachines), { port: options.stepFunctionsPort });
     return {
       dynamoDbEndpoint: dynamoDb.endpoint,
       dynamoDbMaxRssBytes: () => dynamoDb.maxRssBytes(),
       tableNames,
       functions: started,
       stateMachine,
+      stateMachines,
       stepFunctionsEndpoint: api?.endpoint,
       resolver,
       close: async () => {
         await api?.close();
+        await Promise.all(Object.values(stateMachines).map((machine) => machine.settled()));
         await started.close();
         await secrets?.close();
         await dynamoDb.close();

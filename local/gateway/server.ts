@@ -43,6 +43,8 @@ export const TLS_CIPHERS = [
 
 export interface GatewayBackend {
   stateMachine: StateMachineTarget;
+  /** Further state machines the API's integrations may start (scan runs), by ARN. */
+  stateMachines?: Record<string, StateMachineTarget>;
   functions: FunctionInvoker;
   resolver: IntrinsicResolver;
 }
@@ -134,7 +136,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (integration.passthroughBehavior === 'never' && !(contentType in integration.requestTemplates)) {
         return { answer: refuse('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type', context) };
       }
-      const outcome = await invokeAwsIntegration(awsOperation, { contentType, body, params }, context, options.backend.stateMachine, log);
+      const outcome = await invokeAwsIntegration(awsOperation, { contentType, body, params }, context, [options.backend.stateMachine, ...Object.values(options.backend.stateMachines ?? {})], log);
       if (outcome.kind === 'answer') return { answer: outcome.answer };
       if (outcome.kind === 'timeout') return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
       return { answer: refuse('API_CONFIGURATION_ERROR', 'Internal server error', context) };
