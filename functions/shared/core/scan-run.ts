@@ -4,6 +4,7 @@
  * rules; the runs repository stores them.
  */
 import { z } from 'zod';
+import { toIsoDate } from './dates';
 import { orgSchema } from './finding-schema';
 export { RUN_ID_PATTERN, runIdSchema } from './finding-schema';
 import { emptyCounts, type WriteCounts } from './lifecycle';
@@ -22,7 +23,7 @@ const instantSchema = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
   .max(40, { error: 'must be an ISO 8601 date-time with a time zone', abort: true })
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, { error: 'must be an ISO 8601 date-time with a time zone', abort: true })
-  .refine((value) => Number.isFinite(Date.parse(value)), 'must be a real date-time')
+  .refine((value) => toIsoDate(value.slice(0, 10)) !== null && Number.isFinite(Date.parse(value)), 'must be a real date-time')
   .transform((value) => new Date(value).toISOString());
 
 /** POST /scans body. */
