@@ -6,7 +6,7 @@
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Grant } from '../functions/shared/core/authz-policy';
 import type { Finding } from '../functions/shared/core/finding-schema';
-import { X509Certificate } from '@peculiar/x509';
+import { parseCertificate } from '../functions/shared/core/identity';
 import { putGrant, registerIssuer } from '../functions/shared/adapters/authz-admin';
 import { call, type ClientIdentity } from '../client/mtls';
 
@@ -57,7 +57,7 @@ export async function seedDemoData(target: SeedTarget): Promise<SeedResult> {
   if (await isEmpty(target.client, target.tables.AuthzTable)) {
     for (const { ou, grant } of DEMO_GRANTS) await putGrant(target.client, target.tables.AuthzTable, ou, grant);
     // The dev CA by its key: a scan run records its opener by CA key and serial (GET /scans/{runId}).
-    await registerIssuer(target.client, target.tables.AuthzTable, new X509Certificate(target.caPem));
+    await registerIssuer(target.client, target.tables.AuthzTable, parseCertificate(target.caPem));
     result.grants = true;
   }
   if (await isEmpty(target.client, target.tables.FindingsTable)) {

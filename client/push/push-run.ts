@@ -16,6 +16,8 @@ export interface RunPushOptions extends Omit<PushOptions, 'sender'> {
   wait?: WaitOptions | undefined;
   /** Called once the run is open, before the first batch. */
   onOpened?: (run: OpenedRun) => void;
+  /** Called when every batch was accepted and the run is about to be completed. */
+  onCompleting?: () => void;
 }
 
 export interface RunPushResult {
@@ -38,6 +40,7 @@ export async function pushScanRun(paths: string[], options: RunPushOptions): Pro
   // A run with a refused or failed batch is not complete: closing would mark FIXED what it failed to send.
   const completed = options.complete && summary.rejected.length === 0 && summary.failed.length === 0;
   if (!completed) return { summary, run, completed, receipt: await runs.receipt(run.runId, run.org) };
+  options.onCompleting?.();
   await runs.complete(run.runId);
   return { summary, run, completed, receipt: await runs.waitForClosed(run.runId, run.org, options.wait) };
 }

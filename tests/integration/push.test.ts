@@ -74,7 +74,7 @@ describe('pushing the sample exports', () => {
     expect(byId.size).toBe(52);
     for (const finding of expected) {
       const item = byId.get(finding.VulnID);
-      expect(item).toEqual({ ...normalizeFinding(finding), FirstSeen: expect.any(String), LastSeen: expect.any(String) });
+      expect(item).toEqual({ ...normalizeFinding(finding), Status: 'OPEN', FirstSeen: expect.any(String), LastSeen: expect.any(String) });
     }
   });
 

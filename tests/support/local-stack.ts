@@ -13,7 +13,7 @@ import { call, type CallOptions, type CallResult, type ClientIdentity } from '..
 import { DEMO_GRANTS } from '../../local/seed';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { ThrottleSettings } from '../../local/gateway/throttle';
-import { X509Certificate } from '@peculiar/x509';
+import { parseCertificate } from '../../functions/shared/core/identity';
 import { putGrant, registerIssuer } from '../../functions/shared/adapters/authz-admin';
 import { ensureDevPki, loadCertificateAuthority, type CertificateAuthority, type DevPki } from '../../local/pki';
 
@@ -80,7 +80,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   if (options.grants ?? true) {
     for (const { ou, grant } of DEMO_GRANTS) await putGrant(dynamoDb, stack.backend.tableNames.AuthzTable, ou, grant);
     // As the local seed does: the dev CA registered by its key (scan-run openers are recorded by CA key and serial).
-    await registerIssuer(dynamoDb, stack.backend.tableNames.AuthzTable, new X509Certificate(pki.ca.certPem));
+    await registerIssuer(dynamoDb, stack.backend.tableNames.AuthzTable, parseCertificate(pki.ca.certPem));
   }
   return {
     url: stack.url,
