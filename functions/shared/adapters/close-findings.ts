@@ -8,7 +8,8 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { shouldClose, type RunScope, type StoredFinding } from '../core/lifecycle';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
-import { forEachBounded } from './findings-repository';
+import { forEachBounded } from '../core/concurrency';
+import { WRITE_CONCURRENCY } from './findings-repository';
 
 /** Items one page reads: a Query answers at most 1 MB anyway; the state machine loops over pages. */
 export const CLOSE_PAGE_ITEMS = 1000;
@@ -73,6 +74,7 @@ export async function closePage(tableName: string, scope: RunScope, startKey: { 
     let closedNow = 0;
     await forEachBounded(
       items.filter((item) => shouldClose(item, scope)),
+      WRITE_CONCURRENCY,
       async (item) => {
         if (await closeOne(tableName, item, scope)) {
           closedNow += 1;

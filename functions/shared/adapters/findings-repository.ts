@@ -4,11 +4,12 @@ import { OPTIONAL_FINDING_FIELDS } from '../core/finding-schema';
 import type { NormalizedFinding } from '../core/normalize';
 import type { Severity } from '../core/severity';
 import { decideWrite, emptyCounts, type FindingStatus, type ScanContext, type StoredFinding, type WriteCounts, type WriteDecision } from '../core/lifecycle';
+import { forEachBounded } from '../core/concurrency';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
 
 /** How many findings of one batch are written at once: enough to finish 100 quickly, few enough not to self-throttle. */
-const WRITE_CONCURRENCY = 10;
+export const WRITE_CONCURRENCY = 10;
 /** Reads-and-writes of one finding before giving up to a retry of the whole step (another writer kept winning). */
 const MAX_WRITE_ATTEMPTS = 4;
 
@@ -102,15 +103,6 @@ async function writeOne(tableName: string, finding: NormalizedFinding, scan: Sca
   }
 }
 
-/** Runs `work` on every item with at most WRITE_CONCURRENCY at once. */
-export async function forEachBounded<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  };
-  await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, items.length) }, worker));
-}
-
 /**
  * Writes a batch under the lifecycle rules and counts what each finding became. Safe to repeat: the
  * same batch at the same scan time is `unchanged`, so the state machine may retry a batch that failed
@@ -119,7 +111,7 @@ export async function forEachBounded<T>(items: readonly T[], work: (item: T) => 
 export async function writeFindings(tableName: string, findings: NormalizedFinding[], scan: ScanContext): Promise<WriteCounts> {
   const counts = emptyCounts();
   try {
-    await forEachBounded(findings, async (finding) => {
+    await forEachBounded(findings, WRITE_CONCURRENCY, async (finding) => {
       const decision = await writeOne(tableName, finding, scan);
       counts[decision.outcome] += 1;
       if (decision.reopen) counts.reopened += 1;
