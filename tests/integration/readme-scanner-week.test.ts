@@ -4,34 +4,13 @@
  * of the dev PKI differ (the test stack's own, under a temporary .local/pki).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../local/cloudformation/template';
+import { localArgs, readmeSteps, type Step } from '../support/readme-steps';
 import { startTestStack, type TestStack } from '../support/local-stack';
-
-interface Step {
-  comment: string;
-  program: 'npm' | 'curl';
-  args: string[];
-}
-
-/** The week's block: each `# ...` comment, then one command (continued with backslashes). */
-function weekSteps(): Step[] {
-  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
-  const block = /## A scanner's week[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-  return block
-    .trim()
-    .split(/\n\n(?=# )/)
-    .map((chunk) => {
-      const [comment, ...rest] = chunk.split('\n');
-      const command = rest.join('\n').replace(/\\\n\s*/g, ' ').trim();
-      // Shell words: single-quoted strings or bare words (the README uses no other quoting).
-      const [program, ...args] = [...command.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2] ?? '');
-      return { comment: comment as string, program: program as Step['program'], args };
-    });
-}
 
 let stack: TestStack;
 let workingDir: string;
@@ -47,26 +26,25 @@ afterAll(async () => {
   rmSync(workingDir, { recursive: true, force: true });
 });
 
-const localArgs = (step: Step) =>
-  step.args.map((arg) => arg.replace('https://localhost:3443', `https://localhost:${new URL(stack.url).port}`).replace(/^\.local\/pki\//, `${join(workingDir, '.local', 'pki')}/`));
+const stepArgs = (step: Step) => localArgs(step, stack.url, workingDir);
 
 test("a scanner's week: push, fix, re-scan, push; the fixed ones show as FIXED", async () => {
-  const steps = weekSteps();
+  const steps = readmeSteps("## A scanner's week");
   expect(steps.map((step) => step.program)).toEqual(['npm', 'npm', 'curl', 'curl']);
   const [monday, friday, fixed, open] = steps as [Step, Step, Step, Step];
 
   // The gateway runs in this process: the commands must run asynchronously or nothing would answer them.
-  const first = await run('npm', localArgs(monday), { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
+  const first = await run('npm', stepArgs(monday), { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
   expect(monday.comment).toContain('exit 0');
   expect(first.stdout).toMatch(/scan run [0-9a-f-]{36}: closed, org org1, scanner inhouse, scanned at 2026-03-02T09:00:00.000Z/);
   expect(first.stdout).toContain('4 findings received: 4 created, 0 updated, 0 unchanged, 0 stale, 0 reopened, 0 fixed');
 
-  const second = await run('npm', localArgs(friday), { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
+  const second = await run('npm', stepArgs(friday), { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
   expect(friday.comment).toContain('2 fixed');
   expect(second.stdout).toContain('2 findings received: 0 created, 2 updated, 0 unchanged, 0 stale, 0 reopened, 2 fixed');
 
   const get = async (step: Step) => {
-    const { stdout } = await run('curl', ['-s', '--max-time', '20', '-w', '\n%{http_code}', ...localArgs(step)], { cwd: workingDir, encoding: 'utf8' });
+    const { stdout } = await run('curl', ['-s', '--max-time', '20', '-w', '\n%{http_code}', ...stepArgs(step)], { cwd: workingDir, encoding: 'utf8' });
     const lines = stdout.trimEnd().split('\n');
     return { status: Number(lines.pop()), body: JSON.parse(lines.join('\n')) as { items: Record<string, unknown>[]; nextToken?: string } };
   };

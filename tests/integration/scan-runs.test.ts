@@ -14,7 +14,7 @@ import { pushScanRun, type RunPushResult } from '../../client/push/push-run';
 import { validFindings } from '../../client/push/push';
 import { ScanRunClient } from '../../client/push/scan-run';
 import { putGrant } from '../../functions/shared/adapters/authz-admin';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { allFindings, startTestStack, type TestStack } from '../support/local-stack';
 import { CSV_SAMPLE, MAPPING, NESSUS_SAMPLE } from '../support/scans';
 
 const ORG = 'org1';
@@ -54,19 +54,7 @@ const push = (files: string[], scannedAt: Date, complete = true): Promise<RunPus
   pushScanRun(files, { mapping: MAPPING, limits: { maxFindings: 20, maxBytes: 60_000 }, concurrency: 3, connection: connection(), scannedAt, complete, wait: WAIT });
 
 /** Every finding of the org with `status`, following nextToken (pages may be short or empty). */
-async function listAll(status: 'OPEN' | 'FIXED' | 'ALL'): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let token: string | undefined;
-  for (let page = 0; page < 100; page += 1) {
-    const answer = await stack.request(stack.pki.dashboard, { path: `/vuln?org=${ORG}&limit=25&status=${status}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}` });
-    expect(answer.status).toBe(200);
-    const body = answer.json() as { items: Record<string, unknown>[]; nextToken?: string };
-    items.push(...body.items);
-    token = body.nextToken;
-    if (token === undefined) return items;
-  }
-  throw new Error('more than 100 pages');
-}
+const listAll = (status: 'OPEN' | 'FIXED' | 'ALL') => allFindings(stack, stack.pki.dashboard, `org=${ORG}&limit=25&status=${status}`);
 
 const ids = (items: { VulnID?: unknown }[]) => items.map((item) => String(item.VulnID)).sort();
 
