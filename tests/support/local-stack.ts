@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoDbClient } from '../../local/dynamodb/server';
 import { call, type CallOptions, type CallResult, type ClientIdentity } from '../../client/mtls';
+import { readAllFindings } from '../../client/read-findings';
 import { DEMO_GRANTS } from '../../local/seed';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { ThrottleSettings } from '../../local/gateway/throttle';
@@ -102,20 +103,6 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 /** The port of an http://127.0.0.1:PORT endpoint. */
 export const portOf = (endpoint: string) => Number(new URL(endpoint).port);
 
-/**
- * Every finding GET /vuln answers for `query` (e.g. `org=org1&limit=20`), following nextToken to the
- * end: a page may be short or even empty and still carry one. At most `maxPages` pages.
- */
-export async function allFindings(stack: TestStack, identity: ClientIdentity, query: string, maxPages = 100): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let token: string | undefined;
-  for (let page = 0; page < maxPages; page += 1) {
-    const answer = await stack.request(identity, { path: `/vuln?${query}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}` });
-    if (answer.status !== 200) throw new Error(`GET /vuln?${query} answered ${answer.status}`);
-    const body = answer.json() as { items: Record<string, unknown>[]; nextToken?: string };
-    items.push(...body.items);
-    token = body.nextToken;
-    if (token === undefined) return items;
-  }
-  throw new Error(`more than ${maxPages} pages`);
-}
+/** Every finding GET /vuln answers for `query` (e.g. `org=org1&limit=20`), following nextToken to the end. */
+export const allFindings = (stack: TestStack, identity: ClientIdentity, query: string, maxPages = 100): Promise<Record<string, unknown>[]> =>
+  readAllFindings((path) => stack.request(identity, { path }), query, maxPages);
