@@ -18,6 +18,8 @@ import { benchClient, type BenchClient } from './mtls-agent-client';
 import { createProgress, type Progress } from './progress';
 import { ratio, runClients, summarize, type LatencySummary, type LoadResult } from './stats';
 import { benchFinding, rawQueryPage, rawUpsert, READ_ORG, seedOrg } from './workload';
+import { measureClose, type CloseResult } from './close';
+import type { LocalStateMachine } from '../local/stepfunctions/state-machine';
 
 export interface BenchOptions {
   clients: number;
@@ -32,9 +34,11 @@ export interface BenchOptions {
   /** GET pages per client. */
   readPages: number;
   coldStartRuns: number;
+  /** Findings of the org a completed run closes (closing throughput). */
+  closeFindings: number;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { clients: 16, singleRequests: 40, batchRequests: 3, batchSize: 100, readFindings: 10_000, pageSize: 100, readPages: 20, coldStartRuns: 3 };
+export const DEFAULT_OPTIONS: BenchOptions = { clients: 16, singleRequests: 40, batchRequests: 3, batchSize: 100, readFindings: 10_000, pageSize: 100, readPages: 20, coldStartRuns: 3, closeFindings: 10_000 };
 
 export interface Throughput extends LatencySummary {
   findingsPerSecond: number;
@@ -54,6 +58,7 @@ export interface BenchResults {
   ingestBatch1: IngestResult;
   ingestBatch100: IngestResult;
   read: { pipeline: LatencySummary; raw: LatencySummary; p99Ratio: number };
+  close: CloseResult;
   coldStart: ColdStartResult;
   memory: { peakRssMb: number; gatewayAndFunctionsMb: number; dynamoDbMb: number };
   targets: { name: string; value: number; target: string; met: boolean }[];
@@ -139,6 +144,10 @@ export async function runBench(options: BenchOptions, progress: Progress = creat
     const readRaw = summarize(readRawLoad.latencies);
     progress.done(`p99 ${readRaw.p99Ms} ms`);
 
+    progress.phase(`close a run over ${options.closeFindings} findings (stack, then raw UpdateItem)`, 1);
+    const close = await measureClose(raw, { FindingsTable: table, ScanRunsTable: backend.tableNames.ScanRunsTable as string }, backend.stateMachines.CloseRunStateMachine as LocalStateMachine, options.closeFindings);
+    progress.done(`${close.pipelineFindingsPerSecond} closed/s vs ${close.rawFindingsPerSecond} raw/s`);
+
     progress.phase('cold start per function', backend.functions.definitions.length + 1);
     const coldStart = await measureColdStarts(backend.functions.definitions, localAwsEnvironment(backend.dynamoDbEndpoint), join(directory, 'bundles'), options.coldStartRuns);
     progress.done(`baseline ${coldStart.baseline.initMs} ms`);
@@ -158,6 +167,7 @@ export async function runBench(options: BenchOptions, progress: Progress = creat
       ingestBatch1,
       ingestBatch100,
       read,
+      close,
       coldStart,
       memory: { peakRssMb: Math.round((memory.gatewayAndFunctionsMb + memory.dynamoDbMb) * 10) / 10, ...memory },
       targets,

@@ -2,7 +2,7 @@
 import type { BenchResults } from './run';
 
 export function resultRows(results: BenchResults): string[][] {
-  const { ingestBatch1: single, ingestBatch100: batch, read, coldStart, memory } = results;
+  const { ingestBatch1: single, ingestBatch100: batch, read, close, coldStart, memory } = results;
   const rows = [
     ['measure', 'stack', 'raw DynamoDB API', 'ratio'],
     ['ingest, batch 1: findings/s', String(single.pipeline.findingsPerSecond), String(single.raw.findingsPerSecond), `ingestRatio ${single.ingestRatio}`],
@@ -10,6 +10,7 @@ export function resultRows(results: BenchResults): string[][] {
     [`ingest, batch ${results.options.batchSize}: findings/s`, String(batch.pipeline.findingsPerSecond), String(batch.raw.findingsPerSecond), `ingestRatio ${batch.ingestRatio}`],
     [`ingest, batch ${results.options.batchSize}: p50 / p95 / p99 ms`, `${batch.pipeline.p50Ms} / ${batch.pipeline.p95Ms} / ${batch.pipeline.p99Ms}`, `${batch.raw.p50Ms} / ${batch.raw.p95Ms} / ${batch.raw.p99Ms} (one upsert)`, `p99Ratio ${batch.p99Ratio}`],
     [`GET page of ${results.options.pageSize}: p50 / p95 / p99 ms`, `${read.pipeline.p50Ms} / ${read.pipeline.p95Ms} / ${read.pipeline.p99Ms}`, `${read.raw.p50Ms} / ${read.raw.p95Ms} / ${read.raw.p99Ms} (Query)`, `p99Ratio ${read.p99Ratio}`],
+    [`close a run over ${close.findings} findings: findings/s`, `${close.pipelineFindingsPerSecond} (${close.closed} closed)`, `${close.rawFindingsPerSecond} (conditional UpdateItem)`, `closeRatio ${close.closeRatio}`],
     ...Object.entries(coldStart.functions).map(([name, item]) => [
       `cold start ${name}: init ms, KB`,
       `${item.initMs}, ${Math.round(item.bytes / 1024)}`,

@@ -41,12 +41,12 @@ export async function rawQueryPage(client: DynamoDBClient, table: string, org: s
   return page.LastEvaluatedKey;
 }
 
-/** Stores `count` findings in `org` directly (25 per BatchWriteItem, unprocessed items sent again). */
-export async function seedOrg(client: DynamoDBClient, table: string, org: string, count: number): Promise<void> {
+/** Stores `count` findings in `org` directly (25 per BatchWriteItem, unprocessed items sent again), with `extra` attributes. */
+export async function seedOrg(client: DynamoDBClient, table: string, org: string, count: number, extra: Record<string, unknown> = {}): Promise<void> {
   const now = new Date().toISOString();
   for (let start = 0; start < count; start += 25) {
     let requests = Array.from({ length: Math.min(25, count - start) }, (_, offset) => ({
-      PutRequest: { Item: marshall({ ...normalizeFinding(benchFinding(`read-${String(start + offset).padStart(6, '0')}`, org)), FirstSeen: now, LastSeen: now }, { removeUndefinedValues: true }) },
+      PutRequest: { Item: marshall({ ...normalizeFinding(benchFinding(`read-${String(start + offset).padStart(6, '0')}`, org)), FirstSeen: now, LastSeen: now, ...extra }, { removeUndefinedValues: true }) },
     }));
     for (let attempt = 0; requests.length > 0 && attempt < 10; attempt += 1) {
       const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));

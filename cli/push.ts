@@ -1,24 +1,34 @@
 /**
  * `npm run push -- --url https://host[:port] --cert client.crt --key client.key [--cacert ca.pem]
- *   --org ORG [--batch 100] [--concurrency 4] [--max-bytes N] [--due-days critical=15,…] [--dry-run] FILE...`
+ *   --org ORG [--scanned-at ISO] [--no-complete] [--batch 100] [--concurrency 4] [--max-bytes N]
+ *   [--due-days critical=15,…] [--dry-run] FILE...`
  *
- * The entry point only: arguments, progress and exit code. Reading, mapping, batching and sending
- * live in client/ (docs/scan-import.md). Exit 0 when every finding was stored, 1 when any was
- * rejected or failed, 2 for a usage error or a file that is not a scan export (then nothing is sent).
+ * The entry point only: arguments, progress and exit code. Reading, mapping, batching, sending and
+ * the scan run live in client/ (docs/scan-import.md, docs/finding-lifecycle.md). Every push is a scan
+ * run: opened, sent, completed only if every batch was accepted, waited for, and its receipt printed.
+ * Exit 0 when every finding was stored (and the run closed, unless --no-complete), 1 when any was
+ * rejected or failed (the run is left open: nothing closes), 2 for a usage error or a file that is not
+ * a scan export (then nothing is sent and no run is opened).
  */
 import { loadStackTemplate } from '../local/cloudformation/nested-stacks';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MAX_BODY_BYTES, MAX_FINDINGS_PER_REQUEST } from '../functions/shared/core/limits';
-import { BatchSender, type BatchReport, type FindingProblem } from '../client/push/sender';
-import { planScanFiles, pushScanFiles, pushSucceeded, ScanFileError, type FileCheck, type PushProgress } from '../client/push/push';
+import type { BatchReport, FindingProblem } from '../client/push/sender';
+import { planScanFiles, pushSucceeded, ScanFileError, type FileCheck, type PushProgress } from '../client/push/push';
+import { pushScanRun } from '../client/push/push-run';
+import { DEFAULT_WAIT, ScanRunError, type Receipt } from '../client/push/scan-run';
+import { runRequestSchema } from '../functions/shared/core/scan-run';
 import { requestBody } from '../client/push/batches';
 import { parseDueDays, type MappingOptions } from '../client/scan/mapping';
 import { wafBodyRule } from '../local/gateway/waf';
 
 const USAGE = `usage: npm run push -- --url https://host[:port] --cert client.crt --key client.key [--cacert ca.pem]
-         --org ORG [--batch 100] [--concurrency 4] [--max-bytes N]
+         --org ORG [--scanner nessus] [--scanned-at 2026-03-02T09:00:00Z] [--no-complete] [--batch 100] [--concurrency 4] [--max-bytes N]
          [--due-days critical=15,high=30,medium=90,low=180,info=365] [--dry-run] FILE...
+--scanner: the scanner the run is for (default nessus): completing it closes only this scanner's findings.
+--scanned-at: the scan's time (default: the scan's start time in the export, else now).
+--no-complete: send without completing the run, so nothing is marked FIXED.
 FILE: a Nessus v2 export (.nessus), a Tenable/Nessus CSV export, or a JSON file of findings.`;
 
 const OPTIONS = {
@@ -32,6 +42,9 @@ const OPTIONS = {
   'max-bytes': { type: 'string' },
   'due-days': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  'scanned-at': { type: 'string' },
+  scanner: { type: 'string' },
+  'no-complete': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -83,6 +96,29 @@ function progressReporter(total: number): { onBatch: (report: BatchReport, progr
   };
 }
 
+/** The receipt, as the command prints it. */
+function describeReceipt(receipt: Receipt): string {
+  const { counts } = receipt;
+  return [
+    `scan run ${receipt.runId}: ${receipt.state}, org ${receipt.org}, scanner ${receipt.scanner}, scanned at ${receipt.scannedAt}`,
+    `  ${counts.batches} batches, ${counts.received} findings received: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.stale} stale, ${counts.reopened} reopened, ${counts.fixed} fixed`,
+    `  assets in scope (${receipt.assets.length}): ${receipt.assets.slice(0, 10).join(', ')}${receipt.assets.length > 10 ? ', …' : ''}`,
+  ].join('\n');
+}
+
+function scannerOf(value: string | undefined): string {
+  const parsed = runRequestSchema.shape.scanner.safeParse(value ?? 'nessus');
+  if (!parsed.success) throw new UsageError('--scanner must be lower-case letters, digits and . _ - (at most 64)');
+  return parsed.data;
+}
+
+function scannedAtOf(value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const parsed = runRequestSchema.shape.scannedAt.safeParse(value);
+  if (!parsed.success) throw new UsageError('--scanned-at must be an ISO 8601 date-time with a time zone, e.g. 2026-03-02T09:00:00Z');
+  return new Date(parsed.data);
+}
+
 function describeFiles(files: FileCheck[]): string {
   return files.map((file) => `${file.path}: ${file.format}, ${file.items} items, ${file.valid} findings${file.invalid.length > 0 ? `, ${file.invalid.length} invalid` : ''}`).join('\n');
 }
@@ -102,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
   if (positionals.length === 0) throw new UsageError('give at least one FILE');
   const mapping: MappingOptions = {
     org: required('org', values.org),
-    scanner: 'nessus',
+    scanner: scannerOf(values.scanner),
     dueDays: (() => {
       try {
         return parseDueDays(values['due-days']);
@@ -134,30 +170,54 @@ async function main(argv: string[]): Promise<number> {
     return invalid.length === 0 ? 0 : 1;
   }
 
-  const sender = new BatchSender({
+  const connection = {
     url: required('url', values.url),
     identity: { certPem: readPem('cert', required('cert', values.cert)), keyPem: readPem('key', required('key', values.key)) },
     caPem: values.cacert === undefined ? undefined : readPem('cacert', values.cacert),
-  });
+  };
+  const complete = values['no-complete'] !== true;
   let progress: ReturnType<typeof progressReporter> | undefined;
-  const summary = await pushScanFiles(positionals, {
+  const result = await pushScanRun(positionals, {
     mapping,
     limits,
     concurrency: whole('concurrency', values.concurrency, 4, 1, 32),
-    sender,
+    connection,
+    scannedAt: scannedAtOf(values['scanned-at']),
+    complete,
+    onOpened: (run) => console.error(`opened scan run ${run.runId} for ${run.org} (${run.scanner}, scanned at ${run.scannedAt})`),
     onBatch: (report, state) => {
       progress ??= progressReporter(state.total);
       progress.onBatch(report, state);
     },
+    onCompleting: () => {
+      progress?.end();
+      progress = undefined;
+      console.error('every batch was accepted: completing the run (what it covered and did not see becomes FIXED)');
+    },
+    wait: { ...DEFAULT_WAIT, onPoll: (receipt, poll) => process.stderr.write(`closing scan run ${receipt.runId}: ${receipt.state}, ${poll} s\n`) },
   });
   progress?.end();
+  const { summary, receipt } = result;
   console.log(describeFiles(summary.files));
   for (const line of [...listProblems('rejected', summary.rejected), ...listProblems('failed', summary.failed)]) console.log(line);
   console.log(
-    `parsed ${summary.parsed}, sent ${summary.sent}, created ${summary.created}, updated ${summary.updated}, rejected ${summary.rejected.length}, failed ${summary.failed.length}` +
+    `parsed ${summary.parsed}, sent ${summary.sent}, created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, stale ${summary.stale}, reopened ${summary.reopened}, rejected ${summary.rejected.length}, failed ${summary.failed.length}` +
       ` (${summary.batches} batches, ${summary.requests} requests${summary.splits > 0 ? `, ${summary.splits} split on 413` : ''})`,
   );
-  return pushSucceeded(summary) ? 0 : 1;
+  console.log(describeReceipt(receipt));
+  if (!pushSucceeded(summary)) {
+    console.log(`scan run ${receipt.runId} left open: not every batch was accepted, so nothing was closed. Fix the cause and push again.`);
+    return 1;
+  }
+  if (!complete) {
+    console.log(`scan run ${receipt.runId} left open (--no-complete): nothing was closed.`);
+    return 0;
+  }
+  if (receipt.state !== 'closed') {
+    console.log(`scan run ${receipt.runId} is still ${receipt.state}; read its receipt later: GET /scans/${receipt.runId}?org=${receipt.org}`);
+    return 1;
+  }
+  return 0;
 }
 
 main(process.argv.slice(2)).then(
@@ -166,7 +226,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // One line, never a stack: a usage problem, or the file that is not a scan export (nothing was sent).
-    const known = error instanceof UsageError || error instanceof ScanFileError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const known = error instanceof UsageError || error instanceof ScanFileError || error instanceof ScanRunError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     console.error(`push: ${known ? (error as Error).message : `failed: ${(error as Error).message}`}`);
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(USAGE);
     process.exitCode = 2;

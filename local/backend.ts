@@ -11,7 +11,7 @@ import { localResolver } from './cloudformation/local-resolver';
 import { functionDefinitions, startLocalFunctions, type InvokerLog, type LocalFunctions } from './lambda/invoker';
 import { startStepFunctionsApi } from './stepfunctions/api';
 import { startSecretsManager } from './secretsmanager/server';
-import { createLocalStateMachine, type LocalStateMachine } from './stepfunctions/state-machine';
+import { createLocalStateMachine, type ExecutionStarter, type LocalStateMachine } from './stepfunctions/state-machine';
 import { loadTemplate, resourcesOfType } from './cloudformation/template';
 import { localAwsEnvironment } from './aws-local';
 import { tracedFunctions } from './xray/lambda';
@@ -28,6 +28,8 @@ export interface LocalBackend {
   tableNames: TableNames & { FindingsTable: string; AuthzTable: string };
   functions: LocalFunctions;
   stateMachine: LocalStateMachine;
+  /** Every state machine of the template by logical id (the ingestion machine included). */
+  stateMachines: Record<string, LocalStateMachine>;
   stepFunctionsEndpoint: string | undefined;
   /** Resolves the template's (and the OpenAPI document's) intrinsic functions to local values. */
   resolver: LocalResolver;
@@ -81,8 +83,19 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       ...(tracing ? { xrayDaemonAddress: tracing.daemon.address } : {}),
     });
     const started = tracedFunctions(functions, tracing?.sink);
-    const stateMachine = createLocalStateMachine(INGEST_STATE_MACHINE, template, resolver, started, { retryIntervalMs: options.retryIntervalMs, segments: tracing?.sink });
-    const api = options.stepFunctionsPort === undefined ? undefined : await startStepFunctionsApi([stateMachine], { port: options.stepFunctionsPort, ...(options.bindAddress ? { host: options.bindAddress } : {}) });
+    // Every machine of the template; a Task of one may start another by its ARN (states:startExecution).
+    const stateMachines: Record<string, LocalStateMachine> = {};
+    const startExecution: ExecutionStarter = async (arn, input, name) => {
+      const target = Object.values(stateMachines).find((machine) => machine.arn === arn);
+      if (!target) throw Object.assign(new Error(`State Machine Does Not Exist: '${arn}'`), { name: 'StepFunctions.StateMachineDoesNotExistException' });
+      return target.startExecution(input, name);
+    };
+    for (const [logicalId] of resourcesOfType(template, 'AWS::Serverless::StateMachine')) {
+      stateMachines[logicalId] = createLocalStateMachine(logicalId, template, resolver, started, { retryIntervalMs: options.retryIntervalMs, startExecution, segments: tracing?.sink });
+    }
+    const stateMachine = stateMachines[INGEST_STATE_MACHINE];
+    if (!stateMachine) throw new Error(`the template has no ${INGEST_STATE_MACHINE}`);
+    const api = options.stepFunctionsPort === undefined ? undefined : await startStepFunctionsApi(Object.values(stateMachines), { port: options.stepFunctionsPort, ...(options.bindAddress ? { host: options.bindAddress } : {}) });
     return {
       dynamoDbEndpoint: dynamoDb.endpoint,
       secretsManagerEndpoint: secrets.endpoint,
@@ -90,11 +103,13 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       tableNames,
       functions: started,
       stateMachine,
+      stateMachines,
       stepFunctionsEndpoint: api?.endpoint,
       resolver,
       tracing,
       close: async () => {
         await api?.close();
+        await Promise.all(Object.values(stateMachines).map((machine) => machine.settled()));
         await started.close();
         await secrets?.close();
         await dynamoDb.close();

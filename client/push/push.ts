@@ -9,7 +9,7 @@ import type { MappingOptions } from '../scan/mapping';
 import { detectFormat, readScanFile, type ScanFormat } from '../scan/read-scan';
 import { newParseStats } from '../scan/records';
 import { batchesOf, type Batch, type BatchLimits } from './batches';
-import { addReports, type BatchReport, type BatchSender, type FindingProblem } from './sender';
+import { addReports, emptyReport, type BatchReport, type BatchSender, type FindingProblem } from './sender';
 
 /** The file that stopped the check, and why (NotAScanExportError, MalformedExportError, or an I/O error). */
 export class ScanFileError extends Error {
@@ -31,7 +31,13 @@ export interface FileCheck {
   valid: number;
   /** Findings or records the API would refuse, or that could not be read, with the reason. */
   invalid: FindingProblem[];
+  /** The earliest scan time the file states, if it states one. */
+  scanStart?: Date | undefined;
 }
+
+/** The scan's start time across the files: the earliest any of them states, if any does. */
+export const scanStartOf = (files: FileCheck[]): Date | undefined =>
+  files.reduce<Date | undefined>((earliest, file) => (file.scanStart !== undefined && (earliest === undefined || file.scanStart < earliest) ? file.scanStart : earliest), undefined);
 
 export interface PushProgress {
   /** Findings with an answer so far. */
@@ -47,6 +53,9 @@ export interface PushSummary {
   sent: number;
   created: number;
   updated: number;
+  unchanged: number;
+  stale: number;
+  reopened: number;
   /** Refused locally (invalid) or by the API (400, 403, 413 alone). */
   rejected: FindingProblem[];
   /** Not stored for a transient reason that outlasted the retries, or an unusable answer. */
@@ -74,6 +83,7 @@ export async function checkScanFiles(paths: string[], mapping: MappingOptions): 
       throw wrap(path, error);
     }
     check.items = stats.items;
+    check.scanStart = stats.scanStart;
     check.invalid.push(...stats.skipped.map((skip) => ({ vulnId: skip.where, reason: skip.reason })));
     checks.push(check);
   }
@@ -111,7 +121,11 @@ export interface PushOptions {
 
 /** Checks, then sends every valid finding of the files. Throws ScanFileError (nothing sent) when a file is not an export. */
 export async function pushScanFiles(paths: string[], options: PushOptions): Promise<PushSummary> {
-  const files = await checkScanFiles(paths, options.mapping);
+  return sendCheckedFiles(paths, await checkScanFiles(paths, options.mapping), options);
+}
+
+/** Sends every valid finding of files already checked (checkScanFiles), with bounded concurrency. */
+export async function sendCheckedFiles(paths: string[], files: FileCheck[], options: PushOptions): Promise<PushSummary> {
   const total = files.reduce((sum, file) => sum + file.valid, 0);
   const summary: PushSummary = {
     files,
@@ -119,13 +133,16 @@ export async function pushScanFiles(paths: string[], options: PushOptions): Prom
     sent: 0,
     created: 0,
     updated: 0,
+    unchanged: 0,
+    stale: 0,
+    reopened: 0,
     rejected: files.flatMap((file) => file.invalid),
     failed: [],
     batches: 0,
     requests: 0,
     splits: 0,
   };
-  const all: BatchReport = { findings: 0, created: 0, updated: 0, rejected: [], failed: [], requests: 0, splits: 0 };
+  const all: BatchReport = emptyReport();
   await forEachConcurrently(batchesOf(validFindings(paths, options.mapping), options.limits), options.concurrency, async (batch: Batch) => {
     const report = await options.sender.send(batch);
     addReports(all, report);
@@ -135,6 +152,9 @@ export async function pushScanFiles(paths: string[], options: PushOptions): Prom
   summary.sent = all.findings;
   summary.created = all.created;
   summary.updated = all.updated;
+  summary.unchanged = all.unchanged;
+  summary.stale = all.stale;
+  summary.reopened = all.reopened;
   summary.rejected.push(...all.rejected);
   summary.failed = all.failed;
   summary.requests = all.requests;

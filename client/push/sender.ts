@@ -10,7 +10,7 @@
  */
 import { backOff } from 'exponential-backoff';
 import type { Finding } from '../../functions/shared/core/finding-schema';
-import { call, type CallResult, type ClientIdentity } from '../mtls';
+import { call, type CallOptions, type CallResult, type ClientIdentity } from '../mtls';
 import { requestBody, splitBatch, type Batch } from './batches';
 
 export interface RetryPolicy {
@@ -47,6 +47,12 @@ export interface BatchReport {
   findings: number;
   created: number;
   updated: number;
+  /** Sent again at the same scan time with nothing different. */
+  unchanged: number;
+  /** Older than what is stored: nothing changed (the scan's time decides). */
+  stale: number;
+  /** FIXED findings seen again. */
+  reopened: number;
   rejected: FindingProblem[];
   failed: FindingProblem[];
   /** Requests made, retries and halves included. */
@@ -55,12 +61,15 @@ export interface BatchReport {
   splits: number;
 }
 
-const emptyReport = (): BatchReport => ({ findings: 0, created: 0, updated: 0, rejected: [], failed: [], requests: 0, splits: 0 });
+export const emptyReport = (): BatchReport => ({ findings: 0, created: 0, updated: 0, unchanged: 0, stale: 0, reopened: 0, rejected: [], failed: [], requests: 0, splits: 0 });
 
 export function addReports(into: BatchReport, other: BatchReport): BatchReport {
   into.findings += other.findings;
   into.created += other.created;
   into.updated += other.updated;
+  into.unchanged += other.unchanged;
+  into.stale += other.stale;
+  into.reopened += other.reopened;
   into.rejected.push(...other.rejected);
   into.failed.push(...other.failed);
   into.requests += other.requests;
@@ -96,7 +105,8 @@ interface ApiIssue {
   message: string;
 }
 
-function messageOf(result: CallResult): string {
+/** The API's `message` of an answer (bounded), else its status. */
+export function messageOf(result: CallResult): string {
   try {
     const body = result.json() as { message?: unknown };
     return typeof body.message === 'string' ? body.message.slice(0, 200) : `HTTP ${result.status}`;
@@ -143,10 +153,9 @@ export class BatchSender {
       return;
     }
     if (result.status === 200) {
-      const body = result.json() as { created?: number; updated?: number };
+      const body = result.json() as Partial<Record<'created' | 'updated' | 'unchanged' | 'stale' | 'reopened', number>>;
       report.findings += ids.length;
-      report.created += body.created ?? 0;
-      report.updated += body.updated ?? 0;
+      for (const count of ['created', 'updated', 'unchanged', 'stale', 'reopened'] as const) report[count] += body[count] ?? 0;
       return;
     }
     if (result.status === 413) {
@@ -186,44 +195,64 @@ export class BatchSender {
       report.rejected.push(...ids.map((vulnId) => ({ vulnId, reason })));
       return;
     }
+    // A scan run that does not exist (404) or is no longer open (409): sending again cannot change that.
+    if (result.status === 404 || result.status === 409) {
+      const reason = `${result.status} ${messageOf(result)}: ${result.status === 404 ? 'no such scan run' : 'the scan run is closing or closed'}`;
+      report.rejected.push(...ids.map((vulnId) => ({ vulnId, reason })));
+      return;
+    }
     report.failed.push(...ids.map((vulnId) => ({ vulnId, reason: `HTTP ${result.status}: ${messageOf(result)}` })));
   }
 
   private post(findings: Finding[], report: BatchReport): Promise<CallResult> {
-    const body = requestBody(findings, this.options.envelope);
-    return backOff(
-      async () => {
-        report.requests += 1;
-        let result: CallResult;
-        try {
-          result = await call(this.endpoint, {
-            path: this.endpoint,
-            method: 'POST',
-            body,
-            headers: { 'Content-Type': 'application/json' },
-            identity: this.options.identity,
-            ...(this.options.caPem === undefined ? {} : { caPem: this.options.caPem }),
-            timeoutMs: this.options.timeoutMs ?? 35_000,
-          });
-        } catch (error) {
-          throw new TransientError(`network error (${(error as Error).message.slice(0, 200)})`, undefined);
-        }
-        if (RETRIED_STATUSES.has(result.status)) throw new TransientError(`HTTP ${result.status}: ${messageOf(result)}`, retryAfterMs(result.headers['retry-after']));
-        return result;
-      },
-      {
-        numOfAttempts: this.retry.attempts,
-        startingDelay: this.retry.baseDelayMs,
-        maxDelay: this.retry.maxDelayMs,
-        timeMultiple: 2,
-        jitter: 'full',
-        retry: async (error: unknown) => {
-          if (!(error instanceof TransientError)) return false;
-          // The backoff's own (jittered) delay follows; together they wait at least what the server asked.
-          if (error.retryAfterMs !== undefined) await sleep(Math.min(error.retryAfterMs, this.retry.maxRetryAfterMs));
-          return true;
-        },
-      },
+    return callWithRetry(
+      this.options,
+      this.retry,
+      { path: this.endpoint, method: 'POST', body: requestBody(findings, this.options.envelope), headers: { 'Content-Type': 'application/json' } },
+      () => (report.requests += 1),
     );
   }
+}
+
+/**
+ * One API call over mutual TLS, retried on 429, 503, 504 and network errors with exponential backoff
+ * and full jitter, waiting at least what `Retry-After` asks. Any other answer is returned as it is.
+ */
+export function callWithRetry(
+  target: Pick<SenderOptions, 'identity' | 'caPem' | 'timeoutMs'>,
+  retry: RetryPolicy,
+  request: Pick<CallOptions, 'path' | 'method' | 'body' | 'headers'> & { path: string },
+  onAttempt: () => void = () => undefined,
+): Promise<CallResult> {
+  return backOff(
+    async () => {
+      onAttempt();
+      let result: CallResult;
+      try {
+        result = await call(request.path, {
+          ...request,
+          identity: target.identity,
+          ...(target.caPem === undefined ? {} : { caPem: target.caPem }),
+          timeoutMs: target.timeoutMs ?? 35_000,
+        });
+      } catch (error) {
+        throw new TransientError(`network error (${(error as Error).message.slice(0, 200)})`, undefined);
+      }
+      if (RETRIED_STATUSES.has(result.status)) throw new TransientError(`HTTP ${result.status}: ${messageOf(result)}`, retryAfterMs(result.headers['retry-after']));
+      return result;
+    },
+    {
+      numOfAttempts: retry.attempts,
+      startingDelay: retry.baseDelayMs,
+      maxDelay: retry.maxDelayMs,
+      timeMultiple: 2,
+      jitter: 'full',
+      retry: async (error: unknown) => {
+        if (!(error instanceof TransientError)) return false;
+        // The backoff's own (jittered) delay follows; together they wait at least what the server asked.
+        if (error.retryAfterMs !== undefined) await sleep(Math.min(error.retryAfterMs, retry.maxRetryAfterMs));
+        return true;
+      },
+    },
+  );
 }

@@ -11,7 +11,7 @@
 import sax from 'sax';
 import { TEXT_LIMITS } from '../../functions/shared/core/finding-schema';
 import { FindingMerger, toFinding, type MappingOptions, type ScanItem } from './mapping';
-import { MalformedExportError, NotAScanExportError, type ParseStats, type ScanRecord } from './records';
+import { MalformedExportError, NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
 
 export const NESSUS_ROOT = 'NessusClientData_v2';
 /** Text kept of one element: the longest field we store, plus room for the truncation marker to be honest. */
@@ -129,7 +129,10 @@ export async function* parseNessus(input: AsyncIterable<string | Buffer>, option
         const where = `ReportHost ${JSON.stringify(host?.name.slice(0, 100))}, ReportItem ${index + 1}`;
         const scanItem = scanItemOf(host as HostDraft, draft);
         if (typeof scanItem === 'string') stats.skipped.push({ where, reason: scanItem });
-        else merger.add(toFinding(scanItem, options));
+        else {
+          noteScanTime(stats, scanItem.scannedAt);
+          merger.add(toFinding(scanItem, options));
+        }
       });
       for (const finding of merger.drain()) ready.push({ finding, where: `ReportHost ${JSON.stringify(host.name.slice(0, 100))}` });
       host = undefined;

@@ -13,9 +13,16 @@ export interface ScanRecord {
 export interface ParseStats {
   items: number;
   skipped: { where: string; reason: string }[];
+  /** The earliest scan time the export states (Nessus HOST_START, a CSV's scan date column), if any. */
+  scanStart?: Date;
 }
 
 export const newParseStats = (): ParseStats => ({ items: 0, skipped: [] });
+
+/** Keeps the earliest scan time an export states: a run's `scannedAt` defaults to the scan's start. */
+export function noteScanTime(stats: ParseStats, scannedAt: Date | undefined): void {
+  if (scannedAt !== undefined && (stats.scanStart === undefined || scannedAt < stats.scanStart)) stats.scanStart = scannedAt;
+}
 
 /** The file is not an export we read (wrong root element, no known header, not JSON findings…). */
 export class NotAScanExportError extends Error {

@@ -8,7 +8,7 @@
 import { parse } from 'csv-parse';
 import { Readable } from 'node:stream';
 import { FindingMerger, toFinding, type MappingOptions, type ScanItem } from './mapping';
-import { MalformedExportError, NotAScanExportError, type ParseStats, type ScanRecord } from './records';
+import { MalformedExportError, NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
 
 /** Header names each field is read from, first found wins; compared lower-cased without spaces, dots or underscores. */
 export const CSV_COLUMNS = {
@@ -131,7 +131,10 @@ export async function* parseTenableCsv(input: AsyncIterable<string | Buffer>, op
     stats.items += 1;
     const item = scanItemOf(record, columns);
     if (typeof item === 'string') stats.skipped.push({ where: `record ${line}`, reason: item });
-    else merger.add(toFinding(item, options));
+    else {
+      noteScanTime(stats, item.scannedAt);
+      merger.add(toFinding(item, options));
+    }
   }
   if (columns === undefined) throw new NotAScanExportError('it is empty: not a Tenable/Nessus CSV export');
   for (const finding of merger.drain()) yield { finding, where: `CSV ${finding.AssetName ?? ''} plugin ${finding.PluginId ?? ''}` };

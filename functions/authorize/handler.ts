@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { instrument } from '../shared/adapters/instrument';
-import { authorizeRequest } from '../shared/adapters/authorization';
+import { authorizeRequest, type Authorized } from '../shared/adapters/authorization';
 import { logger, tracer } from '../shared/adapters/powertools';
 
 const inputSchema = z.object({
@@ -11,18 +11,21 @@ const inputSchema = z.object({
   findings: z.array(z.object({ Org: z.string() }).passthrough()).min(1),
 });
 
-/** Step 3 of ingestion: the certificate's OU must be granted POST on every org of the batch. */
-export const handler = instrument(async (event: unknown): Promise<{ allowed: true; ou: string }> => {
+/**
+ * Step 3 of ingestion (and of opening and completing a scan run): the certificate's OU must be granted
+ * POST on every org of the batch. The answer names the certificate (CA key, serial) so a run can record its opener.
+ */
+export const handler = instrument(async (event: unknown): Promise<{ allowed: true } & Authorized> => {
   const input = inputSchema.parse(event);
   logger.appendKeys({ requestId: input.requestId });
   const orgs = [...new Set(input.findings.map((finding) => finding.Org))].sort();
   tracer.putAnnotation('org', orgs.join(','));
-  const { ou } = await authorizeRequest({
+  const authorized = await authorizeRequest({
     certPem: input.principal.certPem,
     method: input.method,
     orgs,
     requestId: input.requestId,
     sourceIp: input.sourceIp,
   });
-  return { allowed: true, ou };
+  return { allowed: true, ...authorized };
 });

@@ -12,7 +12,11 @@ import { logger, tracer } from '../shared/adapters/powertools';
 
 const findingsTable = requireEnv('FINDINGS_TABLE_NAME');
 
-/** GET /vuln?org=ORG[&limit=&nextToken=&severity=|minSeverity=&asset=&cve=]: one page of the findings of an org the caller may read. */
+/**
+ * GET /vuln?org=ORG[&limit=&nextToken=&severity=|minSeverity=&asset=&cve=&status=OPEN|FIXED|ALL]: one page of
+ * the findings of an org the caller may read (OPEN ones by default). The work per page is bounded, so a
+ * filtered page may hold fewer than `limit` items, even none, and still carry a nextToken: follow it.
+ */
 export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<ProxyResult> => {
   // A client can set requestContext.requestId (x-amzn-RequestId); the extended id is API Gateway's own,
   // and a REST API proxy event always has one.
@@ -35,7 +39,7 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       org: query.org,
       limit: query.limit,
       afterVulnId,
-      filter: { severities: query.severities, asset: query.asset, cve: query.cve },
+      filter: { severities: query.severities, asset: query.asset, cve: query.cve, status: query.status },
     });
     return jsonResponse(200, {
       org: query.org,

@@ -46,7 +46,7 @@ export type IntegrationOutcome = { kind: 'answer'; answer: HttpAnswer } | { kind
 const serviceError = (status: number, type: string, message: string): ServiceAnswer => ({ status, body: JSON.stringify({ __type: type, message }) });
 
 /** StartSyncExecution as the Step Functions API answers it (JSON 1.0 protocol, dates in epoch seconds). */
-async function startSyncExecution(target: StateMachineTarget, requestBody: string, log: GatewayLog, requestId: string): Promise<ServiceAnswer> {
+async function startSyncExecution(targets: readonly StateMachineTarget[], requestBody: string, log: GatewayLog, requestId: string): Promise<ServiceAnswer> {
   let request: { stateMachineArn?: unknown; name?: unknown; input?: unknown };
   try {
     request = JSON.parse(requestBody) as typeof request;
@@ -54,7 +54,8 @@ async function startSyncExecution(target: StateMachineTarget, requestBody: strin
     log({ level: 'ERROR', requestId, message: 'Execution failed: the request mapping template did not produce JSON' });
     return serviceError(400, 'SerializationException', 'Start of structure or map found where not expected');
   }
-  if (request.stateMachineArn !== target.arn) return serviceError(400, 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(request.stateMachineArn)}'`);
+  const target = targets.find((candidate) => candidate.arn === request.stateMachineArn);
+  if (!target) return serviceError(400, 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(request.stateMachineArn)}'`);
   if (request.input !== undefined && typeof request.input !== 'string') return serviceError(400, 'SerializationException', 'input must be a string');
   try {
     const result = await target.startSyncExecution(request.input ?? '{}', typeof request.name === 'string' ? request.name : undefined);
@@ -80,7 +81,7 @@ export async function invokeAwsIntegration(
   operation: ApiOperation & { integration: AwsIntegration },
   request: { contentType: string; body: string; params: RequestParameters },
   context: TemplateContext,
-  target: StateMachineTarget,
+  targets: StateMachineTarget | readonly StateMachineTarget[],
   log: GatewayLog,
 ): Promise<IntegrationOutcome> {
   const integration = operation.integration;
@@ -93,7 +94,7 @@ export async function invokeAwsIntegration(
     return { kind: 'configuration-error' };
   }
 
-  const service = await withTimeout(startSyncExecution(target, integrationRequest, log, context.extendedRequestId), integration.timeoutMs);
+  const service = await withTimeout(startSyncExecution(Array.isArray(targets) ? targets : [targets as StateMachineTarget], integrationRequest, log, context.extendedRequestId), integration.timeoutMs);
   if (service === 'timeout') return { kind: 'timeout' };
 
   const selected = selectResponse(integration, service.status);

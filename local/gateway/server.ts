@@ -46,6 +46,8 @@ export const TLS_CIPHERS = [
 
 export interface GatewayBackend {
   stateMachine: StateMachineTarget;
+  /** Further state machines the API's integrations may start (scan runs), by ARN. */
+  stateMachines?: Record<string, StateMachineTarget>;
   functions: FunctionInvoker;
   resolver: IntrinsicResolver;
   /** With tracing on, the stage's segments go here (the local X-Ray daemon). */
@@ -144,7 +146,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (integration.passthroughBehavior === 'never' && !(contentType in integration.requestTemplates)) {
         return { answer: refuse('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type', context) };
       }
-      const outcome = await invokeAwsIntegration(awsOperation, { contentType, body, params }, context, backend.stateMachine, log);
+      const outcome = await invokeAwsIntegration(awsOperation, { contentType, body, params }, context, [backend.stateMachine, ...Object.values(options.backend.stateMachines ?? {})], log);
       if (outcome.kind === 'answer') return { answer: outcome.answer };
       if (outcome.kind === 'timeout') return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
       return { answer: refuse('API_CONFIGURATION_ERROR', 'Internal server error', context) };

@@ -1,6 +1,6 @@
 /**
  * The Step Functions API (AWS JSON 1.0 protocol) for the local state machines, on loopback:
- * StartSyncExecution and DescribeStateMachine, so `@aws-sdk/client-sfn` (with
+ * StartSyncExecution, StartExecution, DescribeExecution and DescribeStateMachine, so `@aws-sdk/client-sfn` (with
  * `disableHostPrefix: true`, as StartSyncExecution otherwise prefixes the host with `sync-`) and
  * `aws stepfunctions start-sync-execution --endpoint-url` work against it. Signatures are not checked:
  * it listens on 127.0.0.1 only.
@@ -52,6 +52,17 @@ export async function startStepFunctionsApi(machines: LocalStateMachine[], optio
       // StartSyncExecution's `traceHeader` parameter continues the caller's X-Ray trace.
       const traceHeader = typeof request.traceHeader === 'string' ? request.traceHeader : undefined;
       return syncExecutionResponse(await machine.startSyncExecution(String(request.input ?? '{}'), typeof request.name === 'string' ? request.name : undefined, traceHeader));
+    },
+    StartExecution: async (request) => {
+      const machine = find(request.stateMachineArn);
+      const started = await machine.startExecution(String(request.input ?? '{}'), typeof request.name === 'string' ? request.name : undefined);
+      return { executionArn: started.executionArn, startDate: epochSeconds(started.startDate) };
+    },
+    DescribeExecution: async (request) => {
+      const arn = String(request.executionArn ?? '');
+      const description = machines.map((machine) => machine.describeExecution(arn)).find((found) => found !== undefined);
+      if (!description) throw new StepFunctionsClientError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+      return { ...description, startDate: epochSeconds(description.startDate), ...(description.stopDate ? { stopDate: epochSeconds(description.stopDate) } : {}) };
     },
     DescribeStateMachine: async (request) => {
       const machine = find(request.stateMachineArn);

@@ -37,7 +37,21 @@ export interface LocalStateMachine {
   definition: string;
   /** `traceHeader`: the caller's X-Amzn-Trace-Id (StartSyncExecution's `traceHeader` parameter). */
   startSyncExecution(input: string, name?: string, traceHeader?: string): Promise<SyncExecutionResult>;
+  /** StartExecution: starts the execution and answers at once; it runs on in the background. */
+  startExecution(input: string, name?: string): Promise<{ executionArn: string; startDate: Date }>;
+  /** DescribeExecution of an execution StartExecution started (RUNNING until it ends). */
+  describeExecution(executionArn: string): ExecutionDescription | undefined;
+  /** Resolves when every execution started so far has ended (tests, and a clean shutdown). */
+  settled(): Promise<void>;
 }
+
+export interface ExecutionDescription extends Omit<SyncExecutionResult, 'status' | 'stopDate'> {
+  status: 'RUNNING' | SyncExecutionResult['status'];
+  stopDate?: Date;
+}
+
+/** How a Task of resource `states:startExecution` reaches another local machine by its ARN. */
+export type ExecutionStarter = (stateMachineArn: string, input: string, name?: string) => Promise<{ executionArn: string; startDate: Date }>;
 
 /** Thrown for what the Step Functions API itself would refuse (HTTP 400 there). */
 export class StepFunctionsClientError extends Error {
@@ -64,7 +78,7 @@ export function createLocalStateMachine(
   template: CfnTemplate,
   resolver: LocalResolver,
   functions: LocalFunctions,
-  options: { retryIntervalMs?: number; segments?: SegmentSink } = {},
+  options: { retryIntervalMs?: number; segments?: SegmentSink; startExecution?: ExecutionStarter } = {},
 ): LocalStateMachine {
   const resource = template.Resources[logicalId];
   if (resource?.Type !== 'AWS::Serverless::StateMachine') throw new Error(`${logicalId} is not an AWS::Serverless::StateMachine`);
@@ -77,16 +91,30 @@ export function createLocalStateMachine(
   const arn = localStateMachineArn(logicalId);
 
   const taskStates: string[] = [];
+  /** Tasks that start another machine: the same handler for every execution. */
+  const startExecutionHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [stateName, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
+    if (state.Resource?.endsWith(':states:::states:startExecution')) {
+      // The request-response integration: StartExecution's answer, {ExecutionArn, StartDate}, as the Task's result
+      // ("Start a new AWS Step Functions state machine from a running execution", Step Functions Developer Guide).
+      startExecutionHandlers[stateName] = async (input) => {
+        const { StateMachineArn, Input, Name } = input as { StateMachineArn: string; Input?: unknown; Name?: string };
+        if (!options.startExecution) throw Object.assign(new Error('no local state machine can be started'), { name: 'StepFunctions.StateMachineDoesNotExistException' });
+        const started = await options.startExecution(StateMachineArn, typeof Input === 'string' ? Input : JSON.stringify(Input ?? {}), Name);
+        return { ExecutionArn: started.executionArn, StartDate: started.startDate.toISOString() };
+      };
+      continue;
+    }
     if (!state.Resource?.endsWith(':states:::lambda:invoke')) {
-      throw new Error(`The local stack runs lambda:invoke tasks only; ${stateName} uses ${state.Resource}`);
+      throw new Error(`The local stack runs lambda:invoke and states:startExecution tasks only; ${stateName} uses ${state.Resource}`);
     }
     taskStates.push(stateName);
   }
   // Built per execution, so each attempt of a Task can carry that execution's trace header.
-  const taskHandlersFor = (trace: ExecutionTrace | undefined): Record<string, (input: unknown) => Promise<unknown>> =>
-    Object.fromEntries(
+  const taskHandlersFor = (trace: ExecutionTrace | undefined): Record<string, (input: unknown) => Promise<unknown>> => ({
+    ...startExecutionHandlers,
+    ...Object.fromEntries(
       taskStates.map((stateName) => [
         stateName,
         async (input: unknown) => {
@@ -104,10 +132,12 @@ export function createLocalStateMachine(
           return { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
         },
       ]),
-    );
+    ),
+  });
   const retryIntervalOverrides =
-    options.retryIntervalMs === undefined ? undefined : Object.fromEntries(taskStates.map((name) => [name, options.retryIntervalMs as number]));
+    options.retryIntervalMs === undefined ? undefined : Object.fromEntries([...taskStates, ...Object.keys(startExecutionHandlers)].map((name) => [name, options.retryIntervalMs as number]));
 
+  const type = String(properties.Type ?? 'STANDARD');
   const startSyncExecution = async (input: string, name: string = randomUUID(), traceHeader?: string): Promise<SyncExecutionResult> => {
     // The API Reference gives `input` a length constraint (262144, in bytes of UTF-8); a parameter outside
     // its constraints is the API's ValidationException (HTTP 400), worded as AWS words constraint violations.
@@ -120,7 +150,8 @@ export function createLocalStateMachine(
     } catch {
       throw new StepFunctionsClientError('InvalidExecutionInput', 'Invalid execution input: not JSON');
     }
-    const executionArn = `${arn.replace(':stateMachine:', ':express:')}:${name}:${randomUUID()}`;
+    // Express execution ARNs carry a random suffix; standard ones are the machine's ARN and the name.
+    const executionArn = type === 'EXPRESS' ? `${arn.replace(':stateMachine:', ':express:')}:${name}:${randomUUID()}` : `${arn.replace(':stateMachine:', ':execution:')}:${name}`;
     const startDate = new Date();
     const base = { executionArn, stateMachineArn: arn, name, startDate, input };
     const trace = options.segments ? traceExecution(options.segments, { stateMachineName: logicalId, stateMachineArn: arn, executionArn, traceHeader }) : undefined;
@@ -150,5 +181,41 @@ export function createLocalStateMachine(
     }
   };
 
-  return { arn, name: logicalId, type: String(properties.Type ?? 'STANDARD'), definition: definitionText, startSyncExecution };
+  const executions = new Map<string, { description: ExecutionDescription; done: Promise<void> }>();
+  const startExecution = async (input: string, name: string = randomUUID()) => {
+    const candidateArn = type === 'EXPRESS' ? undefined : `${arn.replace(':stateMachine:', ':execution:')}:${name}`;
+    // A STANDARD execution's name is unique (StartExecution, Step Functions API Reference): the same name and
+    // input while it runs answers the same execution; anything else with a used name is ExecutionAlreadyExists.
+    const existing = candidateArn === undefined ? undefined : executions.get(candidateArn);
+    if (existing) {
+      if (existing.description.status === 'RUNNING' && existing.description.input === input) return { executionArn: existing.description.executionArn, startDate: existing.description.startDate };
+      throw new StepFunctionsClientError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.description.executionArn}'`);
+    }
+    const running = startSyncExecution(input, name);
+    const description: ExecutionDescription = { executionArn: candidateArn ?? '', stateMachineArn: arn, name, startDate: new Date(), input, status: 'RUNNING' };
+    const done = running.then(
+      (result) => {
+        Object.assign(description, result);
+      },
+      (error: unknown) => {
+        Object.assign(description, { status: 'FAILED', stopDate: new Date(), error: 'States.Runtime', cause: (error as Error).message });
+      },
+    );
+    if (candidateArn === undefined) description.executionArn = `${arn.replace(':stateMachine:', ':express:')}:${name}:${randomUUID()}`;
+    executions.set(description.executionArn, { description, done });
+    return { executionArn: description.executionArn, startDate: description.startDate };
+  };
+
+  return {
+    arn,
+    name: logicalId,
+    type,
+    definition: definitionText,
+    startSyncExecution,
+    startExecution,
+    describeExecution: (executionArn) => executions.get(executionArn)?.description,
+    settled: async () => {
+      await Promise.all([...executions.values()].map((execution) => execution.done));
+    },
+  };
 }

@@ -10,7 +10,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { EVENTS_DIR, EXAMPLE_FINDINGS, EXAMPLE_SCAN_FINDING } from '../support/events';
+import { EVENTS_DIR, EXAMPLE_FINDINGS, EXAMPLE_RUN, EXAMPLE_RUN_ID, EXAMPLE_SCAN_FINDING } from '../support/events';
+import { openExampleRun } from '../support/scan-runs';
 import { identityFromPem } from '../../functions/shared/core/identity';
 import { normalizeFinding } from '../../functions/shared/core/normalize';
 import { putGrant } from '../../functions/shared/adapters/authz-admin';
@@ -85,21 +86,24 @@ async function grantEventCertificate(event: Record<string, unknown>, method: 'GE
 
 type Expectation = (event: Record<string, unknown>) => Promise<void>;
 
+/** The run the run events name, open and empty (created again for each event that needs it). */
+const openRun = () => openExampleRun(client, backend.tableNames.ScanRunsTable as string);
+
 const invoke = (name: string, event: unknown) => backend.functions.invoke(functionForFile.get(name) ?? '', event);
 
 const expectations: Record<string, Expectation> = {
   'validate.json': async (event) => {
-    expect(await invoke('validate.json', event)).toEqual({ valid: true, findings: (event.body as { findings: unknown[] }).findings });
+    expect(await invoke('validate.json', event)).toEqual({ valid: true, findings: (event.body as { findings: unknown[] }).findings, runId: null });
   },
   'normalize.json': async (event) => {
     expect(await invoke('normalize.json', event)).toEqual(NORMALIZED);
   },
   'authorize.json': async (event) => {
     await grantEventCertificate(event, 'POST');
-    expect(await invoke('authorize.json', event)).toEqual({ allowed: true, ou: 'scanner' });
+    expect(await invoke('authorize.json', event)).toEqual({ allowed: true, ou: 'scanner', serialNumber: expect.stringMatching(/^[0-9A-F]+$/) });
   },
   'write.json': async (event) => {
-    expect(await invoke('write.json', event)).toEqual({ accepted: 2, created: 2, updated: 0, requestId: event.requestId });
+    expect(await invoke('write.json', event)).toEqual({ accepted: 2, created: 2, updated: 0, unchanged: 0, stale: 0, reopened: 0, runId: null, requestId: event.requestId });
     expect(await storedExample()).toBeDefined();
   },
   'get-findings.json': async (event) => {
@@ -109,13 +113,38 @@ const expectations: Record<string, Expectation> = {
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body)).toEqual({ org: 'org1', items: [STORED], count: 1 });
   },
+  'scan-runs.json': async (event) => {
+    expect(await invoke('scan-runs.json', event)).toEqual({ valid: true, run: EXAMPLE_RUN, orgs: [{ Org: 'org1' }] });
+  },
+  'close-run.json': async (event) => {
+    await openRun();
+    // The run covers nothing yet: the page closes nothing and there is no further page.
+    expect(await invoke('close-run.json', event)).toEqual({ runId: EXAMPLE_RUN_ID, cursor: null, more: false, fixed: 0 });
+  },
+  'get-scan-run.json': async (event) => {
+    await openRun();
+    await grantEventCertificate(event, 'GET');
+    const response = (await invoke('get-scan-run.json', event)) as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ runId: EXAMPLE_RUN_ID, ...EXAMPLE_RUN, state: 'open', assets: [] });
+  },
   [EXECUTION_EVENT]: async (event) => {
     await grantEventCertificate(event, 'POST');
     const result = await backend.stateMachine.startSyncExecution(JSON.stringify(event));
     expect(result.status).toBe('SUCCEEDED');
     const output = JSON.parse(result.output ?? '{}') as { statusCode: number; body: string };
     expect(output.statusCode).toBe(200);
-    expect(JSON.parse(output.body)).toEqual({ message: 'Post vulnerability succeeded', accepted: 2, created: 2, updated: 0, requestId: event.requestId });
+    expect(JSON.parse(output.body)).toEqual({
+      message: 'Post vulnerability succeeded',
+      accepted: 2,
+      created: 2,
+      updated: 0,
+      unchanged: 0,
+      stale: 0,
+      reopened: 0,
+      runId: null,
+      requestId: event.requestId,
+    });
     expect(await storedExample()).toBeDefined();
   },
 };

@@ -154,7 +154,7 @@ test('an unknown function is refused', async () => {
 
 test('definitions come from the template: entry point, timeout, reserved concurrency and resolved environment', () => {
   const template = loadTemplate();
-  const resolver = new LocalResolver(template, { refs: { FindingsTable: 'FindingsTable', AuthzTable: 'AuthzTable', PageTokenSecret: 'PageTokenSecret', GetFindingsReservedConcurrency: '7' }, attributes: {} });
+  const resolver = new LocalResolver(template, { refs: { FindingsTable: 'FindingsTable', AuthzTable: 'AuthzTable', ScanRunsTable: 'ScanRunsTable', PageTokenSecret: 'PageTokenSecret', GetFindingsReservedConcurrency: '7' }, attributes: {} });
   const definitions = functionDefinitions(template, resolver);
   const write = definitions.find((item) => item.logicalId === 'WriteFunction');
   expect(write?.entryPoint).toMatch(/functions\/write\/handler\.ts$/);

@@ -11,10 +11,11 @@ import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { EVENTS_DIR, EXAMPLE_SCAN_FINDING } from '../support/events';
+import { EVENTS_DIR, EXAMPLE_RUN, EXAMPLE_RUN_ID, EXAMPLE_SCAN_FINDING } from '../support/events';
 import { identityFromPem } from '../../functions/shared/core/identity';
 import { normalizeFinding } from '../../functions/shared/core/normalize';
 import { putGrant } from '../../functions/shared/adapters/authz-admin';
+import { openExampleRun } from '../support/scan-runs';
 import { startBackend, type LocalBackend } from '../../local/backend';
 import { localDynamoDbClient } from '../../local/dynamodb/server';
 import { loadTemplate, PROJECT_ROOT } from '../../local/cloudformation/template';
@@ -42,7 +43,7 @@ beforeAll(async () => {
   client = localDynamoDbClient(backend.dynamoDbEndpoint);
   // Grants read at once: the invocations below come right after the grants are written.
   target = { dynamoDbEndpoint: backend.dynamoDbEndpoint, secretsManagerEndpoint: backend.secretsManagerEndpoint, parameterOverrides: { GrantCacheSeconds: '0' } };
-  for (const [name, method] of [['authorize.json', 'POST'], ['get-findings.json', 'GET']] as const) {
+  for (const [name, method] of [['authorize.json', 'POST'], ['get-findings.json', 'GET'], ['get-scan-run.json', 'GET']] as const) {
     const event = readEvent(name);
     const pem = (event.principal as { certPem?: string } | undefined)?.certPem ?? (event.requestContext as { identity: { clientCert: { clientCertPem: string } } }).identity.clientCert.clientCertPem;
     await putGrant(client, backend.tableNames.AuthzTable, identityFromPem(pem).organizationalUnits[0] ?? '', { methods: [method], orgs: ['org1'] });
@@ -56,14 +57,21 @@ afterAll(async () => {
 
 describe('every function event in events/', () => {
   const expected: Record<string, (payload: unknown, event: Record<string, unknown>) => void> = {
-    'validate.json': (payload, event) => expect(payload).toEqual({ valid: true, findings: (event.body as { findings: unknown[] }).findings }),
+    'validate.json': (payload, event) => expect(payload).toEqual({ valid: true, findings: (event.body as { findings: unknown[] }).findings, runId: null }),
     'normalize.json': (payload) => expect(payload).toHaveLength(2),
-    'authorize.json': (payload) => expect(payload).toEqual({ allowed: true, ou: 'scanner' }),
+    'authorize.json': (payload) => expect(payload).toMatchObject({ allowed: true, ou: 'scanner' }),
     'write.json': (payload, event) => expect(payload).toMatchObject({ accepted: 2, requestId: event.requestId }),
     'get-findings.json': (payload) => {
       const { statusCode, body } = payload as { statusCode: number; body: string };
       expect(statusCode).toBe(200);
       expect(JSON.parse(body)).toMatchObject({ org: 'org1', items: [expect.objectContaining({ VulnID: EXAMPLE_SCAN_FINDING.VulnID })] });
+    },
+    'scan-runs.json': (payload) => expect(payload).toMatchObject({ valid: true, run: EXAMPLE_RUN }),
+    'close-run.json': (payload) => expect(payload).toEqual({ runId: EXAMPLE_RUN_ID, cursor: null, more: false, fixed: 0 }),
+    'get-scan-run.json': (payload) => {
+      const { statusCode, body } = payload as { statusCode: number; body: string };
+      expect(statusCode).toBe(200);
+      expect(JSON.parse(body)).toMatchObject({ runId: EXAMPLE_RUN_ID, state: 'open' });
     },
   };
 
@@ -72,6 +80,7 @@ describe('every function event in events/', () => {
   });
 
   it.each([...functionForFile.entries()])('%s runs through %s against the stack, with a REPORT line', async (name, functionId) => {
+    if (name === 'close-run.json' || name === 'get-scan-run.json') await openExampleRun(client, backend.tableNames.ScanRunsTable as string);
     if (name === 'get-findings.json') {
       const stored = { ...normalizeFinding(EXAMPLE_SCAN_FINDING), FirstSeen: '2025-01-01T00:00:00.000Z', LastSeen: '2025-01-01T00:00:00.000Z' };
       await client.send(new PutItemCommand({ TableName: backend.tableNames.FindingsTable, Item: marshall(stored) }));

@@ -55,7 +55,7 @@ describe('npm start options', () => {
 
 test("the functions' environment and concurrency follow the parameters", () => {
   const template = loadTemplate();
-  const definitions = (refs: Record<string, string>) => functionDefinitions(template, new LocalResolver(template, { refs: { FindingsTable: 'F', AuthzTable: 'A', PageTokenSecret: 'S', ...refs }, attributes: {} }));
+  const definitions = (refs: Record<string, string>) => functionDefinitions(template, new LocalResolver(template, { refs: { FindingsTable: 'F', AuthzTable: 'A', ScanRunsTable: 'R', PageTokenSecret: 'S', ...refs }, attributes: {} }));
   const overridden = definitions({ GrantCacheSeconds: '7', LogLevel: 'DEBUG', GetFindingsReservedConcurrency: '3' });
   expect(overridden.find((item) => item.logicalId === 'AuthorizeFunction')?.environment).toMatchObject({ GRANT_CACHE_SECONDS: '7', POWERTOOLS_LOG_LEVEL: 'DEBUG' });
   expect(overridden.find((item) => item.logicalId === 'GetFindingsFunction')?.reservedConcurrency).toBe(3);

@@ -84,7 +84,17 @@ describe('the reference scenarios', () => {
     expect(posted.status).toBe(200);
     expect(posted.headers['content-type']).toBe('application/json');
     const requestId = posted.headers['x-amz-apigw-id'];
-    expect(posted.json()).toEqual({ message: 'Post vulnerability succeeded', accepted: 1, created: expect.any(Number), updated: expect.any(Number), requestId });
+    expect(posted.json()).toEqual({
+      message: 'Post vulnerability succeeded',
+      accepted: 1,
+      created: expect.any(Number),
+      updated: expect.any(Number),
+      unchanged: expect.any(Number),
+      stale: 0,
+      reopened: 0,
+      runId: null,
+      requestId,
+    });
 
     const read = await stack.request(stack.pki.dashboard, { path: '/vuln?org=org1' });
     expect(read.status).toBe(200);

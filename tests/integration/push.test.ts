@@ -12,7 +12,7 @@ import { BatchSender } from '../../client/push/sender';
 import { checkScanFiles, pushScanFiles, ScanFileError, validFindings, type PushSummary } from '../../client/push/push';
 import { wafBodyRule } from '../../local/gateway/waf';
 import { PROJECT_ROOT } from '../../local/cloudformation/template';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { allFindings, startTestStack, type TestStack } from '../support/local-stack';
 import { CSV_SAMPLE, MAPPING, NESSUS_SAMPLE } from '../support/scans';
 
 let stack: TestStack;
@@ -35,19 +35,7 @@ const push = (maxBytes = WAF_LIMIT): Promise<PushSummary> =>
   });
 
 /** Every stored finding of org1 matching `query`, following nextToken to the end (bounded). */
-async function getAll(query = ''): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let token: string | undefined;
-  for (let page = 0; page < 50; page += 1) {
-    const answer = await stack.request(stack.pki.dashboard, { path: `/vuln?org=org1&limit=20${query}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}` });
-    expect(answer.status).toBe(200);
-    const body = answer.json() as { items: Record<string, unknown>[]; nextToken?: string };
-    items.push(...body.items);
-    token = body.nextToken;
-    if (token === undefined) return items;
-  }
-  throw new Error('more than 50 pages');
-}
+const getAll = (query = ''): Promise<Record<string, unknown>[]> => allFindings(stack, stack.pki.dashboard, `org=org1&limit=20${query}`, 50);
 
 describe('pushing the sample exports', () => {
   let expected: Finding[];
@@ -74,7 +62,7 @@ describe('pushing the sample exports', () => {
     expect(byId.size).toBe(52);
     for (const finding of expected) {
       const item = byId.get(finding.VulnID);
-      expect(item).toEqual({ ...normalizeFinding(finding), FirstSeen: expect.any(String), LastSeen: expect.any(String) });
+      expect(item).toEqual({ ...normalizeFinding(finding), Status: 'OPEN', FirstSeen: expect.any(String), LastSeen: expect.any(String) });
     }
   });
 

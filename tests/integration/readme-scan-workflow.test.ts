@@ -4,31 +4,13 @@
  * dev PKI differ (the test stack's own, under a temporary .local/pki).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../local/cloudformation/template';
+import { localArgs, readmeSteps, type Step } from '../support/readme-steps';
 import { startTestStack, type TestStack } from '../support/local-stack';
-
-interface Step {
-  comment: string;
-  program: 'npm' | 'curl';
-  args: string[];
-}
-
-/** The workflow block: each `# ...` comment, then one command (continued with backslashes). */
-function workflowSteps(): Step[] {
-  const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
-  const block = /## A scanner's workflow[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-  return block.split(/\n(?=# )/).map((chunk) => {
-    const [comment, ...rest] = chunk.split('\n');
-    const command = rest.join('\n').replace(/\\\n\s*/g, ' ').trim();
-    // Shell words: single-quoted strings or bare words (the README uses no other quoting).
-    const [program, ...args] = [...command.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2] ?? '');
-    return { comment: comment as string, program: program as Step['program'], args };
-  });
-}
 
 let stack: TestStack;
 let workingDir: string;
@@ -44,12 +26,10 @@ afterAll(async () => {
   rmSync(workingDir, { recursive: true, force: true });
 });
 
-/** The step's arguments for this stack: its port, its PKI. */
-const localArgs = (step: Step) =>
-  step.args.map((arg) => arg.replace('https://localhost:3443', `https://localhost:${new URL(stack.url).port}`).replace(/^\.local\/pki\//, `${join(workingDir, '.local', 'pki')}/`));
+const stepArgs = (step: Step) => localArgs(step, stack.url, workingDir);
 
 test('the workflow pushes an export, then reads it back twice', async () => {
-  const steps = workflowSteps();
+  const steps = readmeSteps("## A scanner's workflow");
   expect(steps.map((step) => [step.program, step.args[0]])).toEqual([
     ['npm', 'run'],
     ['curl', '--cacert'],
@@ -58,14 +38,14 @@ test('the workflow pushes an export, then reads it back twice', async () => {
   const [push, high, cve] = steps as [Step, Step, Step];
 
   // The gateway runs in this process: the commands must run asynchronously or nothing would answer them.
-  const pushed = await run('npm', localArgs(push), { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
+  const pushed = await run('npm', stepArgs(push), { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
   expect(push.comment).toContain('exit 0');
-  expect(pushed.stdout).toContain('parsed 48, sent 48, created 48, updated 0, rejected 0, failed 0');
+  expect(pushed.stdout).toContain('parsed 48, sent 48, created 48, updated 0, unchanged 0, stale 0, reopened 0, rejected 0, failed 0');
   // Not a terminal: progress is plain lines.
   expect(pushed.stderr).toContain('pushed 48/48 findings');
 
   const get = async (step: Step) => {
-    const { stdout } = await run('curl', ['-s', '--max-time', '20', '-w', '\n%{http_code}', ...localArgs(step)], { cwd: workingDir, encoding: 'utf8' });
+    const { stdout } = await run('curl', ['-s', '--max-time', '20', '-w', '\n%{http_code}', ...stepArgs(step)], { cwd: workingDir, encoding: 'utf8' });
     const lines = stdout.trimEnd().split('\n');
     return { status: Number(lines.pop()), body: JSON.parse(lines.join('\n')) as { items: Record<string, unknown>[] } };
   };

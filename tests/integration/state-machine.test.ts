@@ -67,7 +67,7 @@ test('the reference request succeeds and is stored normalized', async () => {
   expect(answer).toEqual({
     statusCode: 200,
     requestId: answer.requestId,
-    body: { message: 'Post vulnerability succeeded', accepted: 1, created: 1, updated: 0, requestId: answer.requestId },
+    body: { message: 'Post vulnerability succeeded', accepted: 1, created: 1, updated: 0, unchanged: 0, stale: 0, reopened: 0, runId: null, requestId: answer.requestId },
   });
   const item = await stored('org1', 'testID3');
   expect(item).toMatchObject({ Org: 'org1', VulnID: 'testID3', DueDate: '2022-09-09', Severity: 'UNKNOWN', Priority: '234234234', PluginId: 23234 });

@@ -9,10 +9,18 @@ import type { ClientCertificateContext, TemplateContext } from '../../local/gate
 export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:IngestStateMachine';
 export const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:GetFindingsFunction';
 
+export const SCAN_RUNS_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:ScanRunsStateMachine';
+export const GET_SCAN_RUN_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:GetScanRunFunction';
+
 export const apiResolver = () =>
   new LocalResolver(loadTemplate(), {
-    refs: { IngestStateMachine: STATE_MACHINE_ARN },
-    attributes: { 'GetFindingsFunction.Arn': FUNCTION_ARN, 'ApiStepFunctionsRole.Arn': 'arn:aws:iam::000000000000:role/ApiStepFunctionsRole' },
+    refs: { IngestStateMachine: STATE_MACHINE_ARN, ScanRunsStateMachine: SCAN_RUNS_STATE_MACHINE_ARN },
+    attributes: {
+      'GetFindingsFunction.Arn': FUNCTION_ARN,
+      'GetScanRunFunction.Arn': GET_SCAN_RUN_FUNCTION_ARN,
+      'ApiStepFunctionsRole.Arn': 'arn:aws:iam::000000000000:role/ApiStepFunctionsRole',
+      'ApiScanRunsRole.Arn': 'arn:aws:iam::000000000000:role/ApiScanRunsRole',
+    },
   });
 
 /** A `$context` as API Gateway gives it to a POST /vuln template; `clientCert` fields and the rest can be replaced. */

@@ -94,9 +94,17 @@ export interface GetFindingsEventOptions {
   /** The id API Gateway generates; defaults to `requestId` when that is given. */
   extendedRequestId?: string;
   sourceIp?: string;
+  /** Resource and path (default GET /vuln), with the path parameters of the resource. */
+  resource?: string;
+  path?: string;
+  pathParameters?: Record<string, string>;
 }
 
-/** A REST API (v1) proxy event for GET /vuln, as the mTLS custom domain delivers it. */
+/** The scan run the run events name (a run the events test opens first). */
+export const EXAMPLE_RUN_ID = '3f0c6c2e-8a4b-4c1d-9e2f-5a6b7c8d9e0f';
+export const EXAMPLE_RUN = { org: 'org1', scanner: 'nessus', scannedAt: '2025-01-06T09:00:00.000Z' };
+
+/** A REST API (v1) proxy event for GET /vuln (or another GET resource), as the mTLS custom domain delivers it. */
 export function getFindingsEvent(options: GetFindingsEventOptions = {}): APIGatewayProxyEvent {
   const requestId = options.requestId ?? REQUEST_ID;
   const sourceIp = options.sourceIp ?? SOURCE_IP;
@@ -112,15 +120,17 @@ export function getFindingsEvent(options: GetFindingsEventOptions = {}): APIGate
     'X-Forwarded-Port': '443',
     'X-Forwarded-Proto': 'https',
   };
+  const resource = options.resource ?? '/vuln';
+  const path = options.path ?? '/vuln';
   return {
-    resource: '/vuln',
-    path: '/vuln',
+    resource,
+    path,
     httpMethod: 'GET',
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
     queryStringParameters: query.length > 0 ? single : null,
     multiValueQueryStringParameters: query.length > 0 ? multi : null,
-    pathParameters: null,
+    pathParameters: options.pathParameters ?? null,
     stageVariables: null,
     body: null,
     isBase64Encoded: false,
@@ -132,13 +142,13 @@ export function getFindingsEvent(options: GetFindingsEventOptions = {}): APIGate
       domainPrefix: 'vuln',
       extendedRequestId: options.extendedRequestId ?? requestId,
       httpMethod: 'GET',
-      path: '/vuln',
+      path,
       protocol: 'HTTP/1.1',
       requestId: CLIENT_REQUEST_ID,
       requestTime: '01/Jan/2025:12:00:00 +0000',
       requestTimeEpoch: 1735732800000,
       resourceId: 'abc123',
-      resourcePath: '/vuln',
+      resourcePath: resource,
       stage: 'prod',
       identity: {
         accessKey: null,
@@ -182,6 +192,9 @@ are valid for another year (so re-running it changes nothing), and issues new on
 | \`authorize.json\` | \`AuthorizeFunction\` | \`{ method, principal, requestId, sourceIp, findings }\`: the scanner certificate and the normalized findings |
 | \`write.json\` | \`WriteFunction\` | \`{ findings, requestId }\`: normalized findings (with \`Severity\`) to upsert |
 | \`get-findings.json\` | \`GetFindingsFunction\` | A REST API proxy event for \`GET /vuln?org=org1&minSeverity=HIGH\` with \`requestContext.identity.clientCert\` from the dashboard certificate |
+| \`scan-runs.json\` | \`ScanRunsFunction\` | The "Validate the run" task's payload: \`{ operation: "validate", body, requestId }\`, \`body\` a \`POST /scans\` body |
+| \`close-run.json\` | \`CloseRunFunction\` | The first "Close a page" of the close-run machine: \`{ operation: "page", runId, cursor: null, fixed: 0 }\` |
+| \`get-scan-run.json\` | \`GetScanRunFunction\` | A REST API proxy event for \`GET /scans/${EXAMPLE_RUN_ID}?org=org1\` from the dashboard certificate |
 | \`ingest-execution.json\` | \`IngestStateMachine\` | The execution input the \`POST /vuln\` mapping template builds: \`{ body, requestId, sourceIp, principal }\` |
 | \`events-ca.pem\` | | The "Example Events CA" that issued the certificates inside the events (not a key, not trusted anywhere) |
 
@@ -197,6 +210,9 @@ sam local invoke NormalizeFunction -e events/normalize.json
 sam local invoke AuthorizeFunction -e events/authorize.json      # reads grants from AUTHZ_TABLE_NAME
 sam local invoke WriteFunction -e events/write.json              # writes to FINDINGS_TABLE_NAME
 sam local invoke GetFindingsFunction -e events/get-findings.json
+sam local invoke ScanRunsFunction -e events/scan-runs.json
+sam local invoke CloseRunFunction -e events/close-run.json       # needs the run in SCAN_RUNS_TABLE_NAME
+sam local invoke GetScanRunFunction -e events/get-scan-run.json
 \`\`\`
 
 Without Docker, \`npm run invoke -- <FunctionLogicalId> -e events/<file>.json\` runs the same events against the
@@ -210,6 +226,17 @@ certificates' OUs (\`npm run authz\`), or the authorization step answers 403. \`
 machine behind the API; \`npm start\` does, and \`ingest-execution.json\` is the input it (and Step Functions)
 receives for a \`POST /vuln\`.
 `;
+
+/** The events of the scan-run functions. */
+export function runEventFiles(dashboardCertPem: string): Record<string, string> {
+  return {
+    'scan-runs.json': json({ operation: 'validate', body: EXAMPLE_RUN, requestId: REQUEST_ID }),
+    'close-run.json': json({ operation: 'page', runId: EXAMPLE_RUN_ID, cursor: null, fixed: 0 }),
+    'get-scan-run.json': json(
+      getFindingsEvent({ query: { org: 'org1' }, certPem: dashboardCertPem, resource: '/scans/{runId}', path: `/scans/${EXAMPLE_RUN_ID}`, pathParameters: { runId: EXAMPLE_RUN_ID } }),
+    ),
+  };
+}
 
 interface EventCertificates {
   caPem: string;
@@ -276,6 +303,7 @@ export async function buildEventFiles(existingDir: string = EVENTS_DIR, now: Dat
     'authorize.json': json({ method: 'POST', principal: principalFor(scanner.certPem), requestId: REQUEST_ID, sourceIp: SOURCE_IP, findings: normalized }),
     'write.json': json({ findings: normalized, requestId: REQUEST_ID }),
     'get-findings.json': json(getFindingsEvent({ query: { org: 'org1', minSeverity: 'HIGH' }, certPem: dashboard.certPem })),
+    ...runEventFiles(dashboard.certPem),
     'ingest-execution.json': json(ingestExecutionInput({ findings }, scanner.certPem)),
     'events-ca.pem': ca.certPem,
     'README.md': README,

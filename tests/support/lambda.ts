@@ -14,6 +14,7 @@ import { ISSUERS_KEY, grantKey, revocationKey } from '../../functions/shared/cor
  */
 export const FINDINGS_TABLE = 'findings-test';
 export const AUTHZ_TABLE = 'authz-test';
+export const SCAN_RUNS_TABLE = 'scan-runs-test';
 export const PAGE_TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:page-token-AbCdEf';
 /** The page-token MAC key the mocked Secrets Manager serves. */
 export const PAGE_TOKEN_KEY = 'unit-test-page-token-key-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -22,6 +23,8 @@ export function setHandlerEnvironment(): void {
   Object.assign(process.env, {
     FINDINGS_TABLE_NAME: FINDINGS_TABLE,
     AUTHZ_TABLE_NAME: AUTHZ_TABLE,
+    SCAN_RUNS_TABLE_NAME: SCAN_RUNS_TABLE,
+    IDEMPOTENCY_TABLE_NAME: SCAN_RUNS_TABLE,
     GRANT_CACHE_SECONDS: '0',
     PAGE_TOKEN_SECRET_ARN,
     AWS_REGION: 'us-east-1',

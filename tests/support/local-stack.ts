@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoDbClient } from '../../local/dynamodb/server';
 import { call, type CallOptions, type CallResult, type ClientIdentity } from '../../client/mtls';
+import { readAllFindings } from '../../client/read-findings';
 import { DEMO_GRANTS } from '../../local/seed';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { ThrottleSettings } from '../../local/gateway/throttle';
-import { putGrant } from '../../functions/shared/adapters/authz-admin';
+import { parseCertificate } from '../../functions/shared/core/identity';
+import { putGrant, registerIssuer } from '../../functions/shared/adapters/authz-admin';
 import { ensureDevPki, loadCertificateAuthority, type CertificateAuthority, type DevPki } from '../../local/pki';
 
 export interface TestStackOptions {
@@ -86,6 +88,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const dynamoDb = localDynamoDbClient(stack.backend.dynamoDbEndpoint);
   if (options.grants ?? true) {
     for (const { ou, grant } of DEMO_GRANTS) await putGrant(dynamoDb, stack.backend.tableNames.AuthzTable, ou, grant);
+    // As the local seed does: the dev CA registered by its key (scan-run openers are recorded by CA key and serial).
+    await registerIssuer(dynamoDb, stack.backend.tableNames.AuthzTable, parseCertificate(pki.ca.certPem));
   }
   return {
     url: stack.url,
@@ -106,3 +110,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 
 /** The port of an http://127.0.0.1:PORT endpoint. */
 export const portOf = (endpoint: string) => Number(new URL(endpoint).port);
+
+/** Every finding GET /vuln answers for `query` (e.g. `org=org1&limit=20`), following nextToken to the end. */
+export const allFindings = (stack: TestStack, identity: ClientIdentity, query: string, maxPages = 100): Promise<Record<string, unknown>[]> =>
+  readAllFindings((path) => stack.request(identity, { path }), query, maxPages);

@@ -47,9 +47,9 @@ test('DATA 1.3 AWS services may use the key only for this stack: logs by encrypt
   }
 });
 
-test('DATA 1.4 both tables are encrypted with the key, recoverable to any point in time, deletion-protected and retained', () => {
+test('DATA 1.4 every table is encrypted with the key, recoverable to any point in time, deletion-protected and retained', () => {
   const tables = logicalIdsOfType('AWS::DynamoDB::Table');
-  expect(tables.sort()).toEqual(['AuthzTable', 'FindingsTable']);
+  expect(tables.sort()).toEqual(['AuthzTable', 'FindingsTable', 'ScanRunsTable']);
   for (const table of tables) {
     const props = properties(table);
     expect([table, props.SSESpecification]).toEqual([table, { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': ['DataKey', 'Arn'] } }]);
@@ -87,13 +87,13 @@ test('DATA 1.6 a daily backup plan keeps BackupRetentionDays in this region\'s v
   }
 });
 
-test('DATA 1.7 the backup selection covers both tables with a dedicated role', () => {
+test('DATA 1.7 the backup selection covers every table with a dedicated role', () => {
   const selection = properties('BackupSelection').BackupSelection as { IamRoleArn: unknown; Resources: unknown[] };
   expect(isRef(properties('BackupSelection').BackupPlanId, 'BackupPlan')).toBe(true);
   expect(isGetAtt(selection.IamRoleArn, 'BackupRole', 'Arn')).toBe(true);
-  expect(selection.Resources).toHaveLength(2);
-  expect(selection.Resources.some((value) => isGetAtt(value, 'FindingsTable', 'Arn'))).toBe(true);
-  expect(selection.Resources.some((value) => isGetAtt(value, 'AuthzTable', 'Arn'))).toBe(true);
+  const tables = logicalIdsOfType('AWS::DynamoDB::Table');
+  expect(selection.Resources).toHaveLength(tables.length);
+  for (const table of tables) expect([table, selection.Resources.some((value) => isGetAtt(value, table, 'Arn'))]).toEqual([table, true]);
   const trust = (properties('BackupRole').AssumeRolePolicyDocument as { Statement: PolicyStatement[] }).Statement;
   expect(trust.map((statement) => statement.Principal)).toEqual([{ Service: 'backup.amazonaws.com' }]);
   expect(properties('BackupRole').ManagedPolicyArns).toBeUndefined();

@@ -33,16 +33,27 @@ const roleOf = (logicalId: string): string => {
 const allowed = (statements: PolicyStatement[]) => statements.filter((statement) => statement.Effect === 'Allow');
 const allowedActions = (roleId: string) => new Set(allowed(statementsOwnedBy(roleId)).flatMap(actionsOf));
 
-test('IAM 1.1 every function, the state machine and the API integration has a role of its own', () => {
+/** The routes whose integration starts a state machine, the role each names, and the one machine that role may start. */
+const STARTING_ROUTES: [path: string, role: string, machine: string][] = [
+  ['/vuln', 'ApiStepFunctionsRole', 'IngestStateMachine'],
+  ['/scans', 'ApiScanRunsRole', 'ScanRunsStateMachine'],
+  ['/scans/{runId}/complete', 'ApiScanRunsRole', 'ScanRunsStateMachine'],
+];
+
+test('IAM 1.1 every function, every state machine and every API integration has a role of its own', () => {
   const functions = logicalIdsOfType('AWS::Serverless::Function');
-  const roles = [...functions.map(roleOf), roleOf('IngestStateMachine')];
-  expect(functions).toHaveLength(5);
+  const machines = logicalIdsOfType('AWS::Serverless::StateMachine');
+  const roles = [...functions.map(roleOf), ...machines.map(roleOf)];
+  expect(functions).toHaveLength(8);
+  expect(machines.sort()).toEqual(['CloseRunStateMachine', 'IngestStateMachine', 'ScanRunsStateMachine']);
   expect(new Set(roles).size).toBe(roles.length);
   for (const role of roles) expect(logicalIdsOfType('AWS::IAM::Role')).toContain(role);
 
-  const integration = openApi().paths['/vuln']?.post?.['x-amazon-apigateway-integration'] as { credentials?: unknown };
-  expect(isGetAtt(integration.credentials, 'ApiStepFunctionsRole', 'Arn')).toBe(true);
-  expect(roles).not.toContain('ApiStepFunctionsRole');
+  for (const [path, role] of STARTING_ROUTES) {
+    const integration = openApi().paths[path]?.post?.['x-amazon-apigateway-integration'] as { credentials?: unknown };
+    expect([path, isGetAtt(integration.credentials, role, 'Arn')]).toEqual([path, true]);
+    expect(roles).not.toContain(role);
+  }
 });
 
 test('IAM 1.2 no Allow statement grants a wildcard action (only the key policy delegates kms:* to the account)', () => {
@@ -110,14 +121,25 @@ test('IAM 1.6 roles use the data key only through kms:ViaService', () => {
   }
 });
 
-test('IAM 1.7 the API integration role may only start synchronous executions of the ingestion state machine', () => {
-  const statements = statementsOwnedBy('ApiStepFunctionsRole');
-  expect(statements).toHaveLength(1);
-  const [statement] = statements as [PolicyStatement];
-  expect(statement.Effect).toBe('Allow');
-  expect(actionsOf(statement)).toEqual(['states:StartSyncExecution']);
-  expect(resourcesOf(statement)).toHaveLength(1);
-  expect(isRef(resourcesOf(statement)[0], 'IngestStateMachine')).toBe(true);
+test('IAM 1.7 each API integration role may only start synchronous executions of its one state machine', () => {
+  for (const [path, role, machine] of STARTING_ROUTES) {
+    const statements = statementsOwnedBy(role);
+    expect([path, statements.length]).toEqual([path, 1]);
+    const [statement] = statements as [PolicyStatement];
+    expect(statement.Effect).toBe('Allow');
+    expect(actionsOf(statement)).toEqual(['states:StartSyncExecution']);
+    expect(resourcesOf(statement)).toHaveLength(1);
+    expect([path, isRef(resourcesOf(statement)[0], machine)]).toEqual([path, true]);
+  }
+});
+
+test('IAM 1.13 the scan-runs machine may start only the close-run machine, asynchronously; the close-run machine starts nothing', () => {
+  const starts = allowed(statementsOwnedBy('ScanRunsStateMachineRole')).filter((statement) => actionsOf(statement).some((action) => action.startsWith('states:')));
+  expect(starts.map(actionsOf)).toEqual([['states:StartExecution']]);
+  expect(resourcesOf(starts[0] as PolicyStatement).map((value) => isRef(value, 'CloseRunStateMachine'))).toEqual([true]);
+  expect([...allowedActions('CloseRunStateMachineRole')].filter((action) => action.startsWith('states:'))).toEqual([]);
+  expect(properties('CloseRunStateMachine').Type).toBe('STANDARD');
+  expect(properties('ScanRunsStateMachine').Type).toBe('EXPRESS');
 });
 
 /**
@@ -128,6 +150,9 @@ test('IAM 1.7 the API integration role may only start synchronous executions of 
  */
 const DOCUMENTED_TRUST: Record<string, { service: string; conditionKeys: string[] }> = {
   ApiStepFunctionsRole: { service: 'apigateway.amazonaws.com', conditionKeys: [] },
+  ApiScanRunsRole: { service: 'apigateway.amazonaws.com', conditionKeys: [] },
+  ScanRunsStateMachineRole: { service: 'states.amazonaws.com', conditionKeys: ['aws:SourceAccount'] },
+  CloseRunStateMachineRole: { service: 'states.amazonaws.com', conditionKeys: ['aws:SourceAccount'] },
   ApiGatewayCloudWatchRole: { service: 'apigateway.amazonaws.com', conditionKeys: [] },
   BackupRole: { service: 'backup.amazonaws.com', conditionKeys: [] },
   IngestStateMachineRole: { service: 'states.amazonaws.com', conditionKeys: ['aws:SourceAccount'] },
@@ -155,16 +180,32 @@ test('IAM 1.9 each function may touch only the tables it uses, with the actions 
     ValidateFunction: [],
     NormalizeFunction: [],
     AuthorizeFunction: ['dynamodb:GetItem'],
-    WriteFunction: ['dynamodb:UpdateItem'],
+    WriteFunction: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     GetFindingsFunction: ['dynamodb:GetItem', 'dynamodb:Query'],
+    ScanRunsFunction: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    CloseRunFunction: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    GetScanRunFunction: ['dynamodb:GetItem'],
   };
   for (const [fn] of functionsAfterGlobals()) expect([fn, dataActions(roleOf(fn))]).toEqual([fn, expected[fn]]);
 
-  const tableOf = (statement: PolicyStatement) => resourcesOf(statement).map((value) => (isGetAtt(value, 'FindingsTable', 'Arn') ? 'FindingsTable' : isGetAtt(value, 'AuthzTable', 'Arn') ? 'AuthzTable' : JSON.stringify(value)));
+  const tables = ['FindingsTable', 'AuthzTable', 'ScanRunsTable'];
+  const tableOf = (statement: PolicyStatement) => resourcesOf(statement).map((value) => tables.find((table) => isGetAtt(value, table, 'Arn')) ?? JSON.stringify(value));
   const dynamo = (roleId: string) => allowed(statementsOwnedBy(roleId)).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+  const grants = (roleId: string) => dynamo(roleId).flatMap((s) => actionsOf(s).map((a) => `${a} ${tableOf(s).join()}`)).sort();
   expect(dynamo('AuthorizeFunctionRole').flatMap(tableOf)).toEqual(['AuthzTable']);
-  expect(dynamo('WriteFunctionRole').flatMap(tableOf)).toEqual(['FindingsTable']);
-  expect(dynamo('GetFindingsFunctionRole').flatMap((s) => actionsOf(s).map((a) => `${a} ${tableOf(s).join()}`)).sort()).toEqual(['dynamodb:GetItem AuthzTable', 'dynamodb:Query FindingsTable']);
+  // The findings are read and written on condition; deleting is only ever Powertools Idempotency's, on the runs table.
+  expect(grants('WriteFunctionRole')).toEqual([
+    'dynamodb:DeleteItem ScanRunsTable',
+    'dynamodb:GetItem FindingsTable',
+    'dynamodb:GetItem ScanRunsTable',
+    'dynamodb:PutItem ScanRunsTable',
+    'dynamodb:UpdateItem FindingsTable',
+    'dynamodb:UpdateItem ScanRunsTable',
+  ]);
+  expect(grants('GetFindingsFunctionRole')).toEqual(['dynamodb:GetItem AuthzTable', 'dynamodb:Query FindingsTable']);
+  expect(grants('ScanRunsFunctionRole')).toEqual(['dynamodb:GetItem ScanRunsTable', 'dynamodb:PutItem ScanRunsTable', 'dynamodb:UpdateItem ScanRunsTable']);
+  expect(grants('CloseRunFunctionRole')).toEqual(['dynamodb:GetItem ScanRunsTable', 'dynamodb:Query FindingsTable', 'dynamodb:UpdateItem FindingsTable', 'dynamodb:UpdateItem ScanRunsTable']);
+  expect(grants('GetScanRunFunctionRole')).toEqual(['dynamodb:GetItem AuthzTable', 'dynamodb:GetItem ScanRunsTable']);
   // Each function writes only to its own log group.
   for (const [fn] of functionsAfterGlobals()) {
     const logs = allowed(statementsOwnedBy(roleOf(fn))).filter((s) => actionsOf(s).includes('logs:PutLogEvents'));
@@ -193,13 +234,13 @@ test('IAM 1.10 no resource policy allows everyone without a condition, and netwo
   }
 });
 
-test('IAM 1.11 no principal but the API integration role may start executions of the state machine', () => {
+test('IAM 1.11 no principal but the API integration roles (and the scan-runs machine, for the close) may start executions', () => {
   // Whoever may call StartSyncExecution is trusted like the gateway (docs/threat-model.md): it hands the workflow the certificate.
   const starters = statementsOfKind(...IDENTITY_KINDS, 'bucket', 'topic', 'vpc-endpoint', 'backup-vault', 'api', 'key')
     .filter(({ owner }) => owner !== 'RolePermissionsBoundary')
     .filter(({ statement }) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => /^states:(Start|\*)/.test(action) || action === '*'))
     .map(({ owner }) => owner);
-  expect(starters).toEqual(['ApiStepFunctionsRole']);
+  expect(starters.sort()).toEqual(['ApiScanRunsRole', 'ApiStepFunctionsRole', 'ScanRunsStateMachineRole']);
 });
 
 test('IAM 1.12 only the GET function reads the page-token secret, which the data key encrypts', () => {

@@ -21,10 +21,11 @@ test('MON 1.1 an alarm watches every failure signal and notifies the alarm topic
   const expected: [string, string, string, string][] = [
     ['AWS/ApiGateway', '5XXError', 'ApiName', 'AWS::StackName'],
     ['AWS/ApiGateway', '4XXError', 'ApiName', 'AWS::StackName'],
-    ['AWS/States', 'ExecutionsFailed', 'StateMachineArn', 'IngestStateMachine'],
-    ['AWS/States', 'ExecutionsTimedOut', 'StateMachineArn', 'IngestStateMachine'],
     ['AWS/WAFV2', 'BlockedRequests', 'WebACL', 'AWS::StackName'],
   ];
+  for (const machine of logicalIdsOfType('AWS::Serverless::StateMachine')) {
+    expected.push(['AWS/States', 'ExecutionsFailed', 'StateMachineArn', machine], ['AWS/States', 'ExecutionsTimedOut', 'StateMachineArn', machine]);
+  }
   for (const fn of logicalIdsOfType('AWS::Serverless::Function')) {
     expected.push(['AWS/Lambda', 'Errors', 'FunctionName', fn], ['AWS/Lambda', 'Throttles', 'FunctionName', fn]);
   }

@@ -13,7 +13,7 @@ function issuesOf(single: Record<string, string> | null, multi: Record<string, s
 
 describe('parseFindingsQuery', () => {
   it('reads org alone with the default page size', () => {
-    expect(parseFindingsQuery({ org: 'org1' }, { org: ['org1'] })).toEqual({ org: 'org1', limit: 50, nextToken: undefined, severity: undefined });
+    expect(parseFindingsQuery({ org: 'org1' }, { org: ['org1'] })).toEqual({ org: 'org1', limit: 50, nextToken: undefined, severity: undefined, status: 'OPEN' });
   });
 
   it('reads every parameter', () => {
@@ -22,6 +22,7 @@ describe('parseFindingsQuery', () => {
       limit: 100,
       nextToken: 'abc.def',
       severities: ['HIGH'],
+      status: 'OPEN',
       asset: 'web-1.example.com',
       cve: 'CVE-2021-44228',
     });
@@ -67,7 +68,7 @@ describe('parseFindingsQuery', () => {
   });
 
   it('refuses an unknown parameter without repeating its name, even when repeated', () => {
-    const unknown = [{ index: null, path: '', message: 'unknown query parameter (allowed: org, limit, nextToken, severity, minSeverity, asset, cve)' }];
+    const unknown = [{ index: null, path: '', message: 'unknown query parameter (allowed: org, limit, nextToken, severity, minSeverity, asset, cve, status)' }];
     expect(issuesOf({ org: 'org1', orgs: 'org2' })).toEqual(unknown);
     expect(issuesOf({ org: 'org1', '<x>': 'b' }, { org: ['org1'], '<x>': ['a', 'b'] })).toEqual(unknown);
   });
@@ -81,5 +82,17 @@ describe('parseFindingsQuery', () => {
   it('refuses an empty or oversized nextToken', () => {
     expect(issuesOf({ org: 'org1', nextToken: '' })).toMatchObject([{ index: null, path: 'nextToken' }]);
     expect(issuesOf({ org: 'org1', nextToken: 'x'.repeat(2049) })).toMatchObject([{ index: null, path: 'nextToken' }]);
+  });
+});
+
+describe('the status filter', () => {
+  it('defaults to OPEN, takes FIXED, and ALL lifts it', () => {
+    expect(parseFindingsQuery({ org: 'org1' }, null).status).toBe('OPEN');
+    expect(parseFindingsQuery({ org: 'org1', status: 'FIXED' }, null).status).toBe('FIXED');
+    expect(parseFindingsQuery({ org: 'org1', status: 'ALL' }, null).status).toBeUndefined();
+  });
+
+  it('refuses any other status, naming the parameter', () => {
+    expect(() => parseFindingsQuery({ org: 'org1', status: 'open' }, null)).toThrow(expect.objectContaining({ issues: [{ index: null, path: 'status', message: 'must be one of OPEN, FIXED, ALL' }] }));
   });
 });

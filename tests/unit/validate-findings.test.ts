@@ -12,13 +12,13 @@ const SAFE_ID_MESSAGE = 'must use only letters, digits and . _ : @ - (starting w
 
 describe('validatePostBody', () => {
   it('returns the reference finding as a list of one, from an object or from JSON text', () => {
-    expect(validatePostBody(REFERENCE_FINDING)).toEqual({ valid: true, findings: [REFERENCE_FINDING] });
-    expect(validatePostBody(JSON.stringify(REFERENCE_FINDING))).toEqual({ valid: true, findings: [REFERENCE_FINDING] });
+    expect(validatePostBody(REFERENCE_FINDING)).toEqual({ valid: true, findings: [REFERENCE_FINDING], runId: null });
+    expect(validatePostBody(JSON.stringify(REFERENCE_FINDING))).toEqual({ valid: true, findings: [REFERENCE_FINDING], runId: null });
   });
 
   it('returns every finding of a batch in order', () => {
     const findings = findingBatch(3);
-    expect(validatePostBody({ findings })).toEqual({ valid: true, findings });
+    expect(validatePostBody({ findings })).toEqual({ valid: true, findings, runId: null });
   });
 
   it('rejects unknown fields as "unknown field" at the finding\'s index, without their names', () => {

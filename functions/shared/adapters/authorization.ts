@@ -1,4 +1,5 @@
-import { authorize, decisionLogEntry, type Method } from '../core/authz-policy';
+import { authorize, decisionLogEntry, openerMayRead, type Method } from '../core/authz-policy';
+import type { RunOpener } from '../core/scan-run';
 import { ForbiddenError } from '../core/errors';
 import { identityFromPem } from '../core/identity';
 import { numberEnv, requireEnv } from './config';
@@ -13,13 +14,22 @@ export interface AuthorizationInput {
   orgs: string[];
   requestId: string;
   sourceIp: string | undefined;
+  /** A scan run's opener, who may read the run without the method's grant (GET /scans/{runId}). */
+  opener?: RunOpener | undefined;
+}
+
+/** Who was allowed: the OU, and what names the certificate (its CA's key when registered, and serial). */
+export interface Authorized {
+  ou: string;
+  serialNumber: string;
+  issuerKey?: string | undefined;
 }
 
 /**
  * Authorizes one request and logs the decision exactly once. Throws ForbiddenError on deny, so
  * the state machine's Catch and the GET handler's error mapping both answer 403.
  */
-export async function authorizeRequest(input: AuthorizationInput): Promise<{ ou: string }> {
+export async function authorizeRequest(input: AuthorizationInput): Promise<Authorized> {
   const context = { requestId: input.requestId, sourceIp: input.sourceIp };
   if (!input.certPem) {
     logger.warn('authorization decision', { action: input.method, orgs: input.orgs, decision: 'DENY', reason: 'no-certificate', ...context });
@@ -33,10 +43,11 @@ export async function authorizeRequest(input: AuthorizationInput): Promise<{ ou:
     throw error;
   }
   const request = { identity, method: input.method, orgs: input.orgs, now: new Date() };
-  const decision = await authorize(grantStore, request);
+  const granted = await authorize(grantStore, request);
+  const decision = input.opener === undefined ? granted : openerMayRead(granted, identity, input.opener);
   tracer.putAnnotation('principalOu', decision.ou ?? 'none');
   tracer.putAnnotation('decision', decision.allowed ? 'ALLOW' : 'DENY');
   logger.info('authorization decision', decisionLogEntry(identity, request, decision, context));
   if (!decision.allowed || decision.ou === undefined) throw new ForbiddenError(decision.reason);
-  return { ou: decision.ou };
+  return { ou: decision.ou, serialNumber: identity.serialNumber, ...(decision.issuerKey ? { issuerKey: decision.issuerKey } : {}) };
 }

@@ -1,72 +1,126 @@
-import { QueryCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { OPTIONAL_FINDING_FIELDS } from '../core/finding-schema';
 import { lastPerKey, type NormalizedFinding } from '../core/normalize';
 import type { Severity } from '../core/severity';
+import { decideWrite, emptyCounts, type FindingStatus, type ScanContext, type StoredFinding, type WriteCounts, type WriteDecision } from '../core/lifecycle';
+import { forEachBounded } from '../core/concurrency';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
 
-export interface UpsertResult {
-  created: number;
-  updated: number;
+/** How many findings of one batch are written at once: enough to finish 100 quickly, few enough not to self-throttle. */
+export const WRITE_CONCURRENCY = 10;
+/** Reads-and-writes of one finding before giving up to a retry of the whole step (another writer kept winning). */
+const MAX_WRITE_ATTEMPTS = 4;
+
+const keyOf = (finding: Pick<NormalizedFinding, 'Org' | 'VulnID'>) => marshall({ Org: finding.Org, VulnID: finding.VulnID });
+
+async function readFinding(tableName: string, finding: NormalizedFinding): Promise<StoredFinding | undefined> {
+  const result = await dynamoDbClient.send(new GetItemCommand({ TableName: tableName, Key: keyOf(finding), ConsistentRead: true }));
+  return result.Item ? (unmarshall(result.Item) as StoredFinding) : undefined;
 }
 
-/** How many upserts of one batch run at once: enough to finish 100 quickly, few enough not to self-throttle. */
-const WRITE_CONCURRENCY = 10;
-
 /**
- * Upsert keyed by Org + VulnID: FirstSeen kept from the first report, LastSeen and the fields set,
- * optional fields the new report no longer carries removed (a re-scan replaces the finding's detail).
- * Idempotent, so the state machine may retry a batch that failed half-way. No transactions.
+ * The condition that the stored finding is still the one the decision was taken on: absent for a
+ * create, else the same LastSeen and Status (the two things a decision depends on besides the detail,
+ * which only this writer's own scan time may change).
  */
-async function upsertOne(tableName: string, finding: NormalizedFinding, now: string): Promise<'created' | 'updated'> {
-  const { Org, VulnID, ...fields } = finding;
-  const names: Record<string, string> = { '#FirstSeen': 'FirstSeen', '#LastSeen': 'LastSeen' };
-  const values: Record<string, unknown> = { ':now': now };
-  const sets = ['#FirstSeen = if_not_exists(#FirstSeen, :now)', '#LastSeen = :now'];
+function unchangedSince(stored: StoredFinding | undefined, names: Record<string, string>, values: Record<string, unknown>): string {
+  names['#VulnID'] = 'VulnID';
+  if (stored === undefined) return 'attribute_not_exists(#VulnID)';
+  names['#LastSeen'] = 'LastSeen';
+  names['#Status'] = 'Status';
+  values[':storedLastSeen'] = stored.LastSeen;
+  if (stored.Status === undefined) return 'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND attribute_not_exists(#Status)';
+  values[':storedStatus'] = stored.Status;
+  return 'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND #Status = :storedStatus';
+}
+
+/** The update a decision needs: the report's fields, the scan's time, OPEN, and the reopening when there is one. */
+function updateFor(finding: NormalizedFinding, decision: WriteDecision, scan: ScanContext, names: Record<string, string>, values: Record<string, unknown>): string {
+  if (decision.outcome === 'unchanged') {
+    names['#LastRunId'] = 'LastRunId';
+    values[':runId'] = scan.runId;
+    return 'SET #LastRunId = :runId';
+  }
+  const fields: Record<string, unknown> = { ...finding };
+  delete fields.Org;
+  delete fields.VulnID;
+  Object.assign(names, { '#FirstSeen': 'FirstSeen', '#LastSeen': 'LastSeen', '#Status': 'Status' });
+  Object.assign(values, { ':scannedAt': scan.scannedAt, ':open': 'OPEN' });
+  const sets = ['#FirstSeen = if_not_exists(#FirstSeen, :scannedAt)', '#LastSeen = :scannedAt', '#Status = :open'];
   for (const [name, value] of Object.entries(fields)) {
     names[`#${name}`] = name;
     values[`:${name}`] = value;
     sets.push(`#${name} = :${name}`);
   }
-  const removes = OPTIONAL_FINDING_FIELDS.filter((name) => !(name in fields));
+  if (scan.runId !== undefined) {
+    names['#LastRunId'] = 'LastRunId';
+    values[':runId'] = scan.runId;
+    sets.push('#LastRunId = :runId');
+  }
+  if (decision.reopen) {
+    Object.assign(names, { '#ReopenedAt': 'ReopenedAt', '#TimesReopened': 'TimesReopened' });
+    values[':one'] = 1;
+    values[':zero'] = 0;
+    sets.push('#ReopenedAt = :scannedAt', '#TimesReopened = if_not_exists(#TimesReopened, :zero) + :one');
+  }
+  // An optional field the new report no longer carries is removed: a re-scan replaces the finding's detail.
+  const removes: string[] = OPTIONAL_FINDING_FIELDS.filter((name) => !(name in fields));
   for (const name of removes) names[`#${name}`] = name;
-  const update = `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.map((name) => `#${name}`).join(', ')}` : ''}`;
-  const result = await dynamoDbClient.send(
-    new UpdateItemCommand({
-      TableName: tableName,
-      Key: marshall({ Org, VulnID }),
-      UpdateExpression: update,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: marshall(values),
-      // The old FirstSeen tells a new item from an existing one without a read or a condition.
-      ReturnValues: 'UPDATED_OLD',
-    }),
-  );
-  return result.Attributes?.FirstSeen === undefined ? 'created' : 'updated';
+  return `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.map((name) => `#${name}`).join(', ')}` : ''}`;
 }
 
-/** Upserts a batch; a VulnID repeated in it (same Org) is written once, with its last occurrence's fields. */
-export async function upsertFindings(tableName: string, findings: NormalizedFinding[], now: Date): Promise<UpsertResult> {
-  const timestamp = now.toISOString();
-  const outcome: UpsertResult = { created: 0, updated: 0 };
-  const queue = lastPerKey(findings);
-  const worker = async () => {
-    for (let finding = queue.shift(); finding !== undefined; finding = queue.shift()) {
-      outcome[await upsertOne(tableName, finding, timestamp)] += 1;
+/**
+ * One finding: read it, decide (core/lifecycle.ts), write on condition that nothing changed since the
+ * read. A concurrent writer makes the condition fail; the finding is read and decided again. No
+ * transactions (DynamoDB's conditional writes are enough, and dynalite has none).
+ */
+async function writeOne(tableName: string, finding: NormalizedFinding, scan: ScanContext): Promise<WriteDecision> {
+  for (let attempt = 1; ; attempt += 1) {
+    const stored = await readFinding(tableName, finding);
+    const decision = decideWrite(stored, finding, scan);
+    if (!decision.write) return decision;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const condition = unchangedSince(stored, names, values);
+    const update = updateFor(finding, decision, scan, names, values);
+    try {
+      await dynamoDbClient.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: keyOf(finding),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+        }),
+      );
+      return decision;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
     }
-  };
+  }
+}
+
+/**
+ * Writes a batch under the lifecycle rules and counts what each finding became. Safe to repeat: the
+ * same batch at the same scan time is `unchanged`, so the state machine may retry a batch that failed
+ * half-way.
+ */
+/** Writes a batch; a VulnID repeated in it (same Org) is written once, with its last occurrence's fields, and counted once. */
+export async function writeFindings(tableName: string, findings: NormalizedFinding[], scan: ScanContext): Promise<WriteCounts> {
+  const counts = emptyCounts();
   try {
-    await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, queue.length) }, worker));
+    await forEachBounded(lastPerKey(findings), WRITE_CONCURRENCY, async (finding) => {
+      const decision = await writeOne(tableName, finding, scan);
+      counts[decision.outcome] += 1;
+      if (decision.reopen) counts.reopened += 1;
+    });
   } catch (error) {
     throw classifyAwsError(error);
   }
-  return outcome;
-}
-
-export interface StoredFinding extends NormalizedFinding {
-  FirstSeen: string;
-  LastSeen: string;
+  return counts;
 }
 
 export interface FindingsPage {
@@ -85,6 +139,8 @@ export interface FindingsFilter {
   asset?: string | undefined;
   /** A CVE id the finding's `Cves` contains. */
   cve?: string | undefined;
+  /** OPEN (findings stored before scan runs, without a Status, count as OPEN) or FIXED; undefined for all. */
+  status?: FindingStatus | undefined;
 }
 
 /** A DynamoDB filter expression for the filters given, or undefined for none. */
@@ -109,6 +165,11 @@ export function filterExpression(filter: FindingsFilter): { expression: string; 
     names['#Cves'] = 'Cves';
     values[':cve'] = filter.cve;
     clauses.push('contains(#Cves, :cve)');
+  }
+  if (filter.status !== undefined) {
+    names['#Status'] = 'Status';
+    values[':status'] = filter.status;
+    clauses.push(filter.status === 'OPEN' ? '(attribute_not_exists(#Status) OR #Status = :status)' : '#Status = :status');
   }
   return clauses.length === 0 ? undefined : { expression: clauses.join(' AND '), names, values };
 }

@@ -180,3 +180,17 @@ export function decisionLogEntry(identity: CertificateIdentity, request: Authori
     sourceIp: context.sourceIp,
   };
 }
+
+/** Denials that are about the grant only: the certificate itself is valid, known and not revoked. */
+const GRANT_ONLY_DENIALS: ReadonlySet<string> = new Set(['no-grant', 'method-not-granted', 'org-not-granted']);
+
+/**
+ * A scan run's opener may read its run without a GET grant: the same CA key and serial as the
+ * certificate that opened it. Only a denial about the grant is lifted; an expired, revoked or
+ * unknown-issuer certificate stays denied, and a certificate of an unregistered CA is never an opener.
+ */
+export function openerMayRead(decision: Decision, identity: CertificateIdentity, opener: { issuerKey?: string | undefined; serialNumber: string }): Decision {
+  if (decision.allowed || !GRANT_ONLY_DENIALS.has(decision.reason) || decision.ou === undefined) return decision;
+  if (opener.issuerKey === undefined || decision.issuerKey !== opener.issuerKey || identity.serialNumber !== opener.serialNumber) return decision;
+  return { ...decision, allowed: true, reason: 'run-opener', deniedOrgs: [] };
+}

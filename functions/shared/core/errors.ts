@@ -36,7 +36,15 @@ export const ERROR_ANSWERS = {
   notFound: {
     status: 404,
     message: 'Not found',
-    when: ['no route has this path and method: API Gateway answers an unknown path and an unsupported method (the 405 case) alike'],
+    when: [
+      'no route has this path and method: API Gateway answers an unknown path and an unsupported method (the 405 case) alike',
+      'a scan run does not exist, belongs to another org, or the caller may not read it (one answer for all three)',
+    ],
+  },
+  conflict: {
+    status: 409,
+    message: 'Conflict',
+    when: ['a batch names a scan run that is closing or closed, or would take the run over its asset limit'],
   },
   payloadTooLarge: {
     status: 413,
@@ -115,6 +123,22 @@ export class ValidationError extends Error {
   }
 }
 
+/** A scan run that does not exist, or that the caller may not know exists: 404 either way. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError';
+  constructor(readonly reason: string) {
+    super(ERROR_ANSWERS.notFound.message);
+  }
+}
+
+/** The request is valid but the run's state refuses it (a batch for a completed run). */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+  constructor(readonly reason: string) {
+    super(ERROR_ANSWERS.conflict.message);
+  }
+}
+
 export class ForbiddenError extends Error {
   override readonly name = 'ForbiddenError';
   constructor(readonly reason: string) {
@@ -151,6 +175,8 @@ function answer(name: ErrorAnswerName, requestId: string): HttpError {
 export function toHttpError(error: unknown, requestId: string): HttpError {
   if (error instanceof ValidationError) return { statusCode: 400, headers: {}, body: invalidRequestBody(error.issues, requestId) };
   if (error instanceof ForbiddenError) return answer('forbidden', requestId);
+  if (error instanceof NotFoundError) return answer('notFound', requestId);
+  if (error instanceof ConflictError) return answer('conflict', requestId);
   if (error instanceof TransientError) return answer('unavailable', requestId);
   return answer('internal', requestId);
 }

@@ -119,7 +119,13 @@ export const findingSchema = z.strictObject({
 /** The optional fields, in schema order: storage removes those a re-report no longer carries. */
 export const OPTIONAL_FINDING_FIELDS = ['Cves', 'CvssScore', 'CvssVector', 'CvssVersion', 'Port', 'Protocol', 'IpAddress', 'PluginFamily', 'Description', 'Solution', 'Evidence', 'Scanner'] as const;
 
+/** Scan run ids are ours (random UUIDs, POST /scans): anything else is a run that does not exist. */
+export const RUN_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export const runIdSchema = z.string({ error: 'must be a run id' }).regex(RUN_ID_PATTERN, 'must be a run id returned by POST /scans');
+
 export const batchSchema = z.strictObject({
+  /** The scan run the batch belongs to (POST /scans); without it the request's time is the scan's. */
+  runId: runIdSchema.optional(),
   findings: z
     .array(findingSchema)
     .min(1, 'must hold at least one finding')

@@ -3,6 +3,7 @@ import { CVE_PATTERN, orgSchema } from './finding-schema';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { RANKED_SEVERITIES, SEVERITIES, severitiesAtLeast, type Severity } from './severity';
 import { ValidationError } from './errors';
+import { FINDING_STATUSES, type FindingStatus } from './lifecycle';
 
 const querySchema = z.strictObject({
   org: orgSchema,
@@ -18,6 +19,7 @@ const querySchema = z.strictObject({
   // Compared with the stored (normalized) asset name, so the case the caller types does not matter.
   asset: z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters').transform((value) => value.toLowerCase()).optional(),
   cve: z.string().transform((value) => value.toUpperCase()).pipe(z.string().regex(CVE_PATTERN, 'must be a CVE id like CVE-2021-44228')).optional(),
+  status: z.enum([...FINDING_STATUSES, 'ALL'], { message: `must be one of ${[...FINDING_STATUSES, 'ALL'].join(', ')}` }).optional(),
 });
 
 export interface FindingsQuery {
@@ -28,6 +30,8 @@ export interface FindingsQuery {
   severities: Severity[] | undefined;
   asset: string | undefined;
   cve: string | undefined;
+  /** OPEN (the default) or FIXED; undefined for ALL. */
+  status: FindingStatus | undefined;
 }
 
 const KNOWN_PARAMETERS: ReadonlySet<string> = new Set(Object.keys(querySchema.shape));
@@ -56,10 +60,10 @@ export function parseFindingsQuery(single: Record<string, string | undefined> | 
       }),
     );
   }
-  const { org, limit, nextToken, severity, minSeverity, asset, cve } = result.data;
+  const { org, limit, nextToken, severity, minSeverity, asset, cve, status = 'OPEN' } = result.data;
   if (severity !== undefined && minSeverity !== undefined) {
     throw new ValidationError([{ index: null, path: 'minSeverity', message: 'give severity or minSeverity, not both' }]);
   }
   const severities = severity !== undefined ? [severity] : minSeverity !== undefined ? severitiesAtLeast(minSeverity) : undefined;
-  return { org, limit: limit ?? DEFAULT_PAGE_SIZE, nextToken, severities, asset, cve };
+  return { org, limit: limit ?? DEFAULT_PAGE_SIZE, nextToken, severities, asset, cve, status: status === 'ALL' ? undefined : status };
 }

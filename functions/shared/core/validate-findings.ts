@@ -6,7 +6,7 @@ import type { FieldIssue } from './errors';
 const MAX_REPORTED_ISSUES = 100;
 
 /** What the Validate step returns: the state machine's Choice routes `valid: false` to the 400 answer. */
-export type ValidationResult = { valid: true; findings: Finding[] } | { valid: false; issues: FieldIssue[] };
+export type ValidationResult = { valid: true; findings: Finding[]; runId: string | null } | { valid: false; issues: FieldIssue[] };
 
 const invalid = (message: string): ValidationResult => ({ valid: false, issues: [{ index: null, path: '', message }] });
 
@@ -49,5 +49,6 @@ export function validatePostBody(body: unknown): ValidationResult {
   const batch = Object.prototype.hasOwnProperty.call(parsed, 'findings');
   const result = batch ? batchSchema.safeParse(parsed) : findingSchema.safeParse(parsed);
   if (!result.success) return { valid: false, issues: toIssues(result.error, batch) };
-  return { valid: true, findings: 'findings' in result.data ? result.data.findings : [result.data] };
+  if ('findings' in result.data) return { valid: true, findings: result.data.findings, runId: result.data.runId ?? null };
+  return { valid: true, findings: [result.data], runId: null };
 }

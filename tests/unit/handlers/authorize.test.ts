@@ -53,7 +53,7 @@ async function forbiddenReason(event: unknown): Promise<string> {
 describe('authorize handler', () => {
   it('allows a granted scanner and logs the decision once, without the certificate or the findings', async () => {
     mockAuthzTable({ grants: { scanner: SCANNER_GRANT } });
-    await expect(handler(authorizeEvent(scanner.certPem), context)).resolves.toEqual({ allowed: true, ou: 'scanner' });
+    await expect(handler(authorizeEvent(scanner.certPem), context)).resolves.toEqual({ allowed: true, ou: 'scanner', serialNumber: expect.stringMatching(/^[0-9A-F]+$/) });
     expect(decision()).toMatchObject({
       level: 'INFO',
       principal: { subject: SCANNER_SUBJECT, serialNumber: scanner.serialNumber, issuer: TEST_CA_SUBJECT, ou: 'scanner' },

@@ -1,5 +1,5 @@
 /** Failures leave the handlers without stack traces, and are logged once without one. */
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { REFERENCE_NORMALIZED } from '../../support/findings';
 import { captureLogs, dynamoDb, lambdaContext, setHandlerEnvironment, type CapturedLogs } from '../../support/lambda';
 
@@ -21,6 +21,7 @@ afterEach(() => logs.restore());
 const STACK_FRAME = /\n\s+at /;
 
 test('an unexpected failure is logged once, by name and message, with no stack trace in the log or the thrown error', async () => {
+  dynamoDb.on(GetItemCommand).resolves({});
   dynamoDb.on(UpdateItemCommand).rejects(new Error('ValidationException: One or more parameter values were invalid'));
   const error = (await write({ requestId: 'r-1', findings: [REFERENCE_NORMALIZED] }, lambdaContext()).catch((e: unknown) => e)) as Error;
   expect(error.name).toBe('Error');

@@ -51,7 +51,9 @@ describe('get-findings handler', () => {
       expect.objectContaining({
         TableName: FINDINGS_TABLE,
         KeyConditionExpression: '#Org = :org',
-        ExpressionAttributeValues: marshall({ ':org': 'org1' }),
+        // OPEN by default; a finding stored before scan runs has no Status and counts as OPEN.
+        FilterExpression: '(attribute_not_exists(#Status) OR #Status = :status)',
+        ExpressionAttributeValues: marshall({ ':org': 'org1', ':status': 'OPEN' }),
         Limit: 50,
         ExclusiveStartKey: undefined,
       }),
@@ -74,17 +76,30 @@ describe('get-findings handler', () => {
   it('filters by severity', async () => {
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', severity: 'HIGH' });
-    expect(queries()[0]).toMatchObject({ FilterExpression: '#Severity IN (:severity0)', ExpressionAttributeValues: marshall({ ':org': 'org1', ':severity0': 'HIGH' }) });
+    expect(queries()[0]).toMatchObject({
+      FilterExpression: '#Severity IN (:severity0) AND (attribute_not_exists(#Status) OR #Status = :status)',
+      ExpressionAttributeValues: marshall({ ':org': 'org1', ':severity0': 'HIGH', ':status': 'OPEN' }),
+    });
   });
 
   it('filters by minimum severity, asset and CVE together', async () => {
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', minSeverity: 'HIGH', asset: 'Web-1', cve: 'CVE-2021-44228' });
     expect(queries()[0]).toMatchObject({
-      FilterExpression: '#Severity IN (:severity0, :severity1) AND #AssetName = :asset AND contains(#Cves, :cve)',
-      ExpressionAttributeNames: { '#Org': 'Org', '#Severity': 'Severity', '#AssetName': 'AssetName', '#Cves': 'Cves' },
-      ExpressionAttributeValues: marshall({ ':org': 'org1', ':severity0': 'CRITICAL', ':severity1': 'HIGH', ':asset': 'web-1', ':cve': 'CVE-2021-44228' }),
+      FilterExpression: '#Severity IN (:severity0, :severity1) AND #AssetName = :asset AND contains(#Cves, :cve) AND (attribute_not_exists(#Status) OR #Status = :status)',
+      ExpressionAttributeNames: { '#Org': 'Org', '#Severity': 'Severity', '#AssetName': 'AssetName', '#Cves': 'Cves', '#Status': 'Status' },
+      ExpressionAttributeValues: marshall({ ':org': 'org1', ':severity0': 'CRITICAL', ':severity1': 'HIGH', ':asset': 'web-1', ':cve': 'CVE-2021-44228', ':status': 'OPEN' }),
     });
+  });
+
+  it('lists FIXED findings with status=FIXED, and everything with status=ALL', async () => {
+    mockQuery([{ items: [] }]);
+    await get({ org: 'org1', status: 'FIXED' });
+    expect(queries()[0]).toMatchObject({ FilterExpression: '#Status = :status', ExpressionAttributeValues: marshall({ ':org': 'org1', ':status': 'FIXED' }) });
+    dynamoDb.resetHistory();
+    mockQuery([{ items: [] }]);
+    await get({ org: 'org1', status: 'ALL' });
+    expect(queries()[0]?.FilterExpression).toBeUndefined();
   });
 
   it('answers 400 with the issues and request id when org is missing', async () => {

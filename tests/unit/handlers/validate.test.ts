@@ -22,12 +22,12 @@ async function issuesOf(event: unknown) {
 
 describe('validate handler', () => {
   it('returns the reference finding as a list', async () => {
-    await expect(handler({ body: REFERENCE_FINDING, requestId: 'req-1' }, context)).resolves.toEqual({ valid: true, findings: [REFERENCE_FINDING] });
+    await expect(handler({ body: REFERENCE_FINDING, requestId: 'req-1' }, context)).resolves.toEqual({ valid: true, findings: [REFERENCE_FINDING], runId: null });
   });
 
   it('accepts the body as JSON text and a batch', async () => {
     const findings = findingBatch(3);
-    await expect(handler({ body: JSON.stringify({ findings }), requestId: 'req-1' }, context)).resolves.toEqual({ valid: true, findings });
+    await expect(handler({ body: JSON.stringify({ findings }), requestId: 'req-1' }, context)).resolves.toEqual({ valid: true, findings, runId: null });
   });
 
   it('returns an invalid request as a result with its issues, not as an error', async () => {

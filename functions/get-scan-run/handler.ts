@@ -1,0 +1,65 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { ForbiddenError, NotFoundError, toHttpError, ValidationError } from '../shared/core/errors';
+import { orgSchema } from '../shared/core/finding-schema';
+import { jsonResponse, type ProxyResult } from '../shared/core/responses';
+import { receiptOf, runIdSchema } from '../shared/core/scan-run';
+import { authorizeRequest } from '../shared/adapters/authorization';
+import { requireEnv } from '../shared/adapters/config';
+import { describeError, instrument } from '../shared/adapters/instrument';
+import { logger, tracer } from '../shared/adapters/powertools';
+import { getRun } from '../shared/adapters/runs-repository';
+
+const runsTable = requireEnv('SCAN_RUNS_TABLE_NAME');
+
+const querySchema = z.strictObject({ org: orgSchema });
+
+function parseOrg(single: Record<string, string | undefined> | null, multi: Record<string, string[] | undefined> | null): string {
+  if (Object.values(multi ?? {}).some((values) => (values?.length ?? 0) > 1)) throw new ValidationError([{ index: null, path: 'org', message: 'must be given once' }]);
+  const result = querySchema.safeParse({ ...single });
+  if (!result.success) {
+    throw new ValidationError(
+      result.error.issues.map((issue) => (issue.code === 'unrecognized_keys' ? { index: null, path: '', message: 'unknown query parameter (allowed: org)' } : { index: null, path: 'org', message: issue.message })),
+    );
+  }
+  return result.data.org;
+}
+
+/**
+ * GET /scans/{runId}?org=ORG: a run's receipt, for its opener (same CA key and serial) and for the
+ * org's GET-granted users. Anyone else, a run of another org and a run that does not exist all get
+ * the same 404, so the answer never tells whether a run exists.
+ */
+export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<ProxyResult> => {
+  const requestId = event.requestContext.extendedRequestId;
+  if (!requestId) throw new Error('not an API Gateway REST proxy event: requestContext.extendedRequestId is missing');
+  logger.appendKeys({ requestId });
+  try {
+    const org = parseOrg(event.queryStringParameters, event.multiValueQueryStringParameters);
+    tracer.putAnnotation('org', org);
+    const runId = event.pathParameters?.runId ?? '';
+    const run = runIdSchema.safeParse(runId).success ? await getRun(runsTable, runId) : undefined;
+    if (run === undefined || run.org !== org) throw new NotFoundError('no-such-run');
+    try {
+      await authorizeRequest({
+        certPem: event.requestContext.identity.clientCert?.clientCertPem,
+        method: 'GET',
+        orgs: [org],
+        requestId,
+        sourceIp: event.requestContext.identity.sourceIp,
+        opener: run.opener,
+      });
+    } catch (error) {
+      if (error instanceof ForbiddenError) throw new NotFoundError(`forbidden: ${error.reason}`);
+      throw error;
+    }
+    return jsonResponse(200, receiptOf(run));
+  } catch (error) {
+    const answer = toHttpError(error, requestId);
+    if (answer.statusCode >= 500) logger.error('request failed', describeError(error));
+    else if (error instanceof NotFoundError) logger.info('scan run not shown', { reason: error.reason });
+    else if (answer.statusCode === 400) logger.info('request rejected as invalid');
+    const response = jsonResponse(answer.statusCode, answer.body);
+    return { ...response, headers: { ...response.headers, ...answer.headers } };
+  }
+});

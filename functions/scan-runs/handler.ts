@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { NotFoundError, type FieldIssue } from '../shared/core/errors';
+import { newRun, runIdSchema, runRequestSchema, completionStep } from '../shared/core/scan-run';
+import { requireEnv } from '../shared/adapters/config';
+import { instrument } from '../shared/adapters/instrument';
+import { logger, tracer } from '../shared/adapters/powertools';
+import { beginClosing, createRun, getRun } from '../shared/adapters/runs-repository';
+
+const runsTable = requireEnv('SCAN_RUNS_TABLE_NAME');
+
+const inputSchema = z.discriminatedUnion('operation', [
+  z.object({ operation: z.literal('validate'), requestId: z.string().min(1), body: z.unknown() }),
+  z.object({
+    operation: z.literal('open'),
+    requestId: z.string().min(1),
+    run: runRequestSchema,
+    opener: z.object({ ou: z.string(), serialNumber: z.string(), issuerKey: z.string().optional() }),
+  }),
+  z.object({ operation: z.literal('read'), requestId: z.string().min(1), runId: z.string().max(200) }),
+  z.object({ operation: z.literal('begin-closing'), requestId: z.string().min(1), runId: runIdSchema }),
+]);
+type Input = z.infer<typeof inputSchema>;
+
+/** A body as the Validate step reads one: JSON text or already parsed. */
+function parsedBody(body: unknown): unknown {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function validate(body: unknown) {
+  const result = runRequestSchema.safeParse(parsedBody(body));
+  if (result.success) return { valid: true as const, run: result.data, orgs: [{ Org: result.data.org }] };
+  // Paths are our schema's; a key the client made up is never repeated back ("unknown field" where it sits).
+  const issues: FieldIssue[] = result.error.issues.map((issue) => ({
+    index: null,
+    path: issue.path.map(String).join('.'),
+    message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.path.length === 0 ? 'body must be a JSON object with org, scanner and scannedAt' : issue.message,
+  }));
+  return { valid: false as const, issues: issues.slice(0, 20) };
+}
+
+async function run(input: Input) {
+  switch (input.operation) {
+    case 'validate':
+      return validate(input.body);
+    case 'open': {
+      const opened = newRun(randomUUID(), input.run, input.opener, new Date());
+      await createRun(runsTable, opened);
+      tracer.putAnnotation('org', opened.org);
+      logger.info('scan run opened', { runId: opened.runId, org: opened.org, scanner: opened.scanner, scannedAt: opened.scannedAt, opener: opened.opener });
+      return { runId: opened.runId, org: opened.org, scanner: opened.scanner, scannedAt: opened.scannedAt, state: opened.state };
+    }
+    case 'read': {
+      // A malformed id is a run that does not exist: the same 404.
+      const stored = runIdSchema.safeParse(input.runId).success ? await getRun(runsTable, input.runId) : undefined;
+      if (stored === undefined) throw new NotFoundError('no-such-run');
+      tracer.putAnnotation('org', stored.org);
+      return { runId: stored.runId, orgs: [{ Org: stored.org }] };
+    }
+    case 'begin-closing': {
+      const stored = await getRun(runsTable, input.runId);
+      if (stored === undefined) throw new NotFoundError('no-such-run');
+      const step = completionStep(stored, new Date());
+      // Only the complete that moves the run starts a pass: two completes at once start one.
+      const start = step !== 'nothing' && (await beginClosing(runsTable, stored, new Date()));
+      logger.info('scan run completed', { runId: stored.runId, org: stored.org, step, start });
+      return { runId: stored.runId, start, state: start ? 'closing' : stored.state };
+    }
+  }
+}
+
+/** Opening and completing scan runs: the steps of the scan-runs workflow around its authorization step. */
+export const handler = instrument(async (event: unknown) => {
+  const input = inputSchema.parse(event);
+  logger.appendKeys({ requestId: input.requestId });
+  return run(input);
+});

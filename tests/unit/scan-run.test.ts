@@ -1,0 +1,78 @@
+/** Scan runs (functions/shared/core/scan-run.ts) and who may read one (authz-policy.ts openerMayRead). */
+import { openerMayRead, type Decision } from '../../functions/shared/core/authz-policy';
+import type { CertificateIdentity } from '../../functions/shared/core/identity';
+import { completionStep, MAX_RUN_ASSETS, newAssets, newRun, receiptOf, runRequestSchema, RUN_ID_PATTERN, CLOSE_RESTART_AFTER_MS } from '../../functions/shared/core/scan-run';
+
+const OPENER = { ou: 'scanner', serialNumber: '0A1B', issuerKey: 'a'.repeat(64) };
+const request = { org: 'org1', scanner: 'nessus', scannedAt: '2026-03-02T10:00:00+01:00' };
+
+describe('runRequestSchema', () => {
+  it('takes org, scanner and an ISO instant, stored as UTC', () => {
+    expect(runRequestSchema.parse(request)).toEqual({ org: 'org1', scanner: 'nessus', scannedAt: '2026-03-02T09:00:00.000Z' });
+  });
+
+  it('refuses a time without a zone, an impossible date, unknown fields and an oversized scope', () => {
+    expect(runRequestSchema.safeParse({ ...request, scannedAt: '2026-03-02T10:00:00' }).success).toBe(false);
+    expect(runRequestSchema.safeParse({ ...request, scannedAt: '2026-02-30T10:00:00Z' }).success).toBe(false);
+    expect(runRequestSchema.safeParse({ ...request, extra: 1 }).success).toBe(false);
+    const assets = Array.from({ length: MAX_RUN_ASSETS + 1 }, (_, index) => `host-${index}`);
+    expect(runRequestSchema.safeParse({ ...request, scope: { assets } }).success).toBe(false);
+  });
+
+  it('normalizes scope assets as findings\' asset names are', () => {
+    expect(runRequestSchema.parse({ ...request, scope: { assets: [' Web-1.Example.COM '] } }).scope).toEqual({ assets: ['web-1.example.com'] });
+  });
+});
+
+describe('a run', () => {
+  const run = newRun('3f0c6c2e-8a4b-4c1d-9e2f-5a6b7c8d9e0f', runRequestSchema.parse({ ...request, scope: { assets: ['b', 'a', 'a'] } }), OPENER, new Date('2026-03-02T09:05:00Z'));
+
+  it('opens with zero counts, its scope as its first assets', () => {
+    expect(run).toMatchObject({ state: 'open', assets: ['a', 'b'], scopeAssets: ['a', 'b'], counts: { batches: 0, received: 0, created: 0, fixed: 0 } });
+    expect(RUN_ID_PATTERN.test(run.runId)).toBe(true);
+  });
+
+  it('gives a receipt without the opener\'s identity', () => {
+    const receipt = receiptOf(run);
+    expect(receipt).not.toHaveProperty('opener');
+    expect(JSON.stringify(receipt)).not.toContain(OPENER.serialNumber);
+    expect(receipt).toMatchObject({ runId: run.runId, org: 'org1', state: 'open', assets: ['a', 'b'] });
+  });
+
+  it('counts only the assets it does not cover yet against its limit', () => {
+    expect(newAssets(run, ['a', 'c', 'c'])).toEqual({ added: ['c'], overLimit: false });
+    const full = { assets: Array.from({ length: MAX_RUN_ASSETS }, (_, index) => `host-${index}`) };
+    expect(newAssets(full, ['host-1']).overLimit).toBe(false);
+    expect(newAssets(full, ['one-more']).overLimit).toBe(true);
+  });
+
+  it('completing starts closing once; a closing run restarts only when its pass looks stuck; a closed run does nothing', () => {
+    const now = new Date('2026-03-02T12:00:00Z');
+    expect(completionStep({ state: 'open' }, now)).toBe('start');
+    expect(completionStep({ state: 'closing', closingStartedAt: '2026-03-02T11:59:00Z' }, now)).toBe('nothing');
+    expect(completionStep({ state: 'closing', closingStartedAt: new Date(now.getTime() - CLOSE_RESTART_AFTER_MS - 1).toISOString() }, now)).toBe('restart');
+    expect(completionStep({ state: 'closed' }, now)).toBe('nothing');
+  });
+});
+
+describe('openerMayRead', () => {
+  const identity = { serialNumber: OPENER.serialNumber } as CertificateIdentity;
+  const denied = (reason: string, issuerKey: string | undefined = OPENER.issuerKey): Decision => ({ allowed: false, reason, ou: 'scanner', deniedOrgs: [], ...(issuerKey ? { issuerKey } : {}) });
+
+  it('lets the opener read without a GET grant', () => {
+    expect(openerMayRead(denied('method-not-granted'), identity, OPENER)).toMatchObject({ allowed: true, reason: 'run-opener' });
+    expect(openerMayRead(denied('no-grant'), identity, OPENER).allowed).toBe(true);
+  });
+
+  it('never lifts a denial about the certificate itself', () => {
+    for (const reason of ['certificate-revoked', 'issuer-revoked', 'certificate-expired', 'issuer-mismatch', 'multiple-ous']) {
+      expect([reason, openerMayRead(denied(reason), identity, OPENER).allowed]).toEqual([reason, false]);
+    }
+  });
+
+  it('needs the same CA key and serial, and a registered CA', () => {
+    expect(openerMayRead(denied('method-not-granted', 'b'.repeat(64)), identity, OPENER).allowed).toBe(false);
+    expect(openerMayRead(denied('method-not-granted'), { serialNumber: '0A1C' } as CertificateIdentity, OPENER).allowed).toBe(false);
+    expect(openerMayRead(denied('method-not-granted', undefined), identity, { ...OPENER, issuerKey: undefined }).allowed).toBe(false);
+  });
+});
