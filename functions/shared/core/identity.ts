@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createHash, createPublicKey } from 'node:crypto';
 import { BasicConstraintsExtension, ExtendedKeyUsage, ExtendedKeyUsageExtension, PublicKey, X509Certificate } from '@peculiar/x509';
+import { boundedMemo } from './bounded-memo';
 import { ForbiddenError } from './errors';
 
 /** Who a client certificate says it is, read from the parsed X.509 structure (never a DN string). */
@@ -78,13 +79,23 @@ export function identityFromCertificate(certificate: X509Certificate): Certifica
   };
 }
 
-export function identityFromPem(pem: string): CertificateIdentity {
+function parseIdentity(pem: string): CertificateIdentity {
   try {
-    return identityFromCertificate(parseCertificate(pem));
+    return Object.freeze(identityFromCertificate(parseCertificate(pem)));
   } catch {
     throw new ForbiddenError('certificate-unparsable');
   }
 }
+
+/**
+ * Client certificates an execution environment has parsed, by their exact PEM text. A warm
+ * environment sees the same few clients again and again, and parsing (ASN.1 in JavaScript, then the
+ * key) cost more than the rest of an authorization; the result depends on the bytes alone (validity
+ * is judged against the request's time, revocation and grants are read per request).
+ */
+const MAX_REMEMBERED_CERTIFICATES = 256;
+
+export const identityFromPem: (pem: string) => CertificateIdentity = boundedMemo(parseIdentity, MAX_REMEMBERED_CERTIFICATES);
 
 /** A CA's public key as the authz table keeps it: DER SubjectPublicKeyInfo, base64. */
 export interface IssuerKey {
@@ -98,13 +109,34 @@ export function issuerKeyOf(certificate: X509Certificate): IssuerKey {
 }
 
 /**
- * Whether `issuerPublicKey` (base64 DER SPKI) made the certificate's signature: the one proof of
- * who issued a certificate that does not trust a name. A key that cannot be used is a "no".
+ * Verdicts per parsed certificate and issuer key: a signature over fixed bytes verifies the same
+ * every time. Kept as long as the certificate object is (see identityFromPem's memo); the keys are
+ * the registry's and the grants' issuer keys, a few per certificate.
  */
-export async function signedBy(certificate: X509Certificate, issuerPublicKey: string): Promise<boolean> {
+const verified = new WeakMap<X509Certificate, Map<string, Promise<boolean>>>();
+
+async function verifySignature(certificate: X509Certificate, issuerPublicKey: string): Promise<boolean> {
   try {
     return await certificate.verify({ publicKey: new PublicKey(Buffer.from(issuerPublicKey, 'base64')), signatureOnly: true });
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether `issuerPublicKey` (base64 DER SPKI) made the certificate's signature: the one proof of
+ * who issued a certificate that does not trust a name. A key that cannot be used is a "no".
+ */
+export function signedBy(certificate: X509Certificate, issuerPublicKey: string): Promise<boolean> {
+  let verdicts = verified.get(certificate);
+  if (!verdicts) {
+    verdicts = new Map();
+    verified.set(certificate, verdicts);
+  }
+  let verdict = verdicts.get(issuerPublicKey);
+  if (!verdict) {
+    verdict = verifySignature(certificate, issuerPublicKey);
+    verdicts.set(issuerPublicKey, verdict);
+  }
+  return verdict;
 }
