@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { findingSchema } from '../shared/core/finding-schema';
 import { SEVERITIES } from '../shared/core/severity';
 import { requireEnv } from '../shared/adapters/config';
