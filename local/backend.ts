@@ -51,7 +51,7 @@ export interface BackendOptions {
   functionsDynamoDbEndpoint?: string;
   /** Template parameter values instead of their defaults (`--parameter-overrides`, samconfig.toml). */
   parameterOverrides?: Record<string, string>;
-  /** Execution environments per function without reserved concurrency. */
+  /** Execution environments per function at once (this machine's limit; reserved concurrency still throttles, see lambda/invoker.ts). */
   defaultConcurrency?: number;
   /** Where the invoker logs cold starts. */
   log?: InvokerLog;

@@ -60,7 +60,7 @@ export class LambdaServiceError extends Error {
 
 /** Lambda's quota for a synchronous invocation: 6 MB request and 6 MB response (Lambda quotas). */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** Environments per function where the template reserves no concurrency: this machine's limit, not Lambda's. */
+/** Execution environments per function at once: this machine's limit, not Lambda's (environment-pool.ts). */
 export const DEFAULT_LOCAL_CONCURRENCY = 4;
 
 export function functionDefinitions(template: CfnTemplate, resolver: LocalResolver): LocalFunctionDefinition[] {
@@ -126,7 +126,11 @@ export interface LocalFunctionsOptions {
    * (region, credentials, the DynamoDB endpoint locally) and test overrides.
    */
   environment?: Record<string, string>;
-  /** Environments per function without reserved concurrency (default DEFAULT_LOCAL_CONCURRENCY). */
+  /**
+   * Execution environments per function at most (default DEFAULT_LOCAL_CONCURRENCY), this machine's
+   * limit: beyond it invocations wait for a free environment. A function with reserved concurrency
+   * is still throttled at its reservation, counted as invocations in flight, as Lambda counts it.
+   */
   defaultConcurrency?: number;
   /** Where bundles are cached (default .local/lambda). */
   bundleDir?: string;
@@ -243,7 +247,7 @@ export async function startLocalFunctions(definitions: LocalFunctionDefinition[]
       },
       definition.reservedConcurrency === undefined
         ? { limit: options.defaultConcurrency ?? DEFAULT_LOCAL_CONCURRENCY, reserved: false }
-        : { limit: definition.reservedConcurrency, reserved: true },
+        : { limit: definition.reservedConcurrency, reserved: true, environments: options.defaultConcurrency ?? DEFAULT_LOCAL_CONCURRENCY },
     );
     const running = { definition, pool, initDurationsMs: [] };
     byId.set(definition.logicalId, running);
