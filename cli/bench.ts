@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --clients 16 --single-requests 40 --batch-requests 3 --read-findings 10000
- * --read-pages 20 --page-size 100 --cold-start-runs 3 --out bench/results.json --markdown]`:
+ * --read-pages 20 --page-size 100 --cold-start-runs 5 --rounds 3 --out bench/results.json --markdown]`:
  * runs bench/run.ts, prints the table and the targets, writes the results as JSON.
  */
 import { writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ const flags: Record<string, keyof BenchOptions> = {
   'read-pages': 'readPages',
   'page-size': 'pageSize',
   'cold-start-runs': 'coldStartRuns',
+  rounds: 'rounds',
 };
 
 async function main(): Promise<void> {
