@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --clients 16 --single-requests 40 --batch-requests 3 --read-findings 10000
+ * `npm run bench [-- --clients 16 --single-requests 40 --batch-requests 6 --read-findings 10000
  * --read-pages 20 --page-size 100 --cold-start-runs 5 --rounds 3 --out bench/results.json --markdown]`:
  * runs bench/run.ts, prints the table and the targets, writes the results as JSON.
  */

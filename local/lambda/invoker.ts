@@ -7,6 +7,7 @@
  * `{errorType, errorMessage, trace}`), so the state machine's Retry and Catch behave as in AWS.
  */
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { localFunctionArn } from '../aws-local';
 import type { LocalResolver } from '../cloudformation/intrinsics';
@@ -60,8 +61,13 @@ export class LambdaServiceError extends Error {
 
 /** Lambda's quota for a synchronous invocation: 6 MB request and 6 MB response (Lambda quotas). */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** Execution environments per function at once: this machine's limit, not Lambda's (environment-pool.ts). */
-export const DEFAULT_LOCAL_CONCURRENCY = 4;
+/**
+ * Execution environments per function at once: this machine's limit, not Lambda's
+ * (environment-pool.ts). One per core, 2 to 4: measured with `npm run bench` on 2 cores, 4 per
+ * function ran batches of 100 at 0.4 of the raw upsert rate and 2 at 0.6-0.73, with 200 MB less
+ * memory; more isolates than cores only compile the same code again (docs/performance.md).
+ */
+export const DEFAULT_LOCAL_CONCURRENCY = Math.min(4, Math.max(2, availableParallelism()));
 
 export function functionDefinitions(template: CfnTemplate, resolver: LocalResolver): LocalFunctionDefinition[] {
   const globals = (template.Globals?.Function ?? {}) as Record<string, unknown>;
