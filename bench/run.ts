@@ -68,12 +68,18 @@ const throughput = (load: LoadResult, findingsPerOperation: number): Throughput 
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 
-export async function runBench(options: BenchOptions, progress: Progress = createProgress()): Promise<BenchResults> {
+export interface BenchRunSettings {
+  /** Execution environments and the DynamoDB-API server write V8 CPU profiles here. */
+  cpuProfileDir?: string;
+}
+
+export async function runBench(options: BenchOptions, progress: Progress = createProgress(), settings: BenchRunSettings = {}): Promise<BenchResults> {
   const directory = await mkdtemp(join(tmpdir(), 'vuln-api-bench-'));
   const pki = await ensureDevPki(join(directory, 'pki'));
   const stack = await startLocalStack({
     backend: {
       dynamoDbPort: 0,
+      ...(settings.cpuProfileDir ? { cpuProfileDir: settings.cpuProfileDir } : {}),
       // Logs at ERROR: the bench measures the work, not a terminal scrolling INFO lines.
       parameterOverrides: { ThrottlingRateLimit: '100000', ThrottlingBurstLimit: '100000', LogLevel: 'ERROR' },
     },

@@ -1,11 +1,14 @@
 /**
  * `npm run bench [-- --clients 16 --single-requests 40 --batch-requests 6 --read-findings 10000
- * --read-pages 20 --page-size 100 --cold-start-runs 5 --rounds 3 --out bench/results.json --markdown]`:
+ * --read-pages 20 --page-size 100 --cold-start-runs 5 --rounds 3 --out bench/results.json --markdown
+ * --cpu-prof DIR]`:
  * runs bench/run.ts, prints the table and the targets, writes the results as JSON.
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startMainThreadProfile } from '../bench/cpu-profile';
+import { createProgress } from '../bench/progress';
 import { DEFAULT_OPTIONS, runBench, type BenchOptions } from '../bench/run';
 import { formatTable, resultRows, targetLines } from '../bench/table';
 
@@ -23,7 +26,7 @@ const flags: Record<string, keyof BenchOptions> = {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { ...Object.fromEntries(Object.keys(flags).map((flag) => [flag, { type: 'string' as const }])), out: { type: 'string' }, markdown: { type: 'boolean' } },
+    options: { ...Object.fromEntries(Object.keys(flags).map((flag) => [flag, { type: 'string' as const }])), out: { type: 'string' }, markdown: { type: 'boolean' }, 'cpu-prof': { type: 'string' } },
     strict: true,
   });
   const options: BenchOptions = { ...DEFAULT_OPTIONS };
@@ -34,7 +37,10 @@ async function main(): Promise<void> {
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${flag} must be a positive whole number, not ${raw}`);
     options[key] = value;
   }
-  const results = await runBench(options);
+  const cpuProfileDir = typeof values['cpu-prof'] === 'string' ? resolve(values['cpu-prof']) : undefined;
+  const stopProfile = cpuProfileDir ? await startMainThreadProfile(cpuProfileDir) : undefined;
+  const results = await runBench(options, createProgress(), cpuProfileDir ? { cpuProfileDir } : {});
+  if (stopProfile) console.log(`CPU profiles: ${cpuProfileDir} (main thread: ${await stopProfile()})`);
   const out = resolve(typeof values.out === 'string' ? values.out : 'bench/results.json');
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n${formatTable(resultRows(results), values.markdown === true)}\n`);

@@ -57,11 +57,13 @@ export interface BackendOptions {
   log?: InvokerLog;
   /** Trace requests: run the local X-Ray daemon and store what the services and functions send it. */
   traces?: LocalTracingOptions;
+  /** V8 CPU profiles of every execution environment and of the DynamoDB-API server go here (`npm run bench -- --cpu-prof`). */
+  cpuProfileDir?: string;
 }
 
 export async function startBackend(options: BackendOptions = {}): Promise<LocalBackend> {
   const template = loadTemplate();
-  const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir });
+  const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir, cpuProfileDir: options.cpuProfileDir });
   let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
   let functions: LocalFunctions | undefined;
   let tracing: LocalTracing | undefined;
@@ -90,6 +92,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       ...(options.defaultConcurrency === undefined ? {} : { defaultConcurrency: options.defaultConcurrency }),
       ...(options.log ? { log: options.log } : {}),
       ...(tracing ? { xrayDaemonAddress: tracing.daemon.address } : {}),
+      ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
     });
     const started = tracedFunctions(functions, tracing?.sink);
     const stateMachine = createLocalStateMachine(INGEST_STATE_MACHINE, template, resolver, started, { retryIntervalMs: options.retryIntervalMs, segments: tracing?.sink });

@@ -144,6 +144,8 @@ export interface LocalFunctionsOptions {
   log?: InvokerLog;
   /** `IP:port` of the local X-Ray daemon: set, functions run with active tracing as Lambda runs them. */
   xrayDaemonAddress?: string;
+  /** Each execution environment writes a V8 CPU profile under <dir>/<FunctionId>/ when it ends. */
+  cpuProfileDir?: string;
 }
 
 /**
@@ -242,6 +244,7 @@ export async function startLocalFunctions(definitions: LocalFunctionDefinition[]
       {
         runtimePath: bundles.runtimePath,
         environment,
+        ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
         start: {
           handlerPath: bundles.handlers.get(definition.logicalId) as string,
           exportName: definition.exportName,
