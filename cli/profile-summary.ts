@@ -1,5 +1,5 @@
 /**
- * `npm run bench:profile -- DIR [--top 25]`: for each directory of CPU profiles `npm run bench --
+ * `npm run bench:profile -- DIR [--top 25]` (DIR required): for each directory of CPU profiles `npm run bench --
  * --cpu-prof DIR` wrote (main thread, each function's execution environments, the DynamoDB-API
  * server), the busy time and where it went, by package or source file.
  */
@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { profileFiles, summarizeProfiles } from '../bench/profile-summary';
 
 const { values, positionals } = parseArgs({ options: { top: { type: 'string' } }, allowPositionals: true, strict: true });
-const dir = resolve(positionals[0] ?? 'bench/profiles');
+if (!positionals[0]) throw new Error('usage: npm run bench:profile -- DIR [--top 25] (DIR: what npm run bench -- --cpu-prof DIR wrote)');
+const dir = resolve(positionals[0]);
 const top = Number(values.top ?? 25);
 for (const group of readdirSync(dir).filter((name) => statSync(join(dir, name)).isDirectory())) {
   const files = profileFiles(join(dir, group));
