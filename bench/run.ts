@@ -36,7 +36,7 @@ export interface BenchOptions {
   rounds: number;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { clients: 16, singleRequests: 40, batchRequests: 6, batchSize: 100, readFindings: 10_000, pageSize: 100, readPages: 20, coldStartRuns: 5, rounds: 3 };
+export const DEFAULT_OPTIONS: BenchOptions = { clients: 16, singleRequests: 80, batchRequests: 8, batchSize: 100, readFindings: 10_000, pageSize: 100, readPages: 40, coldStartRuns: 5, rounds: 4 };
 
 export interface Throughput extends LatencySummary {
   findingsPerSecond: number;

@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --clients 16 --single-requests 40 --batch-requests 6 --read-findings 10000
- * --read-pages 20 --page-size 100 --cold-start-runs 5 --rounds 3 --out bench/results.json --markdown
+ * `npm run bench [-- --clients 16 --single-requests 80 --batch-requests 8 --read-findings 10000
+ * --read-pages 40 --page-size 100 --cold-start-runs 5 --rounds 4 --out bench/results.json --markdown
  * --cpu-prof DIR]`:
  * runs bench/run.ts, prints the table and the targets, writes the results as JSON.
  */
