@@ -1,6 +1,4 @@
-import 'reflect-metadata';
-import { createHash, createPublicKey } from 'node:crypto';
-import { BasicConstraintsExtension, ExtendedKeyUsage, ExtendedKeyUsageExtension, PublicKey, X509Certificate } from '@peculiar/x509';
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { boundedMemo } from './bounded-memo';
 import { ForbiddenError } from './errors';
 
@@ -21,7 +19,7 @@ export interface CertificateIdentity {
   key: KeyStrength;
   /** extendedKeyUsage OIDs, or undefined when the certificate has no such extension (any use). */
   extendedKeyUsages: string[] | undefined;
-  /** The parsed certificate, to verify its signature against an issuer's key. */
+  /** The parsed certificate (OpenSSL's, through node:crypto), to verify its signature against an issuer's key. */
   certificate: X509Certificate;
 }
 
@@ -34,7 +32,8 @@ export interface KeyStrength {
   curve?: string;
 }
 
-export const CLIENT_AUTH_USAGE: string = ExtendedKeyUsage.clientAuth;
+/** id-kp-clientAuth (RFC 5280, 4.2.1.12). */
+export const CLIENT_AUTH_USAGE = '1.3.6.1.5.5.7.3.2';
 
 /** Canonical serial: hex digits only, upper case, no leading zeros ("0" for zero). */
 export function normalizeSerial(serial: string): string {
@@ -48,8 +47,7 @@ export function spkiSha256(spkiDer: ArrayBuffer | Uint8Array): string {
   return createHash('sha256').update(new Uint8Array(spkiDer)).digest('hex');
 }
 
-function keyStrength(spkiDer: ArrayBuffer): KeyStrength {
-  const key = createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
+function keyStrength(key: KeyObject): KeyStrength {
   const details = key.asymmetricKeyDetails ?? {};
   return {
     type: key.asymmetricKeyType ?? 'unknown',
@@ -58,23 +56,44 @@ function keyStrength(spkiDer: ArrayBuffer): KeyStrength {
   };
 }
 
+/**
+ * Parsed by OpenSSL (node:crypto): no X.509 library to load in the function's init phase. The
+ * JavaScript ASN.1 parser this replaced (@peculiar/x509 with its schemas) cost 365 KB of bundle and
+ * about 30 ms of every cold start of Authorize and GetFindings (docs/performance.md).
+ */
 export function parseCertificate(pem: string): X509Certificate {
   return new X509Certificate(pem);
 }
 
+/** The DN as one line, RDNs in the order the certificate encodes them (`CN=scanner-01, OU=scanner, O=Example Corp`), for logs and display. */
+export function distinguishedName(multiline: string): string {
+  return multiline.split('\n').join(', ');
+}
+
+/**
+ * The values of one attribute type of a name, read from the name's structure: node's legacy object
+ * lists each attribute's values as OpenSSL decoded them, so a CN holding the text "OU=admins" stays a CN.
+ */
+function attributeValues(name: unknown, type: string): string[] {
+  const value = (name as Record<string, string | string[] | undefined> | undefined)?.[type];
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
 export function identityFromCertificate(certificate: X509Certificate): CertificateIdentity {
-  const subject = certificate.subjectName;
+  const { subject } = certificate.toLegacyObject();
   return {
-    subjectDN: subject.toString(),
-    issuerDN: certificate.issuerName.toString(),
+    subjectDN: distinguishedName(certificate.subject),
+    issuerDN: distinguishedName(certificate.issuer),
     serialNumber: normalizeSerial(certificate.serialNumber),
-    organizationalUnits: subject.getField('OU'),
-    commonName: subject.getField('CN')[0],
-    notBefore: certificate.notBefore,
-    notAfter: certificate.notAfter,
-    isCa: certificate.getExtension(BasicConstraintsExtension)?.ca === true,
-    key: keyStrength(certificate.publicKey.rawData),
-    extendedKeyUsages: certificate.getExtension(ExtendedKeyUsageExtension)?.usages.map(String),
+    organizationalUnits: attributeValues(subject, 'OU'),
+    commonName: attributeValues(subject, 'CN')[0],
+    notBefore: new Date(certificate.validFrom),
+    notAfter: new Date(certificate.validTo),
+    isCa: certificate.ca,
+    key: keyStrength(certificate.publicKey),
+    // node's keyUsage is the extendedKeyUsage extension's OIDs, undefined without the extension.
+    extendedKeyUsages: certificate.keyUsage === undefined ? undefined : [...certificate.keyUsage],
     certificate,
   };
 }
@@ -104,8 +123,8 @@ export interface IssuerKey {
 }
 
 export function issuerKeyOf(certificate: X509Certificate): IssuerKey {
-  const der = certificate.publicKey.rawData;
-  return { spkiSha256: spkiSha256(der), publicKey: Buffer.from(der).toString('base64') };
+  const der = certificate.publicKey.export({ type: 'spki', format: 'der' });
+  return { spkiSha256: spkiSha256(der), publicKey: der.toString('base64') };
 }
 
 /**
@@ -113,11 +132,11 @@ export function issuerKeyOf(certificate: X509Certificate): IssuerKey {
  * every time. Kept as long as the certificate object is (see identityFromPem's memo); the keys are
  * the registry's and the grants' issuer keys, a few per certificate.
  */
-const verified = new WeakMap<X509Certificate, Map<string, Promise<boolean>>>();
+const verified = new WeakMap<X509Certificate, Map<string, boolean>>();
 
-async function verifySignature(certificate: X509Certificate, issuerPublicKey: string): Promise<boolean> {
+function verifySignature(certificate: X509Certificate, issuerPublicKey: string): boolean {
   try {
-    return await certificate.verify({ publicKey: new PublicKey(Buffer.from(issuerPublicKey, 'base64')), signatureOnly: true });
+    return certificate.verify(createPublicKey({ key: Buffer.from(issuerPublicKey, 'base64'), format: 'der', type: 'spki' }));
   } catch {
     return false;
   }
@@ -127,14 +146,14 @@ async function verifySignature(certificate: X509Certificate, issuerPublicKey: st
  * Whether `issuerPublicKey` (base64 DER SPKI) made the certificate's signature: the one proof of
  * who issued a certificate that does not trust a name. A key that cannot be used is a "no".
  */
-export function signedBy(certificate: X509Certificate, issuerPublicKey: string): Promise<boolean> {
+export async function signedBy(certificate: X509Certificate, issuerPublicKey: string): Promise<boolean> {
   let verdicts = verified.get(certificate);
   if (!verdicts) {
     verdicts = new Map();
     verified.set(certificate, verdicts);
   }
   let verdict = verdicts.get(issuerPublicKey);
-  if (!verdict) {
+  if (verdict === undefined) {
     verdict = verifySignature(certificate, issuerPublicKey);
     verdicts.set(issuerPublicKey, verdict);
   }
