@@ -69,7 +69,7 @@ test('CODE 1.6 every function is bundled by esbuild from the settings in its Met
   }
 });
 
-test('CODE 1.6b no function pays for source maps at init: stack traces are never logged, the maps ship for symbolication', () => {
+test('CODE 1.16 no function pays for source maps at init: stack traces are never logged, the maps ship for symbolication', () => {
   for (const [fn, props] of functionsAfterGlobals()) {
     const variables = (props.Environment as { Variables: Record<string, unknown> }).Variables;
     expect([fn, String(variables.NODE_OPTIONS ?? '')]).not.toEqual([fn, expect.stringContaining('--enable-source-maps')]);
