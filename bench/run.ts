@@ -16,7 +16,7 @@ import { localAwsEnvironment } from '../local/aws-local';
 import { measureColdStarts, type ColdStartResult } from './cold-start';
 import { benchClient, type BenchClient } from './mtls-agent-client';
 import { createProgress, type Progress } from './progress';
-import { ratio, runClients, summarize, type LatencySummary, type LoadResult } from './stats';
+import { alternate, ratio, runClients, summarize, type LatencySummary, type LoadResult } from './stats';
 import { benchFinding, rawQueryPage, rawUpsert, READ_ORG, seedOrg } from './workload';
 import { measureClose, type CloseResult } from './close';
 import type { LocalStateMachine } from '../local/stepfunctions/state-machine';
@@ -36,9 +36,11 @@ export interface BenchOptions {
   coldStartRuns: number;
   /** Findings of the org a completed run closes (closing throughput). */
   closeFindings: number;
+  /** Each stack figure and its raw baseline are measured in this many alternating slices. */
+  rounds: number;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { clients: 16, singleRequests: 40, batchRequests: 3, batchSize: 100, readFindings: 10_000, pageSize: 100, readPages: 20, coldStartRuns: 3, closeFindings: 10_000 };
+export const DEFAULT_OPTIONS: BenchOptions = { clients: 16, singleRequests: 80, batchRequests: 8, batchSize: 100, readFindings: 10_000, pageSize: 100, readPages: 40, coldStartRuns: 5, rounds: 4, closeFindings: 10_000 };
 
 export interface Throughput extends LatencySummary {
   findingsPerSecond: number;
@@ -71,12 +73,18 @@ const throughput = (load: LoadResult, findingsPerOperation: number): Throughput 
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 
-export async function runBench(options: BenchOptions, progress: Progress = createProgress()): Promise<BenchResults> {
+export interface BenchRunSettings {
+  /** Execution environments and the DynamoDB-API server write V8 CPU profiles here. */
+  cpuProfileDir?: string;
+}
+
+export async function runBench(options: BenchOptions, progress: Progress = createProgress(), settings: BenchRunSettings = {}): Promise<BenchResults> {
   const directory = await mkdtemp(join(tmpdir(), 'vuln-api-bench-'));
   const pki = await ensureDevPki(join(directory, 'pki'));
   const stack = await startLocalStack({
     backend: {
       dynamoDbPort: 0,
+      ...(settings.cpuProfileDir ? { cpuProfileDir: settings.cpuProfileDir } : {}),
       // Logs at ERROR: the bench measures the work, not a terminal scrolling INFO lines.
       parameterOverrides: { ThrottlingRateLimit: '100000', ThrottlingBurstLimit: '100000', LogLevel: 'ERROR' },
     },
@@ -97,26 +105,23 @@ export async function runBench(options: BenchOptions, progress: Progress = creat
       const answer = await client.send('POST', '/vuln', JSON.stringify(body));
       if (answer.status !== 200) throw new Error(`POST /vuln answered ${answer.status}: ${answer.body.slice(0, 200)}`);
     };
-    const phase = async (name: string, perClient: number, operation: (client: number, round: number) => Promise<void>) => {
-      progress.phase(name, options.clients * perClient);
-      const load = await runClients(options.clients, perClient, operation, () => progress.tick());
-      return load;
-    };
+    const tick = () => progress.tick();
     // Warm-up: every client once, so each function has its environments before anything is timed.
     await runClients(options.clients, 1, (client, round) => post(scanners[client] as BenchClient, benchFinding(`warm-${client}-${round}`)));
 
     const ingest = async (label: string, perClient: number, size: number): Promise<IngestResult> => {
       const id = (client: number, round: number, item: number) => `${label}-${client}-${round}-${item}`;
       const body = (client: number, round: number) => (size === 1 ? benchFinding(id(client, round, 0)) : { findings: Array.from({ length: size }, (_, item) => benchFinding(id(client, round, item))) });
-      const pipelineLoad = await phase(`ingest batch ${size} (stack)`, perClient, (client, round) => post(scanners[client] as BenchClient, body(client, round)));
-      const pipeline = throughput(pipelineLoad, size);
-      progress.done(`${pipeline.findingsPerSecond} findings/s, p99 ${pipeline.p99Ms} ms`);
-      // The same findings, upserted again one UpdateItem each: the same work the write function did.
-      const rawLoad = await phase(`ingest batch ${size} (raw UpdateItem)`, perClient * size, (client, index) =>
-        rawUpsert(raw, table, benchFinding(id(client, Math.floor(index / size), index % size))),
-      );
-      const rawResult = throughput(rawLoad, 1);
-      progress.done(`${rawResult.findingsPerSecond} findings/s, p99 ${rawResult.p99Ms} ms`);
+      progress.phase(`ingest batch ${size} (stack and raw UpdateItem, alternating)`, options.clients * perClient * (1 + size));
+      const [pipelineLoad, rawLoad] = await alternate(options.rounds, perClient, [
+        (start, count) => runClients(options.clients, count, (client, round) => post(scanners[client] as BenchClient, body(client, start + round)), tick),
+        // The same findings, upserted again one UpdateItem each: the same work the write function did.
+        (start, count) =>
+          runClients(options.clients, count * size, (client, index) => rawUpsert(raw, table, benchFinding(id(client, start + Math.floor(index / size), index % size))), tick),
+      ]);
+      const pipeline = throughput(pipelineLoad as LoadResult, size);
+      const rawResult = throughput(rawLoad as LoadResult, 1);
+      progress.done(`stack ${pipeline.findingsPerSecond} findings/s, p99 ${pipeline.p99Ms} ms; raw ${rawResult.findingsPerSecond} findings/s, p99 ${rawResult.p99Ms} ms`);
       return { pipeline, raw: rawResult, ingestRatio: ratio(pipeline.findingsPerSecond, rawResult.findingsPerSecond), p99Ratio: ratio(pipeline.p99Ms, rawResult.p99Ms) };
     };
     const ingestBatch1 = await ingest('single', options.singleRequests, 1);
@@ -134,15 +139,18 @@ export async function runBench(options: BenchOptions, progress: Progress = creat
       cursors[client] = (JSON.parse(answer.body) as { nextToken?: string }).nextToken;
     };
     await runClients(options.clients, 1, get);
-    const readLoad = await phase(`GET pages of ${options.pageSize} (stack)`, options.readPages, get);
-    const readPipeline = summarize(readLoad.latencies);
-    progress.done(`p99 ${readPipeline.p99Ms} ms`);
     const keys: (Awaited<ReturnType<typeof rawQueryPage>> | undefined)[] = Array.from({ length: options.clients }, () => undefined);
-    const readRawLoad = await phase(`Query pages of ${options.pageSize} (raw)`, options.readPages, async (client) => {
+    const query = async (client: number) => {
       keys[client] = await rawQueryPage(raw, table, READ_ORG, options.pageSize, keys[client]);
-    });
-    const readRaw = summarize(readRawLoad.latencies);
-    progress.done(`p99 ${readRaw.p99Ms} ms`);
+    };
+    progress.phase(`GET pages of ${options.pageSize} (stack and raw Query, alternating)`, options.clients * options.readPages * 2);
+    const [readLoad, readRawLoad] = await alternate(options.rounds, options.readPages, [
+      (_, count) => runClients(options.clients, count, get, tick),
+      (_, count) => runClients(options.clients, count, query, tick),
+    ]);
+    const readPipeline = summarize((readLoad as LoadResult).latencies);
+    const readRaw = summarize((readRawLoad as LoadResult).latencies);
+    progress.done(`stack p99 ${readPipeline.p99Ms} ms; raw p99 ${readRaw.p99Ms} ms`);
 
     progress.phase(`close a run over ${options.closeFindings} findings (stack, then raw UpdateItem)`, 1);
     const close = await measureClose(raw, { FindingsTable: table, ScanRunsTable: backend.tableNames.ScanRunsTable as string }, backend.stateMachines.CloseRunStateMachine as LocalStateMachine, options.closeFindings);

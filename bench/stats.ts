@@ -45,3 +45,24 @@ export async function runClients(clients: number, perClient: number, operation: 
   );
   return { latencies, elapsedMs: performance.now() - started };
 }
+
+/**
+ * Measures several loads in alternating slices (a, b, a, b, …), `rounds` slices each, and merges
+ * each load's slices: on a machine whose background load changes, a baseline measured minutes
+ * after its pipeline sees another machine; alternating gives both the same. `measure[i](start,
+ * count)` runs operations start…start+count-1 of load i (per client).
+ */
+export async function alternate(rounds: number, perClient: number, measures: ((start: number, count: number) => Promise<LoadResult>)[]): Promise<LoadResult[]> {
+  const merged: LoadResult[] = measures.map(() => ({ latencies: [], elapsedMs: 0 }));
+  const size = Math.ceil(perClient / Math.max(1, Math.min(rounds, perClient)));
+  for (let start = 0; start < perClient; start += size) {
+    const count = Math.min(size, perClient - start);
+    for (const [index, measure] of measures.entries()) {
+      const slice = await measure(start, count);
+      const into = merged[index] as LoadResult;
+      into.latencies.push(...slice.latencies);
+      into.elapsedMs += slice.elapsedMs;
+    }
+  }
+  return merged;
+}

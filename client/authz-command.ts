@@ -13,8 +13,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { grantSchema, METHODS, type Grant, type Method } from '../functions/shared/core/authz-policy';
 import { orgSchema } from '../functions/shared/core/finding-schema';
 import { readFileSync } from 'node:fs';
-import type { X509Certificate } from '@peculiar/x509';
-import { identityFromCertificate, issuerKeyOf, normalizeSerial, signedBy } from '../functions/shared/core/identity';
+import type { X509Certificate } from 'node:crypto';
+import { distinguishedName, identityFromCertificate, issuerKeyOf, normalizeSerial, signedBy } from '../functions/shared/core/identity';
 import { parsePemBundle } from '../functions/shared/core/pem-bundle';
 import { localDynamoDbClient, localTableName } from '../local/dynamodb/server';
 import { deleteGrant, getGrant, listAuthz, putGrant, revokeCertificate, revokeIssuer, unrevokeCertificate, unrevokeIssuer, type AuthzEntries } from '../functions/shared/adapters/authz-admin';
@@ -210,7 +210,7 @@ async function revocationTarget(values: Values, entries: () => Promise<AuthzEntr
   // The issuer: --issuer-cert, else the next certificate of the file, else a CA the table already names.
   const candidates = givenIssuer ? [givenIssuer] : chain.length > 0 ? chain.slice(0, 1) : [];
   for (const candidate of candidates) {
-    if (await signedBy(certificate, issuerKeyOf(candidate).publicKey)) return { kind: 'certificate', issuer: candidate, serial: certificate.serialNumber, subject: certificate.subject };
+    if (await signedBy(certificate, issuerKeyOf(candidate).publicKey)) return { kind: 'certificate', issuer: candidate, serial: certificate.serialNumber, subject: distinguishedName(certificate.subject) };
   }
   if (candidates.length > 0) throw new UsageError('the issuer certificate did not sign --cert');
   for (const [key, known] of Object.entries((await entries()).issuers)) {
@@ -242,7 +242,7 @@ async function grant(values: Values, { client, table, where, grantCacheSeconds }
   const stored = adding ? await getGrant(client, table, ou) : undefined;
   const next: Grant = adding ? widenedGrant(stored, values) : { methods: parseMethods(values), orgs: parseOrgs(values) };
   const previous = await putGrant(client, table, ou, next, issuer);
-  const pin = issuer ? { issuer: { ...issuerKeyOf(issuer), subject: issuer.subject } } : {};
+  const pin = issuer ? { issuer: { ...issuerKeyOf(issuer), subject: distinguishedName(issuer.subject) } } : {};
   const now = describeGrant({ ...next, ...pin });
   const what =
     previous === undefined
@@ -294,17 +294,17 @@ async function execute(command: string, values: Values, io: Output): Promise<voi
         const revocation = await revocationTarget(values, entries);
         if (revocation.kind === 'ca') {
           const key = await revokeIssuer(client, table, revocation.ca, values.reason);
-          io.out(`revoked CA ${describeKey(revocation.ca.subject, key)}: every certificate it signed is denied (${where}); ${TAKES_EFFECT}`);
+          io.out(`revoked CA ${describeKey(distinguishedName(revocation.ca.subject), key)}: every certificate it signed is denied (${where}); ${TAKES_EFFECT}`);
         } else {
           const done = await revokeCertificate(client, table, revocation.issuer, revocation.serial, { ...(values.reason ? { reason: values.reason } : {}), ...(revocation.subject ? { subject: revocation.subject } : {}) });
-          io.out(`revoked certificate serial ${done.serialNumber} of CA ${describeKey(revocation.issuer.subject, done.issuerKey)} (${where}); ${TAKES_EFFECT}`);
+          io.out(`revoked certificate serial ${done.serialNumber} of CA ${describeKey(distinguishedName(revocation.issuer.subject), done.issuerKey)} (${where}); ${TAKES_EFFECT}`);
         }
         return;
       }
       case 'unrevoke-cert': {
         const revocation = await revocationTarget(values, entries);
         const undone = revocation.kind === 'ca' ? await unrevokeIssuer(client, table, revocation.ca) : await unrevokeCertificate(client, table, revocation.issuer, revocation.serial);
-        const what = revocation.kind === 'ca' ? `CA "${revocation.ca.subject}"` : `certificate serial ${normalizeSerial(revocation.serial)} of CA "${revocation.issuer.subject}"`;
+        const what = revocation.kind === 'ca' ? `CA "${distinguishedName(revocation.ca.subject)}"` : `certificate serial ${normalizeSerial(revocation.serial)} of CA "${distinguishedName(revocation.issuer.subject)}"`;
         io.out(undone ? `restored ${what} (${where}); ${TAKES_EFFECT}` : `${what} was not revoked (${where})`);
         return;
       }

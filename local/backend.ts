@@ -55,7 +55,7 @@ export interface BackendOptions {
   functionsDynamoDbEndpoint?: string;
   /** Template parameter values instead of their defaults (`--parameter-overrides`, samconfig.toml). */
   parameterOverrides?: Record<string, string>;
-  /** Execution environments per function without reserved concurrency. */
+  /** Execution environments per function at once (this machine's limit; reserved concurrency still throttles, see lambda/invoker.ts). */
   defaultConcurrency?: number;
   /** Where the invoker logs cold starts. */
   log?: InvokerLog;
@@ -63,11 +63,13 @@ export interface BackendOptions {
   traces?: LocalTracingOptions;
   /** Address the DynamoDB, Secrets Manager and Step Functions servers listen on (default 127.0.0.1; `npm start --bind-address`). */
   bindAddress?: string;
+  /** V8 CPU profiles of every execution environment and of the DynamoDB-API server go here (`npm run bench -- --cpu-prof`). */
+  cpuProfileDir?: string;
 }
 
 export async function startBackend(options: BackendOptions = {}): Promise<LocalBackend> {
   const template = loadTemplate();
-  const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir, ...(options.bindAddress ? { host: options.bindAddress } : {}) });
+  const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir, cpuProfileDir: options.cpuProfileDir, ...(options.bindAddress ? { host: options.bindAddress } : {}) });
   let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
   let functions: LocalFunctions | undefined;
   let tracing: LocalTracing | undefined;
@@ -81,6 +83,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       ...(options.defaultConcurrency === undefined ? {} : { defaultConcurrency: options.defaultConcurrency }),
       ...(options.log ? { log: options.log } : {}),
       ...(tracing ? { xrayDaemonAddress: tracing.daemon.address } : {}),
+      ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
     });
     const started = tracedFunctions(functions, tracing?.sink);
     // Every machine of the template; a Task of one may start another by its ARN (states:startExecution).

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { distinguishedName } from '../functions/shared/core/identity';
 import { parsePemBundle } from '../functions/shared/core/pem-bundle';
 import { PROJECT_ROOT } from './cloudformation/template';
 
@@ -22,12 +22,12 @@ export interface Truststore {
  * trust less, or other certificates, than the file shows.
  */
 export function loadTruststore(pem: string, source: string): Truststore {
-  return { pem, source, subjects: parsePemBundle(pem, source).map((certificate) => certificate.subject) };
+  return { pem, source, subjects: parsePemBundle(pem, source).map((certificate) => distinguishedName(certificate.subject)) };
 }
 
 /** SHA-256 fingerprints (node's `AA:BB:…` form) of a bundle's certificates: what a chain may be built from. */
 export function truststoreFingerprints(pem: string): Set<string> {
-  return new Set(parsePemBundle(pem, 'truststore').map((certificate) => new X509Certificate(Buffer.from(certificate.rawData)).fingerprint256));
+  return new Set(parsePemBundle(pem, 'truststore').map((certificate) => certificate.fingerprint256));
 }
 
 export function resolveTruststore(options: { environment?: NodeJS.ProcessEnv; projectRoot?: string; devCaPath: string }): Truststore {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { instrument } from '../shared/adapters/instrument';
 import { authorizeRequest, type Authorized } from '../shared/adapters/authorization';
 import { logger, tracer } from '../shared/adapters/powertools';

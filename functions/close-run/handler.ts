@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { runIdSchema } from '../shared/core/scan-run';
 import { requireEnv } from '../shared/adapters/config';
 import { closePage } from '../shared/adapters/close-findings';

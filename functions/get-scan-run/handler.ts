@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ForbiddenError, NotFoundError, toHttpError, ValidationError } from '../shared/core/errors';
 import { orgSchema } from '../shared/core/finding-schema';
 import { jsonResponse, type ProxyResult } from '../shared/core/responses';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { findingSchema } from '../shared/core/finding-schema';
 import { normalizeFindings, type NormalizedFinding } from '../shared/core/normalize';
 import { instrument } from '../shared/adapters/instrument';

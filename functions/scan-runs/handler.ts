@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError, type FieldIssue } from '../shared/core/errors';
 import { newRun, runIdSchema, runRequestSchema, completionStep } from '../shared/core/scan-run';
 import { requireEnv } from '../shared/adapters/config';

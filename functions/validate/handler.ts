@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { validatePostBody, type ValidationResult } from '../shared/core/validate-findings';
 import { instrument } from '../shared/adapters/instrument';
 import { logger, tracer } from '../shared/adapters/powertools';

@@ -22,7 +22,7 @@ export interface LocalDynamoDb extends LoopbackListener {
  * Starts dynalite in a child process of its own (dynalite-process.ts) and waits until it listens;
  * with LOCAL_DYNAMODB=dynamodb-local, Amazon's DynamoDB Local instead.
  */
-export async function startDynamoDb(options: { port?: number; dataDir?: string; host?: string } = {}): Promise<LocalDynamoDb> {
+export async function startDynamoDb(options: { port?: number; dataDir?: string; host?: string; cpuProfileDir?: string } = {}): Promise<LocalDynamoDb> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const engine = process.env[DYNAMODB_ENGINE_VARIABLE] ?? 'dynalite';
   if (engine === 'dynamodb-local') {
@@ -31,7 +31,7 @@ export async function startDynamoDb(options: { port?: number; dataDir?: string; 
   }
   if (engine !== 'dynalite') throw new Error(`${DYNAMODB_ENGINE_VARIABLE} must be dynalite or dynamodb-local, not ${engine}`);
   const settings: DynaliteProcessOptions = { port: options.port ?? 0, ...(options.dataDir ? { path: options.dataDir } : {}), ...(options.host ? { host: options.host } : {}) };
-  const child = fork(resolve(__dirname, 'dynalite-process.ts'), [JSON.stringify(settings)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(resolve(__dirname, 'dynalite-process.ts'), [JSON.stringify(settings)], { execArgv: ['--import', 'tsx', ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir, 'dynamodb')}`] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const port = await new Promise<number>((resolvePort, reject) => {
     child.once('exit', (code) => reject(new Error(`The DynamoDB-API server stopped (exit status ${code})`)));

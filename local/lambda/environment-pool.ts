@@ -5,13 +5,21 @@
  * throttled as Lambda throttles it (TooManyRequestsException); over the local default (this
  * machine's limit, not Lambda's) it waits for a free environment instead.
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+ *
+ * Lambda counts concurrency as invocations in flight, and so does the throttle here. How many of
+ * them run at once is this machine's business: `environments` caps the worker threads (the rest
+ * wait, before their function timeout starts), because on a few cores twenty isolates do not run
+ * faster than four, they each compile the same code again and hold their own heap.
  */
 import { ExecutionEnvironment, type EnvironmentSpec } from './execution-environment';
 
 export interface ConcurrencyLimit {
+  /** Invocations in flight at most. */
   limit: number;
   /** True when the limit is the function's reserved concurrency: over it Lambda throttles. */
   reserved: boolean;
+  /** Execution environments (worker threads) at most, when fewer than `limit`: the others wait. */
+  environments?: number;
 }
 
 export class ThrottledError extends Error {}
@@ -27,6 +35,7 @@ export class EnvironmentPool {
   private readonly all = new Set<ExecutionEnvironment>();
   private readonly waiting: { resolve: (lease: Lease) => void; reject: (error: unknown) => void }[] = [];
   private closed = false;
+  private inFlight = 0;
   coldStarts = 0;
 
   constructor(
@@ -38,16 +47,22 @@ export class EnvironmentPool {
     return this.all.size;
   }
 
+  private get maxEnvironments(): number {
+    return Math.min(this.concurrency.limit, this.concurrency.environments ?? Infinity);
+  }
+
+  /** A lease on an environment; every lease ends with release() or discard(). */
   async acquire(): Promise<Lease> {
     if (this.closed) throw new Error('The function pool is closed');
+    if (this.concurrency.reserved && this.inFlight >= this.concurrency.limit) throw new ThrottledError('Rate Exceeded.');
+    this.inFlight += 1;
     let environment = this.idle.pop();
     while (environment && !environment.alive) {
       this.all.delete(environment);
       environment = this.idle.pop();
     }
     if (environment) return { environment };
-    if (this.all.size < this.concurrency.limit) return this.create();
-    if (this.concurrency.reserved) throw new ThrottledError('Rate Exceeded.');
+    if (this.all.size < this.maxEnvironments) return this.create();
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
@@ -69,12 +84,14 @@ export class EnvironmentPool {
       void this.discard(environment);
       return;
     }
+    this.inFlight -= 1;
     const next = this.waiting.shift();
     if (next) next.resolve({ environment });
     else this.idle.push(environment);
   }
 
   async discard(environment: ExecutionEnvironment): Promise<void> {
+    this.inFlight -= 1;
     this.all.delete(environment);
     await environment.terminate();
     // The freed slot goes to whoever waits, with a new environment.

@@ -5,6 +5,7 @@
  * (thread start and module load) is timed like Lambda's `Init Duration`. A timed-out or crashed
  * environment is discarded, as Lambda resets an environment after a timeout or a runtime exit.
  */
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ErrorShape, InvokeMessage, RuntimeMessage, RuntimeStart } from './runtime-protocol';
 
@@ -15,6 +16,8 @@ export interface EnvironmentSpec {
   environment: Record<string, string>;
   /** Where the function's stdout and stderr go; omitted = this process's own, as the stack runs. */
   output?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** Write a V8 CPU profile of the environment here when it ends (`npm run bench -- --cpu-prof`). */
+  cpuProfileDir?: string;
 }
 
 export type InvocationOutcome = { ok: true; payload: string; maxMemoryUsedBytes?: number } | { ok: false; error: ErrorShape; fatal: boolean; maxMemoryUsedBytes?: number };
@@ -34,7 +37,7 @@ export class ExecutionEnvironment {
       workerData: spec.start,
       env: spec.environment,
       // Node options of this process (e.g. `--import tsx`) are not the function's.
-      execArgv: [],
+      execArgv: spec.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(spec.cpuProfileDir, spec.start.functionName)}`] : [],
       resourceLimits: { maxOldGenerationSizeMb: spec.start.memoryMb },
       ...(spec.output ? { stdout: true, stderr: true } : {}),
     });

@@ -7,6 +7,7 @@
  * `{errorType, errorMessage, trace}`), so the state machine's Retry and Catch behave as in AWS.
  */
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { localFunctionArn } from '../aws-local';
 import type { LocalResolver } from '../cloudformation/intrinsics';
@@ -60,8 +61,13 @@ export class LambdaServiceError extends Error {
 
 /** Lambda's quota for a synchronous invocation: 6 MB request and 6 MB response (Lambda quotas). */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-/** Environments per function where the template reserves no concurrency: this machine's limit, not Lambda's. */
-export const DEFAULT_LOCAL_CONCURRENCY = 4;
+/**
+ * Execution environments per function at once: this machine's limit, not Lambda's
+ * (environment-pool.ts). One per core, 2 to 4: measured with `npm run bench` on 2 cores, 4 per
+ * function ran batches of 100 at 0.4 of the raw upsert rate and 2 at 0.6-0.73, with 200 MB less
+ * memory; more isolates than cores only compile the same code again (docs/performance.md).
+ */
+export const DEFAULT_LOCAL_CONCURRENCY = Math.min(4, Math.max(2, availableParallelism()));
 
 export function functionDefinitions(template: CfnTemplate, resolver: LocalResolver): LocalFunctionDefinition[] {
   const globals = (template.Globals?.Function ?? {}) as Record<string, unknown>;
@@ -139,7 +145,11 @@ export interface LocalFunctionsOptions {
    * (region, credentials, the DynamoDB endpoint locally) and test overrides.
    */
   environment?: Record<string, string>;
-  /** Environments per function without reserved concurrency (default DEFAULT_LOCAL_CONCURRENCY). */
+  /**
+   * Execution environments per function at most (default DEFAULT_LOCAL_CONCURRENCY), this machine's
+   * limit: beyond it invocations wait for a free environment. A function with reserved concurrency
+   * is still throttled at its reservation, counted as invocations in flight, as Lambda counts it.
+   */
   defaultConcurrency?: number;
   /** Where bundles are cached (default .local/lambda). */
   bundleDir?: string;
@@ -149,6 +159,8 @@ export interface LocalFunctionsOptions {
   output?: (stream: 'stdout' | 'stderr', text: string) => void;
   /** `IP:port` of the local X-Ray daemon: set, functions run with active tracing as Lambda runs them. */
   xrayDaemonAddress?: string;
+  /** Each execution environment writes a V8 CPU profile under <dir>/<FunctionId>/ when it ends. */
+  cpuProfileDir?: string;
 }
 
 /**
@@ -259,6 +271,7 @@ export async function startLocalFunctions(definitions: LocalFunctionDefinition[]
         runtimePath: bundles.runtimePath,
         environment,
         ...(options.output ? { output: options.output } : {}),
+        ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
         start: {
           handlerPath: bundles.handlers.get(definition.logicalId) as string,
           exportName: definition.exportName,
@@ -270,7 +283,7 @@ export async function startLocalFunctions(definitions: LocalFunctionDefinition[]
       },
       definition.reservedConcurrency === undefined
         ? { limit: options.defaultConcurrency ?? DEFAULT_LOCAL_CONCURRENCY, reserved: false }
-        : { limit: definition.reservedConcurrency, reserved: true },
+        : { limit: definition.reservedConcurrency, reserved: true, environments: options.defaultConcurrency ?? DEFAULT_LOCAL_CONCURRENCY },
     );
     const running = { definition, pool, initDurationsMs: [] };
     byId.set(definition.logicalId, running);

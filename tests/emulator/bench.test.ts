@@ -1,10 +1,16 @@
 /** `npm run bench` works end to end at tiny sizes: every figure has its raw baseline and ratio. No timing is asserted. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { profileFiles, summarizeProfiles } from '../../bench/profile-summary';
 import { runBench } from '../../bench/run';
+import { alternate } from '../../bench/stats';
 import { formatTable, resultRows } from '../../bench/table';
 
 test('the bench measures the stack and its raw baselines and gives each pair a ratio', async () => {
   const silent = { phase: () => undefined, tick: () => undefined, done: () => undefined };
-  const results = await runBench({ clients: 2, singleRequests: 2, batchRequests: 1, batchSize: 5, readFindings: 30, pageSize: 10, readPages: 2, coldStartRuns: 1, closeFindings: 30 }, silent);
+  const profiles = mkdtempSync(join(tmpdir(), 'bench-profiles-'));
+  const results = await runBench({ clients: 2, singleRequests: 2, batchRequests: 1, batchSize: 5, readFindings: 30, pageSize: 10, readPages: 2, coldStartRuns: 1, rounds: 2, closeFindings: 30 }, silent, { cpuProfileDir: profiles });
   for (const ingest of [results.ingestBatch1, results.ingestBatch100]) {
     expect(ingest.pipeline.count).toBeGreaterThan(0);
     expect(ingest.raw.findingsPerSecond).toBeGreaterThan(0);
@@ -33,4 +39,25 @@ test('the bench measures the stack and its raw baselines and gives each pair a r
   expect(results.targets).toHaveLength(4);
   expect(formatTable(resultRows(results))).toContain('ingestRatio');
   expect(formatTable(resultRows(results))).toContain('closeRatio');
+  // --cpu-prof: every execution environment and the DynamoDB-API server left a profile, read back by package through the bundles' source maps.
+  try {
+    const write = summarizeProfiles(profileFiles(join(profiles, 'WriteFunction')), join(__dirname, '../..'));
+    expect(write.busyMs).toBeGreaterThan(0);
+    expect(write.bySource.map((entry) => entry.source)).toEqual(expect.arrayContaining(['@smithy/core', 'zod']));
+    expect(profileFiles(join(profiles, 'dynamodb')).length).toBeGreaterThan(0);
+  } finally {
+    rmSync(profiles, { recursive: true, force: true });
+  }
 }, 180_000);
+
+test('alternate measures the loads in alternating slices and merges each load', async () => {
+  const order: string[] = [];
+  const load = (name: string) => async (start: number, count: number) => {
+    order.push(`${name}${start}+${count}`);
+    return { latencies: Array.from({ length: count }, () => 1), elapsedMs: 10 };
+  };
+  const [a, b] = await alternate(2, 5, [load('a'), load('b')]);
+  expect(order).toEqual(['a0+3', 'b0+3', 'a3+2', 'b3+2']);
+  expect(a).toEqual({ latencies: [1, 1, 1, 1, 1], elapsedMs: 20 });
+  expect(b?.latencies).toHaveLength(5);
+});

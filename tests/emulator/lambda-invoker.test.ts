@@ -55,6 +55,7 @@ beforeAll(async () => {
       // Same variable, another value: each function has its own environment, as in Lambda.
       definition('OtherFunction', { TEST_INVOKER_VALUE: 'other', OTHER_FUNCTION_VALUE: 'only-here' }),
       definition('ReservedFunction', {}, { reservedConcurrency: 1 }),
+      definition('WideReservedFunction', {}, { reservedConcurrency: 3 }),
     ],
     { bundleDir: join(directory, 'bundles'), defaultConcurrency: 2, log: (entry) => logs.push(entry) },
   );
@@ -117,6 +118,19 @@ test('over its reserved concurrency a function is throttled as Lambda throttles 
   const outcomes = await Promise.allSettled([invoke('ReservedFunction', { sleep: 100 }), invoke('ReservedFunction', { sleep: 100 })]);
   expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
   expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: { name: 'TooManyRequestsException' } });
+});
+
+test('reserved concurrency counts invocations in flight, while this machine runs at most its limit of environments', async () => {
+  // Three in flight is within the reservation of 3: all answered, by two environments (defaultConcurrency 2).
+  const results = await Promise.all([1, 2, 3].map(() => invoke('WideReservedFunction', { sleep: 50 })));
+  expect(new Set(results.map((result) => result.initializedAt)).size).toBeLessThanOrEqual(2);
+  expect(functions.stats().WideReservedFunction?.environments).toBeLessThanOrEqual(2);
+  // A fourth in flight is over it: throttled as Lambda throttles, although only two environments run.
+  const outcomes = await Promise.allSettled([1, 2, 3, 4].map(() => invoke('WideReservedFunction', { sleep: 100 })));
+  expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(3);
+  expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: { name: 'TooManyRequestsException' } });
+  // The slots come back: once those settle, a new invocation runs.
+  await expect(invoke('WideReservedFunction', {})).resolves.toMatchObject({ lambdaName: 'WideReservedFunction' });
 });
 
 test('per-invocation variables are set for that invocation only', async () => {

@@ -98,7 +98,7 @@ describe('every function event in events/', () => {
 
 test('the environment is the template\'s, resolved as the stack resolves it, with the stack\'s parameter overrides', async () => {
   const result = await localInvoke({ functionId: 'AuthorizeFunction', event: readEvent('authorize.json'), target });
-  expect(result.environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'vulnerability-api', AUTHZ_TABLE_NAME: 'AuthzTable', GRANT_CACHE_SECONDS: '0', NODE_OPTIONS: '--enable-source-maps' });
+  expect(result.environment).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'vulnerability-api', AUTHZ_TABLE_NAME: 'AuthzTable', GRANT_CACHE_SECONDS: '0' });
 });
 
 test('a failing function gives Lambda\'s error payload, and still a REPORT line', async () => {

@@ -69,6 +69,14 @@ test('CODE 1.6 every function is bundled by esbuild from the settings in its Met
   }
 });
 
+test('CODE 1.16 no function pays for source maps at init: stack traces are never logged, the maps ship for symbolication', () => {
+  for (const [fn, props] of functionsAfterGlobals()) {
+    const variables = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect([fn, String(variables.NODE_OPTIONS ?? '')]).not.toEqual([fn, expect.stringContaining('--enable-source-maps')]);
+    expect([fn, (resource(fn).Metadata as { BuildProperties?: { Sourcemap?: boolean } }).BuildProperties?.Sourcemap]).toEqual([fn, true]);
+  }
+});
+
 test('CODE 1.7 the template hard-codes no region, account id or partition', () => {
   const text = templateFiles.map((file) => readProjectFile(file)).join('\n');
   expect(text).not.toMatch(/\b(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-(east|west|north|south|central|northeast|southeast|northwest|southwest)-\d\b/);

@@ -5,9 +5,9 @@
  */
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { X509Certificate } from '@peculiar/x509';
+import type { X509Certificate } from 'node:crypto';
 import { grantSchema, registeredIssuerSchema, type Grant, type RegisteredIssuer } from '../core/authz-policy';
-import { issuerKeyOf, normalizeSerial } from '../core/identity';
+import { distinguishedName, issuerKeyOf, normalizeSerial } from '../core/identity';
 import { AUTHZ_KEY_ATTRIBUTE, AUTHZ_VALUE_ATTRIBUTE, ISSUERS_KEY, grantKey, legacyRevocationKey, revocationKey } from '../core/authz-table';
 
 const key = (id: string) => marshall({ [AUTHZ_KEY_ATTRIBUTE]: id });
@@ -19,7 +19,7 @@ export async function registerIssuer(client: DynamoDBClient, table: string, ca: 
   await client.send(
     new UpdateItemCommand({ TableName: table, Key: key(ISSUERS_KEY), UpdateExpression: 'SET #v = if_not_exists(#v, :empty)', ExpressionAttributeNames: { '#v': AUTHZ_VALUE_ATTRIBUTE }, ExpressionAttributeValues: marshall({ ':empty': {} }) }),
   );
-  const entry: RegisteredIssuer = { publicKey, subject: ca.subject };
+  const entry: RegisteredIssuer = { publicKey, subject: distinguishedName(ca.subject) };
   await client.send(
     new UpdateItemCommand({ TableName: table, Key: key(ISSUERS_KEY), UpdateExpression: 'SET #v.#k = if_not_exists(#v.#k, :entry)', ExpressionAttributeNames: names, ExpressionAttributeValues: marshall({ ':entry': entry }) }),
   );
@@ -29,7 +29,7 @@ export async function registerIssuer(client: DynamoDBClient, table: string, ca: 
 /** Writes an OU's grant (replacing any); resolves with the grant it replaced, undefined when there was none. */
 export async function putGrant(client: DynamoDBClient, table: string, ou: string, grant: Grant, issuerCa?: X509Certificate): Promise<unknown> {
   if (grant.issuerDN !== undefined) throw new RangeError('a grant pins its issuer by the CA certificate, never by DN text');
-  const value = grantSchema.parse(issuerCa ? { ...grant, issuer: { ...issuerKeyOf(issuerCa), subject: issuerCa.subject } } : grant);
+  const value = grantSchema.parse(issuerCa ? { ...grant, issuer: { ...issuerKeyOf(issuerCa), subject: distinguishedName(issuerCa.subject) } } : grant);
   if (issuerCa) await registerIssuer(client, table, issuerCa);
   const result = await client.send(
     new PutItemCommand({ TableName: table, Item: marshall({ [AUTHZ_KEY_ATTRIBUTE]: grantKey(ou), [AUTHZ_VALUE_ATTRIBUTE]: value }, { removeUndefinedValues: true }), ReturnValues: 'ALL_OLD' }),

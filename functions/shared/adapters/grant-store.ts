@@ -1,4 +1,5 @@
 import { DynamoDBProvider } from '@aws-lambda-powertools/parameters/dynamodb';
+import { rememberAbsence } from '../core/absence-cache';
 import type { GrantStore } from '../core/authz-policy';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
@@ -6,7 +7,8 @@ import { AUTHZ_KEY_ATTRIBUTE, AUTHZ_VALUE_ATTRIBUTE, ISSUERS_KEY, grantKey, lega
 
 /**
  * Grants, the CA registry and revocations read through Powertools Parameters with a short cache:
- * a grant change or a revocation takes effect within `cacheSeconds` (GRANT_CACHE_SECONDS).
+ * a grant change or a revocation takes effect within `cacheSeconds` (GRANT_CACHE_SECONDS), absent
+ * items included (a revocation written after a request found none).
  */
 export function dynamoDbGrantStore(tableName: string, cacheSeconds: number): GrantStore {
   const provider = new DynamoDBProvider({
@@ -15,13 +17,13 @@ export function dynamoDbGrantStore(tableName: string, cacheSeconds: number): Gra
     valueAttr: AUTHZ_VALUE_ATTRIBUTE,
     awsSdkV3Client: dynamoDbClient,
   });
-  const read = async (key: string): Promise<unknown> => {
+  const read = rememberAbsence(async (key: string): Promise<unknown> => {
     try {
       return await provider.get(key, { maxAge: cacheSeconds });
     } catch (error) {
       throw classifyAwsError(error);
     }
-  };
+  }, cacheSeconds);
   return {
     getGrant: (ou) => read(grantKey(ou)),
     getIssuers: () => read(ISSUERS_KEY),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLIENT_AUTH_USAGE, signedBy, spkiSha256, type CertificateIdentity } from './identity';
 import { orgSchema } from './finding-schema';
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { toIsoDate } from './dates';
 import { MAX_FINDINGS_PER_REQUEST } from './limits';
 

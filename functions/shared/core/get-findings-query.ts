@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CVE_PATTERN, orgSchema } from './finding-schema';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { RANKED_SEVERITIES, SEVERITIES, severitiesAtLeast, type Severity } from './severity';

@@ -1,5 +1,4 @@
-import 'reflect-metadata';
-import { X509Certificate } from '@peculiar/x509';
+import { X509Certificate } from 'node:crypto';
 
 const BEGIN = '-----BEGIN CERTIFICATE-----';
 const END = '-----END CERTIFICATE-----';

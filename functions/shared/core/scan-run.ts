@@ -3,7 +3,7 @@
  * scan's own time. Its batches are counted; completing it closes what it covered. Pure schemas and
  * rules; the runs repository stores them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { toIsoDate } from './dates';
 import { orgSchema } from './finding-schema';
 export { RUN_ID_PATTERN, runIdSchema } from './finding-schema';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { batchSchema, findingSchema, type Finding } from './finding-schema';
 import type { FieldIssue } from './errors';
 
