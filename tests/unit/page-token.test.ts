@@ -38,10 +38,23 @@ describe('page tokens', () => {
 
   it('are refused when the tag is edited or missing', () => {
     const token = encodePageToken(KEY, 'org1', 'testID3');
-    const last = token.at(-1) === 'A' ? 'B' : 'A';
-    expectInvalid(`${token.slice(0, -1)}${last}`);
+    // The first character of the tag carries 6 bits of the MAC: changing it always changes the bytes.
+    const dot = token.indexOf('.');
+    const first = token[dot + 1] === 'A' ? 'B' : 'A';
+    expectInvalid(`${token.slice(0, dot + 1)}${first}${token.slice(dot + 2)}`);
     expectInvalid(token.split('.')[0] as string);
     expectInvalid(`${token}.extra`);
+  });
+
+  it('are refused when the tag is spelled another way that decodes to the same bytes', () => {
+    // 32 bytes are 43 base64url characters: the last one carries 4 bits and 2 spare bits a decoder ignores.
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const [payload, tag] = encodePageToken(KEY, 'org1', 'testID3').split('.') as [string, string];
+    const last = ALPHABET.indexOf(tag.at(-1) as string);
+    const respelled = `${tag.slice(0, -1)}${ALPHABET[(last & ~3) | ((last + 1) & 3)]}`;
+    expect(respelled).not.toBe(tag);
+    expect(Buffer.from(respelled, 'base64url').equals(Buffer.from(tag, 'base64url'))).toBe(true);
+    expectInvalid(`${payload}.${respelled}`);
   });
 
   it('are refused when made with another key, however well formed', () => {

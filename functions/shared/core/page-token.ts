@@ -27,8 +27,10 @@ const invalidToken = () => new ValidationError([{ index: null, path: 'nextToken'
 export function decodePageToken(key: string, token: string, org: string): string {
   const [payload, tagPart, ...rest] = token.split('.');
   if (!payload || !tagPart || rest.length > 0) throw invalidToken();
-  const given = Buffer.from(tagPart, 'base64url');
-  const expected = tag(key, payload);
+  // Compared as text, not as decoded bytes: base64url's last character carries spare bits a decoder
+  // ignores, so a byte comparison would accept several spellings of one tag (an edited token passing).
+  const given = Buffer.from(tagPart);
+  const expected = Buffer.from(tag(key, payload).toString('base64url'));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalidToken();
   let decoded: unknown;
   try {
