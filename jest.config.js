@@ -9,14 +9,24 @@ const transform = {
   // so it is transpiled to CommonJS too (Lambda's bundles get it from esbuild).
   '^.+\\.[tj]s$': [
     'ts-jest',
-    { tsconfig: { isolatedModules: true, module: 'commonjs', moduleResolution: 'node10', allowJs: true, verbatimModuleSyntax: false } },
+    {
+      tsconfig: {
+        isolatedModules: true,
+        module: 'commonjs',
+        moduleResolution: 'node10',
+        allowJs: true,
+        verbatimModuleSyntax: false,
+      },
+    },
   ],
 };
 
 const project = (name) => ({
   displayName: name,
   // Faults are injected below the functions' AWS SDK: let it see node's network errors as Errors, as in Lambda.
-  ...(['security', 'reliability'].includes(name) ? { setupFiles: ['<rootDir>/tests/support/single-realm-errors.ts'] } : {}),
+  ...(['security', 'reliability'].includes(name)
+    ? { setupFiles: ['<rootDir>/tests/support/single-realm-errors.ts'] }
+    : {}),
   testEnvironment: 'node',
   roots: [`<rootDir>/tests/${name}`],
   testMatch: ['**/*.test.ts'],

@@ -25,7 +25,12 @@ export function envelopeJsonSchema(): Record<string, unknown> {
   return {
     type: 'object',
     properties: {
-      findings: { type: 'array', minItems: 1, maxItems: MAX_FINDINGS_PER_REQUEST, items: { type: 'object', additionalProperties: field() } },
+      findings: {
+        type: 'array',
+        minItems: 1,
+        maxItems: MAX_FINDINGS_PER_REQUEST,
+        items: { type: 'object', additionalProperties: field() },
+      },
     },
     // Fresh objects each time: the written YAML must hold no anchors or aliases, which CloudFormation refuses.
     additionalProperties: field(),

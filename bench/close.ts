@@ -32,24 +32,41 @@ export interface CloseResult {
 
 const perSecond = (count: number, ms: number) => Math.round((count * 1000) / Math.max(ms, 1));
 
-export async function measureClose(raw: DynamoDBClient, tables: { FindingsTable: string; ScanRunsTable: string }, closeRun: LocalStateMachine, findings: number): Promise<CloseResult> {
+export async function measureClose(
+  raw: DynamoDBClient,
+  tables: { FindingsTable: string; ScanRunsTable: string },
+  closeRun: LocalStateMachine,
+  findings: number,
+): Promise<CloseResult> {
   // seedOrg's findings all have ids of one length, so one asset: the run covers it.
   const asset = benchFinding('read-000000', CLOSE_ORG).AssetName.toLowerCase();
   const extra = { Scanner: SCANNER, Status: 'OPEN', LastSeen: SEEN };
   await seedOrg(raw, tables.FindingsTable, CLOSE_ORG, findings, extra);
   await seedOrg(raw, tables.FindingsTable, RAW_ORG, findings, extra);
 
-  const run = { ...newRun(randomUUID(), { org: CLOSE_ORG, scanner: SCANNER, scannedAt: RESCANNED, scope: { assets: [asset] } }, { ou: 'bench', serialNumber: '01' }, new Date()), state: 'closing' as const };
+  const run = {
+    ...newRun(
+      randomUUID(),
+      { org: CLOSE_ORG, scanner: SCANNER, scannedAt: RESCANNED, scope: { assets: [asset] } },
+      { ou: 'bench', serialNumber: '01' },
+      new Date(),
+    ),
+    state: 'closing' as const,
+  };
   await raw.send(new PutItemCommand({ TableName: tables.ScanRunsTable, Item: runItem(run) }));
   const started = performance.now();
   const execution = await closeRun.startExecution(JSON.stringify({ runId: run.runId }));
   await closeRun.settled();
   const pipelineMs = performance.now() - started;
   const described = closeRun.describeExecution(execution.executionArn);
-  if (described?.status !== 'SUCCEEDED') throw new Error(`the close-run execution ended ${described?.status ?? 'unknown'}: ${described?.cause ?? ''}`);
+  if (described?.status !== 'SUCCEEDED')
+    throw new Error(`the close-run execution ended ${described?.status ?? 'unknown'}: ${described?.cause ?? ''}`);
   const closed = (JSON.parse(described.output ?? '{}') as { page?: { fixed?: number } }).page?.fixed ?? 0;
 
-  const keys = Array.from({ length: findings }, (_, index) => ({ Org: RAW_ORG, VulnID: `read-${String(index).padStart(6, '0')}` }));
+  const keys = Array.from({ length: findings }, (_, index) => ({
+    Org: RAW_ORG,
+    VulnID: `read-${String(index).padStart(6, '0')}`,
+  }));
   const rawStarted = performance.now();
   await forEachBounded(keys, CONCURRENCY, async (key) => {
     await raw.send(
@@ -66,5 +83,11 @@ export async function measureClose(raw: DynamoDBClient, tables: { FindingsTable:
   const rawMs = performance.now() - rawStarted;
   const pipelineFindingsPerSecond = perSecond(closed, pipelineMs);
   const rawFindingsPerSecond = perSecond(findings, rawMs);
-  return { findings, closed, pipelineFindingsPerSecond, rawFindingsPerSecond, closeRatio: ratio(pipelineFindingsPerSecond, rawFindingsPerSecond) };
+  return {
+    findings,
+    closed,
+    pipelineFindingsPerSecond,
+    rawFindingsPerSecond,
+    closeRatio: ratio(pipelineFindingsPerSecond, rawFindingsPerSecond),
+  };
 }

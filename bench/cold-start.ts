@@ -24,12 +24,17 @@ export interface ColdStartResult {
 const LOADER = `const started = performance.now(); require(process.argv[1]); process.stdout.write(String(performance.now() - started));`;
 
 function loadTime(bundle: string, environment: Record<string, string>): number {
-  const child = spawnSync(process.execPath, ['-e', LOADER, bundle], { env: { PATH: process.env.PATH ?? '', ...environment }, encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(process.execPath, ['-e', LOADER, bundle], {
+    env: { PATH: process.env.PATH ?? '', ...environment },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (child.status !== 0) throw new Error(`Loading ${bundle} failed: ${child.stderr.split('\n')[0] ?? ''}`);
   return Number(child.stdout);
 }
 
-const median = (times: number[]) => Math.round(([...times].sort((a, b) => a - b)[Math.floor(times.length / 2)] as number) * 100) / 100;
+const median = (times: number[]) =>
+  Math.round(([...times].sort((a, b) => a - b)[Math.floor(times.length / 2)] as number) * 100) / 100;
 
 /**
  * Median load time of each bundle over `runs` rounds; each round loads every bundle once, the
@@ -43,24 +48,50 @@ function initTimes(bundles: { path: string; environment: Record<string, string> 
   return times.map(median);
 }
 
-async function bundle(name: string, entryPoint: string, properties: NonNullable<LocalFunctionDefinition['build']>, outRoot: string): Promise<string> {
+async function bundle(
+  name: string,
+  entryPoint: string,
+  properties: NonNullable<LocalFunctionDefinition['build']>,
+  outRoot: string,
+): Promise<string> {
   await build(esbuildOptions(name, { ...properties, EntryPoints: [entryPoint], Minify: true }, outRoot));
-  return join(outRoot, name, entryPoint.endsWith('.ts') ? `${entryPoint.split('/').at(-1)?.replace(/\.ts$/, '')}.js` : 'handler.js');
+  return join(
+    outRoot,
+    name,
+    entryPoint.endsWith('.ts') ? `${entryPoint.split('/').at(-1)?.replace(/\.ts$/, '')}.js` : 'handler.js',
+  );
 }
 
-export async function measureColdStarts(definitions: LocalFunctionDefinition[], environment: Record<string, string>, outRoot: string, runs: number): Promise<ColdStartResult> {
+export async function measureColdStarts(
+  definitions: LocalFunctionDefinition[],
+  environment: Record<string, string>,
+  outRoot: string,
+  runs: number,
+): Promise<ColdStartResult> {
   const first = definitions[0];
   if (!first) throw new Error('No function to measure');
-  const bundles = [{ path: await bundle('DynamoDbClientOnly', resolve(__dirname, 'baseline-handler.ts'), first.build ?? {}, outRoot), environment: { ...first.environment, ...environment } }];
+  const bundles = [
+    {
+      path: await bundle('DynamoDbClientOnly', resolve(__dirname, 'baseline-handler.ts'), first.build ?? {}, outRoot),
+      environment: { ...first.environment, ...environment },
+    },
+  ];
   for (const definition of definitions) {
-    bundles.push({ path: await bundle(definition.logicalId, definition.entryPoint, definition.build ?? {}, outRoot), environment: { ...definition.environment, ...environment } });
+    bundles.push({
+      path: await bundle(definition.logicalId, definition.entryPoint, definition.build ?? {}, outRoot),
+      environment: { ...definition.environment, ...environment },
+    });
   }
   const [baselineMs, ...functionMs] = initTimes(bundles, runs);
   const baseline = { bytes: statSync(bundles[0]?.path as string).size, initMs: baselineMs as number };
   const functions: ColdStartResult['functions'] = {};
   for (const [index, definition] of definitions.entries()) {
     const measured = { bytes: statSync(bundles[index + 1]?.path as string).size, initMs: functionMs[index] as number };
-    functions[definition.logicalId] = { ...measured, initRatio: ratio(measured.initMs, baseline.initMs), sizeRatio: ratio(measured.bytes, baseline.bytes) };
+    functions[definition.logicalId] = {
+      ...measured,
+      initRatio: ratio(measured.initMs, baseline.initMs),
+      sizeRatio: ratio(measured.bytes, baseline.bytes),
+    };
   }
   return { baseline, functions };
 }

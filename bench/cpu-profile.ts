@@ -12,7 +12,9 @@ export async function startMainThreadProfile(dir: string): Promise<() => Promise
   const session = new Session();
   session.connect();
   const post = (method: string, params: Record<string, unknown> = {}) =>
-    new Promise<unknown>((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+    );
   await post('Profiler.enable');
   await post('Profiler.start');
   return async () => {

@@ -11,17 +11,34 @@ export interface BenchClient {
 }
 
 export function benchClient(baseUrl: string, identity: ClientIdentity, caPem: string): BenchClient {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: caPem, cert: identity.certPem, key: identity.keyPem, servername: 'localhost' });
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 1,
+    ca: caPem,
+    cert: identity.certPem,
+    key: identity.keyPem,
+    servername: 'localhost',
+  });
   return {
     send: (method, path, body) =>
       new Promise((resolve, reject) => {
         const outgoing = request(
           new URL(path, baseUrl),
-          { method, agent, headers: body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }, timeout: 60_000 },
+          {
+            method,
+            agent,
+            headers:
+              body === undefined
+                ? {}
+                : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) },
+            timeout: 60_000,
+          },
           (response) => {
             const chunks: Buffer[] = [];
             response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+            response.on('end', () =>
+              resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+            );
             response.on('error', reject);
           },
         );

@@ -47,7 +47,10 @@ export function summarizeProfiles(files: string[], root: string): ProfileSummary
   const mapFor = (url: string) => {
     if (!maps.has(url)) {
       const path = url.startsWith('file://') ? fileURLToPath(url) : url;
-      maps.set(url, existsSync(`${path}.map`) ? new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')) as never) : undefined);
+      maps.set(
+        url,
+        existsSync(`${path}.map`) ? new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')) as never) : undefined,
+      );
     }
     return maps.get(url);
   };
@@ -64,7 +67,8 @@ export function summarizeProfiles(files: string[], root: string): ProfileSummary
       const frame = nodes.get(id);
       let name = `(native) ${frame?.functionName ?? ''}`;
       if (frame?.url) {
-        const entry = mapFor(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber) as { originalSource?: string } | undefined;
+        const entry = mapFor(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber) as
+          { originalSource?: string } | undefined;
         const path = entry?.originalSource ?? (frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url);
         name = sourceName(path.replace(/^file:\/\//, ''), root);
       }

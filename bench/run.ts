@@ -40,7 +40,18 @@ export interface BenchOptions {
   rounds: number;
 }
 
-export const DEFAULT_OPTIONS: BenchOptions = { clients: 16, singleRequests: 80, batchRequests: 8, batchSize: 100, readFindings: 10_000, pageSize: 100, readPages: 40, coldStartRuns: 5, rounds: 4, closeFindings: 10_000 };
+export const DEFAULT_OPTIONS: BenchOptions = {
+  clients: 16,
+  singleRequests: 80,
+  batchRequests: 8,
+  batchSize: 100,
+  readFindings: 10_000,
+  pageSize: 100,
+  readPages: 40,
+  coldStartRuns: 5,
+  rounds: 4,
+  closeFindings: 10_000,
+};
 
 export interface Throughput extends LatencySummary {
   findingsPerSecond: number;
@@ -78,7 +89,11 @@ export interface BenchRunSettings {
   cpuProfileDir?: string;
 }
 
-export async function runBench(options: BenchOptions, progress: Progress = createProgress(), settings: BenchRunSettings = {}): Promise<BenchResults> {
+export async function runBench(
+  options: BenchOptions,
+  progress: Progress = createProgress(),
+  settings: BenchRunSettings = {},
+): Promise<BenchResults> {
   const directory = await mkdtemp(join(tmpdir(), 'vuln-api-bench-'));
   const pki = await ensureDevPki(join(directory, 'pki'));
   const stack = await startLocalStack({
@@ -88,7 +103,12 @@ export async function runBench(options: BenchOptions, progress: Progress = creat
       // Logs at ERROR: the bench measures the work, not a terminal scrolling INFO lines.
       parameterOverrides: { ThrottlingRateLimit: '100000', ThrottlingBurstLimit: '100000', LogLevel: 'ERROR' },
     },
-    gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: pki.ca.certPem, port: 0, log: () => undefined },
+    gateway: {
+      tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
+      truststorePem: pki.ca.certPem,
+      port: 0,
+      log: () => undefined,
+    },
   });
   const { backend } = stack;
   const raw = localDynamoDbClient(backend.dynamoDbEndpoint);
@@ -98,7 +118,9 @@ export async function runBench(options: BenchOptions, progress: Progress = creat
     await putGrant(raw, backend.tableNames.AuthzTable, 'scanner', { methods: ['POST'], orgs: '*' });
     await putGrant(raw, backend.tableNames.AuthzTable, 'dashboard', { methods: ['GET'], orgs: [READ_ORG] });
     const scanners = Array.from({ length: options.clients }, () => benchClient(stack.url, pki.scanner, pki.ca.certPem));
-    const dashboards = Array.from({ length: options.clients }, () => benchClient(stack.url, pki.dashboard, pki.ca.certPem));
+    const dashboards = Array.from({ length: options.clients }, () =>
+      benchClient(stack.url, pki.dashboard, pki.ca.certPem),
+    );
     clients.push(...scanners, ...dashboards);
 
     const post = async (client: BenchClient, body: unknown) => {
@@ -107,26 +129,56 @@ export async function runBench(options: BenchOptions, progress: Progress = creat
     };
     const tick = () => progress.tick();
     // Warm-up: every client once, so each function has its environments before anything is timed.
-    await runClients(options.clients, 1, (client, round) => post(scanners[client] as BenchClient, benchFinding(`warm-${client}-${round}`)));
+    await runClients(options.clients, 1, (client, round) =>
+      post(scanners[client] as BenchClient, benchFinding(`warm-${client}-${round}`)),
+    );
 
     const ingest = async (label: string, perClient: number, size: number): Promise<IngestResult> => {
       const id = (client: number, round: number, item: number) => `${label}-${client}-${round}-${item}`;
-      const body = (client: number, round: number) => (size === 1 ? benchFinding(id(client, round, 0)) : { findings: Array.from({ length: size }, (_, item) => benchFinding(id(client, round, item))) });
-      progress.phase(`ingest batch ${size} (stack and raw UpdateItem, alternating)`, options.clients * perClient * (1 + size));
+      const body = (client: number, round: number) =>
+        size === 1
+          ? benchFinding(id(client, round, 0))
+          : { findings: Array.from({ length: size }, (_, item) => benchFinding(id(client, round, item))) };
+      progress.phase(
+        `ingest batch ${size} (stack and raw UpdateItem, alternating)`,
+        options.clients * perClient * (1 + size),
+      );
       const [pipelineLoad, rawLoad] = await alternate(options.rounds, perClient, [
-        (start, count) => runClients(options.clients, count, (client, round) => post(scanners[client] as BenchClient, body(client, start + round)), tick),
+        (start, count) =>
+          runClients(
+            options.clients,
+            count,
+            (client, round) => post(scanners[client] as BenchClient, body(client, start + round)),
+            tick,
+          ),
         // The same findings, upserted again one UpdateItem each: the same work the write function did.
         (start, count) =>
-          runClients(options.clients, count * size, (client, index) => rawUpsert(raw, table, benchFinding(id(client, start + Math.floor(index / size), index % size))), tick),
+          runClients(
+            options.clients,
+            count * size,
+            (client, index) =>
+              rawUpsert(raw, table, benchFinding(id(client, start + Math.floor(index / size), index % size))),
+            tick,
+          ),
       ]);
       const pipeline = throughput(pipelineLoad as LoadResult, size);
       const rawResult = throughput(rawLoad as LoadResult, 1);
-      progress.done(`stack ${pipeline.findingsPerSecond} findings/s, p99 ${pipeline.p99Ms} ms; raw ${rawResult.findingsPerSecond} findings/s, p99 ${rawResult.p99Ms} ms`);
-      return { pipeline, raw: rawResult, ingestRatio: ratio(pipeline.findingsPerSecond, rawResult.findingsPerSecond), p99Ratio: ratio(pipeline.p99Ms, rawResult.p99Ms) };
+      progress.done(
+        `stack ${pipeline.findingsPerSecond} findings/s, p99 ${pipeline.p99Ms} ms; raw ${rawResult.findingsPerSecond} findings/s, p99 ${rawResult.p99Ms} ms`,
+      );
+      return {
+        pipeline,
+        raw: rawResult,
+        ingestRatio: ratio(pipeline.findingsPerSecond, rawResult.findingsPerSecond),
+        p99Ratio: ratio(pipeline.p99Ms, rawResult.p99Ms),
+      };
     };
     const ingestBatch1 = await ingest('single', options.singleRequests, 1);
     const ingestBatch100 = await ingest('batch', options.batchRequests, options.batchSize);
-    const memory = { gatewayAndFunctionsMb: mb(process.resourceUsage().maxRSS * 1024), dynamoDbMb: mb(await backend.dynamoDbMaxRssBytes()) };
+    const memory = {
+      gatewayAndFunctionsMb: mb(process.resourceUsage().maxRSS * 1024),
+      dynamoDbMb: mb(await backend.dynamoDbMaxRssBytes()),
+    };
 
     progress.phase(`seed ${options.readFindings} findings in ${READ_ORG}`, 1);
     await seedOrg(raw, table, READ_ORG, options.readFindings);
@@ -134,16 +186,25 @@ export async function runBench(options: BenchOptions, progress: Progress = creat
     const cursors: (string | undefined)[] = Array.from({ length: options.clients }, () => undefined);
     const get = async (client: number) => {
       const token = cursors[client];
-      const answer = await (dashboards[client] as BenchClient).send('GET', `/vuln?org=${READ_ORG}&limit=${options.pageSize}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`);
+      const answer = await (dashboards[client] as BenchClient).send(
+        'GET',
+        `/vuln?org=${READ_ORG}&limit=${options.pageSize}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`,
+      );
       if (answer.status !== 200) throw new Error(`GET /vuln answered ${answer.status}: ${answer.body.slice(0, 200)}`);
       cursors[client] = (JSON.parse(answer.body) as { nextToken?: string }).nextToken;
     };
     await runClients(options.clients, 1, get);
-    const keys: (Awaited<ReturnType<typeof rawQueryPage>> | undefined)[] = Array.from({ length: options.clients }, () => undefined);
+    const keys: (Awaited<ReturnType<typeof rawQueryPage>> | undefined)[] = Array.from(
+      { length: options.clients },
+      () => undefined,
+    );
     const query = async (client: number) => {
       keys[client] = await rawQueryPage(raw, table, READ_ORG, options.pageSize, keys[client]);
     };
-    progress.phase(`GET pages of ${options.pageSize} (stack and raw Query, alternating)`, options.clients * options.readPages * 2);
+    progress.phase(
+      `GET pages of ${options.pageSize} (stack and raw Query, alternating)`,
+      options.clients * options.readPages * 2,
+    );
     const [readLoad, readRawLoad] = await alternate(options.rounds, options.readPages, [
       (_, count) => runClients(options.clients, count, get, tick),
       (_, count) => runClients(options.clients, count, query, tick),
@@ -153,20 +214,45 @@ export async function runBench(options: BenchOptions, progress: Progress = creat
     progress.done(`stack p99 ${readPipeline.p99Ms} ms; raw p99 ${readRaw.p99Ms} ms`);
 
     progress.phase(`close a run over ${options.closeFindings} findings (stack, then raw UpdateItem)`, 1);
-    const close = await measureClose(raw, { FindingsTable: table, ScanRunsTable: backend.tableNames.ScanRunsTable as string }, backend.stateMachines.CloseRunStateMachine as LocalStateMachine, options.closeFindings);
+    const close = await measureClose(
+      raw,
+      { FindingsTable: table, ScanRunsTable: backend.tableNames.ScanRunsTable as string },
+      backend.stateMachines.CloseRunStateMachine as LocalStateMachine,
+      options.closeFindings,
+    );
     progress.done(`${close.pipelineFindingsPerSecond} closed/s vs ${close.rawFindingsPerSecond} raw/s`);
 
     progress.phase('cold start per function', backend.functions.definitions.length + 1);
-    const coldStart = await measureColdStarts(backend.functions.definitions, localAwsEnvironment(backend.dynamoDbEndpoint), join(directory, 'bundles'), options.coldStartRuns);
+    const coldStart = await measureColdStarts(
+      backend.functions.definitions,
+      localAwsEnvironment(backend.dynamoDbEndpoint),
+      join(directory, 'bundles'),
+      options.coldStartRuns,
+    );
     progress.done(`baseline ${coldStart.baseline.initMs} ms`);
 
     const read = { pipeline: readPipeline, raw: readRaw, p99Ratio: ratio(readPipeline.p99Ms, readRaw.p99Ms) };
     const worstColdStart = Math.max(...Object.values(coldStart.functions).map((item) => item.initRatio));
     const targets = [
-      { name: 'ingestRatio, batch 100 (findings/s vs raw)', value: ingestBatch100.ingestRatio, target: '>= 0.6', met: ingestBatch100.ingestRatio >= 0.6 },
-      { name: 'p99Ratio, POST of one finding vs raw upsert', value: ingestBatch1.p99Ratio, target: '<= 2', met: ingestBatch1.p99Ratio <= 2 },
+      {
+        name: 'ingestRatio, batch 100 (findings/s vs raw)',
+        value: ingestBatch100.ingestRatio,
+        target: '>= 0.6',
+        met: ingestBatch100.ingestRatio >= 0.6,
+      },
+      {
+        name: 'p99Ratio, POST of one finding vs raw upsert',
+        value: ingestBatch1.p99Ratio,
+        target: '<= 2',
+        met: ingestBatch1.p99Ratio <= 2,
+      },
       { name: 'p99Ratio, GET page vs raw Query', value: read.p99Ratio, target: '<= 1.5', met: read.p99Ratio <= 1.5 },
-      { name: 'initRatio, slowest function vs DynamoDB-client-only bundle', value: worstColdStart, target: '<= 1.5', met: worstColdStart <= 1.5 },
+      {
+        name: 'initRatio, slowest function vs DynamoDB-client-only bundle',
+        value: worstColdStart,
+        target: '<= 1.5',
+        met: worstColdStart <= 1.5,
+      },
     ];
     return {
       generatedAt: new Date().toISOString(),

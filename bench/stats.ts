@@ -16,7 +16,12 @@ const round = (value: number) => Math.round(value * 100) / 100;
 
 export function summarize(latencies: number[]): LatencySummary {
   const sorted = [...latencies].sort((a, b) => a - b);
-  return { count: sorted.length, p50Ms: round(percentile(sorted, 50)), p95Ms: round(percentile(sorted, 95)), p99Ms: round(percentile(sorted, 99)) };
+  return {
+    count: sorted.length,
+    p50Ms: round(percentile(sorted, 50)),
+    p95Ms: round(percentile(sorted, 95)),
+    p99Ms: round(percentile(sorted, 99)),
+  };
 }
 
 export const ratio = (value: number, baseline: number) => (baseline > 0 ? round(value / baseline) : 0);
@@ -30,7 +35,12 @@ export interface LoadResult {
  * `clients` concurrent loops, each running `operation` `perClient` times one after another (a
  * client waits for its answer before sending again); every operation's latency is kept.
  */
-export async function runClients(clients: number, perClient: number, operation: (client: number, round: number) => Promise<void>, onDone: () => void = () => undefined): Promise<LoadResult> {
+export async function runClients(
+  clients: number,
+  perClient: number,
+  operation: (client: number, round: number) => Promise<void>,
+  onDone: () => void = () => undefined,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   const started = performance.now();
   await Promise.all(
@@ -52,7 +62,11 @@ export async function runClients(clients: number, perClient: number, operation: 
  * after its pipeline sees another machine; alternating gives both the same. `measure[i](start,
  * count)` runs operations start…start+count-1 of load i (per client).
  */
-export async function alternate(rounds: number, perClient: number, measures: ((start: number, count: number) => Promise<LoadResult>)[]): Promise<LoadResult[]> {
+export async function alternate(
+  rounds: number,
+  perClient: number,
+  measures: ((start: number, count: number) => Promise<LoadResult>)[],
+): Promise<LoadResult[]> {
   const merged: LoadResult[] = measures.map(() => ({ latencies: [], elapsedMs: 0 }));
   const size = Math.ceil(perClient / Math.max(1, Math.min(rounds, perClient)));
   for (let start = 0; start < perClient; start += size) {

@@ -5,31 +5,71 @@ export function resultRows(results: BenchResults): string[][] {
   const { ingestBatch1: single, ingestBatch100: batch, read, close, coldStart, memory } = results;
   const rows = [
     ['measure', 'stack', 'raw DynamoDB API', 'ratio'],
-    ['ingest, batch 1: findings/s', String(single.pipeline.findingsPerSecond), String(single.raw.findingsPerSecond), `ingestRatio ${single.ingestRatio}`],
-    ['ingest, batch 1: p50 / p95 / p99 ms', `${single.pipeline.p50Ms} / ${single.pipeline.p95Ms} / ${single.pipeline.p99Ms}`, `${single.raw.p50Ms} / ${single.raw.p95Ms} / ${single.raw.p99Ms}`, `p99Ratio ${single.p99Ratio}`],
-    [`ingest, batch ${results.options.batchSize}: findings/s`, String(batch.pipeline.findingsPerSecond), String(batch.raw.findingsPerSecond), `ingestRatio ${batch.ingestRatio}`],
-    [`ingest, batch ${results.options.batchSize}: p50 / p95 / p99 ms`, `${batch.pipeline.p50Ms} / ${batch.pipeline.p95Ms} / ${batch.pipeline.p99Ms}`, `${batch.raw.p50Ms} / ${batch.raw.p95Ms} / ${batch.raw.p99Ms} (one upsert)`, `p99Ratio ${batch.p99Ratio}`],
-    [`GET page of ${results.options.pageSize}: p50 / p95 / p99 ms`, `${read.pipeline.p50Ms} / ${read.pipeline.p95Ms} / ${read.pipeline.p99Ms}`, `${read.raw.p50Ms} / ${read.raw.p95Ms} / ${read.raw.p99Ms} (Query)`, `p99Ratio ${read.p99Ratio}`],
-    [`close a run over ${close.findings} findings: findings/s`, `${close.pipelineFindingsPerSecond} (${close.closed} closed)`, `${close.rawFindingsPerSecond} (conditional UpdateItem)`, `closeRatio ${close.closeRatio}`],
+    [
+      'ingest, batch 1: findings/s',
+      String(single.pipeline.findingsPerSecond),
+      String(single.raw.findingsPerSecond),
+      `ingestRatio ${single.ingestRatio}`,
+    ],
+    [
+      'ingest, batch 1: p50 / p95 / p99 ms',
+      `${single.pipeline.p50Ms} / ${single.pipeline.p95Ms} / ${single.pipeline.p99Ms}`,
+      `${single.raw.p50Ms} / ${single.raw.p95Ms} / ${single.raw.p99Ms}`,
+      `p99Ratio ${single.p99Ratio}`,
+    ],
+    [
+      `ingest, batch ${results.options.batchSize}: findings/s`,
+      String(batch.pipeline.findingsPerSecond),
+      String(batch.raw.findingsPerSecond),
+      `ingestRatio ${batch.ingestRatio}`,
+    ],
+    [
+      `ingest, batch ${results.options.batchSize}: p50 / p95 / p99 ms`,
+      `${batch.pipeline.p50Ms} / ${batch.pipeline.p95Ms} / ${batch.pipeline.p99Ms}`,
+      `${batch.raw.p50Ms} / ${batch.raw.p95Ms} / ${batch.raw.p99Ms} (one upsert)`,
+      `p99Ratio ${batch.p99Ratio}`,
+    ],
+    [
+      `GET page of ${results.options.pageSize}: p50 / p95 / p99 ms`,
+      `${read.pipeline.p50Ms} / ${read.pipeline.p95Ms} / ${read.pipeline.p99Ms}`,
+      `${read.raw.p50Ms} / ${read.raw.p95Ms} / ${read.raw.p99Ms} (Query)`,
+      `p99Ratio ${read.p99Ratio}`,
+    ],
+    [
+      `close a run over ${close.findings} findings: findings/s`,
+      `${close.pipelineFindingsPerSecond} (${close.closed} closed)`,
+      `${close.rawFindingsPerSecond} (conditional UpdateItem)`,
+      `closeRatio ${close.closeRatio}`,
+    ],
     ...Object.entries(coldStart.functions).map(([name, item]) => [
       `cold start ${name}: init ms, KB`,
       `${item.initMs}, ${Math.round(item.bytes / 1024)}`,
       `${coldStart.baseline.initMs}, ${Math.round(coldStart.baseline.bytes / 1024)} (DynamoDB client only)`,
       `initRatio ${item.initRatio}, sizeRatio ${item.sizeRatio}`,
     ]),
-    ['peak memory MB (gateway + functions, DynamoDB server)', `${memory.peakRssMb} (${memory.gatewayAndFunctionsMb} + ${memory.dynamoDbMb})`, '', ''],
+    [
+      'peak memory MB (gateway + functions, DynamoDB server)',
+      `${memory.peakRssMb} (${memory.gatewayAndFunctionsMb} + ${memory.dynamoDbMb})`,
+      '',
+      '',
+    ],
   ];
   return rows;
 }
 
 export function formatTable(rows: string[][], markdown = false): string {
   const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  const line = (row: string[]) => (markdown ? `| ${row.join(' | ')} |` : row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  '));
+  const line = (row: string[]) =>
+    markdown ? `| ${row.join(' | ')} |` : row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
   const [header, ...body] = rows;
-  const separator = markdown ? `|${(header ?? []).map(() => '---').join('|')}|` : widths.map((width) => '-'.repeat(width)).join('  ');
+  const separator = markdown
+    ? `|${(header ?? []).map(() => '---').join('|')}|`
+    : widths.map((width) => '-'.repeat(width)).join('  ');
   return [line(header ?? []), separator, ...body.map(line)].join('\n');
 }
 
 export function targetLines(results: BenchResults): string[] {
-  return results.targets.map((target) => `${target.met ? 'MET   ' : 'MISSED'}  ${target.name}: ${target.value} (target ${target.target})`);
+  return results.targets.map(
+    (target) => `${target.met ? 'MET   ' : 'MISSED'}  ${target.name}: ${target.value} (target ${target.target})`,
+  );
 }

@@ -1,5 +1,11 @@
 /** The findings the bench sends and stores, and the plain SDK calls that are its baseline. */
-import { BatchWriteItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Finding } from '../functions/shared/core/finding-schema';
 import { normalizeFinding } from '../functions/shared/core/normalize';
@@ -8,7 +14,12 @@ import { REFERENCE_FINDING } from '../local/seed';
 export const INGEST_ORG = 'bench-ingest';
 export const READ_ORG = 'bench-read';
 
-export const benchFinding = (id: string, org = INGEST_ORG): Finding => ({ ...REFERENCE_FINDING, Org: org, VulnID: id, AssetName: `host-${id.length % 50}.example.com` });
+export const benchFinding = (id: string, org = INGEST_ORG): Finding => ({
+  ...REFERENCE_FINDING,
+  Org: org,
+  VulnID: id,
+  AssetName: `host-${id.length % 50}.example.com`,
+});
 
 /** The upsert the write function performs (FirstSeen kept, LastSeen and fields set), as one plain UpdateItem. */
 export async function rawUpsert(client: DynamoDBClient, table: string, finding: Finding): Promise<void> {
@@ -34,19 +45,47 @@ export async function rawUpsert(client: DynamoDBClient, table: string, finding: 
 }
 
 /** One page of an org's findings as the GET function reads it: a Query on the partition with Limit. */
-export async function rawQueryPage(client: DynamoDBClient, table: string, org: string, limit: number, startKey?: Record<string, AttributeValue>) {
+export async function rawQueryPage(
+  client: DynamoDBClient,
+  table: string,
+  org: string,
+  limit: number,
+  startKey?: Record<string, AttributeValue>,
+) {
   const page = await client.send(
-    new QueryCommand({ TableName: table, KeyConditionExpression: 'Org = :org', ExpressionAttributeValues: marshall({ ':org': org }), Limit: limit, ExclusiveStartKey: startKey }),
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'Org = :org',
+      ExpressionAttributeValues: marshall({ ':org': org }),
+      Limit: limit,
+      ExclusiveStartKey: startKey,
+    }),
   );
   return page.LastEvaluatedKey;
 }
 
 /** Stores `count` findings in `org` directly (25 per BatchWriteItem, unprocessed items sent again), with `extra` attributes. */
-export async function seedOrg(client: DynamoDBClient, table: string, org: string, count: number, extra: Record<string, unknown> = {}): Promise<void> {
+export async function seedOrg(
+  client: DynamoDBClient,
+  table: string,
+  org: string,
+  count: number,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const now = new Date().toISOString();
   for (let start = 0; start < count; start += 25) {
     let requests = Array.from({ length: Math.min(25, count - start) }, (_, offset) => ({
-      PutRequest: { Item: marshall({ ...normalizeFinding(benchFinding(`read-${String(start + offset).padStart(6, '0')}`, org)), FirstSeen: now, LastSeen: now, ...extra }, { removeUndefinedValues: true }) },
+      PutRequest: {
+        Item: marshall(
+          {
+            ...normalizeFinding(benchFinding(`read-${String(start + offset).padStart(6, '0')}`, org)),
+            FirstSeen: now,
+            LastSeen: now,
+            ...extra,
+          },
+          { removeUndefinedValues: true },
+        ),
+      },
     }));
     for (let attempt = 0; requests.length > 0 && attempt < 10; attempt += 1) {
       const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));

@@ -33,7 +33,10 @@ async function main() {
     let findings = 0;
     let batches = 0;
     const mapping = { org: 'bench', scanner: 'nessus', dueDays: DEFAULT_DUE_DAYS, now: new Date() };
-    for await (const batch of batchesOf(validFindings([path], mapping), { maxFindings: MAX_FINDINGS_PER_REQUEST, maxBytes: 65_536 })) {
+    for await (const batch of batchesOf(validFindings([path], mapping), {
+      maxFindings: MAX_FINDINGS_PER_REQUEST,
+      maxBytes: 65_536,
+    })) {
       findings += batch.findings.length;
       batches += 1;
     }
@@ -50,9 +53,13 @@ async function main() {
     for (const row of rows) {
       const ok = row.value <= row.target;
       if (!ok) missed += 1;
-      console.log(`${ok ? 'PASS' : 'FAIL'}  ${row.name.padEnd(36)} ${row.value.toFixed(1).padStart(8)}  (target ≤ ${row.target})`);
+      console.log(
+        `${ok ? 'PASS' : 'FAIL'}  ${row.name.padEnd(36)} ${row.value.toFixed(1).padStart(8)}  (target ≤ ${row.target})`,
+      );
     }
-    console.log(`${items} items → ${findings} findings in ${batches} batches of ≤ 64 KB; peak RSS ${(peakMb / fileMb).toFixed(2)}× the file`);
+    console.log(
+      `${items} items → ${findings} findings in ${batches} batches of ≤ 64 KB; peak RSS ${(peakMb / fileMb).toFixed(2)}× the file`,
+    );
     process.exitCode = missed > 0 ? 1 : 0;
   } finally {
     await rm(dir, { recursive: true, force: true });

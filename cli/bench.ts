@@ -28,7 +28,12 @@ const flags: Record<string, keyof BenchOptions> = {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { ...Object.fromEntries(Object.keys(flags).map((flag) => [flag, { type: 'string' as const }])), out: { type: 'string' }, markdown: { type: 'boolean' }, 'cpu-prof': { type: 'string' } },
+    options: {
+      ...Object.fromEntries(Object.keys(flags).map((flag) => [flag, { type: 'string' as const }])),
+      out: { type: 'string' },
+      markdown: { type: 'boolean' },
+      'cpu-prof': { type: 'string' },
+    },
     strict: true,
   });
   const options: BenchOptions = { ...DEFAULT_OPTIONS };
@@ -41,7 +46,10 @@ async function main(): Promise<void> {
   }
   // The bench starts a stack of its own; one that `npm start` runs here competes for the same cores.
   const running = discoverStack();
-  if (running) console.warn(`note: the local stack of pid ${running.pid} (${running.gatewayUrl}) is running too; its load skews these numbers. Stop it for a clean run.`);
+  if (running)
+    console.warn(
+      `note: the local stack of pid ${running.pid} (${running.gatewayUrl}) is running too; its load skews these numbers. Stop it for a clean run.`,
+    );
   const cpuProfileDir = typeof values['cpu-prof'] === 'string' ? resolve(values['cpu-prof']) : undefined;
   const stopProfile = cpuProfileDir ? await startMainThreadProfile(cpuProfileDir) : undefined;
   const results = await runBench(options, createProgress(), cpuProfileDir ? { cpuProfileDir } : {});

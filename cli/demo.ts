@@ -25,9 +25,14 @@ export type StepResult = CheckResult;
 const FORBIDDEN = '{"message":"Forbidden"}';
 
 /** The reference scenarios, in order; each step reports instead of throwing. */
-export async function runDemo(url: string, pki: DevPki, report: (step: StepResult) => void = () => undefined): Promise<StepResult[]> {
+export async function runDemo(
+  url: string,
+  pki: DevPki,
+  report: (step: StepResult) => void = () => undefined,
+): Promise<StepResult[]> {
   const results: StepResult[] = [];
-  const request = (identity: ClientIdentity, options: Omit<CallOptions, 'caPem' | 'identity'>) => call(url, { ...options, identity, caPem: pki.ca.certPem });
+  const request = (identity: ClientIdentity, options: Omit<CallOptions, 'caPem' | 'identity'>) =>
+    call(url, { ...options, identity, caPem: pki.ca.certPem });
   const step = async (name: string, check: () => Promise<[boolean, string]>) => {
     let result: StepResult;
     try {
@@ -65,7 +70,10 @@ export async function runDemo(url: string, pki: DevPki, report: (step: StepResul
       return [false, (error as Error).message];
     }
     const found = items.find((item) => item.VulnID === REFERENCE_FINDING.VulnID);
-    return [found?.PluginName === REFERENCE_FINDING.PluginName, `200 ${items.length} finding(s)${found ? `, ${REFERENCE_FINDING.VulnID} among them` : ''}`];
+    return [
+      found?.PluginName === REFERENCE_FINDING.PluginName,
+      `200 ${items.length} finding(s)${found ? `, ${REFERENCE_FINDING.VulnID} among them` : ''}`,
+    ];
   });
   await step('the dashboard may not read org5 (403)', async () => {
     const answer = await request(pki.dashboard, { path: '/vuln?org=org5' });
@@ -80,14 +88,19 @@ export async function runDemo(url: string, pki: DevPki, report: (step: StepResul
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { url: { type: 'string' }, pki: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({
+    options: { url: { type: 'string' }, pki: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
   if (values.help) {
     console.log('usage: npm run demo -- [--url https://localhost:3443] [--pki .local/pki]');
     return 0;
   }
   const running = values.url ? undefined : discoverStack();
   if (running && !running.trustsDevCa) {
-    console.error(`The running stack (pid ${running.pid}, ${running.gatewayUrl}) trusts ${running.truststore}, which does not hold the dev CA the demo's certificates come from: its checks would fail for that reason alone. Run the demo against a stack that trusts ${join(running.pkiDir, 'ca.pem')}.`);
+    console.error(
+      `The running stack (pid ${running.pid}, ${running.gatewayUrl}) trusts ${running.truststore}, which does not hold the dev CA the demo's certificates come from: its checks would fail for that reason alone. Run the demo against a stack that trusts ${join(running.pkiDir, 'ca.pem')}.`,
+    );
     return 1;
   }
   const pki = await ensureDevPki(values.pki ? resolve(values.pki) : (running?.pkiDir ?? join(localStackDir(), 'pki')));
@@ -100,7 +113,12 @@ async function main(): Promise<number> {
       console.log(`Nothing answers on port ${port}: starting a local stack in this process (in memory).`);
       stack = await startLocalStack({
         backend: { dynamoDbPort: 0, environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', GRANT_CACHE_SECONDS: '0' } },
-        gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: pki.ca.certPem, port: 0, log: silentLog },
+        gateway: {
+          tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
+          truststorePem: pki.ca.certPem,
+          port: 0,
+          log: silentLog,
+        },
         seed: { scanner: pki.scanner, caPem: pki.ca.certPem },
       });
       url = stack.url;

@@ -33,7 +33,15 @@ function readJson(path: string, what: string): unknown {
 async function main(): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ options: { event: { type: 'string', short: 'e' }, 'env-vars': { type: 'string', short: 'n' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      options: {
+        event: { type: 'string', short: 'e' },
+        'env-vars': { type: 'string', short: 'n' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     console.error(`invoke: ${(error as Error).message}\n${USAGE}`);
     return 2;
@@ -45,26 +53,36 @@ async function main(): Promise<number> {
   }
   const [functionId, ...extra] = positionals;
   if (!functionId || extra.length > 0) {
-    console.error(`invoke: ${functionId ? `unexpected argument ${extra[0]}` : 'a function logical id is required'}\n${USAGE}`);
+    console.error(
+      `invoke: ${functionId ? `unexpected argument ${extra[0]}` : 'a function logical id is required'}\n${USAGE}`,
+    );
     return 2;
   }
   const stack = runningStack();
   if (!stack) {
-    console.error(`invoke: no local stack is running in this checkout (${stackStatePath()} names none): start one with \`npm start\` in another terminal.`);
+    console.error(
+      `invoke: no local stack is running in this checkout (${stackStatePath()} names none): start one with \`npm start\` in another terminal.`,
+    );
     return 1;
   }
   const requestId = randomUUID();
   try {
     const event = values.event === undefined ? {} : readJson(values.event, '--event');
     const envVars = values['env-vars'] === undefined ? undefined : readJson(values['env-vars'], '--env-vars');
-    process.stderr.write(`Invoking ${functionId} against the local stack (pid ${stack.pid}, DynamoDB ${stack.dynamoDbEndpoint})\n${startLine(requestId)}\n`);
+    process.stderr.write(
+      `Invoking ${functionId} against the local stack (pid ${stack.pid}, DynamoDB ${stack.dynamoDbEndpoint})\n${startLine(requestId)}\n`,
+    );
     const result = await localInvoke({
       functionId,
       event,
       envVars,
       requestId,
       shellEnvironment: process.env,
-      target: { dynamoDbEndpoint: stack.dynamoDbEndpoint, secretsManagerEndpoint: stack.secretsManagerEndpoint, parameterOverrides: stack.parameterOverrides },
+      target: {
+        dynamoDbEndpoint: stack.dynamoDbEndpoint,
+        secretsManagerEndpoint: stack.secretsManagerEndpoint,
+        parameterOverrides: stack.parameterOverrides,
+      },
       output: (_stream, text) => process.stderr.write(text),
     });
     process.stderr.write(`${endLine(requestId)}\n${reportLine(result.report)}\n`);

@@ -52,7 +52,8 @@ class UsageError extends Error {}
 
 function whole(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
   return Number(value);
 }
 
@@ -72,7 +73,10 @@ function readPem(name: string, path: string): string {
 /** The deployed API's body limit: the template's WAF size rule (64 KB by default), else the workflow's 256 KB. */
 const defaultMaxBytes = () => wafBodyRule(loadStackTemplate())?.maxBytes ?? MAX_BODY_BYTES;
 
-function progressReporter(total: number): { onBatch: (report: BatchReport, progress: PushProgress) => void; end: () => void } {
+function progressReporter(total: number): {
+  onBatch: (report: BatchReport, progress: PushProgress) => void;
+  end: () => void;
+} {
   const tty = process.stderr.isTTY === true;
   let nextTenth = 1;
   let drawn = false;
@@ -82,7 +86,9 @@ function progressReporter(total: number): { onBatch: (report: BatchReport, progr
       if (tty) {
         const width = 30;
         const filled = Math.round(share * width);
-        process.stderr.write(`\rpushing [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}% ${progress.done}/${total} findings`);
+        process.stderr.write(
+          `\rpushing [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}% ${progress.done}/${total} findings`,
+        );
         drawn = true;
       } else if (share * 10 >= nextTenth || progress.done === total) {
         // Plain lines, at most one per tenth: a log of a big push stays readable.
@@ -115,12 +121,18 @@ function scannerOf(value: string | undefined): string {
 function scannedAtOf(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const parsed = runRequestSchema.shape.scannedAt.safeParse(value);
-  if (!parsed.success) throw new UsageError('--scanned-at must be an ISO 8601 date-time with a time zone, e.g. 2026-03-02T09:00:00Z');
+  if (!parsed.success)
+    throw new UsageError('--scanned-at must be an ISO 8601 date-time with a time zone, e.g. 2026-03-02T09:00:00Z');
   return new Date(parsed.data);
 }
 
 function describeFiles(files: FileCheck[]): string {
-  return files.map((file) => `${file.path}: ${file.format}, ${file.items} items, ${file.valid} findings${file.invalid.length > 0 ? `, ${file.invalid.length} invalid` : ''}`).join('\n');
+  return files
+    .map(
+      (file) =>
+        `${file.path}: ${file.format}, ${file.items} items, ${file.valid} findings${file.invalid.length > 0 ? `, ${file.invalid.length} invalid` : ''}`,
+    )
+    .join('\n');
 }
 
 function listProblems(label: string, problems: FindingProblem[]): string[] {
@@ -166,13 +178,18 @@ async function main(argv: string[]): Promise<number> {
     }
     const invalid = plan.files.flatMap((file) => file.invalid);
     for (const line of listProblems('invalid', invalid)) console.error(line);
-    console.error(`dry run: ${findings + invalid.length} parsed, ${findings} would be sent in ${batches} batches of at most ${limits.maxFindings} findings and ${limits.maxBytes} bytes, ${invalid.length} invalid`);
+    console.error(
+      `dry run: ${findings + invalid.length} parsed, ${findings} would be sent in ${batches} batches of at most ${limits.maxFindings} findings and ${limits.maxBytes} bytes, ${invalid.length} invalid`,
+    );
     return invalid.length === 0 ? 0 : 1;
   }
 
   const connection = {
     url: required('url', values.url),
-    identity: { certPem: readPem('cert', required('cert', values.cert)), keyPem: readPem('key', required('key', values.key)) },
+    identity: {
+      certPem: readPem('cert', required('cert', values.cert)),
+      keyPem: readPem('key', required('key', values.key)),
+    },
     caPem: values.cacert === undefined ? undefined : readPem('cacert', values.cacert),
   };
   const complete = values['no-complete'] !== true;
@@ -184,7 +201,8 @@ async function main(argv: string[]): Promise<number> {
     connection,
     scannedAt: scannedAtOf(values['scanned-at']),
     complete,
-    onOpened: (run) => console.error(`opened scan run ${run.runId} for ${run.org} (${run.scanner}, scanned at ${run.scannedAt})`),
+    onOpened: (run) =>
+      console.error(`opened scan run ${run.runId} for ${run.org} (${run.scanner}, scanned at ${run.scannedAt})`),
     onBatch: (report, state) => {
       progress ??= progressReporter(state.total);
       progress.onBatch(report, state);
@@ -194,19 +212,26 @@ async function main(argv: string[]): Promise<number> {
       progress = undefined;
       console.error('every batch was accepted: completing the run (what it covered and did not see becomes FIXED)');
     },
-    wait: { ...DEFAULT_WAIT, onPoll: (receipt, poll) => process.stderr.write(`closing scan run ${receipt.runId}: ${receipt.state}, ${poll} s\n`) },
+    wait: {
+      ...DEFAULT_WAIT,
+      onPoll: (receipt, poll) =>
+        process.stderr.write(`closing scan run ${receipt.runId}: ${receipt.state}, ${poll} s\n`),
+    },
   });
   progress?.end();
   const { summary, receipt } = result;
   console.log(describeFiles(summary.files));
-  for (const line of [...listProblems('rejected', summary.rejected), ...listProblems('failed', summary.failed)]) console.log(line);
+  for (const line of [...listProblems('rejected', summary.rejected), ...listProblems('failed', summary.failed)])
+    console.log(line);
   console.log(
     `parsed ${summary.parsed}, sent ${summary.sent}, created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, stale ${summary.stale}, reopened ${summary.reopened}, rejected ${summary.rejected.length}, failed ${summary.failed.length}` +
       ` (${summary.batches} batches, ${summary.requests} requests${summary.splits > 0 ? `, ${summary.splits} split on 413` : ''})`,
   );
   console.log(describeReceipt(receipt));
   if (!pushSucceeded(summary)) {
-    console.log(`scan run ${receipt.runId} left open: not every batch was accepted, so nothing was closed. Fix the cause and push again.`);
+    console.log(
+      `scan run ${receipt.runId} left open: not every batch was accepted, so nothing was closed. Fix the cause and push again.`,
+    );
     return 1;
   }
   if (!complete) {
@@ -214,7 +239,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (receipt.state !== 'closed') {
-    console.log(`scan run ${receipt.runId} is still ${receipt.state}; read its receipt later: GET /scans/${receipt.runId}?org=${receipt.org}`);
+    console.log(
+      `scan run ${receipt.runId} is still ${receipt.state}; read its receipt later: GET /scans/${receipt.runId}?org=${receipt.org}`,
+    );
     return 1;
   }
   return 0;
@@ -226,9 +253,14 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // One line, never a stack: a usage problem, or the file that is not a scan export (nothing was sent).
-    const known = error instanceof UsageError || error instanceof ScanFileError || error instanceof ScanRunError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const known =
+      error instanceof UsageError ||
+      error instanceof ScanFileError ||
+      error instanceof ScanRunError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     console.error(`push: ${known ? (error as Error).message : `failed: ${(error as Error).message}`}`);
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) console.error(USAGE);
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      console.error(USAGE);
     process.exitCode = 2;
   },
 );

@@ -50,7 +50,9 @@ const findingCount = (body: unknown) => {
 };
 
 /** The cases, each from the event file with one change; request ids are fresh so runs never collide. */
-export function smokeCases(event: IngestInput = JSON.parse(readFileSync(INGEST_EVENT_PATH, 'utf8')) as IngestInput): SmokeCase[] {
+export function smokeCases(
+  event: IngestInput = JSON.parse(readFileSync(INGEST_EVENT_PATH, 'utf8')) as IngestInput,
+): SmokeCase[] {
   const fresh = () => `smoke-${randomUUID()}`;
   const principalWithoutCertificate = { ...event.principal };
   delete principalWithoutCertificate.certPem;
@@ -73,18 +75,36 @@ export function smokeCases(event: IngestInput = JSON.parse(readFileSync(INGEST_E
   ];
 }
 
-export async function runSmoke(client: SFNClient, stateMachineArn: string, report: (result: SmokeResult) => void = () => undefined): Promise<SmokeResult[]> {
+export async function runSmoke(
+  client: SFNClient,
+  stateMachineArn: string,
+  report: (result: SmokeResult) => void = () => undefined,
+): Promise<SmokeResult[]> {
   const results: SmokeResult[] = [];
   for (const smoke of smokeCases()) {
     let result: SmokeResult;
     try {
-      const execution = await client.send(new StartSyncExecutionCommand({ stateMachineArn, name: smoke.input.requestId, input: JSON.stringify(smoke.input) }));
+      const execution = await client.send(
+        new StartSyncExecutionCommand({
+          stateMachineArn,
+          name: smoke.input.requestId,
+          input: JSON.stringify(smoke.input),
+        }),
+      );
       if (execution.status !== 'SUCCEEDED') {
-        result = { name: smoke.name, passed: false, detail: `execution ${execution.status}: ${execution.error ?? ''} ${execution.cause ?? ''}`.trim() };
+        result = {
+          name: smoke.name,
+          passed: false,
+          detail: `execution ${execution.status}: ${execution.error ?? ''} ${execution.cause ?? ''}`.trim(),
+        };
       } else {
         const output = JSON.parse(execution.output ?? '{}') as { statusCode?: number; body?: string };
         const body = JSON.parse(output.body ?? '{}') as Record<string, unknown>;
-        result = { name: smoke.name, passed: smoke.expect({ statusCode: output.statusCode, body }), detail: `${output.statusCode} ${output.body ?? ''}`.slice(0, 200) };
+        result = {
+          name: smoke.name,
+          passed: smoke.expect({ statusCode: output.statusCode, body }),
+          detail: `${output.statusCode} ${output.body ?? ''}`.slice(0, 200),
+        };
       }
     } catch (error) {
       result = { name: smoke.name, passed: false, detail: `${(error as Error).name}: ${(error as Error).message}` };
@@ -95,11 +115,16 @@ export async function runSmoke(client: SFNClient, stateMachineArn: string, repor
   return results;
 }
 
-async function deployedTarget(stack: string, region: string | undefined): Promise<{ client: SFNClient; arn: string; where: string }> {
+async function deployedTarget(
+  stack: string,
+  region: string | undefined,
+): Promise<{ client: SFNClient; arn: string; where: string }> {
   const cloudFormation = new CloudFormationClient(region ? { region } : {});
   try {
     const description = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
-    const arn = description.Stacks?.[0]?.Outputs?.find((output) => output.OutputKey === 'IngestStateMachineArn')?.OutputValue;
+    const arn = description.Stacks?.[0]?.Outputs?.find(
+      (output) => output.OutputKey === 'IngestStateMachineArn',
+    )?.OutputValue;
     if (!arn) throw new Error(`stack ${stack} has no IngestStateMachineArn output`);
     return { client: new SFNClient(region ? { region } : {}), arn, where: `stack ${stack} (${arn})` };
   } finally {
@@ -108,7 +133,11 @@ async function deployedTarget(stack: string, region: string | undefined): Promis
 }
 
 async function localBackendWithGrants(): Promise<LocalBackend> {
-  const backend = await startBackend({ dynamoDbPort: 0, stepFunctionsPort: 0, environment: { POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+  const backend = await startBackend({
+    dynamoDbPort: 0,
+    stepFunctionsPort: 0,
+    environment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+  });
   const dynamoDb = localDynamoDbClient(backend.dynamoDbEndpoint);
   try {
     for (const { ou, grant } of DEMO_GRANTS) await putGrant(dynamoDb, backend.tableNames.AuthzTable, ou, grant);
@@ -119,7 +148,10 @@ async function localBackendWithGrants(): Promise<LocalBackend> {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { stack: { type: 'string' }, region: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values } = parseArgs({
+    options: { stack: { type: 'string' }, region: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
   if (values.help) {
     console.log('usage: npm run smoke -- [--stack NAME --region REGION]');
     return 0;
@@ -136,12 +168,19 @@ async function main(): Promise<number> {
     const port = running?.ports.stepFunctions ?? targetPorts().stepFunctions;
     let endpoint = running?.stepFunctionsEndpoint ?? `http://127.0.0.1:${port}`;
     if (!(await isListening(port))) {
-      console.log(`Nothing answers on port ${port}: starting a local backend in this process (in memory, demo grants).`);
+      console.log(
+        `Nothing answers on port ${port}: starting a local backend in this process (in memory, demo grants).`,
+      );
       backend = await localBackendWithGrants();
       endpoint = backend.stepFunctionsEndpoint as string;
     }
     // StartSyncExecution lives on the `sync-states` host in AWS; a local endpoint has no such prefix.
-    const client = new SFNClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, disableHostPrefix: true });
+    const client = new SFNClient({
+      endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      disableHostPrefix: true,
+    });
     target = { client, arn: localStateMachineArn(INGEST_STATE_MACHINE), where: `local Step Functions API ${endpoint}` };
   }
   console.log(`Smoke test against ${target.where}\n`);

@@ -24,8 +24,11 @@ if (!Number.isInteger(last) || last < 1) {
   process.exit(2);
 }
 const filters = Object.fromEntries(
-  Object.entries({ org: values.org, principalOu: values['principal-ou'], decision: values.decision, findingCount: values['finding-count'] }).filter(
-    (entry): entry is [string, string] => entry[1] !== undefined,
-  ),
+  Object.entries({
+    org: values.org,
+    principalOu: values['principal-ou'],
+    decision: values.decision,
+    findingCount: values['finding-count'],
+  }).filter((entry): entry is [string, string] => entry[1] !== undefined),
 );
 console.log(tracesReport(readTraceStore(values.dir).all(), { last, filters }));

@@ -14,10 +14,26 @@ import { grantSchema, METHODS, type Grant, type Method } from '../functions/shar
 import { orgSchema } from '../functions/shared/core/finding-schema';
 import { readFileSync } from 'node:fs';
 import type { X509Certificate } from 'node:crypto';
-import { distinguishedName, identityFromCertificate, issuerKeyOf, normalizeSerial, signedBy } from '../functions/shared/core/identity';
+import {
+  distinguishedName,
+  identityFromCertificate,
+  issuerKeyOf,
+  normalizeSerial,
+  signedBy,
+} from '../functions/shared/core/identity';
 import { parsePemBundle } from '../functions/shared/core/pem-bundle';
 import { localDynamoDbClient, localTableName } from '../local/dynamodb/server';
-import { deleteGrant, getGrant, listAuthz, putGrant, revokeCertificate, revokeIssuer, unrevokeCertificate, unrevokeIssuer, type AuthzEntries } from '../functions/shared/adapters/authz-admin';
+import {
+  deleteGrant,
+  getGrant,
+  listAuthz,
+  putGrant,
+  revokeCertificate,
+  revokeIssuer,
+  unrevokeCertificate,
+  unrevokeIssuer,
+  type AuthzEntries,
+} from '../functions/shared/adapters/authz-admin';
 
 export const USAGE = `usage: npm run authz -- <command> [options] [--table NAME --region REGION]
   grant --ou OU --methods GET,POST --orgs org1,org2|* [--issuer-cert CA.pem]
@@ -42,7 +58,8 @@ with --table, the region comes from --region or the SDK's default chain (AWS_REG
  * GRANT_CACHE_SECONDS in the functions), which the local stack honours.
  */
 function takesEffect(grantCacheSeconds: number | undefined): string {
-  if (grantCacheSeconds === undefined) return "takes effect within the deployed stack's GrantCacheSeconds (30 s unless overridden), as each function's grant cache expires";
+  if (grantCacheSeconds === undefined)
+    return "takes effect within the deployed stack's GrantCacheSeconds (30 s unless overridden), as each function's grant cache expires";
   if (grantCacheSeconds === 0) return 'takes effect at once (the local stack runs with GrantCacheSeconds=0)';
   return `takes effect within ${grantCacheSeconds} s (the local stack's GrantCacheSeconds), as each function's grant cache expires`;
 }
@@ -108,7 +125,10 @@ function parseMethods(values: Values): Method[] {
     .map((method) => method.trim().toUpperCase())
     .filter(Boolean);
   const unknown = methods.filter((method) => !(METHODS as readonly string[]).includes(method));
-  if (methods.length === 0 || unknown.length > 0) throw new UsageError(`--methods must be a comma-separated list of ${METHODS.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}`);
+  if (methods.length === 0 || unknown.length > 0)
+    throw new UsageError(
+      `--methods must be a comma-separated list of ${METHODS.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}`,
+    );
   return [...new Set(methods)] as Method[];
 }
 
@@ -118,7 +138,10 @@ function parseOrgs(values: Values, name: 'orgs' | 'add-orgs' = 'orgs'): Grant['o
   const orgs = raw.split(',').map((org) => org.trim());
   for (const org of orgs) {
     const checked = orgSchema.safeParse(org);
-    if (!checked.success) throw new UsageError(`--${name}: ${JSON.stringify(org)} ${checked.error.issues[0]?.message ?? 'is not a valid org'} (or use * for every org)`);
+    if (!checked.success)
+      throw new UsageError(
+        `--${name}: ${JSON.stringify(org)} ${checked.error.issues[0]?.message ?? 'is not a valid org'} (or use * for every org)`,
+      );
   }
   return [...new Set(orgs)];
 }
@@ -143,7 +166,10 @@ interface Target {
 async function target(values: Values): Promise<Target> {
   if (values.table) {
     // No region given: the SDK's default chain (AWS_REGION, AWS_DEFAULT_REGION via the profile, ~/.aws/config).
-    const client = new DynamoDBClient({ ...(values.region ? { region: values.region } : {}), ...(values.endpoint ? { endpoint: values.endpoint } : {}) });
+    const client = new DynamoDBClient({
+      ...(values.region ? { region: values.region } : {}),
+      ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+    });
     let region: string;
     try {
       region = await client.config.region();
@@ -157,7 +183,12 @@ async function target(values: Values): Promise<Target> {
   const running = discoverStack();
   const endpoint = values.endpoint ?? running?.dynamoDbEndpoint ?? `http://127.0.0.1:${targetPorts().dynamoDb}`;
   const grantCacheSeconds = running && !values.endpoint ? running.grantCacheSeconds : 30;
-  return { client: localDynamoDbClient(endpoint), table: LOCAL_AUTHZ_TABLE, where: `local table ${LOCAL_AUTHZ_TABLE} at ${endpoint}`, grantCacheSeconds };
+  return {
+    client: localDynamoDbClient(endpoint),
+    table: LOCAL_AUTHZ_TABLE,
+    where: `local table ${LOCAL_AUTHZ_TABLE} at ${endpoint}`,
+    grantCacheSeconds,
+  };
 }
 
 /** Certificates of a PEM file, with a usage error that names the option. */
@@ -180,7 +211,8 @@ function certificatesOf(values: Values, name: 'cert' | 'issuer-cert'): X509Certi
 function issuerCertificate(values: Values): X509Certificate | undefined {
   if (values['issuer-cert'] === undefined) return undefined;
   const [ca] = certificatesOf(values, 'issuer-cert');
-  if (!ca || !identityFromCertificate(ca).isCa) throw new UsageError('--issuer-cert must be a CA certificate (basicConstraints CA:TRUE)');
+  if (!ca || !identityFromCertificate(ca).isCa)
+    throw new UsageError('--issuer-cert must be a CA certificate (basicConstraints CA:TRUE)');
   return ca;
 }
 
@@ -188,12 +220,18 @@ const describeKey = (subject: string | undefined, key: string) => `"${subject ??
 
 function describeGrant(grant: unknown): string {
   const { methods, orgs, issuer, issuerDN } = (grant ?? {}) as Partial<Grant>;
-  const pin = issuer ? ` issuer=${describeKey(issuer.subject, issuer.spkiSha256)}` : issuerDN ? ` issuer DN "${issuerDN}" (denies: re-pin with --issuer-cert)` : '';
+  const pin = issuer
+    ? ` issuer=${describeKey(issuer.subject, issuer.spkiSha256)}`
+    : issuerDN
+      ? ` issuer DN "${issuerDN}" (denies: re-pin with --issuer-cert)`
+      : '';
   return `methods=${(methods ?? []).join(',')} orgs=${Array.isArray(orgs) ? orgs.join(',') : String(orgs)}${pin}`;
 }
 
 /** The certificate to (un)revoke: a CA (everything it signed) or one client certificate of an issuer. */
-type RevocationTarget = { kind: 'ca'; ca: X509Certificate } | { kind: 'certificate'; issuer: X509Certificate; serial: string; subject?: string };
+type RevocationTarget =
+  | { kind: 'ca'; ca: X509Certificate }
+  | { kind: 'certificate'; issuer: X509Certificate; serial: string; subject?: string };
 
 async function revocationTarget(values: Values, entries: () => Promise<AuthzEntries>): Promise<RevocationTarget> {
   if (values.serial !== undefined) {
@@ -206,41 +244,62 @@ async function revocationTarget(values: Values, entries: () => Promise<AuthzEntr
   const givenIssuer = issuerCertificate(values);
   const [certificate, ...chain] = certificatesOf(values, 'cert');
   if (!certificate) throw new UsageError('--cert holds no certificate');
-  if (identityFromCertificate(certificate).isCa && chain.length === 0 && !givenIssuer) return { kind: 'ca', ca: certificate };
+  if (identityFromCertificate(certificate).isCa && chain.length === 0 && !givenIssuer)
+    return { kind: 'ca', ca: certificate };
   // The issuer: --issuer-cert, else the next certificate of the file, else a CA the table already names.
   const candidates = givenIssuer ? [givenIssuer] : chain.length > 0 ? chain.slice(0, 1) : [];
   for (const candidate of candidates) {
-    if (await signedBy(certificate, issuerKeyOf(candidate).publicKey)) return { kind: 'certificate', issuer: candidate, serial: certificate.serialNumber, subject: distinguishedName(certificate.subject) };
+    if (await signedBy(certificate, issuerKeyOf(candidate).publicKey))
+      return {
+        kind: 'certificate',
+        issuer: candidate,
+        serial: certificate.serialNumber,
+        subject: distinguishedName(certificate.subject),
+      };
   }
   if (candidates.length > 0) throw new UsageError('the issuer certificate did not sign --cert');
   for (const [key, known] of Object.entries((await entries()).issuers)) {
     if (await signedBy(certificate, known.publicKey)) {
-      throw new UsageError(`--cert was signed by the registered CA ${describeKey(known.subject, key)}: pass that CA with --issuer-cert`);
+      throw new UsageError(
+        `--cert was signed by the registered CA ${describeKey(known.subject, key)}: pass that CA with --issuer-cert`,
+      );
     }
   }
-  throw new UsageError('name the CA that signed --cert with --issuer-cert CA.pem (or put it after the certificate in the file)');
+  throw new UsageError(
+    'name the CA that signed --cert with --issuer-cert CA.pem (or put it after the certificate in the file)',
+  );
 }
 
 /** The grant `grant --add-orgs` writes: the stored one with the orgs (and methods, pin) added. */
 function widenedGrant(stored: unknown, values: Values): Grant {
   const addOrgs = parseOrgs(values, 'add-orgs');
   const current = stored === undefined ? undefined : grantSchema.safeParse(stored);
-  if (current && !current.success) throw new UsageError('the stored grant is not valid; replace it with --methods and --orgs');
+  if (current && !current.success)
+    throw new UsageError('the stored grant is not valid; replace it with --methods and --orgs');
   const existing = current?.data;
-  if (!existing && values.methods === undefined) throw new UsageError('the OU has no grant yet: give --methods with --add-orgs (or use --orgs)');
-  const methods = [...new Set([...(existing?.methods ?? []), ...(values.methods === undefined ? [] : parseMethods(values))])];
+  if (!existing && values.methods === undefined)
+    throw new UsageError('the OU has no grant yet: give --methods with --add-orgs (or use --orgs)');
+  const methods = [
+    ...new Set([...(existing?.methods ?? []), ...(values.methods === undefined ? [] : parseMethods(values))]),
+  ];
   const orgs = existing?.orgs === '*' || addOrgs === '*' ? '*' : [...new Set([...(existing?.orgs ?? []), ...addOrgs])];
   return { methods, orgs, ...(existing?.issuer ? { issuer: existing.issuer } : {}) };
 }
 
 async function grant(values: Values, { client, table, where, grantCacheSeconds }: Target, io: Output): Promise<void> {
-  if (values.issuer !== undefined) throw new UsageError('--issuer (a DN) is refused: a name proves nothing; pin the CA by its certificate with --issuer-cert CA.pem');
-  if (values.orgs !== undefined && values['add-orgs'] !== undefined) throw new UsageError('give --orgs (replace the grant) or --add-orgs (add to it), not both');
+  if (values.issuer !== undefined)
+    throw new UsageError(
+      '--issuer (a DN) is refused: a name proves nothing; pin the CA by its certificate with --issuer-cert CA.pem',
+    );
+  if (values.orgs !== undefined && values['add-orgs'] !== undefined)
+    throw new UsageError('give --orgs (replace the grant) or --add-orgs (add to it), not both');
   const ou = parseOu(values);
   const issuer = issuerCertificate(values);
   const adding = values['add-orgs'] !== undefined;
   const stored = adding ? await getGrant(client, table, ou) : undefined;
-  const next: Grant = adding ? widenedGrant(stored, values) : { methods: parseMethods(values), orgs: parseOrgs(values) };
+  const next: Grant = adding
+    ? widenedGrant(stored, values)
+    : { methods: parseMethods(values), orgs: parseOrgs(values) };
   const previous = await putGrant(client, table, ou, next, issuer);
   const pin = issuer ? { issuer: { ...issuerKeyOf(issuer), subject: distinguishedName(issuer.subject) } } : {};
   const now = describeGrant({ ...next, ...pin });
@@ -266,7 +325,9 @@ async function execute(command: string, values: Values, io: Output): Promise<voi
       case 'revoke': {
         const ou = parseOu(values);
         const existed = await deleteGrant(client, table, ou);
-        io.out(existed ? `revoked the grant of OU ${ou} (${where}); ${TAKES_EFFECT}` : `OU ${ou} had no grant (${where})`);
+        io.out(
+          existed ? `revoked the grant of OU ${ou} (${where}); ${TAKES_EFFECT}` : `OU ${ou} had no grant (${where})`,
+        );
         return;
       }
       case 'list': {
@@ -281,11 +342,16 @@ async function execute(command: string, values: Values, io: Output): Promise<voi
         io.out('CAs named by pins and revocations:');
         const issuers = Object.entries(listed.issuers);
         if (issuers.length === 0) io.out('  (none)');
-        for (const [key, issuer] of issuers) io.out(`  ${describeKey(issuer.subject, key)}${issuer.revokedAt ? ` REVOKED ${issuer.revokedAt}${issuer.reason ? ` (${issuer.reason})` : ''}` : ''}`);
+        for (const [key, issuer] of issuers)
+          io.out(
+            `  ${describeKey(issuer.subject, key)}${issuer.revokedAt ? ` REVOKED ${issuer.revokedAt}${issuer.reason ? ` (${issuer.reason})` : ''}` : ''}`,
+          );
         io.out('revoked certificates (issuer key + serial):');
         if (listed.revokedCertificates.length === 0) io.out('  (none)');
         for (const { issuerKey, serialNumber, revokedAt, reason } of listed.revokedCertificates) {
-          io.out(`  ${issuerKey ? `sha256:${issuerKey}` : 'any issuer (serial-only entry of an earlier version)'} serial ${serialNumber} revoked ${String(revokedAt)}${reason ? ` (${String(reason)})` : ''}`);
+          io.out(
+            `  ${issuerKey ? `sha256:${issuerKey}` : 'any issuer (serial-only entry of an earlier version)'} serial ${serialNumber} revoked ${String(revokedAt)}${reason ? ` (${String(reason)})` : ''}`,
+          );
         }
         io.out(`Every change ${TAKES_EFFECT}.`);
         return;
@@ -294,17 +360,30 @@ async function execute(command: string, values: Values, io: Output): Promise<voi
         const revocation = await revocationTarget(values, entries);
         if (revocation.kind === 'ca') {
           const key = await revokeIssuer(client, table, revocation.ca, values.reason);
-          io.out(`revoked CA ${describeKey(distinguishedName(revocation.ca.subject), key)}: every certificate it signed is denied (${where}); ${TAKES_EFFECT}`);
+          io.out(
+            `revoked CA ${describeKey(distinguishedName(revocation.ca.subject), key)}: every certificate it signed is denied (${where}); ${TAKES_EFFECT}`,
+          );
         } else {
-          const done = await revokeCertificate(client, table, revocation.issuer, revocation.serial, { ...(values.reason ? { reason: values.reason } : {}), ...(revocation.subject ? { subject: revocation.subject } : {}) });
-          io.out(`revoked certificate serial ${done.serialNumber} of CA ${describeKey(distinguishedName(revocation.issuer.subject), done.issuerKey)} (${where}); ${TAKES_EFFECT}`);
+          const done = await revokeCertificate(client, table, revocation.issuer, revocation.serial, {
+            ...(values.reason ? { reason: values.reason } : {}),
+            ...(revocation.subject ? { subject: revocation.subject } : {}),
+          });
+          io.out(
+            `revoked certificate serial ${done.serialNumber} of CA ${describeKey(distinguishedName(revocation.issuer.subject), done.issuerKey)} (${where}); ${TAKES_EFFECT}`,
+          );
         }
         return;
       }
       case 'unrevoke-cert': {
         const revocation = await revocationTarget(values, entries);
-        const undone = revocation.kind === 'ca' ? await unrevokeIssuer(client, table, revocation.ca) : await unrevokeCertificate(client, table, revocation.issuer, revocation.serial);
-        const what = revocation.kind === 'ca' ? `CA "${distinguishedName(revocation.ca.subject)}"` : `certificate serial ${normalizeSerial(revocation.serial)} of CA "${distinguishedName(revocation.issuer.subject)}"`;
+        const undone =
+          revocation.kind === 'ca'
+            ? await unrevokeIssuer(client, table, revocation.ca)
+            : await unrevokeCertificate(client, table, revocation.issuer, revocation.serial);
+        const what =
+          revocation.kind === 'ca'
+            ? `CA "${distinguishedName(revocation.ca.subject)}"`
+            : `certificate serial ${normalizeSerial(revocation.serial)} of CA "${distinguishedName(revocation.issuer.subject)}"`;
         io.out(undone ? `restored ${what} (${where}); ${TAKES_EFFECT}` : `${what} was not revoked (${where})`);
         return;
       }
@@ -317,7 +396,9 @@ async function execute(command: string, values: Values, io: Output): Promise<voi
 }
 
 const isConnectionRefused = (error: unknown) =>
-  (error as { code?: string }).code === 'ECONNREFUSED' || (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String(error));
+  (error as { code?: string }).code === 'ECONNREFUSED' ||
+  (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' ||
+  /ECONNREFUSED/.test(String(error));
 
 /** Runs one command; resolves with the process exit code (0 ok, 1 failure, 2 bad arguments). */
 export async function runAuthz(argv: string[], io: Output = consoleOutput): Promise<number> {
@@ -349,7 +430,9 @@ export async function runAuthz(argv: string[], io: Output = consoleOutput): Prom
       return 2;
     }
     if (isConnectionRefused(error)) {
-      io.err('authz: cannot reach the local DynamoDB server: is `npm start` running? (or pass --table/--region for AWS)');
+      io.err(
+        'authz: cannot reach the local DynamoDB server: is `npm start` running? (or pass --table/--region for AWS)',
+      );
       return 1;
     }
     io.err(`authz: ${(error as Error).name}: ${(error as Error).message}`);

@@ -37,9 +37,15 @@ export interface CallResult {
 export function call(baseUrl: string, options: CallOptions): Promise<CallResult> {
   const url = new URL(options.path ?? '/', baseUrl);
   const payload =
-    options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
+    options.body === undefined
+      ? undefined
+      : typeof options.body === 'string' || Buffer.isBuffer(options.body)
+        ? options.body
+        : JSON.stringify(options.body);
   const headers: Record<string, string> = {
-    ...(payload !== undefined && typeof options.body !== 'string' && !Buffer.isBuffer(options.body) ? { 'Content-Type': 'application/json' } : {}),
+    ...(payload !== undefined && typeof options.body !== 'string' && !Buffer.isBuffer(options.body)
+      ? { 'Content-Type': 'application/json' }
+      : {}),
     ...(payload === undefined || options.chunked ? {} : { 'Content-Length': String(Buffer.byteLength(payload)) }),
     ...options.headers,
   };
@@ -61,7 +67,12 @@ export function call(baseUrl: string, options: CallOptions): Promise<CallResult>
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => {
           const body = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body, json: () => JSON.parse(body) as unknown });
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body,
+            json: () => JSON.parse(body) as unknown,
+          });
         });
         response.on('error', reject);
       },
@@ -70,7 +81,8 @@ export function call(baseUrl: string, options: CallOptions): Promise<CallResult>
     request.on('error', reject);
     if (options.chunked && payload !== undefined) {
       const bytes = Buffer.from(payload);
-      for (let offset = 0; offset < bytes.length; offset += 16_384) request.write(bytes.subarray(offset, offset + 16_384));
+      for (let offset = 0; offset < bytes.length; offset += 16_384)
+        request.write(bytes.subarray(offset, offset + 16_384));
       request.end();
     } else request.end(payload);
   });

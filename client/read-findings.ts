@@ -6,12 +6,17 @@
 import type { CallResult } from './mtls';
 
 /** Every finding `GET /vuln?{query}` answers over all its pages (at most `maxPages`), via `get(path)`. */
-export async function readAllFindings(get: (path: string) => Promise<CallResult>, query: string, maxPages = 100): Promise<Record<string, unknown>[]> {
+export async function readAllFindings(
+  get: (path: string) => Promise<CallResult>,
+  query: string,
+  maxPages = 100,
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let token: string | undefined;
   for (let page = 0; page < maxPages; page += 1) {
     const answer = await get(`/vuln?${query}${token ? `&nextToken=${encodeURIComponent(token)}` : ''}`);
-    if (answer.status !== 200) throw Object.assign(new Error(`GET /vuln answered ${answer.status}`), { status: answer.status });
+    if (answer.status !== 200)
+      throw Object.assign(new Error(`GET /vuln answered ${answer.status}`), { status: answer.status });
     const body = answer.json() as { items: Record<string, unknown>[]; nextToken?: string };
     items.push(...body.items);
     token = body.nextToken;

@@ -69,17 +69,32 @@ export interface BackendOptions {
 
 export async function startBackend(options: BackendOptions = {}): Promise<LocalBackend> {
   const template = loadTemplate();
-  const dynamoDb = await startDynamoDb({ port: options.dynamoDbPort ?? 8000, dataDir: options.dataDir, cpuProfileDir: options.cpuProfileDir, ...(options.bindAddress ? { host: options.bindAddress } : {}) });
+  const dynamoDb = await startDynamoDb({
+    port: options.dynamoDbPort ?? 8000,
+    dataDir: options.dataDir,
+    cpuProfileDir: options.cpuProfileDir,
+    ...(options.bindAddress ? { host: options.bindAddress } : {}),
+  });
   let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
   let functions: LocalFunctions | undefined;
   let tracing: LocalTracing | undefined;
   try {
     tracing = options.traces ? await startLocalTracing(options.traces) : undefined;
-    secrets = await startSecretsManager(resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([logicalId]) => logicalId), { dir: options.secretsDir, ...(options.bindAddress ? { host: options.bindAddress } : {}) });
+    secrets = await startSecretsManager(
+      resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([logicalId]) => logicalId),
+      { dir: options.secretsDir, ...(options.bindAddress ? { host: options.bindAddress } : {}) },
+    );
     const tableNames = (await createTablesFromTemplate(dynamoDb.endpoint)) as LocalBackend['tableNames'];
-    const resolver = localResolver(template, { parameterOverrides: options.parameterOverrides, tableNames, secretArns: secrets.arns });
+    const resolver = localResolver(template, {
+      parameterOverrides: options.parameterOverrides,
+      tableNames,
+      secretArns: secrets.arns,
+    });
     functions = await startLocalFunctions(functionDefinitions(template, resolver), {
-      environment: { ...localAwsEnvironment(options.functionsDynamoDbEndpoint ?? dynamoDb.endpoint, secrets.endpoint), ...options.environment },
+      environment: {
+        ...localAwsEnvironment(options.functionsDynamoDbEndpoint ?? dynamoDb.endpoint, secrets.endpoint),
+        ...options.environment,
+      },
       ...(options.defaultConcurrency === undefined ? {} : { defaultConcurrency: options.defaultConcurrency }),
       ...(options.log ? { log: options.log } : {}),
       ...(tracing ? { xrayDaemonAddress: tracing.daemon.address } : {}),
@@ -90,15 +105,28 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
     const stateMachines: Record<string, LocalStateMachine> = {};
     const startExecution: ExecutionStarter = async (arn, input, name) => {
       const target = Object.values(stateMachines).find((machine) => machine.arn === arn);
-      if (!target) throw Object.assign(new Error(`State Machine Does Not Exist: '${arn}'`), { name: 'StepFunctions.StateMachineDoesNotExistException' });
+      if (!target)
+        throw Object.assign(new Error(`State Machine Does Not Exist: '${arn}'`), {
+          name: 'StepFunctions.StateMachineDoesNotExistException',
+        });
       return target.startExecution(input, name);
     };
     for (const [logicalId] of resourcesOfType(template, 'AWS::Serverless::StateMachine')) {
-      stateMachines[logicalId] = createLocalStateMachine(logicalId, template, resolver, started, { retryIntervalMs: options.retryIntervalMs, startExecution, segments: tracing?.sink });
+      stateMachines[logicalId] = createLocalStateMachine(logicalId, template, resolver, started, {
+        retryIntervalMs: options.retryIntervalMs,
+        startExecution,
+        segments: tracing?.sink,
+      });
     }
     const stateMachine = stateMachines[INGEST_STATE_MACHINE];
     if (!stateMachine) throw new Error(`the template has no ${INGEST_STATE_MACHINE}`);
-    const api = options.stepFunctionsPort === undefined ? undefined : await startStepFunctionsApi(Object.values(stateMachines), { port: options.stepFunctionsPort, ...(options.bindAddress ? { host: options.bindAddress } : {}) });
+    const api =
+      options.stepFunctionsPort === undefined
+        ? undefined
+        : await startStepFunctionsApi(Object.values(stateMachines), {
+            port: options.stepFunctionsPort,
+            ...(options.bindAddress ? { host: options.bindAddress } : {}),
+          });
     return {
       dynamoDbEndpoint: dynamoDb.endpoint,
       secretsManagerEndpoint: secrets.endpoint,

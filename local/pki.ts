@@ -40,7 +40,9 @@ export interface IssueOptions {
    * The subject key: ECDSA P-256 unless asked. Weak keys (RSA below 2048 bits, EC curves below
    * P-256) exist only to test that the client-certificate policy refuses them.
    */
-  key?: { type: 'rsa'; bits: number } | { type: 'ec'; curve: 'prime256v1' | 'secp384r1' | 'secp224r1' | 'secp192k1' | 'secp256k1' };
+  key?:
+    | { type: 'rsa'; bits: number }
+    | { type: 'ec'; curve: 'prime256v1' | 'secp384r1' | 'secp224r1' | 'secp192k1' | 'secp256k1' };
   /** Hex serial instead of a random one (tests: the same serial from two CAs). */
   serialNumber?: string;
   /** extendedKeyUsage OIDs instead of serverAuth/clientAuth by kind; [] leaves the extension out. */
@@ -112,26 +114,40 @@ async function toIssued(certificate: x509.X509Certificate, privateKey: CryptoKey
 function caExtensions(): x509.Extension[] {
   return [
     new x509.BasicConstraintsExtension(true, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+      true,
+    ),
   ];
 }
 
 function leafExtensions(options: IssueOptions): x509.Extension[] {
   const names: x509.JsonGeneralNames = [
-    ...(options.dnsNames ?? (options.kind === 'server' ? ['localhost'] : [])).map((value) => ({ type: 'dns' as const, value })),
-    ...(options.ipAddresses ?? (options.kind === 'server' ? ['127.0.0.1'] : [])).map((value) => ({ type: 'ip' as const, value })),
+    ...(options.dnsNames ?? (options.kind === 'server' ? ['localhost'] : [])).map((value) => ({
+      type: 'dns' as const,
+      value,
+    })),
+    ...(options.ipAddresses ?? (options.kind === 'server' ? ['127.0.0.1'] : [])).map((value) => ({
+      type: 'ip' as const,
+      value,
+    })),
   ];
   return [
     ...(options.isCa
       ? caExtensions()
-      : [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)]),
+      : [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        ]),
     ...extendedKeyUsage(options),
     ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
   ];
 }
 
 function extendedKeyUsage(options: IssueOptions): x509.Extension[] {
-  const usages = options.extendedKeyUsages ?? [options.kind === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth];
+  const usages = options.extendedKeyUsages ?? [
+    options.kind === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
+  ];
   return usages.length === 0 ? [] : [new x509.ExtendedKeyUsageExtension([...usages])];
 }
 
@@ -140,7 +156,9 @@ function extendedKeyUsage(options: IssueOptions): x509.Extension[] {
  * public half the certificate carries as SubjectPublicKeyInfo (WebCrypto has no RSA signing
  * key of under 2048 bits to refuse, nor curves below P-256).
  */
-async function subjectKeys(options: IssueOptions): Promise<{ publicKey: CryptoKey | ArrayBuffer; privateKey: CryptoKey | string }> {
+async function subjectKeys(
+  options: IssueOptions,
+): Promise<{ publicKey: CryptoKey | ArrayBuffer; privateKey: CryptoKey | string }> {
   if (!options.key) return generateKeyPair();
   const pair =
     options.key.type === 'rsa'
@@ -153,7 +171,9 @@ async function subjectKeys(options: IssueOptions): Promise<{ publicKey: CryptoKe
 
 async function authorityKeyIdentifier(issuer: x509.X509Certificate): Promise<x509.AuthorityKeyIdentifierExtension> {
   const subjectKeyId = issuer.getExtension(x509.SubjectKeyIdentifierExtension);
-  return subjectKeyId ? new x509.AuthorityKeyIdentifierExtension(subjectKeyId.keyId) : x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey);
+  return subjectKeyId
+    ? new x509.AuthorityKeyIdentifierExtension(subjectKeyId.keyId)
+    : x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey);
 }
 
 async function issueWith(signer: Signer, options: IssueOptions): Promise<Issued> {
@@ -182,7 +202,10 @@ function authority(signer: Signer, issued: Issued): CertificateAuthority {
   return { ...issued, issue: (options) => issueWith(signer, options) };
 }
 
-export async function createCertificateAuthority(subject: string, options: { notBefore?: Date; notAfter?: Date } = {}): Promise<CertificateAuthority> {
+export async function createCertificateAuthority(
+  subject: string,
+  options: { notBefore?: Date; notAfter?: Date } = {},
+): Promise<CertificateAuthority> {
   const keys = await generateKeyPair();
   const notBefore = options.notBefore ?? new Date(Date.now() - CLOCK_SKEW_MS);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
@@ -218,7 +241,14 @@ export async function loadCertificateAuthority(certPem: string, keyPem: string):
     true,
     ['sign'],
   );
-  return authority({ certificate, privateKey }, { certPem: withFinalNewline(certificate.toString('pem')), keyPem: withFinalNewline(keyPem), serialNumber: normalizeSerial(certificate.serialNumber) });
+  return authority(
+    { certificate, privateKey },
+    {
+      certPem: withFinalNewline(certificate.toString('pem')),
+      keyPem: withFinalNewline(keyPem),
+      serialNumber: normalizeSerial(certificate.serialNumber),
+    },
+  );
 }
 
 // ---- .local/pki files -------------------------------------------------------------------------
@@ -250,7 +280,10 @@ async function saveIssued(dir: string, name: string, issued: Issued): Promise<vo
  * its key file is its key (an interrupted write leaves a new key beside the old certificate).
  */
 async function loadIssued(dir: string, name: string, issuer: x509.X509Certificate): Promise<Issued | undefined> {
-  const [certPem, keyPem] = await Promise.all([readIfExists(join(dir, `${name}.pem`)), readIfExists(join(dir, `${name}-key.pem`))]);
+  const [certPem, keyPem] = await Promise.all([
+    readIfExists(join(dir, `${name}.pem`)),
+    readIfExists(join(dir, `${name}-key.pem`)),
+  ]);
   if (certPem === undefined || keyPem === undefined) return undefined;
   try {
     const certificate = new x509.X509Certificate(certPem);
@@ -282,7 +315,10 @@ async function withDirectoryLock<T>(dir: string, work: () => Promise<T>): Promis
   const lock = join(dir, '.lock');
   const deadline = Date.now() + LOCK_WAIT_MS;
   while (!(await tryToLock(lock))) {
-    const age = await stat(lock).then((found) => Date.now() - found.mtimeMs, () => 0);
+    const age = await stat(lock).then(
+      (found) => Date.now() - found.mtimeMs,
+      () => 0,
+    );
     if (age > LOCK_STALE_MS) await rmdir(lock).catch(() => undefined);
     else if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
     else await new Promise((resolve) => setTimeout(resolve, 50));
@@ -295,7 +331,10 @@ async function withDirectoryLock<T>(dir: string, work: () => Promise<T>): Promis
 }
 
 async function ensureAuthority(dir: string, name: string, subject: string): Promise<CertificateAuthority> {
-  const [certPem, keyPem] = await Promise.all([readIfExists(join(dir, `${name}.pem`)), readIfExists(join(dir, `${name}-key.pem`))]);
+  const [certPem, keyPem] = await Promise.all([
+    readIfExists(join(dir, `${name}.pem`)),
+    readIfExists(join(dir, `${name}-key.pem`)),
+  ]);
   if (certPem !== undefined && keyPem !== undefined) return loadCertificateAuthority(certPem, keyPem);
   const ca = await createCertificateAuthority(subject);
   await saveIssued(dir, name, ca);
@@ -338,7 +377,10 @@ export async function ensureDevPki(dir: string): Promise<DevPki> {
  * it is given (it checks only that they belong together); the chain (leaf, then the would-be
  * issuer) is what the client sends.
  */
-export async function issueFromNonCa(issuer: { certPem: string; keyPem: string }, subject: string): Promise<{ certPem: string; keyPem: string }> {
+export async function issueFromNonCa(
+  issuer: { certPem: string; keyPem: string },
+  subject: string,
+): Promise<{ certPem: string; keyPem: string }> {
   const leaf = await (await loadCertificateAuthority(issuer.certPem, issuer.keyPem)).issue({ subject, kind: 'client' });
   return { certPem: `${leaf.certPem}${withFinalNewline(issuer.certPem)}`, keyPem: leaf.keyPem };
 }

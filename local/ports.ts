@@ -5,7 +5,13 @@
  */
 import { discoverStack } from './stack-state';
 
-export const DEFAULT_PORTS = { gateway: 3443, dynamoDb: 8000, stepFunctions: 8083, xrayDaemon: 2000, traces: 3000 } as const;
+export const DEFAULT_PORTS = {
+  gateway: 3443,
+  dynamoDb: 8000,
+  stepFunctions: 8083,
+  xrayDaemon: 2000,
+  traces: 3000,
+} as const;
 
 export interface LocalPorts {
   gateway: number;
@@ -18,7 +24,8 @@ export interface LocalPorts {
 function port(environment: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = environment[name];
   const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number (0-65535), not ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < 0 || value > 65535)
+    throw new Error(`${name} must be a port number (0-65535), not ${JSON.stringify(raw)}`);
   return value;
 }
 

@@ -10,9 +10,16 @@ import { parseParameterOverrides } from './cloudformation/parameters';
 
 export const START_COMMAND_KEY = 'local_start_api';
 
-export function samconfigParameterOverrides(path: string, environment = 'default', command = START_COMMAND_KEY): Record<string, string> {
+export function samconfigParameterOverrides(
+  path: string,
+  environment = 'default',
+  command = START_COMMAND_KEY,
+): Record<string, string> {
   if (!existsSync(path)) return {};
-  const document = parse(readFileSync(path, 'utf8')) as Record<string, Record<string, { parameters?: Record<string, unknown> }> | undefined>;
+  const document = parse(readFileSync(path, 'utf8')) as Record<
+    string,
+    Record<string, { parameters?: Record<string, unknown> }> | undefined
+  >;
   const section = (name: string) => document[environment]?.[name]?.parameters?.parameter_overrides;
   return { ...parseParameterOverrides(section('global')), ...parseParameterOverrides(section(command)) };
 }

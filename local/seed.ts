@@ -28,8 +28,26 @@ export const DEMO_GRANTS: { ou: string; grant: Grant }[] = [
 
 export const DEMO_FINDINGS: Finding[] = [
   REFERENCE_FINDING,
-  { ...REFERENCE_FINDING, VulnID: 'demo-0002', Org: 'org2', AssetName: 'db-01.internal.org.com', DueDate: '2025-01-31', PluginId: 10001, PluginName: 'OpenSSH regreSSHion race condition', Priority: 'High' },
-  { ...REFERENCE_FINDING, VulnID: 'demo-0003', Org: 'org3', AssetName: 'web-07.internal.org.com', DueDate: '2025-03-15', PluginId: 10002, PluginName: 'TLS 1.0 enabled', Priority: 'Low' },
+  {
+    ...REFERENCE_FINDING,
+    VulnID: 'demo-0002',
+    Org: 'org2',
+    AssetName: 'db-01.internal.org.com',
+    DueDate: '2025-01-31',
+    PluginId: 10001,
+    PluginName: 'OpenSSH regreSSHion race condition',
+    Priority: 'High',
+  },
+  {
+    ...REFERENCE_FINDING,
+    VulnID: 'demo-0003',
+    Org: 'org3',
+    AssetName: 'web-07.internal.org.com',
+    DueDate: '2025-03-15',
+    PluginId: 10002,
+    PluginName: 'TLS 1.0 enabled',
+    Priority: 'Low',
+  },
 ];
 
 async function isEmpty(client: DynamoDBClient, table: string): Promise<boolean> {
@@ -61,8 +79,14 @@ export async function seedDemoData(target: SeedTarget): Promise<SeedResult> {
     result.grants = true;
   }
   if (await isEmpty(target.client, target.tables.FindingsTable)) {
-    const answer = await call(target.gatewayUrl, { path: '/vuln', body: { findings: DEMO_FINDINGS }, identity: target.scanner, caPem: target.caPem });
-    if (answer.status !== 200) throw new Error(`Seeding demo findings failed with HTTP ${answer.status}: ${answer.body}`);
+    const answer = await call(target.gatewayUrl, {
+      path: '/vuln',
+      body: { findings: DEMO_FINDINGS },
+      identity: target.scanner,
+      caPem: target.caPem,
+    });
+    if (answer.status !== 200)
+      throw new Error(`Seeding demo findings failed with HTTP ${answer.status}: ${answer.body}`);
     result.findings = DEMO_FINDINGS.length;
   }
   return result;

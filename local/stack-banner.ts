@@ -31,7 +31,8 @@ export interface BannerInput {
 export function stackBanner(input: BannerInput): string {
   const { url, pkiDir } = input;
   const quote = (path: string) => (/^[\w/.@:+-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`);
-  const tls = (name: string) => `--cacert ${quote(`${pkiDir}/ca.pem`)} --cert ${quote(`${pkiDir}/${name}.pem`)} --key ${quote(`${pkiDir}/${name}-key.pem`)}`;
+  const tls = (name: string) =>
+    `--cacert ${quote(`${pkiDir}/ca.pem`)} --cert ${quote(`${pkiDir}/${name}.pem`)} --key ${quote(`${pkiDir}/${name}-key.pem`)}`;
   const refused = '403: the truststore does not hold the dev CA, so the TLS layer refuses this certificate';
   const devAnswer = (answer: string) => (input.trustsDevCa ? answer : refused);
   const finding = JSON.stringify(REFERENCE_FINDING);
@@ -52,7 +53,7 @@ export function stackBanner(input: BannerInput): string {
     `  curl ${tls('dashboard')} '${url}/vuln?org=org5'`,
     '',
     input.trustsRogueCa
-      ? 'The truststore holds the dev PKI\'s rogue CA: this certificate is TRUSTED, and only its grants stand in its way:'
+      ? "The truststore holds the dev PKI's rogue CA: this certificate is TRUSTED, and only its grants stand in its way:"
       : 'A client certificate from another CA never reaches a route (403):',
     `  curl ${tls('rogue')} '${url}/vuln?org=org1'`,
     '',
@@ -66,7 +67,7 @@ export function stackBanner(input: BannerInput): string {
 export const bindAddressWarning = (address: string) =>
   `WARNING: --bind-address ${address}: the DynamoDB, Secrets Manager and Step Functions API servers now listen on ${address}. ` +
   'They check no credentials: anyone who reaches that address can read and change every table (grants included) and run the workflow. ' +
-  'Use it on a trusted network only (Docker\'s bridge address, e.g. 172.17.0.1, rather than 0.0.0.0).';
+  "Use it on a trusted network only (Docker's bridge address, e.g. 172.17.0.1, rather than 0.0.0.0).";
 
 /**
  * An `--env-vars` file for `sam local invoke` in a container: every function reaches the local
@@ -75,7 +76,10 @@ export const bindAddressWarning = (address: string) =>
  * the template declares AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SECRETS_MANAGER (see
  * docs/local-stack.md).
  */
-export function samEnvVars(ports: { dynamoDb: number; secretsManager: number }, host = 'host.docker.internal'): { Parameters: Record<string, string> } {
+export function samEnvVars(
+  ports: { dynamoDb: number; secretsManager: number },
+  host = 'host.docker.internal',
+): { Parameters: Record<string, string> } {
   return {
     Parameters: {
       AWS_ENDPOINT_URL_DYNAMODB: `http://${host}:${ports.dynamoDb}`,
@@ -91,7 +95,8 @@ export function startFailure(error: unknown, environment: NodeJS.ProcessEnv = pr
   let message: string;
   if (failure instanceof StackAlreadyRunningError) message = failure.message;
   else if (failure instanceof PemBundleError) message = `refusing to start: ${failure.message}`;
-  else if (code === 'EADDRINUSE') message = `A port is already in use (${failure.message}); set PORT, DYNAMODB_PORT, SFN_PORT, XRAY_DAEMON_PORT or TRACES_PORT to free ports, or stop what listens there.`;
+  else if (code === 'EADDRINUSE')
+    message = `A port is already in use (${failure.message}); set PORT, DYNAMODB_PORT, SFN_PORT, XRAY_DAEMON_PORT or TRACES_PORT to free ports, or stop what listens there.`;
   else message = `npm start failed: ${failure.message}`;
   return environment.DEBUG ? `${message}\n${failure.stack ?? ''}` : message;
 }

@@ -77,7 +77,9 @@ function readState(path: string): (Partial<StackState> & { pid: number }) | unde
     return undefined;
   }
   const pid = (parsed as { pid?: unknown } | null)?.pid;
-  return typeof pid === 'number' && Number.isInteger(pid) && pid > 0 ? (parsed as Partial<StackState> & { pid: number }) : undefined;
+  return typeof pid === 'number' && Number.isInteger(pid) && pid > 0
+    ? (parsed as Partial<StackState> & { pid: number })
+    : undefined;
 }
 
 /**

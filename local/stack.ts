@@ -33,7 +33,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (options.seed) {
       const client = localDynamoDbClient(backend.dynamoDbEndpoint);
       try {
-        seeded = await seedDemoData({ client, tables: backend.tableNames, gatewayUrl: gateway.url, caPem: options.seed.caPem, scanner: options.seed.scanner });
+        seeded = await seedDemoData({
+          client,
+          tables: backend.tableNames,
+          gatewayUrl: gateway.url,
+          caPem: options.seed.caPem,
+          scanner: options.seed.scanner,
+        });
       } finally {
         client.destroy();
       }

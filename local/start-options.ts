@@ -26,7 +26,13 @@ export interface StartOptions {
 export function startOptions(argv: string[], projectRoot = PROJECT_ROOT): StartOptions {
   const { values, tokens } = parseArgs({
     args: argv,
-    options: { 'parameter-overrides': { type: 'string', multiple: true }, 'config-file': { type: 'string' }, 'config-env': { type: 'string' }, 'no-traces': { type: 'boolean' }, 'bind-address': { type: 'string' } },
+    options: {
+      'parameter-overrides': { type: 'string', multiple: true },
+      'config-file': { type: 'string' },
+      'config-env': { type: 'string' },
+      'no-traces': { type: 'boolean' },
+      'bind-address': { type: 'string' },
+    },
     allowPositionals: true,
     strict: true,
     tokens: true,
@@ -39,15 +45,27 @@ export function startOptions(argv: string[], projectRoot = PROJECT_ROOT): StartO
       collecting = token.name === 'parameter-overrides';
       if (collecting && token.value !== undefined) given.push(token.value);
     } else if (token.kind === 'positional') {
-      if (!collecting) throw new Error(`Unexpected argument ${token.value}; did you mean --parameter-overrides ${token.value}?`);
+      if (!collecting)
+        throw new Error(`Unexpected argument ${token.value}; did you mean --parameter-overrides ${token.value}?`);
       given.push(token.value);
     }
   }
   const configFile = resolve(projectRoot, values['config-file'] ?? 'samconfig.toml');
   const fromConfig = samconfigParameterOverrides(configFile, values['config-env'] ?? 'default');
   const fromCommandLine = parseParameterOverrides(given);
-  const sources = [...(Object.keys(fromConfig).length ? [configFile] : []), ...(given.length ? ['--parameter-overrides'] : [])];
+  const sources = [
+    ...(Object.keys(fromConfig).length ? [configFile] : []),
+    ...(given.length ? ['--parameter-overrides'] : []),
+  ];
   const bindAddress = values['bind-address'];
-  if (bindAddress !== undefined && isIP(bindAddress) === 0) throw new Error(`--bind-address must be an IP address (e.g. 172.17.0.1, Docker's bridge on Linux), not ${JSON.stringify(bindAddress)}`);
-  return { parameterOverrides: { ...fromConfig, ...fromCommandLine }, sources, traces: values['no-traces'] !== true, ...(bindAddress ? { bindAddress } : {}) };
+  if (bindAddress !== undefined && isIP(bindAddress) === 0)
+    throw new Error(
+      `--bind-address must be an IP address (e.g. 172.17.0.1, Docker's bridge on Linux), not ${JSON.stringify(bindAddress)}`,
+    );
+  return {
+    parameterOverrides: { ...fromConfig, ...fromCommandLine },
+    sources,
+    traces: values['no-traces'] !== true,
+    ...(bindAddress ? { bindAddress } : {}),
+  };
 }

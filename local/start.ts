@@ -55,21 +55,36 @@ async function main(): Promise<void> {
       ...(tracing ? { traces: { dir: DEFAULT_TRACES_DIR, daemonPort: ports.xrayDaemon } } : {}),
       ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
     },
-    gateway: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem }, truststorePem: truststore.pem, port: ports.gateway, log: jsonLineLog },
+    gateway: {
+      tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
+      truststorePem: truststore.pem,
+      port: ports.gateway,
+      log: jsonLineLog,
+    },
     // Seeding posts through the gateway with the dev scanner certificate: only where the truststore holds the dev CA.
     ...(trustsDevCa ? { seed: { scanner: pki.scanner, caPem: pki.ca.certPem } } : {}),
   });
   if (options.sources.length) {
     const overrides = Object.entries(options.parameterOverrides).map(([name, value]) => `${name}=${value}`);
-    console.log(`parameter overrides (${options.sources.map((source) => relative(process.cwd(), source) || source).join(', ')}): ${overrides.join(' ')}`);
+    console.log(
+      `parameter overrides (${options.sources.map((source) => relative(process.cwd(), source) || source).join(', ')}): ${overrides.join(' ')}`,
+    );
   }
-  if (stack.seeded?.grants) console.log('seeded demo grants: OU scanner may POST on every org; OU dashboard may GET org1, org2, org3');
+  if (stack.seeded?.grants)
+    console.log('seeded demo grants: OU scanner may POST on every org; OU dashboard may GET org1, org2, org3');
   if (stack.seeded?.findings) console.log(`seeded ${stack.seeded.findings} demo findings through the gateway`);
   let viewer: TraceViewer | undefined;
   if (stack.backend.tracing) viewer = await startTraceViewer(stack.backend.tracing.store, { port: ports.traces });
   // ---- where this stack listens, for the tools of a second terminal (stack-state.ts)
   const { backend } = stack;
-  const listening = { ...ports, gateway: stack.gateway.port, dynamoDb: portOf(backend.dynamoDbEndpoint), stepFunctions: backend.stepFunctionsEndpoint ? portOf(backend.stepFunctionsEndpoint) : ports.stepFunctions, ...(backend.tracing ? { xrayDaemon: Number(backend.tracing.daemon.address.split(':')[1]) } : {}), ...(viewer ? { traces: portOf(viewer.url) } : {}) };
+  const listening = {
+    ...ports,
+    gateway: stack.gateway.port,
+    dynamoDb: portOf(backend.dynamoDbEndpoint),
+    stepFunctions: backend.stepFunctionsEndpoint ? portOf(backend.stepFunctionsEndpoint) : ports.stepFunctions,
+    ...(backend.tracing ? { xrayDaemon: Number(backend.tracing.daemon.address.split(':')[1]) } : {}),
+    ...(viewer ? { traces: portOf(viewer.url) } : {}),
+  };
   writeStackState(
     {
       pid: process.pid,
@@ -85,13 +100,18 @@ async function main(): Promise<void> {
       trustsRogueCa,
       pkiDir: PKI_DIR,
       dataDir: DATA_DIR,
-      grantCacheSeconds: Number(options.parameterOverrides.GrantCacheSeconds ?? loadTemplate().Parameters?.GrantCacheSeconds?.Default ?? 30),
+      grantCacheSeconds: Number(
+        options.parameterOverrides.GrantCacheSeconds ?? loadTemplate().Parameters?.GrantCacheSeconds?.Default ?? 30,
+      ),
       bindAddress: options.bindAddress ?? '127.0.0.1',
     },
     LOCAL_DIR,
   );
   const samEnvVarsPath = join(LOCAL_DIR, 'sam-env-vars.json');
-  writeFileSync(samEnvVarsPath, `${JSON.stringify(samEnvVars({ dynamoDb: listening.dynamoDb, secretsManager: portOf(backend.secretsManagerEndpoint) }), null, 2)}\n`);
+  writeFileSync(
+    samEnvVarsPath,
+    `${JSON.stringify(samEnvVars({ dynamoDb: listening.dynamoDb, secretsManager: portOf(backend.secretsManagerEndpoint) }), null, 2)}\n`,
+  );
   console.log(
     stackBanner({
       url: stack.url,
@@ -106,7 +126,9 @@ async function main(): Promise<void> {
     }),
   );
   if (viewer && backend.tracing) {
-    console.log(`Traces: ${viewer.url}  (X-Ray daemon on udp ${backend.tracing.daemon.address}; npm run traces -- --last 5 prints them here)\n`);
+    console.log(
+      `Traces: ${viewer.url}  (X-Ray daemon on udp ${backend.tracing.daemon.address}; npm run traces -- --last 5 prints them here)\n`,
+    );
   }
   // ----
 
@@ -118,16 +140,16 @@ async function main(): Promise<void> {
     Promise.resolve(viewer?.close())
       .then(() => stack.close())
       .then(
-      () => {
-        releaseStackState(LOCAL_DIR);
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error(`error while stopping: ${(error as Error).message}`);
-        releaseStackState(LOCAL_DIR);
-        process.exit(1);
-      },
-    );
+        () => {
+          releaseStackState(LOCAL_DIR);
+          process.exit(0);
+        },
+        (error: unknown) => {
+          console.error(`error while stopping: ${(error as Error).message}`);
+          releaseStackState(LOCAL_DIR);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

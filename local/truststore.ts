@@ -22,7 +22,11 @@ export interface Truststore {
  * trust less, or other certificates, than the file shows.
  */
 export function loadTruststore(pem: string, source: string): Truststore {
-  return { pem, source, subjects: parsePemBundle(pem, source).map((certificate) => distinguishedName(certificate.subject)) };
+  return {
+    pem,
+    source,
+    subjects: parsePemBundle(pem, source).map((certificate) => distinguishedName(certificate.subject)),
+  };
 }
 
 /** SHA-256 fingerprints (node's `AA:BB:…` form) of a bundle's certificates: what a chain may be built from. */
@@ -30,10 +34,18 @@ export function truststoreFingerprints(pem: string): Set<string> {
   return new Set(parsePemBundle(pem, 'truststore').map((certificate) => certificate.fingerprint256));
 }
 
-export function resolveTruststore(options: { environment?: NodeJS.ProcessEnv; projectRoot?: string; devCaPath: string }): Truststore {
+export function resolveTruststore(options: {
+  environment?: NodeJS.ProcessEnv;
+  projectRoot?: string;
+  devCaPath: string;
+}): Truststore {
   const environment = options.environment ?? process.env;
   const projectRoot = options.projectRoot ?? PROJECT_ROOT;
-  const candidates = [environment.TRUSTSTORE ? resolve(environment.TRUSTSTORE) : undefined, resolve(projectRoot, 'truststore/ca.pem'), options.devCaPath];
+  const candidates = [
+    environment.TRUSTSTORE ? resolve(environment.TRUSTSTORE) : undefined,
+    resolve(projectRoot, 'truststore/ca.pem'),
+    options.devCaPath,
+  ];
   for (const [index, path] of candidates.entries()) {
     if (path === undefined) continue;
     // An explicit $TRUSTSTORE that is missing is an error, not a reason to trust something else.

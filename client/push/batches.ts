@@ -18,7 +18,8 @@ export interface Batch {
   bytes: number;
 }
 
-export const requestBody = (findings: Finding[], envelope: Record<string, unknown> = {}) => JSON.stringify({ ...envelope, findings });
+export const requestBody = (findings: Finding[], envelope: Record<string, unknown> = {}) =>
+  JSON.stringify({ ...envelope, findings });
 
 /** Bytes of a body with no finding; each finding adds its own JSON and a comma after the first. */
 const emptyBodyBytes = (envelope: Record<string, unknown> | undefined) => Buffer.byteLength(requestBody([], envelope));
@@ -27,7 +28,10 @@ const emptyBodyBytes = (envelope: Record<string, unknown> | undefined) => Buffer
  * Batches in input order. A finding that alone is over `maxBytes` still comes as a batch of one
  * (its `bytes` says so): the sender decides what to do with it, nothing is dropped silently.
  */
-export async function* batchesOf(findings: AsyncIterable<Finding> | Iterable<Finding>, limits: BatchLimits): AsyncGenerator<Batch> {
+export async function* batchesOf(
+  findings: AsyncIterable<Finding> | Iterable<Finding>,
+  limits: BatchLimits,
+): AsyncGenerator<Batch> {
   const empty = emptyBodyBytes(limits.envelope);
   let current: Finding[] = [];
   let bytes = empty;
@@ -49,6 +53,9 @@ export async function* batchesOf(findings: AsyncIterable<Finding> | Iterable<Fin
 export function splitBatch(batch: Batch, envelope?: Record<string, unknown>): [Batch, Batch] {
   const middle = Math.ceil(batch.findings.length / 2);
   const halves = [batch.findings.slice(0, middle), batch.findings.slice(middle)];
-  const [first, second] = halves.map((findings) => ({ findings, bytes: Buffer.byteLength(requestBody(findings, envelope)) }));
+  const [first, second] = halves.map((findings) => ({
+    findings,
+    bytes: Buffer.byteLength(requestBody(findings, envelope)),
+  }));
   return [first as Batch, second as Batch];
 }

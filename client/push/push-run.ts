@@ -33,7 +33,11 @@ export async function pushScanRun(paths: string[], options: RunPushOptions): Pro
   const files = await checkScanFiles(paths, options.mapping);
   const runs = new ScanRunClient(options.connection);
   const scannedAt = options.scannedAt ?? scanStartOf(files) ?? options.mapping.now;
-  const run = await runs.open({ org: options.mapping.org, scanner: options.mapping.scanner, scannedAt: scannedAt.toISOString() });
+  const run = await runs.open({
+    org: options.mapping.org,
+    scanner: options.mapping.scanner,
+    scannedAt: scannedAt.toISOString(),
+  });
   options.onOpened?.(run);
   const sender = new BatchSender({ ...options.connection, envelope: { runId: run.runId } });
   const summary = await sendCheckedFiles(paths, files, { ...options, sender });

@@ -37,7 +37,11 @@ export interface FileCheck {
 
 /** The scan's start time across the files: the earliest any of them states, if any does. */
 export const scanStartOf = (files: FileCheck[]): Date | undefined =>
-  files.reduce<Date | undefined>((earliest, file) => (file.scanStart !== undefined && (earliest === undefined || file.scanStart < earliest) ? file.scanStart : earliest), undefined);
+  files.reduce<Date | undefined>(
+    (earliest, file) =>
+      file.scanStart !== undefined && (earliest === undefined || file.scanStart < earliest) ? file.scanStart : earliest,
+    undefined,
+  );
 
 export interface PushProgress {
   /** Findings with an answer so far. */
@@ -65,7 +69,8 @@ export interface PushSummary {
   splits: number;
 }
 
-const wrap = (path: string, error: unknown) => new ScanFileError(path, error instanceof Error ? error : new Error(String(error)));
+const wrap = (path: string, error: unknown) =>
+  new ScanFileError(path, error instanceof Error ? error : new Error(String(error)));
 
 /** Reads every file through once: formats, counts and invalid findings. Throws ScanFileError at the first unreadable file. */
 export async function checkScanFiles(paths: string[], mapping: MappingOptions): Promise<FileCheck[]> {
@@ -102,7 +107,11 @@ export async function* validFindings(paths: string[], mapping: MappingOptions): 
 }
 
 /** Runs `work` on every element of `source` with at most `concurrency` at once. */
-async function forEachConcurrently<T>(source: AsyncIterable<T>, concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+async function forEachConcurrently<T>(
+  source: AsyncIterable<T>,
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   const iterator = source[Symbol.asyncIterator]();
   const worker = async () => {
     // Concurrent next() calls on an async generator are queued by the language: each item goes to one worker.
@@ -125,7 +134,11 @@ export async function pushScanFiles(paths: string[], options: PushOptions): Prom
 }
 
 /** Sends every valid finding of files already checked (checkScanFiles), with bounded concurrency. */
-export async function sendCheckedFiles(paths: string[], files: FileCheck[], options: PushOptions): Promise<PushSummary> {
+export async function sendCheckedFiles(
+  paths: string[],
+  files: FileCheck[],
+  options: PushOptions,
+): Promise<PushSummary> {
   const total = files.reduce((sum, file) => sum + file.valid, 0);
   const summary: PushSummary = {
     files,
@@ -143,12 +156,16 @@ export async function sendCheckedFiles(paths: string[], files: FileCheck[], opti
     splits: 0,
   };
   const all: BatchReport = emptyReport();
-  await forEachConcurrently(batchesOf(validFindings(paths, options.mapping), options.limits), options.concurrency, async (batch: Batch) => {
-    const report = await options.sender.send(batch);
-    addReports(all, report);
-    summary.batches += 1;
-    options.onBatch?.(report, { done: all.findings, total });
-  });
+  await forEachConcurrently(
+    batchesOf(validFindings(paths, options.mapping), options.limits),
+    options.concurrency,
+    async (batch: Batch) => {
+      const report = await options.sender.send(batch);
+      addReports(all, report);
+      summary.batches += 1;
+      options.onBatch?.(report, { done: all.findings, total });
+    },
+  );
   summary.sent = all.findings;
   summary.created = all.created;
   summary.updated = all.updated;
@@ -163,10 +180,14 @@ export async function sendCheckedFiles(paths: string[], files: FileCheck[], opti
 }
 
 /** `--dry-run`: the same checks and batches, nothing sent. */
-export async function planScanFiles(paths: string[], options: Pick<PushOptions, 'mapping' | 'limits'>): Promise<{ files: FileCheck[]; batches: AsyncGenerator<Batch> }> {
+export async function planScanFiles(
+  paths: string[],
+  options: Pick<PushOptions, 'mapping' | 'limits'>,
+): Promise<{ files: FileCheck[]; batches: AsyncGenerator<Batch> }> {
   const files = await checkScanFiles(paths, options.mapping);
   return { files, batches: batchesOf(validFindings(paths, options.mapping), options.limits) };
 }
 
 /** Nothing rejected and nothing failed. */
-export const pushSucceeded = (summary: Pick<PushSummary, 'rejected' | 'failed'>) => summary.rejected.length === 0 && summary.failed.length === 0;
+export const pushSucceeded = (summary: Pick<PushSummary, 'rejected' | 'failed'>) =>
+  summary.rejected.length === 0 && summary.failed.length === 0;

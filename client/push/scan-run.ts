@@ -57,22 +57,33 @@ export class ScanRunClient {
   }
 
   /** Opens a run; throws ScanRunError unless the API answers 201. */
-  async open(run: { org: string; scanner: string; scannedAt: string; scope?: { assets: string[] } }): Promise<OpenedRun> {
+  async open(run: {
+    org: string;
+    scanner: string;
+    scannedAt: string;
+    scope?: { assets: string[] };
+  }): Promise<OpenedRun> {
     const result = await this.request('POST', 'scans', run);
-    if (result.status !== 201) throw new ScanRunError(result.status, `opening the scan run failed: HTTP ${result.status} ${messageOf(result)}`);
+    if (result.status !== 201)
+      throw new ScanRunError(result.status, `opening the scan run failed: HTTP ${result.status} ${messageOf(result)}`);
     return result.json() as OpenedRun;
   }
 
   /** Completes a run (closing starts asynchronously); throws ScanRunError unless the API answers 202. */
   async complete(runId: string): Promise<{ runId: string; state: string }> {
     const result = await this.request('POST', `scans/${encodeURIComponent(runId)}/complete`);
-    if (result.status !== 202) throw new ScanRunError(result.status, `completing the scan run failed: HTTP ${result.status} ${messageOf(result)}`);
+    if (result.status !== 202)
+      throw new ScanRunError(
+        result.status,
+        `completing the scan run failed: HTTP ${result.status} ${messageOf(result)}`,
+      );
     return result.json() as { runId: string; state: string };
   }
 
   async receipt(runId: string, org: string): Promise<Receipt> {
     const result = await this.request('GET', `scans/${encodeURIComponent(runId)}?org=${encodeURIComponent(org)}`);
-    if (result.status !== 200) throw new ScanRunError(result.status, `reading the scan run failed: HTTP ${result.status} ${messageOf(result)}`);
+    if (result.status !== 200)
+      throw new ScanRunError(result.status, `reading the scan run failed: HTTP ${result.status} ${messageOf(result)}`);
     return result.json() as Receipt;
   }
 

@@ -22,7 +22,12 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 250, maxDelayMs: 20_000, maxRetryAfterMs: 60_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 6,
+  baseDelayMs: 250,
+  maxDelayMs: 20_000,
+  maxRetryAfterMs: 60_000,
+};
 
 export interface SenderOptions {
   /** The API's base URL (`https://host[:port][/base]`); findings go to `<base>/vuln`. */
@@ -61,7 +66,18 @@ export interface BatchReport {
   splits: number;
 }
 
-export const emptyReport = (): BatchReport => ({ findings: 0, created: 0, updated: 0, unchanged: 0, stale: 0, reopened: 0, rejected: [], failed: [], requests: 0, splits: 0 });
+export const emptyReport = (): BatchReport => ({
+  findings: 0,
+  created: 0,
+  updated: 0,
+  unchanged: 0,
+  stale: 0,
+  reopened: 0,
+  rejected: [],
+  failed: [],
+  requests: 0,
+  splits: 0,
+});
 
 export function addReports(into: BatchReport, other: BatchReport): BatchReport {
   into.findings += other.findings;
@@ -148,20 +164,27 @@ export class BatchSender {
       result = await this.post(batch.findings, report);
     } catch (error) {
       report.findings += ids.length;
-      const reason = error instanceof TransientError ? error.message : `request failed (${(error as Error).message.slice(0, 200)})`;
-      report.failed.push(...ids.map((vulnId) => ({ vulnId, reason: `${reason} after ${this.retry.attempts} attempts` })));
+      const reason =
+        error instanceof TransientError ? error.message : `request failed (${(error as Error).message.slice(0, 200)})`;
+      report.failed.push(
+        ...ids.map((vulnId) => ({ vulnId, reason: `${reason} after ${this.retry.attempts} attempts` })),
+      );
       return;
     }
     if (result.status === 200) {
       const body = result.json() as Partial<Record<'created' | 'updated' | 'unchanged' | 'stale' | 'reopened', number>>;
       report.findings += ids.length;
-      for (const count of ['created', 'updated', 'unchanged', 'stale', 'reopened'] as const) report[count] += body[count] ?? 0;
+      for (const count of ['created', 'updated', 'unchanged', 'stale', 'reopened'] as const)
+        report[count] += body[count] ?? 0;
       return;
     }
     if (result.status === 413) {
       if (batch.findings.length === 1) {
         report.findings += 1;
-        report.rejected.push({ vulnId: ids[0] as string, reason: `too large for the API even alone (413, ${batch.bytes} bytes)` });
+        report.rejected.push({
+          vulnId: ids[0] as string,
+          reason: `too large for the API even alone (413, ${batch.bytes} bytes)`,
+        });
         return;
       }
       report.splits += 1;
@@ -172,16 +195,26 @@ export class BatchSender {
       const issues = issuesOf(result);
       const named = new Map<number, string>();
       for (const issue of issues) {
-        if (typeof issue.index === 'number' && issue.index >= 0 && issue.index < ids.length && !named.has(issue.index)) {
+        if (
+          typeof issue.index === 'number' &&
+          issue.index >= 0 &&
+          issue.index < ids.length &&
+          !named.has(issue.index)
+        ) {
           named.set(issue.index, `${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
         }
       }
       // Issues that name findings reject those; the rest of the batch was refused with them, so it is sent again.
       if (named.size > 0 && named.size === new Set(issues.map((issue) => issue.index)).size) {
         report.findings += named.size;
-        for (const [index, reason] of named) report.rejected.push({ vulnId: ids[index] as string, reason: `400 ${reason}` });
+        for (const [index, reason] of named)
+          report.rejected.push({ vulnId: ids[index] as string, reason: `400 ${reason}` });
         const rest = batch.findings.filter((_, index) => !named.has(index));
-        if (rest.length > 0) await this.sendInto({ findings: rest, bytes: Buffer.byteLength(requestBody(rest, this.options.envelope)) }, report);
+        if (rest.length > 0)
+          await this.sendInto(
+            { findings: rest, bytes: Buffer.byteLength(requestBody(rest, this.options.envelope)) },
+            report,
+          );
         return;
       }
       report.findings += ids.length;
@@ -208,7 +241,12 @@ export class BatchSender {
     return callWithRetry(
       this.options,
       this.retry,
-      { path: this.endpoint, method: 'POST', body: requestBody(findings, this.options.envelope), headers: { 'Content-Type': 'application/json' } },
+      {
+        path: this.endpoint,
+        method: 'POST',
+        body: requestBody(findings, this.options.envelope),
+        headers: { 'Content-Type': 'application/json' },
+      },
       () => (report.requests += 1),
     );
   }
@@ -238,7 +276,11 @@ export function callWithRetry(
       } catch (error) {
         throw new TransientError(`network error (${(error as Error).message.slice(0, 200)})`, undefined);
       }
-      if (RETRIED_STATUSES.has(result.status)) throw new TransientError(`HTTP ${result.status}: ${messageOf(result)}`, retryAfterMs(result.headers['retry-after']));
+      if (RETRIED_STATUSES.has(result.status))
+        throw new TransientError(
+          `HTTP ${result.status}: ${messageOf(result)}`,
+          retryAfterMs(result.headers['retry-after']),
+        );
       return result;
     },
     {

@@ -5,7 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { CVE_PATTERN, MAX_CVES, TEXT_LIMITS, cvssVersionOf, type Finding } from '../../functions/shared/core/finding-schema';
+import {
+  CVE_PATTERN,
+  MAX_CVES,
+  TEXT_LIMITS,
+  cvssVersionOf,
+  type Finding,
+} from '../../functions/shared/core/finding-schema';
 import { deriveSeverity, type RankedSeverity } from '../../functions/shared/core/severity';
 
 /** What a parser reads of one vulnerability on one host, before any decision. */
@@ -47,8 +53,22 @@ export interface MappingOptions {
   now: Date;
 }
 
-const NESSUS_SEVERITY_NAMES: Record<string, string> = { '0': 'Info', '1': 'Low', '2': 'Medium', '3': 'High', '4': 'Critical' };
-const SEVERITY_WORDS: Record<string, string> = { none: 'Info', info: 'Info', informational: 'Info', low: 'Low', medium: 'Medium', high: 'High', critical: 'Critical' };
+const NESSUS_SEVERITY_NAMES: Record<string, string> = {
+  '0': 'Info',
+  '1': 'Low',
+  '2': 'Medium',
+  '3': 'High',
+  '4': 'Critical',
+};
+const SEVERITY_WORDS: Record<string, string> = {
+  none: 'Info',
+  info: 'Info',
+  informational: 'Info',
+  low: 'Low',
+  medium: 'Medium',
+  high: 'High',
+  critical: 'Critical',
+};
 
 /** The Priority we store: the scanner's severity as a word our severity table knows (Nessus 4 → Critical). */
 export function priorityOf(severity: string): string {
@@ -63,16 +83,25 @@ export const TRUNCATION_MARKER = '\n[… truncated by the import]';
 /** Long text: CRLF and CR become LF, control characters other than LF and tab go, bounded with a marker. */
 export function multilineText(value: string | undefined, max: number): string | undefined {
   if (value === undefined) return undefined;
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
-  const cleaned = value.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trim();
+  const cleaned = value
+    .replace(/\r\n?/g, '\n')
+    // eslint-disable-next-line no-control-regex -- removing control characters is the point
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+    .trim();
   if (cleaned.length === 0) return undefined;
   return cleaned.length <= max ? cleaned : cleaned.slice(0, max - TRUNCATION_MARKER.length) + TRUNCATION_MARKER;
 }
 
 /** One-line text (names): every run of whitespace or control characters is one space. */
 export function singleLine(value: string, max: number): string {
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
-  return value.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, max).trim();
+  return (
+    value
+      // eslint-disable-next-line no-control-regex -- removing control characters is the point
+      .replace(/[\s\u0000-\u001f\u007f]+/g, ' ')
+      .trim()
+      .slice(0, max)
+      .trim()
+  );
 }
 
 const assetKey = (asset: string) => asset.trim().toLowerCase();
@@ -82,7 +111,13 @@ const assetKey = (asset: string) => asset.trim().toLowerCase();
  * always gets the same id, so a second push of a scan updates instead of duplicating, and two hosts
  * never share one (the asset is in the hash). Readable prefix, hashed tail, well under 128 characters.
  */
-export function vulnIdOf(scanner: string, asset: string, pluginId: number, port: number | undefined, protocol: string | undefined): string {
+export function vulnIdOf(
+  scanner: string,
+  asset: string,
+  pluginId: number,
+  port: number | undefined,
+  protocol: string | undefined,
+): string {
   const digest = createHash('sha256')
     .update(JSON.stringify([assetKey(asset), pluginId, port ?? null, protocol ?? null]))
     .digest('hex')
@@ -93,8 +128,15 @@ export function vulnIdOf(scanner: string, asset: string, pluginId: number, port:
 const isAddress = (value: string | undefined): value is string => value !== undefined && isIP(value) !== 0;
 
 export function assetNameOf(host: ScanItem['host']): string | undefined {
-  const candidates = [host.fqdn, host.dnsName && !isAddress(host.dnsName) ? host.dnsName : undefined, host.ip, host.name];
-  const found = candidates.map((value) => (value === undefined ? '' : singleLine(value, 255))).find((value) => value.length > 0);
+  const candidates = [
+    host.fqdn,
+    host.dnsName && !isAddress(host.dnsName) ? host.dnsName : undefined,
+    host.ip,
+    host.name,
+  ];
+  const found = candidates
+    .map((value) => (value === undefined ? '' : singleLine(value, 255)))
+    .find((value) => value.length > 0);
   return found;
 }
 
@@ -119,7 +161,9 @@ function vectorOf(text: string | undefined, family: 'v2' | 'v3' | 'v4'): string 
 }
 
 /** The CVSS fields: v3 when the export has a v3 score or vector, else v4, else v2; a vector of no known form is left out. */
-export function cvssOf(item: Pick<ScanItem, 'cvss2' | 'cvss3' | 'cvss4'>): Pick<Finding, 'CvssScore' | 'CvssVector' | 'CvssVersion'> {
+export function cvssOf(
+  item: Pick<ScanItem, 'cvss2' | 'cvss3' | 'cvss4'>,
+): Pick<Finding, 'CvssScore' | 'CvssVector' | 'CvssVersion'> {
   const families = [
     ['v3', item.cvss3],
     ['v4', item.cvss4],
@@ -153,8 +197,12 @@ const PROTOCOLS = new Set(['tcp', 'udp', 'icmp']);
 export function toFinding(item: ScanItem, options: MappingOptions): Partial<Finding> {
   const asset = assetNameOf(item.host) ?? '';
   const protocol = item.protocol?.trim().toLowerCase();
-  const knownProtocol = protocol !== undefined && PROTOCOLS.has(protocol) ? (protocol as Finding['Protocol']) : undefined;
-  const port = item.port !== undefined && Number.isInteger(item.port) && item.port >= 0 && item.port <= 65535 ? item.port : undefined;
+  const knownProtocol =
+    protocol !== undefined && PROTOCOLS.has(protocol) ? (protocol as Finding['Protocol']) : undefined;
+  const port =
+    item.port !== undefined && Number.isInteger(item.port) && item.port >= 0 && item.port <= 65535
+      ? item.port
+      : undefined;
   const cvss = cvssOf(item);
   const priority = priorityOf(item.severity);
   const severity = deriveSeverity(priority, cvss.CvssScore);
@@ -227,7 +275,8 @@ export function parseDueDays(text: string | undefined, defaults: DueDays = DEFAU
   if (text === undefined || text.trim() === '') return days;
   for (const entry of text.split(',')) {
     const match = /^\s*(critical|high|medium|low|info)\s*=\s*(\d{1,4})\s*$/i.exec(entry);
-    if (!match) throw new Error(`--due-days: "${entry.slice(0, 40)}" is not severity=days (critical, high, medium, low, info)`);
+    if (!match)
+      throw new Error(`--due-days: "${entry.slice(0, 40)}" is not severity=days (critical, high, medium, low, info)`);
     days[(match[1] as string).toUpperCase() as RankedSeverity] = Number(match[2]);
   }
   return days;

@@ -73,7 +73,11 @@ function scanItemOf(host: HostDraft, item: ItemDraft): ScanItem | string {
  * Streams the findings of a Nessus export. Throws NotAScanExportError when the root element is not
  * NessusClientData_v2, MalformedExportError for broken XML or a DOCTYPE.
  */
-export async function* parseNessus(input: AsyncIterable<string | Buffer>, options: MappingOptions, stats: ParseStats): AsyncGenerator<ScanRecord> {
+export async function* parseNessus(
+  input: AsyncIterable<string | Buffer>,
+  options: MappingOptions,
+  stats: ParseStats,
+): AsyncGenerator<ScanRecord> {
   const parser = sax.parser(true, { trim: false, normalize: false, position: true });
   const ready: ScanRecord[] = [];
   const stack: string[] = [];
@@ -92,7 +96,8 @@ export async function* parseNessus(input: AsyncIterable<string | Buffer>, option
   parser.onopentag = (tag) => {
     if (!sawRoot) {
       sawRoot = true;
-      if (tag.name !== NESSUS_ROOT) throw new NotAScanExportError(`its XML root is <${tag.name.slice(0, 64)}>, not <${NESSUS_ROOT}>`);
+      if (tag.name !== NESSUS_ROOT)
+        throw new NotAScanExportError(`its XML root is <${tag.name.slice(0, 64)}>, not <${NESSUS_ROOT}>`);
     }
     const attributes = tag.attributes as Record<string, string>;
     const parent = stack[stack.length - 1];
@@ -134,7 +139,8 @@ export async function* parseNessus(input: AsyncIterable<string | Buffer>, option
           merger.add(toFinding(scanItem, options));
         }
       });
-      for (const finding of merger.drain()) ready.push({ finding, where: `ReportHost ${JSON.stringify(host.name.slice(0, 100))}` });
+      for (const finding of merger.drain())
+        ready.push({ finding, where: `ReportHost ${JSON.stringify(host.name.slice(0, 100))}` });
       host = undefined;
     }
     text = '';

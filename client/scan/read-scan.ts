@@ -10,7 +10,14 @@ import { findingSchema, type Finding } from '../../functions/shared/core/finding
 import { parseJsonFindings } from './json-findings';
 import type { MappingOptions } from './mapping';
 import { parseNessus } from './nessus';
-import { MalformedExportError, NotAScanExportError, newParseStats, type ParseStats, type ScanFormat, type ScanRecord } from './records';
+import {
+  MalformedExportError,
+  NotAScanExportError,
+  newParseStats,
+  type ParseStats,
+  type ScanFormat,
+  type ScanRecord,
+} from './records';
 import { parseTenableCsv } from './tenable-csv';
 
 export { MalformedExportError, NotAScanExportError, type ParseStats, type ScanFormat };
@@ -19,7 +26,10 @@ const SNIFF_BYTES = 4096;
 
 /** Recognises a format from the start of a file: `<` XML (Nessus), `{`/`[` JSON, else CSV (its header decides). */
 export function formatOf(start: Buffer): ScanFormat {
-  const text = start.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const text = start
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   if (text.startsWith('<')) return 'nessus';
   if (text.startsWith('{') || text.startsWith('[')) return 'json';
   if (text.length === 0) throw new NotAScanExportError('it is empty');
@@ -39,17 +49,27 @@ export async function detectFormat(path: string): Promise<ScanFormat> {
   }
 }
 
-export type ValidatedRecord = { ok: true; finding: Finding; where: string } | { ok: false; finding: Partial<Finding>; where: string; reason: string };
+export type ValidatedRecord =
+  | { ok: true; finding: Finding; where: string }
+  | { ok: false; finding: Partial<Finding>; where: string; reason: string };
 
 /** The reasons the API's schema gives, as `Field: message; …` (at most three). */
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || 'finding'}: ${issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : issue.message}`)
+    .map(
+      (issue) =>
+        `${issue.path.join('.') || 'finding'}: ${issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.join(', ')}` : issue.message}`,
+    )
     .join('; ');
 }
 
-function recordsOf(format: ScanFormat, path: string, options: MappingOptions, stats: ParseStats): AsyncGenerator<ScanRecord> {
+function recordsOf(
+  format: ScanFormat,
+  path: string,
+  options: MappingOptions,
+  stats: ParseStats,
+): AsyncGenerator<ScanRecord> {
   const input = createReadStream(path, { highWaterMark: 64 * 1024 });
   if (format === 'nessus') return parseNessus(input, options, stats);
   if (format === 'csv') return parseTenableCsv(input, options, stats);
@@ -57,7 +77,11 @@ function recordsOf(format: ScanFormat, path: string, options: MappingOptions, st
 }
 
 /** Every record of a scan file, validated. Parse errors surface as NotAScanExportError or MalformedExportError. */
-export async function* readScanFile(path: string, options: MappingOptions, stats: ParseStats = newParseStats()): AsyncGenerator<ValidatedRecord> {
+export async function* readScanFile(
+  path: string,
+  options: MappingOptions,
+  stats: ParseStats = newParseStats(),
+): AsyncGenerator<ValidatedRecord> {
   const format = await detectFormat(path);
   for await (const record of recordsOf(format, path, options, stats)) {
     const parsed = findingSchema.safeParse(record.finding);

@@ -21,7 +21,8 @@ export const newParseStats = (): ParseStats => ({ items: 0, skipped: [] });
 
 /** Keeps the earliest scan time an export states: a run's `scannedAt` defaults to the scan's start. */
 export function noteScanTime(stats: ParseStats, scannedAt: Date | undefined): void {
-  if (scannedAt !== undefined && (stats.scanStart === undefined || scannedAt < stats.scanStart)) stats.scanStart = scannedAt;
+  if (scannedAt !== undefined && (stats.scanStart === undefined || scannedAt < stats.scanStart))
+    stats.scanStart = scannedAt;
 }
 
 /** The file is not an export we read (wrong root element, no known header, not JSON findings…). */

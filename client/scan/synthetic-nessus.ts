@@ -18,8 +18,15 @@ const LOREM = 'The remote host is affected by a vulnerability that allows an att
 
 function itemXml(host: number, item: number, descriptionChars: number): string {
   const severity = item % 5;
-  const cves = Array.from({ length: item % 4 }, (_, n) => `<cve>CVE-20${10 + (item % 14)}-${String(1000 + ((host * 7 + item * 13 + n) % 90000)).padStart(4, '0')}</cve>`).join('');
-  const cvss = severity === 0 ? '' : `<cvss3_base_score>${(severity * 2.2).toFixed(1)}</cvss3_base_score><cvss3_vector>CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H</cvss3_vector>`;
+  const cves = Array.from(
+    { length: item % 4 },
+    (_, n) =>
+      `<cve>CVE-20${10 + (item % 14)}-${String(1000 + ((host * 7 + item * 13 + n) % 90000)).padStart(4, '0')}</cve>`,
+  ).join('');
+  const cvss =
+    severity === 0
+      ? ''
+      : `<cvss3_base_score>${(severity * 2.2).toFixed(1)}</cvss3_base_score><cvss3_vector>CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H</cvss3_vector>`;
   const description = escapeXml(LOREM.repeat(Math.ceil(descriptionChars / LOREM.length)).slice(0, descriptionChars));
   return (
     `<ReportItem port="${1 + (item % 1024)}" svc_name="www" protocol="${item % 7 === 0 ? 'udp' : 'tcp'}" severity="${severity}" pluginID="${100000 + item}" pluginName="Synthetic plugin ${item} &amp; friends" pluginFamily="General">` +
@@ -41,7 +48,8 @@ export async function writeSyntheticNessus(path: string, shape: SyntheticShape):
       `<ReportHost name="${octets}"><HostProperties><tag name="host-ip">${octets}</tag><tag name="host-fqdn">host-${host}.synthetic.example</tag>` +
         `<tag name="HOST_START_TIMESTAMP">1700000000</tag></HostProperties>\n`,
     );
-    for (let item = 0; item < shape.itemsPerHost; item += 1) await write(itemXml(host, item, shape.descriptionChars ?? 1200));
+    for (let item = 0; item < shape.itemsPerHost; item += 1)
+      await write(itemXml(host, item, shape.descriptionChars ?? 1200));
     await write('</ReportHost>\n');
   }
   await write('</Report></NessusClientData_v2>\n');

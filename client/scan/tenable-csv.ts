@@ -58,8 +58,15 @@ function requireColumns(columns: Partial<Record<Column, number>>): void {
   const missing: string[] = [];
   if (columns.pluginId === undefined) missing.push('Plugin ID (or Plugin)');
   if (columns.pluginName === undefined) missing.push('Plugin Name (or Name)');
-  if (columns.host === undefined && columns.ip === undefined && columns.dnsName === undefined && columns.fqdn === undefined) missing.push('Host (or IP Address, DNS Name, FQDN)');
-  if (missing.length > 0) throw new NotAScanExportError(`its header has no ${missing.join(', no ')} column: not a Tenable/Nessus CSV export`);
+  if (
+    columns.host === undefined &&
+    columns.ip === undefined &&
+    columns.dnsName === undefined &&
+    columns.fqdn === undefined
+  )
+    missing.push('Host (or IP Address, DNS Name, FQDN)');
+  if (missing.length > 0)
+    throw new NotAScanExportError(`its header has no ${missing.join(', no ')} column: not a Tenable/Nessus CSV export`);
 }
 
 /** "Plugin Output: …" (Tenable.sc's Plugin Text) loses its label. */
@@ -79,11 +86,17 @@ function scanItemOf(row: string[], columns: Partial<Record<Column, number>>): Sc
   };
   const pluginIdText = cell('pluginId');
   const pluginId = Number(pluginIdText);
-  if (pluginIdText === undefined || !/^\d+$/.test(pluginIdText) || !Number.isSafeInteger(pluginId)) return 'the plugin id is not a whole number';
+  if (pluginIdText === undefined || !/^\d+$/.test(pluginIdText) || !Number.isSafeInteger(pluginId))
+    return 'the plugin id is not a whole number';
   const host = cell('host');
   const port = cell('port');
   return {
-    host: { fqdn: cell('fqdn'), dnsName: cell('dnsName') ?? host, ip: cell('ip') ?? host, name: host ?? cell('netbios') },
+    host: {
+      fqdn: cell('fqdn'),
+      dnsName: cell('dnsName') ?? host,
+      ip: cell('ip') ?? host,
+      name: host ?? cell('netbios'),
+    },
     pluginId,
     pluginName: cell('pluginName') ?? '',
     pluginFamily: cell('family'),
@@ -102,7 +115,11 @@ function scanItemOf(row: string[], columns: Partial<Record<Column, number>>): Sc
 }
 
 /** Streams the findings of a CSV export; throws NotAScanExportError when the header is not one. */
-export async function* parseTenableCsv(input: AsyncIterable<string | Buffer>, options: MappingOptions, stats: ParseStats): AsyncGenerator<ScanRecord> {
+export async function* parseTenableCsv(
+  input: AsyncIterable<string | Buffer>,
+  options: MappingOptions,
+  stats: ParseStats,
+): AsyncGenerator<ScanRecord> {
   const parser = Readable.from(input).pipe(
     parse({ bom: true, relax_column_count: true, skip_empty_lines: true, max_record_size: 4 * 1024 * 1024 }),
   );
@@ -137,5 +154,6 @@ export async function* parseTenableCsv(input: AsyncIterable<string | Buffer>, op
     }
   }
   if (columns === undefined) throw new NotAScanExportError('it is empty: not a Tenable/Nessus CSV export');
-  for (const finding of merger.drain()) yield { finding, where: `CSV ${finding.AssetName ?? ''} plugin ${finding.PluginId ?? ''}` };
+  for (const finding of merger.drain())
+    yield { finding, where: `CSV ${finding.AssetName ?? ''} plugin ${finding.PluginId ?? ''}` };
 }

@@ -11,7 +11,12 @@ const runsTable = requireEnv('SCAN_RUNS_TABLE_NAME');
 
 const keySchema = z.object({ Org: z.string(), VulnID: z.string() });
 const inputSchema = z.discriminatedUnion('operation', [
-  z.object({ operation: z.literal('page'), runId: runIdSchema, cursor: keySchema.nullable(), fixed: z.number().int().min(0) }),
+  z.object({
+    operation: z.literal('page'),
+    runId: runIdSchema,
+    cursor: keySchema.nullable(),
+    fixed: z.number().int().min(0),
+  }),
   z.object({ operation: z.literal('finish'), runId: runIdSchema, fixed: z.number().int().min(0) }),
 ]);
 
@@ -35,6 +40,16 @@ export const handler = instrument(async (event: unknown) => {
     { runId: run.runId, org: run.org, scanner: run.scanner, scannedAt: run.scannedAt, assets: new Set(run.assets) },
     input.cursor ?? undefined,
   );
-  logger.info('close page done', { examined: page.examined, closedNow: page.closedNow, fixedByRun: page.fixedByRun, more: page.nextKey !== undefined });
-  return { runId: run.runId, cursor: page.nextKey ?? null, more: page.nextKey !== undefined, fixed: input.fixed + page.fixedByRun };
+  logger.info('close page done', {
+    examined: page.examined,
+    closedNow: page.closedNow,
+    fixedByRun: page.fixedByRun,
+    more: page.nextKey !== undefined,
+  });
+  return {
+    runId: run.runId,
+    cursor: page.nextKey ?? null,
+    more: page.nextKey !== undefined,
+    fixed: input.fixed + page.fixedByRun,
+  };
 });

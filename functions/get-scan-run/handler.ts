@@ -14,12 +14,20 @@ const runsTable = requireEnv('SCAN_RUNS_TABLE_NAME');
 
 const querySchema = z.strictObject({ org: orgSchema });
 
-function parseOrg(single: Record<string, string | undefined> | null, multi: Record<string, string[] | undefined> | null): string {
-  if (Object.values(multi ?? {}).some((values) => (values?.length ?? 0) > 1)) throw new ValidationError([{ index: null, path: 'org', message: 'must be given once' }]);
+function parseOrg(
+  single: Record<string, string | undefined> | null,
+  multi: Record<string, string[] | undefined> | null,
+): string {
+  if (Object.values(multi ?? {}).some((values) => (values?.length ?? 0) > 1))
+    throw new ValidationError([{ index: null, path: 'org', message: 'must be given once' }]);
   const result = querySchema.safeParse({ ...single });
   if (!result.success) {
     throw new ValidationError(
-      result.error.issues.map((issue) => (issue.code === 'unrecognized_keys' ? { index: null, path: '', message: 'unknown query parameter (allowed: org)' } : { index: null, path: 'org', message: issue.message })),
+      result.error.issues.map((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? { index: null, path: '', message: 'unknown query parameter (allowed: org)' }
+          : { index: null, path: 'org', message: issue.message },
+      ),
     );
   }
   return result.data.org;

@@ -39,7 +39,12 @@ function validate(body: unknown) {
   const issues: FieldIssue[] = result.error.issues.map((issue) => ({
     index: null,
     path: issue.path.map(String).join('.'),
-    message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.path.length === 0 ? 'body must be a JSON object with org, scanner and scannedAt' : issue.message,
+    message:
+      issue.code === 'unrecognized_keys'
+        ? 'unknown field'
+        : issue.path.length === 0
+          ? 'body must be a JSON object with org, scanner and scannedAt'
+          : issue.message,
   }));
   return { valid: false as const, issues: issues.slice(0, 20) };
 }
@@ -52,8 +57,20 @@ async function run(input: Input) {
       const opened = newRun(randomUUID(), input.run, input.opener, new Date());
       await createRun(runsTable, opened);
       tracer.putAnnotation('org', opened.org);
-      logger.info('scan run opened', { runId: opened.runId, org: opened.org, scanner: opened.scanner, scannedAt: opened.scannedAt, opener: opened.opener });
-      return { runId: opened.runId, org: opened.org, scanner: opened.scanner, scannedAt: opened.scannedAt, state: opened.state };
+      logger.info('scan run opened', {
+        runId: opened.runId,
+        org: opened.org,
+        scanner: opened.scanner,
+        scannedAt: opened.scannedAt,
+        opener: opened.opener,
+      });
+      return {
+        runId: opened.runId,
+        org: opened.org,
+        scanner: opened.scanner,
+        scannedAt: opened.scannedAt,
+        state: opened.state,
+      };
     }
     case 'read': {
       // A malformed id is a run that does not exist: the same 404.

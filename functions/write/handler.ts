@@ -46,7 +46,9 @@ const writeRunBatch = makeIdempotent(
   async (batch: RunBatch, run: ScanRun): Promise<WriteCounts> => {
     const findings = batch.findings.map((finding) => ({ ...finding, Scanner: run.scanner }));
     const counts = await writeFindings(findingsTable, findings, { scannedAt: run.scannedAt, runId: run.runId });
-    await recordBatch(runsTable, run.runId, findings.length, counts, [...new Set(findings.map((finding) => finding.AssetName))]);
+    await recordBatch(runsTable, run.runId, findings.length, counts, [
+      ...new Set(findings.map((finding) => finding.AssetName)),
+    ]);
     return counts;
   },
   { persistenceStore, config: idempotency },
@@ -59,7 +61,13 @@ async function openRunFor(runId: string, findings: NormalizedFinding[]): Promise
   // A run belongs to one org: a finding of another org in its batch is refused as any ungranted org is.
   if (findings.some((finding) => finding.Org !== run.org)) throw new ForbiddenError('finding-outside-run-org');
   if (run.state !== 'open') throw new ConflictError('run-not-open');
-  if (newAssets(run, findings.map((finding) => finding.AssetName)).overLimit) throw new ConflictError('run-asset-limit');
+  if (
+    newAssets(
+      run,
+      findings.map((finding) => finding.AssetName),
+    ).overLimit
+  )
+    throw new ConflictError('run-asset-limit');
   return run;
 }
 

@@ -46,7 +46,9 @@ export class LocalResolver {
     return text.replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
       if (name in variables) return String(variables[name]);
       const dot = name.indexOf('.');
-      return dot > 0 && !name.startsWith('AWS::') ? this.getAtt(name.slice(0, dot), name.slice(dot + 1)) : String(this.ref(name));
+      return dot > 0 && !name.startsWith('AWS::')
+        ? this.getAtt(name.slice(0, dot), name.slice(dot + 1))
+        : String(this.ref(name));
     });
   }
 
@@ -103,6 +105,8 @@ export class LocalResolver {
       }
     }
     // A property resolved to AWS::NoValue is left out, as CloudFormation does.
-    return Object.fromEntries(entries.map(([key, item]) => [key, this.resolve(item)]).filter(([, item]) => item !== undefined));
+    return Object.fromEntries(
+      entries.map(([key, item]) => [key, this.resolve(item)]).filter(([, item]) => item !== undefined),
+    );
   }
 }

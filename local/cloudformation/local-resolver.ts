@@ -19,7 +19,11 @@ export interface LocalResourceValues {
 }
 
 export function localResolver(template: CfnTemplate, values: LocalResourceValues): LocalResolver {
-  const refs: Record<string, string> = { ...checkParameterOverrides(template, values.parameterOverrides ?? {}), ...values.tableNames, ...values.secretArns };
+  const refs: Record<string, string> = {
+    ...checkParameterOverrides(template, values.parameterOverrides ?? {}),
+    ...values.tableNames,
+    ...values.secretArns,
+  };
   const attributes: Record<string, string> = {};
   for (const [logicalId] of resourcesOfType(template, 'AWS::Serverless::Function')) {
     refs[logicalId] = logicalId;
@@ -33,6 +37,7 @@ export function localResolver(template: CfnTemplate, values: LocalResourceValues
   for (const [logicalId] of resourcesOfType(template, 'AWS::IAM::Role')) {
     attributes[`${logicalId}.Arn`] = `arn:${LOCAL_PARTITION}:iam::${LOCAL_ACCOUNT}:role/${logicalId}`;
   }
-  for (const table of Object.keys(values.tableNames)) attributes[`${table}.Arn`] = `arn:${LOCAL_PARTITION}:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${table}`;
+  for (const table of Object.keys(values.tableNames))
+    attributes[`${table}.Arn`] = `arn:${LOCAL_PARTITION}:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${table}`;
   return new LocalResolver(template, { refs, attributes });
 }

@@ -10,7 +10,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadTemplate, parseCloudFormation, PROJECT_ROOT, TEMPLATE_PATH, type CfnResource, type CfnTemplate } from './template';
+import {
+  loadTemplate,
+  parseCloudFormation,
+  PROJECT_ROOT,
+  TEMPLATE_PATH,
+  type CfnResource,
+  type CfnTemplate,
+} from './template';
 
 const APPLICATION = 'AWS::Serverless::Application';
 
@@ -30,8 +37,13 @@ export function nestedApplications(root: CfnTemplate): NestedApplication[] {
 type Parameter = { Type: string; Default?: unknown };
 
 /** How one nested parameter reads in the root: the passed expression, or the nested default. */
-function boundParameters(app: string, passed: Record<string, unknown>, declared: Record<string, Parameter>): Map<string, unknown> {
-  for (const name of Object.keys(passed)) if (!(name in declared)) throw new Error(`${app} passes ${name}, which its template does not declare`);
+function boundParameters(
+  app: string,
+  passed: Record<string, unknown>,
+  declared: Record<string, Parameter>,
+): Map<string, unknown> {
+  for (const name of Object.keys(passed))
+    if (!(name in declared)) throw new Error(`${app} passes ${name}, which its template does not declare`);
   const bound = new Map<string, unknown>();
   for (const [name, parameter] of Object.entries(declared)) {
     let value = name in passed ? passed[name] : parameter.Default;
@@ -63,14 +75,19 @@ function substitute(app: string, value: unknown, bound: Map<string, unknown>): u
   if (entries.length === 1) {
     const [key, argument] = entries[0] as [string, unknown];
     if (key === 'Ref' && typeof argument === 'string') {
-      if (argument === 'AWS::StackName') throw new Error(`${app} uses AWS::StackName, which is the nested stack's name: pass the root's as a parameter`);
+      if (argument === 'AWS::StackName')
+        throw new Error(`${app} uses AWS::StackName, which is the nested stack's name: pass the root's as a parameter`);
       return bound.has(argument) ? bound.get(argument) : value;
     }
     if (key === 'Fn::Sub') {
-      const [text, variables] = typeof argument === 'string' ? [argument, undefined] : (argument as [string, Record<string, unknown>]);
+      const [text, variables] =
+        typeof argument === 'string' ? [argument, undefined] : (argument as [string, Record<string, unknown>]);
       const local = new Set(Object.keys(variables ?? {}));
       const rewritten = text.replace(/\$\{([^}!]+)\}/g, (whole, name: string) => {
-        if (name === 'AWS::StackName') throw new Error(`${app} uses AWS::StackName, which is the nested stack's name: pass the root's as a parameter`);
+        if (name === 'AWS::StackName')
+          throw new Error(
+            `${app} uses AWS::StackName, which is the nested stack's name: pass the root's as a parameter`,
+          );
         return !local.has(name) && bound.has(name) ? subReference(app, name, bound.get(name)) : whole;
       });
       return { 'Fn::Sub': variables === undefined ? rewritten : [rewritten, substitute(app, variables, bound)] };
@@ -85,10 +102,13 @@ function replaceOutputs(value: unknown, outputs: Map<string, unknown>): unknown 
   if (value === null || typeof value !== 'object') return value;
   const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
   if (getAtt && outputs.has(`${getAtt[0]}.${getAtt[1]}`)) return outputs.get(`${getAtt[0]}.${getAtt[1]}`);
-  return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, replaceOutputs(item, outputs)]));
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, replaceOutputs(item, outputs)]),
+  );
 }
 
-const asArray = (dependsOn: string | string[] | undefined): string[] => (dependsOn === undefined ? [] : Array.isArray(dependsOn) ? dependsOn : [dependsOn]);
+const asArray = (dependsOn: string | string[] | undefined): string[] =>
+  dependsOn === undefined ? [] : Array.isArray(dependsOn) ? dependsOn : [dependsOn];
 
 /** One template holding the root's resources and every nested application's, as deployed. */
 export function inlineNestedApplications(root: CfnTemplate, projectRoot: string): CfnTemplate {
@@ -99,20 +119,30 @@ export function inlineNestedApplications(root: CfnTemplate, projectRoot: string)
 
   for (const { logicalId: app, location } of nestedApplications(root)) {
     const application = root.Resources[app] as CfnResource;
-    const nested = parseCloudFormation<CfnTemplate & { Transform?: unknown }>(readFileSync(resolve(projectRoot, location), 'utf8'));
-    if (nested.Transform !== undefined) throw new Error(`${location} uses a transform; nested layers are plain CloudFormation`);
-    const bound = boundParameters(app, (application.Properties?.Parameters ?? {}) as Record<string, unknown>, (nested.Parameters ?? {}) as Record<string, Parameter>);
+    const nested = parseCloudFormation<CfnTemplate & { Transform?: unknown }>(
+      readFileSync(resolve(projectRoot, location), 'utf8'),
+    );
+    if (nested.Transform !== undefined)
+      throw new Error(`${location} uses a transform; nested layers are plain CloudFormation`);
+    const bound = boundParameters(
+      app,
+      (application.Properties?.Parameters ?? {}) as Record<string, unknown>,
+      (nested.Parameters ?? {}) as Record<string, Parameter>,
+    );
     delete resources[app];
 
     for (const [name, definition] of Object.entries(nested.Conditions ?? {})) {
       const inlined = substitute(app, definition, bound);
-      if (name in conditions && JSON.stringify(conditions[name]) !== JSON.stringify(inlined)) throw new Error(`${location} condition ${name} differs from the root's`);
+      if (name in conditions && JSON.stringify(conditions[name]) !== JSON.stringify(inlined))
+        throw new Error(`${location} condition ${name} differs from the root's`);
       conditions[name] = inlined;
     }
     const ids: string[] = [];
     for (const [id, res] of Object.entries(nested.Resources)) {
-      if (id in resources) throw new Error(`${location} resource ${id} collides with a resource of the root or another layer`);
-      if (res.Condition !== undefined && application.Condition !== undefined) throw new Error(`${location} ${id}: a conditional resource in a conditional layer`);
+      if (id in resources)
+        throw new Error(`${location} resource ${id} collides with a resource of the root or another layer`);
+      if (res.Condition !== undefined && application.Condition !== undefined)
+        throw new Error(`${location} ${id}: a conditional resource in a conditional layer`);
       const inlined = substitute(app, res, bound) as CfnResource;
       const dependsOn = [...asArray(inlined.DependsOn), ...asArray(application.DependsOn)];
       resources[id] = {

@@ -10,7 +10,26 @@ import { parse, type ScalarTag, type CollectionTag } from 'yaml';
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 export const TEMPLATE_PATH = resolve(PROJECT_ROOT, 'template.yaml');
 
-const FUNCTIONS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'Transform', 'And', 'Equals', 'If', 'Not', 'Or', 'Contains', 'Length', 'ToJsonString'];
+const FUNCTIONS = [
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'Transform',
+  'And',
+  'Equals',
+  'If',
+  'Not',
+  'Or',
+  'Contains',
+  'Length',
+  'ToJsonString',
+];
 
 function cloudFormationTags(): (ScalarTag | CollectionTag)[] {
   const tags: (ScalarTag | CollectionTag)[] = [];
@@ -20,7 +39,9 @@ function cloudFormationTags(): (ScalarTag | CollectionTag)[] {
     tags.push({
       tag: `!${name}`,
       // `!GetAtt A.B.C` is [A, 'B.C'] (a nested stack's `Outputs.Name`): split at the first dot only.
-      resolve: (value: string) => ({ [key]: name === 'GetAtt' ? [value.slice(0, value.indexOf('.')), value.slice(value.indexOf('.') + 1)] : value }),
+      resolve: (value: string) => ({
+        [key]: name === 'GetAtt' ? [value.slice(0, value.indexOf('.')), value.slice(value.indexOf('.') + 1)] : value,
+      }),
     } as ScalarTag);
     for (const collection of ['seq', 'map'] as const) {
       tags.push({

@@ -18,16 +18,24 @@ export interface DynaliteProcessOptions {
   path?: string;
 }
 export type ParentMessage = { type: 'close' } | { type: 'memory' };
-export type ChildMessage = { type: 'listening'; port: number } | { type: 'error'; message: string } | { type: 'memory'; maxRssBytes: number };
+export type ChildMessage =
+  { type: 'listening'; port: number } | { type: 'error'; message: string } | { type: 'memory'; maxRssBytes: number };
 
 const send = (message: ChildMessage) => process.send?.(message);
 const options = JSON.parse(process.argv[2] ?? '{}') as DynaliteProcessOptions;
-const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path ? { path: options.path } : {}) });
+const server = dynalite({
+  createTableMs: 0,
+  deleteTableMs: 0,
+  updateTableMs: 0,
+  ...(options.path ? { path: options.path } : {}),
+});
 server.once('error', (error: Error) => {
   send({ type: 'error', message: error.message });
   process.exit(1);
 });
-server.listen(options.port, options.host ?? '127.0.0.1', () => send({ type: 'listening', port: (server.address() as AddressInfo).port }));
+server.listen(options.port, options.host ?? '127.0.0.1', () =>
+  send({ type: 'listening', port: (server.address() as AddressInfo).port }),
+);
 
 const stop = () => server.close(() => process.exit(0));
 process.on('message', (message: ParentMessage) => {

@@ -39,9 +39,21 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   const port = options.port || (await freePort());
   const jar = jarPath();
   const storage = options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory'];
-  const java = spawn('java', [`-Djava.library.path=${join(dirname(jar), 'DynamoDBLocal_lib')}`, '-jar', jar, '-port', String(port), '-sharedDb', ...storage], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const java = spawn(
+    'java',
+    [
+      `-Djava.library.path=${join(dirname(jar), 'DynamoDBLocal_lib')}`,
+      '-jar',
+      jar,
+      '-port',
+      String(port),
+      '-sharedDb',
+      ...storage,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   java.unref();
   const exited = new Promise<number | null>((resolve) => java.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + STARTUP_LIMIT_MS;

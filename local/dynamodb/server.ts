@@ -6,7 +6,12 @@
 import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-local';
 import { reachableHost, type LoopbackListener } from '../loopback';
 import { loadTemplate, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
@@ -22,22 +27,42 @@ export interface LocalDynamoDb extends LoopbackListener {
  * Starts dynalite in a child process of its own (dynalite-process.ts) and waits until it listens;
  * with LOCAL_DYNAMODB=dynamodb-local, Amazon's DynamoDB Local instead.
  */
-export async function startDynamoDb(options: { port?: number; dataDir?: string; host?: string; cpuProfileDir?: string } = {}): Promise<LocalDynamoDb> {
+export async function startDynamoDb(
+  options: { port?: number; dataDir?: string; host?: string; cpuProfileDir?: string } = {},
+): Promise<LocalDynamoDb> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const engine = process.env[DYNAMODB_ENGINE_VARIABLE] ?? 'dynalite';
   if (engine === 'dynamodb-local') {
-    if (options.host) throw new Error(`--bind-address is not supported with ${DYNAMODB_ENGINE_VARIABLE}=dynamodb-local`);
+    if (options.host)
+      throw new Error(`--bind-address is not supported with ${DYNAMODB_ENGINE_VARIABLE}=dynamodb-local`);
     return startDynamoDbLocal(options);
   }
-  if (engine !== 'dynalite') throw new Error(`${DYNAMODB_ENGINE_VARIABLE} must be dynalite or dynamodb-local, not ${engine}`);
-  const settings: DynaliteProcessOptions = { port: options.port ?? 0, ...(options.dataDir ? { path: options.dataDir } : {}), ...(options.host ? { host: options.host } : {}) };
-  const child = fork(resolve(__dirname, 'dynalite-process.ts'), [JSON.stringify(settings)], { execArgv: ['--import', 'tsx', ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir, 'dynamodb')}`] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (engine !== 'dynalite')
+    throw new Error(`${DYNAMODB_ENGINE_VARIABLE} must be dynalite or dynamodb-local, not ${engine}`);
+  const settings: DynaliteProcessOptions = {
+    port: options.port ?? 0,
+    ...(options.dataDir ? { path: options.dataDir } : {}),
+    ...(options.host ? { host: options.host } : {}),
+  };
+  const child = fork(resolve(__dirname, 'dynalite-process.ts'), [JSON.stringify(settings)], {
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir, 'dynamodb')}`] : []),
+    ],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
   const port = await new Promise<number>((resolvePort, reject) => {
     child.once('exit', (code) => reject(new Error(`The DynamoDB-API server stopped (exit status ${code})`)));
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'listening') resolvePort(message.port);
-      if (message.type === 'error') reject(Object.assign(new Error(message.message), { code: /EADDRINUSE/.test(message.message) ? 'EADDRINUSE' : undefined }));
+      if (message.type === 'error')
+        reject(
+          Object.assign(new Error(message.message), {
+            code: /EADDRINUSE/.test(message.message) ? 'EADDRINUSE' : undefined,
+          }),
+        );
     });
   });
   // Neither the process nor its channel keeps this one alive; close() stops it.
@@ -79,7 +104,10 @@ export const localTableName = (logicalId: string) => logicalId;
 /** CreateTable input for each AWS::DynamoDB::Table of the template (keys and indexes; SSE etc. are AWS-only). */
 export function tableDefinitions(template: CfnTemplate = loadTemplate()): CreateTableCommandInput[] {
   return resourcesOfType(template, 'AWS::DynamoDB::Table').map(([logicalId, resource]) => {
-    const properties = resource.Properties as Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema' | 'GlobalSecondaryIndexes' | 'LocalSecondaryIndexes'>;
+    const properties = resource.Properties as Pick<
+      CreateTableCommandInput,
+      'AttributeDefinitions' | 'KeySchema' | 'GlobalSecondaryIndexes' | 'LocalSecondaryIndexes'
+    >;
     return {
       TableName: localTableName(logicalId),
       AttributeDefinitions: properties.AttributeDefinitions,

@@ -41,12 +41,21 @@ interface ServiceAnswer {
   body: string;
 }
 
-export type IntegrationOutcome = { kind: 'answer'; answer: HttpAnswer } | { kind: 'configuration-error' } | { kind: 'timeout' };
+export type IntegrationOutcome =
+  { kind: 'answer'; answer: HttpAnswer } | { kind: 'configuration-error' } | { kind: 'timeout' };
 
-const serviceError = (status: number, type: string, message: string): ServiceAnswer => ({ status, body: JSON.stringify({ __type: type, message }) });
+const serviceError = (status: number, type: string, message: string): ServiceAnswer => ({
+  status,
+  body: JSON.stringify({ __type: type, message }),
+});
 
 /** StartSyncExecution as the Step Functions API answers it (JSON 1.0 protocol, dates in epoch seconds). */
-async function startSyncExecution(targets: readonly StateMachineTarget[], requestBody: string, log: GatewayLog, requestId: string): Promise<ServiceAnswer> {
+async function startSyncExecution(
+  targets: readonly StateMachineTarget[],
+  requestBody: string,
+  log: GatewayLog,
+  requestId: string,
+): Promise<ServiceAnswer> {
   let request: { stateMachineArn?: unknown; name?: unknown; input?: unknown };
   try {
     request = JSON.parse(requestBody) as typeof request;
@@ -55,10 +64,19 @@ async function startSyncExecution(targets: readonly StateMachineTarget[], reques
     return serviceError(400, 'SerializationException', 'Start of structure or map found where not expected');
   }
   const target = targets.find((candidate) => candidate.arn === request.stateMachineArn);
-  if (!target) return serviceError(400, 'StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(request.stateMachineArn)}'`);
-  if (request.input !== undefined && typeof request.input !== 'string') return serviceError(400, 'SerializationException', 'input must be a string');
+  if (!target)
+    return serviceError(
+      400,
+      'StateMachineDoesNotExist',
+      `State Machine Does Not Exist: '${String(request.stateMachineArn)}'`,
+    );
+  if (request.input !== undefined && typeof request.input !== 'string')
+    return serviceError(400, 'SerializationException', 'input must be a string');
   try {
-    const result = await target.startSyncExecution(request.input ?? '{}', typeof request.name === 'string' ? request.name : undefined);
+    const result = await target.startSyncExecution(
+      request.input ?? '{}',
+      typeof request.name === 'string' ? request.name : undefined,
+    );
     return { status: 200, body: JSON.stringify(syncExecutionResponse(result)) };
   } catch (error) {
     const code = (error as { code?: unknown }).code;
@@ -72,8 +90,9 @@ async function startSyncExecution(targets: readonly StateMachineTarget[], reques
 function selectResponse(integration: AwsIntegration, status: number) {
   const code = String(status);
   return (
-    integration.responses.find((response) => response.pattern !== 'default' && new RegExp(`^(?:${response.pattern})$`).test(code)) ??
-    integration.responses.find((response) => response.pattern === 'default')
+    integration.responses.find(
+      (response) => response.pattern !== 'default' && new RegExp(`^(?:${response.pattern})$`).test(code),
+    ) ?? integration.responses.find((response) => response.pattern === 'default')
   );
 }
 
@@ -88,27 +107,57 @@ export async function invokeAwsIntegration(
   const template = integration.requestTemplates[request.contentType];
   let integrationRequest: string;
   try {
-    integrationRequest = template === undefined ? request.body : renderTemplate(template, inputVariable(request.body, request.params), context).output;
+    integrationRequest =
+      template === undefined
+        ? request.body
+        : renderTemplate(template, inputVariable(request.body, request.params), context).output;
   } catch (error) {
-    log({ level: 'ERROR', requestId: context.extendedRequestId, message: 'Execution failed due to configuration error: Unable to transform request', errorType: (error as Error).name });
+    log({
+      level: 'ERROR',
+      requestId: context.extendedRequestId,
+      message: 'Execution failed due to configuration error: Unable to transform request',
+      errorType: (error as Error).name,
+    });
     return { kind: 'configuration-error' };
   }
 
-  const service = await withTimeout(startSyncExecution(Array.isArray(targets) ? targets : [targets as StateMachineTarget], integrationRequest, log, context.extendedRequestId), integration.timeoutMs);
+  const service = await withTimeout(
+    startSyncExecution(
+      Array.isArray(targets) ? targets : [targets as StateMachineTarget],
+      integrationRequest,
+      log,
+      context.extendedRequestId,
+    ),
+    integration.timeoutMs,
+  );
   if (service === 'timeout') return { kind: 'timeout' };
 
   const selected = selectResponse(integration, service.status);
   if (!selected) {
-    log({ level: 'ERROR', requestId: context.extendedRequestId, message: `Execution failed due to configuration error: No match for output mapping and no default output mapping (${service.status})` });
+    log({
+      level: 'ERROR',
+      requestId: context.extendedRequestId,
+      message: `Execution failed due to configuration error: No match for output mapping and no default output mapping (${service.status})`,
+    });
     return { kind: 'configuration-error' };
   }
-  const [contentType, responseTemplate] = Object.entries(selected.responseTemplates)[0] ?? ['application/json', undefined];
+  const [contentType, responseTemplate] = Object.entries(selected.responseTemplates)[0] ?? [
+    'application/json',
+    undefined,
+  ];
   try {
-    const rendered = responseTemplate === undefined ? undefined : renderTemplate(responseTemplate, inputVariable(service.body), context);
+    const rendered =
+      responseTemplate === undefined
+        ? undefined
+        : renderTemplate(responseTemplate, inputVariable(service.body), context);
     const status = rendered?.statusOverride ?? selected.statusCode;
     for (const code of new Set([selected.statusCode, status])) {
       if (!operation.methodResponses.has(code)) {
-        log({ level: 'ERROR', requestId: context.extendedRequestId, message: `Execution failed due to configuration error: Output mapping refers to an invalid method response: ${code}` });
+        log({
+          level: 'ERROR',
+          requestId: context.extendedRequestId,
+          message: `Execution failed due to configuration error: Output mapping refers to an invalid method response: ${code}`,
+        });
         return { kind: 'configuration-error' };
       }
     }
@@ -116,12 +165,21 @@ export async function invokeAwsIntegration(
       kind: 'answer',
       answer: {
         status,
-        headers: { 'Content-Type': contentType, ...staticHeaders(selected.responseParameters, 'method.response.header.'), ...(rendered?.headerOverrides ?? {}) },
+        headers: {
+          'Content-Type': contentType,
+          ...staticHeaders(selected.responseParameters, 'method.response.header.'),
+          ...(rendered?.headerOverrides ?? {}),
+        },
         body: rendered?.output ?? service.body,
       },
     };
   } catch (error) {
-    log({ level: 'ERROR', requestId: context.extendedRequestId, message: 'Execution failed due to configuration error: Unable to transform response', errorType: (error as Error).name });
+    log({
+      level: 'ERROR',
+      requestId: context.extendedRequestId,
+      message: 'Execution failed due to configuration error: Unable to transform response',
+      errorType: (error as Error).name,
+    });
     return { kind: 'configuration-error' };
   }
 }

@@ -54,7 +54,8 @@ export function formatSerialNumber(hex: string): string {
 }
 
 const isSelfIssued = (certificate: DetailedPeerCertificate) =>
-  certificate.issuerCertificate === certificate || certificate.fingerprint256 === certificate.issuerCertificate?.fingerprint256;
+  certificate.issuerCertificate === certificate ||
+  certificate.fingerprint256 === certificate.issuerCertificate?.fingerprint256;
 
 /**
  * A signature with a weak hash below the trust anchor. OpenSSL refuses it too (security level), but

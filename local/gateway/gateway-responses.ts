@@ -51,7 +51,11 @@ export function gatewayResponse(
   };
   const rendered = renderTemplate(template, inputVariable(''), errorContext);
   // A customized response type replaces DEFAULT_4XX/5XX whole: its headers are its own.
-  const headers = { 'Content-Type': 'application/json', 'x-amzn-ErrorType': defaults.errorType, ...staticHeaders(definition?.responseParameters ?? {}, 'gatewayresponse.header.') };
+  const headers = {
+    'Content-Type': 'application/json',
+    'x-amzn-ErrorType': defaults.errorType,
+    ...staticHeaders(definition?.responseParameters ?? {}, 'gatewayresponse.header.'),
+  };
   return { status: rendered.statusOverride ?? status, headers, body: rendered.output };
 }
 
@@ -60,5 +64,8 @@ export function gatewayResponse(
  * or when it fails itself: the API's DEFAULT_4XX / DEFAULT_5XX headers, so no answer goes without them.
  */
 export function defaultResponseHeaders(api: ApiDefinition, status: number): Record<string, string> {
-  return staticHeaders(api.gatewayResponses[status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX']?.responseParameters ?? {}, 'gatewayresponse.header.');
+  return staticHeaders(
+    api.gatewayResponses[status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX']?.responseParameters ?? {},
+    'gatewayresponse.header.',
+  );
 }

@@ -18,7 +18,10 @@ export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeo
  * The headers of response parameter mappings (`<prefix>NAME: "'value'"`). Only static values are
  * reproduced: the API maps nothing else into response headers.
  */
-export function staticHeaders(parameters: Record<string, string>, prefix: 'gatewayresponse.header.' | 'method.response.header.'): Record<string, string> {
+export function staticHeaders(
+  parameters: Record<string, string>,
+  prefix: 'gatewayresponse.header.' | 'method.response.header.',
+): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(parameters)) {
     const literal = /^'(.*)'$/.exec(value)?.[1];

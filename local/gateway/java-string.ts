@@ -34,7 +34,10 @@ export function escapeJavaScript(value: string): string {
  */
 function javaReplacement(replacement: string): (match: string, ...groups: unknown[]) => string {
   return (match, ...rest) => {
-    const groups = rest.slice(0, rest.findIndex((item) => typeof item === 'number'));
+    const groups = rest.slice(
+      0,
+      rest.findIndex((item) => typeof item === 'number'),
+    );
     let out = '';
     for (let index = 0; index < replacement.length; index++) {
       const char = replacement[index] as string;

@@ -28,7 +28,10 @@ export function evaluateJsonPath(document: unknown, path: string): unknown {
   for (const step of parsePath(path)) {
     if (current === null || typeof current !== 'object') return undefined;
     if (typeof step === 'number') current = Array.isArray(current) ? current[step] : undefined;
-    else current = Object.prototype.hasOwnProperty.call(current, step) ? (current as Record<string, unknown>)[step] : undefined;
+    else
+      current = Object.prototype.hasOwnProperty.call(current, step)
+        ? (current as Record<string, unknown>)[step]
+        : undefined;
   }
   return current;
 }

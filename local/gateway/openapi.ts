@@ -68,9 +68,19 @@ export interface IntrinsicResolver {
 type Document = {
   paths?: Record<string, Record<string, Record<string, unknown>>>;
   components?: { schemas?: Record<string, JsonSchema> };
-  'x-amazon-apigateway-request-validators'?: Record<string, { validateRequestBody?: boolean; validateRequestParameters?: boolean }>;
+  'x-amazon-apigateway-request-validators'?: Record<
+    string,
+    { validateRequestBody?: boolean; validateRequestParameters?: boolean }
+  >;
   'x-amazon-apigateway-request-validator'?: string;
-  'x-amazon-apigateway-gateway-responses'?: Record<string, { statusCode?: number | string; responseTemplates?: Record<string, string>; responseParameters?: Record<string, string> }>;
+  'x-amazon-apigateway-gateway-responses'?: Record<
+    string,
+    {
+      statusCode?: number | string;
+      responseTemplates?: Record<string, string>;
+      responseParameters?: Record<string, string>;
+    }
+  >;
 };
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'x-amazon-apigateway-any-method'];
@@ -88,12 +98,19 @@ function awsIntegration(raw: Record<string, unknown>, where: string): AwsIntegra
   const uri = String(raw.uri);
   // arn:PARTITION:apigateway:REGION:SERVICE:action/ACTION
   const match = /^arn:[^:]+:apigateway:[^:]*:([^:]+):action\/(\w+)$/.exec(uri);
-  if (!match) throw new Error(`${where}: the local gateway supports AWS service integrations by action only, not ${uri}`);
+  if (!match)
+    throw new Error(`${where}: the local gateway supports AWS service integrations by action only, not ${uri}`);
   const [, service, action] = match as unknown as [string, string, string];
   if (service !== 'states' || action !== 'StartSyncExecution') {
-    throw new Error(`${where}: the local gateway integrates with states:StartSyncExecution only, not ${service}:${action}`);
+    throw new Error(
+      `${where}: the local gateway integrates with states:StartSyncExecution only, not ${service}:${action}`,
+    );
   }
-  type RawResponse = { statusCode?: string | number; responseTemplates?: Record<string, string>; responseParameters?: Record<string, string> };
+  type RawResponse = {
+    statusCode?: string | number;
+    responseTemplates?: Record<string, string>;
+    responseParameters?: Record<string, string>;
+  };
   const responses = Object.entries((raw.responses ?? {}) as Record<string, RawResponse>).map(([pattern, response]) => ({
     pattern,
     statusCode: Number(response.statusCode ?? 200),
@@ -114,25 +131,38 @@ function awsIntegration(raw: Record<string, unknown>, where: string): AwsIntegra
 function proxyIntegration(raw: Record<string, unknown>, where: string): ProxyIntegration {
   const uri = String(raw.uri);
   const functionArn = /:lambda:path\/2015-03-31\/functions\/(.+)\/invocations$/.exec(uri)?.[1];
-  if (!functionArn) throw new Error(`${where}: the local gateway supports aws_proxy integrations with Lambda only, not ${uri}`);
+  if (!functionArn)
+    throw new Error(`${where}: the local gateway supports aws_proxy integrations with Lambda only, not ${uri}`);
   return { type: 'aws_proxy', functionArn, timeoutMs: Number(raw.timeoutInMillis ?? 29_000) };
 }
 
-function operation(document: Document, resourcePath: string, method: string, raw: Record<string, unknown>): ApiOperation {
+function operation(
+  document: Document,
+  resourcePath: string,
+  method: string,
+  raw: Record<string, unknown>,
+): ApiOperation {
   const where = `${method.toUpperCase()} ${resourcePath}`;
-  const validatorName = (raw['x-amazon-apigateway-request-validator'] ?? document['x-amazon-apigateway-request-validator']) as string | undefined;
-  const validator = validatorName === undefined ? {} : document['x-amazon-apigateway-request-validators']?.[validatorName];
+  const validatorName = (raw['x-amazon-apigateway-request-validator'] ??
+    document['x-amazon-apigateway-request-validator']) as string | undefined;
+  const validator =
+    validatorName === undefined ? {} : document['x-amazon-apigateway-request-validators']?.[validatorName];
   if (!validator) throw new Error(`${where}: unknown request validator ${validatorName}`);
   const requiredParameters = { querystring: [] as string[], header: [] as string[], path: [] as string[] };
   for (const parameter of (raw.parameters ?? []) as { name: string; in: string; required?: boolean }[]) {
     const location = parameter.in === 'query' ? 'querystring' : parameter.in;
-    if (parameter.required && (location === 'querystring' || location === 'header' || location === 'path')) requiredParameters[location].push(parameter.name);
+    if (parameter.required && (location === 'querystring' || location === 'header' || location === 'path'))
+      requiredParameters[location].push(parameter.name);
   }
-  const content = ((raw.requestBody as { content?: Record<string, { schema?: JsonSchema }> } | undefined)?.content ?? {}) as Record<string, { schema?: JsonSchema }>;
+  const content = ((raw.requestBody as { content?: Record<string, { schema?: JsonSchema }> } | undefined)?.content ??
+    {}) as Record<string, { schema?: JsonSchema }>;
   const bodyModels = Object.fromEntries(
     Object.entries(content)
       .filter(([, media]) => media.schema !== undefined)
-      .map(([contentType, media]) => [contentType.toLowerCase(), new SchemaValidator(schemaFor(document, media.schema as JsonSchema))]),
+      .map(([contentType, media]) => [
+        contentType.toLowerCase(),
+        new SchemaValidator(schemaFor(document, media.schema as JsonSchema)),
+      ]),
   );
   return {
     method: method === 'x-amazon-apigateway-any-method' ? 'ANY' : method.toUpperCase(),
@@ -183,7 +213,10 @@ export function loadApiDefinition(resolver: IntrinsicResolver, path = OPENAPI_PA
 }
 
 /** Matches a request path against the resource paths (`{name}` segments and `{name+}` greedy tails). */
-export function matchResource(api: ApiDefinition, path: string): { resourcePath: string; operations: Map<string, ApiOperation>; pathParameters: Record<string, string> } | undefined {
+export function matchResource(
+  api: ApiDefinition,
+  path: string,
+): { resourcePath: string; operations: Map<string, ApiOperation>; pathParameters: Record<string, string> } | undefined {
   const exact = api.resources.get(path);
   if (exact) return { resourcePath: path, operations: exact, pathParameters: {} };
   for (const [resourcePath, operations] of api.resources) {
@@ -199,7 +232,9 @@ export function matchResource(api: ApiDefinition, path: string): { resourcePath:
       .join('/');
     const match = new RegExp(`^${pattern}$`).exec(path);
     if (match) {
-      const pathParameters = Object.fromEntries(names.map((name, index) => [name, decodeURIComponent(match[index + 1] as string)]));
+      const pathParameters = Object.fromEntries(
+        names.map((name, index) => [name, decodeURIComponent(match[index + 1] as string)]),
+      );
       return { resourcePath, operations, pathParameters };
     }
   }

@@ -35,10 +35,19 @@ export function queryOf(search: URLSearchParams): { single: Record<string, strin
   return { single: lastValues(multi), multi };
 }
 
-export function proxyEvent(request: IncomingMessage, url: URL, context: TemplateContext, pathParameters: Record<string, string>) {
+export function proxyEvent(
+  request: IncomingMessage,
+  url: URL,
+  context: TemplateContext,
+  pathParameters: Record<string, string>,
+) {
   const headers = headersOf(request);
   // API Gateway adds these in front of the integration.
-  const forwarded = { 'X-Forwarded-For': context.identity.sourceIp, 'X-Forwarded-Port': String(request.socket.localPort ?? ''), 'X-Forwarded-Proto': 'https' };
+  const forwarded = {
+    'X-Forwarded-For': context.identity.sourceIp,
+    'X-Forwarded-Port': String(request.socket.localPort ?? ''),
+    'X-Forwarded-Proto': 'https',
+  };
   for (const [name, value] of Object.entries(forwarded)) {
     headers.single[name] = value;
     headers.multi[name] = [value];
@@ -95,7 +104,9 @@ export function proxyEvent(request: IncomingMessage, url: URL, context: Template
 
 const PROXY_RESULT_KEYS = new Set(['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded', 'cookies']);
 const isStringMap = (value: unknown, item: (entry: unknown) => boolean) =>
-  value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value) && Object.values(value).every(item));
+  value === undefined ||
+  value === null ||
+  (typeof value === 'object' && !Array.isArray(value) && Object.values(value).every(item));
 
 /** The proxy result as an answer, or undefined when API Gateway would call it malformed. */
 export function answerFromProxyResult(result: unknown): HttpAnswer | undefined {
@@ -109,8 +120,10 @@ export function answerFromProxyResult(result: unknown): HttpAnswer | undefined {
   if (!isStringMap(fields.multiValueHeaders, (entry) => Array.isArray(entry) && entry.every(scalar))) return undefined;
   if (fields.body !== undefined && fields.body !== null && typeof fields.body !== 'string') return undefined;
   const headers: Record<string, string> = {};
-  for (const [name, values] of Object.entries((fields.multiValueHeaders ?? {}) as Record<string, unknown[]>)) headers[name] = values.map(String).join(', ');
-  for (const [name, value] of Object.entries((fields.headers ?? {}) as Record<string, unknown>)) headers[name] = String(value);
+  for (const [name, values] of Object.entries((fields.multiValueHeaders ?? {}) as Record<string, unknown[]>))
+    headers[name] = values.map(String).join(', ');
+  for (const [name, value] of Object.entries((fields.headers ?? {}) as Record<string, unknown>))
+    headers[name] = String(value);
   const text = (fields.body as string | null | undefined) ?? '';
   const body = fields.isBase64Encoded === true ? Buffer.from(text, 'base64').toString('utf8') : text;
   return { status, headers, body };
@@ -127,12 +140,21 @@ export async function invokeProxyIntegration(
     if (result === 'timeout') return { kind: 'timeout' };
     const answer = answerFromProxyResult(result);
     if (!answer) {
-      log({ level: 'ERROR', requestId: event.requestContext.extendedRequestId, message: 'Execution failed due to configuration error: Malformed Lambda proxy response' });
+      log({
+        level: 'ERROR',
+        requestId: event.requestContext.extendedRequestId,
+        message: 'Execution failed due to configuration error: Malformed Lambda proxy response',
+      });
       return { kind: 'bad-gateway' };
     }
     return { kind: 'answer', answer };
   } catch (error) {
-    log({ level: 'ERROR', requestId: event.requestContext.extendedRequestId, message: 'Lambda execution failed', errorType: (error as Error).name });
+    log({
+      level: 'ERROR',
+      requestId: event.requestContext.extendedRequestId,
+      message: 'Lambda execution failed',
+      errorType: (error as Error).name,
+    });
     return { kind: 'bad-gateway' };
   }
 }

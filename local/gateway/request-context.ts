@@ -43,7 +43,14 @@ export function sourceIpOf(request: IncomingMessage): string {
 export function templateContext(
   request: IncomingMessage,
   stage: StageInfo,
-  fields: { requestId: string; extendedRequestId: string; httpMethod: string; resourcePath: string; path: string; clientCert: ClientCertificateContext | null },
+  fields: {
+    requestId: string;
+    extendedRequestId: string;
+    httpMethod: string;
+    resourcePath: string;
+    path: string;
+    clientCert: ClientCertificateContext | null;
+  },
 ): TemplateContext {
   const now = new Date();
   const userAgent = request.headers['user-agent'];

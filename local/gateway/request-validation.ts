@@ -15,7 +15,11 @@ export interface ValidationFailure {
 }
 
 /** `$input.params()`: path, query string (last value wins) and headers as the client spelled them. */
-export function requestParameters(request: IncomingMessage, url: URL, pathParameters: Record<string, string>): RequestParameters {
+export function requestParameters(
+  request: IncomingMessage,
+  url: URL,
+  pathParameters: Record<string, string>,
+): RequestParameters {
   const header = lastValues(rawHeaderValues(request));
   const querystring = emptyMap<string>();
   for (const [name, value] of url.searchParams) querystring[name] = value;
@@ -33,7 +37,12 @@ function missingParameters(operation: ApiOperation, params: RequestParameters): 
   ];
 }
 
-export function validateRequest(operation: ApiOperation, params: RequestParameters, contentType: string, body: string): ValidationFailure | undefined {
+export function validateRequest(
+  operation: ApiOperation,
+  params: RequestParameters,
+  contentType: string,
+  body: string,
+): ValidationFailure | undefined {
   if (operation.validateParameters) {
     const missing = missingParameters(operation, params);
     if (missing.length > 0) {
@@ -49,5 +58,7 @@ export function validateRequest(operation: ApiOperation, params: RequestParamete
   } catch {
     problem = 'not valid JSON';
   }
-  return problem === undefined ? undefined : { type: 'BAD_REQUEST_BODY', message: 'Invalid request body', validationErrorString: `[${problem}]` };
+  return problem === undefined
+    ? undefined
+    : { type: 'BAD_REQUEST_BODY', message: 'Invalid request body', validationErrorString: `[${problem}]` };
 }

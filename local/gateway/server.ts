@@ -83,18 +83,32 @@ export interface Gateway {
 function stageSettings(resolver: IntrinsicResolver): { throttle: ThrottleSettings; stage: string } {
   const parameter = (name: string) => resolver.resolve({ Ref: name });
   return {
-    throttle: { rateLimit: Number(parameter('ThrottlingRateLimit')), burstLimit: Number(parameter('ThrottlingBurstLimit')) },
+    throttle: {
+      rateLimit: Number(parameter('ThrottlingRateLimit')),
+      burstLimit: Number(parameter('ThrottlingBurstLimit')),
+    },
     stage: String(parameter('StageName')),
   };
 }
 
 /** Media type without parameters; API Gateway treats a request without Content-Type as JSON. */
-const mediaTypeOf = (header: string | undefined) => (header ? (header.split(';')[0] as string).trim().toLowerCase() : 'application/json');
+const mediaTypeOf = (header: string | undefined) =>
+  header ? (header.split(';')[0] as string).trim().toLowerCase() : 'application/json';
 
 /** API Gateway sends both ids back: x-amzn-RequestId ($context.requestId) and x-amz-apigw-id ($context.extendedRequestId). */
-function send(response: ServerResponse, answer: HttpAnswer, ids: { requestId: string; extendedRequestId: string }, close = false, trace?: StageTrace): void {
+function send(
+  response: ServerResponse,
+  answer: HttpAnswer,
+  ids: { requestId: string; extendedRequestId: string },
+  close = false,
+  trace?: StageTrace,
+): void {
   if (response.headersSent) return;
-  const headers: Record<string, string> = { ...answer.headers, 'x-amzn-RequestId': ids.requestId, 'x-amz-apigw-id': ids.extendedRequestId };
+  const headers: Record<string, string> = {
+    ...answer.headers,
+    'x-amzn-RequestId': ids.requestId,
+    'x-amz-apigw-id': ids.extendedRequestId,
+  };
   // With active tracing, API Gateway returns the request's trace id.
   if (trace) headers[TRACE_HEADER] = trace.responseHeader;
   if (close) headers.Connection = 'close';
@@ -113,32 +127,61 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const truststore = truststoreFingerprints(options.truststorePem);
   const stage: StageInfo = { stage: defaults.stage, apiId: 'local', accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
   const tracer = options.backend.tracing
-    ? apiGatewayTracer(options.backend.tracing.sink, { ...stage, apiName: apiNameFromTemplate(loadTemplate(), options.backend.resolver), region: LOCAL_REGION })
+    ? apiGatewayTracer(options.backend.tracing.sink, {
+        ...stage,
+        apiName: apiNameFromTemplate(loadTemplate(), options.backend.resolver),
+        region: LOCAL_REGION,
+      })
     : undefined;
 
-  const refuse = (type: GatewayResponseType, message: string, context: TemplateContext, extra: { status?: number; validationErrorString?: string } = {}) =>
-    gatewayResponse(api, type, message, context, extra);
+  const refuse = (
+    type: GatewayResponseType,
+    message: string,
+    context: TemplateContext,
+    extra: { status?: number; validationErrorString?: string } = {},
+  ) => gatewayResponse(api, type, message, context, extra);
 
-  async function route(request: IncomingMessage, url: URL, context: TemplateContext, read: BodyResult, backend: GatewayBackend): Promise<{ answer: HttpAnswer; close?: boolean }> {
+  async function route(
+    request: IncomingMessage,
+    url: URL,
+    context: TemplateContext,
+    read: BodyResult,
+    backend: GatewayBackend,
+  ): Promise<{ answer: HttpAnswer; close?: boolean }> {
     const matched = matchResource(api, url.pathname);
     const method = request.method ?? 'GET';
     const operation = matched?.operations.get(method) ?? matched?.operations.get('ANY');
     // API Gateway answers an unknown path and a known path's missing method alike.
-    if (!matched || !operation) return { answer: refuse('MISSING_AUTHENTICATION_TOKEN', 'Missing Authentication Token', context) };
+    if (!matched || !operation)
+      return { answer: refuse('MISSING_AUTHENTICATION_TOKEN', 'Missing Authentication Token', context) };
     context.resourcePath = matched.resourcePath;
-    if (!throttle.allow(`${operation.method} ${operation.resourcePath}`)) return { answer: refuse('THROTTLED', 'Too Many Requests', context) };
+    if (!throttle.allow(`${operation.method} ${operation.resourcePath}`))
+      return { answer: refuse('THROTTLED', 'Too Many Requests', context) };
 
     if (!read.ok) {
-      if (read.reason === 'too-large') return { answer: refuse('REQUEST_TOO_LARGE', 'Request Too Long', context), close: true };
+      if (read.reason === 'too-large')
+        return { answer: refuse('REQUEST_TOO_LARGE', 'Request Too Long', context), close: true };
       // The client went away mid-body: nobody is left to answer.
-      return { answer: { status: 400, headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 400) }, body: '{"message":"Bad Request"}' }, close: true };
+      return {
+        answer: {
+          status: 400,
+          headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 400) },
+          body: '{"message":"Bad Request"}',
+        },
+        close: true,
+      };
     }
     const body = read.body.toString('utf8');
     const params = requestParameters(request, url, matched.pathParameters);
     const contentType = mediaTypeOf(request.headers['content-type']);
 
     const invalid = validateRequest(operation, params, contentType, body);
-    if (invalid) return { answer: refuse(invalid.type, invalid.message, context, { validationErrorString: invalid.validationErrorString }) };
+    if (invalid)
+      return {
+        answer: refuse(invalid.type, invalid.message, context, {
+          validationErrorString: invalid.validationErrorString,
+        }),
+      };
 
     const integration = operation.integration;
     if (integration.type === 'aws') {
@@ -146,16 +189,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (integration.passthroughBehavior === 'never' && !(contentType in integration.requestTemplates)) {
         return { answer: refuse('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Media Type', context) };
       }
-      const outcome = await invokeAwsIntegration(awsOperation, { contentType, body, params }, context, [backend.stateMachine, ...Object.values(options.backend.stateMachines ?? {})], log);
+      const outcome = await invokeAwsIntegration(
+        awsOperation,
+        { contentType, body, params },
+        context,
+        [backend.stateMachine, ...Object.values(options.backend.stateMachines ?? {})],
+        log,
+      );
       if (outcome.kind === 'answer') return { answer: outcome.answer };
-      if (outcome.kind === 'timeout') return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
+      if (outcome.kind === 'timeout')
+        return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
       return { answer: refuse('API_CONFIGURATION_ERROR', 'Internal server error', context) };
     }
     const event = proxyEvent(request, url, context, matched.pathParameters);
     event.body = read.body.length === 0 ? null : body;
     const outcome = await invokeProxyIntegration(integration, event, backend.functions, log);
     if (outcome.kind === 'answer') return { answer: outcome.answer };
-    if (outcome.kind === 'timeout') return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
+    if (outcome.kind === 'timeout')
+      return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
     return { answer: refuse('INTEGRATION_FAILURE', 'Internal server error', context, { status: 502 }) };
   }
 
@@ -174,7 +225,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (!certificate.ok) {
         // The custom domain refuses the client before any route, stage or gateway response applies.
         log({ level: 'WARN', message: 'client certificate refused', reason: certificate.reason, requestId, sourceIp });
-        send(response, { status: 403, headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 403) }, body: '{"message":"Forbidden"}' }, ids);
+        send(
+          response,
+          {
+            status: 403,
+            headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 403) },
+            body: '{"message":"Forbidden"}',
+          },
+          ids,
+        );
         return;
       }
       const context = templateContext(request, stage, {
@@ -189,7 +248,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const oversize = !read.ok ? read.reason === 'too-large' : read.body.length > (waf?.maxBytes ?? Infinity);
       if (waf && oversize) {
         status = waf.answer.status;
-        log({ level: 'WARN', message: 'request blocked by the WAF size rule', requestId, sourceIp, maxBytes: waf.maxBytes });
+        log({
+          level: 'WARN',
+          message: 'request blocked by the WAF size rule',
+          requestId,
+          sourceIp,
+          maxBytes: waf.maxBytes,
+        });
         send(response, waf.answer, ids, !read.ok);
         return;
       }
@@ -202,14 +267,30 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         requestId,
         extendedRequestId: context.extendedRequestId,
       });
-      const { answer, close } = await route(request, url, context, read, trace ? trace.backend(options.backend) : options.backend);
+      const { answer, close } = await route(
+        request,
+        url,
+        context,
+        read,
+        trace ? trace.backend(options.backend) : options.backend,
+      );
       status = answer.status;
       responseBytes = Buffer.byteLength(answer.body);
       send(response, answer, ids, close, trace);
     } catch (error) {
       status = 500;
       log({ level: 'ERROR', message: 'gateway failure', requestId, errorType: (error as Error).name });
-      send(response, { status: 500, headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 500) }, body: JSON.stringify(errorBody('internal', requestId)) }, ids, true, trace);
+      send(
+        response,
+        {
+          status: 500,
+          headers: { 'Content-Type': 'application/json', ...defaultResponseHeaders(api, 500) },
+          body: JSON.stringify(errorBody('internal', requestId)),
+        },
+        ids,
+        true,
+        trace,
+      );
     } finally {
       trace?.end(status, responseBytes);
       log({
@@ -244,7 +325,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     (request, response) => void handle(request, response),
   );
   server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
-    log({ level: 'WARN', message: 'TLS handshake failed', reason: error.code ?? error.message, sourceIp: (socket.remoteAddress ?? '').replace(/^::ffff:/, '') });
+    log({
+      level: 'WARN',
+      message: 'TLS handshake failed',
+      reason: error.code ?? error.message,
+      sourceIp: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

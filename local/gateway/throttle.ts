@@ -22,7 +22,10 @@ export class TokenBucket {
   /** Takes one token; false when none is left. */
   take(): boolean {
     const now = this.now();
-    this.tokens = Math.min(this.settings.burstLimit, this.tokens + ((now - this.refilledAt) / 1000) * this.settings.rateLimit);
+    this.tokens = Math.min(
+      this.settings.burstLimit,
+      this.tokens + ((now - this.refilledAt) / 1000) * this.settings.rateLimit,
+    );
     this.refilledAt = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
@@ -35,7 +38,8 @@ export class MethodThrottle {
   private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(private readonly settings: ThrottleSettings) {
-    if (!(settings.rateLimit > 0) || !(settings.burstLimit >= 1)) throw new Error('Throttling needs a positive rate limit and a burst limit of at least 1');
+    if (!(settings.rateLimit > 0) || !(settings.burstLimit >= 1))
+      throw new Error('Throttling needs a positive rate limit and a burst limit of at least 1');
   }
 
   allow(methodKey: string): boolean {

@@ -133,7 +133,11 @@ export function inputVariable(body: string, params: RequestParameters = { path: 
 }
 
 /** Renders `template`. Throws when the template cannot be parsed or a helper fails. */
-export function renderTemplate(template: string, input: ReturnType<typeof inputVariable>, context: TemplateContext): RenderResult {
+export function renderTemplate(
+  template: string,
+  input: ReturnType<typeof inputVariable>,
+  context: TemplateContext,
+): RenderResult {
   const responseOverride: { status?: unknown; header: Record<string, unknown> } = { header: {} };
   const output = compiled(template).render({
     input,
@@ -143,7 +147,10 @@ export function renderTemplate(template: string, input: ReturnType<typeof inputV
   const status = responseOverride.status === undefined ? undefined : Number(responseOverride.status);
   return {
     output,
-    statusOverride: status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined,
-    headerOverrides: Object.fromEntries(Object.entries(responseOverride.header).map(([name, value]) => [name, String(value)])),
+    statusOverride:
+      status !== undefined && Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined,
+    headerOverrides: Object.fromEntries(
+      Object.entries(responseOverride.header).map(([name, value]) => [name, String(value)]),
+    ),
   };
 }

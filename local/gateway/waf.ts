@@ -25,14 +25,30 @@ export interface WafBodyRule {
 
 interface SizeRule {
   Action?: unknown;
-  Statement?: { SizeConstraintStatement?: { FieldToMatch?: { Body?: { OversizeHandling?: string } }; ComparisonOperator?: string; Size?: number } };
+  Statement?: {
+    SizeConstraintStatement?: {
+      FieldToMatch?: { Body?: { OversizeHandling?: string } };
+      ComparisonOperator?: string;
+      Size?: number;
+    };
+  };
 }
 
 const DEFAULT_INSPECTION_LIMIT = 16_384;
-const SIZE_LIMITS: Record<string, number> = { KB_16: DEFAULT_INSPECTION_LIMIT, KB_32: 32_768, KB_48: 49_152, KB_64: 65_536 };
+const SIZE_LIMITS: Record<string, number> = {
+  KB_16: DEFAULT_INSPECTION_LIMIT,
+  KB_32: 32_768,
+  KB_48: 49_152,
+  KB_64: 65_536,
+};
 
 /** The body action the rule takes for a parameter value: the rule's `Fn::If` on the BlockOversizeBodies-style condition. */
-function blockAnswer(template: CfnTemplate, action: unknown, oversizeBodyAction: OversizeBodyAction, bodies: Record<string, { Content?: string }>): HttpAnswer | undefined {
+function blockAnswer(
+  template: CfnTemplate,
+  action: unknown,
+  oversizeBodyAction: OversizeBodyAction,
+  bodies: Record<string, { Content?: string }>,
+): HttpAnswer | undefined {
   let chosen = action as Record<string, unknown> | undefined;
   const conditional = chosen?.['Fn::If'] as [string, unknown, unknown] | undefined;
   if (conditional) {
@@ -40,14 +56,25 @@ function blockAnswer(template: CfnTemplate, action: unknown, oversizeBodyAction:
     const [, expected] = condition?.['Fn::Equals'] ?? [];
     chosen = (oversizeBodyAction === expected ? conditional[1] : conditional[2]) as Record<string, unknown>;
   }
-  const block = chosen?.Block as { CustomResponse?: { ResponseCode?: number; CustomResponseBodyKey?: string; ResponseHeaders?: { Name: string; Value: string }[] } } | undefined;
+  const block = chosen?.Block as
+    | {
+        CustomResponse?: {
+          ResponseCode?: number;
+          CustomResponseBodyKey?: string;
+          ResponseHeaders?: { Name: string; Value: string }[];
+        };
+      }
+    | undefined;
   if (!block) return undefined;
   const key = block.CustomResponse?.CustomResponseBodyKey;
   return {
     status: block.CustomResponse?.ResponseCode ?? 403,
     // A Block action's custom response headers reach the client under the names given (only inserted
     // request headers get the x-amzn-waf- prefix: CustomHTTPHeader in the AWS WAF API reference).
-    headers: { 'Content-Type': JSON_HEADERS['Content-Type'] as string, ...Object.fromEntries((block.CustomResponse?.ResponseHeaders ?? []).map((header) => [header.Name, header.Value])) },
+    headers: {
+      'Content-Type': JSON_HEADERS['Content-Type'] as string,
+      ...Object.fromEntries((block.CustomResponse?.ResponseHeaders ?? []).map((header) => [header.Name, header.Value])),
+    },
     body: (key ? bodies[key]?.Content : undefined) ?? '{"message":"Forbidden"}',
   };
 }
@@ -57,15 +84,27 @@ function blockAnswer(template: CfnTemplate, action: unknown, oversizeBodyAction:
  * default), or undefined when it blocks nothing (Count).
  */
 export function wafBodyRule(template: CfnTemplate, oversizeBodyAction?: OversizeBodyAction): WafBodyRule | undefined {
-  const action = oversizeBodyAction ?? (String(template.Parameters?.WafOversizeBodyAction?.Default ?? 'Block') as OversizeBodyAction);
+  const action =
+    oversizeBodyAction ??
+    (String(template.Parameters?.WafOversizeBodyAction?.Default ?? 'Block') as OversizeBodyAction);
   const acl = Object.values(template.Resources).find((resource) => resource.Type === 'AWS::WAFv2::WebACL')?.Properties;
   if (!acl) return undefined;
-  const association = acl.AssociationConfig as { RequestBody?: { API_GATEWAY?: { DefaultSizeInspectionLimit?: string } } } | undefined;
-  const inspectionLimit = SIZE_LIMITS[association?.RequestBody?.API_GATEWAY?.DefaultSizeInspectionLimit ?? 'KB_16'] ?? DEFAULT_INSPECTION_LIMIT;
-  const rule = ((acl.Rules ?? []) as SizeRule[]).find((candidate) => candidate.Statement?.SizeConstraintStatement?.FieldToMatch?.Body !== undefined);
+  const association = acl.AssociationConfig as
+    { RequestBody?: { API_GATEWAY?: { DefaultSizeInspectionLimit?: string } } } | undefined;
+  const inspectionLimit =
+    SIZE_LIMITS[association?.RequestBody?.API_GATEWAY?.DefaultSizeInspectionLimit ?? 'KB_16'] ??
+    DEFAULT_INSPECTION_LIMIT;
+  const rule = ((acl.Rules ?? []) as SizeRule[]).find(
+    (candidate) => candidate.Statement?.SizeConstraintStatement?.FieldToMatch?.Body !== undefined,
+  );
   const statement = rule?.Statement?.SizeConstraintStatement;
   if (!rule || !statement || statement.ComparisonOperator !== 'GT' || statement.Size === undefined) return undefined;
-  const answer = blockAnswer(template, rule.Action, action, (acl.CustomResponseBodies ?? {}) as Record<string, { Content?: string }>);
+  const answer = blockAnswer(
+    template,
+    rule.Action,
+    action,
+    (acl.CustomResponseBodies ?? {}) as Record<string, { Content?: string }>,
+  );
   if (!answer) return undefined;
   const oversizeMatches = statement.FieldToMatch?.Body?.OversizeHandling === 'MATCH';
   return { maxBytes: oversizeMatches ? Math.min(inspectionLimit, statement.Size) : statement.Size, answer };

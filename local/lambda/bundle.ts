@@ -103,7 +103,13 @@ async function cachedBuild(name: string, options: BuildOptions, outRoot: string)
   if (upToDate(index, optionsKey)) return index.file;
 
   const placeholder = join(outRoot, name);
-  const result = await build({ ...options, outdir: placeholder, absWorkingDir: PROJECT_ROOT, write: false, metafile: true });
+  const result = await build({
+    ...options,
+    outdir: placeholder,
+    absWorkingDir: PROJECT_ROOT,
+    write: false,
+    metafile: true,
+  });
   const files = result.outputFiles ?? [];
   const directory = join(outRoot, `${name}-${sha256(files.map((file) => file.hash).join()).slice(0, 16)}`);
   if (!existsSync(directory)) {
@@ -122,10 +128,12 @@ async function cachedBuild(name: string, options: BuildOptions, outRoot: string)
   }
   const entry = files.find((file) => file.path.endsWith('.js'));
   if (!entry) throw new Error(`esbuild wrote no JavaScript for ${name}`);
-  const inputs = Object.fromEntries(Object.keys(result.metafile?.inputs ?? {}).map((input) => {
-    const path = resolve(PROJECT_ROOT, input);
-    return [path, statSync(path).mtimeMs];
-  }));
+  const inputs = Object.fromEntries(
+    Object.keys(result.metafile?.inputs ?? {}).map((input) => {
+      const path = resolve(PROJECT_ROOT, input);
+      return [path, statSync(path).mtimeMs];
+    }),
+  );
   const fresh: BundleIndex = { optionsKey, file: join(directory, relative(placeholder, entry.path)), inputs };
   writeAtomically(indexPath, JSON.stringify(fresh));
   return fresh.file;
@@ -146,12 +154,23 @@ export async function localBundles(requests: LocalBundleRequest[], outRoot = LOC
   mkdirSync(outRoot, { recursive: true });
   const runtime = cachedBuild(
     'runtime',
-    { entryPoints: [resolve(__dirname, 'runtime.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' },
+    {
+      entryPoints: [resolve(__dirname, 'runtime.ts')],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      logLevel: 'warning',
+    },
     outRoot,
   );
   const handlers = await Promise.all(
     requests.map(async (request) => {
-      const options = esbuildOptions(request.logicalId, { ...request.build, EntryPoints: [request.entryPoint] }, outRoot);
+      const options = esbuildOptions(
+        request.logicalId,
+        { ...request.build, EntryPoints: [request.entryPoint] },
+        outRoot,
+      );
       return [request.logicalId, await cachedBuild(request.logicalId, options, outRoot)] as const;
     }),
   );

@@ -54,7 +54,8 @@ export class EnvironmentPool {
   /** A lease on an environment; every lease ends with release() or discard(). */
   async acquire(): Promise<Lease> {
     if (this.closed) throw new Error('The function pool is closed');
-    if (this.concurrency.reserved && this.inFlight >= this.concurrency.limit) throw new ThrottledError('Rate Exceeded.');
+    if (this.concurrency.reserved && this.inFlight >= this.concurrency.limit)
+      throw new ThrottledError('Rate Exceeded.');
     this.inFlight += 1;
     let environment = this.idle.pop();
     while (environment && !environment.alive) {

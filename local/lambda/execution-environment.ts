@@ -20,7 +20,9 @@ export interface EnvironmentSpec {
   cpuProfileDir?: string;
 }
 
-export type InvocationOutcome = { ok: true; payload: string; maxMemoryUsedBytes?: number } | { ok: false; error: ErrorShape; fatal: boolean; maxMemoryUsedBytes?: number };
+export type InvocationOutcome =
+  | { ok: true; payload: string; maxMemoryUsedBytes?: number }
+  | { ok: false; error: ErrorShape; fatal: boolean; maxMemoryUsedBytes?: number };
 
 export class ExecutionEnvironment {
   private readonly worker: Worker;
@@ -37,7 +39,9 @@ export class ExecutionEnvironment {
       workerData: spec.start,
       env: spec.environment,
       // Node options of this process (e.g. `--import tsx`) are not the function's.
-      execArgv: spec.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(spec.cpuProfileDir, spec.start.functionName)}`] : [],
+      execArgv: spec.cpuProfileDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${join(spec.cpuProfileDir, spec.start.functionName)}`]
+        : [],
       resourceLimits: { maxOldGenerationSizeMb: spec.start.memoryMb },
       ...(spec.output ? { stdout: true, stderr: true } : {}),
     });
@@ -68,7 +72,8 @@ export class ExecutionEnvironment {
     this.worker.on('message', (message: RuntimeMessage) => {
       if (message.type === 'ready') initialized(performance.now() - started);
       else if (message.type === 'init-error') failed(asError(message));
-      else if (message.type === 'result') this.settle({ ok: true, payload: message.payload, maxMemoryUsedBytes: message.maxMemoryUsedBytes });
+      else if (message.type === 'result')
+        this.settle({ ok: true, payload: message.payload, maxMemoryUsedBytes: message.maxMemoryUsedBytes });
       else {
         const { maxMemoryUsedBytes, errorType, errorMessage, trace } = message;
         this.settle({ ok: false, fatal: false, error: { errorType, errorMessage, trace }, maxMemoryUsedBytes });
@@ -76,7 +81,11 @@ export class ExecutionEnvironment {
     });
     const onExit = (reason: string) => {
       this.exited = true;
-      const shape: ErrorShape = { errorType: 'Runtime.ExitError', errorMessage: `Runtime exited: ${reason}`, trace: [] };
+      const shape: ErrorShape = {
+        errorType: 'Runtime.ExitError',
+        errorMessage: `Runtime exited: ${reason}`,
+        trace: [],
+      };
       failed(asError(shape));
       this.settle({ ok: false, fatal: true, error: shape });
     };
@@ -99,7 +108,12 @@ export class ExecutionEnvironment {
   /** Runs one invocation; the caller never sends a second before the first settles. */
   invoke(message: Omit<InvokeMessage, 'type'>): Promise<InvocationOutcome> {
     if (this.pending) throw new Error('An execution environment runs one invocation at a time');
-    if (this.exited) return Promise.resolve({ ok: false, fatal: true, error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited', trace: [] } });
+    if (this.exited)
+      return Promise.resolve({
+        ok: false,
+        fatal: true,
+        error: { errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited', trace: [] },
+      });
     return new Promise((resolve) => {
       this.pending = resolve;
       this.worker.postMessage({ type: 'invoke', ...message } satisfies InvokeMessage);

@@ -71,11 +71,14 @@ export const DEFAULT_LOCAL_CONCURRENCY = Math.min(4, Math.max(2, availableParall
 
 export function functionDefinitions(template: CfnTemplate, resolver: LocalResolver): LocalFunctionDefinition[] {
   const globals = (template.Globals?.Function ?? {}) as Record<string, unknown>;
-  const globalEnvironment = ((globals.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+  const globalEnvironment = ((globals.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+    {}) as Record<string, unknown>;
   return resourcesOfType(template, 'AWS::Serverless::Function').map(([logicalId, resource]) => {
     // Only what the local run needs is resolved (a Role or a log group has no local value).
     const wanted = ['Handler', 'Timeout', 'MemorySize', 'Environment', 'ReservedConcurrentExecutions'];
-    const properties = resolver.resolve(Object.fromEntries(Object.entries(resource.Properties ?? {}).filter(([key]) => wanted.includes(key)))) as Record<string, unknown>;
+    const properties = resolver.resolve(
+      Object.fromEntries(Object.entries(resource.Properties ?? {}).filter(([key]) => wanted.includes(key))),
+    ) as Record<string, unknown>;
     const build = (resource.Metadata?.BuildProperties ?? {}) as BuildProperties;
     const entryPoint = build.EntryPoints?.[0];
     if (!entryPoint) throw new Error(`${logicalId} has no esbuild EntryPoints in its Metadata`);
@@ -103,7 +106,10 @@ export function functionDefinitions(template: CfnTemplate, resolver: LocalResolv
  * The variables Lambda defines in every environment (a subset: those a Node.js handler reads).
  * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
  */
-function definedRuntimeVariables(definition: LocalFunctionDefinition, region: string | undefined): Record<string, string> {
+function definedRuntimeVariables(
+  definition: LocalFunctionDefinition,
+  region: string | undefined,
+): Record<string, string> {
   return {
     AWS_LAMBDA_FUNCTION_NAME: definition.logicalId,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -112,7 +118,9 @@ function definedRuntimeVariables(definition: LocalFunctionDefinition, region: st
     _HANDLER: `handler.${definition.exportName}`,
     ...(region ? { AWS_REGION: region, AWS_DEFAULT_REGION: region } : {}),
     // The function runs on the template's nodejs22.x in Lambda; the SDK's warning about an older Node is about this machine.
-    ...(Number(process.versions.node.split('.')[0]) < 22 ? { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } : {}),
+    ...(Number(process.versions.node.split('.')[0]) < 22
+      ? { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }
+      : {}),
   };
 }
 
@@ -171,7 +179,12 @@ export interface LocalFunctionsOptions {
  */
 function tracingVariables(daemonAddress: string | undefined): Record<string, string> {
   if (!daemonAddress) return {};
-  return { AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', LAMBDA_TASK_ROOT: PROJECT_ROOT, AWS_XRAY_DAEMON_ADDRESS: daemonAddress, AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR' };
+  return {
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    LAMBDA_TASK_ROOT: PROJECT_ROOT,
+    AWS_XRAY_DAEMON_ADDRESS: daemonAddress,
+    AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+  };
 }
 
 export interface FunctionStats {
@@ -197,20 +210,34 @@ interface RunningFunction {
 
 const functionError = (shape: ErrorShape) => new LambdaFunctionError(shape.errorType, shape.errorMessage, shape.trace);
 
-async function runOnce(running: RunningFunction, eventJson: string, requestId: string, options: InvokeOptions, log: InvokerLog): Promise<string> {
+async function runOnce(
+  running: RunningFunction,
+  eventJson: string,
+  requestId: string,
+  options: InvokeOptions,
+  log: InvokerLog,
+): Promise<string> {
   const environment = options.environment ?? {};
   const { definition, pool } = running;
   let lease;
   try {
     lease = await pool.acquire();
   } catch (error) {
-    if (error instanceof ThrottledError) throw new LambdaServiceError('TooManyRequestsException', 'Rate Exceeded.', 429);
+    if (error instanceof ThrottledError)
+      throw new LambdaServiceError('TooManyRequestsException', 'Rate Exceeded.', 429);
     // An init failure fails the invocation with the error the module threw, as Lambda reports it.
     throw functionError({ errorType: (error as Error).name, errorMessage: (error as Error).message, trace: [] });
   }
   if (lease.initDurationMs !== undefined) {
     running.initDurationsMs.push(lease.initDurationMs);
-    log({ level: 'INFO', message: 'cold start', functionName: definition.logicalId, requestId, initDurationMs: Math.round(lease.initDurationMs * 100) / 100, environments: pool.size });
+    log({
+      level: 'INFO',
+      message: 'cold start',
+      functionName: definition.logicalId,
+      requestId,
+      initDurationMs: Math.round(lease.initDurationMs * 100) / 100,
+      environments: pool.size,
+    });
   }
   const { environment: executionEnvironment } = lease;
   const started = performance.now();
@@ -221,14 +248,23 @@ async function runOnce(running: RunningFunction, eventJson: string, requestId: s
   });
   try {
     const outcome = await Promise.race([
-      executionEnvironment.invoke({ requestId, event: eventJson, deadline: Date.now() + definition.timeoutSeconds * 1000, environment }),
+      executionEnvironment.invoke({
+        requestId,
+        event: eventJson,
+        deadline: Date.now() + definition.timeoutSeconds * 1000,
+        environment,
+      }),
       timedOut,
     ]);
     if (outcome !== 'timeout') maxMemoryUsedBytes = outcome.maxMemoryUsedBytes;
     if (outcome === 'timeout') {
       // Lambda stops a timed-out environment; the next invocation gets a fresh one.
       await pool.discard(executionEnvironment);
-      throw new LambdaFunctionError('Sandbox.Timedout', `Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`, []);
+      throw new LambdaFunctionError(
+        'Sandbox.Timedout',
+        `Task timed out after ${definition.timeoutSeconds.toFixed(2)} seconds`,
+        [],
+      );
     }
     if (!outcome.ok) {
       if (outcome.fatal) await pool.discard(executionEnvironment);
@@ -237,7 +273,11 @@ async function runOnce(running: RunningFunction, eventJson: string, requestId: s
     }
     pool.release(executionEnvironment);
     if (Buffer.byteLength(outcome.payload) > MAX_PAYLOAD_BYTES) {
-      throw new LambdaFunctionError('Function.ResponseSizeTooLarge', `Response payload size exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`, []);
+      throw new LambdaFunctionError(
+        'Function.ResponseSizeTooLarge',
+        `Response payload size exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`,
+        [],
+      );
     }
     return outcome.payload;
   } finally {
@@ -252,20 +292,36 @@ async function runOnce(running: RunningFunction, eventJson: string, requestId: s
   }
 }
 
-function invocationEnvironment(invokeOptions: InvokeOptions, daemonAddress: string | undefined): Record<string, string> {
-  const traced = daemonAddress && invokeOptions.traceHeader ? lambdaTraceEnvironment(invokeOptions.traceHeader, daemonAddress) : {};
+function invocationEnvironment(
+  invokeOptions: InvokeOptions,
+  daemonAddress: string | undefined,
+): Record<string, string> {
+  const traced =
+    daemonAddress && invokeOptions.traceHeader ? lambdaTraceEnvironment(invokeOptions.traceHeader, daemonAddress) : {};
   return { ...invokeOptions.environment, ...traced };
 }
 
-export async function startLocalFunctions(definitions: LocalFunctionDefinition[], options: LocalFunctionsOptions = {}): Promise<LocalFunctions> {
+export async function startLocalFunctions(
+  definitions: LocalFunctionDefinition[],
+  options: LocalFunctionsOptions = {},
+): Promise<LocalFunctions> {
   const bundles = await localBundles(
-    definitions.map((definition) => ({ logicalId: definition.logicalId, entryPoint: definition.entryPoint, build: definition.build ?? {} })),
+    definitions.map((definition) => ({
+      logicalId: definition.logicalId,
+      entryPoint: definition.entryPoint,
+      build: definition.build ?? {},
+    })),
     options.bundleDir,
   );
   const log = options.log ?? (() => undefined);
   const byId = new Map<string, RunningFunction>();
   for (const definition of definitions) {
-    const environment = { ...definition.environment, ...definedRuntimeVariables(definition, options.environment?.AWS_REGION), ...tracingVariables(options.xrayDaemonAddress), ...options.environment };
+    const environment = {
+      ...definition.environment,
+      ...definedRuntimeVariables(definition, options.environment?.AWS_REGION),
+      ...tracingVariables(options.xrayDaemonAddress),
+      ...options.environment,
+    };
     const pool = new EnvironmentPool(
       {
         runtimePath: bundles.runtimePath,
@@ -283,7 +339,11 @@ export async function startLocalFunctions(definitions: LocalFunctionDefinition[]
       },
       definition.reservedConcurrency === undefined
         ? { limit: options.defaultConcurrency ?? DEFAULT_LOCAL_CONCURRENCY, reserved: false }
-        : { limit: definition.reservedConcurrency, reserved: true, environments: options.defaultConcurrency ?? DEFAULT_LOCAL_CONCURRENCY },
+        : {
+            limit: definition.reservedConcurrency,
+            reserved: true,
+            environments: options.defaultConcurrency ?? DEFAULT_LOCAL_CONCURRENCY,
+          },
     );
     const running = { definition, pool, initDurationsMs: [] };
     byId.set(definition.logicalId, running);
@@ -295,9 +355,19 @@ export async function startLocalFunctions(definitions: LocalFunctionDefinition[]
     if (!running) throw new LambdaServiceError('ResourceNotFoundException', `Function not found: ${functionId}`, 404);
     const eventJson = JSON.stringify(event === undefined ? null : event);
     if (Buffer.byteLength(eventJson) > MAX_PAYLOAD_BYTES) {
-      throw new LambdaServiceError('RequestTooLargeException', `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`, 413);
+      throw new LambdaServiceError(
+        'RequestTooLargeException',
+        `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+        413,
+      );
     }
-    const payload = await runOnce(running, eventJson, invokeOptions.requestId ?? randomUUID(), { ...invokeOptions, environment: invocationEnvironment(invokeOptions, options.xrayDaemonAddress) }, log);
+    const payload = await runOnce(
+      running,
+      eventJson,
+      invokeOptions.requestId ?? randomUUID(),
+      { ...invokeOptions, environment: invocationEnvironment(invokeOptions, options.xrayDaemonAddress) },
+      log,
+    );
     return JSON.parse(payload) as unknown;
   };
 
@@ -307,7 +377,10 @@ export async function startLocalFunctions(definitions: LocalFunctionDefinition[]
     invoke,
     stats: () =>
       Object.fromEntries(
-        unique().map(({ definition, pool, initDurationsMs }) => [definition.logicalId, { environments: pool.size, coldStarts: pool.coldStarts, initDurationsMs: [...initDurationsMs] }]),
+        unique().map(({ definition, pool, initDurationsMs }) => [
+          definition.logicalId,
+          { environments: pool.size, coldStarts: pool.coldStarts, initDurationsMs: [...initDurationsMs] },
+        ]),
       ),
     close: async () => {
       await Promise.all(unique().map(({ pool }) => pool.close()));

@@ -23,7 +23,13 @@ import { localResolver } from '../cloudformation/local-resolver';
 import { loadTemplate, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
 import { localTableName } from '../dynamodb/server';
 import { localSecretArn } from '../secretsmanager/server';
-import { functionDefinitions, LambdaFunctionError, startLocalFunctions, type InvocationReport, type LocalFunctionDefinition } from './invoker';
+import {
+  functionDefinitions,
+  LambdaFunctionError,
+  startLocalFunctions,
+  type InvocationReport,
+  type LocalFunctionDefinition,
+} from './invoker';
 
 /** Where the running stack's services are (from .local/stack.json, or a test's stack). */
 export interface InvokeTarget {
@@ -78,16 +84,27 @@ function stringify(value: unknown): string {
 /** The overrides of an `--env-vars` file for one function: `Parameters` first, the function's own entry over it. */
 export function envVarsOverrides(envVars: unknown, functionId: string): Record<string, unknown> {
   if (envVars === undefined) return {};
-  if (envVars === null || typeof envVars !== 'object' || Array.isArray(envVars)) throw new InvokeUsageError('--env-vars must hold a JSON object, e.g. {"Parameters": {...}, "FunctionLogicalId": {...}}');
+  if (envVars === null || typeof envVars !== 'object' || Array.isArray(envVars))
+    throw new InvokeUsageError(
+      '--env-vars must hold a JSON object, e.g. {"Parameters": {...}, "FunctionLogicalId": {...}}',
+    );
   for (const [key, value] of Object.entries(envVars)) {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvokeUsageError(`--env-vars: the value of ${JSON.stringify(key)} must be an object of variables`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new InvokeUsageError(`--env-vars: the value of ${JSON.stringify(key)} must be an object of variables`);
   }
   const file = envVars as Record<string, Record<string, unknown>>;
-  return { ...(Object.hasOwn(file, 'Parameters') ? file.Parameters : {}), ...(Object.hasOwn(file, functionId) ? file[functionId] : {}) };
+  return {
+    ...(Object.hasOwn(file, 'Parameters') ? file.Parameters : {}),
+    ...(Object.hasOwn(file, functionId) ? file[functionId] : {}),
+  };
 }
 
 /** The function's variables: the template's, then the shell's for those names, then the file's (SAM CLI's order). */
-export function functionEnvironment(declared: Record<string, string>, overrides: Record<string, unknown>, shell: NodeJS.ProcessEnv = {}): Record<string, string> {
+export function functionEnvironment(
+  declared: Record<string, string>,
+  overrides: Record<string, unknown>,
+  shell: NodeJS.ProcessEnv = {},
+): Record<string, string> {
   return Object.fromEntries(
     Object.entries(declared).map(([name, value]) => {
       if (Object.hasOwn(overrides, name)) return [name, stringify(overrides[name])];
@@ -98,18 +115,38 @@ export function functionEnvironment(declared: Record<string, string>, overrides:
 }
 
 /** The template's functions as the local stack resolves them (tables and secrets by their local names). */
-export function localFunctionDefinitions(template: CfnTemplate, parameterOverrides: Record<string, string> = {}): LocalFunctionDefinition[] {
-  const tableNames = Object.fromEntries(resourcesOfType(template, 'AWS::DynamoDB::Table').map(([logicalId]) => [logicalId, localTableName(logicalId)]));
-  const secretArns = Object.fromEntries(resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([logicalId]) => [logicalId, localSecretArn(logicalId)]));
+export function localFunctionDefinitions(
+  template: CfnTemplate,
+  parameterOverrides: Record<string, string> = {},
+): LocalFunctionDefinition[] {
+  const tableNames = Object.fromEntries(
+    resourcesOfType(template, 'AWS::DynamoDB::Table').map(([logicalId]) => [logicalId, localTableName(logicalId)]),
+  );
+  const secretArns = Object.fromEntries(
+    resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([logicalId]) => [
+      logicalId,
+      localSecretArn(logicalId),
+    ]),
+  );
   return functionDefinitions(template, localResolver(template, { parameterOverrides, tableNames, secretArns }));
 }
 
 /** Runs the function once in a fresh execution environment (a cold start, as `sam local invoke` always is). */
-export async function localInvoke(options: LocalInvokeOptions, template: CfnTemplate = loadTemplate()): Promise<LocalInvokeResult> {
+export async function localInvoke(
+  options: LocalInvokeOptions,
+  template: CfnTemplate = loadTemplate(),
+): Promise<LocalInvokeResult> {
   const definitions = localFunctionDefinitions(template, options.target.parameterOverrides);
   const definition = definitions.find((candidate) => candidate.logicalId === options.functionId);
-  if (!definition) throw new InvokeUsageError(`${options.functionId} is not a function of template.yaml; its functions are ${definitions.map(({ logicalId }) => logicalId).join(', ')}`);
-  const environment = functionEnvironment(definition.environment, envVarsOverrides(options.envVars, definition.logicalId), options.shellEnvironment);
+  if (!definition)
+    throw new InvokeUsageError(
+      `${options.functionId} is not a function of template.yaml; its functions are ${definitions.map(({ logicalId }) => logicalId).join(', ')}`,
+    );
+  const environment = functionEnvironment(
+    definition.environment,
+    envVarsOverrides(options.envVars, definition.logicalId),
+    options.shellEnvironment,
+  );
   const functions = await startLocalFunctions([{ ...definition, environment }], {
     environment: localAwsEnvironment(options.target.dynamoDbEndpoint, options.target.secretsManagerEndpoint),
     defaultConcurrency: 1,
@@ -121,7 +158,10 @@ export async function localInvoke(options: LocalInvokeOptions, template: CfnTemp
   let ok = true;
   let payload: unknown;
   try {
-    payload = await functions.invoke(definition.logicalId, options.event, { requestId, onReport: (figures) => (report = figures) });
+    payload = await functions.invoke(definition.logicalId, options.event, {
+      requestId,
+      onReport: (figures) => (report = figures),
+    });
   } catch (error) {
     if (!(error instanceof LambdaFunctionError)) throw error;
     ok = false;

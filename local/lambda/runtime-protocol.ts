@@ -50,5 +50,9 @@ export type RuntimeMessage =
 
 export function errorShape(error: unknown): ErrorShape {
   const failure = error instanceof Error ? error : new Error(String(error));
-  return { errorType: failure.name || 'Error', errorMessage: failure.message, trace: (failure.stack ?? '').split('\n') };
+  return {
+    errorType: failure.name || 'Error',
+    errorMessage: failure.message,
+    trace: (failure.stack ?? '').split('\n'),
+  };
 }

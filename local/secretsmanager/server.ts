@@ -15,12 +15,17 @@ import { readBody } from '../http-body';
 import { listenOnLoopback, type LoopbackListener } from '../loopback';
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION } from '../aws-local';
 
-export const localSecretArn = (logicalId: string) => `arn:${LOCAL_PARTITION}:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${logicalId}-local`;
+export const localSecretArn = (logicalId: string) =>
+  `arn:${LOCAL_PARTITION}:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${logicalId}-local`;
 
 const MAX_REQUEST_BYTES = 64 * 1024;
 
 /** 64 letters and digits, like GenerateSecretString with PasswordLength 64 and ExcludePunctuation. */
-const generatedSecret = () => randomBytes(96).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 64);
+const generatedSecret = () =>
+  randomBytes(96)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 64);
 
 /** The secret of `logicalId`: read from its key file, or generated (and written with mode 0600 when `dir` is set). */
 async function secretValue(logicalId: string, dir: string | undefined): Promise<string> {
@@ -48,7 +53,10 @@ export interface LocalSecretsManager extends LoopbackListener {
   arns: Record<string, string>;
 }
 
-export async function startSecretsManager(logicalIds: string[], options: { dir?: string; port?: number; host?: string } = {}): Promise<LocalSecretsManager> {
+export async function startSecretsManager(
+  logicalIds: string[],
+  options: { dir?: string; port?: number; host?: string } = {},
+): Promise<LocalSecretsManager> {
   const secrets = new Map<string, { name: string; value: string; versionId: string }>();
   const arns: Record<string, string> = {};
   for (const logicalId of logicalIds) {
@@ -74,10 +82,20 @@ export async function startSecretsManager(logicalIds: string[], options: { dir?:
       }
       const secret = typeof secretId === 'string' ? secrets.get(secretId) : undefined;
       if (!secret) {
-        send(response, 400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+        send(response, 400, {
+          __type: 'ResourceNotFoundException',
+          message: "Secrets Manager can't find the specified secret.",
+        });
         return;
       }
-      send(response, 200, { ARN: localSecretArn(secret.name), Name: secret.name, SecretString: secret.value, VersionId: secret.versionId, VersionStages: ['AWSCURRENT'], CreatedDate: 0 });
+      send(response, 200, {
+        ARN: localSecretArn(secret.name),
+        Name: secret.name,
+        SecretString: secret.value,
+        VersionId: secret.versionId,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: 0,
+      });
     })();
   });
   return { ...(await listenOnLoopback(server, options.port ?? 0, 'http', options.host)), arns };

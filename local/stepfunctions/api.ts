@@ -14,7 +14,9 @@ const MAX_REQUEST_BYTES = 1024 * 1024;
 const epochSeconds = (date: Date | number) => (date instanceof Date ? date.getTime() / 1000 : date);
 
 /** A StartSyncExecution result as the Step Functions API puts it on the wire (JSON 1.0, epoch seconds). */
-export function syncExecutionResponse<T extends { startDate: Date | number; stopDate: Date | number; output?: string }>(result: T) {
+export function syncExecutionResponse<T extends { startDate: Date | number; stopDate: Date | number; output?: string }>(
+  result: T,
+) {
   return {
     ...result,
     startDate: epochSeconds(result.startDate),
@@ -28,7 +30,11 @@ export type LocalStepFunctionsApi = LoopbackListener;
 
 async function readJsonText(request: IncomingMessage): Promise<string> {
   const read = await readBody(request, MAX_REQUEST_BYTES);
-  if (!read.ok) throw new StepFunctionsClientError('ValidationException', read.reason === 'too-large' ? 'Request too large' : 'Request aborted');
+  if (!read.ok)
+    throw new StepFunctionsClientError(
+      'ValidationException',
+      read.reason === 'too-large' ? 'Request too large' : 'Request aborted',
+    );
   return read.body.toString('utf8');
 }
 
@@ -37,32 +43,56 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
-export async function startStepFunctionsApi(machines: LocalStateMachine[], options: { port?: number; host?: string } = {}): Promise<LocalStepFunctionsApi> {
+export async function startStepFunctionsApi(
+  machines: LocalStateMachine[],
+  options: { port?: number; host?: string } = {},
+): Promise<LocalStepFunctionsApi> {
   const byArn = new Map(machines.map((machine) => [machine.arn, machine]));
   const find = (arn: unknown) => {
     const machine = typeof arn === 'string' ? byArn.get(arn) : undefined;
-    if (!machine) throw new StepFunctionsClientError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+    if (!machine)
+      throw new StepFunctionsClientError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
     return machine;
   };
 
   const actions: Record<string, (request: Record<string, unknown>) => Promise<unknown>> = {
     StartSyncExecution: async (request) => {
       const machine = find(request.stateMachineArn);
-      if (machine.type !== 'EXPRESS') throw new StepFunctionsClientError('StateMachineTypeNotSupported', 'StartSyncExecution needs an EXPRESS state machine');
+      if (machine.type !== 'EXPRESS')
+        throw new StepFunctionsClientError(
+          'StateMachineTypeNotSupported',
+          'StartSyncExecution needs an EXPRESS state machine',
+        );
       // StartSyncExecution's `traceHeader` parameter continues the caller's X-Ray trace.
       const traceHeader = typeof request.traceHeader === 'string' ? request.traceHeader : undefined;
-      return syncExecutionResponse(await machine.startSyncExecution(String(request.input ?? '{}'), typeof request.name === 'string' ? request.name : undefined, traceHeader));
+      return syncExecutionResponse(
+        await machine.startSyncExecution(
+          String(request.input ?? '{}'),
+          typeof request.name === 'string' ? request.name : undefined,
+          traceHeader,
+        ),
+      );
     },
     StartExecution: async (request) => {
       const machine = find(request.stateMachineArn);
-      const started = await machine.startExecution(String(request.input ?? '{}'), typeof request.name === 'string' ? request.name : undefined);
+      const started = await machine.startExecution(
+        String(request.input ?? '{}'),
+        typeof request.name === 'string' ? request.name : undefined,
+      );
       return { executionArn: started.executionArn, startDate: epochSeconds(started.startDate) };
     },
     DescribeExecution: async (request) => {
       const arn = String(request.executionArn ?? '');
-      const description = machines.map((machine) => machine.describeExecution(arn)).find((found) => found !== undefined);
-      if (!description) throw new StepFunctionsClientError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
-      return { ...description, startDate: epochSeconds(description.startDate), ...(description.stopDate ? { stopDate: epochSeconds(description.stopDate) } : {}) };
+      const description = machines
+        .map((machine) => machine.describeExecution(arn))
+        .find((found) => found !== undefined);
+      if (!description)
+        throw new StepFunctionsClientError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+      return {
+        ...description,
+        startDate: epochSeconds(description.startDate),
+        ...(description.stopDate ? { stopDate: epochSeconds(description.stopDate) } : {}),
+      };
     },
     DescribeStateMachine: async (request) => {
       const machine = find(request.stateMachineArn);
@@ -85,7 +115,8 @@ export async function startStepFunctionsApi(machines: LocalStateMachine[], optio
       try {
         const target = String(request.headers['x-amz-target'] ?? '');
         const action = actions[target.replace(/^AWSStepFunctions\./, '')];
-        if (request.method !== 'POST' || !action) throw new StepFunctionsClientError('UnknownOperationException', `Unsupported operation ${target}`);
+        if (request.method !== 'POST' || !action)
+          throw new StepFunctionsClientError('UnknownOperationException', `Unsupported operation ${target}`);
         let body: Record<string, unknown>;
         try {
           body = JSON.parse((await readJsonText(request)) || '{}') as Record<string, unknown>;
@@ -94,7 +125,8 @@ export async function startStepFunctionsApi(machines: LocalStateMachine[], optio
         }
         send(response, 200, await action(body));
       } catch (error) {
-        if (error instanceof StepFunctionsClientError) send(response, 400, { __type: error.code, message: error.message });
+        if (error instanceof StepFunctionsClientError)
+          send(response, 400, { __type: error.code, message: error.message });
         else send(response, 500, { __type: 'InternalFailure', message: 'Internal failure' });
       }
     })();

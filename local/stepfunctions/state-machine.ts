@@ -8,7 +8,12 @@ import '../polyfills';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  ExecutionError,
+  ExecutionTimeoutError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
 import { localStateMachineArn } from '../aws-local';
 import type { LocalResolver } from '../cloudformation/intrinsics';
 import { LambdaServiceError, type LocalFunctions } from '../lambda/invoker';
@@ -51,7 +56,11 @@ export interface ExecutionDescription extends Omit<SyncExecutionResult, 'status'
 }
 
 /** How a Task of resource `states:startExecution` reaches another local machine by its ARN. */
-export type ExecutionStarter = (stateMachineArn: string, input: string, name?: string) => Promise<{ executionArn: string; startDate: Date }>;
+export type ExecutionStarter = (
+  stateMachineArn: string,
+  input: string,
+  name?: string,
+) => Promise<{ executionArn: string; startDate: Date }>;
 
 /** Thrown for what the Step Functions API itself would refuse (HTTP 400 there). */
 export class StepFunctionsClientError extends Error {
@@ -81,11 +90,17 @@ export function createLocalStateMachine(
   options: { retryIntervalMs?: number; segments?: SegmentSink; startExecution?: ExecutionStarter } = {},
 ): LocalStateMachine {
   const resource = template.Resources[logicalId];
-  if (resource?.Type !== 'AWS::Serverless::StateMachine') throw new Error(`${logicalId} is not an AWS::Serverless::StateMachine`);
+  if (resource?.Type !== 'AWS::Serverless::StateMachine')
+    throw new Error(`${logicalId} is not an AWS::Serverless::StateMachine`);
   const properties = resource.Properties ?? {};
   const substitutions = resolver.resolve(properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>;
-  const definitionText = substituteDefinition(readFileSync(resolve(PROJECT_ROOT, String(properties.DefinitionUri)), 'utf8'), substitutions);
-  const definition = JSON.parse(definitionText) as StateMachineDefinition & { States: Record<string, { Type: string; Resource?: string }> };
+  const definitionText = substituteDefinition(
+    readFileSync(resolve(PROJECT_ROOT, String(properties.DefinitionUri)), 'utf8'),
+    substitutions,
+  );
+  const definition = JSON.parse(definitionText) as StateMachineDefinition & {
+    States: Record<string, { Type: string; Resource?: string }>;
+  };
   // Validation costs a few hundred milliseconds: build once, run many times.
   const machine = new StateMachine(definition);
   const arn = localStateMachineArn(logicalId);
@@ -100,19 +115,30 @@ export function createLocalStateMachine(
       // ("Start a new AWS Step Functions state machine from a running execution", Step Functions Developer Guide).
       startExecutionHandlers[stateName] = async (input) => {
         const { StateMachineArn, Input, Name } = input as { StateMachineArn: string; Input?: unknown; Name?: string };
-        if (!options.startExecution) throw Object.assign(new Error('no local state machine can be started'), { name: 'StepFunctions.StateMachineDoesNotExistException' });
-        const started = await options.startExecution(StateMachineArn, typeof Input === 'string' ? Input : JSON.stringify(Input ?? {}), Name);
+        if (!options.startExecution)
+          throw Object.assign(new Error('no local state machine can be started'), {
+            name: 'StepFunctions.StateMachineDoesNotExistException',
+          });
+        const started = await options.startExecution(
+          StateMachineArn,
+          typeof Input === 'string' ? Input : JSON.stringify(Input ?? {}),
+          Name,
+        );
         return { ExecutionArn: started.executionArn, StartDate: started.startDate.toISOString() };
       };
       continue;
     }
     if (!state.Resource?.endsWith(':states:::lambda:invoke')) {
-      throw new Error(`The local stack runs lambda:invoke and states:startExecution tasks only; ${stateName} uses ${state.Resource}`);
+      throw new Error(
+        `The local stack runs lambda:invoke and states:startExecution tasks only; ${stateName} uses ${state.Resource}`,
+      );
     }
     taskStates.push(stateName);
   }
   // Built per execution, so each attempt of a Task can carry that execution's trace header.
-  const taskHandlersFor = (trace: ExecutionTrace | undefined): Record<string, (input: unknown) => Promise<unknown>> => ({
+  const taskHandlersFor = (
+    trace: ExecutionTrace | undefined,
+  ): Record<string, (input: unknown) => Promise<unknown>> => ({
     ...startExecutionHandlers,
     ...Object.fromEntries(
       taskStates.map((stateName) => [
@@ -124,25 +150,42 @@ export function createLocalStateMachine(
               return await functions.invoke(FunctionName, Payload, traceHeader ? { traceHeader } : {});
             } catch (error) {
               // Step Functions names the Lambda service's own exceptions Lambda.<Exception> (e.g. Lambda.TooManyRequestsException).
-              if (error instanceof LambdaServiceError) throw Object.assign(new Error(error.message), { name: `Lambda.${error.name}` });
+              if (error instanceof LambdaServiceError)
+                throw Object.assign(new Error(error.message), { name: `Lambda.${error.name}` });
               throw error;
             }
           };
-          const result = trace ? await trace.taskAttempt(stateName, FunctionName.slice(FunctionName.lastIndexOf(':') + 1), invoke) : await invoke();
+          const result = trace
+            ? await trace.taskAttempt(stateName, FunctionName.slice(FunctionName.lastIndexOf(':') + 1), invoke)
+            : await invoke();
           return { ExecutedVersion: '$LATEST', Payload: result, StatusCode: 200 };
         },
       ]),
     ),
   });
   const retryIntervalOverrides =
-    options.retryIntervalMs === undefined ? undefined : Object.fromEntries([...taskStates, ...Object.keys(startExecutionHandlers)].map((name) => [name, options.retryIntervalMs as number]));
+    options.retryIntervalMs === undefined
+      ? undefined
+      : Object.fromEntries(
+          [...taskStates, ...Object.keys(startExecutionHandlers)].map((name) => [
+            name,
+            options.retryIntervalMs as number,
+          ]),
+        );
 
   const type = String(properties.Type ?? 'STANDARD');
-  const startSyncExecution = async (input: string, name: string = randomUUID(), traceHeader?: string): Promise<SyncExecutionResult> => {
+  const startSyncExecution = async (
+    input: string,
+    name: string = randomUUID(),
+    traceHeader?: string,
+  ): Promise<SyncExecutionResult> => {
     // The API Reference gives `input` a length constraint (262144, in bytes of UTF-8); a parameter outside
     // its constraints is the API's ValidationException (HTTP 400), worded as AWS words constraint violations.
     if (Buffer.byteLength(input) > MAX_INPUT_BYTES) {
-      throw new StepFunctionsClientError('ValidationException', "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144");
+      throw new StepFunctionsClientError(
+        'ValidationException',
+        "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144",
+      );
     }
     let parsed: unknown;
     try {
@@ -151,13 +194,35 @@ export function createLocalStateMachine(
       throw new StepFunctionsClientError('InvalidExecutionInput', 'Invalid execution input: not JSON');
     }
     // Express execution ARNs carry a random suffix; standard ones are the machine's ARN and the name.
-    const executionArn = type === 'EXPRESS' ? `${arn.replace(':stateMachine:', ':express:')}:${name}:${randomUUID()}` : `${arn.replace(':stateMachine:', ':execution:')}:${name}`;
+    const executionArn =
+      type === 'EXPRESS'
+        ? `${arn.replace(':stateMachine:', ':express:')}:${name}:${randomUUID()}`
+        : `${arn.replace(':stateMachine:', ':execution:')}:${name}`;
     const startDate = new Date();
     const base = { executionArn, stateMachineArn: arn, name, startDate, input };
-    const trace = options.segments ? traceExecution(options.segments, { stateMachineName: logicalId, stateMachineArn: arn, executionArn, traceHeader }) : undefined;
+    const trace = options.segments
+      ? traceExecution(options.segments, {
+          stateMachineName: logicalId,
+          stateMachineArn: arn,
+          executionArn,
+          traceHeader,
+        })
+      : undefined;
     const execution = machine.run(parsed as never, {
-      overrides: { taskResourceLocalHandlers: taskHandlersFor(trace) as never, ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}) },
-      context: { Execution: { Id: executionArn, Input: parsed, Name: name, StartTime: startDate.toISOString(), RoleArn: 'local' }, StateMachine: { Id: arn, Name: logicalId } } as never,
+      overrides: {
+        taskResourceLocalHandlers: taskHandlersFor(trace) as never,
+        ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
+      },
+      context: {
+        Execution: {
+          Id: executionArn,
+          Input: parsed,
+          Name: name,
+          StartTime: startDate.toISOString(),
+          RoleArn: 'local',
+        },
+        StateMachine: { Id: arn, Name: logicalId },
+      } as never,
     });
     const following = trace?.follow(execution.eventLogs).catch(() => undefined);
     const finish = async (result: SyncExecutionResult): Promise<SyncExecutionResult> => {
@@ -170,11 +235,23 @@ export function createLocalStateMachine(
       return await finish({ ...base, stopDate: new Date(), status: 'SUCCEEDED', output: JSON.stringify(output) });
     } catch (error) {
       if (error instanceof ExecutionTimeoutError) {
-        return await finish({ ...base, stopDate: new Date(), status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution timed out' });
+        return await finish({
+          ...base,
+          stopDate: new Date(),
+          status: 'TIMED_OUT',
+          error: 'States.Timeout',
+          cause: 'The execution timed out',
+        });
       }
       if (error instanceof ExecutionError) {
         const caught = error.cause as Error | undefined;
-        return await finish({ ...base, stopDate: new Date(), status: 'FAILED', error: caught?.name ?? 'States.Runtime', cause: caught?.message ?? error.message });
+        return await finish({
+          ...base,
+          stopDate: new Date(),
+          status: 'FAILED',
+          error: caught?.name ?? 'States.Runtime',
+          cause: caught?.message ?? error.message,
+        });
       }
       trace?.end('FAILED', 'States.Runtime');
       throw error;
@@ -188,20 +265,37 @@ export function createLocalStateMachine(
     // input while it runs answers the same execution; anything else with a used name is ExecutionAlreadyExists.
     const existing = candidateArn === undefined ? undefined : executions.get(candidateArn);
     if (existing) {
-      if (existing.description.status === 'RUNNING' && existing.description.input === input) return { executionArn: existing.description.executionArn, startDate: existing.description.startDate };
-      throw new StepFunctionsClientError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.description.executionArn}'`);
+      if (existing.description.status === 'RUNNING' && existing.description.input === input)
+        return { executionArn: existing.description.executionArn, startDate: existing.description.startDate };
+      throw new StepFunctionsClientError(
+        'ExecutionAlreadyExists',
+        `Execution Already Exists: '${existing.description.executionArn}'`,
+      );
     }
     const running = startSyncExecution(input, name);
-    const description: ExecutionDescription = { executionArn: candidateArn ?? '', stateMachineArn: arn, name, startDate: new Date(), input, status: 'RUNNING' };
+    const description: ExecutionDescription = {
+      executionArn: candidateArn ?? '',
+      stateMachineArn: arn,
+      name,
+      startDate: new Date(),
+      input,
+      status: 'RUNNING',
+    };
     const done = running.then(
       (result) => {
         Object.assign(description, result);
       },
       (error: unknown) => {
-        Object.assign(description, { status: 'FAILED', stopDate: new Date(), error: 'States.Runtime', cause: (error as Error).message });
+        Object.assign(description, {
+          status: 'FAILED',
+          stopDate: new Date(),
+          error: 'States.Runtime',
+          cause: (error as Error).message,
+        });
       },
     );
-    if (candidateArn === undefined) description.executionArn = `${arn.replace(':stateMachine:', ':express:')}:${name}:${randomUUID()}`;
+    if (candidateArn === undefined)
+      description.executionArn = `${arn.replace(':stateMachine:', ':express:')}:${name}:${randomUUID()}`;
     executions.set(description.executionArn, { description, done });
     return { executionArn: description.executionArn, startDate: description.startDate };
   };

@@ -35,8 +35,17 @@ export interface StageRequest {
 
 /** What the gateway's integrations call, with the trace header as an optional last argument. */
 export interface TraceableBackend {
-  stateMachine: { arn: string; startSyncExecution(input: string, name?: string, traceHeader?: string): Promise<unknown> };
-  functions: { invoke(functionId: string, event: unknown, options?: { requestId?: string; traceHeader?: string }): Promise<unknown> };
+  stateMachine: {
+    arn: string;
+    startSyncExecution(input: string, name?: string, traceHeader?: string): Promise<unknown>;
+  };
+  functions: {
+    invoke(
+      functionId: string,
+      event: unknown,
+      options?: { requestId?: string; traceHeader?: string },
+    ): Promise<unknown>;
+  };
 }
 
 export interface StageTrace {
@@ -64,16 +73,39 @@ export function apiGatewayTracer(sink: SegmentSink, identity: StageIdentity) {
       resource_arn: `arn:aws:apigateway:${identity.region}::/restapis/${identity.apiId}/stages/${identity.stage}`,
       annotations: { 'aws:api_id': identity.apiId, 'aws:api_stage': identity.stage },
       metadata: { default: { extended_request_id: request.extendedRequestId, request_id: request.requestId } },
-      http: { request: { url: request.url, method: request.method, client_ip: request.clientIp, ...(request.userAgent ? { user_agent: request.userAgent } : {}) } },
+      http: {
+        request: {
+          url: request.url,
+          method: request.method,
+          client_ip: request.clientIp,
+          ...(request.userAgent ? { user_agent: request.userAgent } : {}),
+        },
+      },
       aws: {
-        api_gateway: { account_id: identity.accountId, rest_api_id: identity.apiId, stage: identity.stage, request_id: request.requestId },
+        api_gateway: {
+          account_id: identity.accountId,
+          rest_api_id: identity.apiId,
+          stage: identity.stage,
+          request_id: request.requestId,
+        },
       },
     };
     sink.send({ ...segment, in_progress: true });
     const subsegments: SegmentDocument[] = [];
 
-    async function integrationCall<T>(name: string, aws: Record<string, unknown>, call: (traceHeader: string) => Promise<T>): Promise<T> {
-      const subsegment: SegmentDocument = { name, id: newSegmentId(), trace_id: traceId, start_time: seconds(), namespace: 'aws', aws };
+    async function integrationCall<T>(
+      name: string,
+      aws: Record<string, unknown>,
+      call: (traceHeader: string) => Promise<T>,
+    ): Promise<T> {
+      const subsegment: SegmentDocument = {
+        name,
+        id: newSegmentId(),
+        trace_id: traceId,
+        start_time: seconds(),
+        namespace: 'aws',
+        aws,
+      };
       subsegments.push(subsegment);
       try {
         return await call(formatTraceHeader({ root: traceId, parent: subsegment.id, sampled: true }));
@@ -94,21 +126,27 @@ export function apiGatewayTracer(sink: SegmentSink, identity: StageIdentity) {
         stateMachine: {
           ...backend.stateMachine,
           startSyncExecution: (input: string, name?: string) =>
-            integrationCall('STEPFUNCTIONS', { operation: 'StartSyncExecution', state_machine_arn: backend.stateMachine.arn }, (header) =>
-              backend.stateMachine.startSyncExecution(input, name, header),
+            integrationCall(
+              'STEPFUNCTIONS',
+              { operation: 'StartSyncExecution', state_machine_arn: backend.stateMachine.arn },
+              (header) => backend.stateMachine.startSyncExecution(input, name, header),
             ),
         },
         functions: {
           ...backend.functions,
           invoke: (functionId: string, event: unknown, options: { requestId?: string } = {}) =>
-            integrationCall('Lambda', { operation: 'Invoke', function_name: functionId.slice(functionId.lastIndexOf(':') + 1) }, (header) => {
-              // A proxy integration hands the header to the function in the event too.
-              const headers = (event as { headers?: Record<string, string> | null }).headers;
-              if (headers) headers[TRACE_HEADER] = header;
-              const multiValue = (event as { multiValueHeaders?: Record<string, string[]> | null }).multiValueHeaders;
-              if (multiValue) multiValue[TRACE_HEADER] = [header];
-              return backend.functions.invoke(functionId, event, { ...options, traceHeader: header });
-            }),
+            integrationCall(
+              'Lambda',
+              { operation: 'Invoke', function_name: functionId.slice(functionId.lastIndexOf(':') + 1) },
+              (header) => {
+                // A proxy integration hands the header to the function in the event too.
+                const headers = (event as { headers?: Record<string, string> | null }).headers;
+                if (headers) headers[TRACE_HEADER] = header;
+                const multiValue = (event as { multiValueHeaders?: Record<string, string[]> | null }).multiValueHeaders;
+                if (multiValue) multiValue[TRACE_HEADER] = [header];
+                return backend.functions.invoke(functionId, event, { ...options, traceHeader: header });
+              },
+            ),
         },
       }),
       end: (status, contentLength) => {
@@ -116,7 +154,13 @@ export function apiGatewayTracer(sink: SegmentSink, identity: StageIdentity) {
           ...segment,
           end_time: seconds(),
           http: { ...segment.http, response: { status, content_length: contentLength } },
-          ...(status === 429 ? { throttle: true, error: true } : status >= 500 ? { fault: true } : status >= 400 ? { error: true } : {}),
+          ...(status === 429
+            ? { throttle: true, error: true }
+            : status >= 500
+              ? { fault: true }
+              : status >= 400
+                ? { error: true }
+                : {}),
           ...(subsegments.length > 0 ? { subsegments } : {}),
         });
       },

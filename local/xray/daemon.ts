@@ -19,7 +19,10 @@ export interface XRayDaemon {
   close(): Promise<void>;
 }
 
-export async function startXRayDaemon(store: TraceStore, options: { port?: number; host?: string } = {}): Promise<XRayDaemon> {
+export async function startXRayDaemon(
+  store: TraceStore,
+  options: { port?: number; host?: string } = {},
+): Promise<XRayDaemon> {
   const host = options.host ?? '127.0.0.1';
   const socket = createSocket({ type: 'udp4', recvBufferSize: 4 * MAX_DATAGRAM_BYTES });
   let received = 0;

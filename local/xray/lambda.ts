@@ -31,7 +31,9 @@ export function tracedFunctions<F extends TraceableFunctions>(functions: F, sink
   const invoke = async (functionId: string, event: unknown, options: InvokeOptions = {}): Promise<unknown> => {
     const header = parseTraceHeader(options.traceHeader);
     if (!header || header.sampled === false) return functions.invoke(functionId, event, options);
-    const definition = functions.definitions.find((candidate) => candidate.logicalId === functionId || candidate.arn === functionId);
+    const definition = functions.definitions.find(
+      (candidate) => candidate.logicalId === functionId || candidate.arn === functionId,
+    );
     const name = definition?.logicalId ?? functionId.slice(functionId.lastIndexOf(':') + 1);
     const requestId = options.requestId ?? randomUUID();
     const service: SegmentDocument = {
@@ -44,12 +46,27 @@ export function tracedFunctions<F extends TraceableFunctions>(functions: F, sink
       ...(definition ? { resource_arn: definition.arn } : {}),
       aws: { request_id: requestId },
     };
-    const fn: SegmentDocument = { name, id: newSegmentId(), trace_id: header.root, start_time: service.start_time, parent_id: service.id, origin: 'AWS::Lambda::Function', ...(definition ? { resource_arn: definition.arn } : {}) };
+    const fn: SegmentDocument = {
+      name,
+      id: newSegmentId(),
+      trace_id: header.root,
+      start_time: service.start_time,
+      parent_id: service.id,
+      origin: 'AWS::Lambda::Function',
+      ...(definition ? { resource_arn: definition.arn } : {}),
+    };
     try {
-      return await functions.invoke(functionId, event, { ...options, requestId, traceHeader: formatTraceHeader({ root: header.root, parent: fn.id, sampled: true }) });
+      return await functions.invoke(functionId, event, {
+        ...options,
+        requestId,
+        traceHeader: formatTraceHeader({ root: header.root, parent: fn.id, sampled: true }),
+      });
     } catch (error) {
       // A function error is the function's fault; the service call itself answered.
-      Object.assign(fn, { fault: true, cause: { exceptions: [{ id: newSegmentId(), type: ((error as Error).name || 'Error').slice(0, 100) }] } });
+      Object.assign(fn, {
+        fault: true,
+        cause: { exceptions: [{ id: newSegmentId(), type: ((error as Error).name || 'Error').slice(0, 100) }] },
+      });
       throw error;
     } finally {
       const end = seconds();

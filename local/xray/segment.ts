@@ -34,7 +34,14 @@ export interface SegmentDocument {
   fault?: boolean;
   throttle?: boolean;
   http?: {
-    request?: { method?: string; url?: string; client_ip?: string; user_agent?: string; x_forwarded_for?: boolean; traced?: boolean };
+    request?: {
+      method?: string;
+      url?: string;
+      client_ip?: string;
+      user_agent?: string;
+      x_forwarded_for?: boolean;
+      traced?: boolean;
+    };
     response?: { status?: number; content_length?: number };
   };
   aws?: Record<string, unknown>;
@@ -60,7 +67,8 @@ export function decodeDatagram(datagram: Buffer): unknown {
   if (newline < 0 || newline === text.length - 1) return undefined;
   try {
     const header = JSON.parse(text.slice(0, newline)) as { format?: unknown; version?: unknown };
-    if (typeof header.format !== 'string' || header.format.toLowerCase() !== 'json' || header.version !== 1) return undefined;
+    if (typeof header.format !== 'string' || header.format.toLowerCase() !== 'json' || header.version !== 1)
+      return undefined;
     return JSON.parse(text.slice(newline + 1)) as unknown;
   } catch {
     return undefined;
@@ -83,7 +91,8 @@ const text = (value: unknown, max = MAX_STRING): string | undefined => {
   if (typeof value !== 'string') return undefined;
   return PEM_MARKER.test(value) ? '[redacted]' : value.slice(0, max);
 };
-const number = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const number = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 const flag = (value: unknown): boolean | undefined => (typeof value === 'boolean' ? value : undefined);
 const record = (value: unknown): Record<string, unknown> | undefined =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -94,7 +103,17 @@ function compact<T extends object>(value: T): T | undefined {
   return entries.length === 0 ? undefined : (Object.fromEntries(entries) as T);
 }
 
-const AWS_STRING_FIELDS = ['account_id', 'operation', 'region', 'request_id', 'table_name', 'function_name', 'state_machine_arn', 'execution_arn', 'state_type'];
+const AWS_STRING_FIELDS = [
+  'account_id',
+  'operation',
+  'region',
+  'request_id',
+  'table_name',
+  'function_name',
+  'state_machine_arn',
+  'execution_arn',
+  'state_type',
+];
 const API_GATEWAY_FIELDS = ['account_id', 'rest_api_id', 'stage', 'request_id'];
 
 function sanitizeAws(value: unknown): Record<string, unknown> | undefined {
@@ -104,9 +123,15 @@ function sanitizeAws(value: unknown): Record<string, unknown> | undefined {
   for (const field of AWS_STRING_FIELDS) kept[field] = text(aws[field]);
   kept.retries = number(aws.retries);
   const apiGateway = record(aws.api_gateway);
-  if (apiGateway) kept.api_gateway = compact(Object.fromEntries(API_GATEWAY_FIELDS.map((field) => [field, text(apiGateway[field])])));
+  if (apiGateway)
+    kept.api_gateway = compact(Object.fromEntries(API_GATEWAY_FIELDS.map((field) => [field, text(apiGateway[field])])));
   const xray = record(aws.xray);
-  if (xray) kept.xray = compact({ sdk: text(xray.sdk), sdk_version: text(xray.sdk_version), sampling_rule_name: text(xray.sampling_rule_name) });
+  if (xray)
+    kept.xray = compact({
+      sdk: text(xray.sdk),
+      sdk_version: text(xray.sdk_version),
+      sampling_rule_name: text(xray.sampling_rule_name),
+    });
   return compact(kept);
 }
 
@@ -117,7 +142,14 @@ function sanitizeCause(value: unknown): SegmentDocument['cause'] {
   // No stack, no working directory, no paths: the exception's id, type and bounded message only.
   const exceptions = cause.exceptions.slice(0, 10).map((entry) => {
     const exception = record(entry) ?? {};
-    return compact<SegmentException>({ id: text(exception.id, 16), type: text(exception.type, 100), message: text(exception.message), remote: flag(exception.remote) }) ?? {};
+    return (
+      compact<SegmentException>({
+        id: text(exception.id, 16),
+        type: text(exception.type, 100),
+        message: text(exception.message),
+        remote: flag(exception.remote),
+      }) ?? {}
+    );
   });
   return { exceptions };
 }
@@ -141,25 +173,49 @@ function sanitizeHttp(value: unknown): SegmentDocument['http'] {
   const response = record(http.response);
   return compact({
     request: request
-      ? compact({ method: text(request.method, 16), url: text(request.url), client_ip: text(request.client_ip, 64), user_agent: text(request.user_agent), x_forwarded_for: flag(request.x_forwarded_for), traced: flag(request.traced) })
+      ? compact({
+          method: text(request.method, 16),
+          url: text(request.url),
+          client_ip: text(request.client_ip, 64),
+          user_agent: text(request.user_agent),
+          x_forwarded_for: flag(request.x_forwarded_for),
+          traced: flag(request.traced),
+        })
       : undefined,
-    response: response ? compact({ status: number(response.status), content_length: number(response.content_length) }) : undefined,
+    response: response
+      ? compact({ status: number(response.status), content_length: number(response.content_length) })
+      : undefined,
   });
 }
 
 /** The document with only the allowed fields, or undefined when it is not a well-formed (sub)segment. */
-export function sanitizeSegment(value: unknown, depth = 0, inherited?: { trace_id: string }): SegmentDocument | undefined {
+export function sanitizeSegment(
+  value: unknown,
+  depth = 0,
+  inherited?: { trace_id: string },
+): SegmentDocument | undefined {
   const input = record(value);
   if (!input || depth > MAX_DEPTH) return undefined;
   const traceId = typeof input.trace_id === 'string' ? input.trace_id : inherited?.trace_id;
   const id = input.id;
   const name = text(input.name, 200);
   const start = number(input.start_time);
-  if (!traceId || !TRACE_ID_PATTERN.test(traceId) || typeof id !== 'string' || !SEGMENT_ID_PATTERN.test(id) || !name || start === undefined) return undefined;
-  const parentId = typeof input.parent_id === 'string' && SEGMENT_ID_PATTERN.test(input.parent_id) ? input.parent_id : undefined;
+  if (
+    !traceId ||
+    !TRACE_ID_PATTERN.test(traceId) ||
+    typeof id !== 'string' ||
+    !SEGMENT_ID_PATTERN.test(id) ||
+    !name ||
+    start === undefined
+  )
+    return undefined;
+  const parentId =
+    typeof input.parent_id === 'string' && SEGMENT_ID_PATTERN.test(input.parent_id) ? input.parent_id : undefined;
   const metadata = record(record(input.metadata)?.default);
   const children = Array.isArray(input.subsegments) ? input.subsegments.slice(0, MAX_CHILDREN) : [];
-  const subsegments = children.map((child) => sanitizeSegment(child, depth + 1, { trace_id: traceId })).filter((child): child is SegmentDocument => child !== undefined);
+  const subsegments = children
+    .map((child) => sanitizeSegment(child, depth + 1, { trace_id: traceId }))
+    .filter((child): child is SegmentDocument => child !== undefined);
   const document: SegmentDocument = {
     name,
     id,
@@ -178,7 +234,14 @@ export function sanitizeSegment(value: unknown, depth = 0, inherited?: { trace_i
     http: sanitizeHttp(input.http),
     aws: sanitizeAws(input.aws),
     annotations: sanitizeAnnotations(input.annotations),
-    metadata: metadata ? compact({ default: compact({ request_id: text(metadata.request_id, 64), extended_request_id: text(metadata.extended_request_id, 64) }) }) : undefined,
+    metadata: metadata
+      ? compact({
+          default: compact({
+            request_id: text(metadata.request_id, 64),
+            extended_request_id: text(metadata.extended_request_id, 64),
+          }),
+        })
+      : undefined,
     cause: sanitizeCause(input.cause),
     subsegments: subsegments.length > 0 ? subsegments : undefined,
   };

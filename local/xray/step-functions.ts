@@ -22,7 +22,10 @@ export interface ExecutionTraceTarget {
 
 const seconds = (milliseconds = Date.now()) => milliseconds / 1000;
 
-const failure = (type: string): Pick<SegmentDocument, 'error' | 'cause'> => ({ error: true, cause: { exceptions: [{ id: newSegmentId(), type: type.slice(0, 100) }] } });
+const failure = (type: string): Pick<SegmentDocument, 'error' | 'cause'> => ({
+  error: true,
+  cause: { exceptions: [{ id: newSegmentId(), type: type.slice(0, 100) }] },
+});
 
 export function traceExecution(sink: SegmentSink, target: ExecutionTraceTarget) {
   const incoming = parseTraceHeader(target.traceHeader);
@@ -43,8 +46,20 @@ export function traceExecution(sink: SegmentSink, target: ExecutionTraceTarget) 
   const open = (name: string) => [...states].reverse().find((state) => state.stateName === name);
 
   /** Runs one attempt of a Task's Lambda invoke as a subsegment; `call` gets the trace header for the function. */
-  async function taskAttempt<T>(stateName: string, functionName: string, call: (traceHeader: string) => Promise<T>): Promise<T> {
-    const attempt = { stateName, name: 'Lambda', id: newSegmentId(), trace_id: traceId, start_time: seconds(), namespace: 'aws', aws: { operation: 'Invoke', function_name: functionName } } as SegmentDocument & { stateName: string };
+  async function taskAttempt<T>(
+    stateName: string,
+    functionName: string,
+    call: (traceHeader: string) => Promise<T>,
+  ): Promise<T> {
+    const attempt = {
+      stateName,
+      name: 'Lambda',
+      id: newSegmentId(),
+      trace_id: traceId,
+      start_time: seconds(),
+      namespace: 'aws',
+      aws: { operation: 'Invoke', function_name: functionName },
+    } as SegmentDocument & { stateName: string };
     attempts.push(attempt);
     try {
       return await call(formatTraceHeader({ root: traceId, parent: attempt.id, sampled: true }));
@@ -60,7 +75,14 @@ export function traceExecution(sink: SegmentSink, target: ExecutionTraceTarget) 
     if (!('state' in event) || 'parentState' in event) return;
     const name = event.state.name;
     if (event.type === 'StateEntered') {
-      states.push({ stateName: name, name, id: newSegmentId(), trace_id: traceId, start_time: seconds(event.timestamp), aws: { state_type: event.state.type } });
+      states.push({
+        stateName: name,
+        name,
+        id: newSegmentId(),
+        trace_id: traceId,
+        start_time: seconds(event.timestamp),
+        aws: { state_type: event.state.type },
+      });
       return;
     }
     const state = open(name);
@@ -86,14 +108,25 @@ export function traceExecution(sink: SegmentSink, target: ExecutionTraceTarget) 
     const now = seconds();
     const subsegments = states.map(({ stateName, trace_id: _traceId, ...state }): SegmentDocument => {
       const children = attempts
-        .filter((attempt) => attempt.stateName === stateName && attempt.start_time >= state.start_time && attempt.start_time <= (state.end_time ?? now))
+        .filter(
+          (attempt) =>
+            attempt.stateName === stateName &&
+            attempt.start_time >= state.start_time &&
+            attempt.start_time <= (state.end_time ?? now),
+        )
         .map(({ stateName: _state, trace_id: _trace, ...attempt }) => attempt as SegmentDocument);
-      return { ...state, end_time: state.end_time ?? now, ...(children.length > 0 ? { subsegments: children } : {}) } as SegmentDocument;
+      return {
+        ...state,
+        end_time: state.end_time ?? now,
+        ...(children.length > 0 ? { subsegments: children } : {}),
+      } as SegmentDocument;
     });
     sink.send({
       ...segment,
       end_time: now,
-      ...(status === 'SUCCEEDED' ? {} : { fault: true, cause: { exceptions: [{ id: newSegmentId(), type: (error ?? status).slice(0, 100) }] } }),
+      ...(status === 'SUCCEEDED'
+        ? {}
+        : { fault: true, cause: { exceptions: [{ id: newSegmentId(), type: (error ?? status).slice(0, 100) }] } }),
       ...(subsegments.length > 0 ? { subsegments } : {}),
     });
   }

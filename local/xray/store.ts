@@ -104,7 +104,8 @@ export class TraceStore {
   }
 }
 
-export const startOf = (trace: StoredTrace): number => Math.min(...trace.documents.map((document) => document.start_time));
+export const startOf = (trace: StoredTrace): number =>
+  Math.min(...trace.documents.map((document) => document.start_time));
 
 /** Reads the stored traces without listening for new ones (`npm run traces`). */
 export const readTraceStore = (dir: string, maxTraces?: number): TraceStore => new TraceStore({ dir, maxTraces });

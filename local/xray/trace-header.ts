@@ -11,7 +11,9 @@ export const TRACE_ID_PATTERN = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
 export const SEGMENT_ID_PATTERN = /^[0-9a-f]{16}$/;
 
 export const newTraceId = (now = Date.now()): string =>
-  `1-${Math.floor(now / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
+  `1-${Math.floor(now / 1000)
+    .toString(16)
+    .padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
 
 export const newSegmentId = (): string => randomBytes(8).toString('hex');
 
@@ -41,7 +43,11 @@ export function parseTraceHeader(value: string | undefined): TraceHeader | undef
 }
 
 export function formatTraceHeader(header: TraceHeader): string {
-  return [`Root=${header.root}`, ...(header.parent ? [`Parent=${header.parent}`] : []), ...(header.sampled === undefined ? [] : [`Sampled=${header.sampled ? 1 : 0}`])].join(';');
+  return [
+    `Root=${header.root}`,
+    ...(header.parent ? [`Parent=${header.parent}`] : []),
+    ...(header.sampled === undefined ? [] : [`Sampled=${header.sampled ? 1 : 0}`]),
+  ].join(';');
 }
 
 /**

@@ -24,7 +24,8 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 };
 
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cache-Control': 'no-store',
@@ -41,7 +42,8 @@ function reply(response: ServerResponse, status: number, type: string, body: str
   response.end(body);
 }
 
-const json = (response: ServerResponse, status: number, value: unknown) => reply(response, status, 'application/json; charset=utf-8', JSON.stringify(value));
+const json = (response: ServerResponse, status: number, value: unknown) =>
+  reply(response, status, 'application/json; charset=utf-8', JSON.stringify(value));
 
 /** Filters from the query: only the summary annotations, bounded. */
 function filtersOf(url: URL): Record<string, string> {
@@ -53,21 +55,32 @@ function filtersOf(url: URL): Record<string, string> {
   return filters;
 }
 
-export async function startTraceViewer(store: TraceStore, options: { port?: number; host?: string } = {}): Promise<TraceViewer> {
+export async function startTraceViewer(
+  store: TraceStore,
+  options: { port?: number; host?: string } = {},
+): Promise<TraceViewer> {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK_HOSTS.has(host)) throw new Error(`The trace page serves loopback only, not ${host}`);
-  const assets = Object.fromEntries(Object.entries(ASSETS).map(([path, asset]) => [path, { type: asset.type, body: readFileSync(join(__dirname, 'viewer', asset.file)) }]));
+  const assets = Object.fromEntries(
+    Object.entries(ASSETS).map(([path, asset]) => [
+      path,
+      { type: asset.type, body: readFileSync(join(__dirname, 'viewer', asset.file)) },
+    ]),
+  );
   let allowedHosts = new Set<string>();
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     if (!allowedHosts.has(String(request.headers.host))) return json(response, 403, { message: 'Forbidden' });
-    if (request.method !== 'GET' && request.method !== 'HEAD') return json(response, 405, { message: 'Method Not Allowed' });
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return json(response, 405, { message: 'Method Not Allowed' });
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const asset = assets[url.pathname];
     if (asset) return reply(response, 200, asset.type, asset.body);
     if (url.pathname === '/traces/api/traces') {
       const last = Math.min(MAX_LAST, Math.max(1, Number.parseInt(url.searchParams.get('last') ?? '50', 10) || 50));
-      return json(response, 200, { traces: recentTraces(store.all(), { last, filters: filtersOf(url) }).map(summarize) });
+      return json(response, 200, {
+        traces: recentTraces(store.all(), { last, filters: filtersOf(url) }).map(summarize),
+      });
     }
     const match = /^\/traces\/api\/traces\/([^/]+)$/.exec(url.pathname);
     if (match && TRACE_ID_PATTERN.test(match[1] ?? '')) {

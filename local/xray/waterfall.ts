@@ -93,7 +93,10 @@ export function waterfall(trace: StoredTrace): WaterfallRow[] {
       kind: kindOf(document),
       depth,
       offsetMs: Math.round((document.start_time - start) * 1000 * 10) / 10,
-      durationMs: document.end_time === undefined ? undefined : Math.round((document.end_time - document.start_time) * 1000 * 10) / 10,
+      durationMs:
+        document.end_time === undefined
+          ? undefined
+          : Math.round((document.end_time - document.start_time) * 1000 * 10) / 10,
       error: document.error === true,
       fault: document.fault === true,
       throttle: document.throttle === true,
@@ -110,10 +113,14 @@ export function waterfall(trace: StoredTrace): WaterfallRow[] {
 
 export function summarize(trace: StoredTrace): TraceSummary {
   const all = flatten(trace.documents);
-  const stage = all.find((document) => document.origin === 'AWS::ApiGateway::Stage') ?? all.find((document) => document.parent_id === undefined) ?? all[0];
+  const stage =
+    all.find((document) => document.origin === 'AWS::ApiGateway::Stage') ??
+    all.find((document) => document.parent_id === undefined) ??
+    all[0];
   const annotations: Record<string, AnnotationValue> = {};
   for (const document of all) {
-    for (const [key, value] of Object.entries(document.annotations ?? {})) if (!key.startsWith('aws:') && !(key in annotations)) annotations[key] = value;
+    for (const [key, value] of Object.entries(document.annotations ?? {}))
+      if (!key.startsWith('aws:') && !(key in annotations)) annotations[key] = value;
   }
   let path: string | undefined;
   try {
@@ -137,10 +144,15 @@ export function summarize(trace: StoredTrace): TraceSummary {
 
 /** Annotation filters: every given key must equal the trace's annotation (compared as text). */
 export function matches(summary: TraceSummary, filters: Record<string, string>): boolean {
-  return Object.entries(filters).every(([key, wanted]) => summary.annotations[key] !== undefined && String(summary.annotations[key]) === wanted);
+  return Object.entries(filters).every(
+    ([key, wanted]) => summary.annotations[key] !== undefined && String(summary.annotations[key]) === wanted,
+  );
 }
 
-export function recentTraces(traces: StoredTrace[], options: { last?: number; filters?: Record<string, string> } = {}): StoredTrace[] {
+export function recentTraces(
+  traces: StoredTrace[],
+  options: { last?: number; filters?: Record<string, string> } = {},
+): StoredTrace[] {
   const selected = traces.filter((trace) => matches(summarize(trace), options.filters ?? {}));
   return selected.slice(0, Math.max(0, options.last ?? selected.length));
 }
@@ -153,7 +165,9 @@ const BAR_WIDTH = 40;
 const printable = (value: string) => Array.from(value, (char) => (/\p{Cc}/u.test(char) ? '?' : char)).join('');
 
 export function summaryLine(summary: TraceSummary): string {
-  const annotations = SUMMARY_ANNOTATIONS.filter((key) => summary.annotations[key] !== undefined).map((key) => `${key}=${String(summary.annotations[key])}`);
+  const annotations = SUMMARY_ANNOTATIONS.filter((key) => summary.annotations[key] !== undefined).map(
+    (key) => `${key}=${String(summary.annotations[key])}`,
+  );
   return printable(
     [
       new Date(summary.time).toISOString(),
@@ -175,16 +189,32 @@ export function renderWaterfallText(trace: StoredTrace): string {
     const label = `${'  '.repeat(row.depth)}${row.name}`.slice(0, nameWidth).padEnd(nameWidth);
     const from = Math.floor((row.offsetMs / total) * BAR_WIDTH);
     const width = Math.max(1, Math.round(((row.durationMs ?? total - row.offsetMs) / total) * BAR_WIDTH));
-    const bar = `${' '.repeat(from)}${(row.fault || row.error ? 'x' : '█').repeat(Math.min(width, BAR_WIDTH - from))}`.padEnd(BAR_WIDTH);
-    const outcome = row.fault ? 'FAULT' : row.error ? 'ERROR' : row.throttle ? 'THROTTLE' : row.inProgress ? 'IN PROGRESS' : '';
+    const bar =
+      `${' '.repeat(from)}${(row.fault || row.error ? 'x' : '█').repeat(Math.min(width, BAR_WIDTH - from))}`.padEnd(
+        BAR_WIDTH,
+      );
+    const outcome = row.fault
+      ? 'FAULT'
+      : row.error
+        ? 'ERROR'
+        : row.throttle
+          ? 'THROTTLE'
+          : row.inProgress
+            ? 'IN PROGRESS'
+            : '';
     const duration = row.durationMs === undefined ? '…' : `${row.durationMs.toFixed(1)} ms`;
-    return printable(`${label} |${bar}| ${duration.padStart(10)} ${outcome}${row.exception ? ` (${row.exception})` : ''}`.trimEnd());
+    return printable(
+      `${label} |${bar}| ${duration.padStart(10)} ${outcome}${row.exception ? ` (${row.exception})` : ''}`.trimEnd(),
+    );
   });
   return [summaryLine(summarize(trace)), ...lines].join('\n');
 }
 
 /** `npm run traces`: the newest traces matching the filters, each as its summary and waterfall. */
-export function tracesReport(traces: StoredTrace[], options: { last?: number; filters?: Record<string, string> } = {}): string {
+export function tracesReport(
+  traces: StoredTrace[],
+  options: { last?: number; filters?: Record<string, string> } = {},
+): string {
   const selected = recentTraces(traces, options);
   if (selected.length === 0) return 'No traces match. Start the stack (npm start), send a request, and try again.';
   return selected.map(renderWaterfallText).join('\n\n');

@@ -10,7 +10,22 @@ import { formatTable, resultRows } from '../../bench/table';
 test('the bench measures the stack and its raw baselines and gives each pair a ratio', async () => {
   const silent = { phase: () => undefined, tick: () => undefined, done: () => undefined };
   const profiles = mkdtempSync(join(tmpdir(), 'bench-profiles-'));
-  const results = await runBench({ clients: 2, singleRequests: 2, batchRequests: 1, batchSize: 5, readFindings: 30, pageSize: 10, readPages: 2, coldStartRuns: 1, rounds: 2, closeFindings: 30 }, silent, { cpuProfileDir: profiles });
+  const results = await runBench(
+    {
+      clients: 2,
+      singleRequests: 2,
+      batchRequests: 1,
+      batchSize: 5,
+      readFindings: 30,
+      pageSize: 10,
+      readPages: 2,
+      coldStartRuns: 1,
+      rounds: 2,
+      closeFindings: 30,
+    },
+    silent,
+    { cpuProfileDir: profiles },
+  );
   for (const ingest of [results.ingestBatch1, results.ingestBatch100]) {
     expect(ingest.pipeline.count).toBeGreaterThan(0);
     expect(ingest.raw.findingsPerSecond).toBeGreaterThan(0);

@@ -10,15 +10,34 @@ const outRoot = mkdtempSync(join(tmpdir(), 'bundles-'));
 afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
 /** The variables every function gets from the template's Globals (POWERTOOLS_SERVICE_NAME among them). */
-const globalVariables = () => (loadTemplate().Globals?.Function?.Environment as { Variables: Record<string, string> }).Variables;
+const globalVariables = () =>
+  (loadTemplate().Globals?.Function?.Environment as { Variables: Record<string, string> }).Variables;
 
 test('every function bundles and exports handler', async () => {
   const built = await buildFunctions(outRoot);
-  expect(built.sort()).toEqual(['AuthorizeFunction', 'CloseRunFunction', 'GetFindingsFunction', 'GetScanRunFunction', 'NormalizeFunction', 'ScanRunsFunction', 'ValidateFunction', 'WriteFunction']);
+  expect(built.sort()).toEqual([
+    'AuthorizeFunction',
+    'CloseRunFunction',
+    'GetFindingsFunction',
+    'GetScanRunFunction',
+    'NormalizeFunction',
+    'ScanRunsFunction',
+    'ValidateFunction',
+    'WriteFunction',
+  ]);
   // Load the bundles in a plain Node process, as Lambda would, not through jest's module system.
   const script = `for (const id of ${JSON.stringify(built)}) { const m = require(${JSON.stringify(outRoot)} + '/' + id + '/handler.js'); if (typeof m.handler !== 'function') throw new Error(id); } console.log('loaded');`;
   const output = execFileSync(process.execPath, ['-e', script], {
-    env: { PATH: process.env.PATH, ...globalVariables(), FINDINGS_TABLE_NAME: 'FindingsTable', AUTHZ_TABLE_NAME: 'AuthzTable', SCAN_RUNS_TABLE_NAME: 'ScanRunsTable', IDEMPOTENCY_TABLE_NAME: 'ScanRunsTable', PAGE_TOKEN_SECRET_ARN: 'PageTokenSecret', AWS_REGION: 'us-east-1' },
+    env: {
+      PATH: process.env.PATH,
+      ...globalVariables(),
+      FINDINGS_TABLE_NAME: 'FindingsTable',
+      AUTHZ_TABLE_NAME: 'AuthzTable',
+      SCAN_RUNS_TABLE_NAME: 'ScanRunsTable',
+      IDEMPOTENCY_TABLE_NAME: 'ScanRunsTable',
+      PAGE_TOKEN_SECRET_ARN: 'PageTokenSecret',
+      AWS_REGION: 'us-east-1',
+    },
     encoding: 'utf8',
   });
   expect(output.trim()).toBe('loaded');

@@ -14,7 +14,12 @@ const temporaryFolder = () => {
   folders.push(dir);
   return dir;
 };
-const contents = (dir: string) => Object.fromEntries(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
+const contents = (dir: string) =>
+  Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((name) => [name, readFileSync(join(dir, name), 'utf8')]),
+  );
 
 afterAll(() => {
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
@@ -26,7 +31,9 @@ test('twice into an empty folder: the second run changes nothing', async () => {
   const first = contents(dir);
   await writeEventFiles(dir);
   expect(contents(dir)).toEqual(first);
-  expect(Object.keys(first)).toEqual(expect.arrayContaining(['events-ca.pem', 'validate.json', 'get-findings.json', 'ingest-execution.json']));
+  expect(Object.keys(first)).toEqual(
+    expect.arrayContaining(['events-ca.pem', 'validate.json', 'get-findings.json', 'ingest-execution.json']),
+  );
 });
 
 test('over the committed events/ it writes exactly what is committed', async () => {
@@ -49,6 +56,10 @@ test('issues new certificates when the kept ones are missing, tampered with or e
   writeFileSync(join(dir, 'ingest-execution.json'), other['ingest-execution.json'] as string);
   expect((await buildEventFiles(dir))['events-ca.pem']).not.toBe(committed['events-ca.pem']);
   // Valid now, but less than a year left on 2044-06-01.
-  expect((await buildEventFiles(EVENTS_DIR, new Date('2044-06-01T00:00:00Z')))['events-ca.pem']).not.toBe(committed['events-ca.pem']);
-  expect((await buildEventFiles(EVENTS_DIR, new Date('2026-01-01T00:00:00Z')))['events-ca.pem']).toBe(committed['events-ca.pem']);
+  expect((await buildEventFiles(EVENTS_DIR, new Date('2044-06-01T00:00:00Z')))['events-ca.pem']).not.toBe(
+    committed['events-ca.pem'],
+  );
+  expect((await buildEventFiles(EVENTS_DIR, new Date('2026-01-01T00:00:00Z')))['events-ca.pem']).toBe(
+    committed['events-ca.pem'],
+  );
 });

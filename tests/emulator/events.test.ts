@@ -5,7 +5,13 @@
  * `ingest-execution.json` to the ingestion state machine, both against the local DynamoDB-API
  * server. The OU of each event's certificate is granted what the event does.
  */
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,12 +27,17 @@ import { PROJECT_ROOT } from '../../local/cloudformation/template';
 
 const EXECUTION_EVENT = 'ingest-execution.json';
 const NORMALIZED = EXAMPLE_FINDINGS.map(normalizeFinding);
-const STORED = { ...normalizeFinding(EXAMPLE_SCAN_FINDING), FirstSeen: '2025-01-01T00:00:00.000Z', LastSeen: '2025-01-02T00:00:00.000Z' };
+const STORED = {
+  ...normalizeFinding(EXAMPLE_SCAN_FINDING),
+  FirstSeen: '2025-01-01T00:00:00.000Z',
+  LastSeen: '2025-01-02T00:00:00.000Z',
+};
 
 const eventFiles = readdirSync(EVENTS_DIR)
   .filter((name) => name.endsWith('.json'))
   .sort();
-const readEvent = (name: string) => JSON.parse(readFileSync(resolve(EVENTS_DIR, name), 'utf8')) as Record<string, unknown>;
+const readEvent = (name: string) =>
+  JSON.parse(readFileSync(resolve(EVENTS_DIR, name), 'utf8')) as Record<string, unknown>;
 
 let backend: LocalBackend;
 let client: DynamoDBClient;
@@ -36,7 +47,11 @@ const functionForFile = new Map<string, string>();
 let written = '';
 
 beforeAll(async () => {
-  backend = await startBackend({ dynamoDbPort: 0, retryIntervalMs: 0, environment: { GRANT_CACHE_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'INFO' } });
+  backend = await startBackend({
+    dynamoDbPort: 0,
+    retryIntervalMs: 0,
+    environment: { GRANT_CACHE_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'INFO' },
+  });
   client = localDynamoDbClient(backend.dynamoDbEndpoint);
   for (const definition of backend.functions.definitions) {
     const match = /^functions\/([a-z0-9-]+)\/handler\.ts$/.exec(relative(PROJECT_ROOT, definition.entryPoint));
@@ -54,19 +69,41 @@ const capture = () => {
     written += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
     return true;
   };
-  return [jest.spyOn(process.stdout, 'write').mockImplementation(record), jest.spyOn(process.stderr, 'write').mockImplementation(record)];
+  return [
+    jest.spyOn(process.stdout, 'write').mockImplementation(record),
+    jest.spyOn(process.stderr, 'write').mockImplementation(record),
+  ];
 };
 
 /** Each event starts from an org1 partition holding nothing. */
 beforeEach(async () => {
-  const { Items = [] } = await client.send(new QueryCommand({ TableName: backend.tableNames.FindingsTable, KeyConditionExpression: 'Org = :org', ExpressionAttributeValues: marshall({ ':org': 'org1' }) }));
-  for (const item of Items) await client.send(new DeleteItemCommand({ TableName: backend.tableNames.FindingsTable, Key: { Org: item.Org as never, VulnID: item.VulnID as never } }));
+  const { Items = [] } = await client.send(
+    new QueryCommand({
+      TableName: backend.tableNames.FindingsTable,
+      KeyConditionExpression: 'Org = :org',
+      ExpressionAttributeValues: marshall({ ':org': 'org1' }),
+    }),
+  );
+  for (const item of Items)
+    await client.send(
+      new DeleteItemCommand({
+        TableName: backend.tableNames.FindingsTable,
+        Key: { Org: item.Org as never, VulnID: item.VulnID as never },
+      }),
+    );
 });
 
 /** Every finding the events carry, as stored (undefined where one is missing). */
 const storedExample = async () => {
   const items = await Promise.all(
-    NORMALIZED.map(async ({ Org, VulnID }) => (await client.send(new GetItemCommand({ TableName: backend.tableNames.FindingsTable, Key: marshall({ Org, VulnID }) }))).Item),
+    NORMALIZED.map(
+      async ({ Org, VulnID }) =>
+        (
+          await client.send(
+            new GetItemCommand({ TableName: backend.tableNames.FindingsTable, Key: marshall({ Org, VulnID }) }),
+          )
+        ).Item,
+    ),
   );
   return items.every((item) => item !== undefined) ? items : undefined;
 };
@@ -93,17 +130,34 @@ const invoke = (name: string, event: unknown) => backend.functions.invoke(functi
 
 const expectations: Record<string, Expectation> = {
   'validate.json': async (event) => {
-    expect(await invoke('validate.json', event)).toEqual({ valid: true, findings: (event.body as { findings: unknown[] }).findings, runId: null });
+    expect(await invoke('validate.json', event)).toEqual({
+      valid: true,
+      findings: (event.body as { findings: unknown[] }).findings,
+      runId: null,
+    });
   },
   'normalize.json': async (event) => {
     expect(await invoke('normalize.json', event)).toEqual(NORMALIZED);
   },
   'authorize.json': async (event) => {
     await grantEventCertificate(event, 'POST');
-    expect(await invoke('authorize.json', event)).toEqual({ allowed: true, ou: 'scanner', serialNumber: expect.stringMatching(/^[0-9A-F]+$/) });
+    expect(await invoke('authorize.json', event)).toEqual({
+      allowed: true,
+      ou: 'scanner',
+      serialNumber: expect.stringMatching(/^[0-9A-F]+$/),
+    });
   },
   'write.json': async (event) => {
-    expect(await invoke('write.json', event)).toEqual({ accepted: 2, created: 2, updated: 0, unchanged: 0, stale: 0, reopened: 0, runId: null, requestId: event.requestId });
+    expect(await invoke('write.json', event)).toEqual({
+      accepted: 2,
+      created: 2,
+      updated: 0,
+      unchanged: 0,
+      stale: 0,
+      reopened: 0,
+      runId: null,
+      requestId: event.requestId,
+    });
     expect(await storedExample()).toBeDefined();
   },
   'get-findings.json': async (event) => {
@@ -119,14 +173,24 @@ const expectations: Record<string, Expectation> = {
   'close-run.json': async (event) => {
     await openRun();
     // The run covers nothing yet: the page closes nothing and there is no further page.
-    expect(await invoke('close-run.json', event)).toEqual({ runId: EXAMPLE_RUN_ID, cursor: null, more: false, fixed: 0 });
+    expect(await invoke('close-run.json', event)).toEqual({
+      runId: EXAMPLE_RUN_ID,
+      cursor: null,
+      more: false,
+      fixed: 0,
+    });
   },
   'get-scan-run.json': async (event) => {
     await openRun();
     await grantEventCertificate(event, 'GET');
     const response = (await invoke('get-scan-run.json', event)) as { statusCode: number; body: string };
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toMatchObject({ runId: EXAMPLE_RUN_ID, ...EXAMPLE_RUN, state: 'open', assets: [] });
+    expect(JSON.parse(response.body)).toMatchObject({
+      runId: EXAMPLE_RUN_ID,
+      ...EXAMPLE_RUN,
+      state: 'open',
+      assets: [],
+    });
   },
   [EXECUTION_EVENT]: async (event) => {
     await grantEventCertificate(event, 'POST');
@@ -188,12 +252,14 @@ describe('events/', () => {
   );
 
   it('gives the workflow the certificate once, as the PEM: every other field is parsed from it', () => {
-    for (const name of ['authorize.json', EXECUTION_EVENT]) expect([name, readEvent(name).principal]).toEqual([name, { certPem: certificateOf(readEvent(name)) }]);
+    for (const name of ['authorize.json', EXECUTION_EVENT])
+      expect([name, readEvent(name).principal]).toEqual([name, { certPem: certificateOf(readEvent(name)) }]);
   });
 
   it('describes the GET certificate as API Gateway does', () => {
     const event = readEvent('get-findings.json');
-    const described = (event.requestContext as { identity: { clientCert: Record<string, unknown> } }).identity.clientCert;
+    const described = (event.requestContext as { identity: { clientCert: Record<string, unknown> } }).identity
+      .clientCert;
     const certificate = new X509Certificate(certificateOf(event) ?? '');
     const ca = new X509Certificate(readFileSync(resolve(EVENTS_DIR, 'events-ca.pem')));
     expect(described.subjectDN).toBe(certificate.subject.split('\n').join(','));

@@ -22,7 +22,10 @@ let client: Issued;
 let server: Issued;
 let backend: GatewayBackend;
 const logs: Record<string, unknown>[] = [];
-const behaviour: { invoke: (event: unknown) => Promise<unknown>; start: (input: string, name?: string) => Promise<unknown> } = {
+const behaviour: {
+  invoke: (event: unknown) => Promise<unknown>;
+  start: (input: string, name?: string) => Promise<unknown>;
+} = {
   invoke: async () => ({ statusCode: 200, body: '{}' }),
   start: async () => ({}),
 };
@@ -49,14 +52,21 @@ beforeAll(async () => {
       },
     },
   };
-  gateway = await startGateway({ backend, tls: server, truststorePem: ca.certPem, port: 0, log: (entry) => logs.push(entry) });
+  gateway = await startGateway({
+    backend,
+    tls: server,
+    truststorePem: ca.certPem,
+    port: 0,
+    log: (entry) => logs.push(entry),
+  });
 });
 
 afterAll(async () => {
   await gateway?.close();
 });
 
-const get = (path = '/vuln?org=org1') => call(gateway.url, { path, identity: client, caPem, headers: { 'X-Custom': 'a' } });
+const get = (path = '/vuln?org=org1') =>
+  call(gateway.url, { path, identity: client, caPem, headers: { 'X-Custom': 'a' } });
 const post = () => call(gateway.url, { path: '/vuln', body: REFERENCE_FINDING, identity: client, caPem });
 const errors = () => logs.filter((entry) => entry.level === 'ERROR').map((entry) => entry.message);
 
@@ -74,7 +84,9 @@ const execution = (fields: Record<string, unknown>) => ({
 describe('the Lambda proxy integration', () => {
   it('sends an API Gateway REST proxy event with the client certificate', async () => {
     await get('/vuln?org=org1&severity=HIGH&severity=LOW');
-    const event = received.event as { requestContext: { identity: { clientCert: { clientCertPem: string; validity: { notAfter: string } } } } };
+    const event = received.event as {
+      requestContext: { identity: { clientCert: { clientCertPem: string; validity: { notAfter: string } } } };
+    };
     expect(event).toMatchObject({
       resource: '/vuln',
       path: '/vuln',
@@ -92,7 +104,12 @@ describe('the Lambda proxy integration', () => {
     expect(cert).toMatchObject({
       subjectDN: 'CN=scanner-01,OU=scanner,O=Example Corp',
       issuerDN: 'CN=Integration Test CA,O=Example Corp',
-      serialNumber: (client.serialNumber.padStart(client.serialNumber.length + (client.serialNumber.length % 2), '0').toLowerCase().match(/../g) ?? []).join(':'),
+      serialNumber: (
+        client.serialNumber
+          .padStart(client.serialNumber.length + (client.serialNumber.length % 2), '0')
+          .toLowerCase()
+          .match(/../g) ?? []
+      ).join(':'),
     });
     expect(cert.clientCertPem).toContain('BEGIN CERTIFICATE');
     expect(cert.validity.notAfter).toMatch(/^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4} GMT$/);
@@ -116,23 +133,34 @@ describe('the Lambda proxy integration', () => {
 });
 
 describe('the Step Functions integration', () => {
-
   it('sends the body, the extended request id and the certificate PEM once, and answers with the machine output', async () => {
-    behaviour.start = async () => execution({ status: 'SUCCEEDED', output: JSON.stringify({ statusCode: 200, body: '{"ok":true}' }) });
+    behaviour.start = async () =>
+      execution({ status: 'SUCCEEDED', output: JSON.stringify({ statusCode: 200, body: '{"ok":true}' }) });
     const answer = await post();
     expect([answer.status, answer.json()]).toEqual([200, { ok: true }]);
     // No execution name: Step Functions generates one.
     expect(received.name).toBeUndefined();
     const input = JSON.parse(received.input as string) as { principal: { certPem: string } };
-    expect(input).toEqual({ body: REFERENCE_FINDING, requestId: answer.headers['x-amz-apigw-id'], sourceIp: '127.0.0.1', principal: { certPem: expect.any(String) } });
+    expect(input).toEqual({
+      body: REFERENCE_FINDING,
+      requestId: answer.headers['x-amz-apigw-id'],
+      sourceIp: '127.0.0.1',
+      principal: { certPem: expect.any(String) },
+    });
     expect(input.principal.certPem.trim()).toBe(client.certPem.trim());
   });
 
   it('a machine status the method does not declare is a configuration error: a bare 500', async () => {
-    behaviour.start = async () => execution({ status: 'SUCCEEDED', output: JSON.stringify({ statusCode: 202, body: '{}' }) });
+    behaviour.start = async () =>
+      execution({ status: 'SUCCEEDED', output: JSON.stringify({ statusCode: 202, body: '{}' }) });
     const answer = await post();
-    expect([answer.status, answer.json()]).toEqual([500, { message: 'Internal server error', requestId: answer.headers['x-amz-apigw-id'] }]);
-    expect(errors()).toContain('Execution failed due to configuration error: Output mapping refers to an invalid method response: 202');
+    expect([answer.status, answer.json()]).toEqual([
+      500,
+      { message: 'Internal server error', requestId: answer.headers['x-amz-apigw-id'] },
+    ]);
+    expect(errors()).toContain(
+      'Execution failed due to configuration error: Output mapping refers to an invalid method response: 202',
+    );
   });
 
   it('a failed execution is a generic 500 that does not leak the cause', async () => {
@@ -142,21 +170,30 @@ describe('the Step Functions integration', () => {
     expect(answer.body).not.toContain('secret');
   });
 
-  it('an execution input over the API\'s length constraint (ValidationException) is the 4xx integration response: 413', async () => {
-    behaviour.start = async () => Promise.reject(Object.assign(new Error("Value at 'input' failed to satisfy constraint"), { code: 'ValidationException' }));
+  it("an execution input over the API's length constraint (ValidationException) is the 4xx integration response: 413", async () => {
+    behaviour.start = async () =>
+      Promise.reject(
+        Object.assign(new Error("Value at 'input' failed to satisfy constraint"), { code: 'ValidationException' }),
+      );
     const answer = await post();
     expect(answer.status).toBe(413);
     expect(answer.json()).toEqual({ message: 'Request body too large', requestId: answer.headers['x-amz-apigw-id'] });
   });
 
   it('Step Functions throttling (HTTP 400 ThrottlingException) is 429 with Retry-After, not a 500', async () => {
-    behaviour.start = async () => Promise.reject(Object.assign(new Error('Rate exceeded'), { code: 'ThrottlingException' }));
+    behaviour.start = async () =>
+      Promise.reject(Object.assign(new Error('Rate exceeded'), { code: 'ThrottlingException' }));
     const answer = await post();
-    expect([answer.status, answer.headers['retry-after'], answer.json()]).toEqual([429, '1', { message: 'Too many requests', requestId: answer.headers['x-amz-apigw-id'] }]);
+    expect([answer.status, answer.headers['retry-after'], answer.json()]).toEqual([
+      429,
+      '1',
+      { message: 'Too many requests', requestId: answer.headers['x-amz-apigw-id'] },
+    ]);
   });
 
   it('any other request Step Functions refuses (HTTP 400) is the 4xx integration response: 500', async () => {
-    behaviour.start = async () => Promise.reject(Object.assign(new Error('no such machine'), { code: 'StateMachineDoesNotExist' }));
+    behaviour.start = async () =>
+      Promise.reject(Object.assign(new Error('no such machine'), { code: 'StateMachineDoesNotExist' }));
     const answer = await post();
     expect(answer.status).toBe(500);
     expect(answer.json()).toMatchObject({ message: 'Internal server error' });
@@ -188,7 +225,14 @@ describe('what API Gateway refuses, the local gateway refuses', () => {
     const changed = change(original);
     expect(changed).not.toBe(original);
     await writeFile(path, changed);
-    const variant = await startGateway({ backend, tls: server, truststorePem: caPem, port: 0, log: (entry) => logs.push(entry), openApiPath: path });
+    const variant = await startGateway({
+      backend,
+      tls: server,
+      truststorePem: caPem,
+      port: 0,
+      log: (entry) => logs.push(entry),
+      openApiPath: path,
+    });
     try {
       await run(variant);
     } finally {
@@ -196,7 +240,8 @@ describe('what API Gateway refuses, the local gateway refuses', () => {
       await rm(directory, { recursive: true, force: true });
     }
   }
-  const postTo = (variant: Gateway) => call(variant.url, { path: '/vuln', body: REFERENCE_FINDING, identity: client, caPem });
+  const postTo = (variant: Gateway) =>
+    call(variant.url, { path: '/vuln', body: REFERENCE_FINDING, identity: client, caPem });
 
   it('an integration response whose status is not a method response is a bare 500', async () => {
     // "Output mapping refers to an invalid method response": API Gateway requires every integration
@@ -204,12 +249,21 @@ describe('what API Gateway refuses, the local gateway refuses', () => {
     // integration response" / "Set up a method response"). Here 503 loses its method response.
     behaviour.start = async () => Promise.reject(new Error('connection reset'));
     await withDocument(
-      (text) => text.replace(/\n {8}'503':\n {10}description: A dependency kept failing; retry after the delay\.\n(?: {10,}.*\n)+?(?= {8}'504')/, '\n'),
+      (text) =>
+        text.replace(
+          /\n {8}'503':\n {10}description: A dependency kept failing; retry after the delay\.\n(?: {10,}.*\n)+?(?= {8}'504')/,
+          '\n',
+        ),
       async (variant) => {
         const answer = await postTo(variant);
-        expect([answer.status, answer.json()]).toEqual([500, { message: 'Internal server error', requestId: answer.headers['x-amz-apigw-id'] }]);
+        expect([answer.status, answer.json()]).toEqual([
+          500,
+          { message: 'Internal server error', requestId: answer.headers['x-amz-apigw-id'] },
+        ]);
         expect(answer.headers['retry-after']).toBeUndefined();
-        expect(errors()).toContain('Execution failed due to configuration error: Output mapping refers to an invalid method response: 503');
+        expect(errors()).toContain(
+          'Execution failed due to configuration error: Output mapping refers to an invalid method response: 503',
+        );
       },
     );
   });
@@ -219,10 +273,17 @@ describe('what API Gateway refuses, the local gateway refuses', () => {
     // answers 500 (response type API_CONFIGURATION_ERROR, "Gateway response types", API Gateway Developer Guide).
     delete received.input;
     await withDocument(
-      (text) => text.replace("#set($quote = \"\\\\'\")", "#set($broken = $util.parseJson('not json'))\n                #set($quote = \"\\\\'\")"),
+      (text) =>
+        text.replace(
+          '#set($quote = "\\\\\'")',
+          "#set($broken = $util.parseJson('not json'))\n                #set($quote = \"\\\\'\")",
+        ),
       async (variant) => {
         const answer = await postTo(variant);
-        expect([answer.status, answer.json()]).toEqual([500, { message: 'Internal server error', requestId: answer.headers['x-amz-apigw-id'] }]);
+        expect([answer.status, answer.json()]).toEqual([
+          500,
+          { message: 'Internal server error', requestId: answer.headers['x-amz-apigw-id'] },
+        ]);
         expect(received.input).toBeUndefined();
         expect(errors()).toContain('Execution failed due to configuration error: Unable to transform request');
       },
@@ -233,13 +294,24 @@ describe('what API Gateway refuses, the local gateway refuses', () => {
     // "Amazon API Gateway quotas": the integration timeout is 50 ms to 29 s (timeoutInMillis); past it
     // API Gateway answers the INTEGRATION_TIMEOUT gateway response, 504 by default.
     let release: () => void = () => undefined;
-    behaviour.start = () => new Promise((resolve) => (release = () => resolve(execution({ status: 'SUCCEEDED', output: '{"statusCode":200,"body":"{}"}' }))));
+    behaviour.start = () =>
+      new Promise(
+        (resolve) =>
+          (release = () => resolve(execution({ status: 'SUCCEEDED', output: '{"statusCode":200,"body":"{}"}' }))),
+      );
     try {
       await withDocument(
-        (text) => text.replace('timeoutInMillis: 29000\n        requestTemplates', 'timeoutInMillis: 50\n        requestTemplates'),
+        (text) =>
+          text.replace(
+            'timeoutInMillis: 29000\n        requestTemplates',
+            'timeoutInMillis: 50\n        requestTemplates',
+          ),
         async (variant) => {
           const answer = await postTo(variant);
-          expect([answer.status, answer.json()]).toEqual([504, { message: 'Gateway timeout', requestId: answer.headers['x-amz-apigw-id'] }]);
+          expect([answer.status, answer.json()]).toEqual([
+            504,
+            { message: 'Gateway timeout', requestId: answer.headers['x-amz-apigw-id'] },
+          ]);
         },
       );
     } finally {
@@ -250,16 +322,34 @@ describe('what API Gateway refuses, the local gateway refuses', () => {
   it('a client may choose $context.requestId (x-amzn-RequestId, a UUID) but never the extended id everything correlates on', async () => {
     // "Variables for access logging for API Gateway": $context.requestId "Clients can override this
     // request ID"; $context.extendedRequestId is "a unique request ID that API Gateway generates".
-    behaviour.start = async () => execution({ status: 'SUCCEEDED', output: JSON.stringify({ statusCode: 200, body: '{}' }) });
+    behaviour.start = async () =>
+      execution({ status: 'SUCCEEDED', output: JSON.stringify({ statusCode: 200, body: '{}' }) });
     const chosen = '11111111-2222-3333-4444-555555555555';
-    const answer = await call(gateway.url, { path: '/vuln', body: REFERENCE_FINDING, identity: client, caPem, headers: { 'x-amzn-RequestId': chosen } });
+    const answer = await call(gateway.url, {
+      path: '/vuln',
+      body: REFERENCE_FINDING,
+      identity: client,
+      caPem,
+      headers: { 'x-amzn-RequestId': chosen },
+    });
     expect(answer.headers['x-amzn-requestid']).toBe(chosen);
     const extended = answer.headers['x-amz-apigw-id'] as string;
     expect(extended).toMatch(/^[A-Za-z0-9+/]{15}=$/);
     expect(JSON.parse(received.input as string).requestId).toBe(extended);
-    const other = await call(gateway.url, { path: '/vuln', body: REFERENCE_FINDING, identity: client, caPem, headers: { 'x-amzn-RequestId': chosen } });
+    const other = await call(gateway.url, {
+      path: '/vuln',
+      body: REFERENCE_FINDING,
+      identity: client,
+      caPem,
+      headers: { 'x-amzn-RequestId': chosen },
+    });
     expect(other.headers['x-amz-apigw-id']).not.toBe(extended);
-    const notUuid = await call(gateway.url, { path: '/nowhere', identity: client, caPem, headers: { 'x-amzn-RequestId': 'my-id' } });
+    const notUuid = await call(gateway.url, {
+      path: '/nowhere',
+      identity: client,
+      caPem,
+      headers: { 'x-amzn-RequestId': 'my-id' },
+    });
     expect(notUuid.headers['x-amzn-requestid']).not.toBe('my-id');
     expect(notUuid.json()).toEqual({ message: 'Not found', requestId: notUuid.headers['x-amz-apigw-id'] });
   });

@@ -37,7 +37,11 @@ describe('Java string semantics', () => {
   });
 
   it('the template calls reach Java semantics through velocityjs', () => {
-    const rendered = renderTemplate(`#set($q = "\\\\'")$util.escapeJavaScript($input.body).replaceAll($q, "'")|$input.body.length()`, inputVariable(`O'Neil`), context());
+    const rendered = renderTemplate(
+      `#set($q = "\\\\'")$util.escapeJavaScript($input.body).replaceAll($q, "'")|$input.body.length()`,
+      inputVariable(`O'Neil`),
+      context(),
+    );
     expect(rendered.output).toBe(`O'Neil|6`);
   });
 });
@@ -51,19 +55,46 @@ describe('the POST mapping templates of api/openapi.yaml', () => {
   it('builds a StartSyncExecution request whose input carries the body and the certificate PEM exactly, once', () => {
     const body = { ...REFERENCE_FINDING, PluginName: `O'Brien "x" \\ / é 😀 \u2028` };
     const certPem = `-----BEGIN CERTIFICATE-----\nMIIB/w=="'\\</\n-----END CERTIFICATE-----\n`;
-    const rendered = renderTemplate(requestTemplates['application/json'] as string, inputVariable(JSON.stringify(body)), context({ clientCertPem: certPem }));
+    const rendered = renderTemplate(
+      requestTemplates['application/json'] as string,
+      inputVariable(JSON.stringify(body)),
+      context({ clientCertPem: certPem }),
+    );
     const request = JSON.parse(rendered.output) as Record<string, unknown>;
     expect(Object.keys(request).sort()).toEqual(['input', 'stateMachineArn']);
     expect(request.stateMachineArn).toBe(STATE_MACHINE_ARN);
-    expect(JSON.parse(request.input as string)).toEqual({ body, requestId: context().extendedRequestId, sourceIp: '203.0.113.10', principal: { certPem } });
+    expect(JSON.parse(request.input as string)).toEqual({
+      body,
+      requestId: context().extendedRequestId,
+      sourceIp: '203.0.113.10',
+      principal: { certPem },
+    });
   });
 
   it('unwraps the machine output and maps failed and timed-out executions', () => {
-    const template = responses.find((response) => response.pattern === 'default')?.responseTemplates['application/json'] as string;
-    const succeeded = renderTemplate(template, inputVariable(JSON.stringify({ status: 'SUCCEEDED', output: JSON.stringify({ statusCode: 403, body: '{"message":"Forbidden"}' }) })), context());
+    const template = responses.find((response) => response.pattern === 'default')?.responseTemplates[
+      'application/json'
+    ] as string;
+    const succeeded = renderTemplate(
+      template,
+      inputVariable(
+        JSON.stringify({
+          status: 'SUCCEEDED',
+          output: JSON.stringify({ statusCode: 403, body: '{"message":"Forbidden"}' }),
+        }),
+      ),
+      context(),
+    );
     expect([succeeded.statusOverride, JSON.parse(succeeded.output)]).toEqual([403, { message: 'Forbidden' }]);
-    const failed = renderTemplate(template, inputVariable(JSON.stringify({ status: 'FAILED', error: 'x', cause: 'secret detail' })), context());
-    expect([failed.statusOverride, JSON.parse(failed.output)]).toEqual([500, { message: 'Internal server error', requestId: context().extendedRequestId }]);
+    const failed = renderTemplate(
+      template,
+      inputVariable(JSON.stringify({ status: 'FAILED', error: 'x', cause: 'secret detail' })),
+      context(),
+    );
+    expect([failed.statusOverride, JSON.parse(failed.output)]).toEqual([
+      500,
+      { message: 'Internal server error', requestId: context().extendedRequestId },
+    ]);
     const timedOut = renderTemplate(template, inputVariable(JSON.stringify({ status: 'TIMED_OUT' })), context());
     expect(timedOut.statusOverride).toBe(504);
   });
@@ -81,12 +112,17 @@ describe('the OpenAPI document as routes', () => {
       requiredParameters: { querystring: ['org'] },
       integration: { type: 'aws_proxy', functionArn: FUNCTION_ARN },
     });
-    expect(operations?.get('POST')).toMatchObject({ validateBody: true, integration: { type: 'aws', passthroughBehavior: 'never' } });
+    expect(operations?.get('POST')).toMatchObject({
+      validateBody: true,
+      integration: { type: 'aws', passthroughBehavior: 'never' },
+    });
     expect(matchResource(api, '/vuln/1')).toBeUndefined();
   });
 
   it('validates bodies with the envelope model: the shape and count, not the fields', () => {
-    const document = parseCloudFormation<{ components: { schemas: Record<string, unknown> } }>(readFileSync(OPENAPI_PATH, 'utf8'));
+    const document = parseCloudFormation<{ components: { schemas: Record<string, unknown> } }>(
+      readFileSync(OPENAPI_PATH, 'utf8'),
+    );
     expect(document.components.schemas[ENVELOPE_MODEL_NAME]).toEqual(envelopeJsonSchema());
     const model = api.resources.get('/vuln')?.get('POST')?.bodyModels['application/json'];
     expect(model?.validate(REFERENCE_FINDING)).toBeUndefined();
@@ -104,7 +140,14 @@ describe('the OpenAPI document as routes', () => {
 
 describe('Lambda proxy results', () => {
   it('maps a well-formed result', () => {
-    expect(answerFromProxyResult({ statusCode: 201, headers: { 'X-A': 'b' }, multiValueHeaders: { 'X-M': ['1', '2'] }, body: '{}' })).toEqual({
+    expect(
+      answerFromProxyResult({
+        statusCode: 201,
+        headers: { 'X-A': 'b' },
+        multiValueHeaders: { 'X-M': ['1', '2'] },
+        body: '{}',
+      }),
+    ).toEqual({
       status: 201,
       headers: { 'X-A': 'b', 'X-M': '1, 2' },
       body: '{}',
@@ -128,7 +171,8 @@ describe('the truststore', () => {
   let root: string;
 
   beforeAll(async () => {
-    for (const name of ['dev', 'bundle', 'operator']) certificates.set(name, (await createCertificateAuthority(`CN=${name} CA`)).certPem);
+    for (const name of ['dev', 'bundle', 'operator'])
+      certificates.set(name, (await createCertificateAuthority(`CN=${name} CA`)).certPem);
     root = await mkdtemp(join(tmpdir(), 'vuln-api-truststore-'));
     await mkdir(join(root, 'truststore'));
     await writeFile(join(root, 'dev-ca.pem'), pem('dev'));
@@ -140,7 +184,8 @@ describe('the truststore', () => {
   });
 
   it('is $TRUSTSTORE, else truststore/ca.pem, else the dev CA', async () => {
-    const resolve = (environment: NodeJS.ProcessEnv = {}) => resolveTruststore({ environment, projectRoot: root, devCaPath: join(root, 'dev-ca.pem') }).source;
+    const resolve = (environment: NodeJS.ProcessEnv = {}) =>
+      resolveTruststore({ environment, projectRoot: root, devCaPath: join(root, 'dev-ca.pem') }).source;
     expect(resolve()).toBe(join(root, 'dev-ca.pem'));
     await writeFile(join(root, 'truststore/ca.pem'), pem('operator'));
     expect(resolve()).toBe(join(root, 'truststore/ca.pem'));

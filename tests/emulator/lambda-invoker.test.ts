@@ -33,7 +33,11 @@ writeFileSync(
      };
    };`,
 );
-const definition = (logicalId: string, environment: Record<string, string>, extra: Partial<LocalFunctionDefinition> = {}): LocalFunctionDefinition => ({
+const definition = (
+  logicalId: string,
+  environment: Record<string, string>,
+  extra: Partial<LocalFunctionDefinition> = {},
+): LocalFunctionDefinition => ({
   logicalId,
   arn: `arn:aws:lambda:us-east-1:000000000000:function:${logicalId}`,
   entryPoint,
@@ -115,9 +119,14 @@ test('concurrent invocations get separate environments, up to the local limit, o
 });
 
 test('over its reserved concurrency a function is throttled as Lambda throttles it', async () => {
-  const outcomes = await Promise.allSettled([invoke('ReservedFunction', { sleep: 100 }), invoke('ReservedFunction', { sleep: 100 })]);
+  const outcomes = await Promise.allSettled([
+    invoke('ReservedFunction', { sleep: 100 }),
+    invoke('ReservedFunction', { sleep: 100 }),
+  ]);
   expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
-  expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: { name: 'TooManyRequestsException' } });
+  expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({
+    reason: { name: 'TooManyRequestsException' },
+  });
 });
 
 test('reserved concurrency counts invocations in flight, while this machine runs at most its limit of environments', async () => {
@@ -128,18 +137,24 @@ test('reserved concurrency counts invocations in flight, while this machine runs
   // A fourth in flight is over it: throttled as Lambda throttles, although only two environments run.
   const outcomes = await Promise.allSettled([1, 2, 3, 4].map(() => invoke('WideReservedFunction', { sleep: 100 })));
   expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(3);
-  expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: { name: 'TooManyRequestsException' } });
+  expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({
+    reason: { name: 'TooManyRequestsException' },
+  });
   // The slots come back: once those settle, a new invocation runs.
   await expect(invoke('WideReservedFunction', {})).resolves.toMatchObject({ lambdaName: 'WideReservedFunction' });
 });
 
 test('per-invocation variables are set for that invocation only', async () => {
-  await expect(invoke('OtherFunction', {}, { environment: { _X_AMZN_TRACE_ID: 'Root=1-abc' } })).resolves.toMatchObject({ perInvocation: 'Root=1-abc' });
+  await expect(invoke('OtherFunction', {}, { environment: { _X_AMZN_TRACE_ID: 'Root=1-abc' } })).resolves.toMatchObject(
+    { perInvocation: 'Root=1-abc' },
+  );
   await expect(invoke('OtherFunction', {})).resolves.toMatchObject({ perInvocation: null });
 });
 
 test('a thrown error is reported as Lambda does: name = errorType, message = JSON cause', async () => {
-  const error = (await functions.invoke('TestFunction', { fail: true }).catch((e: unknown) => e)) as LambdaFunctionError;
+  const error = (await functions
+    .invoke('TestFunction', { fail: true })
+    .catch((e: unknown) => e)) as LambdaFunctionError;
   expect(error).toBeInstanceOf(LambdaFunctionError);
   expect(error.name).toBe('TransientError');
   const cause = JSON.parse(error.message) as { errorType: string; errorMessage: string; trace: string[] };
@@ -158,8 +173,12 @@ test('a runtime that exits fails the invocation and is replaced', async () => {
 });
 
 test("payloads over Lambda's 6 MB quota fail as Lambda fails them", async () => {
-  await expect(functions.invoke('TestFunction', { padding: 'x'.repeat(MAX_PAYLOAD_BYTES) })).rejects.toMatchObject({ name: 'RequestTooLargeException' });
-  await expect(functions.invoke('TestFunction', { big: MAX_PAYLOAD_BYTES + 1 })).rejects.toMatchObject({ name: 'Function.ResponseSizeTooLarge' });
+  await expect(functions.invoke('TestFunction', { padding: 'x'.repeat(MAX_PAYLOAD_BYTES) })).rejects.toMatchObject({
+    name: 'RequestTooLargeException',
+  });
+  await expect(functions.invoke('TestFunction', { big: MAX_PAYLOAD_BYTES + 1 })).rejects.toMatchObject({
+    name: 'Function.ResponseSizeTooLarge',
+  });
 });
 
 test('an unknown function is refused', async () => {
@@ -168,7 +187,16 @@ test('an unknown function is refused', async () => {
 
 test('definitions come from the template: entry point, timeout, reserved concurrency and resolved environment', () => {
   const template = loadTemplate();
-  const resolver = new LocalResolver(template, { refs: { FindingsTable: 'FindingsTable', AuthzTable: 'AuthzTable', ScanRunsTable: 'ScanRunsTable', PageTokenSecret: 'PageTokenSecret', GetFindingsReservedConcurrency: '7' }, attributes: {} });
+  const resolver = new LocalResolver(template, {
+    refs: {
+      FindingsTable: 'FindingsTable',
+      AuthzTable: 'AuthzTable',
+      ScanRunsTable: 'ScanRunsTable',
+      PageTokenSecret: 'PageTokenSecret',
+      GetFindingsReservedConcurrency: '7',
+    },
+    attributes: {},
+  });
   const definitions = functionDefinitions(template, resolver);
   const write = definitions.find((item) => item.logicalId === 'WriteFunction');
   expect(write?.entryPoint).toMatch(/functions\/write\/handler\.ts$/);

@@ -11,8 +11,15 @@ import { startTestStack } from '../support/local-stack';
 
 describe('SAM CLI formats', () => {
   test('Key=Value pairs, quoted values, the long form, lists and tables', () => {
-    expect(parseParameterOverrides(`ThrottlingRateLimit=1000 StageName="v 2" LogLevel='DEBUG'`)).toEqual({ ThrottlingRateLimit: '1000', StageName: 'v 2', LogLevel: 'DEBUG' });
-    expect(parseParameterOverrides('ParameterKey=A,ParameterValue=1 ParameterKey=B,ParameterValue="x y"')).toEqual({ A: '1', B: 'x y' });
+    expect(parseParameterOverrides(`ThrottlingRateLimit=1000 StageName="v 2" LogLevel='DEBUG'`)).toEqual({
+      ThrottlingRateLimit: '1000',
+      StageName: 'v 2',
+      LogLevel: 'DEBUG',
+    });
+    expect(parseParameterOverrides('ParameterKey=A,ParameterValue=1 ParameterKey=B,ParameterValue="x y"')).toEqual({
+      A: '1',
+      B: 'x y',
+    });
     expect(parseParameterOverrides(['A=1', 'B=2'])).toEqual({ A: '1', B: '2' });
     expect(parseParameterOverrides({ A: 1, B: ['x', 'y'] })).toEqual({ A: '1', B: 'x,y' });
     expect(() => parseParameterOverrides('no pairs here')).toThrow(/Key=Value/);
@@ -45,8 +52,15 @@ describe('npm start options', () => {
   );
 
   test('samconfig.toml: the command table over the global one; the command line over both', () => {
-    expect(startOptions([], directory).parameterOverrides).toEqual({ LogLevel: 'WARN', GrantCacheSeconds: '20', ThrottlingRateLimit: '2000', ThrottlingBurstLimit: '3000' });
-    expect(startOptions(['--parameter-overrides', 'ThrottlingRateLimit=9', 'LogLevel=ERROR'], directory).parameterOverrides).toMatchObject({ ThrottlingRateLimit: '9', LogLevel: 'ERROR', GrantCacheSeconds: '20' });
+    expect(startOptions([], directory).parameterOverrides).toEqual({
+      LogLevel: 'WARN',
+      GrantCacheSeconds: '20',
+      ThrottlingRateLimit: '2000',
+      ThrottlingBurstLimit: '3000',
+    });
+    expect(
+      startOptions(['--parameter-overrides', 'ThrottlingRateLimit=9', 'LogLevel=ERROR'], directory).parameterOverrides,
+    ).toMatchObject({ ThrottlingRateLimit: '9', LogLevel: 'ERROR', GrantCacheSeconds: '20' });
     expect(startOptions(['--config-env', 'other'], directory).parameterOverrides).toEqual({ ThrottlingRateLimit: '7' });
     expect(startOptions(['--config-file', 'missing.toml'], directory).parameterOverrides).toEqual({});
     expect(() => startOptions(['ThrottlingRateLimit=9'], directory)).toThrow(/--parameter-overrides/);
@@ -55,12 +69,25 @@ describe('npm start options', () => {
 
 test("the functions' environment and concurrency follow the parameters", () => {
   const template = loadTemplate();
-  const definitions = (refs: Record<string, string>) => functionDefinitions(template, new LocalResolver(template, { refs: { FindingsTable: 'F', AuthzTable: 'A', ScanRunsTable: 'R', PageTokenSecret: 'S', ...refs }, attributes: {} }));
+  const definitions = (refs: Record<string, string>) =>
+    functionDefinitions(
+      template,
+      new LocalResolver(template, {
+        refs: { FindingsTable: 'F', AuthzTable: 'A', ScanRunsTable: 'R', PageTokenSecret: 'S', ...refs },
+        attributes: {},
+      }),
+    );
   const overridden = definitions({ GrantCacheSeconds: '7', LogLevel: 'DEBUG', GetFindingsReservedConcurrency: '3' });
-  expect(overridden.find((item) => item.logicalId === 'AuthorizeFunction')?.environment).toMatchObject({ GRANT_CACHE_SECONDS: '7', POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+  expect(overridden.find((item) => item.logicalId === 'AuthorizeFunction')?.environment).toMatchObject({
+    GRANT_CACHE_SECONDS: '7',
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
+  });
   expect(overridden.find((item) => item.logicalId === 'GetFindingsFunction')?.reservedConcurrency).toBe(3);
   // 0 means "no reservation" in the template (the condition leaves the property out).
-  expect(definitions({ GetFindingsReservedConcurrency: '0' }).find((item) => item.logicalId === 'GetFindingsFunction')?.reservedConcurrency).toBeUndefined();
+  expect(
+    definitions({ GetFindingsReservedConcurrency: '0' }).find((item) => item.logicalId === 'GetFindingsFunction')
+      ?.reservedConcurrency,
+  ).toBeUndefined();
 });
 
 test('the stage throttle follows ThrottlingBurstLimit given as a parameter override', async () => {

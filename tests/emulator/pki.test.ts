@@ -4,12 +4,18 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCertificateAuthority, ensureDevPki, loadCertificateAuthority, type CertificateAuthority } from '../../local/pki';
+import {
+  createCertificateAuthority,
+  ensureDevPki,
+  loadCertificateAuthority,
+  type CertificateAuthority,
+} from '../../local/pki';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const lines = (dn: string) => dn.split('\n');
-const signatureHash = (pem: string) => (new PeculiarCertificate(pem).signatureAlgorithm as { hash: { name: string } }).hash.name;
+const signatureHash = (pem: string) =>
+  (new PeculiarCertificate(pem).signatureAlgorithm as { hash: { name: string } }).hash.name;
 
 let ca: CertificateAuthority;
 beforeAll(async () => {
@@ -49,7 +55,12 @@ describe('issue', () => {
   });
 
   it('uses the SAN entries it is given', async () => {
-    const server = await ca.issue({ subject: 'CN=api', kind: 'server', dnsNames: ['api.example.com'], ipAddresses: ['10.0.0.1'] });
+    const server = await ca.issue({
+      subject: 'CN=api',
+      kind: 'server',
+      dnsNames: ['api.example.com'],
+      ipAddresses: ['10.0.0.1'],
+    });
     expect(new X509Certificate(server.certPem).subjectAltName).toBe('DNS:api.example.com, IP Address:10.0.0.1');
   });
 
@@ -66,20 +77,29 @@ describe('issue', () => {
   });
 
   it('gives every certificate its own serial and key', async () => {
-    const [first, second] = await Promise.all([ca.issue({ subject: 'CN=a', kind: 'client' }), ca.issue({ subject: 'CN=a', kind: 'client' })]);
+    const [first, second] = await Promise.all([
+      ca.issue({ subject: 'CN=a', kind: 'client' }),
+      ca.issue({ subject: 'CN=a', kind: 'client' }),
+    ]);
     expect(first.serialNumber).not.toBe(second.serialNumber);
     expect(first.keyPem).not.toBe(second.keyPem);
   });
 
   it('keeps an escaped comma inside the CN instead of making another attribute', async () => {
     const client = await ca.issue({ subject: 'CN=scanner-01\\,OU=admins, OU=scanner, O=Example Corp', kind: 'client' });
-    expect(lines(new X509Certificate(client.certPem).subject)).toEqual(['CN=scanner-01\\,OU=admins', 'OU=scanner', 'O=Example Corp']);
+    expect(lines(new X509Certificate(client.certPem).subject)).toEqual([
+      'CN=scanner-01\\,OU=admins',
+      'OU=scanner',
+      'O=Example Corp',
+    ]);
   });
 
   it('honours the validity window', async () => {
     const notBefore = new Date('2030-01-01T00:00:00Z');
     const notAfter = new Date('2030-02-01T00:00:00Z');
-    const certificate = new X509Certificate((await ca.issue({ subject: 'CN=future', kind: 'client', notBefore, notAfter })).certPem);
+    const certificate = new X509Certificate(
+      (await ca.issue({ subject: 'CN=future', kind: 'client', notBefore, notAfter })).certPem,
+    );
     expect(new Date(certificate.validFrom)).toEqual(notBefore);
     expect(new Date(certificate.validTo)).toEqual(notAfter);
   });
@@ -108,7 +128,9 @@ describe('loadCertificateAuthority', () => {
 
   it('lets a non-CA leaf sign, so tests can build a chain a verifier must refuse', async () => {
     const leaf = await ca.issue({ subject: 'CN=leaf, OU=scanner', kind: 'client' });
-    const child = await (await loadCertificateAuthority(leaf.certPem, leaf.keyPem)).issue({ subject: 'CN=child, OU=scanner', kind: 'client' });
+    const child = await (
+      await loadCertificateAuthority(leaf.certPem, leaf.keyPem)
+    ).issue({ subject: 'CN=child, OU=scanner', kind: 'client' });
     const childCertificate = new X509Certificate(child.certPem);
     expect(lines(childCertificate.issuer)).toEqual(['CN=leaf', 'OU=scanner']);
     expect(childCertificate.verify(new X509Certificate(leaf.certPem).publicKey)).toBe(true);
@@ -117,7 +139,9 @@ describe('loadCertificateAuthority', () => {
 
   it('refuses a key that is not the certificate key', async () => {
     const other = await createCertificateAuthority('CN=Other');
-    await expect(loadCertificateAuthority(ca.certPem, other.keyPem)).rejects.toThrow('the private key does not belong to CN=Unit CA, O=Example Corp');
+    await expect(loadCertificateAuthority(ca.certPem, other.keyPem)).rejects.toThrow(
+      'the private key does not belong to CN=Unit CA, O=Example Corp',
+    );
   });
 });
 
@@ -136,10 +160,24 @@ describe('ensureDevPki', () => {
     expect(issuedByCa(pki.scanner.certPem)).toBe(true);
     expect(issuedByCa(pki.dashboard.certPem)).toBe(true);
     expect(issuedByCa(pki.rogue.certPem)).toBe(false);
-    expect(new X509Certificate(pki.rogue.certPem).verify(new X509Certificate(pki.rogueCa.certPem).publicKey)).toBe(true);
-    expect(lines(new X509Certificate(pki.scanner.certPem).subject)).toEqual(['CN=scanner-01', 'OU=scanner', 'O=Example Corp']);
-    expect(lines(new X509Certificate(pki.dashboard.certPem).subject)).toEqual(['CN=dashboard-01', 'OU=dashboard', 'O=Example Corp']);
-    expect(lines(new X509Certificate(pki.rogue.certPem).subject)).toEqual(['CN=rogue-01', 'OU=scanner', 'O=Rogue Corp']);
+    expect(new X509Certificate(pki.rogue.certPem).verify(new X509Certificate(pki.rogueCa.certPem).publicKey)).toBe(
+      true,
+    );
+    expect(lines(new X509Certificate(pki.scanner.certPem).subject)).toEqual([
+      'CN=scanner-01',
+      'OU=scanner',
+      'O=Example Corp',
+    ]);
+    expect(lines(new X509Certificate(pki.dashboard.certPem).subject)).toEqual([
+      'CN=dashboard-01',
+      'OU=dashboard',
+      'O=Example Corp',
+    ]);
+    expect(lines(new X509Certificate(pki.rogue.certPem).subject)).toEqual([
+      'CN=rogue-01',
+      'OU=scanner',
+      'O=Rogue Corp',
+    ]);
     expect(new X509Certificate(pki.server.certPem).keyUsage).toEqual([SERVER_AUTH]);
     expect(new X509Certificate(pki.scanner.certPem).keyUsage).toEqual([CLIENT_AUTH]);
 
@@ -159,7 +197,9 @@ describe('ensureDevPki', () => {
     expect(third.ca.serialNumber).toBe(first.ca.serialNumber);
     expect(third.dashboard.serialNumber).toBe(first.dashboard.serialNumber);
     expect(third.scanner.serialNumber).not.toBe(first.scanner.serialNumber);
-    expect(new X509Certificate(third.scanner.certPem).verify(new X509Certificate(first.ca.certPem).publicKey)).toBe(true);
+    expect(new X509Certificate(third.scanner.certPem).verify(new X509Certificate(first.ca.certPem).publicKey)).toBe(
+      true,
+    );
   });
 
   it('reissues a certificate whose key file is not its key', async () => {
@@ -167,7 +207,9 @@ describe('ensureDevPki', () => {
     await writeFile(join(dir, 'dashboard-key.pem'), first.scanner.keyPem);
     const second = await ensureDevPki(dir);
     expect(second.dashboard.serialNumber).not.toBe(first.dashboard.serialNumber);
-    expect(new X509Certificate(second.dashboard.certPem).checkPrivateKey(createPrivateKey(second.dashboard.keyPem))).toBe(true);
+    expect(
+      new X509Certificate(second.dashboard.certPem).checkPrivateKey(createPrivateKey(second.dashboard.keyPem)),
+    ).toBe(true);
     expect(second.scanner).toEqual(first.scanner);
   });
 

@@ -1,5 +1,10 @@
 /** The local Step Functions API answers @aws-sdk/client-sfn as the real service would. */
-import { DescribeStateMachineCommand, SFNClient, StartSyncExecutionCommand, StateMachineDoesNotExist } from '@aws-sdk/client-sfn';
+import {
+  DescribeStateMachineCommand,
+  SFNClient,
+  StartSyncExecutionCommand,
+  StateMachineDoesNotExist,
+} from '@aws-sdk/client-sfn';
 import { startBackend, type LocalBackend } from '../../local/backend';
 import { readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
@@ -16,9 +21,19 @@ let backend: LocalBackend;
 let sfn: SFNClient;
 
 beforeAll(async () => {
-  backend = await startBackend({ dynamoDbPort: 0, stepFunctionsPort: 0, retryIntervalMs: 0, environment: { POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+  backend = await startBackend({
+    dynamoDbPort: 0,
+    stepFunctionsPort: 0,
+    retryIntervalMs: 0,
+    environment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+  });
   // StartSyncExecution's endpoint is `sync-states…`: the SDK prefixes the host unless told not to.
-  sfn = new SFNClient({ endpoint: backend.stepFunctionsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, disableHostPrefix: true });
+  sfn = new SFNClient({
+    endpoint: backend.stepFunctionsEndpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    disableHostPrefix: true,
+  });
 });
 
 afterAll(async () => {
@@ -28,13 +43,19 @@ afterAll(async () => {
 
 test('StartSyncExecution runs the ingestion machine and returns its {statusCode, body} output', async () => {
   const result = await sfn.send(
-    new StartSyncExecutionCommand({ stateMachineArn: backend.stateMachine.arn, input: JSON.stringify({ body: { findings: [] }, requestId: 'sdk-1', sourceIp: '127.0.0.1', principal: {} }) }),
+    new StartSyncExecutionCommand({
+      stateMachineArn: backend.stateMachine.arn,
+      input: JSON.stringify({ body: { findings: [] }, requestId: 'sdk-1', sourceIp: '127.0.0.1', principal: {} }),
+    }),
   );
   expect(result.status).toBe('SUCCEEDED');
   expect(result.startDate).toBeInstanceOf(Date);
   const output = JSON.parse(result.output as string) as { statusCode: number; body: string };
   expect(output.statusCode).toBe(400);
-  expect(JSON.parse(output.body)).toMatchObject({ requestId: 'sdk-1', errors: [{ index: null, path: 'findings', message: 'must hold at least one finding' }] });
+  expect(JSON.parse(output.body)).toMatchObject({
+    requestId: 'sdk-1',
+    errors: [{ index: null, path: 'findings', message: 'must hold at least one finding' }],
+  });
 });
 
 test('DescribeStateMachine returns the substituted definition of an EXPRESS machine', async () => {
@@ -51,7 +72,9 @@ test('an unknown state machine is the service error, not a crash', async () => {
 });
 
 test('input that is not JSON is refused as the service refuses it', async () => {
-  await expect(sfn.send(new StartSyncExecutionCommand({ stateMachineArn: backend.stateMachine.arn, input: '{not json' }))).rejects.toMatchObject({
+  await expect(
+    sfn.send(new StartSyncExecutionCommand({ stateMachineArn: backend.stateMachine.arn, input: '{not json' })),
+  ).rejects.toMatchObject({
     name: 'InvalidExecutionInput',
   });
 });
@@ -61,7 +84,12 @@ function readmeCliCommand(): { environment: Record<string, string>; args: string
   const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
   const block = /```sh\n((?:[A-Z_]+=\S+ )+)\\\n\s+aws (stepfunctions start-sync-execution[^`]*)```/.exec(readme);
   if (!block) throw new Error('README has no AWS CLI start-sync-execution example');
-  const environment = Object.fromEntries((block[1] as string).trim().split(/\s+/).map((pair) => pair.split('=') as [string, string]));
+  const environment = Object.fromEntries(
+    (block[1] as string)
+      .trim()
+      .split(/\s+/)
+      .map((pair) => pair.split('=') as [string, string]),
+  );
   const args = (block[2] as string).replace(/\\\n/g, ' ').trim().split(/\s+/);
   return { environment, args };
 }
@@ -74,11 +102,20 @@ test("the README's AWS CLI call, run as written with the AWS CLI, runs the event
   const localPort = new URL(backend.stepFunctionsEndpoint as string).port;
   const patched = args.map((arg) => arg.replace('http://localhost:8083', `http://localhost:${localPort}`));
   expect(patched).toContain(backend.stateMachine.arn);
-  const { stdout } = await run('aws', patched, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...environment }, encoding: 'utf8', timeout: 60_000 });
+  const { stdout } = await run('aws', patched, {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...environment },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const result = JSON.parse(stdout) as { status: string; output: string };
   expect(result.status).toBe('SUCCEEDED');
   // No grant exists in this backend: the events' scanner certificate is refused, as it should be.
   const inputFile = (args[args.indexOf('--input') + 1] as string).replace('file://', '');
-  const requestId = (JSON.parse(readFileSync(join(PROJECT_ROOT, inputFile), 'utf8')) as { requestId: string }).requestId;
-  expect(JSON.parse(result.output)).toEqual({ statusCode: 403, body: JSON.stringify({ message: 'Forbidden', requestId }) });
+  const requestId = (JSON.parse(readFileSync(join(PROJECT_ROOT, inputFile), 'utf8')) as { requestId: string })
+    .requestId;
+  expect(JSON.parse(result.output)).toEqual({
+    statusCode: 403,
+    body: JSON.stringify({ message: 'Forbidden', requestId }),
+  });
 });

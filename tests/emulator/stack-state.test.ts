@@ -10,8 +10,24 @@ import { join } from 'node:path';
 import { PemBundleError } from '../../functions/shared/core/pem-bundle';
 import { ensureDevPki, type DevPki } from '../../local/pki';
 import { targetPorts } from '../../local/ports';
-import { bindAddressWarning, bundleHolds, samEnvVars, stackBanner, startFailure, type BannerInput } from '../../local/stack-banner';
-import { claimStackState, discoverStack, releaseStackState, runningStack, StackAlreadyRunningError, stackStatePath, writeStackState, type StackState } from '../../local/stack-state';
+import {
+  bindAddressWarning,
+  bundleHolds,
+  samEnvVars,
+  stackBanner,
+  startFailure,
+  type BannerInput,
+} from '../../local/stack-banner';
+import {
+  claimStackState,
+  discoverStack,
+  releaseStackState,
+  runningStack,
+  StackAlreadyRunningError,
+  stackStatePath,
+  writeStackState,
+  type StackState,
+} from '../../local/stack-state';
 import { startOptions } from '../../local/start-options';
 
 let dir: string;
@@ -84,10 +100,28 @@ describe('the state file', () => {
   it("gives the tools the running stack's ports unless their environment names ports", () => {
     const local = stateDir();
     writeStackState(state(process.pid), local);
-    expect(targetPorts({ LOCAL_STACK_DIR: local })).toEqual({ gateway: 4443, dynamoDb: 4800, stepFunctions: 4083, xrayDaemon: 4200, traces: 4300 });
+    expect(targetPorts({ LOCAL_STACK_DIR: local })).toEqual({
+      gateway: 4443,
+      dynamoDb: 4800,
+      stepFunctions: 4083,
+      xrayDaemon: 4200,
+      traces: 4300,
+    });
     expect(discoverStack({ LOCAL_STACK_DIR: local, DYNAMODB_PORT: '9000' })).toBeUndefined();
-    expect(targetPorts({ LOCAL_STACK_DIR: local, DYNAMODB_PORT: '9000' })).toEqual({ gateway: 3443, dynamoDb: 9000, stepFunctions: 8083, xrayDaemon: 2000, traces: 3000 });
-    expect(targetPorts({ LOCAL_STACK_DIR: stateDir() })).toEqual({ gateway: 3443, dynamoDb: 8000, stepFunctions: 8083, xrayDaemon: 2000, traces: 3000 });
+    expect(targetPorts({ LOCAL_STACK_DIR: local, DYNAMODB_PORT: '9000' })).toEqual({
+      gateway: 3443,
+      dynamoDb: 9000,
+      stepFunctions: 8083,
+      xrayDaemon: 2000,
+      traces: 3000,
+    });
+    expect(targetPorts({ LOCAL_STACK_DIR: stateDir() })).toEqual({
+      gateway: 3443,
+      dynamoDb: 8000,
+      stepFunctions: 8083,
+      xrayDaemon: 2000,
+      traces: 3000,
+    });
   });
 });
 
@@ -116,7 +150,9 @@ describe("the banner's answers follow the truststore", () => {
     expect(banner).toContain('posts the reference finding (200)');
     expect(banner).toContain('reads org1 (200)');
     expect(banner).toContain('never reaches a route (403)');
-    expect(banner).toContain('--cacert /abs/.local/pki/ca.pem --cert /abs/.local/pki/scanner.pem --key /abs/.local/pki/scanner-key.pem');
+    expect(banner).toContain(
+      '--cacert /abs/.local/pki/ca.pem --cert /abs/.local/pki/scanner.pem --key /abs/.local/pki/scanner-key.pem',
+    );
   });
 
   it('another truststore: the dev certificates are labelled refused, the rogue one trusted where it is', () => {
@@ -131,9 +167,15 @@ describe("the banner's answers follow the truststore", () => {
 
 describe('start-up', () => {
   it('failures are one sentence; DEBUG=1 adds the stack', () => {
-    const inUse = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:3443'), { code: 'EADDRINUSE' });
-    expect(startFailure(inUse, {})).toBe('A port is already in use (listen EADDRINUSE: address already in use 127.0.0.1:3443); set PORT, DYNAMODB_PORT, SFN_PORT, XRAY_DAEMON_PORT or TRACES_PORT to free ports, or stop what listens there.');
-    expect(startFailure(new PemBundleError('truststore/ca.pem: no certificate'), {})).toBe('refusing to start: truststore/ca.pem: no certificate');
+    const inUse = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:3443'), {
+      code: 'EADDRINUSE',
+    });
+    expect(startFailure(inUse, {})).toBe(
+      'A port is already in use (listen EADDRINUSE: address already in use 127.0.0.1:3443); set PORT, DYNAMODB_PORT, SFN_PORT, XRAY_DAEMON_PORT or TRACES_PORT to free ports, or stop what listens there.',
+    );
+    expect(startFailure(new PemBundleError('truststore/ca.pem: no certificate'), {})).toBe(
+      'refusing to start: truststore/ca.pem: no certificate',
+    );
     expect(startFailure(new Error('boom'), {})).toBe('npm start failed: boom');
     expect(startFailure(new Error('boom'), { DEBUG: '1' })).toMatch(/^npm start failed: boom\nError: boom\n\s+at /);
   });
@@ -142,12 +184,17 @@ describe('start-up', () => {
     expect(startOptions(['--bind-address', '172.17.0.1'], dir).bindAddress).toBe('172.17.0.1');
     expect(startOptions([], dir).bindAddress).toBeUndefined();
     expect(() => startOptions(['--bind-address', 'example.com'], dir)).toThrow(/must be an IP address/);
-    expect(bindAddressWarning('0.0.0.0')).toMatch(/check no credentials: anyone who reaches that address can read and change every table/);
+    expect(bindAddressWarning('0.0.0.0')).toMatch(
+      /check no credentials: anyone who reaches that address can read and change every table/,
+    );
   });
 
   it('writes the env-vars file `sam local invoke` needs to reach the stack from a container', () => {
     expect(samEnvVars({ dynamoDb: 8000, secretsManager: 39001 })).toEqual({
-      Parameters: { AWS_ENDPOINT_URL_DYNAMODB: 'http://host.docker.internal:8000', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://host.docker.internal:39001' },
+      Parameters: {
+        AWS_ENDPOINT_URL_DYNAMODB: 'http://host.docker.internal:8000',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://host.docker.internal:39001',
+      },
     });
   });
 });

@@ -20,7 +20,14 @@ import { REFERENCE_FINDING } from '../../local/seed';
 const INSTALL = 'apt-get install velocity libcommons-lang-java libjson-smart-java (Debian; Java 17 as well)';
 const JAR_DIR = '/usr/share/java';
 /** Exact versions where they matter: Velocity 1.7 and commons-lang 2.6 are what API Gateway runs. */
-const JARS = ['velocity-1.7.jar', 'commons-lang-2.6.jar', 'commons-collections3.jar', 'json-smart.jar', 'accessors-smart.jar', 'asm.jar'];
+const JARS = [
+  'velocity-1.7.jar',
+  'commons-lang-2.6.jar',
+  'commons-collections3.jar',
+  'json-smart.jar',
+  'accessors-smart.jar',
+  'asm.jar',
+];
 const HARNESS = resolve(__dirname, 'vtl', 'Harness.java');
 
 function javaAvailable(): string | undefined {
@@ -52,7 +59,8 @@ const context = (message = 'Forbidden'): TemplateContext =>
  * JSON with everything outside printable ASCII as \uXXXX: the same document, in the one spelling
  * json-smart's strict parser (the Java side's) and JSON.parse both read.
  */
-const asciiJson = (value: unknown) => JSON.stringify(value).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const asciiJson = (value: unknown) =>
+  JSON.stringify(value).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 interface Case {
   label: string;
@@ -69,31 +77,64 @@ function cases(): Case[] {
     { findings: HOSTILE.map((text, index) => ({ ...REFERENCE_FINDING, VulnID: `v${index}`, Priority: text })) },
     { [HOSTILE[0] as string]: HOSTILE[1], nested: { list: [1, -0.5, 1e21, true, null, HOSTILE[2]] } },
   ];
-  const machineOutputs = HOSTILE.map((text) => ({ statusCode: 400, body: asciiJson({ message: 'Invalid request', requestId: 'x', errors: [{ index: 0, path: '', message: text }] }) }));
+  const machineOutputs = HOSTILE.map((text) => ({
+    statusCode: 400,
+    body: asciiJson({ message: 'Invalid request', requestId: 'x', errors: [{ index: 0, path: '', message: text }] }),
+  }));
   const serviceAnswers = [
     ...machineOutputs.map((output) => ({ status: 'SUCCEEDED', output: asciiJson(output) })),
-    { status: 'SUCCEEDED', output: JSON.stringify({ statusCode: 503, body: '{"message":"Service temporarily unavailable"}' }) },
+    {
+      status: 'SUCCEEDED',
+      output: JSON.stringify({ statusCode: 503, body: '{"message":"Service temporarily unavailable"}' }),
+    },
     { status: 'SUCCEEDED', output: asciiJson({ statusCode: 200, body: asciiJson({ message: HOSTILE[4] }) }) },
     { status: 'TIMED_OUT' },
     { status: 'FAILED', error: HOSTILE[0], cause: HOSTILE[3] },
-    ...['ThrottlingException', 'ValidationException', 'InvalidExecutionInput', 'com.amazonaws.swf#ThrottlingException', HOSTILE[0]].map((type) => ({ __type: type, message: HOSTILE[1] })),
+    ...[
+      'ThrottlingException',
+      'ValidationException',
+      'InvalidExecutionInput',
+      'com.amazonaws.swf#ThrottlingException',
+      HOSTILE[0],
+    ].map((type) => ({ __type: type, message: HOSTILE[1] })),
   ];
   for (const [resourcePath, operations] of api.resources) {
     for (const [method, operation] of operations) {
       if (operation.integration.type !== 'aws') continue;
       for (const [contentType, template] of Object.entries(operation.integration.requestTemplates)) {
-        requestBodies.forEach((body, index) => all.push({ label: `${method} ${resourcePath} request ${contentType} #${index}`, template, body: asciiJson(body), context: context() }));
+        requestBodies.forEach((body, index) =>
+          all.push({
+            label: `${method} ${resourcePath} request ${contentType} #${index}`,
+            template,
+            body: asciiJson(body),
+            context: context(),
+          }),
+        );
       }
       for (const response of operation.integration.responses) {
         for (const [contentType, template] of Object.entries(response.responseTemplates)) {
-          serviceAnswers.forEach((answer, index) => all.push({ label: `${method} ${resourcePath} response ${response.pattern} ${contentType} #${index}`, template, body: asciiJson(answer), context: context() }));
+          serviceAnswers.forEach((answer, index) =>
+            all.push({
+              label: `${method} ${resourcePath} response ${response.pattern} ${contentType} #${index}`,
+              template,
+              body: asciiJson(answer),
+              context: context(),
+            }),
+          );
         }
       }
     }
   }
   for (const [type, response] of Object.entries(api.gatewayResponses)) {
     for (const [contentType, template] of Object.entries(response.responseTemplates)) {
-      HOSTILE.forEach((message, index) => all.push({ label: `gateway response ${type} ${contentType} #${index}`, template, body: '', context: context(message) }));
+      HOSTILE.forEach((message, index) =>
+        all.push({
+          label: `gateway response ${type} ${contentType} #${index}`,
+          template,
+          body: '',
+          context: context(message),
+        }),
+      );
     }
   }
   return all;
@@ -119,10 +160,18 @@ function renderWithJava(items: Case[]): Rendered[] {
   const directory = mkdtempSync(join(tmpdir(), 'vtl-conformance-'));
   try {
     const input = join(directory, 'cases.jsonl');
-    writeFileSync(input, items.map(({ template, body, context: ctx }) => asciiJson({ template, body, context: ctx })).join('\n'));
+    writeFileSync(
+      input,
+      items.map(({ template, body, context: ctx }) => asciiJson({ template, body, context: ctx })).join('\n'),
+    );
     const classpath = JARS.map((jar) => join(JAR_DIR, jar)).join(':');
     // cwd in the scratch folder: nothing Velocity or the launcher writes lands in the project.
-    const run = spawnSync('java', ['-cp', classpath, HARNESS, input], { cwd: directory, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+    const run = spawnSync('java', ['-cp', classpath, HARNESS, input], {
+      cwd: directory,
+      encoding: 'utf8',
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     if (run.status !== 0) throw new Error(`Harness.java failed (${run.status ?? run.signal}): ${run.stderr}`);
     return JSON.parse(run.stdout) as Rendered[];
   } finally {
@@ -169,7 +218,8 @@ if (unavailable && process.env.VTL_CONFORMANCE_REQUIRED === '1') {
 
     it('covers request, integration response and gateway response templates over every hostile input', () => {
       expect(java).toHaveLength(all.length);
-      for (const kind of ['request', 'response', 'gateway response']) expect(all.some((item) => item.label.includes(` ${kind} `) || item.label.startsWith(kind))).toBe(true);
+      for (const kind of ['request', 'response', 'gateway response'])
+        expect(all.some((item) => item.label.includes(` ${kind} `) || item.label.startsWith(kind))).toBe(true);
     });
 
     it('renders the same JSON, status and headers with both engines', () => {
@@ -181,21 +231,29 @@ if (unavailable && process.env.VTL_CONFORMANCE_REQUIRED === '1') {
         const same =
           theirs.error !== undefined || ours.error !== undefined
             ? theirs.error === ours.error
-            : isDeepStrictEqual([jsonOf(theirs.output), theirs.status ?? null, theirs.headers], [jsonOf(ours.output), ours.status ?? null, ours.headers]);
+            : isDeepStrictEqual(
+                [jsonOf(theirs.output), theirs.status ?? null, theirs.headers],
+                [jsonOf(ours.output), ours.status ?? null, ours.headers],
+              );
         if (!same) differences.push({ label: item.label, java: theirs, local: ours });
       });
       expect(differences).toEqual([]);
     });
 
     it('every template Java renders without failing gives JSON', () => {
-      const notJson = all.filter((_, index) => (java[index] as Rendered).error === undefined && jsonOf((java[index] as Rendered).output) === NOT_JSON);
+      const notJson = all.filter(
+        (_, index) =>
+          (java[index] as Rendered).error === undefined && jsonOf((java[index] as Rendered).output) === NOT_JSON,
+      );
       expect(notJson.map((item) => item.label)).toEqual([]);
     });
 
     it('the execution input Java builds carries every hostile body and the PEM exactly', () => {
       all.forEach((item, index) => {
         if (!item.label.includes(' request ')) return;
-        const request = meaning((java[index] as Rendered).output as string) as { input: { body: unknown; principal: { certPem: string }; requestId: string } };
+        const request = meaning((java[index] as Rendered).output as string) as {
+          input: { body: unknown; principal: { certPem: string }; requestId: string };
+        };
         // A template that does not read the body (POST /scans/{runId}/complete) must not pass one on.
         const expected = item.template.includes("$input.json('$')") ? JSON.parse(item.body) : undefined;
         expect([item.label, request.input.body]).toEqual([item.label, expected]);

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeDatagram, sanitizeSegment, type SegmentDocument } from '../../local/xray/segment';
 import { TraceStore } from '../../local/xray/store';
-import { formatTraceHeader, lambdaTraceEnvironment, newSegmentId, newTraceId, parseTraceHeader } from '../../local/xray/trace-header';
+import {
+  formatTraceHeader,
+  lambdaTraceEnvironment,
+  newSegmentId,
+  newTraceId,
+  parseTraceHeader,
+} from '../../local/xray/trace-header';
 import { startLocalTracing, type LocalTracing } from '../../local/xray/tracing';
 import { completeTrace } from '../support/traces';
 
@@ -21,7 +27,10 @@ const segment = (overrides: Partial<SegmentDocument> = {}): SegmentDocument => (
 describe('the daemon protocol over UDP', () => {
   let tracing: LocalTracing;
   const socket = createSocket('udp4');
-  const send = (datagram: Buffer | string) => new Promise<void>((resolve, reject) => socket.send(datagram, tracing.daemon.port, '127.0.0.1', (error) => (error ? reject(error) : resolve())));
+  const send = (datagram: Buffer | string) =>
+    new Promise<void>((resolve, reject) =>
+      socket.send(datagram, tracing.daemon.port, '127.0.0.1', (error) => (error ? reject(error) : resolve())),
+    );
 
   beforeAll(async () => {
     tracing = await startLocalTracing({ daemonPort: 0 });
@@ -38,11 +47,24 @@ describe('the daemon protocol over UDP', () => {
   it('keeps a segment sent after the header line, and a subsegment sent on its own under its parent', async () => {
     const parent = segment({ in_progress: true, end_time: undefined });
     await send(encodeDatagram(parent));
-    const child = { name: '## handler', id: newSegmentId(), trace_id: parent.trace_id, parent_id: parent.id, type: 'subsegment' as const, start_time: parent.start_time, end_time: parent.start_time + 0.005 };
+    const child = {
+      name: '## handler',
+      id: newSegmentId(),
+      trace_id: parent.trace_id,
+      parent_id: parent.id,
+      type: 'subsegment' as const,
+      start_time: parent.start_time,
+      end_time: parent.start_time + 0.005,
+    };
     await send(`{"format": "json", "version": 1}\n${JSON.stringify(child)}`);
     await send(encodeDatagram({ ...parent, in_progress: undefined, end_time: parent.start_time + 0.01 }));
     const trace = await completeTrace(tracing.store, parent.trace_id, 2);
-    expect(trace.documents).toEqual(expect.arrayContaining([expect.objectContaining({ id: parent.id, end_time: parent.start_time + 0.01 }), expect.objectContaining({ id: child.id, parent_id: parent.id, type: 'subsegment' })]));
+    expect(trace.documents).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: parent.id, end_time: parent.start_time + 0.01 }),
+        expect.objectContaining({ id: child.id, parent_id: parent.id, type: 'subsegment' }),
+      ]),
+    );
     expect(trace.documents.some((document) => document.in_progress)).toBe(false);
   });
 
@@ -56,7 +78,8 @@ describe('the daemon protocol over UDP', () => {
   ])('drops %s, as the daemon does', async (_name, datagram) => {
     const before = tracing.daemon.stats();
     await send(datagram);
-    for (let poll = 0; poll < 100 && tracing.daemon.stats().received === before.received; poll += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let poll = 0; poll < 100 && tracing.daemon.stats().received === before.received; poll += 1)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     expect(tracing.daemon.stats()).toEqual({ received: before.received + 1, rejected: before.rejected + 1 });
   });
 });
@@ -95,12 +118,35 @@ describe('what a stored segment may hold', () => {
       body: '{"findings":[]}',
       sql: { url: 'x' },
       user: 'someone',
-      http: { request: { method: 'POST', url: 'https://localhost/vuln', body: 'secret' }, response: { status: 200, headers: { a: 'b' } } },
+      http: {
+        request: { method: 'POST', url: 'https://localhost/vuln', body: 'secret' },
+        response: { status: 200, headers: { a: 'b' } },
+      },
       metadata: { default: { request_id: 'r1', certPem: pem }, 'vulnerability-api': { response: { items: [] } } },
       annotations: { org: 'org1', findingCount: 2, ok: true, nested: { no: 1 }, 'bad key': 'x', principalOu: pem },
-      cause: { working_directory: '/srv', paths: ['/srv/a.ts'], exceptions: [{ id: 'abc', type: 'ValidationError', message: 'Invalid request', stack: [{ path: '/srv/a.ts', line: 3 }] }] },
-      aws: { table_name: 'Findings', operation: 'Query', item: { Org: 'org1' }, xray: { sdk: 'X-Ray for Node.js', package: 'x' } },
-      subsegments: [{ name: 'DynamoDB', id: newSegmentId(), start_time: 1, end_time: 2, namespace: 'aws', sql: { sanitized_query: 'x' } }],
+      cause: {
+        working_directory: '/srv',
+        paths: ['/srv/a.ts'],
+        exceptions: [
+          { id: 'abc', type: 'ValidationError', message: 'Invalid request', stack: [{ path: '/srv/a.ts', line: 3 }] },
+        ],
+      },
+      aws: {
+        table_name: 'Findings',
+        operation: 'Query',
+        item: { Org: 'org1' },
+        xray: { sdk: 'X-Ray for Node.js', package: 'x' },
+      },
+      subsegments: [
+        {
+          name: 'DynamoDB',
+          id: newSegmentId(),
+          start_time: 1,
+          end_time: 2,
+          namespace: 'aws',
+          sql: { sanitized_query: 'x' },
+        },
+      ],
     });
     expect(stored).toEqual({
       name: 'example',
@@ -119,26 +165,40 @@ describe('what a stored segment may hold', () => {
   });
 
   it('bounds strings to 250 characters', () => {
-    expect(sanitizeSegment({ ...segment(), annotations: { org: 'o'.repeat(1000) } })?.annotations?.org).toHaveLength(250);
+    expect(sanitizeSegment({ ...segment(), annotations: { org: 'o'.repeat(1000) } })?.annotations?.org).toHaveLength(
+      250,
+    );
   });
 });
 
 describe('trace headers and the Lambda seam', () => {
   it('reads Root, Parent and Sampled, and drops what is malformed', () => {
-    expect(parseTraceHeader('Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1')).toEqual({ root: '1-5759e988-bd862e3fe1be46a994272793', parent: '53995c3f42cd8ad8', sampled: true });
-    expect(parseTraceHeader('Root=1-5759e988-bd862e3fe1be46a994272793;Parent=<b>;Sampled=yes')).toEqual({ root: '1-5759e988-bd862e3fe1be46a994272793' });
+    expect(parseTraceHeader('Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1')).toEqual({
+      root: '1-5759e988-bd862e3fe1be46a994272793',
+      parent: '53995c3f42cd8ad8',
+      sampled: true,
+    });
+    expect(parseTraceHeader('Root=1-5759e988-bd862e3fe1be46a994272793;Parent=<b>;Sampled=yes')).toEqual({
+      root: '1-5759e988-bd862e3fe1be46a994272793',
+    });
     expect(parseTraceHeader('Root=<script>')).toBeUndefined();
     expect(parseTraceHeader(undefined)).toBeUndefined();
   });
 
   it('gives the variables Lambda sets for a traced invocation', () => {
-    const header = formatTraceHeader({ root: '1-5759e988-bd862e3fe1be46a994272793', parent: '53995c3f42cd8ad8', sampled: true });
+    const header = formatTraceHeader({
+      root: '1-5759e988-bd862e3fe1be46a994272793',
+      parent: '53995c3f42cd8ad8',
+      sampled: true,
+    });
     expect(lambdaTraceEnvironment(header, '127.0.0.1:2000')).toEqual({
       _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
       AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
       AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
     });
-    expect(() => lambdaTraceEnvironment('Root=1-5759e988-bd862e3fe1be46a994272793', '127.0.0.1:2000')).toThrow(/Parent/);
+    expect(() => lambdaTraceEnvironment('Root=1-5759e988-bd862e3fe1be46a994272793', '127.0.0.1:2000')).toThrow(
+      /Parent/,
+    );
   });
 
   it('makes trace ids from the epoch second and 96 random bits', () => {

@@ -21,7 +21,10 @@ afterAll(async () => {
   await tracing?.close();
 });
 
-function runInChild(entryPoint: string, invocations: { event: unknown; environment: Record<string, string> }[]): Promise<{ ok: boolean; errorType?: string }[]> {
+function runInChild(
+  entryPoint: string,
+  invocations: { event: unknown; environment: Record<string, string> }[],
+): Promise<{ ok: boolean; errorType?: string }[]> {
   const first = invocations[0]?.environment ?? {};
   const environment = {
     PATH: process.env.PATH ?? '',
@@ -52,7 +55,10 @@ function runInChild(entryPoint: string, invocations: { event: unknown; environme
 }
 
 test('Powertools Tracer in a child process sends each invocation under its own trace header', async () => {
-  const validEvent = JSON.parse(readFileSync(join(PROJECT_ROOT, 'events/validate.json'), 'utf8')) as { body: unknown; requestId: string };
+  const validEvent = JSON.parse(readFileSync(join(PROJECT_ROOT, 'events/validate.json'), 'utf8')) as {
+    body: unknown;
+    requestId: string;
+  };
   const invocations = [
     { root: newTraceId(), parent: newSegmentId(), event: validEvent },
     // An event without its requestId is a malformed invocation: the handler throws (an invalid body would be a result).
@@ -60,7 +66,10 @@ test('Powertools Tracer in a child process sends each invocation under its own t
   ];
   const outcomes = await runInChild(
     join(PROJECT_ROOT, 'functions/validate/handler.ts'),
-    invocations.map(({ root, parent, event }) => ({ event, environment: lambdaTraceEnvironment(formatTraceHeader({ root, parent, sampled: true }), tracing.daemon.address) })),
+    invocations.map(({ root, parent, event }) => ({
+      event,
+      environment: lambdaTraceEnvironment(formatTraceHeader({ root, parent, sampled: true }), tracing.daemon.address),
+    })),
   );
   expect(outcomes).toEqual([{ ok: true }, { ok: false, errorType: 'ZodError' }]);
 
@@ -72,11 +81,16 @@ test('Powertools Tracer in a child process sends each invocation under its own t
       name: '## handler.handler',
       trace_id: succeeded?.root,
       parent_id: succeeded?.parent,
-      annotations: expect.objectContaining({ findingCount: (validEvent.body as { findings: unknown[] }).findings.length, Service: 'vulnerability-api' }),
+      annotations: expect.objectContaining({
+        findingCount: (validEvent.body as { findings: unknown[] }).findings.length,
+        Service: 'vulnerability-api',
+      }),
     }),
   ]);
   const second = (await completeTrace(tracing.store, failed?.root ?? '')).documents;
-  expect(second).toEqual([expect.objectContaining({ parent_id: failed?.parent, name: '## handler.handler', fault: true })]);
+  expect(second).toEqual([
+    expect.objectContaining({ parent_id: failed?.parent, name: '## handler.handler', fault: true }),
+  ]);
   expect(second[0]?.cause).toEqual({ exceptions: [expect.objectContaining({ type: 'ZodError' })] });
   // The SDK sends the exception's stack and the working directory; neither is kept.
   expect(JSON.stringify(second)).not.toMatch(/stack|working_directory|\.ts:\d+/);

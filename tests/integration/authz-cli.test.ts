@@ -32,45 +32,99 @@ test('grant, list, revoke and revoke-cert change what the gateway allows', async
   const read = () => stack.request(stack.pki.dashboard, { path: '/vuln?org=org5' });
   expect((await read()).status).toBe(403);
 
-  expect(await authz('grant', '--ou', 'dashboard', '--methods', 'get', '--orgs', 'org1,org5')).toMatchObject({ code: 0, out: expect.stringContaining('replaced the grant of OU dashboard') });
+  expect(await authz('grant', '--ou', 'dashboard', '--methods', 'get', '--orgs', 'org1,org5')).toMatchObject({
+    code: 0,
+    out: expect.stringContaining('replaced the grant of OU dashboard'),
+  });
   expect((await read()).status).toBe(200);
 
   const listed = await authz('list', '--json');
   expect(listed.code).toBe(0);
   expect(JSON.parse(listed.out)).toMatchObject({
-    grants: expect.arrayContaining([{ ou: 'dashboard', grant: { methods: ['GET'], orgs: ['org1', 'org5'] } }, { ou: 'scanner', grant: { methods: ['POST'], orgs: '*' } }]),
+    grants: expect.arrayContaining([
+      { ou: 'dashboard', grant: { methods: ['GET'], orgs: ['org1', 'org5'] } },
+      { ou: 'scanner', grant: { methods: ['POST'], orgs: '*' } },
+    ]),
   });
   expect((await authz('list')).out).toMatch(/dashboard: methods=GET orgs=org1,org5/);
 
   const serial = stack.pki.dashboard.serialNumber;
   const colonSerial = (serial.toLowerCase().match(/../g) ?? []).join(':');
   const caFile = join(stack.pki.dir, 'ca.pem');
-  expect(await authz('revoke-cert', '--serial', colonSerial, '--issuer-cert', caFile, '--reason', 'laptop lost')).toMatchObject({ code: 0, out: expect.stringContaining(serial) });
+  expect(
+    await authz('revoke-cert', '--serial', colonSerial, '--issuer-cert', caFile, '--reason', 'laptop lost'),
+  ).toMatchObject({ code: 0, out: expect.stringContaining(serial) });
   expect((await read()).status).toBe(403);
-  expect(JSON.parse((await authz('list', '--json')).out).revokedCertificates).toContainEqual(expect.objectContaining({ serialNumber: serial, reason: 'laptop lost' }));
+  expect(JSON.parse((await authz('list', '--json')).out).revokedCertificates).toContainEqual(
+    expect.objectContaining({ serialNumber: serial, reason: 'laptop lost' }),
+  );
 
-  expect(await authz('revoke', '--ou', 'scanner')).toMatchObject({ code: 0, out: expect.stringContaining('revoked the grant of OU scanner') });
-  expect((await stack.request(stack.pki.scanner, { path: '/vuln', body: { findings: [{ VulnID: 'a', Org: 'org1', AssetName: 'a', DueDate: '2024-01-01', PluginId: 1, PluginName: 'p', Priority: 'p' }] } })).status).toBe(403);
-  expect(await authz('revoke', '--ou', 'scanner')).toMatchObject({ code: 0, out: expect.stringContaining('had no grant') });
+  expect(await authz('revoke', '--ou', 'scanner')).toMatchObject({
+    code: 0,
+    out: expect.stringContaining('revoked the grant of OU scanner'),
+  });
+  expect(
+    (
+      await stack.request(stack.pki.scanner, {
+        path: '/vuln',
+        body: {
+          findings: [
+            {
+              VulnID: 'a',
+              Org: 'org1',
+              AssetName: 'a',
+              DueDate: '2024-01-01',
+              PluginId: 1,
+              PluginName: 'p',
+              Priority: 'p',
+            },
+          ],
+        },
+      })
+    ).status,
+  ).toBe(403);
+  expect(await authz('revoke', '--ou', 'scanner')).toMatchObject({
+    code: 0,
+    out: expect.stringContaining('had no grant'),
+  });
 });
 
 test('grant says whether it added or replaced, --add-orgs adds, and every edit says when it takes effect', async () => {
   const grant = (...argv: string[]) => authz('grant', '--ou', 'auditor', ...argv);
   const added = await grant('--methods', 'GET', '--orgs', 'org1');
-  expect(added.out).toMatch(/^added a grant for OU auditor: methods=GET orgs=org1 \(local table AuthzTable at http:\/\/127\.0\.0\.1:\d+\); takes effect within 30 s/);
+  expect(added.out).toMatch(
+    /^added a grant for OU auditor: methods=GET orgs=org1 \(local table AuthzTable at http:\/\/127\.0\.0\.1:\d+\); takes effect within 30 s/,
+  );
   const replaced = await grant('--methods', 'GET', '--orgs', 'org2');
-  expect(replaced.out).toContain('replaced the grant of OU auditor: now methods=GET orgs=org2 (was methods=GET orgs=org1; --add-orgs adds instead)');
+  expect(replaced.out).toContain(
+    'replaced the grant of OU auditor: now methods=GET orgs=org2 (was methods=GET orgs=org1; --add-orgs adds instead)',
+  );
   const widened = await grant('--add-orgs', 'org3,org2', '--methods', 'POST');
-  expect(widened.out).toContain('added to the grant of OU auditor: now methods=GET,POST orgs=org2,org3 (was methods=GET orgs=org2)');
-  expect(JSON.parse((await authz('list', '--json')).out).grants).toContainEqual({ ou: 'auditor', grant: { methods: ['GET', 'POST'], orgs: ['org2', 'org3'] } });
+  expect(widened.out).toContain(
+    'added to the grant of OU auditor: now methods=GET,POST orgs=org2,org3 (was methods=GET orgs=org2)',
+  );
+  expect(JSON.parse((await authz('list', '--json')).out).grants).toContainEqual({
+    ou: 'auditor',
+    grant: { methods: ['GET', 'POST'], orgs: ['org2', 'org3'] },
+  });
   // An issuer pin survives --add-orgs.
   const caFile = join(stack.pki.dir, 'ca.pem');
   await grant('--methods', 'GET', '--orgs', 'org1', '--issuer-cert', caFile);
-  expect((await grant('--add-orgs', 'org4')).out).toMatch(/now methods=GET orgs=org1,org4 issuer="[^"]*Dev CA[^"]*" key sha256:/);
-  expect((await authz('grant', '--ou', 'newcomer', '--add-orgs', 'org1')).err).toContain('give --methods with --add-orgs');
+  expect((await grant('--add-orgs', 'org4')).out).toMatch(
+    /now methods=GET orgs=org1,org4 issuer="[^"]*Dev CA[^"]*" key sha256:/,
+  );
+  expect((await authz('grant', '--ou', 'newcomer', '--add-orgs', 'org1')).err).toContain(
+    'give --methods with --add-orgs',
+  );
   expect((await grant('--methods', 'GET', '--orgs', 'org1', '--add-orgs', 'org2')).err).toContain('not both');
-  for (const argv of [['revoke', '--ou', 'auditor'], ['revoke-cert', '--cert', join(stack.pki.dir, 'rogue-ca.pem')], ['unrevoke-cert', '--cert', join(stack.pki.dir, 'rogue-ca.pem')]]) {
-    expect((await authz(...argv)).out).toMatch(/takes effect within 30 s \(the local stack's GrantCacheSeconds\)|takes effect within the deployed/);
+  for (const argv of [
+    ['revoke', '--ou', 'auditor'],
+    ['revoke-cert', '--cert', join(stack.pki.dir, 'rogue-ca.pem')],
+    ['unrevoke-cert', '--cert', join(stack.pki.dir, 'rogue-ca.pem')],
+  ]) {
+    expect((await authz(...argv)).out).toMatch(
+      /takes effect within 30 s \(the local stack's GrantCacheSeconds\)|takes effect within the deployed/,
+    );
   }
 });
 
@@ -82,11 +136,37 @@ test('--table takes the region from the SDK default chain (AWS_REGION), and says
     process.env.AWS_SECRET_ACCESS_KEY = 'local';
     const listed = await authz('list', '--table', 'AuthzTable', '--endpoint', stack.stack.backend.dynamoDbEndpoint);
     expect(listed).toMatchObject({ code: 0, out: expect.stringContaining('grants (table AuthzTable (eu-west-3)):') });
-    expect((await authz('revoke', '--ou', 'nobody', '--table', 'AuthzTable', '--endpoint', stack.stack.backend.dynamoDbEndpoint)).out).toContain('OU nobody had no grant');
-    expect((await authz('revoke', '--ou', 'scanner-x', '--table', 'AuthzTable', '--endpoint', stack.stack.backend.dynamoDbEndpoint)).code).toBe(0);
+    expect(
+      (
+        await authz(
+          'revoke',
+          '--ou',
+          'nobody',
+          '--table',
+          'AuthzTable',
+          '--endpoint',
+          stack.stack.backend.dynamoDbEndpoint,
+        )
+      ).out,
+    ).toContain('OU nobody had no grant');
+    expect(
+      (
+        await authz(
+          'revoke',
+          '--ou',
+          'scanner-x',
+          '--table',
+          'AuthzTable',
+          '--endpoint',
+          stack.stack.backend.dynamoDbEndpoint,
+        )
+      ).code,
+    ).toBe(0);
     for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete process.env[name];
     process.env.AWS_CONFIG_FILE = '/nonexistent';
-    expect(await authz('list', '--table', 'AuthzTable', '--endpoint', stack.stack.backend.dynamoDbEndpoint)).toMatchObject({ code: 2, err: expect.stringContaining('--table needs a region') });
+    expect(
+      await authz('list', '--table', 'AuthzTable', '--endpoint', stack.stack.backend.dynamoDbEndpoint),
+    ).toMatchObject({ code: 2, err: expect.stringContaining('--table needs a region') });
   } finally {
     process.env = saved;
   }
@@ -112,8 +192,13 @@ test.each([
 
 test('as a command: exit 2 on bad arguments, 1 when the local DynamoDB server is not there', async () => {
   const script = ['--import', 'tsx', 'cli/authz.ts'];
-  await expect(run(process.execPath, [...script, 'frobnicate'], { cwd: PROJECT_ROOT })).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining('usage:') });
-  await expect(run(process.execPath, [...script, 'list'], { cwd: PROJECT_ROOT, env: { ...process.env, DYNAMODB_PORT: '1' } })).rejects.toMatchObject({
+  await expect(run(process.execPath, [...script, 'frobnicate'], { cwd: PROJECT_ROOT })).rejects.toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('usage:'),
+  });
+  await expect(
+    run(process.execPath, [...script, 'list'], { cwd: PROJECT_ROOT, env: { ...process.env, DYNAMODB_PORT: '1' } }),
+  ).rejects.toMatchObject({
     code: 1,
     stderr: expect.stringContaining('is `npm start` running?'),
   });
@@ -126,13 +211,25 @@ test("the README's authz commands run as written, in order, and do what they say
   for (const line of lines) {
     // Shell words: single-quoted strings or bare words, as the README writes them.
     // The README's paths are the dev PKI of `npm start`; this stack has its own.
-    const argv = [...line.matchAll(/'([^']*)'|(\S+)/g)].map((match) => (match[1] ?? match[2] ?? '').replace(/^\.local\/pki\//, `${stack.pki.dir}/`));
+    const argv = [...line.matchAll(/'([^']*)'|(\S+)/g)].map((match) =>
+      (match[1] ?? match[2] ?? '').replace(/^\.local\/pki\//, `${stack.pki.dir}/`),
+    );
     const result = await authz(...argv);
     expect({ line, code: result.code, err: result.err }).toEqual({ line, code: 0, err: '' });
   }
-  const listed = JSON.parse((await authz('list', '--json')).out) as { grants: { ou: string }[]; issuers: Record<string, { subject?: string; revokedAt?: string }>; revokedCertificates: unknown[] };
+  const listed = JSON.parse((await authz('list', '--json')).out) as {
+    grants: { ou: string }[];
+    issuers: Record<string, { subject?: string; revokedAt?: string }>;
+    revokedCertificates: unknown[];
+  };
   // The last README line revokes the dashboard grant; its certificate was revoked and restored; the rogue CA stays revoked.
   expect(listed.grants.map((entry) => entry.ou)).toEqual(['scanner']);
   expect(listed.revokedCertificates).toEqual([]);
-  expect(Object.values(listed.issuers)).toContainEqual(expect.objectContaining({ subject: 'CN=Rogue CA, O=Rogue Corp', revokedAt: expect.any(String), reason: 'CA retired' }));
+  expect(Object.values(listed.issuers)).toContainEqual(
+    expect.objectContaining({
+      subject: 'CN=Rogue CA, O=Rogue Corp',
+      revokedAt: expect.any(String),
+      reason: 'CA retired',
+    }),
+  );
 });

@@ -31,7 +31,9 @@ async function unusedPort(): Promise<number> {
 }
 
 test('against a running stack: six PASS lines and exit code 0', async () => {
-  const { stdout } = await run(process.execPath, [...DEMO, '--url', stack.url, '--pki', stack.pki.dir], { cwd: PROJECT_ROOT });
+  const { stdout } = await run(process.execPath, [...DEMO, '--url', stack.url, '--pki', stack.pki.dir], {
+    cwd: PROJECT_ROOT,
+  });
   expect(stdout.match(/^PASS /gm)).toHaveLength(6);
   expect(stdout).not.toMatch(/^FAIL /m);
   expect(stdout).toContain('6/6 passed');
@@ -39,19 +41,24 @@ test('against a running stack: six PASS lines and exit code 0', async () => {
 
 test('with nothing on $PORT it starts its own stack and passes', async () => {
   const port = await unusedPort();
-  const { stdout } = await run(process.execPath, [...DEMO, '--pki', stack.pki.dir], { cwd: PROJECT_ROOT, env: { ...process.env, PORT: String(port) } });
+  const { stdout } = await run(process.execPath, [...DEMO, '--pki', stack.pki.dir], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, PORT: String(port) },
+  });
   expect(stdout).toContain(`Nothing answers on port ${port}`);
   expect(stdout).toContain('6/6 passed');
 });
 
-test("a truststore that also holds the rogue CA does not make the foreign-CA check pass by accident: it uses a CA made on the spot", async () => {
+test('a truststore that also holds the rogue CA does not make the foreign-CA check pass by accident: it uses a CA made on the spot', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'vuln-api-demo-'));
   const pki = await ensureDevPki(join(dir, 'pki'));
   const trusting = await startTestStack({ pkiDir: pki.dir, trust: [pki.rogueCa.certPem] });
   try {
     // The rogue certificate now passes the TLS layer and meets the authorization step instead.
     expect((await trusting.request(pki.rogue, { path: '/vuln?org=org1' })).body).not.toBe('{"message":"Forbidden"}');
-    const { stdout } = await run(process.execPath, [...DEMO, '--url', trusting.url, '--pki', pki.dir], { cwd: PROJECT_ROOT });
+    const { stdout } = await run(process.execPath, [...DEMO, '--url', trusting.url, '--pki', pki.dir], {
+      cwd: PROJECT_ROOT,
+    });
     expect(stdout).toContain('6/6 passed');
   } finally {
     await trusting.close();
@@ -62,8 +69,12 @@ test("a truststore that also holds the rogue CA does not make the foreign-CA che
 test('a failing scenario is a FAIL line and exit code 1', async () => {
   // Without the scanner's grant its POST is refused, while the mutual-TLS steps still pass.
   await deleteGrant(stack.dynamoDb, stack.tables.AuthzTable, 'scanner');
-  await expect(run(process.execPath, [...DEMO, '--url', stack.url, '--pki', stack.pki.dir], { cwd: PROJECT_ROOT })).rejects.toMatchObject({
+  await expect(
+    run(process.execPath, [...DEMO, '--url', stack.url, '--pki', stack.pki.dir], { cwd: PROJECT_ROOT }),
+  ).rejects.toMatchObject({
     code: 1,
-    stdout: expect.stringMatching(/^PASS {2}a client certificate from a CA[^]*^FAIL {2}the scanner posts the reference finding/m),
+    stdout: expect.stringMatching(
+      /^PASS {2}a client certificate from a CA[^]*^FAIL {2}the scanner posts the reference finding/m,
+    ),
   });
 });

@@ -20,7 +20,10 @@ test('a restart keeps the stored findings and the grants', async () => {
   const first = await startTestStack(options);
   const dynamoDbPort = portOf(first.stack.backend.dynamoDbEndpoint);
   try {
-    const posted = await first.request(first.pki.scanner, { path: '/vuln', body: { ...REFERENCE_FINDING, VulnID: 'persisted-1' } });
+    const posted = await first.request(first.pki.scanner, {
+      path: '/vuln',
+      body: { ...REFERENCE_FINDING, VulnID: 'persisted-1' },
+    });
     expect(posted.status).toBe(200);
   } finally {
     await first.close();

@@ -30,11 +30,39 @@ type Page = { org: string; items: Record<string, unknown>[]; count: number };
 describe('mutual TLS, before any route', () => {
   it.each([
     ['no client certificate', async () => undefined, 'no-client-certificate'],
-    ['a certificate from a CA the truststore does not hold', async () => stack.pki.rogue, 'unable-to-verify-leaf-signature'],
+    [
+      'a certificate from a CA the truststore does not hold',
+      async () => stack.pki.rogue,
+      'unable-to-verify-leaf-signature',
+    ],
     ['a self-signed certificate', async () => createCertificateAuthority(DASHBOARD), 'depth-zero-self-signed-cert'],
-    ['an expired certificate', async () => stack.ca.issue({ subject: DASHBOARD, kind: 'client', notBefore: new Date(Date.now() - 10 * DAY_MS), notAfter: new Date(Date.now() - DAY_MS) }), 'cert-has-expired'],
-    ['a certificate not yet valid', async () => stack.ca.issue({ subject: DASHBOARD, kind: 'client', notBefore: new Date(Date.now() + DAY_MS), notAfter: new Date(Date.now() + 10 * DAY_MS) }), 'cert-not-yet-valid'],
-    ['a certificate signed by a client certificate (not a CA)', async () => issueFromNonCa(stack.pki.dashboard, DASHBOARD), 'certificate-chain-rejected'],
+    [
+      'an expired certificate',
+      async () =>
+        stack.ca.issue({
+          subject: DASHBOARD,
+          kind: 'client',
+          notBefore: new Date(Date.now() - 10 * DAY_MS),
+          notAfter: new Date(Date.now() - DAY_MS),
+        }),
+      'cert-has-expired',
+    ],
+    [
+      'a certificate not yet valid',
+      async () =>
+        stack.ca.issue({
+          subject: DASHBOARD,
+          kind: 'client',
+          notBefore: new Date(Date.now() + DAY_MS),
+          notAfter: new Date(Date.now() + 10 * DAY_MS),
+        }),
+      'cert-not-yet-valid',
+    ],
+    [
+      'a certificate signed by a client certificate (not a CA)',
+      async () => issueFromNonCa(stack.pki.dashboard, DASHBOARD),
+      'certificate-chain-rejected',
+    ],
   ])('%s gets 403 Forbidden, with the reason logged', async (_name, identity, reason) => {
     const answer = await stack.request(await identity(), { path: '/vuln?org=org1' });
     expect(answer.status).toBe(403);
@@ -58,13 +86,19 @@ describe('mutual TLS, before any route', () => {
 
   it('refuses TLS 1.1 at the handshake', async () => {
     await expect(
-      stack.request(stack.pki.dashboard, { path: '/vuln?org=org1', tls: { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' } }),
+      stack.request(stack.pki.dashboard, {
+        path: '/vuln?org=org1',
+        tls: { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' },
+      }),
     ).rejects.toThrow(/protocol version|unsupported protocol|wrong version/i);
   });
 
   it('refuses a TLS 1.2 cipher without AEAD at the handshake', async () => {
     await expect(
-      stack.request(stack.pki.dashboard, { path: '/vuln?org=org1', tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA' } }),
+      stack.request(stack.pki.dashboard, {
+        path: '/vuln?org=org1',
+        tls: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA' },
+      }),
     ).rejects.toThrow(/handshake failure|no shared cipher/i);
   });
 
@@ -114,7 +148,12 @@ describe('the reference scenarios', () => {
   it('a revoked certificate is refused at once', async () => {
     const dashboard = await stack.ca.issue({ subject: DASHBOARD, kind: 'client' });
     expect((await stack.request(dashboard, { path: '/vuln?org=org1' })).status).toBe(200);
-    await revokeCertificate(stack.dynamoDb, stack.tables.AuthzTable, parseCertificate(stack.ca.certPem), dashboard.serialNumber);
+    await revokeCertificate(
+      stack.dynamoDb,
+      stack.tables.AuthzTable,
+      parseCertificate(stack.ca.certPem),
+      dashboard.serialNumber,
+    );
     const answer = await stack.request(dashboard, { path: '/vuln?org=org1' });
     expect(answer.status).toBe(403);
     expect(answer.json()).toEqual({ message: 'Forbidden', requestId: answer.headers['x-amz-apigw-id'] });
@@ -123,7 +162,11 @@ describe('the reference scenarios', () => {
 
 describe('the mapping template', () => {
   it('round-trips quotes, backslashes, slashes and non-ASCII text exactly', async () => {
-    const finding = { ...REFERENCE_FINDING, VulnID: 'escaping-1', PluginName: `O'Brien's "café" naïve \\ </script> 日本語 😀 ≠ ${'\u2028'}` };
+    const finding = {
+      ...REFERENCE_FINDING,
+      VulnID: 'escaping-1',
+      PluginName: `O'Brien's "café" naïve \\ </script> 日本語 😀 ≠ ${'\u2028'}`,
+    };
     const posted = await stack.request(stack.pki.scanner, { path: '/vuln', body: finding });
     expect(posted.status).toBe(200);
     const page = (await stack.request(stack.pki.dashboard, { path: '/vuln?org=org1' })).json() as Page;
@@ -131,10 +174,19 @@ describe('the mapping template', () => {
   });
 
   it('stores every finding when several scanners post at once', async () => {
-    const scanners = await Promise.all(Array.from({ length: 6 }, (_, index) => stack.ca.issue({ subject: `CN=scanner-1${index}, OU=scanner, O=Example Corp`, kind: 'client' })));
+    const scanners = await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        stack.ca.issue({ subject: `CN=scanner-1${index}, OU=scanner, O=Example Corp`, kind: 'client' }),
+      ),
+    );
     const answers = await Promise.all(
       scanners.map((scanner, index) =>
-        stack.request(scanner, { path: '/vuln', body: { findings: [0, 1].map((n) => ({ ...REFERENCE_FINDING, Org: 'org2', VulnID: `concurrent-${index}-${n}` })) } }),
+        stack.request(scanner, {
+          path: '/vuln',
+          body: {
+            findings: [0, 1].map((n) => ({ ...REFERENCE_FINDING, Org: 'org2', VulnID: `concurrent-${index}-${n}` })),
+          },
+        }),
       ),
     );
     expect(answers.map((answer) => answer.status)).toEqual(scanners.map(() => 200));
@@ -144,9 +196,15 @@ describe('the mapping template', () => {
   });
 
   it('a finding the state machine refuses is its 400, with the issues', async () => {
-    const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body: { ...REFERENCE_FINDING, DueDate: '02-30-2024' } });
+    const answer = await stack.request(stack.pki.scanner, {
+      path: '/vuln',
+      body: { ...REFERENCE_FINDING, DueDate: '02-30-2024' },
+    });
     expect(answer.status).toBe(400);
-    expect(answer.json()).toMatchObject({ message: 'Invalid request', errors: [expect.objectContaining({ path: 'DueDate' })] });
+    expect(answer.json()).toMatchObject({
+      message: 'Invalid request',
+      errors: [expect.objectContaining({ path: 'DueDate' })],
+    });
   });
 });
 
@@ -161,24 +219,40 @@ describe('gateway responses from the OpenAPI document', () => {
   it('a known path with a method it does not have is the same 404 (API Gateway answers both alike)', async () => {
     for (const method of ['DELETE', 'PUT', 'PATCH']) {
       const answer = await stack.request(stack.pki.scanner, { method, path: '/vuln' });
-      expect([method, answer.status, answer.json()]).toEqual([method, 404, { message: 'Not found', requestId: answer.headers['x-amz-apigw-id'] }]);
+      expect([method, answer.status, answer.json()]).toEqual([
+        method,
+        404,
+        { message: 'Not found', requestId: answer.headers['x-amz-apigw-id'] },
+      ]);
     }
   });
 
   it('a POST that is not JSON is 415', async () => {
-    const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body: 'VulnID=1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const answer = await stack.request(stack.pki.scanner, {
+      path: '/vuln',
+      body: 'VulnID=1',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(answer.status).toBe(415);
     expect(answer.json()).toEqual({ message: 'Unsupported media type', requestId: answer.headers['x-amz-apigw-id'] });
   });
 
   it('JSON with a charset parameter is still JSON', async () => {
-    const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body: JSON.stringify(REFERENCE_FINDING), headers: { 'Content-Type': 'application/json; charset=utf-8' } });
+    const answer = await stack.request(stack.pki.scanner, {
+      path: '/vuln',
+      body: JSON.stringify(REFERENCE_FINDING),
+      headers: { 'Content-Type': 'application/json; charset=utf-8' },
+    });
     expect(answer.status).toBe(200);
   });
 
   it('a body over the limit is 413, declared or not', async () => {
     const oversized = JSON.stringify({ findings: [{ ...REFERENCE_FINDING, PluginName: 'x'.repeat(MAX_BODY_BYTES) }] });
-    const declared = await stack.request(stack.pki.scanner, { path: '/vuln', body: oversized, headers: { 'Content-Type': 'application/json' } });
+    const declared = await stack.request(stack.pki.scanner, {
+      path: '/vuln',
+      body: oversized,
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(declared.status).toBe(413);
     expect(declared.json()).toMatchObject({ message: 'Request body too large' });
     const chunked = await stack.request(stack.pki.scanner, {
@@ -214,7 +288,11 @@ describe('gateway responses from the OpenAPI document', () => {
     expect(Buffer.byteLength(body)).toBeGreaterThan(MAX_BODY_BYTES - 400);
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_BODY_BYTES);
     try {
-      const answer = await countStack.request(countStack.pki.scanner, { path: '/vuln', body, headers: { 'Content-Type': 'application/json' } });
+      const answer = await countStack.request(countStack.pki.scanner, {
+        path: '/vuln',
+        body,
+        headers: { 'Content-Type': 'application/json' },
+      });
       expect(answer.status).toBe(413);
       expect(answer.json()).toEqual({ message: 'Request body too large', requestId: answer.headers['x-amz-apigw-id'] });
     } finally {
@@ -223,17 +301,45 @@ describe('gateway responses from the OpenAPI document', () => {
   });
 
   it('an envelope the model refuses is the one 400 shape with a fixed issue, before the state machine runs', async () => {
-    const envelope = { index: null, path: '', message: 'must be one finding, or an object whose findings list holds 1 to 100 findings, each field a plain value or a list of plain values' };
-    for (const body of ['{"VulnID":', '[{"VulnID":"x"}]', '"<script>"', JSON.stringify({ findings: [] }), JSON.stringify({ findings: ['x'] })]) {
-      const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body, headers: { 'Content-Type': 'application/json' } });
+    const envelope = {
+      index: null,
+      path: '',
+      message:
+        'must be one finding, or an object whose findings list holds 1 to 100 findings, each field a plain value or a list of plain values',
+    };
+    for (const body of [
+      '{"VulnID":',
+      '[{"VulnID":"x"}]',
+      '"<script>"',
+      JSON.stringify({ findings: [] }),
+      JSON.stringify({ findings: ['x'] }),
+    ]) {
+      const answer = await stack.request(stack.pki.scanner, {
+        path: '/vuln',
+        body,
+        headers: { 'Content-Type': 'application/json' },
+      });
       expect([body, answer.status]).toEqual([body, 400]);
-      expect(answer.json()).toEqual({ message: 'Invalid request', requestId: answer.headers['x-amz-apigw-id'], errors: [envelope] });
+      expect(answer.json()).toEqual({
+        message: 'Invalid request',
+        requestId: answer.headers['x-amz-apigw-id'],
+        errors: [envelope],
+      });
     }
   });
 
   it('fields are named by the Validate step, by index and path of our schema, never echoing the client', async () => {
-    const body = JSON.stringify({ ...REFERENCE_FINDING, VulnID: 'x', DueDate: '2022-02-30', '<b>"injected"</b>': '$context.requestId' });
-    const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body, headers: { 'Content-Type': 'application/json' } });
+    const body = JSON.stringify({
+      ...REFERENCE_FINDING,
+      VulnID: 'x',
+      DueDate: '2022-02-30',
+      '<b>"injected"</b>': '$context.requestId',
+    });
+    const answer = await stack.request(stack.pki.scanner, {
+      path: '/vuln',
+      body,
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(answer.status).toBe(400);
     expect(answer.json()).toEqual({
       message: 'Invalid request',
@@ -249,7 +355,11 @@ describe('gateway responses from the OpenAPI document', () => {
   it('a GET without the required org parameter is the one 400 shape naming org', async () => {
     const answer = await stack.request(stack.pki.dashboard, { path: '/vuln' });
     expect(answer.status).toBe(400);
-    expect(answer.json()).toEqual({ message: 'Invalid request', requestId: answer.headers['x-amz-apigw-id'], errors: [{ index: null, path: 'org', message: 'is required' }] });
+    expect(answer.json()).toEqual({
+      message: 'Invalid request',
+      requestId: answer.headers['x-amz-apigw-id'],
+      errors: [{ index: null, path: 'org', message: 'is required' }],
+    });
   });
 
   it('the GET function answers through the proxy integration with its own status and headers', async () => {

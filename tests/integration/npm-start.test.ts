@@ -24,7 +24,8 @@ let state: StackState;
 /** The environment of a second terminal: no port variables, this test's .local/. */
 function terminal(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const environment: NodeJS.ProcessEnv = { ...process.env, LOCAL_STACK_DIR: dir, ...extra };
-  for (const name of ['PORT', 'DYNAMODB_PORT', 'SFN_PORT', 'XRAY_DAEMON_PORT', 'TRACES_PORT', 'TRUSTSTORE']) if (!(name in extra)) delete environment[name];
+  for (const name of ['PORT', 'DYNAMODB_PORT', 'SFN_PORT', 'XRAY_DAEMON_PORT', 'TRACES_PORT', 'TRUSTSTORE'])
+    if (!(name in extra)) delete environment[name];
   return environment;
 }
 
@@ -46,11 +47,20 @@ async function until<T>(what: string, probe: () => T | undefined, seconds: numbe
   throw new Error(`timed out waiting for ${what}\n${banner}`);
 }
 
-const startDirectly = (env: NodeJS.ProcessEnv) => run(process.execPath, ['--import', 'tsx', 'local/start.ts'], { cwd: PROJECT_ROOT, env: terminal(env), timeout: 90_000 });
+const startDirectly = (env: NodeJS.ProcessEnv) =>
+  run(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+    cwd: PROJECT_ROOT,
+    env: terminal(env),
+    timeout: 90_000,
+  });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vuln-api-start-'));
-  npm = spawn('npm', ['start'], { cwd: PROJECT_ROOT, env: terminal({ PORT: '0', DYNAMODB_PORT: '0', SFN_PORT: '0', XRAY_DAEMON_PORT: '0', TRACES_PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] });
+  npm = spawn('npm', ['start'], {
+    cwd: PROJECT_ROOT,
+    env: terminal({ PORT: '0', DYNAMODB_PORT: '0', SFN_PORT: '0', XRAY_DAEMON_PORT: '0', TRACES_PORT: '0' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   npm.stdout?.on('data', (chunk: Buffer) => (banner += chunk.toString()));
   npm.stderr?.on('data', (chunk: Buffer) => (banner += chunk.toString()));
   state = await until(
@@ -89,7 +99,9 @@ test('the state file says where the stack listens', () => {
 });
 
 test('the banner prints curl commands with absolute paths, labelled by what they get', () => {
-  expect(banner).toContain(`--cacert ${join(dir, 'pki', 'ca.pem')} --cert ${join(dir, 'pki', 'scanner.pem')} --key ${join(dir, 'pki', 'scanner-key.pem')}`);
+  expect(banner).toContain(
+    `--cacert ${join(dir, 'pki', 'ca.pem')} --cert ${join(dir, 'pki', 'scanner.pem')} --key ${join(dir, 'pki', 'scanner-key.pem')}`,
+  );
   expect(banner).toMatch(/reference finding \(200\)/);
   expect(banner).toContain('never reaches a route (403)');
   expect(banner).toContain(join(dir, 'stack.json'));
@@ -98,7 +110,13 @@ test('the banner prints curl commands with absolute paths, labelled by what they
 });
 
 test('a second npm start in the same checkout names the running one, without a stack trace', async () => {
-  const second = await startDirectly({ PORT: '0', DYNAMODB_PORT: '0', SFN_PORT: '0', XRAY_DAEMON_PORT: '0', TRACES_PORT: '0' }).then(
+  const second = await startDirectly({
+    PORT: '0',
+    DYNAMODB_PORT: '0',
+    SFN_PORT: '0',
+    XRAY_DAEMON_PORT: '0',
+    TRACES_PORT: '0',
+  }).then(
     () => undefined,
     (error: { code: number; stderr: string }) => error,
   );
@@ -113,17 +131,35 @@ test('a second npm start in the same checkout names the running one, without a s
 });
 
 test('the tools of a second terminal find it: demo, authz (list --json pipes), smoke', async () => {
-  const demo = await run(process.execPath, ['--import', 'tsx', 'cli/demo.ts'], { cwd: PROJECT_ROOT, env: terminal(), timeout: 60_000 });
+  const demo = await run(process.execPath, ['--import', 'tsx', 'cli/demo.ts'], {
+    cwd: PROJECT_ROOT,
+    env: terminal(),
+    timeout: 60_000,
+  });
   expect(demo.stdout).toContain(`Demo against ${state.gatewayUrl}\n`);
   expect(demo.stdout).toContain('6/6 passed');
 
-  const listed = await run('npm', ['run', '-s', 'authz', '--', 'list', '--json'], { cwd: PROJECT_ROOT, env: terminal(), timeout: 60_000 });
-  expect(JSON.parse(listed.stdout)).toMatchObject({ grants: expect.arrayContaining([expect.objectContaining({ ou: 'scanner' })]) });
+  const listed = await run('npm', ['run', '-s', 'authz', '--', 'list', '--json'], {
+    cwd: PROJECT_ROOT,
+    env: terminal(),
+    timeout: 60_000,
+  });
+  expect(JSON.parse(listed.stdout)).toMatchObject({
+    grants: expect.arrayContaining([expect.objectContaining({ ou: 'scanner' })]),
+  });
 
-  const granted = await run(process.execPath, ['--import', 'tsx', 'cli/authz.ts', 'revoke', '--ou', 'nobody'], { cwd: PROJECT_ROOT, env: terminal(), timeout: 60_000 });
+  const granted = await run(process.execPath, ['--import', 'tsx', 'cli/authz.ts', 'revoke', '--ou', 'nobody'], {
+    cwd: PROJECT_ROOT,
+    env: terminal(),
+    timeout: 60_000,
+  });
   expect(granted.stdout).toContain(`at ${state.dynamoDbEndpoint}`);
 
-  const smoke = await run(process.execPath, ['--import', 'tsx', 'cli/smoke.ts'], { cwd: PROJECT_ROOT, env: terminal(), timeout: 60_000 });
+  const smoke = await run(process.execPath, ['--import', 'tsx', 'cli/smoke.ts'], {
+    cwd: PROJECT_ROOT,
+    env: terminal(),
+    timeout: 60_000,
+  });
   expect(smoke.stdout).toContain(`local Step Functions API ${state.stepFunctionsEndpoint}`);
   expect(smoke.stdout).toContain('3/3 passed');
 });
@@ -135,7 +171,11 @@ test('SIGTERM to npm stops the stack and every process it started, and removes t
     .filter((pid) => pid > 0);
   expect(children.length).toBeGreaterThan(0);
   npm.kill('SIGTERM');
-  await until('the stack to stop', () => (!alive(state.pid) && children.every((pid) => !alive(pid)) ? true : undefined), 30);
+  await until(
+    'the stack to stop',
+    () => (!alive(state.pid) && children.every((pid) => !alive(pid)) ? true : undefined),
+    30,
+  );
   expect(existsSync(join(dir, 'stack.json'))).toBe(false);
   expect(banner).toContain('SIGTERM: stopping the local stack');
 }, 40_000);
@@ -154,7 +194,13 @@ describe('start-up errors are one sentence, not a stack trace', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     try {
       const port = String((busy.address() as AddressInfo).port);
-      const failure = (await startDirectly({ DYNAMODB_PORT: port, PORT: '0', SFN_PORT: '0', XRAY_DAEMON_PORT: '0', TRACES_PORT: '0' }).catch((error: unknown) => error)) as { code: number; stderr: string };
+      const failure = (await startDirectly({
+        DYNAMODB_PORT: port,
+        PORT: '0',
+        SFN_PORT: '0',
+        XRAY_DAEMON_PORT: '0',
+        TRACES_PORT: '0',
+      }).catch((error: unknown) => error)) as { code: number; stderr: string };
       expect(failure.code).toBe(1);
       expect(failure.stderr).toContain('A port is already in use');
       expect(failure.stderr).not.toMatch(STACK_TRACE);

@@ -31,11 +31,17 @@ const push = (maxBytes = WAF_LIMIT): Promise<PushSummary> =>
     mapping: MAPPING,
     limits: { maxFindings: 100, maxBytes },
     concurrency: 4,
-    sender: new BatchSender({ url: stack.url, identity: stack.pki.scanner, caPem: stack.pki.ca.certPem, retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 } }),
+    sender: new BatchSender({
+      url: stack.url,
+      identity: stack.pki.scanner,
+      caPem: stack.pki.ca.certPem,
+      retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 },
+    }),
   });
 
 /** Every stored finding of org1 matching `query`, following nextToken to the end (bounded). */
-const getAll = (query = ''): Promise<Record<string, unknown>[]> => allFindings(stack, stack.pki.dashboard, `org=org1&limit=20${query}`, 50);
+const getAll = (query = ''): Promise<Record<string, unknown>[]> =>
+  allFindings(stack, stack.pki.dashboard, `org=org1&limit=20${query}`, 50);
 
 describe('pushing the sample exports', () => {
   let expected: Finding[];
@@ -55,14 +61,27 @@ describe('pushing the sample exports', () => {
 
   it('stores every finding once, and GET answers each with its fields intact', async () => {
     const summary = await push();
-    expect(summary).toMatchObject({ parsed: 52, sent: 52, created: 52, updated: 0, rejected: [], failed: [], splits: 0 });
+    expect(summary).toMatchObject({
+      parsed: 52,
+      sent: 52,
+      created: 52,
+      updated: 0,
+      rejected: [],
+      failed: [],
+      splits: 0,
+    });
     const stored = await getAll();
     expect(stored).toHaveLength(52);
     const byId = new Map(stored.map((item) => [item.VulnID, item]));
     expect(byId.size).toBe(52);
     for (const finding of expected) {
       const item = byId.get(finding.VulnID);
-      expect(item).toEqual({ ...normalizeFinding(finding), Status: 'OPEN', FirstSeen: expect.any(String), LastSeen: expect.any(String) });
+      expect(item).toEqual({
+        ...normalizeFinding(finding),
+        Status: 'OPEN',
+        FirstSeen: expect.any(String),
+        LastSeen: expect.any(String),
+      });
     }
   });
 

@@ -40,12 +40,17 @@ test('the workflow pushes an export, then reads it back twice', async () => {
   // The gateway runs in this process: the commands must run asynchronously or nothing would answer them.
   const pushed = await run('npm', stepArgs(push), { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
   expect(push.comment).toContain('exit 0');
-  expect(pushed.stdout).toContain('parsed 48, sent 48, created 48, updated 0, unchanged 0, stale 0, reopened 0, rejected 0, failed 0');
+  expect(pushed.stdout).toContain(
+    'parsed 48, sent 48, created 48, updated 0, unchanged 0, stale 0, reopened 0, rejected 0, failed 0',
+  );
   // Not a terminal: progress is plain lines.
   expect(pushed.stderr).toContain('pushed 48/48 findings');
 
   const get = async (step: Step) => {
-    const { stdout } = await run('curl', ['-s', '--max-time', '20', '-w', '\n%{http_code}', ...stepArgs(step)], { cwd: workingDir, encoding: 'utf8' });
+    const { stdout } = await run('curl', ['-s', '--max-time', '20', '-w', '\n%{http_code}', ...stepArgs(step)], {
+      cwd: workingDir,
+      encoding: 'utf8',
+    });
     const lines = stdout.trimEnd().split('\n');
     return { status: Number(lines.pop()), body: JSON.parse(lines.join('\n')) as { items: Record<string, unknown>[] } };
   };

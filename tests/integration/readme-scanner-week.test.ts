@@ -36,17 +36,29 @@ test("a scanner's week: push, fix, re-scan, push; the fixed ones show as FIXED",
   // The gateway runs in this process: the commands must run asynchronously or nothing would answer them.
   const first = await run('npm', stepArgs(monday), { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
   expect(monday.comment).toContain('exit 0');
-  expect(first.stdout).toMatch(/scan run [0-9a-f-]{36}: closed, org org1, scanner inhouse, scanned at 2026-03-02T09:00:00.000Z/);
-  expect(first.stdout).toContain('4 findings received: 4 created, 0 updated, 0 unchanged, 0 stale, 0 reopened, 0 fixed');
+  expect(first.stdout).toMatch(
+    /scan run [0-9a-f-]{36}: closed, org org1, scanner inhouse, scanned at 2026-03-02T09:00:00.000Z/,
+  );
+  expect(first.stdout).toContain(
+    '4 findings received: 4 created, 0 updated, 0 unchanged, 0 stale, 0 reopened, 0 fixed',
+  );
 
   const second = await run('npm', stepArgs(friday), { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 120_000 });
   expect(friday.comment).toContain('2 fixed');
-  expect(second.stdout).toContain('2 findings received: 0 created, 2 updated, 0 unchanged, 0 stale, 0 reopened, 2 fixed');
+  expect(second.stdout).toContain(
+    '2 findings received: 0 created, 2 updated, 0 unchanged, 0 stale, 0 reopened, 2 fixed',
+  );
 
   const get = async (step: Step) => {
-    const { stdout } = await run('curl', ['-s', '--max-time', '20', '-w', '\n%{http_code}', ...stepArgs(step)], { cwd: workingDir, encoding: 'utf8' });
+    const { stdout } = await run('curl', ['-s', '--max-time', '20', '-w', '\n%{http_code}', ...stepArgs(step)], {
+      cwd: workingDir,
+      encoding: 'utf8',
+    });
     const lines = stdout.trimEnd().split('\n');
-    return { status: Number(lines.pop()), body: JSON.parse(lines.join('\n')) as { items: Record<string, unknown>[]; nextToken?: string } };
+    return {
+      status: Number(lines.pop()),
+      body: JSON.parse(lines.join('\n')) as { items: Record<string, unknown>[]; nextToken?: string },
+    };
   };
   const fixedAnswer = await get(fixed);
   expect(fixedAnswer.status).toBe(200);

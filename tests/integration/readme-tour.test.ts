@@ -25,7 +25,10 @@ function tourSteps(): TourStep[] {
   for (const chunk of block.split(/\n(?=# )/)) {
     const [comment, ...rest] = chunk.split('\n');
     const status = /: (\d{3})\b/.exec(comment ?? '')?.[1];
-    const command = rest.join('\n').replace(/\\\n\s*/g, ' ').trim();
+    const command = rest
+      .join('\n')
+      .replace(/\\\n\s*/g, ' ')
+      .trim();
     if (!status || !command.startsWith('curl ')) continue;
     // Shell words: single-quoted strings or bare words (the README uses no other quoting).
     const args = [...command.slice(5).matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2] ?? '');
@@ -60,6 +63,9 @@ beforeAll(() => requireTool('curl', ['--version'], 'apt-get install curl'));
 test.each(tourSteps().map((step) => [step.comment, step] as const))('%s', async (_, step) => {
   const port = new URL(stack.url).port;
   const args = step.args.map((arg) => arg.replace('https://localhost:3443', `https://localhost:${port}`));
-  const { stdout } = await run('curl', ['-s', '--max-time', '20', '-o', '/dev/null', '-w', '%{http_code}', ...args], { cwd: workingDir, encoding: 'utf8' });
+  const { stdout } = await run('curl', ['-s', '--max-time', '20', '-o', '/dev/null', '-w', '%{http_code}', ...args], {
+    cwd: workingDir,
+    encoding: 'utf8',
+  });
   expect(Number(stdout)).toBe(step.expectedStatus);
 });

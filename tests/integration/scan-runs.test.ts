@@ -51,10 +51,19 @@ afterAll(async () => {
 
 const connection = () => ({ url: stack.url, identity: stack.pki.scanner, caPem: stack.pki.ca.certPem, retry: RETRY });
 const push = (files: string[], scannedAt: Date, complete = true): Promise<RunPushResult> =>
-  pushScanRun(files, { mapping: MAPPING, limits: { maxFindings: 20, maxBytes: 60_000 }, concurrency: 3, connection: connection(), scannedAt, complete, wait: WAIT });
+  pushScanRun(files, {
+    mapping: MAPPING,
+    limits: { maxFindings: 20, maxBytes: 60_000 },
+    concurrency: 3,
+    connection: connection(),
+    scannedAt,
+    complete,
+    wait: WAIT,
+  });
 
 /** Every finding of the org with `status`, following nextToken (pages may be short or empty). */
-const listAll = (status: 'OPEN' | 'FIXED' | 'ALL') => allFindings(stack, stack.pki.dashboard, `org=${ORG}&limit=25&status=${status}`);
+const listAll = (status: 'OPEN' | 'FIXED' | 'ALL') =>
+  allFindings(stack, stack.pki.dashboard, `org=${ORG}&limit=25&status=${status}`);
 
 const ids = (items: { VulnID?: unknown }[]) => items.map((item) => String(item.VulnID)).sort();
 
@@ -70,22 +79,40 @@ describe("a scanner's weeks", () => {
       scanner: 'nessus',
       scannedAt: MONDAY.toISOString(),
       state: 'closed',
-      counts: { received: original.length, created: original.length, updated: 0, unchanged: 0, stale: 0, reopened: 0, fixed: 0 },
+      counts: {
+        received: original.length,
+        created: original.length,
+        updated: 0,
+        unchanged: 0,
+        stale: 0,
+        reopened: 0,
+        fixed: 0,
+      },
     });
     expect(first.receipt.counts.batches).toBeGreaterThanOrEqual(3);
     expect(first.receipt.assets).toEqual(['10.1.1.1', '10.2.1.1', 'testphp.vulnweb.com']);
     const open = await listAll('OPEN');
     expect(ids(open)).toEqual(ids(original));
-    expect(open.every((item) => item.Status === 'OPEN' && item.LastSeen === MONDAY.toISOString() && item.LastRunId === first.run.runId)).toBe(true);
+    expect(
+      open.every(
+        (item) =>
+          item.Status === 'OPEN' && item.LastSeen === MONDAY.toISOString() && item.LastRunId === first.run.runId,
+      ),
+    ).toBe(true);
   });
 
   it('week two: the removed items become FIXED; the host the scan did not reach stays OPEN', async () => {
     second = await push([weekTwoFile], NEXT_MONDAY);
-    expect(second.receipt).toMatchObject({ state: 'closed', counts: { received: original.length - 7, created: 0, stale: 0, reopened: 0, fixed: removed.length } });
+    expect(second.receipt).toMatchObject({
+      state: 'closed',
+      counts: { received: original.length - 7, created: 0, stale: 0, reopened: 0, fixed: removed.length },
+    });
     expect(second.receipt.assets).toEqual(['10.1.1.1', 'testphp.vulnweb.com']);
     const fixed = await listAll('FIXED');
     expect(ids(fixed)).toEqual(ids(removed));
-    expect(fixed.every((item) => item.FixedAt === NEXT_MONDAY.toISOString() && item.LastSeen === MONDAY.toISOString())).toBe(true);
+    expect(
+      fixed.every((item) => item.FixedAt === NEXT_MONDAY.toISOString() && item.LastSeen === MONDAY.toISOString()),
+    ).toBe(true);
     const open = await listAll('OPEN');
     const missingHost = open.filter((item) => item.AssetName === MISSING_HOST);
     expect(missingHost).toHaveLength(2);
@@ -95,24 +122,47 @@ describe("a scanner's weeks", () => {
 
   it('week three: the original again reopens what was fixed, keeps FirstSeen, and counts it', async () => {
     const third = await push([NESSUS_SAMPLE, CSV_SAMPLE], MONDAY_AFTER);
-    expect(third.receipt).toMatchObject({ state: 'closed', counts: { received: original.length, created: 0, reopened: removed.length, stale: 0, fixed: 0 } });
+    expect(third.receipt).toMatchObject({
+      state: 'closed',
+      counts: { received: original.length, created: 0, reopened: removed.length, stale: 0, fixed: 0 },
+    });
     expect(await listAll('FIXED')).toEqual([]);
     const reopened = (await listAll('OPEN')).filter((item) => ids(removed).includes(String(item.VulnID)));
     expect(reopened).toHaveLength(removed.length);
-    for (const item of reopened) expect(item).toMatchObject({ Status: 'OPEN', ReopenedAt: MONDAY_AFTER.toISOString(), TimesReopened: 1, FirstSeen: MONDAY.toISOString() });
+    for (const item of reopened)
+      expect(item).toMatchObject({
+        Status: 'OPEN',
+        ReopenedAt: MONDAY_AFTER.toISOString(),
+        TimesReopened: 1,
+        FirstSeen: MONDAY.toISOString(),
+      });
   });
 
   it('an older scan pushed late is all stale and changes nothing, nor closes anything', async () => {
     const before = await listAll('ALL');
     const late = await push([weekTwoFile], LAST_YEAR);
-    expect(late.receipt).toMatchObject({ state: 'closed', counts: { received: original.length - 7, created: 0, updated: 0, unchanged: 0, stale: original.length - 7, reopened: 0, fixed: 0 } });
+    expect(late.receipt).toMatchObject({
+      state: 'closed',
+      counts: {
+        received: original.length - 7,
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        stale: original.length - 7,
+        reopened: 0,
+        fixed: 0,
+      },
+    });
     expect(await listAll('ALL')).toEqual(before);
   });
 });
 
 describe('a run', () => {
   const runs = () => new ScanRunClient(connection());
-  const batch = (runId: string) => ({ runId, findings: original.slice(0, 3).map((finding) => ({ ...finding, VulnID: `resend-${finding.VulnID}` })) });
+  const batch = (runId: string) => ({
+    runId,
+    findings: original.slice(0, 3).map((finding) => ({ ...finding, VulnID: `resend-${finding.VulnID}` })),
+  });
 
   it('counts a batch sent twice once, and refuses a batch after completing (409); completing twice is harmless', async () => {
     const run = await runs().open({ org: ORG, scanner: 'nessus', scannedAt: MONDAY_AFTER.toISOString() });
@@ -135,13 +185,21 @@ describe('a run', () => {
   it('refuses a finding of another org in a run (403), a run id that does not exist (404) and an invalid run (400)', async () => {
     const run = await runs().open({ org: ORG, scanner: 'nessus', scannedAt: MONDAY.toISOString() });
     const otherOrg = { runId: run.runId, findings: [{ ...original[0], Org: 'org2' }] };
-    expect((await stack.request(stack.pki.scanner, { method: 'POST', path: '/vuln', body: otherOrg })).status).toBe(403);
+    expect((await stack.request(stack.pki.scanner, { method: 'POST', path: '/vuln', body: otherOrg })).status).toBe(
+      403,
+    );
     const unknown = { runId: '00000000-0000-4000-8000-000000000000', findings: [original[0]] };
     expect((await stack.request(stack.pki.scanner, { method: 'POST', path: '/vuln', body: unknown })).status).toBe(404);
-    const invalid = await stack.request(stack.pki.scanner, { method: 'POST', path: '/scans', body: { org: ORG, scanner: 'nessus', scannedAt: 'yesterday' } });
+    const invalid = await stack.request(stack.pki.scanner, {
+      method: 'POST',
+      path: '/scans',
+      body: { org: ORG, scanner: 'nessus', scannedAt: 'yesterday' },
+    });
     expect(invalid.status).toBe(400);
     expect(invalid.json()).toMatchObject({ message: 'Invalid request', errors: [{ path: 'scannedAt' }] });
-    expect((await stack.request(stack.pki.scanner, { method: 'POST', path: '/scans/not-a-run/complete' })).status).toBe(404);
+    expect((await stack.request(stack.pki.scanner, { method: 'POST', path: '/scans/not-a-run/complete' })).status).toBe(
+      404,
+    );
   });
 
   it('shows the receipt to its opener and to GET-granted users only; anyone else gets the 404 of a missing run', async () => {
@@ -154,7 +212,9 @@ describe('a run', () => {
     const auditor = await stack.ca.issue({ subject: 'CN=auditor-01, OU=auditor, O=Example Corp', kind: 'client' });
     const otherScanner = await stack.ca.issue({ subject: 'CN=scanner-02, OU=scanner, O=Example Corp', kind: 'client' });
     await putGrant(stack.dynamoDb, stack.tables.AuthzTable, 'auditor', { methods: ['GET'], orgs: ['org2'] });
-    const missing = await stack.request(stack.pki.dashboard, { path: `/scans/00000000-0000-4000-8000-000000000000?org=${ORG}` });
+    const missing = await stack.request(stack.pki.dashboard, {
+      path: `/scans/00000000-0000-4000-8000-000000000000?org=${ORG}`,
+    });
     expect(missing.status).toBe(404);
     for (const [who, identity, query] of [
       ['GET-granted on another org', auditor, path],

@@ -16,7 +16,9 @@ import { REFERENCE_FINDING } from '../support/findings';
 const reference = REFERENCE_FINDING;
 /** How often the ASL retries the write task's transient errors. */
 const WRITE_RETRIES = (
-  JSON.parse(readFileSync(resolve(__dirname, '../../statemachine/ingest.asl.json'), 'utf8')) as { States: Record<string, { Retry: { MaxAttempts: number }[] }> }
+  JSON.parse(readFileSync(resolve(__dirname, '../../statemachine/ingest.asl.json'), 'utf8')) as {
+    States: Record<string, { Retry: { MaxAttempts: number }[] }>;
+  }
 ).States['Write findings']?.Retry[0]?.MaxAttempts as number;
 
 let backend: LocalBackend;
@@ -58,7 +60,9 @@ async function post(body: unknown, certPem = scannerPem) {
 }
 
 async function stored(org: string, vulnId: string) {
-  const { Item } = await client.send(new GetItemCommand({ TableName: backend.tableNames.FindingsTable, Key: marshall({ Org: org, VulnID: vulnId }) }));
+  const { Item } = await client.send(
+    new GetItemCommand({ TableName: backend.tableNames.FindingsTable, Key: marshall({ Org: org, VulnID: vulnId }) }),
+  );
   return Item ? unmarshall(Item) : undefined;
 }
 
@@ -67,10 +71,27 @@ test('the reference request succeeds and is stored normalized', async () => {
   expect(answer).toEqual({
     statusCode: 200,
     requestId: answer.requestId,
-    body: { message: 'Post vulnerability succeeded', accepted: 1, created: 1, updated: 0, unchanged: 0, stale: 0, reopened: 0, runId: null, requestId: answer.requestId },
+    body: {
+      message: 'Post vulnerability succeeded',
+      accepted: 1,
+      created: 1,
+      updated: 0,
+      unchanged: 0,
+      stale: 0,
+      reopened: 0,
+      runId: null,
+      requestId: answer.requestId,
+    },
   });
   const item = await stored('org1', 'testID3');
-  expect(item).toMatchObject({ Org: 'org1', VulnID: 'testID3', DueDate: '2022-09-09', Severity: 'UNKNOWN', Priority: '234234234', PluginId: 23234 });
+  expect(item).toMatchObject({
+    Org: 'org1',
+    VulnID: 'testID3',
+    DueDate: '2022-09-09',
+    Severity: 'UNKNOWN',
+    Priority: '234234234',
+    PluginId: 23234,
+  });
   expect(item?.FirstSeen).toBe(item?.LastSeen);
 });
 
@@ -95,7 +116,12 @@ test('a batch is written whole and re-reporting is an idempotent upsert keeping 
 });
 
 test('an invalid batch answers 400 with every invalid field and writes nothing', async () => {
-  const answer = await post({ findings: [{ ...reference, VulnID: 'ok-but-not-written' }, { ...reference, VulnID: 'bad id', DueDate: '02-30-2023', Extra: 1 }] });
+  const answer = await post({
+    findings: [
+      { ...reference, VulnID: 'ok-but-not-written' },
+      { ...reference, VulnID: 'bad id', DueDate: '02-30-2023', Extra: 1 },
+    ],
+  });
   expect(answer.statusCode).toBe(400);
   expect(answer.body.requestId).toBe(answer.requestId);
   expect(answer.body.message).toBe('Invalid request');
@@ -110,7 +136,12 @@ test('an invalid batch answers 400 with every invalid field and writes nothing',
 });
 
 test('a batch with one org the scanner is not granted is forbidden and writes nothing', async () => {
-  const answer = await post({ findings: [{ ...reference, VulnID: 'allowed-org' }, { ...reference, VulnID: 'denied-org', Org: 'org9' }] });
+  const answer = await post({
+    findings: [
+      { ...reference, VulnID: 'allowed-org' },
+      { ...reference, VulnID: 'denied-org', Org: 'org9' },
+    ],
+  });
   expect(answer).toMatchObject({ statusCode: 403, body: { message: 'Forbidden' } });
   expect(Object.keys(answer.body)).toEqual(['message', 'requestId']);
   expect(await stored('org1', 'allowed-org')).toBeUndefined();
@@ -142,12 +173,20 @@ test('a write that keeps failing is retried by the state machine, then answers 5
 
 test('an unexpected failure answers a generic 500 with the request id and nothing internal', async () => {
   // A task input the handler refuses (empty request id) is a bug, not a client error: States.ALL.
-  const result = await backend.stateMachine.startSyncExecution(JSON.stringify({ body: reference, requestId: '', sourceIp: '127.0.0.1', principal: {} }));
+  const result = await backend.stateMachine.startSyncExecution(
+    JSON.stringify({ body: reference, requestId: '', sourceIp: '127.0.0.1', principal: {} }),
+  );
   const output = JSON.parse(result.output as string) as { statusCode: number; body: string };
-  expect(output).toEqual({ statusCode: 500, body: JSON.stringify({ message: 'Internal server error', requestId: '' }) });
+  expect(output).toEqual({
+    statusCode: 500,
+    body: JSON.stringify({ message: 'Internal server error', requestId: '' }),
+  });
 });
 
 test('an unparsable certificate is a deny, not a crash', async () => {
-  const answer = await post({ ...reference, VulnID: 'bad-cert' }, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----');
+  const answer = await post(
+    { ...reference, VulnID: 'bad-cert' },
+    '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----',
+  );
   expect(answer).toMatchObject({ statusCode: 403, body: { message: 'Forbidden' } });
 });

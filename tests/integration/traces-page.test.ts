@@ -45,7 +45,9 @@ const traces: { post?: string; get?: string; denied?: string; hostile?: string }
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (as root), or set CHROMIUM_PATH`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: run \`apt-get update && apt-get install -y chromium\` (as root), or set CHROMIUM_PATH`,
+    );
   }
   profile = await mkdtemp(join(tmpdir(), 'traces-chromium-'));
   stack = await startTestStack({ traces: {} });
@@ -67,7 +69,16 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     userDataDir: profile,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 900 });
@@ -80,7 +91,6 @@ afterAll(async () => {
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
-
 /** Trace data is attacker-influenced: a segment whose name and annotations are markup, sent through the daemon. */
 async function sendHostileTrace(): Promise<string> {
   const tracing = stack.stack.backend.tracing;
@@ -88,7 +98,17 @@ async function sendHostileTrace(): Promise<string> {
   const traceId = newTraceId();
   const sink = udpSegmentSink({ host: tracing.daemon.host, port: tracing.daemon.port });
   const now = Date.now() / 1000;
-  sink.send({ name: HOSTILE.name, id: newSegmentId(), trace_id: traceId, start_time: now, end_time: now + 0.02, origin: 'AWS::ApiGateway::Stage', annotations: { org: HOSTILE.org, principalOu: HOSTILE.principalOu }, http: { request: { method: 'GET', url: 'https://localhost/<b>x</b>' }, response: { status: 500 } }, fault: true });
+  sink.send({
+    name: HOSTILE.name,
+    id: newSegmentId(),
+    trace_id: traceId,
+    start_time: now,
+    end_time: now + 0.02,
+    origin: 'AWS::ApiGateway::Stage',
+    annotations: { org: HOSTILE.org, principalOu: HOSTILE.principalOu },
+    http: { request: { method: 'GET', url: 'https://localhost/<b>x</b>' }, response: { status: 500 } },
+    fault: true,
+  });
   await completeTrace(tracing.store, traceId);
   sink.close();
   return traceId;
@@ -100,7 +120,12 @@ const xss = () => page.evaluate(() => window.__xss);
 test('lists the recent requests with time, method, status and latency', async () => {
   await page.goto(viewer.url);
   await page.waitForFunction(() => document.querySelectorAll('#requests tbody tr').length >= 3, { timeout: 10_000 });
-  const rows = await page.$$eval('#requests tbody tr', (trs) => trs.map((tr) => ({ id: tr.getAttribute('data-trace-id'), cells: [...tr.querySelectorAll('td')].map((td) => td.textContent) })));
+  const rows = await page.$$eval('#requests tbody tr', (trs) =>
+    trs.map((tr) => ({
+      id: tr.getAttribute('data-trace-id'),
+      cells: [...tr.querySelectorAll('td')].map((td) => td.textContent),
+    })),
+  );
   const post = rows.find((row) => row.id === traces.post);
   expect(post?.cells.slice(1, 4)).toEqual(['POST', '/vuln', '200']);
   expect(post?.cells[4]).toMatch(/^\d+ ms$/);
@@ -109,12 +134,29 @@ test('lists the recent requests with time, method, status and latency', async ()
 
 test('draws the waterfall of a POST, every hop with a bar and a duration, and the screenshot shows it', async () => {
   await page.click(`tr[data-trace-id="${traces.post}"]`);
-  await page.waitForFunction((id) => document.getElementById('trace-title')?.textContent?.includes(id), {}, traces.post ?? '');
+  await page.waitForFunction(
+    (id) => document.getElementById('trace-title')?.textContent?.includes(id),
+    {},
+    traces.post ?? '',
+  );
   const rows = await page.$$eval('#waterfall .segment', (segments) =>
-    segments.map((segment) => ({ name: segment.querySelector('.name span')?.textContent, width: segment.querySelector('.bar')?.getBoundingClientRect().width ?? 0, duration: segment.querySelector('.duration')?.textContent })),
+    segments.map((segment) => ({
+      name: segment.querySelector('.name span')?.textContent,
+      width: segment.querySelector('.bar')?.getBoundingClientRect().width ?? 0,
+      duration: segment.querySelector('.duration')?.textContent,
+    })),
   );
   expect(rows.map((row) => row.name)).toEqual(
-    expect.arrayContaining(['local-vulnerability-api/v1', 'STEPFUNCTIONS', 'IngestStateMachine', 'Validate findings', 'Normalize findings', 'Check authorization', 'Write findings', 'WriteFunction']),
+    expect.arrayContaining([
+      'local-vulnerability-api/v1',
+      'STEPFUNCTIONS',
+      'IngestStateMachine',
+      'Validate findings',
+      'Normalize findings',
+      'Check authorization',
+      'Write findings',
+      'WriteFunction',
+    ]),
   );
   expect(rows.every((row) => row.width >= 1 && /ms/.test(row.duration ?? ''))).toBe(true);
 
@@ -135,7 +177,11 @@ test('draws the waterfall of a POST, every hop with a bar and a duration, and th
 
 test('draws an error in red', async () => {
   await page.click(`tr[data-trace-id="${traces.denied}"]`);
-  await page.waitForFunction((id) => document.getElementById('trace-title')?.textContent?.includes(id), {}, traces.denied ?? '');
+  await page.waitForFunction(
+    (id) => document.getElementById('trace-title')?.textContent?.includes(id),
+    {},
+    traces.denied ?? '',
+  );
   const color = await page.$eval('.segment.error .name', (name) => getComputedStyle(name).color);
   expect(color).toBe('rgb(209, 50, 18)');
 });
@@ -144,11 +190,19 @@ test('shows trace data as text: no markup from a trace is ever parsed or run', a
   traces.hostile = await sendHostileTrace();
   await page.reload();
   await page.waitForFunction((id) => Boolean(document.querySelector(`tr[data-trace-id="${id}"]`)), {}, traces.hostile);
-  const hostile = await page.$$eval('#requests tbody tr', (trs, id) => trs.find((tr) => tr.getAttribute('data-trace-id') === id)?.textContent ?? '', traces.hostile);
+  const hostile = await page.$$eval(
+    '#requests tbody tr',
+    (trs, id) => trs.find((tr) => tr.getAttribute('data-trace-id') === id)?.textContent ?? '',
+    traces.hostile,
+  );
   expect(hostile).toContain(HOSTILE.org);
   expect(hostile).toContain(HOSTILE.principalOu);
   await page.click(`tr[data-trace-id="${traces.hostile}"]`);
-  await page.waitForFunction((id) => document.getElementById('trace-title')?.textContent?.includes(id), {}, traces.hostile);
+  await page.waitForFunction(
+    (id) => document.getElementById('trace-title')?.textContent?.includes(id),
+    {},
+    traces.hostile,
+  );
   expect(await page.$eval('#waterfall .segment .name span', (span) => span.textContent)).toBe(HOSTILE.name);
   expect(await page.$$eval('main img, main script, main svg, main b', (nodes) => nodes.length)).toBe(0);
   expect(await xss()).toBeUndefined();
@@ -158,7 +212,9 @@ test('filters by annotation, showing the X-Ray filter expression that finds the 
   await page.type('input[name="org"]', HOSTILE.org);
   await page.click('button[type="submit"]');
   await page.waitForFunction(() => document.querySelectorAll('#requests tbody tr').length === 1);
-  expect(await page.$eval('#filter-expression', (code) => code.textContent)).toBe(`annotation.org = ${JSON.stringify(HOSTILE.org)}`);
+  expect(await page.$eval('#filter-expression', (code) => code.textContent)).toBe(
+    `annotation.org = ${JSON.stringify(HOSTILE.org)}`,
+  );
   await page.click('button[type="reset"]');
   await page.waitForFunction(() => document.querySelectorAll('#requests tbody tr').length >= 4);
   expect(await rowCount()).toBeGreaterThanOrEqual(4);

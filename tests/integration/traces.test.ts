@@ -32,7 +32,12 @@ const store = () => {
 };
 
 const flatten = (documents: SegmentDocument[]): SegmentDocument[] =>
-  documents.flatMap((document) => [document, ...flatten((document.subsegments ?? []).map((child) => ({ ...child, parent_id: document.id, trace_id: document.trace_id })))]);
+  documents.flatMap((document) => [
+    document,
+    ...flatten(
+      (document.subsegments ?? []).map((child) => ({ ...child, parent_id: document.id, trace_id: document.trace_id })),
+    ),
+  ]);
 
 describe('a POST through the workflow', () => {
   let documents: SegmentDocument[];
@@ -56,7 +61,10 @@ describe('a POST through the workflow', () => {
       name: 'local-vulnerability-api/v1',
       annotations: { 'aws:api_id': 'local', 'aws:api_stage': 'v1' },
       aws: { api_gateway: { account_id: '000000000000', rest_api_id: 'local', stage: 'v1' } },
-      http: { request: { method: 'POST', url: 'https://localhost/vuln', client_ip: '127.0.0.1' }, response: { status: 200 } },
+      http: {
+        request: { method: 'POST', url: 'https://localhost/vuln', client_ip: '127.0.0.1' },
+        response: { status: 200 },
+      },
     });
     expect(stage?.end_time).toBeGreaterThanOrEqual(stage?.start_time ?? Infinity);
   });
@@ -71,13 +79,25 @@ describe('a POST through the workflow', () => {
   it('has each state with its outcome, and each Task attempt joined to the Lambda segments of that invocation', () => {
     const execution = documents.find((document) => document.origin === 'AWS::StepFunctions::StateMachine');
     const states = documents.filter((document) => document.parent_id === execution?.id);
-    expect(states.map((state) => state.name)).toEqual(['Validate findings', 'Is the request valid?', 'Normalize findings', 'Check authorization', 'Write findings', 'Answer success', 'Send the answer']);
+    expect(states.map((state) => state.name)).toEqual([
+      'Validate findings',
+      'Is the request valid?',
+      'Normalize findings',
+      'Check authorization',
+      'Write findings',
+      'Answer success',
+      'Send the answer',
+    ]);
     expect(states.every((state) => state.error === undefined && state.end_time !== undefined)).toBe(true);
     for (const state of states.filter((candidate) => candidate.aws?.state_type === 'Task')) {
       const attempts = documents.filter((document) => document.parent_id === state.id);
       expect(attempts).toHaveLength(1);
-      const service = documents.find((document) => document.origin === 'AWS::Lambda' && document.parent_id === attempts[0]?.id);
-      const fn = documents.find((document) => document.origin === 'AWS::Lambda::Function' && document.parent_id === service?.id);
+      const service = documents.find(
+        (document) => document.origin === 'AWS::Lambda' && document.parent_id === attempts[0]?.id,
+      );
+      const fn = documents.find(
+        (document) => document.origin === 'AWS::Lambda::Function' && document.parent_id === service?.id,
+      );
       expect(service?.name).toMatch(/Function$/);
       expect(fn?.name).toBe(service?.name);
     }
@@ -87,22 +107,38 @@ describe('a POST through the workflow', () => {
     // stage + execution + (Lambda service + function + the handler's subsegment) x 4 tasks
     const all = flatten((await completeTrace(store(), traceId, 14)).documents);
     const functions = all.filter((document) => document.origin === 'AWS::Lambda::Function');
-    expect(functions.map((fn) => fn.name).sort()).toEqual(['AuthorizeFunction', 'NormalizeFunction', 'ValidateFunction', 'WriteFunction']);
+    expect(functions.map((fn) => fn.name).sort()).toEqual([
+      'AuthorizeFunction',
+      'NormalizeFunction',
+      'ValidateFunction',
+      'WriteFunction',
+    ]);
     for (const fn of functions) {
-      expect(all.filter((document) => document.name === '## handler.handler' && document.parent_id === fn.id)).toHaveLength(1);
+      expect(
+        all.filter((document) => document.name === '## handler.handler' && document.parent_id === fn.id),
+      ).toHaveLength(1);
     }
     const handlers = all.filter((document) => document.name === '## handler.handler');
     expect(handlers.map((handler) => handler.annotations)).toEqual(
-      expect.arrayContaining([expect.objectContaining({ findingCount: 1 }), expect.objectContaining({ org: 'org1', principalOu: 'scanner' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ findingCount: 1 }),
+        expect.objectContaining({ org: 'org1', principalOu: 'scanner' }),
+      ]),
     );
   });
 
   it('reads as a waterfall: the stage first, every hop below it, durations set', () => {
     const rows = waterfall({ traceId, documents: store().get(traceId)?.documents ?? [] });
     expect(rows[0]).toMatchObject({ name: 'local-vulnerability-api/v1', depth: 0, offsetMs: 0 });
-    expect(rows.map((row) => row.name)).toEqual(expect.arrayContaining(['STEPFUNCTIONS', 'IngestStateMachine', 'Validate findings', 'WriteFunction']));
+    expect(rows.map((row) => row.name)).toEqual(
+      expect.arrayContaining(['STEPFUNCTIONS', 'IngestStateMachine', 'Validate findings', 'WriteFunction']),
+    );
     expect(rows.every((row) => row.durationMs !== undefined && row.durationMs >= 0)).toBe(true);
-    expect(summarize({ traceId, documents: store().get(traceId)?.documents ?? [] })).toMatchObject({ method: 'POST', path: '/vuln', status: 200 });
+    expect(summarize({ traceId, documents: store().get(traceId)?.documents ?? [] })).toMatchObject({
+      method: 'POST',
+      path: '/vuln',
+      status: 200,
+    });
   });
 });
 
@@ -115,16 +151,25 @@ describe('a GET through the proxy integration', () => {
     const service = documents.find((document) => document.origin === 'AWS::Lambda');
     expect(integration?.aws).toMatchObject({ operation: 'Invoke', function_name: 'GetFindingsFunction' });
     expect(service).toMatchObject({ name: 'GetFindingsFunction', parent_id: integration?.id });
-    expect(documents.find((document) => document.origin === 'AWS::ApiGateway::Stage')?.http?.request?.url).toBe('https://localhost/vuln?org=org1');
+    expect(documents.find((document) => document.origin === 'AWS::ApiGateway::Stage')?.http?.request?.url).toBe(
+      'https://localhost/vuln?org=org1',
+    );
   });
 });
 
 describe('errors and faults', () => {
   it('marks a 400 as an error on the stage, and shows the Choice routing it to the bad-request answer', async () => {
-    const answer = await stack.request(stack.pki.scanner, { method: 'POST', path: '/vuln', body: { ...REFERENCE_FINDING, DueDate: '02-30-2024' } });
+    const answer = await stack.request(stack.pki.scanner, {
+      method: 'POST',
+      path: '/vuln',
+      body: { ...REFERENCE_FINDING, DueDate: '02-30-2024' },
+    });
     expect(answer.status).toBe(400);
     const documents = flatten((await completeTrace(store(), rootOf(answer.headers['x-amzn-trace-id']), 4)).documents);
-    expect(documents.find((document) => document.origin === 'AWS::ApiGateway::Stage')).toMatchObject({ error: true, http: { response: { status: 400 } } });
+    expect(documents.find((document) => document.origin === 'AWS::ApiGateway::Stage')).toMatchObject({
+      error: true,
+      http: { response: { status: 400 } },
+    });
     // An invalid request is the Validate function's answer, not its failure: the state succeeds and the Choice routes it.
     expect(documents.find((document) => document.name === 'Validate findings')?.error).toBeUndefined();
     const names = documents.map((document) => document.name);
@@ -136,17 +181,28 @@ describe('errors and faults', () => {
 describe('the trace header', () => {
   it('continues a valid incoming trace id, as API Gateway does', async () => {
     const root = '1-5759e988-bd862e3fe1be46a994272793';
-    const answer = await stack.request(stack.pki.dashboard, { path: '/vuln?org=org2', headers: { 'X-Amzn-Trace-Id': `Root=${root};Parent=53995c3f42cd8ad8;Sampled=1` } });
+    const answer = await stack.request(stack.pki.dashboard, {
+      path: '/vuln?org=org2',
+      headers: { 'X-Amzn-Trace-Id': `Root=${root};Parent=53995c3f42cd8ad8;Sampled=1` },
+    });
     expect(rootOf(answer.headers['x-amzn-trace-id'])).toBe(root);
-    const stage = (await completeTrace(store(), root, 3)).documents.find((document) => document.origin === 'AWS::ApiGateway::Stage');
+    const stage = (await completeTrace(store(), root, 3)).documents.find(
+      (document) => document.origin === 'AWS::ApiGateway::Stage',
+    );
     expect(stage?.parent_id).toBe('53995c3f42cd8ad8');
   });
 
   it('starts a new trace for a malformed one', async () => {
-    const answer = await stack.request(stack.pki.dashboard, { path: '/vuln?org=org2', headers: { 'X-Amzn-Trace-Id': 'Root=<script>;Parent=x' } });
+    const answer = await stack.request(stack.pki.dashboard, {
+      path: '/vuln?org=org2',
+      headers: { 'X-Amzn-Trace-Id': 'Root=<script>;Parent=x' },
+    });
     const root = rootOf(answer.headers['x-amzn-trace-id']);
     expect(root).toMatch(/^1-[0-9a-f]{8}-[0-9a-f]{24}$/);
-    expect((await completeTrace(store(), root, 3)).documents.find((document) => document.origin === 'AWS::ApiGateway::Stage')?.parent_id).toBeUndefined();
+    expect(
+      (await completeTrace(store(), root, 3)).documents.find((document) => document.origin === 'AWS::ApiGateway::Stage')
+        ?.parent_id,
+    ).toBeUndefined();
   });
 });
 
@@ -157,7 +213,17 @@ describe('nothing sensitive is stored', () => {
     expect(files.length).toBeGreaterThanOrEqual(4);
     const stored = (await Promise.all(files.map((file) => readFile(join(dir, file), 'utf8')))).join('\n');
     expect(stored).toContain('local-vulnerability-api/v1');
-    for (const secret of ['-----BEGIN', stack.pki.scanner.certPem.slice(40, 100), REFERENCE_FINDING.AssetName, REFERENCE_FINDING.PluginName, 'AssetName', 'PluginName', 'certPem', 'dashboard-01', 'scanner-01']) {
+    for (const secret of [
+      '-----BEGIN',
+      stack.pki.scanner.certPem.slice(40, 100),
+      REFERENCE_FINDING.AssetName,
+      REFERENCE_FINDING.PluginName,
+      'AssetName',
+      'PluginName',
+      'certPem',
+      'dashboard-01',
+      'scanner-01',
+    ]) {
       expect(stored).not.toContain(secret);
     }
     // A DER certificate in base64 starts with MII and runs on; a random request id may hold "MII" by chance.

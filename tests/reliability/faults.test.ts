@@ -21,7 +21,10 @@ let stack: TestStack;
 
 beforeAll(async () => {
   proxy = await startFaultProxy();
-  stack = await startTestStack({ functionsDynamoDbEndpoint: proxy.endpoint, environment: { POWERTOOLS_LOG_LEVEL: process.env.DEBUG_LOG ?? 'SILENT' } });
+  stack = await startTestStack({
+    functionsDynamoDbEndpoint: proxy.endpoint,
+    environment: { POWERTOOLS_LOG_LEVEL: process.env.DEBUG_LOG ?? 'SILENT' },
+  });
   proxy.target = stack.stack.backend.dynamoDbEndpoint;
 });
 
@@ -52,7 +55,12 @@ async function expectStoredOnce(org: string, batches: Finding[][]) {
   const stored = await storedFindings(stack, org);
   const ids = stored.map((item) => item.VulnID);
   expect(new Set(ids).size).toBe(ids.length);
-  expect(ids.sort()).toEqual(batches.flat().map((finding) => finding.VulnID).sort());
+  expect(ids.sort()).toEqual(
+    batches
+      .flat()
+      .map((finding) => finding.VulnID)
+      .sort(),
+  );
 }
 
 describe.each<Fault>(['throttle', 'server-error', 'reset'])('a burst of %s on every other DynamoDB call', (fault) => {
@@ -70,7 +78,10 @@ describe.each<Fault>(['throttle', 'server-error', 'reset'])('a burst of %s on ev
       expect(outcome.final.status).toBe(200);
     }
     proxy.failing.clear();
-    await expectStoredOnce(org, outcomes.map((outcome) => outcome.batch));
+    await expectStoredOnce(
+      org,
+      outcomes.map((outcome) => outcome.batch),
+    );
   });
 });
 
@@ -92,7 +103,9 @@ test('reads under faults answer 200 or 503, never another org and never a 500', 
   proxy.fault = 'reset';
   proxy.failEvery = 2;
   proxy.failing.add('*');
-  const answers = await Promise.all(Array.from({ length: 8 }, () => stack.request(stack.pki.dashboard, { path: '/vuln?org=org1' })));
+  const answers = await Promise.all(
+    Array.from({ length: 8 }, () => stack.request(stack.pki.dashboard, { path: '/vuln?org=org1' })),
+  );
   for (const answer of answers) {
     expect([200, 503]).toContain(answer.status);
     if (answer.status === 200) expect((answer.json() as { org: string }).org).toBe('org1');
@@ -104,7 +117,11 @@ test('DynamoDB gone mid-run and back: every request 200 or 503, retries leave ex
   let stopped: Promise<void> | undefined;
   const first = await Promise.all(
     batches.map(async (batch) => {
-      const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body: { findings: batch }, timeoutMs: 60_000 });
+      const answer = await stack.request(stack.pki.scanner, {
+        path: '/vuln',
+        body: { findings: batch },
+        timeoutMs: 60_000,
+      });
       // The first answer stops DynamoDB under the requests still running.
       stopped ??= proxy.stop();
       return answer;
@@ -119,7 +136,11 @@ test('DynamoDB gone mid-run and back: every request 200 or 503, retries leave ex
 
   await proxy.start();
   const retried = await Promise.all(
-    batches.map((batch, index) => ((first[index]?.status ?? 0) === 200 ? Promise.resolve(200) : postWithRetry(stack, stack.pki.scanner, batch).then((outcome) => outcome.final.status))),
+    batches.map((batch, index) =>
+      (first[index]?.status ?? 0) === 200
+        ? Promise.resolve(200)
+        : postWithRetry(stack, stack.pki.scanner, batch).then((outcome) => outcome.final.status),
+    ),
   );
   expect(retried).toEqual(batches.map(() => 200));
   await expectStoredOnce('fault-outage', batches);

@@ -21,7 +21,11 @@ let scanners: Issued[];
 
 beforeAll(async () => {
   stack = await startTestStack();
-  scanners = await Promise.all(Array.from({ length: SCANNERS }, (_, index) => stack.ca.issue({ subject: `CN=load-scanner-${index}, OU=scanner, O=Example Corp`, kind: 'client' })));
+  scanners = await Promise.all(
+    Array.from({ length: SCANNERS }, (_, index) =>
+      stack.ca.issue({ subject: `CN=load-scanner-${index}, OU=scanner, O=Example Corp`, kind: 'client' }),
+    ),
+  );
 });
 
 afterAll(async () => {
@@ -34,7 +38,9 @@ const orgOf = (scanner: number) => ORGS[scanner % ORGS.length] as string;
 function postEverything() {
   return Promise.all(
     scanners.map((identity, scanner) =>
-      mapConcurrently(batchesOf(`scanner-${scanner}`, orgOf(scanner), FINDINGS, BATCH), 1, (batch) => postWithRetry(stack, identity, batch)),
+      mapConcurrently(batchesOf(`scanner-${scanner}`, orgOf(scanner), FINDINGS, BATCH), 1, (batch) =>
+        postWithRetry(stack, identity, batch),
+      ),
     ),
   );
 }
@@ -47,7 +53,9 @@ async function snapshot(): Promise<Map<string, Record<string, unknown>>> {
 test(`${SCANNERS} scanners x ${FINDINGS} findings in batches of ${BATCH}: each stored exactly once, then a replay changes no count`, async () => {
   const first = await postEverything();
   for (const outcome of first.flat()) expect(outcome.final.status).toBe(200);
-  const created = first.flat().reduce((sum, outcome) => sum + Number((outcome.final.json() as { created: number }).created), 0);
+  const created = first
+    .flat()
+    .reduce((sum, outcome) => sum + Number((outcome.final.json() as { created: number }).created), 0);
   expect(created).toBe(SCANNERS * FINDINGS);
   const before = await snapshot();
   expect(before.size).toBe(SCANNERS * FINDINGS);
@@ -69,10 +77,18 @@ test(`${SCANNERS} scanners x ${FINDINGS} findings in batches of ${BATCH}: each s
 test('concurrent upserts of one finding converge to one item, created exactly once', async () => {
   const finding = { ...batchesOf('contended', 'load-a', 1, 1)[0]?.[0] } as Record<string, unknown>;
   const rounds = await Promise.all(
-    scanners.map((identity, scanner) => stack.request(identity, { path: '/vuln', body: { ...finding, PluginName: `version ${scanner}` }, timeoutMs: 60_000 })),
+    scanners.map((identity, scanner) =>
+      stack.request(identity, {
+        path: '/vuln',
+        body: { ...finding, PluginName: `version ${scanner}` },
+        timeoutMs: 60_000,
+      }),
+    ),
   );
   expect(rounds.map((answer) => answer.status)).toEqual(scanners.map(() => 200));
-  const bodies = rounds.map((answer) => answer.json() as { created: number; updated: number; unchanged: number; stale: number });
+  const bodies = rounds.map(
+    (answer) => answer.json() as { created: number; updated: number; unchanged: number; stale: number },
+  );
   expect(bodies.reduce((sum, body) => sum + body.created, 0)).toBe(1);
   // Without a run each report's time is its request's: a report older than one already stored is stale
   // (docs/finding-lifecycle.md), so the others are updates or stale, each counted exactly once.
@@ -82,6 +98,12 @@ test('concurrent upserts of one finding converge to one item, created exactly on
   expect(items).toHaveLength(1);
   expect(scanners.map((_, scanner) => `version ${scanner}`)).toContain(items[0]?.PluginName);
   // Whatever order they landed in, the next write decides.
-  expect((await stack.request(scanners[0] as Issued, { path: '/vuln', body: { ...finding, PluginName: 'final' } })).status).toBe(200);
-  expect((await storedFindings(stack, 'load-a')).filter((item) => item.VulnID === finding.VulnID).map((item) => item.PluginName)).toEqual(['final']);
+  expect(
+    (await stack.request(scanners[0] as Issued, { path: '/vuln', body: { ...finding, PluginName: 'final' } })).status,
+  ).toBe(200);
+  expect(
+    (await storedFindings(stack, 'load-a'))
+      .filter((item) => item.VulnID === finding.VulnID)
+      .map((item) => item.PluginName),
+  ).toEqual(['final']);
 });

@@ -42,7 +42,11 @@ test('a stop in the middle of writes loses nothing that was acknowledged', async
       batches.map(async (batch) => {
         let answer: CallResult | undefined;
         try {
-          answer = await first.request(first.pki.scanner, { path: '/vuln', body: { findings: batch }, timeoutMs: 60_000 });
+          answer = await first.request(first.pki.scanner, {
+            path: '/vuln',
+            body: { findings: batch },
+            timeoutMs: 60_000,
+          });
         } catch {
           answer = undefined; // cut off by the stop: not acknowledged
         }

@@ -61,18 +61,26 @@ test('slow headers, a slow body and idle connections do not keep other clients w
   const slowHeaders = await openConnection(stack.pki.scanner);
   slowHeaders.write('POST /vuln HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl');
   const slowBody = await openConnection(stack.pki.scanner);
-  slowBody.write('POST /vuln HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{"VulnID":"sl');
+  slowBody.write(
+    'POST /vuln HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4096\r\n\r\n{"VulnID":"sl',
+  );
 
   const read = await untilServed(() => stack.request(stack.pki.dashboard, { path: '/vuln?org=org1' }));
   expect(read.status).toBe(200);
-  const written = await untilServed(() => stack.request(stack.pki.scanner, { path: '/vuln', body: { ...REFERENCE_FINDING, VulnID: 'beside-slow-clients' } }));
+  const written = await untilServed(() =>
+    stack.request(stack.pki.scanner, { path: '/vuln', body: { ...REFERENCE_FINDING, VulnID: 'beside-slow-clients' } }),
+  );
   expect(written.status).toBe(200);
   // The held connections are still open: the others were served beside them, not after them.
   expect([...idle, slowHeaders, slowBody].every((socket) => !socket.destroyed)).toBe(true);
 });
 
 test('a burst from many clients over the stage throttle gets 429 with Retry-After, then everyone is served again', async () => {
-  const clients = await Promise.all(Array.from({ length: BURST }, (_, index) => stack.ca.issue({ subject: `CN=burst-${index}, OU=dashboard, O=Example Corp`, kind: 'client' })));
+  const clients = await Promise.all(
+    Array.from({ length: BURST }, (_, index) =>
+      stack.ca.issue({ subject: `CN=burst-${index}, OU=dashboard, O=Example Corp`, kind: 'client' }),
+    ),
+  );
   const burst = await Promise.all(clients.map((client) => stack.request(client, { path: '/vuln?org=org1' })));
   const statuses = burst.map((answer) => answer.status);
   for (const status of statuses) expect([200, 429]).toContain(status);
@@ -85,5 +93,6 @@ test('a burst from many clients over the stage throttle gets 429 with Retry-Afte
 
   // Throttled clients come back one after another, as Retry-After tells them: all are served.
   const throttled = clients.filter((_, index) => statuses[index] === 429).slice(0, 4);
-  for (const client of throttled) expect((await untilServed(() => stack.request(client, { path: '/vuln?org=org1' }))).status).toBe(200);
+  for (const client of throttled)
+    expect((await untilServed(() => stack.request(client, { path: '/vuln?org=org1' }))).status).toBe(200);
 });

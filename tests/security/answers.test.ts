@@ -24,7 +24,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const get = (path: string, headers: Record<string, string> = {}) => stack.request(stack.pki.dashboard, { path, headers });
+const get = (path: string, headers: Record<string, string> = {}) =>
+  stack.request(stack.pki.dashboard, { path, headers });
 const PROTOTYPE_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
 
 describe('names from Object.prototype', () => {
@@ -36,7 +37,10 @@ describe('names from Object.prototype', () => {
 
   it.each(PROTOTYPE_NAMES)('a header named %s changes nothing', async (name) => {
     expect((await get('/vuln?org=org1', { [name]: 'x' })).status).toBe(200);
-    expect((await stack.request(stack.pki.scanner, { path: '/vuln', body: REFERENCE_FINDING, headers: { [name]: 'x' } })).status).toBe(200);
+    expect(
+      (await stack.request(stack.pki.scanner, { path: '/vuln', body: REFERENCE_FINDING, headers: { [name]: 'x' } }))
+        .status,
+    ).toBe(200);
   });
 
   it('a repeated prototype name is a 400 too', async () => {
@@ -49,7 +53,9 @@ describe('no answer repeats client text', () => {
     const answer = await get(`/vuln?org=org1&${encodeURIComponent('<script>alert(1)</script>')}=1`);
     expect(answer.status).toBe(400);
     expect(answer.body).not.toMatch(/script|alert/);
-    expect(answer.json()).toMatchObject({ errors: [{ path: '', message: expect.stringContaining('unknown query parameter') }] });
+    expect(answer.json()).toMatchObject({
+      errors: [{ path: '', message: expect.stringContaining('unknown query parameter') }],
+    });
   });
 });
 
@@ -66,10 +72,31 @@ describe('security headers on every answer', () => {
     ['GET 400 (the validator: org missing)', 400, () => get('/vuln')],
     ['GET 403 (not granted)', 403, () => get('/vuln?org=org9')],
     ['POST 200', 200, () => stack.request(stack.pki.scanner, { path: '/vuln', body: REFERENCE_FINDING })],
-    ['POST 400 (the workflow)', 400, () => stack.request(stack.pki.scanner, { path: '/vuln', body: { ...REFERENCE_FINDING, DueDate: 'soon' } })],
-    ['POST 403 (not granted)', 403, () => stack.request(stack.pki.dashboard, { path: '/vuln', body: REFERENCE_FINDING })],
-    ['POST 413', 413, () => stack.request(stack.pki.scanner, { path: '/vuln', body: 'x'.repeat(300 * 1024), headers: { 'content-type': 'application/json' } })],
-    ['POST 415', 415, () => stack.request(stack.pki.scanner, { path: '/vuln', body: 'a=b', headers: { 'content-type': 'text/plain' } })],
+    [
+      'POST 400 (the workflow)',
+      400,
+      () => stack.request(stack.pki.scanner, { path: '/vuln', body: { ...REFERENCE_FINDING, DueDate: 'soon' } }),
+    ],
+    [
+      'POST 403 (not granted)',
+      403,
+      () => stack.request(stack.pki.dashboard, { path: '/vuln', body: REFERENCE_FINDING }),
+    ],
+    [
+      'POST 413',
+      413,
+      () =>
+        stack.request(stack.pki.scanner, {
+          path: '/vuln',
+          body: 'x'.repeat(300 * 1024),
+          headers: { 'content-type': 'application/json' },
+        }),
+    ],
+    [
+      'POST 415',
+      415,
+      () => stack.request(stack.pki.scanner, { path: '/vuln', body: 'a=b', headers: { 'content-type': 'text/plain' } }),
+    ],
     ['an unknown route (404)', 404, () => get('/elsewhere')],
     ['no client certificate (403)', 403, () => stack.request(undefined, { path: '/vuln?org=org1' })],
   ];
@@ -82,12 +109,29 @@ describe('security headers on every answer', () => {
   it('every gateway response type and every integration response of the API declares them', () => {
     const api = loadApiDefinition(stack.stack.backend.resolver);
     const context = { requestId: 'r', extendedRequestId: 'e' } as unknown as Parameters<typeof gatewayResponse>[3];
-    const types: GatewayResponseType[] = ['MISSING_AUTHENTICATION_TOKEN', 'BAD_REQUEST_BODY', 'BAD_REQUEST_PARAMETERS', 'UNSUPPORTED_MEDIA_TYPE', 'REQUEST_TOO_LARGE', 'THROTTLED', 'API_CONFIGURATION_ERROR', 'INTEGRATION_FAILURE', 'INTEGRATION_TIMEOUT'];
+    const types: GatewayResponseType[] = [
+      'MISSING_AUTHENTICATION_TOKEN',
+      'BAD_REQUEST_BODY',
+      'BAD_REQUEST_PARAMETERS',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'REQUEST_TOO_LARGE',
+      'THROTTLED',
+      'API_CONFIGURATION_ERROR',
+      'INTEGRATION_FAILURE',
+      'INTEGRATION_TIMEOUT',
+    ];
     for (const type of types) {
-      const lower = Object.fromEntries(Object.entries(gatewayResponse(api, type, 'm', context).headers).map(([name, value]) => [name.toLowerCase(), value]));
+      const lower = Object.fromEntries(
+        Object.entries(gatewayResponse(api, type, 'm', context).headers).map(([name, value]) => [
+          name.toLowerCase(),
+          value,
+        ]),
+      );
       expect([type, lower]).toEqual([type, expect.objectContaining(SECURITY_HEADERS)]);
     }
-    const post = [...api.resources.values()].flatMap((resource) => [...resource.values()]).find((operation) => operation.integration.type === 'aws');
+    const post = [...api.resources.values()]
+      .flatMap((resource) => [...resource.values()])
+      .find((operation) => operation.integration.type === 'aws');
     const responses = post?.integration.type === 'aws' ? post.integration.responses : [];
     expect(responses.length).toBeGreaterThanOrEqual(3);
     for (const response of responses) {
@@ -104,7 +148,8 @@ describe('security headers on every answer', () => {
 });
 
 describe('page tokens carry a MAC with a key the client never sees', () => {
-  const firstToken = async (org: string) => ((await get(`/vuln?org=${org}&limit=1`)).json() as { nextToken: string }).nextToken;
+  const firstToken = async (org: string) =>
+    ((await get(`/vuln?org=${org}&limit=1`)).json() as { nextToken: string }).nextToken;
 
   it('a valid token gets the next page', async () => {
     const answer = await get(`/vuln?org=org1&limit=1&nextToken=${encodeURIComponent(await firstToken('org1'))}`);
@@ -123,10 +168,14 @@ describe('page tokens carry a MAC with a key the client never sees', () => {
     }
   });
 
-  it('an edited token and another org\'s token are refused (400)', async () => {
+  it("an edited token and another org's token are refused (400)", async () => {
     const token = await firstToken('org1');
     const [payload = '', tag = ''] = token.split('.');
-    const edited = `${Buffer.from(Buffer.from(payload, 'base64url').toString('utf8').replace(/page-\d/, 'page-3')).toString('base64url')}.${tag}`;
+    const edited = `${Buffer.from(
+      Buffer.from(payload, 'base64url')
+        .toString('utf8')
+        .replace(/page-\d/, 'page-3'),
+    ).toString('base64url')}.${tag}`;
     for (const bad of [edited, await firstToken('org2'), `${token}x`, 'garbage']) {
       expect((await get(`/vuln?org=org1&limit=1&nextToken=${encodeURIComponent(bad)}`)).status).toBe(400);
     }

@@ -23,7 +23,10 @@ let orgOneScanner: ClientIdentity;
 beforeAll(async () => {
   stack = await startTestStack();
   await putGrant(stack.dynamoDb, stack.tables.AuthzTable, ORG1_ONLY_OU, { methods: ['POST'], orgs: ['org1'] });
-  orgOneScanner = await stack.ca.issue({ subject: `CN=scanner-07, OU=${ORG1_ONLY_OU}, O=Example Corp`, kind: 'client' });
+  orgOneScanner = await stack.ca.issue({
+    subject: `CN=scanner-07, OU=${ORG1_ONLY_OU}, O=Example Corp`,
+    kind: 'client',
+  });
   const seeded = await stack.request(stack.pki.scanner, {
     path: '/vuln',
     body: {
@@ -48,8 +51,15 @@ const nextId = (prefix: string) => `${prefix}-${(counter += 1)}`;
 
 /** A POST that must be refused with 403 and leave the table as it was. */
 async function expectPostForbidden(identity: ClientIdentity, findings: { VulnID: string; Org: string }[]) {
-  const before = await Promise.all([...new Set(findings.map((finding) => finding.Org))].map(async (org) => [org, (await storedFindings(stack, org)).length] as const));
-  const answer = await stack.request(identity, { path: '/vuln', body: { findings: findings.map((finding) => ({ ...REFERENCE_FINDING, ...finding })) } });
+  const before = await Promise.all(
+    [...new Set(findings.map((finding) => finding.Org))].map(
+      async (org) => [org, (await storedFindings(stack, org)).length] as const,
+    ),
+  );
+  const answer = await stack.request(identity, {
+    path: '/vuln',
+    body: { findings: findings.map((finding) => ({ ...REFERENCE_FINDING, ...finding })) },
+  });
   expect(answer.status).toBe(403);
   // The authorization step's 403 carries the request id; a chain the custom domain refuses gets its bare 403.
   expect(answer.json()).toEqual(expect.objectContaining({ message: 'Forbidden' }));
@@ -85,16 +95,29 @@ describe('subjects built to confuse DN parsing get no grant they do not hold', (
   });
 
   test('an OU only in the issuer (an intermediate named OU=scanner) grants nothing to the leaf', async () => {
-    const intermediate = await stack.ca.issue({ subject: 'CN=Scanner Intermediate, OU=scanner, O=Example Corp', kind: 'client', isCa: true });
-    const leaf = await (await loadCertificateAuthority(intermediate.certPem, intermediate.keyPem)).issue({ subject: 'CN=x, O=Example Corp', kind: 'client' });
-    await expectPostForbidden({ certPem: `${leaf.certPem}\n${intermediate.certPem}`, keyPem: leaf.keyPem }, [{ VulnID: nextId('issuer-ou'), Org: 'org1' }]);
+    const intermediate = await stack.ca.issue({
+      subject: 'CN=Scanner Intermediate, OU=scanner, O=Example Corp',
+      kind: 'client',
+      isCa: true,
+    });
+    const leaf = await (
+      await loadCertificateAuthority(intermediate.certPem, intermediate.keyPem)
+    ).issue({ subject: 'CN=x, O=Example Corp', kind: 'client' });
+    await expectPostForbidden({ certPem: `${leaf.certPem}\n${intermediate.certPem}`, keyPem: leaf.keyPem }, [
+      { VulnID: nextId('issuer-ou'), Org: 'org1' },
+    ]);
   });
 });
 
 describe('revoked certificates, crossed methods and orgs', () => {
   test('a revoked scanner certificate writes nothing', async () => {
     const scanner = await stack.ca.issue({ subject: 'CN=scanner-revoked, OU=scanner, O=Example Corp', kind: 'client' });
-    await revokeCertificate(stack.dynamoDb, stack.tables.AuthzTable, parseCertificate(stack.ca.certPem), scanner.serialNumber);
+    await revokeCertificate(
+      stack.dynamoDb,
+      stack.tables.AuthzTable,
+      parseCertificate(stack.ca.certPem),
+      scanner.serialNumber,
+    );
     await expectPostForbidden(scanner, [{ VulnID: nextId('revoked'), Org: 'org1' }]);
   });
 
@@ -120,8 +143,15 @@ describe('revoked certificates, crossed methods and orgs', () => {
   test('a duplicated "Org" key cannot pass one org to the check and write another', async () => {
     const vulnId = nextId('duplicate-key');
     const reference = JSON.stringify({ ...REFERENCE_FINDING, VulnID: vulnId });
-    for (const body of [reference.replace('"Org":"org1"', '"Org":"org1","Org":"org2"'), reference.replace('"Org":"org1"', '"Org":"org2","Org":"org1"')]) {
-      const answer = await stack.request(orgOneScanner, { path: '/vuln', body, headers: { 'Content-Type': 'application/json' } });
+    for (const body of [
+      reference.replace('"Org":"org1"', '"Org":"org1","Org":"org2"'),
+      reference.replace('"Org":"org1"', '"Org":"org2","Org":"org1"'),
+    ]) {
+      const answer = await stack.request(orgOneScanner, {
+        path: '/vuln',
+        body,
+        headers: { 'Content-Type': 'application/json' },
+      });
       expect([200, 400, 403]).toContain(answer.status);
     }
     // Whatever each layer made of the duplicate, org2 received nothing from a scanner granted org1 only.
@@ -176,11 +206,14 @@ describe('reading another org', () => {
     expect(withFindings.status).toBe(403);
     expect(withoutFindings.status).toBe(withFindings.status);
     // The same answer but for the request id each answer carries.
-    const withoutId = (answer: typeof withFindings) => ({ ...(answer.json() as Record<string, unknown>), requestId: undefined });
+    const withoutId = (answer: typeof withFindings) => ({
+      ...(answer.json() as Record<string, unknown>),
+      requestId: undefined,
+    });
     expect(withoutId(withFindings)).toEqual(withoutId(withoutFindings));
   });
 
-  test("a nextToken of another org, an edited one and a made-up one are refused and return nothing", async () => {
+  test('a nextToken of another org, an edited one and a made-up one are refused and return nothing', async () => {
     const first = await read('org=org2&limit=1');
     expect(first.status).toBe(200);
     // org2 has one finding visible here; ask for a page of one in org1 too, to hold a real token.
@@ -211,6 +244,8 @@ describe('reading another org', () => {
     const page = (await read('org=org1&limit=100')).json() as Page;
     expect(page.items?.length).toBeGreaterThan(0);
     expect(new Set(page.items?.map((item) => item.Org))).toEqual(new Set(['org1']));
-    expect((await storedFindings(stack, 'org5')).map((item) => item.VulnID).sort()).toEqual([1, 2, 3].map((n) => `${SECRET}-${n}`));
+    expect((await storedFindings(stack, 'org5')).map((item) => item.VulnID).sort()).toEqual(
+      [1, 2, 3].map((n) => `${SECRET}-${n}`),
+    );
   });
 });

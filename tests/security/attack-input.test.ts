@@ -46,16 +46,27 @@ afterAll(async () => {
 let counter = 0;
 /** A VulnID carrying the canary: valid, unique, and it must never reach a log line. */
 const canaryId = () => `${CANARY}-${(counter += 1)}`;
-const finding = (overrides: Record<string, unknown> = {}) => ({ ...REFERENCE_FINDING, VulnID: canaryId(), ...overrides });
+const finding = (overrides: Record<string, unknown> = {}) => ({
+  ...REFERENCE_FINDING,
+  VulnID: canaryId(),
+  ...overrides,
+});
 
-async function post(body: unknown, options: Omit<CallOptions, 'caPem' | 'identity' | 'body'> = {}): Promise<CallResult> {
+async function post(
+  body: unknown,
+  options: Omit<CallOptions, 'caPem' | 'identity' | 'body'> = {},
+): Promise<CallResult> {
   const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body, ...options });
   answers.push(answer);
   return answer;
 }
 
 /** Sends `body` and expects a refusal with `status` that wrote nothing. */
-async function expectRefused(body: unknown, status: number, options: Omit<CallOptions, 'caPem' | 'identity' | 'body'> = {}) {
+async function expectRefused(
+  body: unknown,
+  status: number,
+  options: Omit<CallOptions, 'caPem' | 'identity' | 'body'> = {},
+) {
   const before = await countAllFindings(stack);
   const answer = await post(body, options);
   const clientText = [CANARY, ...(typeof body === 'string' && body.length > 12 ? [body.slice(0, 64)] : [])];
@@ -100,7 +111,9 @@ describe('malformed and misdeclared bodies', () => {
   });
 
   test('UTF-16 under a charset parameter is not decoded as JSON: 400', async () => {
-    await expectRefused(Buffer.from(JSON.stringify(finding()), 'utf16le'), 400, { headers: { 'Content-Type': 'application/json; charset=utf-16le' } });
+    await expectRefused(Buffer.from(JSON.stringify(finding()), 'utf16le'), 400, {
+      headers: { 'Content-Type': 'application/json; charset=utf-16le' },
+    });
   });
 
   test('no Content-Type is JSON, as API Gateway treats it: stored, with the execution input in shape', async () => {
@@ -130,7 +143,9 @@ describe('sizes and counts', () => {
     // The mapping template escapes the body once per JSON level, and Step Functions decodes it again: the
     // input is the body plus the certificate and ids. Step Functions refuses an input over 262,144 bytes
     // (StartSyncExecution, ValidationException): the gateway answers that as 413.
-    const findings = Array.from({ length: 100 }, () => finding({ PluginName: '中'.repeat(300), Description: 'x'.repeat(1000) }));
+    const findings = Array.from({ length: 100 }, () =>
+      finding({ PluginName: '中'.repeat(300), Description: 'x'.repeat(1000) }),
+    );
     const size = () => Buffer.byteLength(JSON.stringify({ findings }));
     for (let index = 0; size() < MAX_BODY_BYTES - 200 && index < 100_000; index++) {
       const item = findings[index % findings.length] as Record<string, unknown>;
@@ -169,7 +184,10 @@ describe('values', () => {
     ['a timestamp as a date', { DueDate: '2024-01-01T00:00:00Z' }],
     ['an empty date', { DueDate: '' }],
   ])('%s is 400', async (_name, overrides) => {
-    const body = typeof overrides === 'string' ? JSON.stringify(finding()).replace('"PluginId":23234', `"${overrides.replace(':', '":')}`) : finding(overrides);
+    const body =
+      typeof overrides === 'string'
+        ? JSON.stringify(finding()).replace('"PluginId":23234', `"${overrides.replace(':', '":')}`)
+        : finding(overrides);
     await expectRefused(typeof body === 'string' ? body : JSON.stringify(body), 400, json);
   });
 
@@ -194,10 +212,19 @@ describe('values', () => {
 
 describe('keys', () => {
   test.each([
-    ['__proto__ inside a finding', `{"findings":[${JSON.stringify(finding()).replace(/}$/, ',"__proto__":{"Org":"org5","isAdmin":true}}')}]}`],
+    [
+      '__proto__ inside a finding',
+      `{"findings":[${JSON.stringify(finding()).replace(/}$/, ',"__proto__":{"Org":"org5","isAdmin":true}}')}]}`,
+    ],
     ['__proto__ at the top', JSON.stringify(finding()).replace(/^{/, '{"__proto__":{"findings":[]},')],
-    ['constructor.prototype inside a finding', JSON.stringify(finding()).replace(/}$/, ',"constructor":{"prototype":{"isAdmin":true}}}')],
-    ['a principal of its own at the top', JSON.stringify({ findings: [finding()], principal: { certPem: CANARY, subjectDN: 'CN=x,OU=scanner' } })],
+    [
+      'constructor.prototype inside a finding',
+      JSON.stringify(finding()).replace(/}$/, ',"constructor":{"prototype":{"isAdmin":true}}}'),
+    ],
+    [
+      'a principal of its own at the top',
+      JSON.stringify({ findings: [finding()], principal: { certPem: CANARY, subjectDN: 'CN=x,OU=scanner' } }),
+    ],
     ['a requestId of its own at the top', JSON.stringify({ ...finding(), requestId: CANARY })],
     ['an unknown field named after the canary', JSON.stringify({ ...finding(), [CANARY]: 1 })],
     ['an attribute name placeholder as a field', JSON.stringify({ ...finding(), '#FirstSeen': '1970-01-01' })],
@@ -216,11 +243,11 @@ describe('keys', () => {
 describe('text aimed at DynamoDB and at the mapping template is stored as text', () => {
   const payloads = [
     'SET #FirstSeen = :now REMOVE Org',
-    "attribute_not_exists(Org) OR begins_with(VulnID, :x) ; DROP TABLE FindingsTable; --",
+    'attribute_not_exists(Org) OR begins_with(VulnID, :x) ; DROP TABLE FindingsTable; --',
     '","principal":{"certPem":"x","subjectDN":"CN=a,OU=scanner"},"x":"',
     '\\",\\"principal\\":{\\"subjectDN\\":\\"CN=a,OU=scanner\\"},\\"x\\":\\"',
     '\\\\\\"}}, "requestId": "forged"',
-    "$context.requestId $context.identity.sourceIp $context.identity.clientCert.clientCertPem",
+    '$context.requestId $context.identity.sourceIp $context.identity.clientCert.clientCertPem',
     '#set($context.requestOverride.header.x = "1")#set($body = "{}")$body',
     '${StateMachineArn} ${AWS::Region} $input.json(\'$\') $util.escapeJavaScript("x")',
     "#if(true)yes#end #foreach($i in [1..3])$i#end @{x} \\u0022 ' \\' </script>",
@@ -231,7 +258,11 @@ describe('text aimed at DynamoDB and at the mapping template is stored as text',
     const answer = await post(body);
     expect(answer.status).toBe(200);
     const stored = (await storedFindings(stack, 'org1')).find((item) => item.VulnID === body.VulnID);
-    expect(stored).toMatchObject({ PluginName: payload, AssetName: payload.slice(0, 255).trim().toLowerCase(), Priority: payload.slice(0, 64) });
+    expect(stored).toMatchObject({
+      PluginName: payload,
+      AssetName: payload.slice(0, 255).trim().toLowerCase(),
+      Priority: payload.slice(0, 64),
+    });
     // The upsert's own expression was not changed by the values: FirstSeen and LastSeen are its timestamps.
     expect(stored?.FirstSeen).toEqual(stored?.LastSeen);
     expect(Date.parse(String(stored?.FirstSeen))).not.toBeNaN();
@@ -264,7 +295,11 @@ describe('spoofed headers change neither identity nor source address', () => {
 
   test('a dashboard claiming to be the scanner in headers still cannot POST', async () => {
     const before = await countAllFindings(stack);
-    const answer = await stack.request(stack.pki.dashboard, { path: '/vuln', body: finding(), headers: { ...spoofed, 'Content-Type': 'application/json' } });
+    const answer = await stack.request(stack.pki.dashboard, {
+      path: '/vuln',
+      body: finding(),
+      headers: { ...spoofed, 'Content-Type': 'application/json' },
+    });
     answers.push(answer);
     expect(answer.status).toBe(403);
     expect(await countAllFindings(stack)).toBe(before);
@@ -275,16 +310,25 @@ describe('spoofed headers change neither identity nor source address', () => {
     const answer = await post(finding(), { headers: { ...spoofed, 'Content-Type': 'application/json' } });
     expect(answer.status).toBe(200);
     expect(answer.headers['x-amz-apigw-id']).not.toBe('spoofed-request-id');
-    const input = JSON.parse(executions.inputs[started] as string) as { sourceIp: string; requestId: string; principal: { certPem: string } };
+    const input = JSON.parse(executions.inputs[started] as string) as {
+      sourceIp: string;
+      requestId: string;
+      principal: { certPem: string };
+    };
     expect(input.sourceIp).toBe('127.0.0.1');
     expect(input.requestId).toBe(answer.headers['x-amz-apigw-id']);
     expect(input.principal.certPem.replace(/\s/g, '')).toBe(stack.pki.scanner.certPem.replace(/\s/g, ''));
-    const logged = stack.logs.find((entry) => entry.message === 'request' && entry.requestId === answer.headers['x-amz-apigw-id']);
+    const logged = stack.logs.find(
+      (entry) => entry.message === 'request' && entry.requestId === answer.headers['x-amz-apigw-id'],
+    );
     expect(logged).toMatchObject({ sourceIp: '127.0.0.1' });
   });
 
   test('a dashboard sending headers that name another org reads only what its grant allows', async () => {
-    const answer = await stack.request(stack.pki.dashboard, { path: '/vuln?org=org5', headers: { ...spoofed, 'X-Org': 'org1', 'X-Amzn-Org': 'org1' } });
+    const answer = await stack.request(stack.pki.dashboard, {
+      path: '/vuln?org=org5',
+      headers: { ...spoofed, 'X-Org': 'org1', 'X-Amzn-Org': 'org1' },
+    });
     answers.push(answer);
     expect(answer.status).toBe(403);
   });
@@ -311,7 +355,10 @@ describe('errors and logs', () => {
     expect(answers.length).toBeGreaterThan(50);
     for (const answer of answers) {
       const clientText = answer.status >= 400 ? [CANARY] : [];
-      expect({ status: answer.status, leaks: leaksInAnswer(answer, clientText) }).toEqual({ status: answer.status, leaks: [] });
+      expect({ status: answer.status, leaks: leaksInAnswer(answer, clientText) }).toEqual({
+        status: answer.status,
+        leaks: [],
+      });
     }
   });
 

@@ -36,12 +36,18 @@ async function expectRefusedBeforeAnyHandler(identity: ClientIdentity | undefine
   counter += 1;
   const vulnId = `tls-refused-${counter}`;
   const started = executions.inputs.length;
-  const answer = await stack.request(identity, { path: '/vuln', body: { ...REFERENCE_FINDING, VulnID: vulnId }, ...(tls ? { tls } : {}) });
+  const answer = await stack.request(identity, {
+    path: '/vuln',
+    body: { ...REFERENCE_FINDING, VulnID: vulnId },
+    ...(tls ? { tls } : {}),
+  });
   expect(answer.status).toBe(403);
   expect(answer.body).toBe('{"message":"Forbidden"}');
   expect(executions.inputs.length).toBe(started);
   expect((await storedFindings(stack, REFERENCE_FINDING.Org)).map((item) => item.VulnID)).not.toContain(vulnId);
-  const refusal = stack.logs.find((entry) => entry.message === 'client certificate refused' && entry.requestId === answer.headers['x-amz-apigw-id']);
+  const refusal = stack.logs.find(
+    (entry) => entry.message === 'client certificate refused' && entry.requestId === answer.headers['x-amz-apigw-id'],
+  );
   expect(refusal).toBeDefined();
   return refusal as Record<string, unknown>;
 }
@@ -65,48 +71,80 @@ describe('certificates the custom domain refuses, on a POST that would otherwise
   });
 
   test('an expired certificate', async () => {
-    const expired = await stack.ca.issue({ subject: SCANNER, kind: 'client', notBefore: new Date(Date.now() - 30 * DAY_MS), notAfter: new Date(Date.now() - DAY_MS) });
+    const expired = await stack.ca.issue({
+      subject: SCANNER,
+      kind: 'client',
+      notBefore: new Date(Date.now() - 30 * DAY_MS),
+      notAfter: new Date(Date.now() - DAY_MS),
+    });
     expect(await expectRefusedBeforeAnyHandler(expired)).toMatchObject({ reason: 'cert-has-expired' });
   });
 
   test('a certificate not valid yet', async () => {
-    const early = await stack.ca.issue({ subject: SCANNER, kind: 'client', notBefore: new Date(Date.now() + DAY_MS), notAfter: new Date(Date.now() + 30 * DAY_MS) });
+    const early = await stack.ca.issue({
+      subject: SCANNER,
+      kind: 'client',
+      notBefore: new Date(Date.now() + DAY_MS),
+      notAfter: new Date(Date.now() + 30 * DAY_MS),
+    });
     expect(await expectRefusedBeforeAnyHandler(early)).toMatchObject({ reason: 'cert-not-yet-valid' });
   });
 
   test('a certificate signed with SHA-1', async () => {
     const weak = await stack.ca.issue({ subject: SCANNER, kind: 'client', signatureHash: 'SHA-1' });
     // The client's own OpenSSL would not send a SHA-1 certificate at its default security level.
-    expect(await expectRefusedBeforeAnyHandler(weak, { ciphers: 'DEFAULT@SECLEVEL=0' })).toMatchObject({ reason: 'weak-signature' });
+    expect(await expectRefusedBeforeAnyHandler(weak, { ciphers: 'DEFAULT@SECLEVEL=0' })).toMatchObject({
+      reason: 'weak-signature',
+    });
   });
 
   test('the truststore CA itself, presented as a client certificate', async () => {
     // The CA's key is the most valuable key there is: it must not also open the API. It has no OU, so
     // the authorization step refuses it; the TLS layer lets a CA through as a leaf.
-    const answer = await stack.request(stack.pki.ca, { path: '/vuln', body: { ...REFERENCE_FINDING, VulnID: 'tls-ca-as-client' } });
+    const answer = await stack.request(stack.pki.ca, {
+      path: '/vuln',
+      body: { ...REFERENCE_FINDING, VulnID: 'tls-ca-as-client' },
+    });
     expect(answer.status).toBe(403);
     expect(answer.json()).toEqual({ message: 'Forbidden', requestId: answer.headers['x-amz-apigw-id'] });
-    expect((await storedFindings(stack, REFERENCE_FINDING.Org)).map((item) => item.VulnID)).not.toContain('tls-ca-as-client');
+    expect((await storedFindings(stack, REFERENCE_FINDING.Org)).map((item) => item.VulnID)).not.toContain(
+      'tls-ca-as-client',
+    );
   });
 
   // The client-certificate policy refuses CA certificates in the authorization step (tests/security/client-certificate-policy.test.ts).
   test('a CA certificate with a granted OU, presented as a client certificate', async () => {
-    const caWithOu = await stack.ca.issue({ subject: 'CN=Scanner Issuing CA, OU=scanner, O=Example Corp', kind: 'client', isCa: true });
-    const answer = await stack.request(caWithOu, { path: '/vuln', body: { ...REFERENCE_FINDING, VulnID: 'tls-ca-with-ou' } });
+    const caWithOu = await stack.ca.issue({
+      subject: 'CN=Scanner Issuing CA, OU=scanner, O=Example Corp',
+      kind: 'client',
+      isCa: true,
+    });
+    const answer = await stack.request(caWithOu, {
+      path: '/vuln',
+      body: { ...REFERENCE_FINDING, VulnID: 'tls-ca-with-ou' },
+    });
     expect(answer.status).toBe(403);
-    expect((await storedFindings(stack, REFERENCE_FINDING.Org)).map((item) => item.VulnID)).not.toContain('tls-ca-with-ou');
+    expect((await storedFindings(stack, REFERENCE_FINDING.Org)).map((item) => item.VulnID)).not.toContain(
+      'tls-ca-with-ou',
+    );
   });
 });
 
 describe('handshakes the custom domain refuses', () => {
-  const post = (tls: { minVersion?: 'TLSv1' | 'TLSv1.2'; maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2'; ciphers?: string }) =>
+  const post = (tls: {
+    minVersion?: 'TLSv1' | 'TLSv1.2';
+    maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2';
+    ciphers?: string;
+  }) =>
     stack.request(stack.pki.scanner, { path: '/vuln', body: { ...REFERENCE_FINDING, VulnID: 'tls-handshake' }, tls });
 
   test.each([
     ['TLS 1.0', { minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' }],
     ['TLS 1.1', { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }],
   ] as const)('%s', async (_name, tls) => {
-    await expect(post(tls)).rejects.toThrow(/protocol version|unsupported protocol|wrong version|no protocols available/i);
+    await expect(post(tls)).rejects.toThrow(
+      /protocol version|unsupported protocol|wrong version|no protocols available/i,
+    );
   });
 
   test.each([
@@ -115,11 +153,15 @@ describe('handshakes the custom domain refuses', () => {
     ['no encryption at all', 'ECDHE-ECDSA-NULL-SHA:NULL@SECLEVEL=0'],
     ['no forward secrecy', 'AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA'],
   ])('TLS 1.2 offering only %s', async (_name, ciphers) => {
-    await expect(post({ maxVersion: 'TLSv1.2', ciphers })).rejects.toThrow(/handshake failure|no shared cipher|no ciphers available|no cipher match/i);
+    await expect(post({ maxVersion: 'TLSv1.2', ciphers })).rejects.toThrow(
+      /handshake failure|no shared cipher|no ciphers available|no cipher match/i,
+    );
   });
 
   test('nothing from a refused handshake was written', async () => {
-    expect((await storedFindings(stack, REFERENCE_FINDING.Org)).map((item) => item.VulnID)).not.toContain('tls-handshake');
+    expect((await storedFindings(stack, REFERENCE_FINDING.Org)).map((item) => item.VulnID)).not.toContain(
+      'tls-handshake',
+    );
   });
 
   test('a TLS 1.2 client asking to renegotiate (to swap its certificate) loses the connection', async () => {

@@ -4,7 +4,12 @@
  * in the one logged line.
  */
 import { authorize, decisionLogEntry, type GrantStore } from '../../functions/shared/core/authz-policy';
-import { identityFromPem, issuerKeyOf, parseCertificate, type CertificateIdentity } from '../../functions/shared/core/identity';
+import {
+  identityFromPem,
+  issuerKeyOf,
+  parseCertificate,
+  type CertificateIdentity,
+} from '../../functions/shared/core/identity';
 import { clientCertificate, testCa } from '../support/certificates';
 
 const SUBJECT = 'CN=dashboard-01, OU=dashboard, O=Example Corp';
@@ -44,7 +49,9 @@ test.each([
   ['no extendedKeyUsage at all', { extendedKeyUsages: [] }],
 ] as const)('accepts %s', async (_label, options) => {
   const certificate = await clientCertificate(SUBJECT, options);
-  expect(await decide(identityFromPem(certificate.certPem), store({ grant: GRANT }))).toMatchObject({ decision: 'ALLOW' });
+  expect(await decide(identityFromPem(certificate.certPem), store({ grant: GRANT }))).toMatchObject({
+    decision: 'ALLOW',
+  });
 });
 
 test('the decision log shows the pin, the issuer key and the revocation reason', async () => {
@@ -55,10 +62,25 @@ test('the decision log shows the pin, the issuer key and the revocation reason',
   expect(await decide(identity, store({ grant: pinned }))).toMatchObject({ decision: 'ALLOW', pin: ca.spkiSha256 });
   const revoked = await decide(
     identity,
-    store({ grant: pinned, issuers: { [ca.spkiSha256]: { publicKey: ca.publicKey } }, revoked: { [`${ca.spkiSha256}#${identity.serialNumber}`]: { revokedAt: 'x', reason: 'laptop lost' } } }),
+    store({
+      grant: pinned,
+      issuers: { [ca.spkiSha256]: { publicKey: ca.publicKey } },
+      revoked: { [`${ca.spkiSha256}#${identity.serialNumber}`]: { revokedAt: 'x', reason: 'laptop lost' } },
+    }),
   );
-  expect(revoked).toMatchObject({ decision: 'DENY', reason: 'certificate-revoked', revocationReason: 'laptop lost', principal: { issuerKey: ca.spkiSha256 } });
-  const caRevoked = await decide(identity, store({ grant: pinned, issuers: { [ca.spkiSha256]: { publicKey: ca.publicKey, revokedAt: 'x', reason: 'CA compromised' } } }));
+  expect(revoked).toMatchObject({
+    decision: 'DENY',
+    reason: 'certificate-revoked',
+    revocationReason: 'laptop lost',
+    principal: { issuerKey: ca.spkiSha256 },
+  });
+  const caRevoked = await decide(
+    identity,
+    store({
+      grant: pinned,
+      issuers: { [ca.spkiSha256]: { publicKey: ca.publicKey, revokedAt: 'x', reason: 'CA compromised' } },
+    }),
+  );
   expect(caRevoked).toMatchObject({ decision: 'DENY', reason: 'issuer-revoked', revocationReason: 'CA compromised' });
   expect(JSON.stringify([revoked, caRevoked])).not.toContain('BEGIN CERTIFICATE');
 });

@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { runAuthz } from '../../client/authz-command';
 import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import { parseCertificate } from '../../functions/shared/core/identity';
-import { createCertificateAuthority, DEV_SUBJECTS, loadCertificateAuthority, type CertificateAuthority, type Issued } from '../../local/pki';
+import {
+  createCertificateAuthority,
+  DEV_SUBJECTS,
+  loadCertificateAuthority,
+  type CertificateAuthority,
+  type Issued,
+} from '../../local/pki';
 import { portOf, startTestStack, type TestStack } from '../support/local-stack';
 
 const DASHBOARD = 'CN=dashboard-07, OU=dashboard, O=Example Corp';
@@ -46,12 +52,20 @@ async function file(name: string, pem: string): Promise<string> {
   return path;
 }
 
-const read = (identity: Issued | { certPem: string; keyPem: string }) => stack.request(identity, { path: '/vuln?org=org1' });
-const refusals = () => stack.logs.filter((entry) => entry.message === 'client certificate refused').map((entry) => entry.reason);
+const read = (identity: Issued | { certPem: string; keyPem: string }) =>
+  stack.request(identity, { path: '/vuln?org=org1' });
+const refusals = () =>
+  stack.logs.filter((entry) => entry.message === 'client certificate refused').map((entry) => entry.reason);
 
 describe('issuer pins are keys, not names', () => {
   beforeAll(async () => {
-    await putGrant(stack.dynamoDb, stack.tables.AuthzTable, 'dashboard', { methods: ['GET'], orgs: ['org1'] }, parseCertificate(stack.pki.ca.certPem));
+    await putGrant(
+      stack.dynamoDb,
+      stack.tables.AuthzTable,
+      'dashboard',
+      { methods: ['GET'], orgs: ['org1'] },
+      parseCertificate(stack.pki.ca.certPem),
+    );
   });
 
   it('allows a certificate the pinned CA signed', async () => {
@@ -59,7 +73,17 @@ describe('issuer pins are keys, not names', () => {
   });
 
   it('refuses to pin by DN text', async () => {
-    const result = await authz('grant', '--ou', 'dashboard', '--methods', 'GET', '--orgs', 'org1', '--issuer', DEV_SUBJECTS.ca);
+    const result = await authz(
+      'grant',
+      '--ou',
+      'dashboard',
+      '--methods',
+      'GET',
+      '--orgs',
+      'org1',
+      '--issuer',
+      DEV_SUBJECTS.ca,
+    );
     expect(result.code).toBe(2);
     expect(result.err).toMatch(/--issuer-cert/);
   });
@@ -68,7 +92,10 @@ describe('issuer pins are keys, not names', () => {
     const { PutItemCommand } = await import('@aws-sdk/client-dynamodb');
     const { marshall } = await import('@aws-sdk/util-dynamodb');
     await stack.dynamoDb.send(
-      new PutItemCommand({ TableName: stack.tables.AuthzTable, Item: marshall({ Id: 'OU#legacy', Value: { methods: ['GET'], orgs: ['org1'], issuerDN: DEV_SUBJECTS.ca } }) }),
+      new PutItemCommand({
+        TableName: stack.tables.AuthzTable,
+        Item: marshall({ Id: 'OU#legacy', Value: { methods: ['GET'], orgs: ['org1'], issuerDN: DEV_SUBJECTS.ca } }),
+      }),
     );
     const legacy = await stack.ca.issue({ subject: 'CN=legacy-01, OU=legacy, O=Example Corp', kind: 'client' });
     expect((await read(legacy)).status).toBe(403);
@@ -82,12 +109,22 @@ describe('chains are built from the truststore only', () => {
 
   beforeAll(async () => {
     // A CA:TRUE certificate the client holds, signed by a trusted CA but not itself in the truststore.
-    intermediate = await stack.ca.issue({ subject: 'CN=Client-held Intermediate, O=Example Corp', kind: 'client', isCa: true, extendedKeyUsages: [] });
-    leafUnderIntermediate = await (await loadCertificateAuthority(intermediate.certPem, intermediate.keyPem)).issue({ subject: DASHBOARD, kind: 'client' });
+    intermediate = await stack.ca.issue({
+      subject: 'CN=Client-held Intermediate, O=Example Corp',
+      kind: 'client',
+      isCa: true,
+      extendedKeyUsages: [],
+    });
+    leafUnderIntermediate = await (
+      await loadCertificateAuthority(intermediate.certPem, intermediate.keyPem)
+    ).issue({ subject: DASHBOARD, kind: 'client' });
   });
 
   it('refuses a leaf whose intermediate the client sends itself', async () => {
-    const answer = await read({ certPem: `${leafUnderIntermediate.certPem}${intermediate.certPem}`, keyPem: leafUnderIntermediate.keyPem });
+    const answer = await read({
+      certPem: `${leafUnderIntermediate.certPem}${intermediate.certPem}`,
+      keyPem: leafUnderIntermediate.keyPem,
+    });
     expect(answer.status).toBe(403);
     expect(refusals()).toContain('intermediate-not-in-truststore');
   });
@@ -99,7 +136,9 @@ describe('chains are built from the truststore only', () => {
   it('refuses a leaf from a CA outside the truststore, with or without that CA in the chain', async () => {
     const outsider = await outsideCa.issue({ subject: DASHBOARD, kind: 'client' });
     expect((await read(outsider)).status).toBe(403);
-    expect((await read({ certPem: `${outsider.certPem}${outsideCa.certPem}`, keyPem: outsider.keyPem })).status).toBe(403);
+    expect((await read({ certPem: `${outsider.certPem}${outsideCa.certPem}`, keyPem: outsider.keyPem })).status).toBe(
+      403,
+    );
   });
 });
 
@@ -116,10 +155,26 @@ describe('revocation follows the issuer key', () => {
 
   it('revokes serial N of one CA only, and the undo restores it', async () => {
     expect([(await read(fromDevCa)).status, (await read(fromPartner)).status]).toEqual([200, 200]);
-    const revoked = await authz('revoke-cert', '--cert', await file('dev-leaf.pem', fromDevCa.certPem), '--issuer-cert', await file('dev-ca.pem', stack.pki.ca.certPem), '--reason', 'laptop lost');
+    const revoked = await authz(
+      'revoke-cert',
+      '--cert',
+      await file('dev-leaf.pem', fromDevCa.certPem),
+      '--issuer-cert',
+      await file('dev-ca.pem', stack.pki.ca.certPem),
+      '--reason',
+      'laptop lost',
+    );
     expect(revoked).toMatchObject({ code: 0, out: expect.stringMatching(/takes effect within/) });
     expect([(await read(fromDevCa)).status, (await read(fromPartner)).status]).toEqual([403, 200]);
-    expect(await authz('unrevoke-cert', '--cert', await file('dev-leaf.pem', fromDevCa.certPem), '--issuer-cert', await file('dev-ca.pem', stack.pki.ca.certPem))).toMatchObject({ code: 0 });
+    expect(
+      await authz(
+        'unrevoke-cert',
+        '--cert',
+        await file('dev-leaf.pem', fromDevCa.certPem),
+        '--issuer-cert',
+        await file('dev-ca.pem', stack.pki.ca.certPem),
+      ),
+    ).toMatchObject({ code: 0 });
     expect((await read(fromDevCa)).status).toBe(200);
   });
 
@@ -133,9 +188,14 @@ describe('revocation follows the issuer key', () => {
 
   it('revoking a CA denies everything it signed, until undone', async () => {
     const ca = await file('partner-ca.pem', partnerCa.certPem);
-    expect(await authz('revoke-cert', '--cert', ca, '--reason', 'partner offboarded')).toMatchObject({ code: 0, out: expect.stringContaining('every certificate it signed') });
+    expect(await authz('revoke-cert', '--cert', ca, '--reason', 'partner offboarded')).toMatchObject({
+      code: 0,
+      out: expect.stringContaining('every certificate it signed'),
+    });
     const another = await partnerCa.issue({ subject: 'CN=dashboard-08, OU=dashboard, O=Partner Corp', kind: 'client' });
-    expect([(await read(fromPartner)).status, (await read(another)).status, (await read(fromDevCa)).status]).toEqual([403, 403, 200]);
+    expect([(await read(fromPartner)).status, (await read(another)).status, (await read(fromDevCa)).status]).toEqual([
+      403, 403, 200,
+    ]);
     expect((await authz('list')).out).toMatch(/Partner CA B.*REVOKED .*partner offboarded/);
     expect(await authz('unrevoke-cert', '--cert', ca)).toMatchObject({ code: 0 });
     expect((await read(another)).status).toBe(200);
@@ -148,7 +208,12 @@ describe('the client-certificate policy', () => {
   });
 
   it('refuses a client certificate that is a CA', async () => {
-    const caLeaf = await stack.ca.issue({ subject: DASHBOARD, kind: 'client', isCa: true, extendedKeyUsages: ['1.3.6.1.5.5.7.3.2'] });
+    const caLeaf = await stack.ca.issue({
+      subject: DASHBOARD,
+      kind: 'client',
+      isCa: true,
+      extendedKeyUsages: ['1.3.6.1.5.5.7.3.2'],
+    });
     expect((await read(caLeaf)).status).toBe(403);
   });
 

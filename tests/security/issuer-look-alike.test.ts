@@ -13,17 +13,30 @@ let leaf: Issued;
 
 beforeAll(async () => {
   const partnerCa = await createCertificateAuthority('CN=Partner CA B, O=Partner Corp');
-  const lookAlike = await partnerCa.issue({ subject: DEV_SUBJECTS.ca, kind: 'client', isCa: true, extendedKeyUsages: [] });
+  const lookAlike = await partnerCa.issue({
+    subject: DEV_SUBJECTS.ca,
+    kind: 'client',
+    isCa: true,
+    extendedKeyUsages: [],
+  });
   stack = await startTestStack({ trust: [partnerCa.certPem, lookAlike.certPem] });
-  await putGrant(stack.dynamoDb, stack.tables.AuthzTable, 'dashboard', { methods: ['GET'], orgs: ['org1'] }, parseCertificate(stack.pki.ca.certPem));
-  leaf = await (await loadCertificateAuthority(lookAlike.certPem, lookAlike.keyPem)).issue({ subject: 'CN=dashboard-07, OU=dashboard, O=Example Corp', kind: 'client' });
+  await putGrant(
+    stack.dynamoDb,
+    stack.tables.AuthzTable,
+    'dashboard',
+    { methods: ['GET'], orgs: ['org1'] },
+    parseCertificate(stack.pki.ca.certPem),
+  );
+  leaf = await (
+    await loadCertificateAuthority(lookAlike.certPem, lookAlike.keyPem)
+  ).issue({ subject: 'CN=dashboard-07, OU=dashboard, O=Example Corp', kind: 'client' });
 });
 
 afterAll(async () => {
   await stack?.close();
 });
 
-test('a leaf under a trusted look-alike of the pinned CA is denied by the pin, and the real CA\'s leaf allowed', async () => {
+test("a leaf under a trusted look-alike of the pinned CA is denied by the pin, and the real CA's leaf allowed", async () => {
   expect(parseCertificate(leaf.certPem).issuer).toBe(parseCertificate(stack.pki.ca.certPem).subject);
   const answer = await stack.request(leaf, { path: '/vuln?org=org1' });
   expect(answer.status).toBe(403);

@@ -24,18 +24,27 @@ test('every PEM file of the dev PKI, and every PEM the PKI module returns, ends 
   const pki = await ensureDevPki(join(dir, 'pki'));
   const names = (await readdir(pki.dir)).filter((name) => name.endsWith('.pem'));
   expect(names.length).toBeGreaterThanOrEqual(12);
-  for (const name of names) expect([name, (await readFile(join(pki.dir, name), 'utf8')).endsWith('-----\n')]).toEqual([name, true]);
+  for (const name of names)
+    expect([name, (await readFile(join(pki.dir, name), 'utf8')).endsWith('-----\n')]).toEqual([name, true]);
   const ca = await createCertificateAuthority('CN=Newline CA');
   const leaf = await ca.issue({ subject: 'CN=x, OU=y', kind: 'client' });
   const chained = await issueFromNonCa(leaf, 'CN=z, OU=y');
-  for (const pem of [ca.certPem, ca.keyPem, leaf.certPem, leaf.keyPem, chained.certPem]) expect(pem.endsWith('-----\n')).toBe(true);
+  for (const pem of [ca.certPem, ca.keyPem, leaf.certPem, leaf.keyPem, chained.certPem])
+    expect(pem.endsWith('-----\n')).toBe(true);
 });
 
 test('two concatenated CA files stay two trusted certificates, counted at start', async () => {
-  const [first, second] = await Promise.all([createCertificateAuthority('CN=First CA'), createCertificateAuthority('CN=Second CA')]);
+  const [first, second] = await Promise.all([
+    createCertificateAuthority('CN=First CA'),
+    createCertificateAuthority('CN=Second CA'),
+  ]);
   const path = join(dir, 'bundle.pem');
   await writeFile(path, first.certPem + second.certPem);
-  const truststore = resolveTruststore({ environment: { TRUSTSTORE: path }, projectRoot: dir, devCaPath: join(dir, 'none.pem') });
+  const truststore = resolveTruststore({
+    environment: { TRUSTSTORE: path },
+    projectRoot: dir,
+    devCaPath: join(dir, 'none.pem'),
+  });
   expect(truststore.subjects).toEqual(['CN=First CA', 'CN=Second CA']);
   expect(truststoreSummary(truststore)).toBe('2 certificates: CN=First CA; CN=Second CA');
 });
@@ -46,7 +55,9 @@ test('a glued bundle or an unparsable block refuses to start, saying why', async
   expect(() => loadTruststore(glued, 'glued.pem')).toThrow(PemBundleError);
   expect(() => loadTruststore(glued, 'glued.pem')).toThrow(/glued\.pem: .*not on a line of its own/);
   const broken = `${ca.certPem}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`;
-  expect(() => loadTruststore(broken, 'broken.pem')).toThrow(/broken\.pem: certificate 2 of 2 is not a valid X\.509 certificate/);
+  expect(() => loadTruststore(broken, 'broken.pem')).toThrow(
+    /broken\.pem: certificate 2 of 2 is not a valid X\.509 certificate/,
+  );
   expect(() => loadTruststore('nothing here\n', 'empty.pem')).toThrow(/holds no PEM certificate/);
 });
 

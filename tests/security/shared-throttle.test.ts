@@ -18,7 +18,8 @@ afterAll(async () => {
 test('denied requests of one certificate use up the throttle every client shares', async () => {
   const notGranted = await stack.ca.issue({ subject: 'CN=intruder-01, OU=intruder, O=Example Corp', kind: 'client' });
   const spent = [];
-  for (let attempt = 0; attempt < 3; attempt += 1) spent.push((await stack.request(notGranted, { path: '/vuln?org=org1' })).status);
+  for (let attempt = 0; attempt < 3; attempt += 1)
+    spent.push((await stack.request(notGranted, { path: '/vuln?org=org1' })).status);
   expect(spent).toEqual([403, 403, 403]);
   expect((await stack.request(stack.pki.dashboard, { path: '/vuln?org=org1' })).status).toBe(429);
 });

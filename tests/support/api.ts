@@ -24,7 +24,10 @@ export const apiResolver = () =>
   });
 
 /** A `$context` as API Gateway gives it to a POST /vuln template; `clientCert` fields and the rest can be replaced. */
-export function templateContext(clientCert: Partial<ClientCertificateContext> = {}, overrides: Partial<TemplateContext> = {}): TemplateContext {
+export function templateContext(
+  clientCert: Partial<ClientCertificateContext> = {},
+  overrides: Partial<TemplateContext> = {},
+): TemplateContext {
   return {
     requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
     extendedRequestId: 'BQGojGkEIAMF4ZQ=',

@@ -58,7 +58,9 @@ export async function countAllFindings(stack: TestStack): Promise<number> {
   let count = 0;
   let startKey: Record<string, never> | undefined;
   for (let page = 0; page < 1000; page += 1) {
-    const result = await stack.dynamoDb.send(new ScanCommand({ TableName: stack.tables.FindingsTable, Select: 'COUNT', ExclusiveStartKey: startKey }));
+    const result = await stack.dynamoDb.send(
+      new ScanCommand({ TableName: stack.tables.FindingsTable, Select: 'COUNT', ExclusiveStartKey: startKey }),
+    );
     count += result.Count ?? 0;
     startKey = result.LastEvaluatedKey as typeof startKey;
     if (!startKey) break;
@@ -68,7 +70,8 @@ export async function countAllFindings(stack: TestStack): Promise<number> {
 
 /** Signs of internals: a stack frame, a source path, an AWS or Step Functions error name. */
 const STACK_FRAME = /\bat [^\s(]+ \(|\bat (?:\/|file:)|\.[cm]?[jt]s:\d+:\d+/;
-const AWS_ERROR_NAME = /[A-Za-z]+Exception\b|InternalServerError|ProvisionedThroughput|\bStates\.[A-Z]|\bLambda\.[A-Z]|TransientError/;
+const AWS_ERROR_NAME =
+  /[A-Za-z]+Exception\b|InternalServerError|ProvisionedThroughput|\bStates\.[A-Z]|\bLambda\.[A-Z]|TransientError/;
 
 /** Everything an answer must never hold. */
 export function leaksInAnswer(answer: CallResult, clientText: string[] = [CANARY]): string[] {
@@ -78,7 +81,8 @@ export function leaksInAnswer(answer: CallResult, clientText: string[] = [CANARY
   if (STACK_FRAME.test(text)) problems.push('a stack frame');
   if (text.includes(process.cwd()) || /node_modules|functions\/|local\//.test(text)) problems.push('a file path');
   if (AWS_ERROR_NAME.test(text)) problems.push('an AWS error name');
-  for (const fragment of clientText) if (fragment && text.includes(fragment)) problems.push(`client text ${JSON.stringify(fragment.slice(0, 40))}`);
+  for (const fragment of clientText)
+    if (fragment && text.includes(fragment)) problems.push(`client text ${JSON.stringify(fragment.slice(0, 40))}`);
   return problems;
 }
 
@@ -88,12 +92,17 @@ export function leaksInLog(text: string, bodyText: string[] = [CANARY]): string[
   if (text.includes('-----BEGIN') || /MII[A-Za-z0-9+/]{20}/.test(text)) problems.push('a PEM block or DER base64');
   if (STACK_FRAME.test(text)) problems.push('a stack frame');
   if (text.includes(process.cwd())) problems.push('a file path');
-  for (const fragment of bodyText) if (fragment && text.includes(fragment)) problems.push(`body text ${JSON.stringify(fragment.slice(0, 40))}`);
+  for (const fragment of bodyText)
+    if (fragment && text.includes(fragment)) problems.push(`body text ${JSON.stringify(fragment.slice(0, 40))}`);
   return problems;
 }
 
 /** A 4xx a client gets: JSON carrying the request id, and nothing of what the client sent. */
-export function expectSafeRefusal(answer: CallResult, status: number, clientText: string[] = [CANARY]): Record<string, unknown> {
+export function expectSafeRefusal(
+  answer: CallResult,
+  status: number,
+  clientText: string[] = [CANARY],
+): Record<string, unknown> {
   expect(answer.status).toBe(status);
   const body = answer.json() as Record<string, unknown>;
   expect(typeof body.message).toBe('string');

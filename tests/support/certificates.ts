@@ -23,7 +23,10 @@ export function otherCa(): Promise<CertificateAuthority> {
 }
 
 /** A client certificate from the test CA (or `ca`), e.g. `clientCertificate('CN=scanner-01, OU=scanner, O=Example Corp')`. */
-export async function clientCertificate(subject: string, options: Omit<IssueOptions, 'subject' | 'kind'> & { ca?: CertificateAuthority } = {}): Promise<Issued> {
+export async function clientCertificate(
+  subject: string,
+  options: Omit<IssueOptions, 'subject' | 'kind'> & { ca?: CertificateAuthority } = {},
+): Promise<Issued> {
   const { ca, ...issueOptions } = options;
   return (ca ?? (await testCa())).issue({ ...issueOptions, subject, kind: 'client' });
 }

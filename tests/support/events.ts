@@ -53,9 +53,11 @@ export const EXAMPLE_SCAN_FINDING: Finding = {
   Protocol: 'tcp',
   IpAddress: '44.228.249.3',
   PluginFamily: 'CGI abuses',
-  Description: 'The installation of PHP on the remote host is affected by a code execution vulnerability.\n\nThe php-cgi binary does not handle query strings that lack an = character.',
+  Description:
+    'The installation of PHP on the remote host is affected by a code execution vulnerability.\n\nThe php-cgi binary does not handle query strings that lack an = character.',
   Solution: 'Upgrade to PHP 5.3.12 / 5.4.2 or later.',
-  Evidence: 'Using the URL :\n  http://testphp.vulnweb.com/index.php?-s\nit was possible to read the source of index.php.',
+  Evidence:
+    'Using the URL :\n  http://testphp.vulnweb.com/index.php?-s\nit was possible to read the source of index.php.',
   Scanner: 'nessus',
 };
 
@@ -110,7 +112,9 @@ export function getFindingsEvent(options: GetFindingsEventOptions = {}): APIGate
   const sourceIp = options.sourceIp ?? SOURCE_IP;
   const query = Object.entries(options.query ?? {});
   const multi = Object.fromEntries(query.map(([name, value]) => [name, Array.isArray(value) ? value : [value]]));
-  const single = Object.fromEntries(query.map(([name, value]) => [name, Array.isArray(value) ? (value.at(-1) ?? '') : value]));
+  const single = Object.fromEntries(
+    query.map(([name, value]) => [name, Array.isArray(value) ? (value.at(-1) ?? '') : value]),
+  );
   const headers = {
     Accept: 'application/json',
     Host: 'vuln.example.com',
@@ -233,7 +237,13 @@ export function runEventFiles(dashboardCertPem: string): Record<string, string> 
     'scan-runs.json': json({ operation: 'validate', body: EXAMPLE_RUN, requestId: REQUEST_ID }),
     'close-run.json': json({ operation: 'page', runId: EXAMPLE_RUN_ID, cursor: null, fixed: 0 }),
     'get-scan-run.json': json(
-      getFindingsEvent({ query: { org: 'org1' }, certPem: dashboardCertPem, resource: '/scans/{runId}', path: `/scans/${EXAMPLE_RUN_ID}`, pathParameters: { runId: EXAMPLE_RUN_ID } }),
+      getFindingsEvent({
+        query: { org: 'org1' },
+        certPem: dashboardCertPem,
+        resource: '/scans/{runId}',
+        path: `/scans/${EXAMPLE_RUN_ID}`,
+        pathParameters: { runId: EXAMPLE_RUN_ID },
+      }),
     ),
   };
 }
@@ -252,25 +262,37 @@ const KEEP_IF_VALID_FOR_MS = 365 * 24 * 60 * 60 * 1000;
  * CA, carry the expected subjects and stay valid for another year; else undefined.
  */
 function existingCertificates(dir: string, now: Date): EventCertificates | undefined {
-  const read = (name: string) => (existsSync(resolve(dir, name)) ? readFileSync(resolve(dir, name), 'utf8') : undefined);
+  const read = (name: string) =>
+    existsSync(resolve(dir, name)) ? readFileSync(resolve(dir, name), 'utf8') : undefined;
   try {
     const caPem = read('events-ca.pem');
     const execution = read('ingest-execution.json');
     const getFindings = read('get-findings.json');
     if (!caPem || !execution || !getFindings) return undefined;
     const scannerPem = (JSON.parse(execution) as { principal?: Principal }).principal?.certPem;
-    const dashboardPem = (JSON.parse(getFindings) as APIGatewayProxyEvent).requestContext.identity.clientCert?.clientCertPem;
+    const dashboardPem = (JSON.parse(getFindings) as APIGatewayProxyEvent).requestContext.identity.clientCert
+      ?.clientCertPem;
     if (!scannerPem || !dashboardPem) return undefined;
     const ca = new X509Certificate(caPem);
     const expected = [
       [scannerPem, EVENTS_SCANNER_SUBJECT],
       [dashboardPem, EVENTS_DASHBOARD_SUBJECT],
     ] as const;
-    const usable = (certificate: X509Certificate) => new Date(certificate.validTo).getTime() - now.getTime() > KEEP_IF_VALID_FOR_MS;
-    if (!usable(ca) || formatDistinguishedName(new ParsedCertificate(caPem).subjectName) !== EVENTS_CA_SUBJECT.replace(/, /g, ',')) return undefined;
+    const usable = (certificate: X509Certificate) =>
+      new Date(certificate.validTo).getTime() - now.getTime() > KEEP_IF_VALID_FOR_MS;
+    if (
+      !usable(ca) ||
+      formatDistinguishedName(new ParsedCertificate(caPem).subjectName) !== EVENTS_CA_SUBJECT.replace(/, /g, ',')
+    )
+      return undefined;
     for (const [pem, subject] of expected) {
       const certificate = new X509Certificate(pem);
-      if (!certificate.verify(ca.publicKey) || !usable(certificate) || formatDistinguishedName(new ParsedCertificate(pem).subjectName) !== subject.replace(/, /g, ',')) return undefined;
+      if (
+        !certificate.verify(ca.publicKey) ||
+        !usable(certificate) ||
+        formatDistinguishedName(new ParsedCertificate(pem).subjectName) !== subject.replace(/, /g, ',')
+      )
+        return undefined;
     }
     return { caPem, scannerPem, dashboardPem };
   } catch {
@@ -290,7 +312,10 @@ async function issueCertificates(): Promise<EventCertificates> {
  * Every file of events/ (name → content). The certificates of the events already in `existingDir`
  * are kept while valid (the same run twice gives the same files); otherwise fresh ones are issued.
  */
-export async function buildEventFiles(existingDir: string = EVENTS_DIR, now: Date = new Date()): Promise<Record<string, string>> {
+export async function buildEventFiles(
+  existingDir: string = EVENTS_DIR,
+  now: Date = new Date(),
+): Promise<Record<string, string>> {
   const { caPem, scannerPem, dashboardPem } = existingCertificates(existingDir, now) ?? (await issueCertificates());
   const scanner = { certPem: scannerPem };
   const dashboard = { certPem: dashboardPem };
@@ -300,9 +325,17 @@ export async function buildEventFiles(existingDir: string = EVENTS_DIR, now: Dat
   return {
     'validate.json': json({ body: { findings }, requestId: REQUEST_ID }),
     'normalize.json': json({ findings }),
-    'authorize.json': json({ method: 'POST', principal: principalFor(scanner.certPem), requestId: REQUEST_ID, sourceIp: SOURCE_IP, findings: normalized }),
+    'authorize.json': json({
+      method: 'POST',
+      principal: principalFor(scanner.certPem),
+      requestId: REQUEST_ID,
+      sourceIp: SOURCE_IP,
+      findings: normalized,
+    }),
     'write.json': json({ findings: normalized, requestId: REQUEST_ID }),
-    'get-findings.json': json(getFindingsEvent({ query: { org: 'org1', minSeverity: 'HIGH' }, certPem: dashboard.certPem })),
+    'get-findings.json': json(
+      getFindingsEvent({ query: { org: 'org1', minSeverity: 'HIGH' }, certPem: dashboard.certPem }),
+    ),
     ...runEventFiles(dashboard.certPem),
     'ingest-execution.json': json(ingestExecutionInput({ findings }, scanner.certPem)),
     'events-ca.pem': ca.certPem,

@@ -6,7 +6,11 @@ import { REFERENCE_FINDING } from '../../local/seed';
 export { REFERENCE_FINDING };
 
 /** The reference finding after the Normalize step. */
-export const REFERENCE_NORMALIZED: NormalizedFinding = { ...REFERENCE_FINDING, DueDate: '2022-09-09', Severity: 'UNKNOWN' };
+export const REFERENCE_NORMALIZED: NormalizedFinding = {
+  ...REFERENCE_FINDING,
+  DueDate: '2022-09-09',
+  Severity: 'UNKNOWN',
+};
 
 /** `count` distinct findings of one org, for batch tests. */
 export const findingBatch = (count: number, overrides: Partial<Finding> = {}): Finding[] =>

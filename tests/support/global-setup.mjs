@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 export default function prebuildBundles() {
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  const script = "const b = require('./local/lambda/bundle'); b.localBundles(b.templateBundleRequests()).then(() => undefined)";
+  const script =
+    "const b = require('./local/lambda/bundle'); b.localBundles(b.templateBundleRequests()).then(() => undefined)";
   execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, stdio: 'inherit', timeout: 300_000 });
 }

@@ -14,7 +14,9 @@ interface Request {
 async function main(): Promise<void> {
   const request = JSON.parse(readFileSync(0, 'utf8')) as Request;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { handler } = require(request.entryPoint) as { handler: (event: unknown, context: Context) => Promise<unknown> };
+  const { handler } = require(request.entryPoint) as {
+    handler: (event: unknown, context: Context) => Promise<unknown>;
+  };
   const outcomes: { ok: boolean; errorType?: string }[] = [];
   for (const [index, invocation] of request.invocations.entries()) {
     Object.assign(process.env, invocation.environment);

@@ -61,7 +61,9 @@ export const dynamoDb = mockClient(DynamoDBClient);
 /** Secrets Manager, serving PAGE_TOKEN_KEY for PAGE_TOKEN_SECRET_ARN (call again after a reset). */
 export const secretsManager = mockClient(SecretsManagerClient);
 export function mockPageTokenSecret(): void {
-  secretsManager.on(GetSecretValueCommand, { SecretId: PAGE_TOKEN_SECRET_ARN }).resolves({ ARN: PAGE_TOKEN_SECRET_ARN, SecretString: PAGE_TOKEN_KEY });
+  secretsManager
+    .on(GetSecretValueCommand, { SecretId: PAGE_TOKEN_SECRET_ARN })
+    .resolves({ ARN: PAGE_TOKEN_SECRET_ARN, SecretString: PAGE_TOKEN_KEY });
 }
 
 /** Fresh mocks for a GET-function test: the page-token secret, and a dashboard grant on org1. */
@@ -85,7 +87,13 @@ export interface AuthzItems {
 export function mockAuthzTable(items: AuthzItems): void {
   const values = new Map<string, unknown>([
     ...Object.entries(items.grants ?? {}).map(([ou, grant]) => [grantKey(ou), grant] as const),
-    ...(items.revoked ?? []).map(({ issuerKey, serialNumber }) => [revocationKey(issuerKey, serialNumber), { revokedAt: '2025-01-01T00:00:00.000Z', reason: 'key-compromise' }] as const),
+    ...(items.revoked ?? []).map(
+      ({ issuerKey, serialNumber }) =>
+        [
+          revocationKey(issuerKey, serialNumber),
+          { revokedAt: '2025-01-01T00:00:00.000Z', reason: 'key-compromise' },
+        ] as const,
+    ),
     ...(items.issuers ? [[ISSUERS_KEY, items.issuers] as const] : []),
   ]);
   dynamoDb.on(GetItemCommand, { TableName: AUTHZ_TABLE }).callsFake((input: GetItemCommandInput) => {

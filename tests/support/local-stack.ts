@@ -99,7 +99,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     dynamoDb,
     tables: stack.backend.tableNames,
     logs,
-    request: (identity, callOptions = {}) => call(stack.url, { ...callOptions, ...(identity ? { identity } : {}), caPem: pki.ca.certPem }),
+    request: (identity, callOptions = {}) =>
+      call(stack.url, { ...callOptions, ...(identity ? { identity } : {}), caPem: pki.ca.certPem }),
     close: async () => {
       dynamoDb.destroy();
       await stack.close();
@@ -112,5 +113,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 export const portOf = (endpoint: string) => Number(new URL(endpoint).port);
 
 /** Every finding GET /vuln answers for `query` (e.g. `org=org1&limit=20`), following nextToken to the end. */
-export const allFindings = (stack: TestStack, identity: ClientIdentity, query: string, maxPages = 100): Promise<Record<string, unknown>[]> =>
-  readAllFindings((path) => stack.request(identity, { path }), query, maxPages);
+export const allFindings = (
+  stack: TestStack,
+  identity: ClientIdentity,
+  query: string,
+  maxPages = 100,
+): Promise<Record<string, unknown>[]> => readAllFindings((path) => stack.request(identity, { path }), query, maxPages);

@@ -23,7 +23,10 @@ export function readmeSteps(heading: string): Step[] {
     .split(/\n(?=# )/)
     .map((chunk) => {
       const [comment, ...rest] = chunk.split('\n');
-      const command = rest.join('\n').replace(/\\\n\s*/g, ' ').trim();
+      const command = rest
+        .join('\n')
+        .replace(/\\\n\s*/g, ' ')
+        .trim();
       // Shell words: single-quoted strings or bare words (the README uses no other quoting).
       const [program, ...args] = [...command.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2] ?? '');
       return { comment: comment as string, program: program as Step['program'], args };
@@ -32,4 +35,8 @@ export function readmeSteps(heading: string): Step[] {
 
 /** A step's arguments for a stack on `url` whose dev PKI is under `workingDir/.local/pki`. */
 export const localArgs = (step: Step, url: string, workingDir: string) =>
-  step.args.map((arg) => arg.replace('https://localhost:3443', `https://localhost:${new URL(url).port}`).replace(/^\.local\/pki\//, `${join(workingDir, '.local', 'pki')}/`));
+  step.args.map((arg) =>
+    arg
+      .replace('https://localhost:3443', `https://localhost:${new URL(url).port}`)
+      .replace(/^\.local\/pki\//, `${join(workingDir, '.local', 'pki')}/`),
+  );

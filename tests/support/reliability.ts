@@ -14,10 +14,22 @@ export function sizeFromEnv(name: string, fallback: number): number {
 }
 
 /** `count` findings of `org`, VulnIDs `${prefix}-0…`, in batches of `batchSize`. */
-export function batchesOf(prefix: string, org: string, count: number, batchSize: number, overrides: Partial<Finding> = {}): Finding[][] {
-  const findings = Array.from({ length: count }, (_, index) => ({ ...REFERENCE_FINDING, Org: org, VulnID: `${prefix}-${index}`, ...overrides }));
+export function batchesOf(
+  prefix: string,
+  org: string,
+  count: number,
+  batchSize: number,
+  overrides: Partial<Finding> = {},
+): Finding[][] {
+  const findings = Array.from({ length: count }, (_, index) => ({
+    ...REFERENCE_FINDING,
+    Org: org,
+    VulnID: `${prefix}-${index}`,
+    ...overrides,
+  }));
   const batches: Finding[][] = [];
-  for (let start = 0; start < findings.length; start += batchSize) batches.push(findings.slice(start, start + batchSize));
+  for (let start = 0; start < findings.length; start += batchSize)
+    batches.push(findings.slice(start, start + batchSize));
   return batches;
 }
 
@@ -32,7 +44,12 @@ export interface PostOutcome {
  * when given), at most `attempts` times. A network error also counts as an attempt (the gateway
  * may have gone away); the last one is rethrown.
  */
-export async function postWithRetry(stack: TestStack, identity: ClientIdentity, findings: Finding[], attempts = 8): Promise<PostOutcome> {
+export async function postWithRetry(
+  stack: TestStack,
+  identity: ClientIdentity,
+  findings: Finding[],
+  attempts = 8,
+): Promise<PostOutcome> {
   const statuses: number[] = [];
   for (let attempt = 1; ; attempt += 1) {
     let answer: CallResult;
@@ -46,16 +63,22 @@ export async function postWithRetry(stack: TestStack, identity: ClientIdentity, 
     statuses.push(answer.status);
     if ((answer.status !== 503 && answer.status !== 429) || attempt >= attempts) return { statuses, final: answer };
     const retryAfter = Number(answer.headers['retry-after']);
-    if (Number.isFinite(retryAfter) && retryAfter > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter, 5) * 1000));
+    if (Number.isFinite(retryAfter) && retryAfter > 0)
+      await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter, 5) * 1000));
   }
 }
 
 /** Runs `work` for every item with at most `concurrency` at once; results in input order. */
-export async function mapConcurrently<T, R>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapConcurrently<T, R>(
+  items: T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
-    for (let index = next++; index < items.length; index = next++) results[index] = await work(items[index] as T, index);
+    for (let index = next++; index < items.length; index = next++)
+      results[index] = await work(items[index] as T, index);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   return results;

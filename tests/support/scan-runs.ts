@@ -12,7 +12,12 @@ export async function createRunItem(client: DynamoDBClient, tableName: string, r
 
 /** The run the events/ scan-run files name (EXAMPLE_RUN_ID), opened afresh: nothing reported yet. */
 export async function openExampleRun(client: DynamoDBClient, tableName: string): Promise<void> {
-  const run = newRun(EXAMPLE_RUN_ID, EXAMPLE_RUN, { ou: 'scanner', serialNumber: '01' }, new Date('2025-01-06T09:05:00.000Z'));
+  const run = newRun(
+    EXAMPLE_RUN_ID,
+    EXAMPLE_RUN,
+    { ou: 'scanner', serialNumber: '01' },
+    new Date('2025-01-06T09:05:00.000Z'),
+  );
   await client.send(new DeleteItemCommand({ TableName: tableName, Key: marshall({ RunId: EXAMPLE_RUN_ID }) }));
   await createRunItem(client, tableName, run);
 }

@@ -7,10 +7,13 @@ import type { TraceStore, StoredTrace } from '../../local/xray/store';
 export async function completeTrace(store: TraceStore, traceId: string, documents = 1): Promise<StoredTrace> {
   for (let poll = 0; poll < 200; poll += 1) {
     const trace = store.get(traceId);
-    if (trace && trace.documents.length >= documents && trace.documents.every((document) => !document.in_progress)) return trace;
+    if (trace && trace.documents.length >= documents && trace.documents.every((document) => !document.in_progress))
+      return trace;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`trace ${traceId} incomplete: ${JSON.stringify(store.get(traceId)?.documents.map((document) => [document.name, document.in_progress]))}`);
+  throw new Error(
+    `trace ${traceId} incomplete: ${JSON.stringify(store.get(traceId)?.documents.map((document) => [document.name, document.in_progress]))}`,
+  );
 }
 
 /** The Root of an X-Amzn-Trace-Id response header. */

@@ -21,7 +21,9 @@ const rows: Row[] = readProjectFile('docs/controls.md')
 /** The names of the tests a file declares (`test('…'`, quotes unescaped). */
 function testNames(file: string): string[] {
   const source = readProjectFile(file);
-  return [...source.matchAll(/\btest\((['"`])((?:\\.|(?!\1)[^\\])*)\1/g)].map((match) => (match[2] as string).replace(/\\(.)/g, '$1'));
+  return [...source.matchAll(/\btest\((['"`])((?:\\.|(?!\1)[^\\])*)\1/g)].map((match) =>
+    (match[2] as string).replace(/\\(.)/g, '$1'),
+  );
 }
 
 const testFiles = readdirSync(resolve(PROJECT_ROOT, TEST_DIRECTORY))
@@ -41,6 +43,8 @@ test('every row of docs/controls.md names a test that exists, under a unique con
 
 test('every template test is a row of docs/controls.md', () => {
   const documented = new Set(rows.map((row) => `${row.file} › ${row.test}`));
-  const missing = testFiles.flatMap((file) => testNames(file).map((name) => `${file} › ${name}`)).filter((entry) => !documented.has(entry));
+  const missing = testFiles
+    .flatMap((file) => testNames(file).map((name) => `${file} › ${name}`))
+    .filter((entry) => !documented.has(entry));
   expect(missing).toEqual([]);
 });

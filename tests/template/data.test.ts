@@ -1,5 +1,18 @@
 /** Data controls: the customer managed key, the tables, and their backups. */
-import { actionsOf, alternatives, conditionValues, isGetAtt, isRef, logicalIdsOfType, properties, resource, statementsOwnedBy, subText, template, type PolicyStatement } from './support';
+import {
+  actionsOf,
+  alternatives,
+  conditionValues,
+  isGetAtt,
+  isRef,
+  logicalIdsOfType,
+  properties,
+  resource,
+  statementsOwnedBy,
+  subText,
+  template,
+  type PolicyStatement,
+} from './support';
 
 const keyStatements = () => statementsOwnedBy('DataKey');
 const bySid = (sid: string) => keyStatements().find((statement) => statement.Sid === sid) as PolicyStatement;
@@ -13,7 +26,11 @@ test('DATA 1.1 a customer managed key with rotation, kept when the stack goes, w
 
 test('DATA 1.2 the key policy denies disabling, deleting and re-policying the key to everyone but KeyAdminPrincipalArns', () => {
   const denies = keyStatements().filter((statement) => statement.Effect === 'Deny');
-  const guarding = denies.filter((statement) => ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:PutKeyPolicy'].every((action) => actionsOf(statement).includes(action)));
+  const guarding = denies.filter((statement) =>
+    ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:PutKeyPolicy'].every((action) =>
+      actionsOf(statement).includes(action),
+    ),
+  );
   expect(guarding).toHaveLength(1);
   const [deny] = guarding as [PolicyStatement];
   expect(actionsOf(deny)).toEqual(expect.arrayContaining(['kms:DisableKeyRotation', 'kms:DeleteImportedKeyMaterial']));
@@ -29,20 +46,40 @@ test('DATA 1.2 the key policy denies disabling, deleting and re-policying the ke
 test('DATA 1.3 AWS services may use the key only for this stack: logs by encryption context, the trail by source ARN', () => {
   const services = keyStatements()
     .filter((statement) => statement.Effect === 'Allow')
-    .map((statement) => subText((statement.Principal as { Service?: unknown }).Service) ?? (statement.Principal as { AWS?: unknown }).AWS);
-  expect(services).toEqual(expect.arrayContaining(['logs.${AWS::Region}.amazonaws.com', 'cloudwatch.amazonaws.com', 'cloudtrail.amazonaws.com', 'budgets.amazonaws.com']));
+    .map(
+      (statement) =>
+        subText((statement.Principal as { Service?: unknown }).Service) ??
+        (statement.Principal as { AWS?: unknown }).AWS,
+    );
+  expect(services).toEqual(
+    expect.arrayContaining([
+      'logs.${AWS::Region}.amazonaws.com',
+      'cloudwatch.amazonaws.com',
+      'cloudtrail.amazonaws.com',
+      'budgets.amazonaws.com',
+    ]),
+  );
 
   const logs = bySid('CloudWatchLogsEncryptsThisStacksLogGroups');
-  const contexts = conditionValues(logs, 'ArnLike', 'kms:EncryptionContext:aws:logs:arn').map((value) => subText(value) as string);
+  const contexts = conditionValues(logs, 'ArnLike', 'kms:EncryptionContext:aws:logs:arn').map(
+    (value) => subText(value) as string,
+  );
   expect(contexts.length).toBeGreaterThan(0);
-  for (const context of contexts) expect(context).toMatch(/^arn:\$\{AWS::Partition\}:logs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:log-group:.+/);
-  expect(contexts.filter((context) => !context.includes('${AWS::StackName}'))).toEqual(['arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:API-Gateway-Execution-Logs_*']);
+  for (const context of contexts)
+    expect(context).toMatch(/^arn:\$\{AWS::Partition\}:logs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:log-group:.+/);
+  expect(contexts.filter((context) => !context.includes('${AWS::StackName}'))).toEqual([
+    'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:API-Gateway-Execution-Logs_*',
+  ]);
 
   const trail = bySid('CloudTrailEncryptsThisStacksTrail');
-  expect(subText(conditionValues(trail, 'StringEquals', 'aws:SourceArn')[0])).toBe('arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/${AWS::StackName}-trail');
+  expect(subText(conditionValues(trail, 'StringEquals', 'aws:SourceArn')[0])).toBe(
+    'arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/${AWS::StackName}-trail',
+  );
   expect(actionsOf(trail)).toEqual(['kms:GenerateDataKey']);
   for (const service of ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com']) {
-    const statement = keyStatements().find((s) => (s.Principal as { Service?: unknown }).Service === service) as PolicyStatement;
+    const statement = keyStatements().find(
+      (s) => (s.Principal as { Service?: unknown }).Service === service,
+    ) as PolicyStatement;
     expect(actionsOf(statement).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   }
 });
@@ -52,23 +89,37 @@ test('DATA 1.4 every table is encrypted with the key, recoverable to any point i
   expect(tables.sort()).toEqual(['AuthzTable', 'FindingsTable', 'ScanRunsTable']);
   for (const table of tables) {
     const props = properties(table);
-    expect([table, props.SSESpecification]).toEqual([table, { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': ['DataKey', 'Arn'] } }]);
+    expect([table, props.SSESpecification]).toEqual([
+      table,
+      { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': ['DataKey', 'Arn'] } },
+    ]);
     expect([table, props.PointInTimeRecoverySpecification]).toEqual([table, { PointInTimeRecoveryEnabled: true }]);
     expect([table, props.DeletionProtectionEnabled]).toEqual([table, true]);
-    expect([table, resource(table).DeletionPolicy, resource(table).UpdateReplacePolicy]).toEqual([table, 'Retain', 'Retain']);
+    expect([table, resource(table).DeletionPolicy, resource(table).UpdateReplacePolicy]).toEqual([
+      table,
+      'Retain',
+      'Retain',
+    ]);
   }
 });
 
 test('DATA 1.5 backups land in a vault encrypted with the key whose recovery points only key administrators may delete', () => {
   const vault = properties('BackupVault');
   expect(isGetAtt(vault.EncryptionKeyArn, 'DataKey', 'Arn')).toBe(true);
-  expect(resource('BackupVault')).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
-  const deny = statementsOwnedBy('BackupVault').find((statement) => statement.Effect === 'Deny' && actionsOf(statement).includes('backup:DeleteRecoveryPoint'));
+  expect(resource('BackupVault')).toMatchObject({
+    DeletionPolicy: 'RetainExceptOnCreate',
+    UpdateReplacePolicy: 'Retain',
+  });
+  const deny = statementsOwnedBy('BackupVault').find(
+    (statement) => statement.Effect === 'Deny' && actionsOf(statement).includes('backup:DeleteRecoveryPoint'),
+  );
   expect(deny).toBeDefined();
-  expect(isRef(conditionValues(deny as PolicyStatement, 'ArnNotLike', 'aws:PrincipalArn')[0], 'KeyAdminPrincipalArns')).toBe(true);
+  expect(
+    isRef(conditionValues(deny as PolicyStatement, 'ArnNotLike', 'aws:PrincipalArn')[0], 'KeyAdminPrincipalArns'),
+  ).toBe(true);
 });
 
-test('DATA 1.6 a daily backup plan keeps BackupRetentionDays in this region\'s vault and copies nowhere else', () => {
+test("DATA 1.6 a daily backup plan keeps BackupRetentionDays in this region's vault and copies nowhere else", () => {
   const plan = (properties('BackupPlan').BackupPlan as { BackupPlanRule: Record<string, unknown>[] }).BackupPlanRule;
   expect(plan).toHaveLength(1);
   const [rule] = plan as [Record<string, unknown>];
@@ -81,9 +132,19 @@ test('DATA 1.6 a daily backup plan keeps BackupRetentionDays in this region\'s v
   const copyActions = ['backup:CopyFromBackupVault', 'backup:StartCopyJob'];
   for (const owner of ['BackupRole', 'RolePermissionsBoundary']) {
     const statements = statementsOwnedBy(owner).filter((statement) => statement.Effect === 'Allow');
-    expect([owner, statements.flatMap(actionsOf).filter((action) => copyActions.includes(action))]).toEqual([owner, []]);
-    const vaults = statements.filter((statement) => actionsOf(statement).includes('backup:CopyIntoBackupVault')).flatMap((statement) => alternatives(statement.Resource));
-    for (const vault of vaults) expect([owner, isGetAtt(vault, 'BackupVault', 'BackupVaultArn') || (subText(vault) ?? '').startsWith('arn:${AWS::Partition}:backup:${AWS::Region}:${AWS::AccountId}:')]).toEqual([owner, true]);
+    expect([owner, statements.flatMap(actionsOf).filter((action) => copyActions.includes(action))]).toEqual([
+      owner,
+      [],
+    ]);
+    const vaults = statements
+      .filter((statement) => actionsOf(statement).includes('backup:CopyIntoBackupVault'))
+      .flatMap((statement) => alternatives(statement.Resource));
+    for (const vault of vaults)
+      expect([
+        owner,
+        isGetAtt(vault, 'BackupVault', 'BackupVaultArn') ||
+          (subText(vault) ?? '').startsWith('arn:${AWS::Partition}:backup:${AWS::Region}:${AWS::AccountId}:'),
+      ]).toEqual([owner, true]);
   }
 });
 
@@ -93,7 +154,8 @@ test('DATA 1.7 the backup selection covers every table with a dedicated role', (
   expect(isGetAtt(selection.IamRoleArn, 'BackupRole', 'Arn')).toBe(true);
   const tables = logicalIdsOfType('AWS::DynamoDB::Table');
   expect(selection.Resources).toHaveLength(tables.length);
-  for (const table of tables) expect([table, selection.Resources.some((value) => isGetAtt(value, table, 'Arn'))]).toEqual([table, true]);
+  for (const table of tables)
+    expect([table, selection.Resources.some((value) => isGetAtt(value, table, 'Arn'))]).toEqual([table, true]);
   const trust = (properties('BackupRole').AssumeRolePolicyDocument as { Statement: PolicyStatement[] }).Statement;
   expect(trust.map((statement) => statement.Principal)).toEqual([{ Service: 'backup.amazonaws.com' }]);
   expect(properties('BackupRole').ManagedPolicyArns).toBeUndefined();

@@ -26,7 +26,8 @@ import {
 
 const roleOf = (logicalId: string): string => {
   const role = properties(logicalId).Role;
-  if (!isGetAtt(role, (role as { 'Fn::GetAtt': string[] })['Fn::GetAtt']?.[0] ?? '', 'Arn')) throw new Error(`${logicalId} has no Role: !GetAtt X.Arn`);
+  if (!isGetAtt(role, (role as { 'Fn::GetAtt': string[] })['Fn::GetAtt']?.[0] ?? '', 'Arn'))
+    throw new Error(`${logicalId} has no Role: !GetAtt X.Arn`);
   return (role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 };
 
@@ -59,8 +60,13 @@ test('IAM 1.1 every function, every state machine and every API integration has 
 test('IAM 1.2 no Allow statement grants a wildcard action (only the key policy delegates kms:* to the account)', () => {
   const offenders = allStatements()
     .filter((located) => located.statement.Effect === 'Allow' && !isAccountRootDelegation(located))
-    .filter((located) => located.statement.NotAction !== undefined || actionsOf(located.statement).some(isWildcardAction))
-    .map((located) => `${located.owner}${located.policyName ? `/${located.policyName}` : ''}: ${actionsOf(located.statement).join(', ')}`);
+    .filter(
+      (located) => located.statement.NotAction !== undefined || actionsOf(located.statement).some(isWildcardAction),
+    )
+    .map(
+      (located) =>
+        `${located.owner}${located.policyName ? `/${located.policyName}` : ''}: ${actionsOf(located.statement).join(', ')}`,
+    );
   expect(offenders).toEqual([]);
   // The delegation is to this account's root only.
   const delegations = allStatements().filter(isAccountRootDelegation);
@@ -71,7 +77,11 @@ test("IAM 1.3 Resource '*' appears only with actions that have no resource-level
   const offenders = statementsOfKind(...IDENTITY_KINDS)
     .filter((located) => located.statement.Effect === 'Allow')
     .filter((located) => resourcesOf(located.statement).includes('*') || resourcesOf(located.statement).length === 0)
-    .flatMap((located) => actionsOf(located.statement).filter((action) => !ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS.has(action)).map((action) => `${located.owner}: ${action}`));
+    .flatMap((located) =>
+      actionsOf(located.statement)
+        .filter((action) => !ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS.has(action))
+        .map((action) => `${located.owner}: ${action}`),
+    );
   expect(offenders).toEqual([]);
   // No resource is a bare service prefix either (arn:...:dynamodb:*:*:table/* and the like).
   const broad = statementsOfKind('role')
@@ -84,12 +94,17 @@ test("IAM 1.3 Resource '*' appears only with actions that have no resource-level
 test('IAM 1.4 every role has the stack permissions boundary', () => {
   const roles = logicalIdsOfType('AWS::IAM::Role');
   expect(roles.length).toBeGreaterThanOrEqual(8);
-  for (const role of roles) expect([role, isRef(properties(role).PermissionsBoundary, 'RolePermissionsBoundary')]).toEqual([role, true]);
+  for (const role of roles)
+    expect([role, isRef(properties(role).PermissionsBoundary, 'RolePermissionsBoundary')]).toEqual([role, true]);
   expect(logicalIdsOfType('AWS::IAM::ManagedPolicy')).toContain('RolePermissionsBoundary');
 });
 
 test('IAM 1.5 the boundary denies deleting logs, tampering with the trail, destroying the key and removing itself', () => {
-  const denied = new Set(statementsOwnedBy('RolePermissionsBoundary').filter((s) => s.Effect === 'Deny' && resourcesOf(s).includes('*')).flatMap(actionsOf));
+  const denied = new Set(
+    statementsOwnedBy('RolePermissionsBoundary')
+      .filter((s) => s.Effect === 'Deny' && resourcesOf(s).includes('*'))
+      .flatMap(actionsOf),
+  );
   for (const action of [
     'logs:DeleteLogGroup',
     'logs:DeleteLogStream',
@@ -111,12 +126,17 @@ test('IAM 1.5 the boundary denies deleting logs, tampering with the trail, destr
 test('IAM 1.6 roles use the data key only through kms:ViaService', () => {
   const kmsStatements = statementsOfKind(...IDENTITY_KINDS)
     .filter((located) => located.owner !== 'RolePermissionsBoundary')
-    .filter((located) => located.statement.Effect === 'Allow' && actionsOf(located.statement).some((action) => KMS_CRYPTOGRAPHIC_ACTIONS.has(action)));
+    .filter(
+      (located) =>
+        located.statement.Effect === 'Allow' &&
+        actionsOf(located.statement).some((action) => KMS_CRYPTOGRAPHIC_ACTIONS.has(action)),
+    );
   expect(kmsStatements.length).toBeGreaterThanOrEqual(4);
   for (const { owner, statement } of kmsStatements) {
     const services = conditionValues(statement, 'StringEquals', 'kms:ViaService').map((value) => subText(value));
     expect([owner, services.length > 0]).toEqual([owner, true]);
-    for (const service of services) expect(service).toMatch(/^(dynamodb|backup|secretsmanager)\.\$\{AWS::Region\}\.amazonaws\.com$/);
+    for (const service of services)
+      expect(service).toMatch(/^(dynamodb|backup|secretsmanager)\.\$\{AWS::Region\}\.amazonaws\.com$/);
     expect(resourcesOf(statement).every((value) => isGetAtt(value, 'DataKey', 'Arn'))).toBe(true);
   }
 });
@@ -134,9 +154,13 @@ test('IAM 1.7 each API integration role may only start synchronous executions of
 });
 
 test('IAM 1.13 the scan-runs machine may start only the close-run machine, asynchronously; the close-run machine starts nothing', () => {
-  const starts = allowed(statementsOwnedBy('ScanRunsStateMachineRole')).filter((statement) => actionsOf(statement).some((action) => action.startsWith('states:')));
+  const starts = allowed(statementsOwnedBy('ScanRunsStateMachineRole')).filter((statement) =>
+    actionsOf(statement).some((action) => action.startsWith('states:')),
+  );
   expect(starts.map(actionsOf)).toEqual([['states:StartExecution']]);
-  expect(resourcesOf(starts[0] as PolicyStatement).map((value) => isRef(value, 'CloseRunStateMachine'))).toEqual([true]);
+  expect(resourcesOf(starts[0] as PolicyStatement).map((value) => isRef(value, 'CloseRunStateMachine'))).toEqual([
+    true,
+  ]);
   expect([...allowedActions('CloseRunStateMachineRole')].filter((action) => action.startsWith('states:'))).toEqual([]);
   expect(properties('CloseRunStateMachine').Type).toBe('STANDARD');
   expect(properties('ScanRunsStateMachine').Type).toBe('EXPRESS');
@@ -164,18 +188,33 @@ test('IAM 1.8 service roles trust their service with exactly the condition keys 
     const services = trustStatements(role).map((statement) => (statement.Principal as { Service?: unknown }).Service);
     if (services.every((service) => service === 'lambda.amazonaws.com')) continue;
     const documented = DOCUMENTED_TRUST[role];
-    expect([role, documented === undefined ? 'no documented trust listed for this role' : 'listed']).toEqual([role, 'listed']);
+    expect([role, documented === undefined ? 'no documented trust listed for this role' : 'listed']).toEqual([
+      role,
+      'listed',
+    ]);
     for (const statement of trustStatements(role)) {
-      expect([role, statement.Effect, statement.Action, statement.Principal]).toEqual([role, 'Allow', 'sts:AssumeRole', { Service: documented?.service }]);
-      const keys = Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey)).sort();
+      expect([role, statement.Effect, statement.Action, statement.Principal]).toEqual([
+        role,
+        'Allow',
+        'sts:AssumeRole',
+        { Service: documented?.service },
+      ]);
+      const keys = Object.values(statement.Condition ?? {})
+        .flatMap((byKey) => Object.keys(byKey))
+        .sort();
       expect([role, keys]).toEqual([role, documented?.conditionKeys]);
-      if (keys.includes('aws:SourceAccount')) expect([role, isRef(conditionValues(statement, 'StringEquals', 'aws:SourceAccount')[0], 'AWS::AccountId')]).toEqual([role, true]);
+      if (keys.includes('aws:SourceAccount'))
+        expect([
+          role,
+          isRef(conditionValues(statement, 'StringEquals', 'aws:SourceAccount')[0], 'AWS::AccountId'),
+        ]).toEqual([role, true]);
     }
   }
 });
 
 test('IAM 1.9 each function may touch only the tables it uses, with the actions it uses', () => {
-  const dataActions = (roleId: string) => [...allowedActions(roleId)].filter((action) => action.startsWith('dynamodb:')).sort();
+  const dataActions = (roleId: string) =>
+    [...allowedActions(roleId)].filter((action) => action.startsWith('dynamodb:')).sort();
   const expected: Record<string, string[]> = {
     ValidateFunction: [],
     NormalizeFunction: [],
@@ -189,9 +228,16 @@ test('IAM 1.9 each function may touch only the tables it uses, with the actions 
   for (const [fn] of functionsAfterGlobals()) expect([fn, dataActions(roleOf(fn))]).toEqual([fn, expected[fn]]);
 
   const tables = ['FindingsTable', 'AuthzTable', 'ScanRunsTable'];
-  const tableOf = (statement: PolicyStatement) => resourcesOf(statement).map((value) => tables.find((table) => isGetAtt(value, table, 'Arn')) ?? JSON.stringify(value));
-  const dynamo = (roleId: string) => allowed(statementsOwnedBy(roleId)).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-  const grants = (roleId: string) => dynamo(roleId).flatMap((s) => actionsOf(s).map((a) => `${a} ${tableOf(s).join()}`)).sort();
+  const tableOf = (statement: PolicyStatement) =>
+    resourcesOf(statement).map(
+      (value) => tables.find((table) => isGetAtt(value, table, 'Arn')) ?? JSON.stringify(value),
+    );
+  const dynamo = (roleId: string) =>
+    allowed(statementsOwnedBy(roleId)).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+  const grants = (roleId: string) =>
+    dynamo(roleId)
+      .flatMap((s) => actionsOf(s).map((a) => `${a} ${tableOf(s).join()}`))
+      .sort();
   expect(dynamo('AuthorizeFunctionRole').flatMap(tableOf)).toEqual(['AuthzTable']);
   // The findings are read and written on condition; deleting is only ever Powertools Idempotency's, on the runs table.
   expect(grants('WriteFunctionRole')).toEqual([
@@ -203,8 +249,17 @@ test('IAM 1.9 each function may touch only the tables it uses, with the actions 
     'dynamodb:UpdateItem ScanRunsTable',
   ]);
   expect(grants('GetFindingsFunctionRole')).toEqual(['dynamodb:GetItem AuthzTable', 'dynamodb:Query FindingsTable']);
-  expect(grants('ScanRunsFunctionRole')).toEqual(['dynamodb:GetItem ScanRunsTable', 'dynamodb:PutItem ScanRunsTable', 'dynamodb:UpdateItem ScanRunsTable']);
-  expect(grants('CloseRunFunctionRole')).toEqual(['dynamodb:GetItem ScanRunsTable', 'dynamodb:Query FindingsTable', 'dynamodb:UpdateItem FindingsTable', 'dynamodb:UpdateItem ScanRunsTable']);
+  expect(grants('ScanRunsFunctionRole')).toEqual([
+    'dynamodb:GetItem ScanRunsTable',
+    'dynamodb:PutItem ScanRunsTable',
+    'dynamodb:UpdateItem ScanRunsTable',
+  ]);
+  expect(grants('CloseRunFunctionRole')).toEqual([
+    'dynamodb:GetItem ScanRunsTable',
+    'dynamodb:Query FindingsTable',
+    'dynamodb:UpdateItem FindingsTable',
+    'dynamodb:UpdateItem ScanRunsTable',
+  ]);
   expect(grants('GetScanRunFunctionRole')).toEqual(['dynamodb:GetItem AuthzTable', 'dynamodb:GetItem ScanRunsTable']);
   // Each function writes only to its own log group.
   for (const [fn] of functionsAfterGlobals()) {
@@ -216,16 +271,29 @@ test('IAM 1.9 each function may touch only the tables it uses, with the actions 
 test('IAM 1.10 no resource policy allows everyone without a condition, and network-interface permissions exist only in VPC mode', () => {
   const openToAll = statementsOfKind('bucket', 'topic', 'vpc-endpoint', 'backup-vault', 'api', 'key')
     .filter(({ statement }) => statement.Effect === 'Allow')
-    .filter(({ statement }) => alternatives(statement.Principal).some((p) => p === '*' || (p as { AWS?: unknown }).AWS === '*'))
+    .filter(({ statement }) =>
+      alternatives(statement.Principal).some((p) => p === '*' || (p as { AWS?: unknown }).AWS === '*'),
+    )
     .filter(({ statement }) => !statement.Condition || Object.keys(statement.Condition).length === 0);
   expect(openToAll).toEqual([]);
 
   expect(properties('LambdaVpcAccessPolicy')).toBeDefined();
   expect(logicalIdsOfType('AWS::IAM::ManagedPolicy')).toContain('LambdaVpcAccessPolicy');
   const eniActions = statementsOwnedBy('LambdaVpcAccessPolicy').flatMap(actionsOf);
-  expect(eniActions).toEqual(expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces']));
-  for (const located of allStatements().filter((l) => l.owner !== 'LambdaVpcAccessPolicy' && l.owner !== 'RolePermissionsBoundary')) {
-    expect([located.owner, actionsOf(located.statement).filter((a) => a.startsWith('ec2:'))]).toEqual([located.owner, []]);
+  expect(eniActions).toEqual(
+    expect.arrayContaining([
+      'ec2:CreateNetworkInterface',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+    ]),
+  );
+  for (const located of allStatements().filter(
+    (l) => l.owner !== 'LambdaVpcAccessPolicy' && l.owner !== 'RolePermissionsBoundary',
+  )) {
+    expect([located.owner, actionsOf(located.statement).filter((a) => a.startsWith('ec2:'))]).toEqual([
+      located.owner,
+      [],
+    ]);
   }
   for (const role of logicalIdsOfType('AWS::IAM::Role')) {
     const managed = properties(role).ManagedPolicyArns;
@@ -238,7 +306,11 @@ test('IAM 1.11 no principal but the API integration roles (and the scan-runs mac
   // Whoever may call StartSyncExecution is trusted like the gateway (docs/threat-model.md): it hands the workflow the certificate.
   const starters = statementsOfKind(...IDENTITY_KINDS, 'bucket', 'topic', 'vpc-endpoint', 'backup-vault', 'api', 'key')
     .filter(({ owner }) => owner !== 'RolePermissionsBoundary')
-    .filter(({ statement }) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => /^states:(Start|\*)/.test(action) || action === '*'))
+    .filter(
+      ({ statement }) =>
+        statement.Effect === 'Allow' &&
+        actionsOf(statement).some((action) => /^states:(Start|\*)/.test(action) || action === '*'),
+    )
     .map(({ owner }) => owner);
   expect(starters.sort()).toEqual(['ApiScanRunsRole', 'ApiStepFunctionsRole', 'ScanRunsStateMachineRole']);
 });
@@ -246,19 +318,33 @@ test('IAM 1.11 no principal but the API integration roles (and the scan-runs mac
 test('IAM 1.12 only the GET function reads the page-token secret, which the data key encrypts', () => {
   const readers = statementsOfKind(...IDENTITY_KINDS)
     .filter(({ owner }) => owner !== 'RolePermissionsBoundary')
-    .filter(({ statement }) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('secretsmanager:')));
+    .filter(
+      ({ statement }) =>
+        statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
+    );
   expect(readers.map(({ owner }) => owner)).toEqual(['GetFindingsFunctionRole']);
   const [{ statement }] = readers as [(typeof readers)[number]];
   expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
   expect(resourcesOf(statement).map((value) => isRef(value, 'PageTokenSecret'))).toEqual([true]);
-  const decrypt = allowed(statementsOwnedBy('GetFindingsFunctionRole')).filter((candidate) => conditionValues(candidate, 'StringEquals', 'kms:ViaService').some((value) => (subText(value) ?? '').startsWith('secretsmanager.')));
+  const decrypt = allowed(statementsOwnedBy('GetFindingsFunctionRole')).filter((candidate) =>
+    conditionValues(candidate, 'StringEquals', 'kms:ViaService').some((value) =>
+      (subText(value) ?? '').startsWith('secretsmanager.'),
+    ),
+  );
   expect(decrypt).toHaveLength(1);
   expect(actionsOf(decrypt[0] as PolicyStatement)).toEqual(['kms:Decrypt']);
-  expect(isRef(conditionValues(decrypt[0] as PolicyStatement, 'StringEquals', 'kms:EncryptionContext:SecretARN')[0], 'PageTokenSecret')).toBe(true);
+  expect(
+    isRef(
+      conditionValues(decrypt[0] as PolicyStatement, 'StringEquals', 'kms:EncryptionContext:SecretARN')[0],
+      'PageTokenSecret',
+    ),
+  ).toBe(true);
   const secret = properties('PageTokenSecret');
   expect(isGetAtt(secret.KmsKeyId, 'DataKey', 'Arn')).toBe(true);
   expect(secret.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
   expect(secret.SecretString).toBeUndefined();
-  const getFindings = functionsAfterGlobals().find(([fn]) => fn === 'GetFindingsFunction')?.[1] as { Environment: { Variables: Record<string, unknown> } };
+  const getFindings = functionsAfterGlobals().find(([fn]) => fn === 'GetFindingsFunction')?.[1] as {
+    Environment: { Variables: Record<string, unknown> };
+  };
   expect(isRef(getFindings.Environment.Variables.PAGE_TOKEN_SECRET_ARN, 'PageTokenSecret')).toBe(true);
 });

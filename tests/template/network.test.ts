@@ -22,12 +22,15 @@ import {
 test('NET 1.1 the API resource policy allows only AllowedSourceCidrs and explicitly denies every other source IP', () => {
   expect(template.Parameters?.AllowedSourceCidrs?.Type).toBe('CommaDelimitedList');
   const statements = statementsOwnedBy('VulnerabilityApi');
-  const invokes = (statement: PolicyStatement) => actionsOf(statement).includes('execute-api:Invoke') && resourcesOf(statement).includes('execute-api:/*');
+  const invokes = (statement: PolicyStatement) =>
+    actionsOf(statement).includes('execute-api:Invoke') && resourcesOf(statement).includes('execute-api:/*');
 
   const deny = statements.find((s) => s.Effect === 'Deny' && invokes(s) && s.Principal === '*');
   expect(deny).toBeDefined();
   expect(Object.keys(deny?.Condition ?? {})).toEqual(['NotIpAddress']);
-  expect(isRef(conditionValues(deny as PolicyStatement, 'NotIpAddress', 'aws:SourceIp')[0], 'AllowedSourceCidrs')).toBe(true);
+  expect(isRef(conditionValues(deny as PolicyStatement, 'NotIpAddress', 'aws:SourceIp')[0], 'AllowedSourceCidrs')).toBe(
+    true,
+  );
 
   const allows = statements.filter((s) => s.Effect === 'Allow');
   expect(allows.length).toBeGreaterThan(0);
@@ -40,7 +43,9 @@ test('NET 1.1 the API resource policy allows only AllowedSourceCidrs and explici
 test('NET 1.2 the API is served only by the mutual TLS custom domain with TLS 1.2', () => {
   const domain = properties('ApiDomain');
   expect(domain.SecurityPolicy).toBe('TLS_1_2');
-  expect(isRef((domain.MutualTlsAuthentication as { TruststoreUri: unknown }).TruststoreUri, 'TruststoreUri')).toBe(true);
+  expect(isRef((domain.MutualTlsAuthentication as { TruststoreUri: unknown }).TruststoreUri, 'TruststoreUri')).toBe(
+    true,
+  );
   expect((domain.EndpointConfiguration as { Types: string[] }).Types).toEqual(['REGIONAL']);
   expect(properties('VulnerabilityApi').DisableExecuteApiEndpoint).toBe(true);
   expect(openApi()['x-amazon-apigateway-endpoint-configuration']).toEqual({ disableExecuteApiEndpoint: true });
@@ -57,25 +62,49 @@ test('NET 1.3 every bucket blocks public access, is versioned, owner-enforced, K
       { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
     ]);
     expect([bucket, props.VersioningConfiguration]).toEqual([bucket, { Status: 'Enabled' }]);
-    expect([bucket, props.OwnershipControls]).toEqual([bucket, { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] }]);
-    const encryption = (props.BucketEncryption as { ServerSideEncryptionConfiguration: { ServerSideEncryptionByDefault: { SSEAlgorithm: string; KMSMasterKeyID: unknown } }[] }).ServerSideEncryptionConfiguration[0]?.ServerSideEncryptionByDefault;
+    expect([bucket, props.OwnershipControls]).toEqual([
+      bucket,
+      { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    ]);
+    const encryption = (
+      props.BucketEncryption as {
+        ServerSideEncryptionConfiguration: {
+          ServerSideEncryptionByDefault: { SSEAlgorithm: string; KMSMasterKeyID: unknown };
+        }[];
+      }
+    ).ServerSideEncryptionConfiguration[0]?.ServerSideEncryptionByDefault;
     expect(encryption?.SSEAlgorithm).toBe('aws:kms');
     expect(isGetAtt(encryption?.KMSMasterKeyID, 'DataKey', 'Arn')).toBe(true);
 
-    const policies = logicalIdsOfType('AWS::S3::BucketPolicy').filter((policy) => isRef(properties(policy).Bucket, bucket));
+    const policies = logicalIdsOfType('AWS::S3::BucketPolicy').filter((policy) =>
+      isRef(properties(policy).Bucket, bucket),
+    );
     expect([bucket, policies.length]).toEqual([bucket, 1]);
     const tlsOnly = statementsOwnedBy(policies[0] as string).find(
-      (s) => s.Effect === 'Deny' && s.Principal === '*' && actionsOf(s).includes('s3:*') && conditionValues(s, 'Bool', 'aws:SecureTransport')[0] === 'false',
+      (s) =>
+        s.Effect === 'Deny' &&
+        s.Principal === '*' &&
+        actionsOf(s).includes('s3:*') &&
+        conditionValues(s, 'Bool', 'aws:SecureTransport')[0] === 'false',
     );
     expect(tlsOnly).toBeDefined();
     const covered = resourcesOf(tlsOnly as PolicyStatement).map((value) => subText(value) ?? JSON.stringify(value));
-    expect(covered).toEqual(expect.arrayContaining([JSON.stringify({ 'Fn::GetAtt': [bucket, 'Arn'] }), `\${${bucket}.Arn}/*`]));
+    expect(covered).toEqual(
+      expect.arrayContaining([JSON.stringify({ 'Fn::GetAtt': [bucket, 'Arn'] }), `\${${bucket}.Arn}/*`]),
+    );
   }
 });
 
 test('NET 1.4 VPC mode puts the functions in private subnets with no route to the internet', () => {
   expect(template.Conditions?.UseVpc).toEqual({ 'Fn::Equals': [{ Ref: 'EnableVpc' }, 'true'] });
-  for (const type of ['AWS::EC2::InternetGateway', 'AWS::EC2::NatGateway', 'AWS::EC2::EIP', 'AWS::EC2::Route', 'AWS::EC2::VPCGatewayAttachment', 'AWS::EC2::EgressOnlyInternetGateway']) {
+  for (const type of [
+    'AWS::EC2::InternetGateway',
+    'AWS::EC2::NatGateway',
+    'AWS::EC2::EIP',
+    'AWS::EC2::Route',
+    'AWS::EC2::VPCGatewayAttachment',
+    'AWS::EC2::EgressOnlyInternetGateway',
+  ]) {
     expect([type, logicalIdsOfType(type)]).toEqual([type, []]);
   }
   const subnets = logicalIdsOfType('AWS::EC2::Subnet');
@@ -84,13 +113,21 @@ test('NET 1.4 VPC mode puts the functions in private subnets with no route to th
     expect(resource(subnet).Condition).toBe('UseVpc');
     expect(properties(subnet).MapPublicIpOnLaunch).toBe(false);
   }
-  for (const vpcResource of ['Vpc', 'PrivateRouteTable', 'DynamoDbEndpoint', 'FunctionSecurityGroup', 'VpcFlowLog', 'VpcFlowLogGroup', 'VpcFlowLogRole']) {
+  for (const vpcResource of [
+    'Vpc',
+    'PrivateRouteTable',
+    'DynamoDbEndpoint',
+    'FunctionSecurityGroup',
+    'VpcFlowLog',
+    'VpcFlowLogGroup',
+    'VpcFlowLogRole',
+  ]) {
     expect([vpcResource, resource(vpcResource).Condition]).toEqual([vpcResource, 'UseVpc']);
   }
   expect(templateRules()).toHaveProperty('VpcModeNeedsTheDynamoDbPrefixList');
 });
 
-test('NET 1.5 the DynamoDB gateway endpoint lets through only the three data actions on this stack\'s two tables', () => {
+test("NET 1.5 the DynamoDB gateway endpoint lets through only the three data actions on this stack's two tables", () => {
   const endpoint = properties('DynamoDbEndpoint');
   expect(endpoint.VpcEndpointType).toBe('Gateway');
   expect(subText(endpoint.ServiceName)).toBe('com.amazonaws.${AWS::Region}.dynamodb');
@@ -106,7 +143,7 @@ test('NET 1.5 the DynamoDB gateway endpoint lets through only the three data act
   }
 });
 
-test('NET 1.6 the functions\' security group has no inbound rule and only HTTPS out to the DynamoDB prefix list', () => {
+test("NET 1.6 the functions' security group has no inbound rule and only HTTPS out to the DynamoDB prefix list", () => {
   const group = properties('FunctionSecurityGroup');
   expect(group.SecurityGroupIngress).toBeUndefined();
   expect(logicalIdsOfType('AWS::EC2::SecurityGroupIngress')).toEqual([]);
@@ -132,7 +169,10 @@ test('NET 1.8 every function joins the private subnets only when EnableVpc is tr
     expect([fn, onlyIf(props.VpcConfig)]).toEqual([fn, 'UseVpc']);
     const [config] = alternatives(props.VpcConfig) as { SecurityGroupIds: unknown[]; SubnetIds: unknown[] }[];
     expect(config?.SecurityGroupIds.map((id) => isRef(id, 'FunctionSecurityGroup'))).toEqual([true]);
-    expect(config?.SubnetIds.map((id) => (id as { Ref: string }).Ref).sort()).toEqual(['PrivateSubnetA', 'PrivateSubnetB']);
+    expect(config?.SubnetIds.map((id) => (id as { Ref: string }).Ref).sort()).toEqual([
+      'PrivateSubnetA',
+      'PrivateSubnetB',
+    ]);
   }
   expect(resource('LambdaVpcAccessPolicy').Condition).toBe('UseVpc');
 });

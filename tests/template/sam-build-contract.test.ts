@@ -33,7 +33,8 @@ const snakeCase = (key: string) => key.replace(/(?<!^)(?=[A-Z])/g, '_').toLowerC
 function esbuildArguments(buildProperties: Record<string, unknown>, outdir: string): string[] {
   const config = Object.fromEntries(Object.entries(buildProperties).map(([key, value]) => [snakeCase(key), value]));
   const entryPoints = config.entry_points;
-  if (!Array.isArray(entryPoints) || entryPoints.length === 0) throw new Error('BuildProperties.EntryPoints must be a non-empty list');
+  if (!Array.isArray(entryPoints) || entryPoints.length === 0)
+    throw new Error('BuildProperties.EntryPoints must be a non-empty list');
   const args = entryPoints.map(String);
   args.push('--bundle', '--platform=node', `--outdir=${outdir}`);
   if (!('target' in config)) args.push('--target=es2020');
@@ -52,11 +53,17 @@ function esbuildArguments(buildProperties: Record<string, unknown>, outdir: stri
 
 function installProductionDependencies(): void {
   cpSync(PROJECT_ROOT, source, { recursive: true, filter: (path) => !BUILDER_EXCLUDES.has(basename(path)) });
-  const run = spawnSync('npm', [...BUILDER_NPM_INSTALL, '--offline', '--no-fund'], { cwd: source, encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync('npm', [...BUILDER_NPM_INSTALL, '--offline', '--no-fund'], {
+    cwd: source,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (run.status === 0) return;
   const output = `${run.stdout}${run.stderr}`;
   if (/ENOTCACHED/.test(output)) {
-    throw new Error(`npm's cache lacks packages the production install needs (ENOTCACHED). Run \`npm ci\` once with network access, then rerun.\n${output}`);
+    throw new Error(
+      `npm's cache lacks packages the production install needs (ENOTCACHED). Run \`npm ci\` once with network access, then rerun.\n${output}`,
+    );
   }
   throw new Error(`npm install --omit=dev failed in the scratch copy:\n${output}`);
 }
@@ -78,34 +85,53 @@ test('DEPLOY 1.1 sam build bundles every function from a production-only install
   // SubprocessEsbuild: the first esbuild in `npm root`/.bin of the copy (then PATH, which a fresh machine lacks).
   const npmRoot = execFileSync('npm', ['root'], { cwd: source, encoding: 'utf8' }).trim();
   const esbuild = join(npmRoot, '.bin', 'esbuild');
-  if (!existsSync(esbuild)) throw new Error('Cannot find esbuild in a production-only install: esbuild must be in package.json "dependencies"');
+  if (!existsSync(esbuild))
+    throw new Error('Cannot find esbuild in a production-only install: esbuild must be in package.json "dependencies"');
 
   for (const [logicalId, props] of functions) {
-    const metadata = resource(logicalId).Metadata as { BuildMethod?: string; BuildProperties?: Record<string, unknown> };
+    const metadata = resource(logicalId).Metadata as {
+      BuildMethod?: string;
+      BuildProperties?: Record<string, unknown>;
+    };
     expect([logicalId, metadata.BuildMethod]).toEqual([logicalId, 'esbuild']);
     const outdir = join(artifacts, logicalId);
     const metafile = join(scratch, `${logicalId}.meta.json`);
-    const build = spawnSync(esbuild, [...esbuildArguments(metadata.BuildProperties ?? {}, outdir), `--metafile=${metafile}`, '--log-level=error'], {
-      cwd: source,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const build = spawnSync(
+      esbuild,
+      [...esbuildArguments(metadata.BuildProperties ?? {}, outdir), `--metafile=${metafile}`, '--log-level=error'],
+      {
+        cwd: source,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect([logicalId, build.status, build.stderr]).toEqual([logicalId, 0, '']);
 
     // Lambda loads <file>.js and calls <export> from Handler "file.export"; no node_modules is near the bundle.
     const [file, exported] = String(props.Handler).split('.') as [string, string];
     const variables = (props.Environment as { Variables: Record<string, unknown> }).Variables;
-    const env = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, environmentValue(name, value)]));
-    const load = spawnSync(process.execPath, ['-e', `const m = require(${JSON.stringify(join(outdir, `${file}.js`))}); if (typeof m[${JSON.stringify(exported)}] !== 'function') process.exit(3);`], {
-      cwd: outdir,
-      env: { ...env, PATH: process.env.PATH, AWS_REGION: 'us-east-1', NODE_PATH: '' },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const env = Object.fromEntries(
+      Object.entries(variables).map(([name, value]) => [name, environmentValue(name, value)]),
+    );
+    const load = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const m = require(${JSON.stringify(join(outdir, `${file}.js`))}); if (typeof m[${JSON.stringify(exported)}] !== 'function') process.exit(3);`,
+      ],
+      {
+        cwd: outdir,
+        env: { ...env, PATH: process.env.PATH, AWS_REGION: 'us-east-1', NODE_PATH: '' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     // (Node 20 prints the AWS SDK's Node-version warning on stderr; only the exit status counts.)
     expect([logicalId, load.status, load.status === 0 ? '' : load.stderr]).toEqual([logicalId, 0, '']);
 
-    const inputs = Object.keys((JSON.parse(readFileSync(metafile, 'utf8')) as { inputs: Record<string, unknown> }).inputs);
+    const inputs = Object.keys(
+      (JSON.parse(readFileSync(metafile, 'utf8')) as { inputs: Record<string, unknown> }).inputs,
+    );
     const cliOnly = inputs.filter((input) => CLI_ONLY_PACKAGES.some((name) => input.includes(`node_modules/${name}/`)));
     expect([logicalId, cliOnly]).toEqual([logicalId, []]);
     // The bundle really was made from the copy's own production install.
@@ -114,7 +140,10 @@ test('DEPLOY 1.1 sam build bundles every function from a production-only install
 }, 180_000);
 
 test('DEPLOY 1.2 only what the Lambda bundles import is a production dependency; esbuild is one because sam build needs it there', () => {
-  const manifest = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
   expect(Object.keys(manifest.dependencies)).toContain('esbuild');
   expect(Object.keys(manifest.devDependencies)).not.toContain('esbuild');
   // Nothing imports Powertools' commons package directly; logger and tracer bring their own.

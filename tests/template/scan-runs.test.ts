@@ -1,11 +1,26 @@
 /** The scan-run workflows and routes (issue 18): substitutions, retries, the time budget, the close's loop, the routes' integrations. */
-import { functionsAfterGlobals, isGetAtt, isRef, logicalIdsOfType, openApi, properties, readProjectFile, subText } from './support';
+import {
+  functionsAfterGlobals,
+  isGetAtt,
+  isRef,
+  logicalIdsOfType,
+  openApi,
+  properties,
+  readProjectFile,
+  subText,
+} from './support';
 
 interface AslState {
   Type: string;
   Resource?: string;
   TimeoutSeconds?: number;
-  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number; MaxDelaySeconds?: number }[];
+  Retry?: {
+    ErrorEquals: string[];
+    IntervalSeconds?: number;
+    MaxAttempts?: number;
+    BackoffRate?: number;
+    MaxDelaySeconds?: number;
+  }[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
   Parameters?: Record<string, unknown>;
   Choices?: { Next: string }[];
@@ -20,7 +35,10 @@ interface Asl {
   States: Record<string, AslState>;
 }
 
-const MACHINES = { ScanRunsStateMachine: 'statemachine/scan-runs.asl.json', CloseRunStateMachine: 'statemachine/close-run.asl.json' } as const;
+const MACHINES = {
+  ScanRunsStateMachine: 'statemachine/scan-runs.asl.json',
+  CloseRunStateMachine: 'statemachine/close-run.asl.json',
+} as const;
 const aslOf = (machine: keyof typeof MACHINES) => JSON.parse(readProjectFile(MACHINES[machine])) as Asl;
 const substitutionsOf = (machine: string) => properties(machine).DefinitionSubstitutions as Record<string, unknown>;
 const tasksOf = (asl: Asl) => Object.entries(asl.States).filter(([, state]) => state.Type === 'Task');
@@ -49,7 +67,11 @@ function worstCaseSeconds(state: AslState, timeoutOf: (state: AslState) => numbe
   for (const retrier of state.Retry ?? []) {
     const maxAttempts = retrier.MaxAttempts ?? 3;
     attempts += maxAttempts;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) waits += Math.min((retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt, retrier.MaxDelaySeconds ?? Infinity);
+    for (let attempt = 0; attempt < maxAttempts; attempt++)
+      waits += Math.min(
+        (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt,
+        retrier.MaxDelaySeconds ?? Infinity,
+      );
   }
   return attempts * timeoutOf(state) + waits;
 }
@@ -57,7 +79,12 @@ function worstCaseSeconds(state: AslState, timeoutOf: (state: AslState) => numbe
 /** Every path from StartAt to an end (Choice branches included; no loops in this machine). */
 function paths(asl: Asl, from = asl.StartAt, seen: string[] = []): string[][] {
   const state = asl.States[from] as AslState;
-  const next = [...(state.Choices ?? []).map((choice) => choice.Next), ...(state.Default ? [state.Default] : []), ...(state.Next ? [state.Next] : []), ...(state.Catch ?? []).map((c) => c.Next)];
+  const next = [
+    ...(state.Choices ?? []).map((choice) => choice.Next),
+    ...(state.Default ? [state.Default] : []),
+    ...(state.Next ? [state.Next] : []),
+    ...(state.Catch ?? []).map((c) => c.Next),
+  ];
   const unique = [...new Set(next)].filter((name) => !seen.includes(name));
   if (unique.length === 0) return [[...seen, from]];
   return unique.flatMap((name) => paths(asl, name, [...seen, from]));
@@ -66,14 +93,18 @@ function paths(asl: Asl, from = asl.StartAt, seen: string[] = []): string[][] {
 test('RUN 1.2 opening and completing answer inside the API timeout: every path through the scan-runs machine fits its TimeoutSeconds, which ends before 29 s', () => {
   const asl = aslOf('ScanRunsStateMachine');
   for (const path of ['/scans', '/scans/{runId}/complete']) {
-    const integration = (openApi().paths[path]?.post as { 'x-amazon-apigateway-integration': { timeoutInMillis: number } })['x-amazon-apigateway-integration'];
+    const integration = (
+      openApi().paths[path]?.post as { 'x-amazon-apigateway-integration': { timeoutInMillis: number } }
+    )['x-amazon-apigateway-integration'];
     expect((asl.TimeoutSeconds ?? Infinity) * 1000).toBeLessThanOrEqual(integration.timeoutInMillis - 1000);
   }
   const timeouts = new Map(functionsAfterGlobals().map(([logicalId, props]) => [logicalId, Number(props.Timeout)]));
   const substitutions = substitutionsOf('ScanRunsStateMachine');
   const timeoutOf = (state: AslState): number => {
     if (state.Resource?.endsWith(':states:::lambda:invoke')) {
-      const arn = substitutions[String(state.Parameters?.FunctionName).replace(/^\$\{(.+)\}$/, '$1')] as { 'Fn::GetAtt'?: [string, string] };
+      const arn = substitutions[String(state.Parameters?.FunctionName).replace(/^\$\{(.+)\}$/, '$1')] as {
+        'Fn::GetAtt'?: [string, string];
+      };
       return timeouts.get(arn['Fn::GetAtt']?.[0] ?? '') ?? Infinity;
     }
     // A service integration without a function: its own TimeoutSeconds bounds it.
@@ -82,7 +113,10 @@ test('RUN 1.2 opening and completing answer inside the API timeout: every path t
   const all = paths(asl);
   expect(all.length).toBeGreaterThanOrEqual(4);
   for (const path of all) {
-    const total = path.map((name) => asl.States[name] as AslState).filter((state) => state.Type === 'Task').reduce((sum, state) => sum + worstCaseSeconds(state, timeoutOf), 0);
+    const total = path
+      .map((name) => asl.States[name] as AslState)
+      .filter((state) => state.Type === 'Task')
+      .reduce((sum, state) => sum + worstCaseSeconds(state, timeoutOf), 0);
     expect([path.join(' → '), total <= (asl.TimeoutSeconds as number)]).toEqual([path.join(' → '), true]);
   }
 });
@@ -90,7 +124,10 @@ test('RUN 1.2 opening and completing answer inside the API timeout: every path t
 test('RUN 1.3 closing is asynchronous and paged: a STANDARD machine loops page by page, started by StartExecution from the scan-runs machine only after authorization', () => {
   expect(properties('CloseRunStateMachine').Type).toBe('STANDARD');
   const close = aslOf('CloseRunStateMachine');
-  const page = Object.entries(close.States).find(([, state]) => state.Type === 'Task' && (state.Parameters?.Payload as { operation?: string } | undefined)?.operation === 'page');
+  const page = Object.entries(close.States).find(
+    ([, state]) =>
+      state.Type === 'Task' && (state.Parameters?.Payload as { operation?: string } | undefined)?.operation === 'page',
+  );
   expect(page).toBeDefined();
   const [pageName, pageState] = page as [string, AslState];
   const choice = close.States[pageState.Next as string] as AslState;
@@ -98,7 +135,9 @@ test('RUN 1.3 closing is asynchronous and paged: a STANDARD machine loops page b
   expect(choice.Choices?.map((rule) => rule.Next)).toEqual([pageName]);
 
   const runs = aslOf('ScanRunsStateMachine');
-  const [startName, start] = Object.entries(runs.States).find(([, state]) => state.Resource?.endsWith(':states:::states:startExecution')) as [string, AslState];
+  const [startName, start] = Object.entries(runs.States).find(([, state]) =>
+    state.Resource?.endsWith(':states:::states:startExecution'),
+  ) as [string, AslState];
   expect(start.Parameters?.StateMachineArn).toBe('${CloseRunStateMachineArn}');
   expect(isRef(substitutionsOf('ScanRunsStateMachine').CloseRunStateMachineArn, 'CloseRunStateMachine')).toBe(true);
   // Every way to the start passes the authorization step first.
@@ -111,26 +150,50 @@ test('RUN 1.3 closing is asynchronous and paged: a STANDARD machine loops page b
 test('RUN 1.4 every state machine logs errors without execution data to a log group of its own, and is traced', () => {
   for (const machine of logicalIdsOfType('AWS::Serverless::StateMachine')) {
     const props = properties(machine);
-    const logging = props.Logging as { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] };
+    const logging = props.Logging as {
+      Level: string;
+      IncludeExecutionData: boolean;
+      Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[];
+    };
     expect([machine, logging.Level, logging.IncludeExecutionData]).toEqual([machine, 'ERROR', false]);
-    expect([machine, isGetAtt(logging.Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn, `${machine}LogGroup`, 'Arn')]).toEqual([machine, true]);
+    expect([
+      machine,
+      isGetAtt(logging.Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn, `${machine}LogGroup`, 'Arn'),
+    ]).toEqual([machine, true]);
     expect([machine, props.Tracing]).toEqual([machine, { Enabled: true }]);
   }
 });
 
 test('RUN 1.5 the scan routes: the POST routes start the scan-runs machine with their action fixed by the mapping template; GET /scans/{runId} invokes only its function', () => {
-  for (const [path, action] of [['/scans', 'open'], ['/scans/{runId}/complete', 'complete']] as const) {
-    const integration = openApi().paths[path]?.post?.['x-amazon-apigateway-integration'] as { type: string; uri: unknown; passthroughBehavior: string; requestTemplates: Record<string, unknown> };
+  for (const [path, action] of [
+    ['/scans', 'open'],
+    ['/scans/{runId}/complete', 'complete'],
+  ] as const) {
+    const integration = openApi().paths[path]?.post?.['x-amazon-apigateway-integration'] as {
+      type: string;
+      uri: unknown;
+      passthroughBehavior: string;
+      requestTemplates: Record<string, unknown>;
+    };
     expect([path, integration.type, integration.passthroughBehavior]).toEqual([path, 'aws', 'never']);
-    expect(subText(integration.uri)).toBe('arn:${AWS::Partition}:apigateway:${AWS::Region}:states:action/StartSyncExecution');
-    const template = integration.requestTemplates['application/json'] as { 'Fn::Sub': [string, Record<string, unknown>] };
+    expect(subText(integration.uri)).toBe(
+      'arn:${AWS::Partition}:apigateway:${AWS::Region}:states:action/StartSyncExecution',
+    );
+    const template = integration.requestTemplates['application/json'] as {
+      'Fn::Sub': [string, Record<string, unknown>];
+    };
     expect(template['Fn::Sub'][0]).toContain(`{\\"action\\":\\"${action}\\"`);
     expect(isRef(template['Fn::Sub'][1].StateMachineArn, 'ScanRunsStateMachine')).toBe(true);
   }
-  const get = openApi().paths['/scans/{runId}']?.get?.['x-amazon-apigateway-integration'] as { type: string; uri: unknown };
+  const get = openApi().paths['/scans/{runId}']?.get?.['x-amazon-apigateway-integration'] as {
+    type: string;
+    uri: unknown;
+  };
   expect(get.type).toBe('aws_proxy');
   expect(subText(get.uri)).toContain('${GetScanRunFunction.Arn}');
   const permission = properties('GetScanRunApiPermission');
   expect(isGetAtt(permission.FunctionName, 'GetScanRunFunction', 'Arn')).toBe(true);
-  expect(subText(permission.SourceArn)).toBe('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${VulnerabilityApi}/${StageName}/GET/scans/*');
+  expect(subText(permission.SourceArn)).toBe(
+    'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${VulnerabilityApi}/${StageName}/GET/scans/*',
+  );
 });

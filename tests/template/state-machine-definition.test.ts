@@ -44,7 +44,8 @@ test('every Task retries transient errors and ends its Catch with States.ALL', (
 
 test('the machine uses JSONPath, which the local interpreter supports, not JSONata', () => {
   expect(asl.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
-  for (const [name, state] of Object.entries(asl.States)) expect([name, state.QueryLanguage ?? 'JSONPath']).toEqual([name, 'JSONPath']);
+  for (const [name, state] of Object.entries(asl.States))
+    expect([name, state.QueryLanguage ?? 'JSONPath']).toEqual([name, 'JSONPath']);
 });
 
 test('every ARN in the ASL comes through a substitution', () => {
@@ -53,12 +54,15 @@ test('every ARN in the ASL comes through a substitution', () => {
   for (const arn of arns) expect(arn).toMatch(/^arn:\$\{Partition\}:/);
   for (const [name, state] of tasks) {
     expect([name, state.Resource]).toEqual([name, 'arn:${Partition}:states:::lambda:invoke']);
-    expect([name, state.Parameters?.FunctionName]).toEqual([name, expect.stringMatching(/^\$\{[A-Za-z]+FunctionArn\}$/)]);
+    expect([name, state.Parameters?.FunctionName]).toEqual([
+      name,
+      expect.stringMatching(/^\$\{[A-Za-z]+FunctionArn\}$/),
+    ]);
   }
   expect(substitutions.Partition).toEqual({ Ref: 'AWS::Partition' });
 });
 
-test('the Tasks\' Retry blocks are identical, and so are the transient and catch-all ends of their Catch blocks', () => {
+test("the Tasks' Retry blocks are identical, and so are the transient and catch-all ends of their Catch blocks", () => {
   // ASL has no reuse: the copies are kept, and kept equal here.
   const [first, ...others] = tasks.map(([, state]) => state);
   for (const [name, state] of tasks) {
@@ -71,7 +75,13 @@ test('the Tasks\' Retry blocks are identical, and so are the transient and catch
 test('Lambda service exceptions are retried, ClientExecutionTimeoutException included (Step Functions best practice)', () => {
   // "Handle Lambda service exceptions", AWS Step Functions Developer Guide.
   const retried = tasks[0]?.[1].Retry?.[0]?.ErrorEquals ?? [];
-  for (const error of ['Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException']) {
+  for (const error of [
+    'Lambda.ClientExecutionTimeoutException',
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ]) {
     expect(retried).toContain(error);
   }
 });
@@ -88,7 +98,10 @@ function worstCaseSeconds(retry: Retrier[] | undefined, functionTimeout: number)
     const maxAttempts = retrier.MaxAttempts ?? 3;
     attempts += maxAttempts;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      waits += Math.min((retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt, retrier.MaxDelaySeconds ?? Infinity);
+      waits += Math.min(
+        (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt,
+        retrier.MaxDelaySeconds ?? Infinity,
+      );
     }
   }
   return attempts * functionTimeout + waits;
@@ -98,14 +111,18 @@ test('the time budget: every Task and retry fits in the machine timeout, which e
   // API Gateway's integration timeout (timeoutInMillis, at most 29 s) must outlast the execution, so
   // the response template's TIMED_OUT branch answers 504 itself; and since no Lambda can still be
   // running when the machine's budget is spent, no work goes on after the client got its answer.
-  const integration = (openApi().paths['/vuln']?.post as { 'x-amazon-apigateway-integration': { timeoutInMillis: number } })['x-amazon-apigateway-integration'];
+  const integration = (
+    openApi().paths['/vuln']?.post as { 'x-amazon-apigateway-integration': { timeoutInMillis: number } }
+  )['x-amazon-apigateway-integration'];
   const machineTimeout = asl.TimeoutSeconds ?? Infinity;
   // A second of margin for the answer to travel back.
   expect(machineTimeout * 1000).toBeLessThanOrEqual(integration.timeoutInMillis - 1000);
   const timeouts = new Map(functionsAfterGlobals().map(([logicalId, props]) => [logicalId, Number(props.Timeout)]));
   let total = 0;
   for (const [name, state] of tasks) {
-    const functionArn = substitutions[String(state.Parameters?.FunctionName).replace(/^\$\{(.+)\}$/, '$1')] as { 'Fn::GetAtt'?: [string, string] };
+    const functionArn = substitutions[String(state.Parameters?.FunctionName).replace(/^\$\{(.+)\}$/, '$1')] as {
+      'Fn::GetAtt'?: [string, string];
+    };
     const timeout = timeouts.get(functionArn['Fn::GetAtt']?.[0] ?? '');
     expect([name, Number.isFinite(timeout)]).toEqual([name, true]);
     total += worstCaseSeconds(state.Retry, timeout as number);

@@ -5,7 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadTemplate, parseCloudFormation, PROJECT_ROOT, resourcesOfType, type CfnResource, type CfnTemplate } from '../../local/cloudformation/template';
+import {
+  loadTemplate,
+  parseCloudFormation,
+  PROJECT_ROOT,
+  resourcesOfType,
+  type CfnResource,
+  type CfnTemplate,
+} from '../../local/cloudformation/template';
 import { inlineNestedApplications, nestedApplications } from '../../local/cloudformation/nested-stacks';
 
 export { PROJECT_ROOT, resourcesOfType };
@@ -18,7 +25,10 @@ export const rootTemplate: CfnTemplate = loadTemplate();
 export const template: CfnTemplate = inlineNestedApplications(rootTemplate, PROJECT_ROOT);
 
 /** Every template file of the stack, relative to the project root: the root first, then each nested layer. */
-export const templateFiles: string[] = ['template.yaml', ...nestedApplications(rootTemplate).map((app) => app.location)];
+export const templateFiles: string[] = [
+  'template.yaml',
+  ...nestedApplications(rootTemplate).map((app) => app.location),
+];
 
 export function resource(logicalId: string): CfnResource {
   const found = template.Resources[logicalId];
@@ -43,7 +53,9 @@ export interface OpenApiDocument {
 let openApiCache: OpenApiDocument | undefined;
 /** api/openapi.yaml, the body API Gateway imports through AWS::Include. */
 export function openApi(): OpenApiDocument {
-  openApiCache ??= parseCloudFormation<OpenApiDocument>(readFileSync(resolve(PROJECT_ROOT, 'api/openapi.yaml'), 'utf8'));
+  openApiCache ??= parseCloudFormation<OpenApiDocument>(
+    readFileSync(resolve(PROJECT_ROOT, 'api/openapi.yaml'), 'utf8'),
+  );
   return openApiCache;
 }
 
@@ -114,7 +126,8 @@ export function mentions(value: unknown, logicalId: string): boolean {
   const text = subText(value);
   if (text !== undefined && new RegExp(`\\$\\{${logicalId}(\\.[A-Za-z]+)?\\}`).test(text)) return true;
   if (Array.isArray(value)) return value.some((item) => mentions(item, logicalId));
-  if (typeof value === 'object' && value !== null) return Object.values(value).some((item) => mentions(item, logicalId));
+  if (typeof value === 'object' && value !== null)
+    return Object.values(value).some((item) => mentions(item, logicalId));
   return false;
 }
 
@@ -158,7 +171,8 @@ export interface PolicyStatement {
 }
 
 /** Identity policies (what a role may do) versus resource policies (who may touch a resource). */
-export type PolicyKind = 'role' | 'managed-policy' | 'key' | 'bucket' | 'topic' | 'vpc-endpoint' | 'backup-vault' | 'api';
+export type PolicyKind =
+  'role' | 'managed-policy' | 'key' | 'bucket' | 'topic' | 'vpc-endpoint' | 'backup-vault' | 'api';
 export const IDENTITY_KINDS: readonly PolicyKind[] = ['role', 'managed-policy'];
 
 export interface LocatedStatement {
@@ -171,7 +185,9 @@ export interface LocatedStatement {
 }
 
 function statementsOf(document: unknown): PolicyStatement[] {
-  return alternatives(document).flatMap((doc) => alternatives((doc as { Statement?: unknown }).Statement)) as PolicyStatement[];
+  return alternatives(document).flatMap((doc) =>
+    alternatives((doc as { Statement?: unknown }).Statement),
+  ) as PolicyStatement[];
 }
 
 /** Every policy statement of the stack, with where it lives; conditional statements included. */
@@ -256,7 +272,11 @@ export function isWildcardAction(action: string): boolean {
 export function isAccountRootDelegation(located: LocatedStatement): boolean {
   const principal = located.statement.Principal as { AWS?: unknown } | undefined;
   const text = subText(principal?.AWS);
-  return located.kind === 'key' && located.statement.Effect === 'Allow' && text === 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root';
+  return (
+    located.kind === 'key' &&
+    located.statement.Effect === 'Allow' &&
+    text === 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root'
+  );
 }
 
 /**
@@ -310,13 +330,30 @@ export function alarmMetrics(): AlarmMetric[] {
   return resourcesOfType(template, 'AWS::CloudWatch::Alarm').flatMap(([alarm, res]) => {
     const props = res.Properties ?? {};
     if (typeof props.MetricName === 'string') {
-      return [{ alarm, namespace: String(props.Namespace), metricName: props.MetricName, dimensions: dimensionMap(props.Dimensions) }];
+      return [
+        {
+          alarm,
+          namespace: String(props.Namespace),
+          metricName: props.MetricName,
+          dimensions: dimensionMap(props.Dimensions),
+        },
+      ];
     }
-    return (asList(props.Metrics) as { MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: unknown } } }[])
+    return (
+      asList(props.Metrics) as {
+        MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions?: unknown } };
+      }[]
+    )
       .filter((query) => query.MetricStat)
       .map((query) => {
-        const metric = (query.MetricStat as { Metric: { Namespace: string; MetricName: string; Dimensions?: unknown } }).Metric;
-        return { alarm, namespace: metric.Namespace, metricName: metric.MetricName, dimensions: dimensionMap(metric.Dimensions) };
+        const metric = (query.MetricStat as { Metric: { Namespace: string; MetricName: string; Dimensions?: unknown } })
+          .Metric;
+        return {
+          alarm,
+          namespace: metric.Namespace,
+          metricName: metric.MetricName,
+          dimensions: dimensionMap(metric.Dimensions),
+        };
       });
   });
 }

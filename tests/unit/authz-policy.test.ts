@@ -1,5 +1,17 @@
-import { authorize, decideWithGrant, decisionLogEntry, type AuthorizationRequest, type GrantStore, type Method } from '../../functions/shared/core/authz-policy';
-import { identityFromPem, issuerKeyOf, parseCertificate, type CertificateIdentity } from '../../functions/shared/core/identity';
+import {
+  authorize,
+  decideWithGrant,
+  decisionLogEntry,
+  type AuthorizationRequest,
+  type GrantStore,
+  type Method,
+} from '../../functions/shared/core/authz-policy';
+import {
+  identityFromPem,
+  issuerKeyOf,
+  parseCertificate,
+  type CertificateIdentity,
+} from '../../functions/shared/core/identity';
 import { clientCertificate, otherCa, testCa, SCANNER_SUBJECT, TEST_CA_SUBJECT } from '../support/certificates';
 
 const NOT_BEFORE = new Date('2025-01-01T00:00:00Z');
@@ -21,7 +33,9 @@ function memoryStore(grants: Record<string, unknown>, revoked: string[] = [], is
     },
     getRevocation: async (issuerKey, serial) => {
       asked.push(`REVOKED#${issuerKey}#${serial}`);
-      return revoked.includes(`${issuerKey}#${serial}`) ? { revokedAt: '2025-01-01T00:00:00Z', reason: 'laptop lost' } : undefined;
+      return revoked.includes(`${issuerKey}#${serial}`)
+        ? { revokedAt: '2025-01-01T00:00:00Z', reason: 'laptop lost' }
+        : undefined;
     },
     getLegacyRevocation: async (serial) => {
       asked.push(`SERIAL#${serial}`);
@@ -36,11 +50,21 @@ const pinOf = async (ca: { certPem: string }) => {
   return { ...issuerKeyOf(certificate), subject: certificate.subject };
 };
 
-async function identityFor(subject: string, options: { ca?: Awaited<ReturnType<typeof otherCa>> } = {}): Promise<CertificateIdentity> {
-  return identityFromPem((await clientCertificate(subject, { notBefore: NOT_BEFORE, notAfter: NOT_AFTER, ...options })).certPem);
+async function identityFor(
+  subject: string,
+  options: { ca?: Awaited<ReturnType<typeof otherCa>> } = {},
+): Promise<CertificateIdentity> {
+  return identityFromPem(
+    (await clientCertificate(subject, { notBefore: NOT_BEFORE, notAfter: NOT_AFTER, ...options })).certPem,
+  );
 }
 
-const request = (identity: CertificateIdentity, method: Method = 'POST', orgs = ['org1'], now = NOW): AuthorizationRequest => ({ identity, method, orgs, now });
+const request = (
+  identity: CertificateIdentity,
+  method: Method = 'POST',
+  orgs = ['org1'],
+  now = NOW,
+): AuthorizationRequest => ({ identity, method, orgs, now });
 
 let scanner: CertificateIdentity;
 beforeAll(async () => {
@@ -50,29 +74,50 @@ beforeAll(async () => {
 describe('authorize', () => {
   it('allows what the OU is granted', async () => {
     const { store, asked } = memoryStore({ scanner: SCANNER_GRANT });
-    await expect(authorize(store, request(scanner))).resolves.toEqual({ allowed: true, reason: 'granted', ou: 'scanner', deniedOrgs: [] });
+    await expect(authorize(store, request(scanner))).resolves.toEqual({
+      allowed: true,
+      reason: 'granted',
+      ou: 'scanner',
+      deniedOrgs: [],
+    });
     expect(asked).toEqual(['ISSUERS', `SERIAL#${scanner.serialNumber}`, 'OU#scanner']);
   });
 
   it('denies an OU without a grant', async () => {
     const { store } = memoryStore({ dashboard: { methods: ['GET'], orgs: '*' } });
-    await expect(authorize(store, request(scanner))).resolves.toEqual({ allowed: false, reason: 'no-grant', ou: 'scanner', deniedOrgs: [] });
+    await expect(authorize(store, request(scanner))).resolves.toEqual({
+      allowed: false,
+      reason: 'no-grant',
+      ou: 'scanner',
+      deniedOrgs: [],
+    });
   });
 
   it('denies a revoked certificate before reading its grant', async () => {
     const ca = await pinOf(await testCa());
-    const { store, asked } = memoryStore({ scanner: SCANNER_GRANT }, [`${ca.spkiSha256}#${scanner.serialNumber}`], { [ca.spkiSha256]: { publicKey: ca.publicKey } });
-    await expect(authorize(store, request(scanner))).resolves.toMatchObject({ allowed: false, reason: 'certificate-revoked', ou: 'scanner', revocationReason: 'laptop lost' });
+    const { store, asked } = memoryStore({ scanner: SCANNER_GRANT }, [`${ca.spkiSha256}#${scanner.serialNumber}`], {
+      [ca.spkiSha256]: { publicKey: ca.publicKey },
+    });
+    await expect(authorize(store, request(scanner))).resolves.toMatchObject({
+      allowed: false,
+      reason: 'certificate-revoked',
+      ou: 'scanner',
+      revocationReason: 'laptop lost',
+    });
     expect(asked).toEqual(['ISSUERS', `REVOKED#${ca.spkiSha256}#${scanner.serialNumber}`]);
   });
 
   it('denies an expired certificate and one not yet valid, without reading the store', async () => {
     const { store, asked } = memoryStore({ scanner: SCANNER_GRANT });
-    await expect(authorize(store, request(scanner, 'POST', ['org1'], new Date(NOT_AFTER.getTime() + 1000)))).resolves.toMatchObject({
+    await expect(
+      authorize(store, request(scanner, 'POST', ['org1'], new Date(NOT_AFTER.getTime() + 1000))),
+    ).resolves.toMatchObject({
       allowed: false,
       reason: 'certificate-expired',
     });
-    await expect(authorize(store, request(scanner, 'POST', ['org1'], new Date(NOT_BEFORE.getTime() - 1000)))).resolves.toMatchObject({
+    await expect(
+      authorize(store, request(scanner, 'POST', ['org1'], new Date(NOT_BEFORE.getTime() - 1000))),
+    ).resolves.toMatchObject({
       allowed: false,
       reason: 'certificate-not-yet-valid',
     });
@@ -81,23 +126,44 @@ describe('authorize', () => {
 
   it('accepts a certificate on the first and last second of its validity', async () => {
     const { store } = memoryStore({ scanner: SCANNER_GRANT });
-    await expect(authorize(store, request(scanner, 'POST', ['org1'], NOT_BEFORE))).resolves.toMatchObject({ allowed: true });
-    await expect(authorize(store, request(scanner, 'POST', ['org1'], NOT_AFTER))).resolves.toMatchObject({ allowed: true });
+    await expect(authorize(store, request(scanner, 'POST', ['org1'], NOT_BEFORE))).resolves.toMatchObject({
+      allowed: true,
+    });
+    await expect(authorize(store, request(scanner, 'POST', ['org1'], NOT_AFTER))).resolves.toMatchObject({
+      allowed: true,
+    });
   });
 
   it('denies a subject with no OU or with several', async () => {
-    const { store, asked } = memoryStore({ scanner: SCANNER_GRANT, dashboard: { methods: ['GET', 'POST'], orgs: '*' } });
+    const { store, asked } = memoryStore({
+      scanner: SCANNER_GRANT,
+      dashboard: { methods: ['GET', 'POST'], orgs: '*' },
+    });
     const noOu = await identityFor('CN=scanner-01, O=Example Corp');
     const twoOus = await identityFor('CN=scanner-01, OU=scanner, OU=dashboard, O=Example Corp');
-    await expect(authorize(store, request(noOu))).resolves.toEqual({ allowed: false, reason: 'no-ou', ou: undefined, deniedOrgs: [] });
-    await expect(authorize(store, request(twoOus))).resolves.toEqual({ allowed: false, reason: 'multiple-ous', ou: undefined, deniedOrgs: [] });
+    await expect(authorize(store, request(noOu))).resolves.toEqual({
+      allowed: false,
+      reason: 'no-ou',
+      ou: undefined,
+      deniedOrgs: [],
+    });
+    await expect(authorize(store, request(twoOus))).resolves.toEqual({
+      allowed: false,
+      reason: 'multiple-ous',
+      ou: undefined,
+      deniedOrgs: [],
+    });
     expect(asked).toEqual([]);
   });
 
   it('reads the grant of the real OU when the CN holds ",OU=admins"', async () => {
     const sneaky = await identityFor('CN=scanner-01\\,OU=admins, OU=scanner, O=Example Corp');
     const { store, asked } = memoryStore({ admins: { methods: ['GET', 'POST'], orgs: '*' } });
-    await expect(authorize(store, request(sneaky, 'POST', ['org9']))).resolves.toMatchObject({ allowed: false, reason: 'no-grant', ou: 'scanner' });
+    await expect(authorize(store, request(sneaky, 'POST', ['org9']))).resolves.toMatchObject({
+      allowed: false,
+      reason: 'no-grant',
+      ou: 'scanner',
+    });
     expect(asked).toContain('OU#scanner');
     expect(asked).not.toContain('OU#admins');
   });
@@ -111,7 +177,13 @@ describe('authorize', () => {
     const fromOtherCa = await identityFor(SCANNER_SUBJECT, { ca: await otherCa() });
     const pin = await pinOf(await testCa());
     const { store } = memoryStore({ scanner: { ...SCANNER_GRANT, issuer: pin } });
-    await expect(authorize(store, request(fromOtherCa))).resolves.toEqual({ allowed: false, reason: 'issuer-mismatch', ou: 'scanner', deniedOrgs: [], pin: pin.spkiSha256 });
+    await expect(authorize(store, request(fromOtherCa))).resolves.toEqual({
+      allowed: false,
+      reason: 'issuer-mismatch',
+      ou: 'scanner',
+      deniedOrgs: [],
+      pin: pin.spkiSha256,
+    });
   });
 });
 
@@ -126,7 +198,12 @@ describe('decideWithGrant', () => {
   });
 
   it('denies a whole batch when one of its orgs is not granted, naming that org', async () => {
-    await expect(decideWithGrant(request(scanner, 'POST', ['org1', 'org2', 'org3']), 'scanner', { methods: ['POST'], orgs: ['org1', 'org3'] })).resolves.toEqual({
+    await expect(
+      decideWithGrant(request(scanner, 'POST', ['org1', 'org2', 'org3']), 'scanner', {
+        methods: ['POST'],
+        orgs: ['org1', 'org3'],
+      }),
+    ).resolves.toEqual({
       allowed: false,
       reason: 'org-not-granted',
       ou: 'scanner',
@@ -135,7 +212,9 @@ describe('decideWithGrant', () => {
   });
 
   it("allows every org with '*'", async () => {
-    await expect(decideWithGrant(request(scanner, 'GET', ['org1', 'any-other-org']), 'dashboard', { methods: ['GET'], orgs: '*' })).resolves.toEqual({
+    await expect(
+      decideWithGrant(request(scanner, 'GET', ['org1', 'any-other-org']), 'dashboard', { methods: ['GET'], orgs: '*' }),
+    ).resolves.toEqual({
       allowed: true,
       reason: 'granted',
       ou: 'dashboard',
@@ -144,11 +223,16 @@ describe('decideWithGrant', () => {
   });
 
   it('denies a request that names no org', async () => {
-    await expect(decideWithGrant(request(scanner, 'POST', []), 'scanner', { methods: ['POST'], orgs: '*' })).resolves.toMatchObject({ allowed: false, reason: 'no-org' });
+    await expect(
+      decideWithGrant(request(scanner, 'POST', []), 'scanner', { methods: ['POST'], orgs: '*' }),
+    ).resolves.toMatchObject({ allowed: false, reason: 'no-org' });
   });
 
   it('treats a null grant as missing', async () => {
-    await expect(decideWithGrant(request(scanner), 'scanner', null)).resolves.toMatchObject({ allowed: false, reason: 'no-grant' });
+    await expect(decideWithGrant(request(scanner), 'scanner', null)).resolves.toMatchObject({
+      allowed: false,
+      reason: 'no-grant',
+    });
   });
 
   it.each([
@@ -159,13 +243,23 @@ describe('decideWithGrant', () => {
     ['one org as a string', { methods: ['POST'], orgs: 'org1' }],
     ['an unsafe org name', { methods: ['POST'], orgs: ['org 1'] }],
     ['an unknown field', { ...SCANNER_GRANT, admin: true }],
-    ['a pin whose key does not match its fingerprint', { ...SCANNER_GRANT, issuer: { spkiSha256: '0'.repeat(64), publicKey: 'AAAA' } }],
+    [
+      'a pin whose key does not match its fingerprint',
+      { ...SCANNER_GRANT, issuer: { spkiSha256: '0'.repeat(64), publicKey: 'AAAA' } },
+    ],
   ])('denies, without throwing, a stored grant that is %s', async (_label, storedGrant) => {
-    await expect(decideWithGrant(request(scanner), 'scanner', storedGrant)).resolves.toEqual({ allowed: false, reason: 'invalid-grant', ou: 'scanner', deniedOrgs: [] });
+    await expect(decideWithGrant(request(scanner), 'scanner', storedGrant)).resolves.toEqual({
+      allowed: false,
+      reason: 'invalid-grant',
+      ou: 'scanner',
+      deniedOrgs: [],
+    });
   });
 
   it('denies a grant pinned by DN text (earlier versions), saying to re-pin', async () => {
-    await expect(decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: TEST_CA_SUBJECT })).resolves.toMatchObject({
+    await expect(
+      decideWithGrant(request(scanner), 'scanner', { ...SCANNER_GRANT, issuerDN: TEST_CA_SUBJECT }),
+    ).resolves.toMatchObject({
       allowed: false,
       reason: 'issuer-pinned-by-name-re-pin-with-issuer-cert',
     });
@@ -178,9 +272,17 @@ describe('decisionLogEntry', () => {
     const identity = identityFromPem(certificate.certPem);
     const authorizationRequest = request(identity, 'POST', ['org1', 'org2']);
     const decision = await decideWithGrant(authorizationRequest, 'scanner', SCANNER_GRANT);
-    const entry = decisionLogEntry(identity, authorizationRequest, decision, { requestId: 'req-1', sourceIp: '203.0.113.7' });
+    const entry = decisionLogEntry(identity, authorizationRequest, decision, {
+      requestId: 'req-1',
+      sourceIp: '203.0.113.7',
+    });
     expect(entry).toEqual({
-      principal: { subject: SCANNER_SUBJECT, serialNumber: certificate.serialNumber, issuer: TEST_CA_SUBJECT, ou: 'scanner' },
+      principal: {
+        subject: SCANNER_SUBJECT,
+        serialNumber: certificate.serialNumber,
+        issuer: TEST_CA_SUBJECT,
+        ou: 'scanner',
+      },
       action: 'POST',
       orgs: ['org1', 'org2'],
       decision: 'DENY',

@@ -40,7 +40,9 @@ describe('the error table', () => {
   });
 
   it('asks for Retry-After exactly where waiting helps: 429 and 503', () => {
-    const withRetry = Object.values(ERROR_ANSWERS).filter((row) => 'retryAfterSeconds' in row).map((row) => row.status);
+    const withRetry = Object.values(ERROR_ANSWERS)
+      .filter((row) => 'retryAfterSeconds' in row)
+      .map((row) => row.status);
     expect(withRetry.sort()).toEqual([429, 503]);
   });
 });
@@ -55,7 +57,11 @@ describe('toHttpError', () => {
   });
 
   it('maps ForbiddenError to 403 with the request id and without the reason', () => {
-    expect(toHttpError(new ForbiddenError('org-not-granted'), 'req-1')).toEqual({ statusCode: 403, headers: {}, body: { message: 'Forbidden', requestId: 'req-1' } });
+    expect(toHttpError(new ForbiddenError('org-not-granted'), 'req-1')).toEqual({
+      statusCode: 403,
+      headers: {},
+      body: { message: 'Forbidden', requestId: 'req-1' },
+    });
   });
 
   it('maps TransientError to 503 with Retry-After', () => {
@@ -72,7 +78,11 @@ describe('toHttpError', () => {
     ['a thrown string', 'boom'],
     ['undefined', undefined],
   ])('maps %s to a 500 that tells nothing but the request id', (_label, error) => {
-    expect(toHttpError(error, 'req-1')).toEqual({ statusCode: 500, headers: {}, body: { message: 'Internal server error', requestId: 'req-1' } });
+    expect(toHttpError(error, 'req-1')).toEqual({
+      statusCode: 500,
+      headers: {},
+      body: { message: 'Internal server error', requestId: 'req-1' },
+    });
   });
 
   it('goes by class, not by a look-alike name', () => {

@@ -20,20 +20,30 @@ describe('findingSchema', () => {
     ['a missing field', { ...REFERENCE_FINDING, VulnID: undefined }, 'VulnID: is required'],
     ['a non-string field', { ...REFERENCE_FINDING, Priority: 1 }, 'Priority: must be a string'],
     ['a blank asset name', { ...REFERENCE_FINDING, AssetName: '   ' }, 'AssetName: must not be blank'],
-    ['a control character', { ...REFERENCE_FINDING, PluginName: 'line\nbreak' }, 'PluginName: must not contain control characters'],
+    [
+      'a control character',
+      { ...REFERENCE_FINDING, PluginName: 'line\nbreak' },
+      'PluginName: must not contain control characters',
+    ],
     ['February 30th', { ...REFERENCE_FINDING, DueDate: '02-30-2022' }, 'DueDate: must be a real calendar date'],
     ['month 13', { ...REFERENCE_FINDING, DueDate: '13-01-2022' }, 'DueDate: must be a real calendar date'],
     ['a fractional PluginId', { ...REFERENCE_FINDING, PluginId: 1.5 }, 'PluginId: must be an integer'],
     ['a PluginId in a string', { ...REFERENCE_FINDING, PluginId: '23234' }, 'PluginId: must be a number'],
     ['a negative PluginId', { ...REFERENCE_FINDING, PluginId: -1 }, 'PluginId: must not be negative'],
-    ['an overlong Priority', { ...REFERENCE_FINDING, Priority: 'p'.repeat(65) }, 'Priority: must be at most 64 characters'],
+    [
+      'an overlong Priority',
+      { ...REFERENCE_FINDING, Priority: 'p'.repeat(65) },
+      'Priority: must be at most 64 characters',
+    ],
   ])('rejects %s', (_label, input, message) => {
     expect(messagesFor(input)).toEqual([message]);
   });
 
   it('reports an empty string as empty and a date in another format as such', () => {
     expect(messagesFor({ ...REFERENCE_FINDING, PluginName: '' })).toContain('PluginName: must not be empty');
-    expect(messagesFor({ ...REFERENCE_FINDING, DueDate: '9/9/2022' })).toContain('DueDate: must be MM-DD-YYYY or YYYY-MM-DD');
+    expect(messagesFor({ ...REFERENCE_FINDING, DueDate: '9/9/2022' })).toContain(
+      'DueDate: must be MM-DD-YYYY or YYYY-MM-DD',
+    );
   });
 
   // Known defect: zod 4 runs the later checks after a failed one, so an empty string also reads as
@@ -41,7 +51,9 @@ describe('findingSchema', () => {
   // also as "not a real calendar date". Flip to `it` once each bad field yields one issue.
   it('reports each bad field once', () => {
     expect(messagesFor({ ...REFERENCE_FINDING, PluginName: '' })).toEqual(['PluginName: must not be empty']);
-    expect(messagesFor({ ...REFERENCE_FINDING, DueDate: '9/9/2022' })).toEqual(['DueDate: must be MM-DD-YYYY or YYYY-MM-DD']);
+    expect(messagesFor({ ...REFERENCE_FINDING, DueDate: '9/9/2022' })).toEqual([
+      'DueDate: must be MM-DD-YYYY or YYYY-MM-DD',
+    ]);
   });
 });
 
@@ -108,18 +120,42 @@ describe('the optional scanner fields', () => {
 
   it.each([
     ['a malformed CVE id', { Cves: ['CVE-21-1'] }, 'Cves.0: must be a CVE id like CVE-2021-44228'],
-    ['101 CVE ids', { Cves: Array.from({ length: 101 }, (_, index) => `CVE-2021-${String(10000 + index)}`) }, 'Cves: must hold at most 100 CVE ids'],
+    [
+      '101 CVE ids',
+      { Cves: Array.from({ length: 101 }, (_, index) => `CVE-2021-${String(10000 + index)}`) },
+      'Cves: must hold at most 100 CVE ids',
+    ],
     ['a CVSS score above 10', { CvssScore: 10.1 }, 'CvssScore: must be between 0 and 10'],
     ['a CVSS score with two decimals', { CvssScore: 7.25 }, 'CvssScore: must have at most one decimal'],
-    ['a vector of no CVSS version', { CvssVector: 'AV:X/AC:L', CvssVersion: '3.1' }, 'CvssVector: must be a CVSS 2.0, 3.x or 4.0 vector'],
-    ['a version that disagrees with the vector', { CvssVector: 'AV:N/AC:L/Au:N/C:P/I:P/A:P', CvssVersion: '3.1' }, 'CvssVersion: must be 2.0 for this CvssVector'],
-    ['a vector without its version', { CvssVector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H' }, 'CvssVersion: must be 3.1 for this CvssVector'],
+    [
+      'a vector of no CVSS version',
+      { CvssVector: 'AV:X/AC:L', CvssVersion: '3.1' },
+      'CvssVector: must be a CVSS 2.0, 3.x or 4.0 vector',
+    ],
+    [
+      'a version that disagrees with the vector',
+      { CvssVector: 'AV:N/AC:L/Au:N/C:P/I:P/A:P', CvssVersion: '3.1' },
+      'CvssVersion: must be 2.0 for this CvssVector',
+    ],
+    [
+      'a vector without its version',
+      { CvssVector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H' },
+      'CvssVersion: must be 3.1 for this CvssVector',
+    ],
     ['a version without a vector', { CvssVersion: '3.1' }, 'CvssVersion: needs a CvssVector'],
     ['port 65536', { Port: 65536 }, 'Port: must be between 0 and 65535'],
     ['an unknown protocol', { Protocol: 'sctp' }, 'Protocol: must be one of tcp, udp, icmp'],
     ['an address that is not one', { IpAddress: '10.0.0.256' }, 'IpAddress: must be an IPv4 or IPv6 address'],
-    ['a carriage return in the evidence', { Evidence: 'a\rb' }, 'Evidence: must not contain control characters other than newline and tab'],
-    ['a NUL in the description', { Description: 'a\u0000b' }, 'Description: must not contain control characters other than newline and tab'],
+    [
+      'a carriage return in the evidence',
+      { Evidence: 'a\rb' },
+      'Evidence: must not contain control characters other than newline and tab',
+    ],
+    [
+      'a NUL in the description',
+      { Description: 'a\u0000b' },
+      'Description: must not contain control characters other than newline and tab',
+    ],
     ['a newline in the plugin family', { PluginFamily: 'a\nb' }, 'PluginFamily: must not contain control characters'],
     ['an overlong solution', { Solution: 's'.repeat(4097) }, 'Solution: must be at most 4096 characters'],
     ['a scanner name with spaces', { Scanner: 'Nessus Pro' }, 'Scanner: must be lower-case letters, digits and . _ -'],

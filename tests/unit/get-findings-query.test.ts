@@ -13,11 +13,29 @@ function issuesOf(single: Record<string, string> | null, multi: Record<string, s
 
 describe('parseFindingsQuery', () => {
   it('reads org alone with the default page size', () => {
-    expect(parseFindingsQuery({ org: 'org1' }, { org: ['org1'] })).toEqual({ org: 'org1', limit: 50, nextToken: undefined, severity: undefined, status: 'OPEN' });
+    expect(parseFindingsQuery({ org: 'org1' }, { org: ['org1'] })).toEqual({
+      org: 'org1',
+      limit: 50,
+      nextToken: undefined,
+      severity: undefined,
+      status: 'OPEN',
+    });
   });
 
   it('reads every parameter', () => {
-    expect(parseFindingsQuery({ org: 'org1', limit: '100', nextToken: 'abc.def', severity: 'HIGH', asset: ' Web-1.Example.COM ', cve: 'cve-2021-44228' }, null)).toEqual({
+    expect(
+      parseFindingsQuery(
+        {
+          org: 'org1',
+          limit: '100',
+          nextToken: 'abc.def',
+          severity: 'HIGH',
+          asset: ' Web-1.Example.COM ',
+          cve: 'cve-2021-44228',
+        },
+        null,
+      ),
+    ).toEqual({
       org: 'org1',
       limit: 100,
       nextToken: 'abc.def',
@@ -31,14 +49,28 @@ describe('parseFindingsQuery', () => {
 
   it('turns minSeverity into every rank at or above it, never UNKNOWN', () => {
     expect(parseFindingsQuery({ org: 'org1', minSeverity: 'HIGH' }, null).severities).toEqual(['CRITICAL', 'HIGH']);
-    expect(parseFindingsQuery({ org: 'org1', minSeverity: 'INFO' }, null).severities).toEqual(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO']);
-    expect(issuesOf({ org: 'org1', minSeverity: 'UNKNOWN' })).toEqual([{ index: null, path: 'minSeverity', message: 'must be one of CRITICAL, HIGH, MEDIUM, LOW, INFO' }]);
+    expect(parseFindingsQuery({ org: 'org1', minSeverity: 'INFO' }, null).severities).toEqual([
+      'CRITICAL',
+      'HIGH',
+      'MEDIUM',
+      'LOW',
+      'INFO',
+    ]);
+    expect(issuesOf({ org: 'org1', minSeverity: 'UNKNOWN' })).toEqual([
+      { index: null, path: 'minSeverity', message: 'must be one of CRITICAL, HIGH, MEDIUM, LOW, INFO' },
+    ]);
   });
 
   it('refuses severity and minSeverity together, and a malformed cve', () => {
-    expect(issuesOf({ org: 'org1', severity: 'HIGH', minSeverity: 'LOW' })).toEqual([{ index: null, path: 'minSeverity', message: 'give severity or minSeverity, not both' }]);
-    expect(issuesOf({ org: 'org1', cve: 'CVE-21-1' })).toEqual([{ index: null, path: 'cve', message: 'must be a CVE id like CVE-2021-44228' }]);
-    expect(issuesOf({ org: 'org1', asset: '  ' })).toEqual([{ index: null, path: 'asset', message: 'must not be empty' }]);
+    expect(issuesOf({ org: 'org1', severity: 'HIGH', minSeverity: 'LOW' })).toEqual([
+      { index: null, path: 'minSeverity', message: 'give severity or minSeverity, not both' },
+    ]);
+    expect(issuesOf({ org: 'org1', cve: 'CVE-21-1' })).toEqual([
+      { index: null, path: 'cve', message: 'must be a CVE id like CVE-2021-44228' },
+    ]);
+    expect(issuesOf({ org: 'org1', asset: '  ' })).toEqual([
+      { index: null, path: 'asset', message: 'must not be empty' },
+    ]);
   });
 
   it('requires org, also when there is no query string at all', () => {
@@ -48,7 +80,11 @@ describe('parseFindingsQuery', () => {
 
   it('refuses an org outside the safe character set', () => {
     expect(issuesOf({ org: 'org1 OR 1=1' })).toEqual([
-      { index: null, path: 'org', message: 'must use only letters, digits and . _ : @ - (starting with a letter or digit)' },
+      {
+        index: null,
+        path: 'org',
+        message: 'must use only letters, digits and . _ : @ - (starting with a letter or digit)',
+      },
     ]);
   });
 
@@ -64,11 +100,19 @@ describe('parseFindingsQuery', () => {
   });
 
   it('refuses a repeated parameter', () => {
-    expect(issuesOf({ org: 'org2' }, { org: ['org1', 'org2'] })).toEqual([{ index: null, path: 'org', message: 'must be given once' }]);
+    expect(issuesOf({ org: 'org2' }, { org: ['org1', 'org2'] })).toEqual([
+      { index: null, path: 'org', message: 'must be given once' },
+    ]);
   });
 
   it('refuses an unknown parameter without repeating its name, even when repeated', () => {
-    const unknown = [{ index: null, path: '', message: 'unknown query parameter (allowed: org, limit, nextToken, severity, minSeverity, asset, cve, status)' }];
+    const unknown = [
+      {
+        index: null,
+        path: '',
+        message: 'unknown query parameter (allowed: org, limit, nextToken, severity, minSeverity, asset, cve, status)',
+      },
+    ];
     expect(issuesOf({ org: 'org1', orgs: 'org2' })).toEqual(unknown);
     expect(issuesOf({ org: 'org1', '<x>': 'b' }, { org: ['org1'], '<x>': ['a', 'b'] })).toEqual(unknown);
   });
@@ -93,6 +137,10 @@ describe('the status filter', () => {
   });
 
   it('refuses any other status, naming the parameter', () => {
-    expect(() => parseFindingsQuery({ org: 'org1', status: 'open' }, null)).toThrow(expect.objectContaining({ issues: [{ index: null, path: 'status', message: 'must be one of OPEN, FIXED, ALL' }] }));
+    expect(() => parseFindingsQuery({ org: 'org1', status: 'open' }, null)).toThrow(
+      expect.objectContaining({
+        issues: [{ index: null, path: 'status', message: 'must be one of OPEN, FIXED, ALL' }],
+      }),
+    );
   });
 });

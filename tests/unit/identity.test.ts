@@ -1,6 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { ForbiddenError } from '../../functions/shared/core/errors';
-import { identityFromPem, issuerKeyOf, normalizeSerial, parseCertificate, signedBy, spkiSha256 } from '../../functions/shared/core/identity';
+import {
+  identityFromPem,
+  issuerKeyOf,
+  normalizeSerial,
+  parseCertificate,
+  signedBy,
+  spkiSha256,
+} from '../../functions/shared/core/identity';
 import { clientCertificate, otherCa, testCa, SCANNER_SUBJECT, TEST_CA_SUBJECT } from '../support/certificates';
 
 describe('identityFromPem', () => {
@@ -48,13 +55,22 @@ describe('identityFromPem', () => {
 
   it('gives no OU and no CN when the subject has none', async () => {
     const bare = await clientCertificate('O=Example Corp');
-    expect(identityFromPem(bare.certPem)).toMatchObject({ organizationalUnits: [], commonName: undefined, subjectDN: 'O=Example Corp' });
+    expect(identityFromPem(bare.certPem)).toMatchObject({
+      organizationalUnits: [],
+      commonName: undefined,
+      subjectDN: 'O=Example Corp',
+    });
   });
 
-  it.each(['', 'not a certificate', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'])('refuses %j as a ForbiddenError', (pem) => {
-    expect(() => identityFromPem(pem)).toThrow(ForbiddenError);
-    expect(() => identityFromPem(pem)).toThrow(expect.objectContaining({ reason: 'certificate-unparsable', message: 'Forbidden' }));
-  });
+  it.each(['', 'not a certificate', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'])(
+    'refuses %j as a ForbiddenError',
+    (pem) => {
+      expect(() => identityFromPem(pem)).toThrow(ForbiddenError);
+      expect(() => identityFromPem(pem)).toThrow(
+        expect.objectContaining({ reason: 'certificate-unparsable', message: 'Forbidden' }),
+      );
+    },
+  );
 });
 
 describe('normalizeSerial', () => {
@@ -82,8 +98,12 @@ describe('issuer keys', () => {
 
   it('prove who signed a certificate, whatever its issuer name says', async () => {
     const scanner = parseCertificate((await clientCertificate(SCANNER_SUBJECT)).certPem);
-    await expect(signedBy(scanner, issuerKeyOf(parseCertificate((await testCa()).certPem)).publicKey)).resolves.toBe(true);
-    await expect(signedBy(scanner, issuerKeyOf(parseCertificate((await otherCa()).certPem)).publicKey)).resolves.toBe(false);
+    await expect(signedBy(scanner, issuerKeyOf(parseCertificate((await testCa()).certPem)).publicKey)).resolves.toBe(
+      true,
+    );
+    await expect(signedBy(scanner, issuerKeyOf(parseCertificate((await otherCa()).certPem)).publicKey)).resolves.toBe(
+      false,
+    );
     await expect(signedBy(scanner, 'not a key')).resolves.toBe(false);
   });
 });

@@ -36,7 +36,9 @@ describe('identityFromPem and signedBy reuse their work', () => {
     const first = identityFromPem(scanner.certPem);
     expect(identityFromPem(scanner.certPem)).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
-    expect(() => identityFromPem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')).toThrow(ForbiddenError);
+    expect(() => identityFromPem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')).toThrow(
+      ForbiddenError,
+    );
   });
 
   it('remembers a verdict per certificate and key, and the verdicts stay right', async () => {

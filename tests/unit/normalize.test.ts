@@ -7,7 +7,14 @@ describe('normalizeFinding', () => {
   });
 
   it('writes the due date as ISO, lower-cases and trims the asset name, derives the severity', () => {
-    expect(normalizeFinding({ ...REFERENCE_FINDING, DueDate: '02-29-2024', AssetName: '  LAX-PSG-G.Internal.ORG.com ', Priority: 'P1' })).toEqual({
+    expect(
+      normalizeFinding({
+        ...REFERENCE_FINDING,
+        DueDate: '02-29-2024',
+        AssetName: '  LAX-PSG-G.Internal.ORG.com ',
+        Priority: 'P1',
+      }),
+    ).toEqual({
       ...REFERENCE_FINDING,
       DueDate: '2024-02-29',
       AssetName: 'lax-psg-g.internal.org.com',
@@ -17,11 +24,16 @@ describe('normalizeFinding', () => {
   });
 
   it('keeps the scanner priority as sent', () => {
-    expect(normalizeFinding({ ...REFERENCE_FINDING, Priority: ' High ' })).toMatchObject({ Priority: ' High ', Severity: 'HIGH' });
+    expect(normalizeFinding({ ...REFERENCE_FINDING, Priority: ' High ' })).toMatchObject({
+      Priority: ' High ',
+      Severity: 'HIGH',
+    });
   });
 
   it('keeps each CVE once, in the order sent, and lets the CVSS band decide an unknown priority', () => {
-    expect(normalizeFinding({ ...REFERENCE_FINDING, Cves: ['CVE-2022-2', 'CVE-2021-1', 'CVE-2022-2'], CvssScore: 7.5 })).toMatchObject({
+    expect(
+      normalizeFinding({ ...REFERENCE_FINDING, Cves: ['CVE-2022-2', 'CVE-2021-1', 'CVE-2022-2'], CvssScore: 7.5 }),
+    ).toMatchObject({
       Cves: ['CVE-2022-2', 'CVE-2021-1'],
       Severity: 'HIGH',
     });
@@ -40,7 +52,10 @@ describe('normalizeFinding', () => {
 
 describe('normalizeFindings', () => {
   it('keeps the order of the batch', () => {
-    const result = normalizeFindings([{ ...REFERENCE_FINDING, VulnID: 'b', Priority: '4' }, { ...REFERENCE_FINDING, VulnID: 'a', Priority: '0' }]);
+    const result = normalizeFindings([
+      { ...REFERENCE_FINDING, VulnID: 'b', Priority: '4' },
+      { ...REFERENCE_FINDING, VulnID: 'a', Priority: '0' },
+    ]);
     expect(result.map((finding) => [finding.VulnID, finding.Severity])).toEqual([
       ['b', 'CRITICAL'],
       ['a', 'INFO'],
@@ -60,6 +75,11 @@ describe('lastPerKey', () => {
   });
 
   it('never confuses keys that only concatenate alike', () => {
-    expect(lastPerKey([{ Org: 'org1', VulnID: 'x#y' }, { Org: 'org1#x', VulnID: 'y' }])).toHaveLength(2);
+    expect(
+      lastPerKey([
+        { Org: 'org1', VulnID: 'x#y' },
+        { Org: 'org1#x', VulnID: 'y' },
+      ]),
+    ).toHaveLength(2);
   });
 });

@@ -6,7 +6,10 @@ import { parseCloudFormation } from '../../local/cloudformation/template';
 import { findingBatch, REFERENCE_FINDING } from '../support/findings';
 
 const openapiText = readFileSync(OPENAPI_PATH, 'utf8');
-const openapi = parseCloudFormation<{ components: { schemas: Record<string, unknown> }; paths: Record<string, Record<string, Record<string, unknown>>> }>(openapiText);
+const openapi = parseCloudFormation<{
+  components: { schemas: Record<string, unknown> };
+  paths: Record<string, Record<string, Record<string, unknown>>>;
+}>(openapiText);
 
 test('the request model equals the generated envelope model (run npm run generate:model)', () => {
   expect(openapi.components.schemas[ENVELOPE_MODEL_NAME]).toEqual(envelopeJsonSchema());
@@ -14,9 +17,15 @@ test('the request model equals the generated envelope model (run npm run generat
 });
 
 test('POST /vuln validates its body with that model', () => {
-  const post = openapi.paths['/vuln']?.post as { 'x-amazon-apigateway-request-validator': string; requestBody: unknown };
+  const post = openapi.paths['/vuln']?.post as {
+    'x-amazon-apigateway-request-validator': string;
+    requestBody: unknown;
+  };
   expect(post['x-amazon-apigateway-request-validator']).toBe('body-and-params');
-  expect(post.requestBody).toMatchObject({ required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ENVELOPE_MODEL_NAME}` } } } });
+  expect(post.requestBody).toMatchObject({
+    required: true,
+    content: { 'application/json': { schema: { $ref: `#/components/schemas/${ENVELOPE_MODEL_NAME}` } } },
+  });
 });
 
 test('the model is JSON Schema draft 4, as API Gateway requires, and names no finding field', () => {

@@ -32,7 +32,9 @@ describe('page tokens', () => {
 
   it('are refused when the payload is edited', () => {
     const [payload, tag] = encodePageToken(KEY, 'org1', 'testID3').split('.') as [string, string];
-    const edited = Buffer.from(Buffer.from(payload, 'base64url').toString('utf8').replace('testID3', 'testID4')).toString('base64url');
+    const edited = Buffer.from(
+      Buffer.from(payload, 'base64url').toString('utf8').replace('testID3', 'testID4'),
+    ).toString('base64url');
     expectInvalid(`${edited}.${tag}`);
   });
 

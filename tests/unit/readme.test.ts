@@ -6,7 +6,9 @@ import { loadStackTemplate } from '../../local/cloudformation/nested-stacks';
 import { DEV_SUBJECTS } from '../../local/pki';
 
 const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
-const scripts = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const scripts = (
+  JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+).scripts;
 
 test('it starts with the two set-up commands', () => {
   expect(readme.indexOf('npm ci')).toBeGreaterThan(0);
@@ -24,13 +26,16 @@ test('every npm script it mentions exists', () => {
 
 test('every sam local invoke names a template function and an existing event', () => {
   const invocations = [...readme.matchAll(/sam local invoke (\w+) -e (events\/[\w.-]+)/g)];
-  const functions = Object.entries(loadTemplate().Resources).filter(([, resource]) => resource.Type === 'AWS::Serverless::Function').map(([id]) => id);
+  const functions = Object.entries(loadTemplate().Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::Serverless::Function')
+    .map(([id]) => id);
   expect(invocations.map((match) => match[1]).sort()).toEqual([...functions].sort());
   for (const [, , event] of invocations) expect(existsSync(join(PROJECT_ROOT, event as string))).toBe(true);
 });
 
 test('every linked document exists', () => {
-  for (const [, target] of readme.matchAll(/\]\(([^)#]+)\)/g)) expect(existsSync(join(PROJECT_ROOT, target as string))).toBe(true);
+  for (const [, target] of readme.matchAll(/\]\(([^)#]+)\)/g))
+    expect(existsSync(join(PROJECT_ROOT, target as string))).toBe(true);
 });
 
 test("the deploy section lists exactly the template's parameters without a default", () => {
@@ -46,7 +51,9 @@ test("the deploy section lists exactly the template's parameters without a defau
 
 test('every npm run invoke names a template function and an existing event, as every sam local invoke does', () => {
   const invocations = [...readme.matchAll(/npm run invoke -- (\w+) -e (events\/[\w.-]+)/g)];
-  const functions = Object.entries(loadTemplate().Resources).filter(([, resource]) => resource.Type === 'AWS::Serverless::Function').map(([id]) => id);
+  const functions = Object.entries(loadTemplate().Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::Serverless::Function')
+    .map(([id]) => id);
   expect([...new Set(invocations.map((match) => match[1]))].sort()).toEqual([...functions].sort());
   for (const [, , event] of invocations) expect(existsSync(join(PROJECT_ROOT, event as string))).toBe(true);
 });
@@ -57,10 +64,12 @@ test('it names the reference design it follows', () => {
   expect(text).toContain('"Reference Architecture for a secure Serverless Application"');
 });
 
-test("docs/deploy.md grants the OUs the dev certificates, the examples and the events carry", () => {
+test('docs/deploy.md grants the OUs the dev certificates, the examples and the events carry', () => {
   const deploy = readFileSync(join(PROJECT_ROOT, 'docs/deploy.md'), 'utf8');
-  const granted = [...deploy.matchAll(/authz -- grant --ou (\S+)/g)].map((match) => match[1] as string).filter((ou) => ou !== 'OU');
-  const devOus = Object.values(DEV_SUBJECTS).flatMap((subject) => [.../OU=([^,]+)/.exec(subject) ?? []].slice(1));
+  const granted = [...deploy.matchAll(/authz -- grant --ou (\S+)/g)]
+    .map((match) => match[1] as string)
+    .filter((ou) => ou !== 'OU');
+  const devOus = Object.values(DEV_SUBJECTS).flatMap((subject) => [...(/OU=([^,]+)/.exec(subject) ?? [])].slice(1));
   expect(granted.length).toBeGreaterThan(0);
   for (const ou of granted) expect(devOus).toContain(ou);
 });

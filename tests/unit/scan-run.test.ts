@@ -1,14 +1,27 @@
 /** Scan runs (functions/shared/core/scan-run.ts) and who may read one (authz-policy.ts openerMayRead). */
 import { openerMayRead, type Decision } from '../../functions/shared/core/authz-policy';
 import type { CertificateIdentity } from '../../functions/shared/core/identity';
-import { completionStep, MAX_RUN_ASSETS, newAssets, newRun, receiptOf, runRequestSchema, RUN_ID_PATTERN, CLOSE_RESTART_AFTER_MS } from '../../functions/shared/core/scan-run';
+import {
+  completionStep,
+  MAX_RUN_ASSETS,
+  newAssets,
+  newRun,
+  receiptOf,
+  runRequestSchema,
+  RUN_ID_PATTERN,
+  CLOSE_RESTART_AFTER_MS,
+} from '../../functions/shared/core/scan-run';
 
 const OPENER = { ou: 'scanner', serialNumber: '0A1B', issuerKey: 'a'.repeat(64) };
 const request = { org: 'org1', scanner: 'nessus', scannedAt: '2026-03-02T10:00:00+01:00' };
 
 describe('runRequestSchema', () => {
   it('takes org, scanner and an ISO instant, stored as UTC', () => {
-    expect(runRequestSchema.parse(request)).toEqual({ org: 'org1', scanner: 'nessus', scannedAt: '2026-03-02T09:00:00.000Z' });
+    expect(runRequestSchema.parse(request)).toEqual({
+      org: 'org1',
+      scanner: 'nessus',
+      scannedAt: '2026-03-02T09:00:00.000Z',
+    });
   });
 
   it('refuses a time without a zone, an impossible date, unknown fields and an oversized scope', () => {
@@ -19,20 +32,32 @@ describe('runRequestSchema', () => {
     expect(runRequestSchema.safeParse({ ...request, scope: { assets } }).success).toBe(false);
   });
 
-  it('normalizes scope assets as findings\' asset names are', () => {
-    expect(runRequestSchema.parse({ ...request, scope: { assets: [' Web-1.Example.COM '] } }).scope).toEqual({ assets: ['web-1.example.com'] });
+  it("normalizes scope assets as findings' asset names are", () => {
+    expect(runRequestSchema.parse({ ...request, scope: { assets: [' Web-1.Example.COM '] } }).scope).toEqual({
+      assets: ['web-1.example.com'],
+    });
   });
 });
 
 describe('a run', () => {
-  const run = newRun('3f0c6c2e-8a4b-4c1d-9e2f-5a6b7c8d9e0f', runRequestSchema.parse({ ...request, scope: { assets: ['b', 'a', 'a'] } }), OPENER, new Date('2026-03-02T09:05:00Z'));
+  const run = newRun(
+    '3f0c6c2e-8a4b-4c1d-9e2f-5a6b7c8d9e0f',
+    runRequestSchema.parse({ ...request, scope: { assets: ['b', 'a', 'a'] } }),
+    OPENER,
+    new Date('2026-03-02T09:05:00Z'),
+  );
 
   it('opens with zero counts, its scope as its first assets', () => {
-    expect(run).toMatchObject({ state: 'open', assets: ['a', 'b'], scopeAssets: ['a', 'b'], counts: { batches: 0, received: 0, created: 0, fixed: 0 } });
+    expect(run).toMatchObject({
+      state: 'open',
+      assets: ['a', 'b'],
+      scopeAssets: ['a', 'b'],
+      counts: { batches: 0, received: 0, created: 0, fixed: 0 },
+    });
     expect(RUN_ID_PATTERN.test(run.runId)).toBe(true);
   });
 
-  it('gives a receipt without the opener\'s identity', () => {
+  it("gives a receipt without the opener's identity", () => {
     const receipt = receiptOf(run);
     expect(receipt).not.toHaveProperty('opener');
     expect(JSON.stringify(receipt)).not.toContain(OPENER.serialNumber);
@@ -50,29 +75,53 @@ describe('a run', () => {
     const now = new Date('2026-03-02T12:00:00Z');
     expect(completionStep({ state: 'open' }, now)).toBe('start');
     expect(completionStep({ state: 'closing', closingStartedAt: '2026-03-02T11:59:00Z' }, now)).toBe('nothing');
-    expect(completionStep({ state: 'closing', closingStartedAt: new Date(now.getTime() - CLOSE_RESTART_AFTER_MS - 1).toISOString() }, now)).toBe('restart');
+    expect(
+      completionStep(
+        { state: 'closing', closingStartedAt: new Date(now.getTime() - CLOSE_RESTART_AFTER_MS - 1).toISOString() },
+        now,
+      ),
+    ).toBe('restart');
     expect(completionStep({ state: 'closed' }, now)).toBe('nothing');
   });
 });
 
 describe('openerMayRead', () => {
   const identity = { serialNumber: OPENER.serialNumber } as CertificateIdentity;
-  const denied = (reason: string, issuerKey: string | undefined = OPENER.issuerKey): Decision => ({ allowed: false, reason, ou: 'scanner', deniedOrgs: [], ...(issuerKey ? { issuerKey } : {}) });
+  const denied = (reason: string, issuerKey: string | undefined = OPENER.issuerKey): Decision => ({
+    allowed: false,
+    reason,
+    ou: 'scanner',
+    deniedOrgs: [],
+    ...(issuerKey ? { issuerKey } : {}),
+  });
 
   it('lets the opener read without a GET grant', () => {
-    expect(openerMayRead(denied('method-not-granted'), identity, OPENER)).toMatchObject({ allowed: true, reason: 'run-opener' });
+    expect(openerMayRead(denied('method-not-granted'), identity, OPENER)).toMatchObject({
+      allowed: true,
+      reason: 'run-opener',
+    });
     expect(openerMayRead(denied('no-grant'), identity, OPENER).allowed).toBe(true);
   });
 
   it('never lifts a denial about the certificate itself', () => {
-    for (const reason of ['certificate-revoked', 'issuer-revoked', 'certificate-expired', 'issuer-mismatch', 'multiple-ous']) {
+    for (const reason of [
+      'certificate-revoked',
+      'issuer-revoked',
+      'certificate-expired',
+      'issuer-mismatch',
+      'multiple-ous',
+    ]) {
       expect([reason, openerMayRead(denied(reason), identity, OPENER).allowed]).toEqual([reason, false]);
     }
   });
 
   it('needs the same CA key and serial, and a registered CA', () => {
     expect(openerMayRead(denied('method-not-granted', 'b'.repeat(64)), identity, OPENER).allowed).toBe(false);
-    expect(openerMayRead(denied('method-not-granted'), { serialNumber: '0A1C' } as CertificateIdentity, OPENER).allowed).toBe(false);
-    expect(openerMayRead(denied('method-not-granted', undefined), identity, { ...OPENER, issuerKey: undefined }).allowed).toBe(false);
+    expect(
+      openerMayRead(denied('method-not-granted'), { serialNumber: '0A1C' } as CertificateIdentity, OPENER).allowed,
+    ).toBe(false);
+    expect(
+      openerMayRead(denied('method-not-granted', undefined), identity, { ...OPENER, issuerKey: undefined }).allowed,
+    ).toBe(false);
   });
 });

@@ -1,4 +1,10 @@
-import { deriveSeverity, isSeverity, severitiesAtLeast, severityFromCvss, severityFromPriority } from '../../functions/shared/core/severity';
+import {
+  deriveSeverity,
+  isSeverity,
+  severitiesAtLeast,
+  severityFromCvss,
+  severityFromPriority,
+} from '../../functions/shared/core/severity';
 
 describe('severityFromPriority', () => {
   it.each([

@@ -13,7 +13,11 @@ const SAFE_ID_MESSAGE = 'must use only letters, digits and . _ : @ - (starting w
 describe('validatePostBody', () => {
   it('returns the reference finding as a list of one, from an object or from JSON text', () => {
     expect(validatePostBody(REFERENCE_FINDING)).toEqual({ valid: true, findings: [REFERENCE_FINDING], runId: null });
-    expect(validatePostBody(JSON.stringify(REFERENCE_FINDING))).toEqual({ valid: true, findings: [REFERENCE_FINDING], runId: null });
+    expect(validatePostBody(JSON.stringify(REFERENCE_FINDING))).toEqual({
+      valid: true,
+      findings: [REFERENCE_FINDING],
+      runId: null,
+    });
   });
 
   it('returns every finding of a batch in order', () => {
@@ -22,7 +26,9 @@ describe('validatePostBody', () => {
   });
 
   it('rejects unknown fields as "unknown field" at the finding\'s index, without their names', () => {
-    expect(issuesOf({ ...REFERENCE_FINDING, Extra: 1, Other: 2 })).toEqual([{ index: 0, path: '', message: 'unknown field' }]);
+    expect(issuesOf({ ...REFERENCE_FINDING, Extra: 1, Other: 2 })).toEqual([
+      { index: 0, path: '', message: 'unknown field' },
+    ]);
   });
 
   it('never echoes what the client sent: names, values, quotes', () => {
@@ -42,7 +48,11 @@ describe('validatePostBody', () => {
   });
 
   it('rejects an empty string', () => {
-    expect(issuesOf({ ...REFERENCE_FINDING, AssetName: '' })).toContainEqual({ index: 0, path: 'AssetName', message: 'must not be empty' });
+    expect(issuesOf({ ...REFERENCE_FINDING, AssetName: '' })).toContainEqual({
+      index: 0,
+      path: 'AssetName',
+      message: 'must not be empty',
+    });
   });
 
   it('rejects characters outside the safe set in Org and VulnID', () => {
@@ -53,16 +63,24 @@ describe('validatePostBody', () => {
   });
 
   it('rejects 02-30 as a date', () => {
-    expect(issuesOf({ ...REFERENCE_FINDING, DueDate: '02-30-2022' })).toEqual([{ index: 0, path: 'DueDate', message: 'must be a real calendar date' }]);
+    expect(issuesOf({ ...REFERENCE_FINDING, DueDate: '02-30-2022' })).toEqual([
+      { index: 0, path: 'DueDate', message: 'must be a real calendar date' },
+    ]);
   });
 
   it('rejects a non-integer PluginId', () => {
-    expect(issuesOf({ ...REFERENCE_FINDING, PluginId: 23234.5 })).toEqual([{ index: 0, path: 'PluginId', message: 'must be an integer' }]);
+    expect(issuesOf({ ...REFERENCE_FINDING, PluginId: 23234.5 })).toEqual([
+      { index: 0, path: 'PluginId', message: 'must be an integer' },
+    ]);
   });
 
   it('rejects 0 and 101 findings as a request-level issue', () => {
-    expect(issuesOf({ findings: [] })).toEqual([{ index: null, path: 'findings', message: 'must hold at least one finding' }]);
-    expect(issuesOf({ findings: findingBatch(101) })).toEqual([{ index: null, path: 'findings', message: 'must hold at most 100 findings' }]);
+    expect(issuesOf({ findings: [] })).toEqual([
+      { index: null, path: 'findings', message: 'must hold at least one finding' },
+    ]);
+    expect(issuesOf({ findings: findingBatch(101) })).toEqual([
+      { index: null, path: 'findings', message: 'must hold at most 100 findings' },
+    ]);
   });
 
   it('names the index of the bad finding in a batch and lists every issue', () => {
@@ -74,11 +92,15 @@ describe('validatePostBody', () => {
   });
 
   it('rejects an unknown key beside findings', () => {
-    expect(issuesOf({ findings: [REFERENCE_FINDING], dryRun: true })).toEqual([{ index: null, path: '', message: 'unknown field' }]);
+    expect(issuesOf({ findings: [REFERENCE_FINDING], dryRun: true })).toEqual([
+      { index: null, path: '', message: 'unknown field' },
+    ]);
   });
 
   it('names the finding of an unknown field in a batch', () => {
-    expect(issuesOf({ findings: [REFERENCE_FINDING, { ...REFERENCE_FINDING, Extra: 1 }] })).toEqual([{ index: 1, path: '', message: 'unknown field' }]);
+    expect(issuesOf({ findings: [REFERENCE_FINDING, { ...REFERENCE_FINDING, Extra: 1 }] })).toEqual([
+      { index: 1, path: '', message: 'unknown field' },
+    ]);
   });
 
   it.each([

@@ -5,14 +5,20 @@ import type { CfnTemplate } from '../../local/cloudformation/template';
 
 const template = loadStackTemplate();
 
-test('with the template defaults (Block) bodies over the 64 KB inspection limit get the rule\'s 413', () => {
+test("with the template defaults (Block) bodies over the 64 KB inspection limit get the rule's 413", () => {
   expect(template.Parameters?.WafOversizeBodyAction?.Default).toBe('Block');
   expect(wafBodyRule(template)).toEqual({
     maxBytes: 65_536,
     answer: {
       status: 413,
-      headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Strict-Transport-Security': 'max-age=31536000; includeSubDomains' },
-      body: '{"message":"Request body too large"}' },
+      headers: {
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-store',
+        'X-Content-Type-Options': 'nosniff',
+        'Strict-Transport-Security': 'max-age=31536000; includeSubDomains',
+      },
+      body: '{"message":"Request body too large"}',
+    },
   });
 });
 
@@ -22,10 +28,16 @@ test('with Count the rule blocks nothing', () => {
 
 test('the limit follows the template: a 16 KB inspection limit, or no MATCH, changes it', () => {
   const copy = structuredClone(template) as CfnTemplate;
-  const acl = Object.values(copy.Resources).find((resource) => resource.Type === 'AWS::WAFv2::WebACL')?.Properties as Record<string, unknown>;
-  (acl.AssociationConfig as { RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: string } } }).RequestBody.API_GATEWAY.DefaultSizeInspectionLimit = 'KB_16';
+  const acl = Object.values(copy.Resources).find((resource) => resource.Type === 'AWS::WAFv2::WebACL')
+    ?.Properties as Record<string, unknown>;
+  (
+    acl.AssociationConfig as { RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: string } } }
+  ).RequestBody.API_GATEWAY.DefaultSizeInspectionLimit = 'KB_16';
   expect(wafBodyRule(copy)?.maxBytes).toBe(16_384);
-  const rule = (acl.Rules as { Statement: { SizeConstraintStatement?: { FieldToMatch: { Body: { OversizeHandling: string } } } } }[]).find((candidate) => candidate.Statement.SizeConstraintStatement);
-  if (rule?.Statement.SizeConstraintStatement) rule.Statement.SizeConstraintStatement.FieldToMatch.Body.OversizeHandling = 'CONTINUE';
+  const rule = (
+    acl.Rules as { Statement: { SizeConstraintStatement?: { FieldToMatch: { Body: { OversizeHandling: string } } } } }[]
+  ).find((candidate) => candidate.Statement.SizeConstraintStatement);
+  if (rule?.Statement.SizeConstraintStatement)
+    rule.Statement.SizeConstraintStatement.FieldToMatch.Body.OversizeHandling = 'CONTINUE';
   expect(wafBodyRule(copy)?.maxBytes).toBe(262_144);
 });

@@ -32,14 +32,26 @@ export interface Authorized {
 export async function authorizeRequest(input: AuthorizationInput): Promise<Authorized> {
   const context = { requestId: input.requestId, sourceIp: input.sourceIp };
   if (!input.certPem) {
-    logger.warn('authorization decision', { action: input.method, orgs: input.orgs, decision: 'DENY', reason: 'no-certificate', ...context });
+    logger.warn('authorization decision', {
+      action: input.method,
+      orgs: input.orgs,
+      decision: 'DENY',
+      reason: 'no-certificate',
+      ...context,
+    });
     throw new ForbiddenError('no-certificate');
   }
   let identity;
   try {
     identity = identityFromPem(input.certPem);
   } catch (error) {
-    logger.warn('authorization decision', { action: input.method, orgs: input.orgs, decision: 'DENY', reason: 'certificate-unparsable', ...context });
+    logger.warn('authorization decision', {
+      action: input.method,
+      orgs: input.orgs,
+      decision: 'DENY',
+      reason: 'certificate-unparsable',
+      ...context,
+    });
     throw error;
   }
   const request = { identity, method: input.method, orgs: input.orgs, now: new Date() };
@@ -49,5 +61,9 @@ export async function authorizeRequest(input: AuthorizationInput): Promise<Autho
   tracer.putAnnotation('decision', decision.allowed ? 'ALLOW' : 'DENY');
   logger.info('authorization decision', decisionLogEntry(identity, request, decision, context));
   if (!decision.allowed || decision.ou === undefined) throw new ForbiddenError(decision.reason);
-  return { ou: decision.ou, serialNumber: identity.serialNumber, ...(decision.issuerKey ? { issuerKey: decision.issuerKey } : {}) };
+  return {
+    ou: decision.ou,
+    serialNumber: identity.serialNumber,
+    ...(decision.issuerKey ? { issuerKey: decision.issuerKey } : {}),
+  };
 }

@@ -28,7 +28,12 @@ export function classifyAwsError(error: unknown): unknown {
   const code = (error as { code?: string }).code;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const retryable = (error as { $retryable?: unknown }).$retryable !== undefined;
-  if (TRANSIENT.has(error.name) || (code !== undefined && TRANSIENT.has(code)) || retryable || (status !== undefined && status >= 500)) {
+  if (
+    TRANSIENT.has(error.name) ||
+    (code !== undefined && TRANSIENT.has(code)) ||
+    retryable ||
+    (status !== undefined && status >= 500)
+  ) {
     return new TransientError(undefined, { cause: error });
   }
   return error;

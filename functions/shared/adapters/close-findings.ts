@@ -3,7 +3,12 @@
  * covered and did not see (core/lifecycle.ts `shouldClose`), each on a condition that re-checks the
  * rule in DynamoDB, so a report that lands meanwhile wins and a repeated page changes nothing.
  */
-import { ConditionalCheckFailedException, QueryCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { shouldClose, type RunScope, type StoredFinding } from '../core/lifecycle';
 import { classifyAwsError } from './aws-errors';
@@ -24,7 +29,10 @@ export interface ClosePageResult {
   examined: number;
 }
 
-type Candidate = Pick<StoredFinding, 'Org' | 'VulnID' | 'Scanner' | 'AssetName' | 'Status' | 'LastSeen' | 'FixedByRunId'>;
+type Candidate = Pick<
+  StoredFinding,
+  'Org' | 'VulnID' | 'Scanner' | 'AssetName' | 'Status' | 'LastSeen' | 'FixedByRunId'
+>;
 
 async function closeOne(tableName: string, finding: Candidate, scope: RunScope): Promise<boolean> {
   try {
@@ -34,9 +42,22 @@ async function closeOne(tableName: string, finding: Candidate, scope: RunScope):
         Key: marshall({ Org: finding.Org, VulnID: finding.VulnID }),
         UpdateExpression: 'SET #Status = :fixed, #FixedAt = :scannedAt, #FixedByRunId = :runId',
         // The rule again, in DynamoDB: still OPEN, still last seen before this scan, same scanner.
-        ConditionExpression: '(attribute_not_exists(#Status) OR #Status = :open) AND #LastSeen < :scannedAt AND #Scanner = :scanner',
-        ExpressionAttributeNames: { '#Status': 'Status', '#FixedAt': 'FixedAt', '#FixedByRunId': 'FixedByRunId', '#LastSeen': 'LastSeen', '#Scanner': 'Scanner' },
-        ExpressionAttributeValues: marshall({ ':fixed': 'FIXED', ':open': 'OPEN', ':scannedAt': scope.scannedAt, ':runId': scope.runId, ':scanner': scope.scanner }),
+        ConditionExpression:
+          '(attribute_not_exists(#Status) OR #Status = :open) AND #LastSeen < :scannedAt AND #Scanner = :scanner',
+        ExpressionAttributeNames: {
+          '#Status': 'Status',
+          '#FixedAt': 'FixedAt',
+          '#FixedByRunId': 'FixedByRunId',
+          '#LastSeen': 'LastSeen',
+          '#Scanner': 'Scanner',
+        },
+        ExpressionAttributeValues: marshall({
+          ':fixed': 'FIXED',
+          ':open': 'OPEN',
+          ':scannedAt': scope.scannedAt,
+          ':runId': scope.runId,
+          ':scanner': scope.scanner,
+        }),
       }),
     );
     return true;
@@ -46,7 +67,11 @@ async function closeOne(tableName: string, finding: Candidate, scope: RunScope):
   }
 }
 
-export async function closePage(tableName: string, scope: RunScope, startKey: { Org: string; VulnID: string } | undefined): Promise<ClosePageResult> {
+export async function closePage(
+  tableName: string,
+  scope: RunScope,
+  startKey: { Org: string; VulnID: string } | undefined,
+): Promise<ClosePageResult> {
   try {
     const result = await dynamoDbClient.send(
       new QueryCommand({
@@ -82,7 +107,9 @@ export async function closePage(tableName: string, scope: RunScope, startKey: { 
         }
       },
     );
-    const last = result.LastEvaluatedKey ? (unmarshall(result.LastEvaluatedKey) as { Org: string; VulnID: string }) : undefined;
+    const last = result.LastEvaluatedKey
+      ? (unmarshall(result.LastEvaluatedKey) as { Org: string; VulnID: string })
+      : undefined;
     return { nextKey: last, fixedByRun, closedNow, examined: result.ScannedCount ?? items.length };
   } catch (error) {
     throw classifyAwsError(error);

@@ -1,9 +1,23 @@
-import { ConditionalCheckFailedException, GetItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { OPTIONAL_FINDING_FIELDS } from '../core/finding-schema';
 import { lastPerKey, type NormalizedFinding } from '../core/normalize';
 import type { Severity } from '../core/severity';
-import { decideWrite, emptyCounts, type FindingStatus, type ScanContext, type StoredFinding, type WriteCounts, type WriteDecision } from '../core/lifecycle';
+import {
+  decideWrite,
+  emptyCounts,
+  type FindingStatus,
+  type ScanContext,
+  type StoredFinding,
+  type WriteCounts,
+  type WriteDecision,
+} from '../core/lifecycle';
 import { forEachBounded } from '../core/concurrency';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
@@ -13,10 +27,13 @@ export const WRITE_CONCURRENCY = 10;
 /** Reads-and-writes of one finding before giving up to a retry of the whole step (another writer kept winning). */
 const MAX_WRITE_ATTEMPTS = 4;
 
-const keyOf = (finding: Pick<NormalizedFinding, 'Org' | 'VulnID'>) => marshall({ Org: finding.Org, VulnID: finding.VulnID });
+const keyOf = (finding: Pick<NormalizedFinding, 'Org' | 'VulnID'>) =>
+  marshall({ Org: finding.Org, VulnID: finding.VulnID });
 
 async function readFinding(tableName: string, finding: NormalizedFinding): Promise<StoredFinding | undefined> {
-  const result = await dynamoDbClient.send(new GetItemCommand({ TableName: tableName, Key: keyOf(finding), ConsistentRead: true }));
+  const result = await dynamoDbClient.send(
+    new GetItemCommand({ TableName: tableName, Key: keyOf(finding), ConsistentRead: true }),
+  );
   return result.Item ? (unmarshall(result.Item) as StoredFinding) : undefined;
 }
 
@@ -25,19 +42,30 @@ async function readFinding(tableName: string, finding: NormalizedFinding): Promi
  * create, else the same LastSeen and Status (the two things a decision depends on besides the detail,
  * which only this writer's own scan time may change).
  */
-function unchangedSince(stored: StoredFinding | undefined, names: Record<string, string>, values: Record<string, unknown>): string {
+function unchangedSince(
+  stored: StoredFinding | undefined,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): string {
   names['#VulnID'] = 'VulnID';
   if (stored === undefined) return 'attribute_not_exists(#VulnID)';
   names['#LastSeen'] = 'LastSeen';
   names['#Status'] = 'Status';
   values[':storedLastSeen'] = stored.LastSeen;
-  if (stored.Status === undefined) return 'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND attribute_not_exists(#Status)';
+  if (stored.Status === undefined)
+    return 'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND attribute_not_exists(#Status)';
   values[':storedStatus'] = stored.Status;
   return 'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND #Status = :storedStatus';
 }
 
 /** The update a decision needs: the report's fields, the scan's time, OPEN, and the reopening when there is one. */
-function updateFor(finding: NormalizedFinding, decision: WriteDecision, scan: ScanContext, names: Record<string, string>, values: Record<string, unknown>): string {
+function updateFor(
+  finding: NormalizedFinding,
+  decision: WriteDecision,
+  scan: ScanContext,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): string {
   if (decision.outcome === 'unchanged') {
     names['#LastRunId'] = 'LastRunId';
     values[':runId'] = scan.runId;
@@ -109,7 +137,11 @@ async function writeOne(tableName: string, finding: NormalizedFinding, scan: Sca
  * half-way.
  */
 /** Writes a batch; a VulnID repeated in it (same Org) is written once, with its last occurrence's fields, and counted once. */
-export async function writeFindings(tableName: string, findings: NormalizedFinding[], scan: ScanContext): Promise<WriteCounts> {
+export async function writeFindings(
+  tableName: string,
+  findings: NormalizedFinding[],
+  scan: ScanContext,
+): Promise<WriteCounts> {
   const counts = emptyCounts();
   try {
     await forEachBounded(lastPerKey(findings), WRITE_CONCURRENCY, async (finding) => {
@@ -144,7 +176,9 @@ export interface FindingsFilter {
 }
 
 /** A DynamoDB filter expression for the filters given, or undefined for none. */
-export function filterExpression(filter: FindingsFilter): { expression: string; names: Record<string, string>; values: Record<string, unknown> } | undefined {
+export function filterExpression(
+  filter: FindingsFilter,
+): { expression: string; names: Record<string, string>; values: Record<string, unknown> } | undefined {
   const clauses: string[] = [];
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -169,7 +203,9 @@ export function filterExpression(filter: FindingsFilter): { expression: string; 
   if (filter.status !== undefined) {
     names['#Status'] = 'Status';
     values[':status'] = filter.status;
-    clauses.push(filter.status === 'OPEN' ? '(attribute_not_exists(#Status) OR #Status = :status)' : '#Status = :status');
+    clauses.push(
+      filter.status === 'OPEN' ? '(attribute_not_exists(#Status) OR #Status = :status)' : '#Status = :status',
+    );
   }
   return clauses.length === 0 ? undefined : { expression: clauses.join(' AND '), names, values };
 }

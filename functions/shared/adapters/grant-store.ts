@@ -3,7 +3,14 @@ import { rememberAbsence } from '../core/absence-cache';
 import type { GrantStore } from '../core/authz-policy';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
-import { AUTHZ_KEY_ATTRIBUTE, AUTHZ_VALUE_ATTRIBUTE, ISSUERS_KEY, grantKey, legacyRevocationKey, revocationKey } from '../core/authz-table';
+import {
+  AUTHZ_KEY_ATTRIBUTE,
+  AUTHZ_VALUE_ATTRIBUTE,
+  ISSUERS_KEY,
+  grantKey,
+  legacyRevocationKey,
+  revocationKey,
+} from '../core/authz-table';
 
 /**
  * Grants, the CA registry and revocations read through Powertools Parameters with a short cache:

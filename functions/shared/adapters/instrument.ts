@@ -5,7 +5,14 @@ import type { Context } from 'aws-lambda';
 import { logger, tracer } from './powertools';
 
 /** Errors the workflow expects (its Catch states answer them); anything else is logged as unexpected. */
-const EXPECTED_ERRORS = new Set(['ValidationError', 'ForbiddenError', 'TransientError', 'PayloadTooLargeError', 'NotFoundError', 'ConflictError']);
+const EXPECTED_ERRORS = new Set([
+  'ValidationError',
+  'ForbiddenError',
+  'TransientError',
+  'PayloadTooLargeError',
+  'NotFoundError',
+  'ConflictError',
+]);
 
 /** What a log line may say about an error: its name and a bounded message, never a stack trace. */
 export function describeError(error: unknown): { errorName: string; errorMessage: string } {

@@ -23,6 +23,7 @@ export async function pageTokenKey(): Promise<string> {
   } catch (error) {
     throw classifyAwsError(error);
   }
-  if (typeof value !== 'string' || value.length < MIN_PAGE_TOKEN_KEY_LENGTH) throw new ConfigurationError('the page token secret is missing or too short');
+  if (typeof value !== 'string' || value.length < MIN_PAGE_TOKEN_KEY_LENGTH)
+    throw new ConfigurationError('the page token secret is missing or too short');
   return value;
 }

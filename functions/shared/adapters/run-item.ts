@@ -31,7 +31,8 @@ export interface RunItem {
 
 export function toRun(item: RunItem): ScanRun {
   const counts = emptyRunCounts();
-  for (const [name, attribute] of Object.entries(COUNT_ATTRIBUTES)) counts[name as keyof RunCounts] = Number(item[attribute] ?? 0);
+  for (const [name, attribute] of Object.entries(COUNT_ATTRIBUTES))
+    counts[name as keyof RunCounts] = Number(item[attribute] ?? 0);
   return {
     runId: item.RunId,
     org: item.Org,
@@ -60,8 +61,9 @@ export function runItem(run: ScanRun): Record<string, AttributeValue> {
     Opener: run.opener,
     ScopeAssets: run.scopeAssets,
     ...(run.assets.length > 0 ? { Assets: new Set(run.assets) } : {}),
-    ...Object.fromEntries(Object.entries(COUNT_ATTRIBUTES).map(([name, attribute]) => [attribute, run.counts[name as keyof RunCounts]])),
+    ...Object.fromEntries(
+      Object.entries(COUNT_ATTRIBUTES).map(([name, attribute]) => [attribute, run.counts[name as keyof RunCounts]]),
+    ),
   };
   return marshall(item, { removeUndefinedValues: true });
 }
-

@@ -3,7 +3,12 @@
  * string set they ADD to; every state change is a conditional write, so two completes, a batch racing
  * a complete, or a repeated close cannot step a run backwards.
  */
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError } from '../core/errors';
 import type { WriteCounts } from '../core/lifecycle';
@@ -34,13 +39,21 @@ export function createRun(tableName: string, run: ScanRun): Promise<void> {
 
 export function getRun(tableName: string, runId: string): Promise<ScanRun | undefined> {
   return guarded(async () => {
-    const result = await dynamoDbClient.send(new GetItemCommand({ TableName: tableName, Key: marshall({ RunId: runId }), ConsistentRead: true }));
+    const result = await dynamoDbClient.send(
+      new GetItemCommand({ TableName: tableName, Key: marshall({ RunId: runId }), ConsistentRead: true }),
+    );
     return result.Item ? toRun(unmarshall(result.Item) as RunItem) : undefined;
   });
 }
 
 /** Adds one batch's counts and assets to an open run; a run that stopped being open meanwhile is a conflict. */
-export function recordBatch(tableName: string, runId: string, received: number, counts: WriteCounts, assets: string[]): Promise<void> {
+export function recordBatch(
+  tableName: string,
+  runId: string,
+  received: number,
+  counts: WriteCounts,
+  assets: string[],
+): Promise<void> {
   const names: Record<string, string> = { '#State': 'State' };
   const values: Record<string, unknown> = { ':open': 'open', ':one': 1, ':received': received };
   const adds = ['#Batches :one', '#Received :received'];
@@ -77,8 +90,15 @@ export function recordBatch(tableName: string, runId: string, received: number, 
 }
 
 /** Moves the run to closing (from open, or from a closing that looks stuck); false when another complete got there first. */
-export function beginClosing(tableName: string, run: Pick<ScanRun, 'runId' | 'state' | 'closingStartedAt'>, now: Date): Promise<boolean> {
-  const sameStart = run.closingStartedAt === undefined ? 'attribute_not_exists(#ClosingStartedAt)' : '#ClosingStartedAt = :previousStart';
+export function beginClosing(
+  tableName: string,
+  run: Pick<ScanRun, 'runId' | 'state' | 'closingStartedAt'>,
+  now: Date,
+): Promise<boolean> {
+  const sameStart =
+    run.closingStartedAt === undefined
+      ? 'attribute_not_exists(#ClosingStartedAt)'
+      : '#ClosingStartedAt = :previousStart';
   return guarded(async () => {
     try {
       await dynamoDbClient.send(
@@ -89,7 +109,12 @@ export function beginClosing(tableName: string, run: Pick<ScanRun, 'runId' | 'st
           ConditionExpression: `#State = :state AND ${sameStart}`,
           ExpressionAttributeNames: { '#State': 'State', '#ClosingStartedAt': 'ClosingStartedAt' },
           ExpressionAttributeValues: marshall(
-            { ':closing': 'closing', ':now': now.toISOString(), ':state': run.state, ':previousStart': run.closingStartedAt },
+            {
+              ':closing': 'closing',
+              ':now': now.toISOString(),
+              ':state': run.state,
+              ':previousStart': run.closingStartedAt,
+            },
             { removeUndefinedValues: true },
           ),
         }),
@@ -112,10 +137,22 @@ export function finishClosing(tableName: string, runId: string, fixed: number, n
       new UpdateItemCommand({
         TableName: tableName,
         Key: marshall({ RunId: runId }),
-        UpdateExpression: withCount ? 'SET #State = :closed, #ClosedAt = if_not_exists(#ClosedAt, :now), #Fixed = :fixed' : 'SET #State = :closed, #ClosedAt = if_not_exists(#ClosedAt, :now)',
-        ConditionExpression: withCount ? 'attribute_exists(RunId) AND (attribute_not_exists(#Fixed) OR #Fixed <= :fixed)' : 'attribute_exists(RunId)',
-        ExpressionAttributeNames: { '#State': 'State', '#ClosedAt': 'ClosedAt', ...(withCount ? { '#Fixed': 'Fixed' } : {}) },
-        ExpressionAttributeValues: marshall({ ':closed': 'closed', ':now': now.toISOString(), ...(withCount ? { ':fixed': fixed } : {}) }),
+        UpdateExpression: withCount
+          ? 'SET #State = :closed, #ClosedAt = if_not_exists(#ClosedAt, :now), #Fixed = :fixed'
+          : 'SET #State = :closed, #ClosedAt = if_not_exists(#ClosedAt, :now)',
+        ConditionExpression: withCount
+          ? 'attribute_exists(RunId) AND (attribute_not_exists(#Fixed) OR #Fixed <= :fixed)'
+          : 'attribute_exists(RunId)',
+        ExpressionAttributeNames: {
+          '#State': 'State',
+          '#ClosedAt': 'ClosedAt',
+          ...(withCount ? { '#Fixed': 'Fixed' } : {}),
+        },
+        ExpressionAttributeValues: marshall({
+          ':closed': 'closed',
+          ':now': now.toISOString(),
+          ...(withCount ? { ':fixed': fixed } : {}),
+        }),
       }),
     );
   return guarded(async () => {

@@ -12,7 +12,10 @@ const issuerKeySchema = z
     publicKey: z.string().min(1).max(4096),
     subject: z.string().max(1024).optional(),
   })
-  .refine((key) => spkiSha256(Buffer.from(key.publicKey, 'base64')) === key.spkiSha256, 'publicKey does not match spkiSha256');
+  .refine(
+    (key) => spkiSha256(Buffer.from(key.publicKey, 'base64')) === key.spkiSha256,
+    'publicKey does not match spkiSha256',
+  );
 
 /** A grant as stored in the authz table: what one OU may do. */
 export const grantSchema = z.strictObject({
@@ -70,7 +73,13 @@ export interface Decision {
 }
 
 type Extra = Pick<Decision, 'issuerKey' | 'pin' | 'revocationReason'>;
-const deny = (reason: string, ou?: string, deniedOrgs: string[] = [], extra: Extra = {}): Decision => ({ allowed: false, reason, ou, deniedOrgs, ...extra });
+const deny = (reason: string, ou?: string, deniedOrgs: string[] = [], extra: Extra = {}): Decision => ({
+  allowed: false,
+  reason,
+  ou,
+  deniedOrgs,
+  ...extra,
+});
 
 /** EC curves at least as strong as P-256, in OpenSSL's names (node's `namedCurve`). */
 const STRONG_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
@@ -91,7 +100,8 @@ export function clientCertificatePolicy(identity: CertificateIdentity): string |
   } else {
     return 'unsupported-key-type';
   }
-  if (identity.extendedKeyUsages !== undefined && !identity.extendedKeyUsages.includes(CLIENT_AUTH_USAGE)) return 'no-client-auth-usage';
+  if (identity.extendedKeyUsages !== undefined && !identity.extendedKeyUsages.includes(CLIENT_AUTH_USAGE))
+    return 'no-client-auth-usage';
   return undefined;
 }
 
@@ -108,24 +118,35 @@ function checkCertificate(identity: CertificateIdentity, now: Date): Decision | 
 }
 
 /** The registered CA whose key signed the certificate, if any. Unparsable registry entries are skipped. */
-export async function findIssuer(identity: CertificateIdentity, storedIssuers: unknown): Promise<{ key: string; issuer: RegisteredIssuer } | undefined> {
+export async function findIssuer(
+  identity: CertificateIdentity,
+  storedIssuers: unknown,
+): Promise<{ key: string; issuer: RegisteredIssuer } | undefined> {
   if (storedIssuers === null || typeof storedIssuers !== 'object') return undefined;
   for (const [key, stored] of Object.entries(storedIssuers as Record<string, unknown>)) {
     const parsed = registeredIssuerSchema.safeParse(stored);
-    if (parsed.success && (await signedBy(identity.certificate, parsed.data.publicKey))) return { key, issuer: parsed.data };
+    if (parsed.success && (await signedBy(identity.certificate, parsed.data.publicKey)))
+      return { key, issuer: parsed.data };
   }
   return undefined;
 }
 
 /** Pure decision from a parsed grant. Deny by default; every org of the request must be granted. */
-export async function decideWithGrant(request: AuthorizationRequest, ou: string, storedGrant: unknown, extra: Extra = {}): Promise<Decision> {
+export async function decideWithGrant(
+  request: AuthorizationRequest,
+  ou: string,
+  storedGrant: unknown,
+  extra: Extra = {},
+): Promise<Decision> {
   if (storedGrant === undefined || storedGrant === null) return deny('no-grant', ou, [], extra);
   const parsed = grantSchema.safeParse(storedGrant);
   if (!parsed.success) return deny('invalid-grant', ou, [], extra);
   const grant = parsed.data;
-  if (grant.issuerDN !== undefined && grant.issuer === undefined) return deny('issuer-pinned-by-name-re-pin-with-issuer-cert', ou, [], extra);
+  if (grant.issuerDN !== undefined && grant.issuer === undefined)
+    return deny('issuer-pinned-by-name-re-pin-with-issuer-cert', ou, [], extra);
   const withPin: Extra = { ...extra, ...(grant.issuer ? { pin: grant.issuer.spkiSha256 } : {}) };
-  if (grant.issuer && !(await signedBy(request.identity.certificate, grant.issuer.publicKey))) return deny('issuer-mismatch', ou, [], withPin);
+  if (grant.issuer && !(await signedBy(request.identity.certificate, grant.issuer.publicKey)))
+    return deny('issuer-mismatch', ou, [], withPin);
   if (!grant.methods.includes(request.method)) return deny('method-not-granted', ou, [], withPin);
   if (request.orgs.length === 0) return deny('no-org', ou, [], withPin);
   const deniedOrgs = grant.orgs === '*' ? [] : request.orgs.filter((org) => !(grant.orgs as string[]).includes(org));
@@ -145,12 +166,17 @@ export async function authorize(store: GrantStore, request: AuthorizationRequest
   const found = await findIssuer(request.identity, await store.getIssuers());
   const extra: Extra = found ? { issuerKey: found.key } : {};
   if (found?.issuer.revokedAt !== undefined) {
-    return deny('issuer-revoked', checked, [], { ...extra, ...(found.issuer.reason ? { revocationReason: found.issuer.reason } : {}) });
+    return deny('issuer-revoked', checked, [], {
+      ...extra,
+      ...(found.issuer.reason ? { revocationReason: found.issuer.reason } : {}),
+    });
   }
   const revoked = found ? await store.getRevocation(found.key, request.identity.serialNumber) : undefined;
-  if (revoked !== undefined && revoked !== null) return deny('certificate-revoked', checked, [], { ...extra, ...reasonOf(revoked) });
+  if (revoked !== undefined && revoked !== null)
+    return deny('certificate-revoked', checked, [], { ...extra, ...reasonOf(revoked) });
   const legacy = await store.getLegacyRevocation(request.identity.serialNumber);
-  if (legacy !== undefined && legacy !== null) return deny('certificate-revoked-by-serial-only', checked, [], { ...extra, ...reasonOf(legacy) });
+  if (legacy !== undefined && legacy !== null)
+    return deny('certificate-revoked-by-serial-only', checked, [], { ...extra, ...reasonOf(legacy) });
   return decideWithGrant(request, checked, await store.getGrant(checked), extra);
 }
 
@@ -160,7 +186,12 @@ export interface DecisionContext {
 }
 
 /** The one structured line logged per decision: no PEM, no body. */
-export function decisionLogEntry(identity: CertificateIdentity, request: AuthorizationRequest, decision: Decision, context: DecisionContext) {
+export function decisionLogEntry(
+  identity: CertificateIdentity,
+  request: AuthorizationRequest,
+  decision: Decision,
+  context: DecisionContext,
+) {
   return {
     principal: {
       subject: identity.subjectDN,
@@ -189,8 +220,17 @@ const GRANT_ONLY_DENIALS: ReadonlySet<string> = new Set(['no-grant', 'method-not
  * certificate that opened it. Only a denial about the grant is lifted; an expired, revoked or
  * unknown-issuer certificate stays denied, and a certificate of an unregistered CA is never an opener.
  */
-export function openerMayRead(decision: Decision, identity: CertificateIdentity, opener: { issuerKey?: string | undefined; serialNumber: string }): Decision {
+export function openerMayRead(
+  decision: Decision,
+  identity: CertificateIdentity,
+  opener: { issuerKey?: string | undefined; serialNumber: string },
+): Decision {
   if (decision.allowed || !GRANT_ONLY_DENIALS.has(decision.reason) || decision.ou === undefined) return decision;
-  if (opener.issuerKey === undefined || decision.issuerKey !== opener.issuerKey || identity.serialNumber !== opener.serialNumber) return decision;
+  if (
+    opener.issuerKey === undefined ||
+    decision.issuerKey !== opener.issuerKey ||
+    identity.serialNumber !== opener.serialNumber
+  )
+    return decision;
   return { ...decision, allowed: true, reason: 'run-opener', deniedOrgs: [] };
 }

@@ -49,7 +49,9 @@ export const ERROR_ANSWERS = {
   payloadTooLarge: {
     status: 413,
     message: 'Request body too large',
-    when: ['the body, or the execution input it becomes (the body plus the certificate and ids), is over the 256 KiB Step Functions limit'],
+    when: [
+      'the body, or the execution input it becomes (the body plus the certificate and ids), is over the 256 KiB Step Functions limit',
+    ],
   },
   unsupportedMediaType: {
     status: 415,
@@ -60,7 +62,10 @@ export const ERROR_ANSWERS = {
     status: 429,
     message: 'Too many requests',
     retryAfterSeconds: 1,
-    when: ['the stage throttle (shared by all clients) is exhausted', 'Step Functions throttles the start of the execution'],
+    when: [
+      'the stage throttle (shared by all clients) is exhausted',
+      'Step Functions throttles the start of the execution',
+    ],
   },
   internal: {
     status: 500,
@@ -70,7 +75,9 @@ export const ERROR_ANSWERS = {
   badGateway: {
     status: 502,
     message: 'Internal server error',
-    when: ['the GET function failed, or answered something that is not a Lambda proxy response (API Gateway\'s own answer)'],
+    when: [
+      "the GET function failed, or answered something that is not a Lambda proxy response (API Gateway's own answer)",
+    ],
   },
   unavailable: {
     status: 503,
@@ -101,7 +108,12 @@ export interface FieldIssue {
  */
 export const FIXED_ISSUES = {
   /** The request model refused the envelope. */
-  envelope: { index: null, path: '', message: 'must be one finding, or an object whose findings list holds 1 to 100 findings, each field a plain value or a list of plain values' },
+  envelope: {
+    index: null,
+    path: '',
+    message:
+      'must be one finding, or an object whose findings list holds 1 to 100 findings, each field a plain value or a list of plain values',
+  },
   /** The request validator found a required query parameter missing (GET /vuln requires org only). */
   missingOrg: { index: null, path: 'org', message: 'is required' },
 } as const satisfies Record<string, FieldIssue>;
@@ -167,13 +179,15 @@ export interface HttpError {
 
 function answer(name: ErrorAnswerName, requestId: string): HttpError {
   const entry: ErrorAnswer = ERROR_ANSWERS[name];
-  const headers: Record<string, string> = entry.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(entry.retryAfterSeconds) };
+  const headers: Record<string, string> =
+    entry.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(entry.retryAfterSeconds) };
   return { statusCode: entry.status, headers, body: errorBody(name, requestId) };
 }
 
 /** The one place that maps errors to status codes and client-safe bodies (the GET function's answers). */
 export function toHttpError(error: unknown, requestId: string): HttpError {
-  if (error instanceof ValidationError) return { statusCode: 400, headers: {}, body: invalidRequestBody(error.issues, requestId) };
+  if (error instanceof ValidationError)
+    return { statusCode: 400, headers: {}, body: invalidRequestBody(error.issues, requestId) };
   if (error instanceof ForbiddenError) return answer('forbidden', requestId);
   if (error instanceof NotFoundError) return answer('notFound', requestId);
   if (error instanceof ConflictError) return answer('conflict', requestId);

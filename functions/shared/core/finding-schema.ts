@@ -16,7 +16,8 @@ const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 const PRINTABLE_MULTILINE = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
 
 /** A string that says "is required" when absent instead of zod's generic type message. */
-const requiredString = () => z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
+const requiredString = () =>
+  z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
 
 const nonEmptyText = (max: number) =>
   requiredString()
@@ -32,7 +33,10 @@ const multilineText = (max: number) =>
   requiredString()
     .min(1, { error: 'must not be empty', abort: true })
     .max(max, { error: `must be at most ${max} characters`, abort: true })
-    .regex(PRINTABLE_MULTILINE, { error: 'must not contain control characters other than newline and tab', abort: true });
+    .regex(PRINTABLE_MULTILINE, {
+      error: 'must not contain control characters other than newline and tab',
+      abort: true,
+    });
 
 export const CVE_PATTERN = /^CVE-\d{4}-\d{4,19}$/;
 export const CVSS_VERSIONS = ['2.0', '3.0', '3.1', '4.0'] as const;
@@ -48,10 +52,16 @@ export const CVSS_VECTOR_PATTERNS: Record<CvssVersion, RegExp> = {
   '2.0': new RegExp(`^AV:[LAN]/AC:[HML]/Au:[MSN]/C:[NPC]/I:[NPC]/A:[NPC]${EXTRA_METRICS}$`),
   '3.0': new RegExp(`^CVSS:3\\.0/AV:[NALP]/AC:[LH]/PR:[NLH]/UI:[NR]/S:[UC]/C:[HLN]/I:[HLN]/A:[HLN]${EXTRA_METRICS}$`),
   '3.1': new RegExp(`^CVSS:3\\.1/AV:[NALP]/AC:[LH]/PR:[NLH]/UI:[NR]/S:[UC]/C:[HLN]/I:[HLN]/A:[HLN]${EXTRA_METRICS}$`),
-  '4.0': new RegExp(`^CVSS:4\\.0/AV:[NALP]/AC:[LH]/AT:[NP]/PR:[NLH]/UI:[NPA]/VC:[HLN]/VI:[HLN]/VA:[HLN]/SC:[HLN]/SI:[HLN]/SA:[HLN]${EXTRA_METRICS}$`),
+  '4.0': new RegExp(
+    `^CVSS:4\\.0/AV:[NALP]/AC:[LH]/AT:[NP]/PR:[NLH]/UI:[NPA]/VC:[HLN]/VI:[HLN]/VA:[HLN]/SC:[HLN]/SI:[HLN]/SA:[HLN]${EXTRA_METRICS}$`,
+  ),
 };
 /** Either version family's pattern, for the request model (the version check is the refinement below). */
-const ANY_CVSS_VECTOR = new RegExp(Object.values(CVSS_VECTOR_PATTERNS).map((pattern) => `(${pattern.source})`).join('|'));
+const ANY_CVSS_VECTOR = new RegExp(
+  Object.values(CVSS_VECTOR_PATTERNS)
+    .map((pattern) => `(${pattern.source})`)
+    .join('|'),
+);
 
 /** The CVSS version a vector is written in, or undefined when it matches none of them. */
 export function cvssVersionOf(vector: string): CvssVersion | undefined {
@@ -70,58 +80,93 @@ export const vulnIdSchema = requiredString()
   .max(128, { error: 'must be at most 128 characters', abort: true })
   .regex(SAFE_ID, 'must use only letters, digits and . _ : @ - (starting with a letter or digit)');
 
-export const findingSchema = z.strictObject({
-  VulnID: vulnIdSchema,
-  Org: orgSchema,
-  AssetName: nonEmptyText(255).refine((v) => v.trim().length > 0, 'must not be blank'),
-  DueDate: requiredString()
-    .regex(/^(\d{2}-\d{2}-\d{4}|\d{4}-\d{2}-\d{2})$/, { error: 'must be MM-DD-YYYY or YYYY-MM-DD', abort: true })
-    .refine((v) => toIsoDate(v) !== null, 'must be a real calendar date'),
-  PluginId: z.number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a number') }).int('must be an integer').min(0, 'must not be negative').max(2_147_483_647, 'is too large'),
-  PluginName: nonEmptyText(512),
-  Priority: nonEmptyText(64),
-  // Optional scanner detail ([5]): validated here, stored and answered by GET as sent (normalized).
-  Cves: z
-    .array(requiredString().regex(CVE_PATTERN, 'must be a CVE id like CVE-2021-44228'), { error: 'must be an array of CVE ids' })
-    .max(MAX_CVES, `must hold at most ${MAX_CVES} CVE ids`)
-    .optional(),
-  CvssScore: z
-    .number({ error: 'must be a number' })
-    .min(0, 'must be between 0 and 10')
-    .max(10, 'must be between 0 and 10')
-    .refine((value) => Math.abs(value * 10 - Math.round(value * 10)) < 1e-9, 'must have at most one decimal')
-    .optional(),
-  CvssVector: requiredString().max(256, { error: 'must be at most 256 characters', abort: true }).regex(ANY_CVSS_VECTOR, 'must be a CVSS 2.0, 3.x or 4.0 vector').optional(),
-  CvssVersion: z.enum(CVSS_VERSIONS, { error: `must be one of ${CVSS_VERSIONS.join(', ')}` }).optional(),
-  Port: z.number({ error: 'must be a number' }).int('must be an integer').min(0, 'must be between 0 and 65535').max(65535, 'must be between 0 and 65535').optional(),
-  Protocol: z.enum(PROTOCOLS, { error: `must be one of ${PROTOCOLS.join(', ')}` }).optional(),
-  IpAddress: requiredString()
-    .max(45, { error: 'must be an IPv4 or IPv6 address', abort: true })
-    .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address')
-    .optional(),
-  PluginFamily: nonEmptyText(128).optional(),
-  Description: multilineText(TEXT_LIMITS.Description).optional(),
-  Solution: multilineText(TEXT_LIMITS.Solution).optional(),
-  Evidence: multilineText(TEXT_LIMITS.Evidence).optional(),
-  Scanner: requiredString().max(64, { error: 'must be at most 64 characters', abort: true }).regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and . _ -').optional(),
-}).superRefine((finding, context) => {
-  // A vector says which version it is written in; the version field must agree, and needs a vector.
-  if (finding.CvssVector === undefined) {
-    if (finding.CvssVersion !== undefined) context.addIssue({ code: 'custom', path: ['CvssVersion'], message: 'needs a CvssVector' });
-    return;
-  }
-  const version = cvssVersionOf(finding.CvssVector);
-  if (version !== undefined && finding.CvssVersion !== version) {
-    context.addIssue({ code: 'custom', path: ['CvssVersion'], message: `must be ${version} for this CvssVector` });
-  }
-});
+export const findingSchema = z
+  .strictObject({
+    VulnID: vulnIdSchema,
+    Org: orgSchema,
+    AssetName: nonEmptyText(255).refine((v) => v.trim().length > 0, 'must not be blank'),
+    DueDate: requiredString()
+      .regex(/^(\d{2}-\d{2}-\d{4}|\d{4}-\d{2}-\d{2})$/, { error: 'must be MM-DD-YYYY or YYYY-MM-DD', abort: true })
+      .refine((v) => toIsoDate(v) !== null, 'must be a real calendar date'),
+    PluginId: z
+      .number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a number') })
+      .int('must be an integer')
+      .min(0, 'must not be negative')
+      .max(2_147_483_647, 'is too large'),
+    PluginName: nonEmptyText(512),
+    Priority: nonEmptyText(64),
+    // Optional scanner detail ([5]): validated here, stored and answered by GET as sent (normalized).
+    Cves: z
+      .array(requiredString().regex(CVE_PATTERN, 'must be a CVE id like CVE-2021-44228'), {
+        error: 'must be an array of CVE ids',
+      })
+      .max(MAX_CVES, `must hold at most ${MAX_CVES} CVE ids`)
+      .optional(),
+    CvssScore: z
+      .number({ error: 'must be a number' })
+      .min(0, 'must be between 0 and 10')
+      .max(10, 'must be between 0 and 10')
+      .refine((value) => Math.abs(value * 10 - Math.round(value * 10)) < 1e-9, 'must have at most one decimal')
+      .optional(),
+    CvssVector: requiredString()
+      .max(256, { error: 'must be at most 256 characters', abort: true })
+      .regex(ANY_CVSS_VECTOR, 'must be a CVSS 2.0, 3.x or 4.0 vector')
+      .optional(),
+    CvssVersion: z.enum(CVSS_VERSIONS, { error: `must be one of ${CVSS_VERSIONS.join(', ')}` }).optional(),
+    Port: z
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .min(0, 'must be between 0 and 65535')
+      .max(65535, 'must be between 0 and 65535')
+      .optional(),
+    Protocol: z.enum(PROTOCOLS, { error: `must be one of ${PROTOCOLS.join(', ')}` }).optional(),
+    IpAddress: requiredString()
+      .max(45, { error: 'must be an IPv4 or IPv6 address', abort: true })
+      .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address')
+      .optional(),
+    PluginFamily: nonEmptyText(128).optional(),
+    Description: multilineText(TEXT_LIMITS.Description).optional(),
+    Solution: multilineText(TEXT_LIMITS.Solution).optional(),
+    Evidence: multilineText(TEXT_LIMITS.Evidence).optional(),
+    Scanner: requiredString()
+      .max(64, { error: 'must be at most 64 characters', abort: true })
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and . _ -')
+      .optional(),
+  })
+  .superRefine((finding, context) => {
+    // A vector says which version it is written in; the version field must agree, and needs a vector.
+    if (finding.CvssVector === undefined) {
+      if (finding.CvssVersion !== undefined)
+        context.addIssue({ code: 'custom', path: ['CvssVersion'], message: 'needs a CvssVector' });
+      return;
+    }
+    const version = cvssVersionOf(finding.CvssVector);
+    if (version !== undefined && finding.CvssVersion !== version) {
+      context.addIssue({ code: 'custom', path: ['CvssVersion'], message: `must be ${version} for this CvssVector` });
+    }
+  });
 
 /** The optional fields, in schema order: storage removes those a re-report no longer carries. */
-export const OPTIONAL_FINDING_FIELDS = ['Cves', 'CvssScore', 'CvssVector', 'CvssVersion', 'Port', 'Protocol', 'IpAddress', 'PluginFamily', 'Description', 'Solution', 'Evidence', 'Scanner'] as const;
+export const OPTIONAL_FINDING_FIELDS = [
+  'Cves',
+  'CvssScore',
+  'CvssVector',
+  'CvssVersion',
+  'Port',
+  'Protocol',
+  'IpAddress',
+  'PluginFamily',
+  'Description',
+  'Solution',
+  'Evidence',
+  'Scanner',
+] as const;
 
 /** Scan run ids are ours (random UUIDs, POST /scans): anything else is a run that does not exist. */
 export const RUN_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-export const runIdSchema = z.string({ error: 'must be a run id' }).regex(RUN_ID_PATTERN, 'must be a run id returned by POST /scans');
+export const runIdSchema = z
+  .string({ error: 'must be a run id' })
+  .regex(RUN_ID_PATTERN, 'must be a run id returned by POST /scans');
 
 export const batchSchema = z.strictObject({
   /** The scan run the batch belongs to (POST /scans); without it the request's time is the scan's. */
@@ -133,4 +178,3 @@ export const batchSchema = z.strictObject({
 });
 
 export type Finding = z.infer<typeof findingSchema>;
-

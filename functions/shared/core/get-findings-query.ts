@@ -11,15 +11,33 @@ const querySchema = z.strictObject({
     .string()
     .regex(/^\d{1,3}$/, 'must be a whole number')
     .transform(Number)
-    .pipe(z.number().int().min(1, `must be between 1 and ${MAX_PAGE_SIZE}`).max(MAX_PAGE_SIZE, `must be between 1 and ${MAX_PAGE_SIZE}`))
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1, `must be between 1 and ${MAX_PAGE_SIZE}`)
+        .max(MAX_PAGE_SIZE, `must be between 1 and ${MAX_PAGE_SIZE}`),
+    )
     .optional(),
   nextToken: z.string().min(1).max(2048).optional(),
   severity: z.enum(SEVERITIES, { message: `must be one of ${SEVERITIES.join(', ')}` }).optional(),
   minSeverity: z.enum(RANKED_SEVERITIES, { message: `must be one of ${RANKED_SEVERITIES.join(', ')}` }).optional(),
   // Compared with the stored (normalized) asset name, so the case the caller types does not matter.
-  asset: z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters').transform((value) => value.toLowerCase()).optional(),
-  cve: z.string().transform((value) => value.toUpperCase()).pipe(z.string().regex(CVE_PATTERN, 'must be a CVE id like CVE-2021-44228')).optional(),
-  status: z.enum([...FINDING_STATUSES, 'ALL'], { message: `must be one of ${[...FINDING_STATUSES, 'ALL'].join(', ')}` }).optional(),
+  asset: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(255, 'must be at most 255 characters')
+    .transform((value) => value.toLowerCase())
+    .optional(),
+  cve: z
+    .string()
+    .transform((value) => value.toUpperCase())
+    .pipe(z.string().regex(CVE_PATTERN, 'must be a CVE id like CVE-2021-44228'))
+    .optional(),
+  status: z
+    .enum([...FINDING_STATUSES, 'ALL'], { message: `must be one of ${[...FINDING_STATUSES, 'ALL'].join(', ')}` })
+    .optional(),
 });
 
 export interface FindingsQuery {
@@ -35,19 +53,32 @@ export interface FindingsQuery {
 }
 
 const KNOWN_PARAMETERS: ReadonlySet<string> = new Set(Object.keys(querySchema.shape));
-const UNKNOWN_PARAMETER = { index: null, path: '', message: `unknown query parameter (allowed: ${[...KNOWN_PARAMETERS].join(', ')})` };
+const UNKNOWN_PARAMETER = {
+  index: null,
+  path: '',
+  message: `unknown query parameter (allowed: ${[...KNOWN_PARAMETERS].join(', ')})`,
+};
 
 /**
  * Parses GET /vuln query parameters. Every parameter may appear once; unknown parameters are
  * refused so a typo does not silently widen the answer. An answer names only parameters we define:
  * a name the client made up is never repeated back to it.
  */
-export function parseFindingsQuery(single: Record<string, string | undefined> | null, multi: Record<string, string[] | undefined> | null): FindingsQuery {
+export function parseFindingsQuery(
+  single: Record<string, string | undefined> | null,
+  multi: Record<string, string[] | undefined> | null,
+): FindingsQuery {
   const names = Object.keys(single ?? {});
   if (names.some((name) => !KNOWN_PARAMETERS.has(name))) throw new ValidationError([UNKNOWN_PARAMETER]);
-  const repeated = Object.entries(multi ?? {}).filter(([, values]) => (values?.length ?? 0) > 1).map(([name]) => name);
+  const repeated = Object.entries(multi ?? {})
+    .filter(([, values]) => (values?.length ?? 0) > 1)
+    .map(([name]) => name);
   if (repeated.length > 0) {
-    throw new ValidationError(repeated.map((name) => (KNOWN_PARAMETERS.has(name) ? { index: null, path: name, message: 'must be given once' } : UNKNOWN_PARAMETER)));
+    throw new ValidationError(
+      repeated.map((name) =>
+        KNOWN_PARAMETERS.has(name) ? { index: null, path: name, message: 'must be given once' } : UNKNOWN_PARAMETER,
+      ),
+    );
   }
   const result = querySchema.safeParse({ ...single });
   if (!result.success) {
@@ -55,15 +86,29 @@ export function parseFindingsQuery(single: Record<string, string | undefined> | 
     throw new ValidationError(
       result.error.issues.map((issue) => {
         const path = issue.path.map(String).join('.');
-        if (issue.path.length === 0) return issue.code === 'invalid_type' ? { index: null, path: 'org', message: 'org is required' } : UNKNOWN_PARAMETER;
+        if (issue.path.length === 0)
+          return issue.code === 'invalid_type'
+            ? { index: null, path: 'org', message: 'org is required' }
+            : UNKNOWN_PARAMETER;
         return { index: null, path: KNOWN_PARAMETERS.has(path) ? path : '', message: issue.message };
       }),
     );
   }
   const { org, limit, nextToken, severity, minSeverity, asset, cve, status = 'OPEN' } = result.data;
   if (severity !== undefined && minSeverity !== undefined) {
-    throw new ValidationError([{ index: null, path: 'minSeverity', message: 'give severity or minSeverity, not both' }]);
+    throw new ValidationError([
+      { index: null, path: 'minSeverity', message: 'give severity or minSeverity, not both' },
+    ]);
   }
-  const severities = severity !== undefined ? [severity] : minSeverity !== undefined ? severitiesAtLeast(minSeverity) : undefined;
-  return { org, limit: limit ?? DEFAULT_PAGE_SIZE, nextToken, severities, asset, cve, status: status === 'ALL' ? undefined : status };
+  const severities =
+    severity !== undefined ? [severity] : minSeverity !== undefined ? severitiesAtLeast(minSeverity) : undefined;
+  return {
+    org,
+    limit: limit ?? DEFAULT_PAGE_SIZE,
+    nextToken,
+    severities,
+    asset,
+    cve,
+    status: status === 'ALL' ? undefined : status,
+  };
 }

@@ -114,7 +114,10 @@ function parseIdentity(pem: string): CertificateIdentity {
  */
 const MAX_REMEMBERED_CERTIFICATES = 256;
 
-export const identityFromPem: (pem: string) => CertificateIdentity = boundedMemo(parseIdentity, MAX_REMEMBERED_CERTIFICATES);
+export const identityFromPem: (pem: string) => CertificateIdentity = boundedMemo(
+  parseIdentity,
+  MAX_REMEMBERED_CERTIFICATES,
+);
 
 /** A CA's public key as the authz table keeps it: DER SubjectPublicKeyInfo, base64. */
 export interface IssuerKey {
@@ -136,7 +139,9 @@ const verified = new WeakMap<X509Certificate, Map<string, boolean>>();
 
 function verifySignature(certificate: X509Certificate, issuerPublicKey: string): boolean {
   try {
-    return certificate.verify(createPublicKey({ key: Buffer.from(issuerPublicKey, 'base64'), format: 'der', type: 'spki' }));
+    return certificate.verify(
+      createPublicKey({ key: Buffer.from(issuerPublicKey, 'base64'), format: 'der', type: 'spki' }),
+    );
   } catch {
     return false;
   }

@@ -47,7 +47,8 @@ export interface WriteDecision {
 const instant = (iso: string) => Date.parse(iso);
 
 /** The fields a report sets (everything but the key), compared to tell `unchanged` from `updated`. */
-const REPORTED_FIELDS = (finding: NormalizedFinding) => Object.keys(finding).filter((name) => name !== 'Org' && name !== 'VulnID');
+const REPORTED_FIELDS = (finding: NormalizedFinding) =>
+  Object.keys(finding).filter((name) => name !== 'Org' && name !== 'VulnID');
 
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -56,7 +57,10 @@ function sameValue(a: unknown, b: unknown): boolean {
 /** Whether the stored finding already carries exactly what the report says (optional fields included). */
 export function sameDetail(stored: StoredFinding, incoming: NormalizedFinding): boolean {
   const reported = REPORTED_FIELDS(incoming);
-  if (!reported.every((name) => sameValue(stored[name as keyof StoredFinding], incoming[name as keyof NormalizedFinding]))) return false;
+  if (
+    !reported.every((name) => sameValue(stored[name as keyof StoredFinding], incoming[name as keyof NormalizedFinding]))
+  )
+    return false;
   // An optional field the report no longer carries is removed: that is a change.
   return OPTIONAL_FINDING_FIELDS.every((name) => name in incoming || stored[name] === undefined);
 }
@@ -67,12 +71,17 @@ export function sameDetail(stored: StoredFinding, incoming: NormalizedFinding): 
  * - stored `LastSeen` newer than the scan, or FIXED by a newer scan: `stale`, nothing written;
  * - otherwise the report applies: a FIXED finding reopens; an equal time with nothing different is `unchanged`.
  */
-export function decideWrite(stored: StoredFinding | undefined, incoming: NormalizedFinding, scan: ScanContext): WriteDecision {
+export function decideWrite(
+  stored: StoredFinding | undefined,
+  incoming: NormalizedFinding,
+  scan: ScanContext,
+): WriteDecision {
   if (stored === undefined) return { outcome: 'created', reopen: false, write: true };
   const scannedAt = instant(scan.scannedAt);
   const fixed = statusOf(stored) === 'FIXED';
   if (instant(stored.LastSeen) > scannedAt) return { outcome: 'stale', reopen: false, write: false };
-  if (fixed && stored.FixedAt !== undefined && instant(stored.FixedAt) > scannedAt) return { outcome: 'stale', reopen: false, write: false };
+  if (fixed && stored.FixedAt !== undefined && instant(stored.FixedAt) > scannedAt)
+    return { outcome: 'stale', reopen: false, write: false };
   if (fixed) return { outcome: 'updated', reopen: true, write: true };
   if (instant(stored.LastSeen) === scannedAt && sameDetail(stored, incoming)) {
     return { outcome: 'unchanged', reopen: false, write: scan.runId !== undefined && stored.LastRunId !== scan.runId };
@@ -94,7 +103,10 @@ export interface RunScope {
  * still OPEN, and last seen before the run's scan (so not seen by it, and not seen by a newer scan).
  * Findings of other scanners, of assets the run did not touch, and findings without a Scanner never close.
  */
-export function shouldClose(finding: Pick<StoredFinding, 'Org' | 'Scanner' | 'AssetName' | 'Status' | 'LastSeen'>, scope: RunScope): boolean {
+export function shouldClose(
+  finding: Pick<StoredFinding, 'Org' | 'Scanner' | 'AssetName' | 'Status' | 'LastSeen'>,
+  scope: RunScope,
+): boolean {
   return (
     finding.Org === scope.org &&
     finding.Scanner === scope.scanner &&

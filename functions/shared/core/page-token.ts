@@ -21,7 +21,8 @@ export function encodePageToken(key: string, org: string, lastVulnId: string): s
   return `${payload}.${tag(key, payload).toString('base64url')}`;
 }
 
-const invalidToken = () => new ValidationError([{ index: null, path: 'nextToken', message: 'is not a valid page token for this org' }]);
+const invalidToken = () =>
+  new ValidationError([{ index: null, path: 'nextToken', message: 'is not a valid page token for this org' }]);
 
 /** Returns the VulnID to resume after, or throws ValidationError. */
 export function decodePageToken(key: string, token: string, org: string): string {
@@ -39,6 +40,7 @@ export function decodePageToken(key: string, token: string, org: string): string
     throw invalidToken();
   }
   const value = decoded as { o?: unknown; k?: unknown } | null;
-  if (value === null || typeof value !== 'object' || value.o !== org || !vulnIdSchema.safeParse(value.k).success) throw invalidToken();
+  if (value === null || typeof value !== 'object' || value.o !== org || !vulnIdSchema.safeParse(value.k).success)
+    throw invalidToken();
   return value.k as string;
 }

@@ -21,14 +21,18 @@ export function parsePemBundle(text: string, source: string): X509Certificate[] 
   const blocks = [...text.matchAll(BLOCK)];
   const markers = count(text, BEGIN);
   if (markers !== blocks.length || count(text, END) !== blocks.length) {
-    throw new PemBundleError(`${source}: a BEGIN/END CERTIFICATE marker is not on a line of its own (files concatenated without a final newline?); fix the file, no certificate of it is trusted`);
+    throw new PemBundleError(
+      `${source}: a BEGIN/END CERTIFICATE marker is not on a line of its own (files concatenated without a final newline?); fix the file, no certificate of it is trusted`,
+    );
   }
   if (blocks.length === 0) throw new PemBundleError(`${source} holds no PEM certificate`);
   return blocks.map((block, index) => {
     try {
       return new X509Certificate(block[0]);
     } catch {
-      throw new PemBundleError(`${source}: certificate ${index + 1} of ${blocks.length} is not a valid X.509 certificate`);
+      throw new PemBundleError(
+        `${source}: certificate ${index + 1} of ${blocks.length} is not a valid X.509 certificate`,
+      );
     }
   });
 }

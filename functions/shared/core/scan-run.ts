@@ -15,15 +15,20 @@ export const MAX_RUN_ASSETS = 1000;
 export const RUN_STATES = ['open', 'closing', 'closed'] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
-
 const SCANNER = /^[a-z0-9][a-z0-9._-]*$/;
 
 /** An ISO 8601 instant with a time zone, stored in one canonical form so times compare as instants. */
 const instantSchema = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
   .max(40, { error: 'must be an ISO 8601 date-time with a time zone', abort: true })
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, { error: 'must be an ISO 8601 date-time with a time zone', abort: true })
-  .refine((value) => toIsoDate(value.slice(0, 10)) !== null && Number.isFinite(Date.parse(value)), 'must be a real date-time')
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/, {
+    error: 'must be an ISO 8601 date-time with a time zone',
+    abort: true,
+  })
+  .refine(
+    (value) => toIsoDate(value.slice(0, 10)) !== null && Number.isFinite(Date.parse(value)),
+    'must be a real date-time',
+  )
   .transform((value) => new Date(value).toISOString());
 
 /** POST /scans body. */
@@ -37,7 +42,14 @@ export const runRequestSchema = z.strictObject({
   scope: z
     .strictObject({
       assets: z
-        .array(z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters').transform((asset) => asset.toLowerCase()))
+        .array(
+          z
+            .string()
+            .trim()
+            .min(1, 'must not be empty')
+            .max(255, 'must be at most 255 characters')
+            .transform((asset) => asset.toLowerCase()),
+        )
         .min(1, 'must hold at least one asset')
         .max(MAX_RUN_ASSETS, `must hold at most ${MAX_RUN_ASSETS} assets`),
     })
@@ -116,14 +128,24 @@ export const CLOSE_RESTART_AFTER_MS = 15 * 60 * 1000;
  * What completing does: an open run starts closing; a closing run whose pass looks stuck (its start is
  * older than CLOSE_RESTART_AFTER_MS) starts another pass; anything else is already under way or done.
  */
-export function completionStep(run: Pick<ScanRun, 'state' | 'closingStartedAt'>, now: Date): 'start' | 'restart' | 'nothing' {
+export function completionStep(
+  run: Pick<ScanRun, 'state' | 'closingStartedAt'>,
+  now: Date,
+): 'start' | 'restart' | 'nothing' {
   if (run.state === 'open') return 'start';
-  if (run.state === 'closing' && (run.closingStartedAt === undefined || now.getTime() - Date.parse(run.closingStartedAt) > CLOSE_RESTART_AFTER_MS)) return 'restart';
+  if (
+    run.state === 'closing' &&
+    (run.closingStartedAt === undefined || now.getTime() - Date.parse(run.closingStartedAt) > CLOSE_RESTART_AFTER_MS)
+  )
+    return 'restart';
   return 'nothing';
 }
 
 /** The assets of a batch that the run does not cover yet, and whether taking them would go over the limit. */
-export function newAssets(run: Pick<ScanRun, 'assets'>, batchAssets: Iterable<string>): { added: string[]; overLimit: boolean } {
+export function newAssets(
+  run: Pick<ScanRun, 'assets'>,
+  batchAssets: Iterable<string>,
+): { added: string[]; overLimit: boolean } {
   const known = new Set(run.assets);
   const added = [...new Set(batchAssets)].filter((asset) => !known.has(asset)).sort();
   return { added, overLimit: known.size + added.length > MAX_RUN_ASSETS };

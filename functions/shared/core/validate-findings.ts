@@ -6,7 +6,8 @@ import type { FieldIssue } from './errors';
 const MAX_REPORTED_ISSUES = 100;
 
 /** What the Validate step returns: the state machine's Choice routes `valid: false` to the 400 answer. */
-export type ValidationResult = { valid: true; findings: Finding[]; runId: string | null } | { valid: false; issues: FieldIssue[] };
+export type ValidationResult =
+  { valid: true; findings: Finding[]; runId: string | null } | { valid: false; issues: FieldIssue[] };
 
 const invalid = (message: string): ValidationResult => ({ valid: false, issues: [{ index: null, path: '', message }] });
 
@@ -45,10 +46,12 @@ export function validatePostBody(body: unknown): ValidationResult {
       return invalid('body must be valid JSON');
     }
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return invalid('body must be a JSON object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return invalid('body must be a JSON object');
   const batch = Object.prototype.hasOwnProperty.call(parsed, 'findings');
   const result = batch ? batchSchema.safeParse(parsed) : findingSchema.safeParse(parsed);
   if (!result.success) return { valid: false, issues: toIssues(result.error, batch) };
-  if ('findings' in result.data) return { valid: true, findings: result.data.findings, runId: result.data.runId ?? null };
+  if ('findings' in result.data)
+    return { valid: true, findings: result.data.findings, runId: result.data.runId ?? null };
   return { valid: true, findings: [result.data], runId: null };
 }

@@ -25,7 +25,9 @@ function currentQuery() {
 function showFilterExpression(query) {
   // The same filter in the X-Ray console: annotation.<key> = "<value>" joined by AND.
   const parts = FILTERS.filter((name) => query.has(name)).map((name) =>
-    name === 'findingCount' && /^\d+$/.test(query.get(name)) ? `annotation.${name} = ${query.get(name)}` : `annotation.${name} = ${JSON.stringify(query.get(name))}`,
+    name === 'findingCount' && /^\d+$/.test(query.get(name))
+      ? `annotation.${name} = ${query.get(name)}`
+      : `annotation.${name} = ${JSON.stringify(query.get(name))}`,
   );
   document.getElementById('filter-expression').textContent = parts.length ? parts.join(' AND ') : '(none)';
 }
@@ -71,7 +73,8 @@ function selectedTraceId() {
 
 function markSelected() {
   const id = selectedTraceId();
-  for (const row of document.querySelectorAll('#requests tbody tr')) row.classList.toggle('selected', row.dataset.traceId === id);
+  for (const row of document.querySelectorAll('#requests tbody tr'))
+    row.classList.toggle('selected', row.dataset.traceId === id);
 }
 
 async function loadTrace() {
@@ -82,13 +85,16 @@ async function loadTrace() {
     section.hidden = true;
     return;
   }
-  const response = await fetch(`/traces/api/traces/${encodeURIComponent(id)}`, { headers: { accept: 'application/json' } });
+  const response = await fetch(`/traces/api/traces/${encodeURIComponent(id)}`, {
+    headers: { accept: 'application/json' },
+  });
   if (!response.ok) {
     section.hidden = true;
     return;
   }
   const { summary, rows } = await response.json();
-  document.getElementById('trace-title').textContent = `${summary.method ?? ''} ${summary.path ?? ''} → ${summary.status ?? '…'} · ${summary.traceId}`;
+  document.getElementById('trace-title').textContent =
+    `${summary.method ?? ''} ${summary.path ?? ''} → ${summary.status ?? '…'} · ${summary.traceId}`;
   const total = Math.max(1, ...rows.map((row) => row.offsetMs + (row.durationMs ?? 0)));
   const waterfall = document.getElementById('waterfall');
   waterfall.replaceChildren();
@@ -110,7 +116,11 @@ async function loadTrace() {
     bar.style.width = `${Math.max(0.2, (Number(width) / total) * 100)}%`;
     track.append(bar);
     const outcome = row.fault ? ' fault' : row.error ? ' error' : row.throttle ? ' throttled' : '';
-    line.append(name, track, element('div', `${row.durationMs === undefined ? '…' : `${row.durationMs.toFixed(1)} ms`}${outcome}`, 'duration'));
+    line.append(
+      name,
+      track,
+      element('div', `${row.durationMs === undefined ? '…' : `${row.durationMs.toFixed(1)} ms`}${outcome}`, 'duration'),
+    );
     waterfall.append(line);
   }
   section.hidden = false;

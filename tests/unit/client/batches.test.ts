@@ -3,7 +3,11 @@ import { batchesOf, requestBody, splitBatch, type Batch } from '../../../client/
 import { REFERENCE_FINDING } from '../../support/findings';
 
 const findings = (count: number, descriptionChars = 500): Finding[] =>
-  Array.from({ length: count }, (_, index) => ({ ...REFERENCE_FINDING, VulnID: `v-${index}`, Description: 'd'.repeat(descriptionChars + (index % 37)) }));
+  Array.from({ length: count }, (_, index) => ({
+    ...REFERENCE_FINDING,
+    VulnID: `v-${index}`,
+    Description: 'd'.repeat(descriptionChars + (index % 37)),
+  }));
 
 const collect = async (source: AsyncGenerator<Batch>) => {
   const batches: Batch[] = [];

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import type { Finding } from '../../../functions/shared/core/finding-schema';
 import { TRUNCATION_MARKER } from '../../../client/scan/mapping';
 import { parseNessus } from '../../../client/scan/nessus';
-import { MalformedExportError, NotAScanExportError, newParseStats, type ScanRecord } from '../../../client/scan/records';
+import {
+  MalformedExportError,
+  NotAScanExportError,
+  newParseStats,
+  type ScanRecord,
+} from '../../../client/scan/records';
 import { writeSyntheticNessus } from '../../../client/scan/synthetic-nessus';
 import { MAPPING, NESSUS_SAMPLE, SCANS_DIR, chunked, readAll } from '../../support/scans';
 
@@ -18,7 +23,8 @@ const parseText = async (xml: string) => {
 const host = (name: string, items: string, properties = '') =>
   `<ReportHost name="${name}"><HostProperties>${properties}</HostProperties>${items}</ReportHost>`;
 const item = (attributes: string, children = '') => `<ReportItem ${attributes}>${children}</ReportItem>`;
-const nessus = (hosts: string) => `<?xml version="1.0"?><NessusClientData_v2><Report name="t">${hosts}</Report></NessusClientData_v2>`;
+const nessus = (hosts: string) =>
+  `<?xml version="1.0"?><NessusClientData_v2><Report name="t">${hosts}</Report></NessusClientData_v2>`;
 
 describe('the Nessus sample (1 host, 49 ReportItems)', () => {
   let findings: Finding[];
@@ -43,7 +49,12 @@ describe('the Nessus sample (1 host, 49 ReportItems)', () => {
 
   it('names the asset by its FQDN, keeps its IP, and stamps the scanner', () => {
     for (const finding of findings) {
-      expect(finding).toMatchObject({ Org: 'org1', AssetName: 'testphp.vulnweb.com', IpAddress: '44.228.249.3', Scanner: 'nessus' });
+      expect(finding).toMatchObject({
+        Org: 'org1',
+        AssetName: 'testphp.vulnweb.com',
+        IpAddress: '44.228.249.3',
+        Scanner: 'nessus',
+      });
     }
   });
 
@@ -55,7 +66,13 @@ describe('the Nessus sample (1 host, 49 ReportItems)', () => {
 
   it('reads CVEs, CVSS v3 when present and v2 otherwise, port and protocol', () => {
     const php = findings.find((finding) => finding.PluginId === 17797);
-    expect(php).toMatchObject({ Port: 80, Protocol: 'tcp', PluginFamily: 'CGI abuses', CvssScore: 7.5, CvssVersion: '3.0' });
+    expect(php).toMatchObject({
+      Port: 80,
+      Protocol: 'tcp',
+      PluginFamily: 'CGI abuses',
+      CvssScore: 7.5,
+      CvssVersion: '3.0',
+    });
     expect(php?.CvssVector).toMatch(/^CVSS:3\.0\/AV:N\//);
     expect(php?.Cves).toContain('CVE-2007-1001');
     const v2only = findings.find((finding) => finding.PluginId === 31649);
@@ -85,20 +102,37 @@ describe('parseNessus', () => {
   it('gives the same plugin on two hosts two ids, and one host two ids for two ports', async () => {
     const twice = item('port="443" protocol="tcp" severity="3" pluginID="1" pluginName="P"');
     const other = item('port="8443" protocol="tcp" severity="3" pluginID="1" pluginName="P"');
-    const findings = await parseText(nessus(host('10.0.0.1', twice + other, '<tag name="host-ip">10.0.0.1</tag>') + host('10.0.0.2', twice, '<tag name="host-ip">10.0.0.2</tag>')));
+    const findings = await parseText(
+      nessus(
+        host('10.0.0.1', twice + other, '<tag name="host-ip">10.0.0.1</tag>') +
+          host('10.0.0.2', twice, '<tag name="host-ip">10.0.0.2</tag>'),
+      ),
+    );
     expect(findings.map((finding) => finding.AssetName)).toEqual(['10.0.0.1', '10.0.0.1', '10.0.0.2']);
     expect(new Set(findings.map((finding) => finding.VulnID)).size).toBe(3);
   });
 
   it('truncates plugin output to the bound, with a marker', async () => {
-    const findings = await parseText(nessus(host('h', item('port="1" protocol="tcp" severity="1" pluginID="2" pluginName="P"', `<plugin_output>${'x'.repeat(100_000)}</plugin_output>`))));
+    const findings = await parseText(
+      nessus(
+        host(
+          'h',
+          item(
+            'port="1" protocol="tcp" severity="1" pluginID="2" pluginName="P"',
+            `<plugin_output>${'x'.repeat(100_000)}</plugin_output>`,
+          ),
+        ),
+      ),
+    );
     expect(findings[0]?.Evidence).toHaveLength(4096);
     expect(findings[0]?.Evidence?.endsWith(TRUNCATION_MARKER)).toBe(true);
   });
 
   it('refuses a billion-laughs file without expanding anything', async () => {
     const run = parseNessus(createReadStream(join(SCANS_DIR, 'xxe-billion-laughs.nessus')), MAPPING, newParseStats());
-    await expect(run.next()).rejects.toThrow(new MalformedExportError('has a DOCTYPE; a Nessus export has none, and DTDs are never processed'));
+    await expect(run.next()).rejects.toThrow(
+      new MalformedExportError('has a DOCTYPE; a Nessus export has none, and DTDs are never processed'),
+    );
   });
 
   it('refuses an external-entity file without reading the entity', async () => {
@@ -107,7 +141,9 @@ describe('parseNessus', () => {
   });
 
   it('refuses an entity reference that no DTD declares (strict XML), and leaves character references alone', async () => {
-    await expect(parseText(nessus(host('h', item('pluginID="3" pluginName="&xxe;" severity="1"'))))).rejects.toThrow(MalformedExportError);
+    await expect(parseText(nessus(host('h', item('pluginID="3" pluginName="&xxe;" severity="1"'))))).rejects.toThrow(
+      MalformedExportError,
+    );
     const findings = await parseText(nessus(host('h', item('pluginID="3" pluginName="A &amp; B &#65;" severity="1"'))));
     expect(findings[0]?.PluginName).toBe('A & B A');
   });
@@ -117,7 +153,9 @@ describe('parseNessus', () => {
   });
 
   it('says malformed XML is malformed', async () => {
-    await expect(parseText('<NessusClientData_v2><Report><ReportHost name="a"></Report>')).rejects.toThrow(MalformedExportError);
+    await expect(parseText('<NessusClientData_v2><Report><ReportHost name="a"></Report>')).rejects.toThrow(
+      MalformedExportError,
+    );
   });
 });
 

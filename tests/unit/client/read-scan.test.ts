@@ -43,10 +43,41 @@ describe('JSON findings', () => {
   });
 
   it('reads one object or an array, and gives the schema reason for an invalid finding', async () => {
-    const one = await readAll(await file('one.json', JSON.stringify({ VulnID: 'a', AssetName: 'h', DueDate: '2026-01-01', PluginId: 1, PluginName: 'p', Priority: 'P1' })));
+    const one = await readAll(
+      await file(
+        'one.json',
+        JSON.stringify({
+          VulnID: 'a',
+          AssetName: 'h',
+          DueDate: '2026-01-01',
+          PluginId: 1,
+          PluginName: 'p',
+          Priority: 'P1',
+        }),
+      ),
+    );
     expect(one.records.map((record) => record.ok)).toEqual([true]);
-    const list = await readAll(await file('list.json', JSON.stringify([{ VulnID: 'b', Org: 'org2', AssetName: 'h', DueDate: '2026-02-30', PluginId: 1, PluginName: 'p', Priority: 'P1' }, { VulnID: 'c', Extra: 1 }])));
-    expect(list.records.map((record) => (record.ok ? 'ok' : record.reason))).toEqual(['DueDate: must be a real calendar date', 'AssetName: is required; DueDate: is required; PluginId: is required']);
+    const list = await readAll(
+      await file(
+        'list.json',
+        JSON.stringify([
+          {
+            VulnID: 'b',
+            Org: 'org2',
+            AssetName: 'h',
+            DueDate: '2026-02-30',
+            PluginId: 1,
+            PluginName: 'p',
+            Priority: 'P1',
+          },
+          { VulnID: 'c', Extra: 1 },
+        ]),
+      ),
+    );
+    expect(list.records.map((record) => (record.ok ? 'ok' : record.reason))).toEqual([
+      'DueDate: must be a real calendar date',
+      'AssetName: is required; DueDate: is required; PluginId: is required',
+    ]);
   });
 
   it('says JSON that holds no findings is not a scan export, and broken JSON is malformed', async () => {
@@ -63,13 +94,28 @@ describe('mapping rules', () => {
   });
 
   it('turns scanner severities into priorities our severity table knows', () => {
-    expect(['4', '3', '2', '1', '0', 'None', 'critical'].map(priorityOf)).toEqual(['Critical', 'High', 'Medium', 'Low', 'Info', 'Info', 'Critical']);
+    expect(['4', '3', '2', '1', '0', 'None', 'critical'].map(priorityOf)).toEqual([
+      'Critical',
+      'High',
+      'Medium',
+      'Low',
+      'Info',
+      'Info',
+      'Critical',
+    ]);
   });
 
   it('derives VulnID from asset (any case), plugin, port and protocol only', () => {
     const id = vulnIdOf('nessus', 'Web-1.Example.com', 10, 443, 'tcp');
     expect(id).toMatch(/^nessus-10-tcp443-[0-9a-f]{24}$/);
     expect(vulnIdOf('nessus', ' web-1.example.com ', 10, 443, 'tcp')).toBe(id);
-    expect(new Set([id, vulnIdOf('nessus', 'web-2.example.com', 10, 443, 'tcp'), vulnIdOf('nessus', 'web-1.example.com', 10, 443, 'udp'), vulnIdOf('nessus', 'web-1.example.com', 10, 80, 'tcp')]).size).toBe(4);
+    expect(
+      new Set([
+        id,
+        vulnIdOf('nessus', 'web-2.example.com', 10, 443, 'tcp'),
+        vulnIdOf('nessus', 'web-1.example.com', 10, 443, 'udp'),
+        vulnIdOf('nessus', 'web-1.example.com', 10, 80, 'tcp'),
+      ]).size,
+    ).toBe(4);
   });
 });

@@ -26,17 +26,24 @@ beforeAll(async () => {
   ca = await createCertificateAuthority('CN=Sender Test CA, O=Example Corp');
   const serverCert = await ca.issue({ subject: 'CN=localhost, O=Example Corp', kind: 'server' });
   client = await ca.issue({ subject: 'CN=scanner-1, OU=scanner, O=Example Corp', kind: 'client' });
-  server = createServer({ key: serverCert.keyPem, cert: serverCert.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { findings: Finding[] };
-      received.push({ path: request.url, findings: body.findings, clientCert: (request.socket as import('node:tls').TLSSocket).getPeerCertificate().subject !== undefined });
-      const answer = script(body, received.length);
-      response.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
-      response.end(JSON.stringify(answer.body ?? {}));
-    });
-  });
+  server = createServer(
+    { key: serverCert.keyPem, cert: serverCert.certPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: true },
+    (request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { findings: Finding[] };
+        received.push({
+          path: request.url,
+          findings: body.findings,
+          clientCert: (request.socket as import('node:tls').TLSSocket).getPeerCertificate().subject !== undefined,
+        });
+        const answer = script(body, received.length);
+        response.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
+        response.end(JSON.stringify(answer.body ?? {}));
+      });
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -54,12 +61,22 @@ const batchOf = (count: number): Batch => {
   return { findings, bytes: Buffer.byteLength(requestBody(findings)) };
 };
 const sender = () => new BatchSender({ url, identity: client, caPem: ca.certPem, retry: FAST });
-const ok = (body: { findings: Finding[] }): Answer => ({ status: 200, body: { accepted: body.findings.length, created: body.findings.length, updated: 0 } });
+const ok = (body: { findings: Finding[] }): Answer => ({
+  status: 200,
+  body: { accepted: body.findings.length, created: body.findings.length, updated: 0 },
+});
 
 describe('BatchSender', () => {
   it('posts the batch to /vuln with the client certificate and counts what the API created', async () => {
     script = ok;
-    await expect(sender().send(batchOf(3))).resolves.toMatchObject({ findings: 3, created: 3, updated: 0, rejected: [], failed: [], requests: 1 });
+    await expect(sender().send(batchOf(3))).resolves.toMatchObject({
+      findings: 3,
+      created: 3,
+      updated: 0,
+      rejected: [],
+      failed: [],
+      requests: 1,
+    });
     expect(received).toEqual([{ path: '/vuln', findings: batchOf(3).findings, clientCert: true }]);
   });
 
@@ -71,8 +88,14 @@ describe('BatchSender', () => {
 
   it('retries 429, 503, 504 and then succeeds', async () => {
     const statuses = [429, 503, 504];
-    script = (body, call) => (call <= 3 ? { status: statuses[call - 1] as number, headers: { 'Retry-After': '0' } } : ok(body));
-    const report = await new BatchSender({ url, identity: client, caPem: ca.certPem, retry: { ...FAST, attempts: 4 } }).send(batchOf(2));
+    script = (body, call) =>
+      call <= 3 ? { status: statuses[call - 1] as number, headers: { 'Retry-After': '0' } } : ok(body);
+    const report = await new BatchSender({
+      url,
+      identity: client,
+      caPem: ca.certPem,
+      retry: { ...FAST, attempts: 4 },
+    }).send(batchOf(2));
     expect(report).toMatchObject({ created: 2, failed: [], requests: 4 });
   });
 
@@ -96,29 +119,57 @@ describe('BatchSender', () => {
 
   it('on a 400 naming findings rejects those and sends the rest again, once', async () => {
     script = (body, call) =>
-      call === 1 ? { status: 400, body: { message: 'Invalid request', errors: [{ index: 1, path: 'DueDate', message: 'must be a real calendar date' }] } } : ok(body);
+      call === 1
+        ? {
+            status: 400,
+            body: {
+              message: 'Invalid request',
+              errors: [{ index: 1, path: 'DueDate', message: 'must be a real calendar date' }],
+            },
+          }
+        : ok(body);
     const report = await sender().send(batchOf(3));
-    expect(report).toMatchObject({ findings: 3, created: 2, rejected: [{ vulnId: 'f-1', reason: '400 DueDate: must be a real calendar date' }], requests: 2 });
+    expect(report).toMatchObject({
+      findings: 3,
+      created: 2,
+      rejected: [{ vulnId: 'f-1', reason: '400 DueDate: must be a real calendar date' }],
+      requests: 2,
+    });
     expect(received[1]?.findings.map((finding) => finding.VulnID)).toEqual(['f-0', 'f-2']);
   });
 
   it('on a 400 about the whole request rejects the batch without retrying', async () => {
     script = () => ({ status: 400, body: { message: 'Invalid request body' } });
     const report = await sender().send(batchOf(2));
-    expect(report).toMatchObject({ requests: 1, rejected: [{ vulnId: 'f-0', reason: '400 Invalid request body' }, { vulnId: 'f-1', reason: '400 Invalid request body' }] });
+    expect(report).toMatchObject({
+      requests: 1,
+      rejected: [
+        { vulnId: 'f-0', reason: '400 Invalid request body' },
+        { vulnId: 'f-1', reason: '400 Invalid request body' },
+      ],
+    });
   });
 
   it('splits a batch on 413 until the halves fit, and rejects a finding too large alone', async () => {
-    script = (body) => (body.findings.length > 2 ? { status: 413, body: { message: 'Request body too large' } } : body.findings.some((finding) => finding.VulnID === 'f-4') ? { status: 413 } : ok(body));
+    script = (body) =>
+      body.findings.length > 2
+        ? { status: 413, body: { message: 'Request body too large' } }
+        : body.findings.some((finding) => finding.VulnID === 'f-4')
+          ? { status: 413 }
+          : ok(body);
     const report = await sender().send(batchOf(6));
     expect(report.created).toBe(5);
-    expect(report.rejected).toEqual([{ vulnId: 'f-4', reason: expect.stringMatching(/^too large for the API even alone \(413/) }]);
+    expect(report.rejected).toEqual([
+      { vulnId: 'f-4', reason: expect.stringMatching(/^too large for the API even alone \(413/) },
+    ]);
     expect(report.splits).toBeGreaterThanOrEqual(2);
     expect(report.findings).toBe(6);
   });
 
   it('treats a TLS refusal as a network error: retried, then failed, nothing received', async () => {
-    const stranger = await (await createCertificateAuthority('CN=Other CA')).issue({ subject: 'CN=x, OU=scanner', kind: 'client' });
+    const stranger = await (
+      await createCertificateAuthority('CN=Other CA')
+    ).issue({ subject: 'CN=x, OU=scanner', kind: 'client' });
     const report = await new BatchSender({ url, identity: stranger, caPem: ca.certPem, retry: FAST }).send(batchOf(1));
     expect(report.failed[0]?.reason).toMatch(/^network error/);
     expect(received).toEqual([]);

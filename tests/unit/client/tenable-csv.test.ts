@@ -1,6 +1,11 @@
 import type { Finding } from '../../../functions/shared/core/finding-schema';
 import { columnsOf, parseTenableCsv } from '../../../client/scan/tenable-csv';
-import { MalformedExportError, NotAScanExportError, newParseStats, type ParseStats } from '../../../client/scan/records';
+import {
+  MalformedExportError,
+  NotAScanExportError,
+  newParseStats,
+  type ParseStats,
+} from '../../../client/scan/records';
 import { CSV_SAMPLE, MAPPING, chunked, readAll } from '../../support/scans';
 
 const parseText = async (csv: string, stats: ParseStats = newParseStats()) => {
@@ -35,7 +40,9 @@ describe('the Tenable CSV sample', () => {
       Scanner: 'nessus',
     });
     // Quoted multi-line cells arrive whole; Tenable.sc's "Plugin Output:" label is dropped.
-    expect(findings[0]?.Evidence).toBe('The following certificates were part of the certificate chain sent by\nthe remote host, but contain hashes that are considered to be weak.');
+    expect(findings[0]?.Evidence).toBe(
+      'The following certificates were part of the certificate chain sent by\nthe remote host, but contain hashes that are considered to be weak.',
+    );
     expect(findings[0]?.Description?.split('\n').length).toBeGreaterThan(3);
     // Last Observed "Jan 5, 2021" + 90 days for Medium.
     expect(findings[0]?.DueDate).toBe('2021-04-05');
@@ -45,11 +52,29 @@ describe('the Tenable CSV sample', () => {
 });
 
 describe('parseTenableCsv', () => {
-  const NESSUS_HEADER = 'Plugin ID,CVE,CVSS v2.0 Base Score,Risk,Host,Protocol,Port,Name,Synopsis,Description,Solution,See Also,Plugin Output';
+  const NESSUS_HEADER =
+    'Plugin ID,CVE,CVSS v2.0 Base Score,Risk,Host,Protocol,Port,Name,Synopsis,Description,Solution,See Also,Plugin Output';
 
   it('matches columns by name in any order and spelling', () => {
-    expect(columnsOf(NESSUS_HEADER.split(','))).toMatchObject({ pluginId: 0, cve: 1, cvss2Score: 2, severity: 3, host: 4, protocol: 5, port: 6, pluginName: 7, description: 9, solution: 10, evidence: 12 });
-    expect(columnsOf(['name', 'PLUGIN_ID', 'ip address', 'Risk Factor'])).toMatchObject({ pluginName: 0, pluginId: 1, ip: 2, severity: 3 });
+    expect(columnsOf(NESSUS_HEADER.split(','))).toMatchObject({
+      pluginId: 0,
+      cve: 1,
+      cvss2Score: 2,
+      severity: 3,
+      host: 4,
+      protocol: 5,
+      port: 6,
+      pluginName: 7,
+      description: 9,
+      solution: 10,
+      evidence: 12,
+    });
+    expect(columnsOf(['name', 'PLUGIN_ID', 'ip address', 'Risk Factor'])).toMatchObject({
+      pluginName: 0,
+      pluginId: 1,
+      ip: 2,
+      severity: 3,
+    });
   });
 
   it('merges the rows of one host, plugin, port and protocol that list different CVEs', async () => {
@@ -64,7 +89,13 @@ describe('parseTenableCsv', () => {
     const findings = await parseText(csv, stats);
     expect(stats.items).toBe(4);
     expect(findings).toHaveLength(2);
-    expect(findings[0]).toMatchObject({ AssetName: '10.0.0.5', Cves: ['CVE-2017-0143', 'CVE-2017-0144', 'CVE-2017-0146'], Priority: 'Critical', CvssScore: 9.3, Evidence: 'out 1' });
+    expect(findings[0]).toMatchObject({
+      AssetName: '10.0.0.5',
+      Cves: ['CVE-2017-0143', 'CVE-2017-0144', 'CVE-2017-0146'],
+      Priority: 'Critical',
+      CvssScore: 9.3,
+      Evidence: 'out 1',
+    });
     expect(findings[1]).toMatchObject({ AssetName: '10.0.0.6', Cves: ['CVE-2017-0145'] });
     expect(findings[0]?.VulnID).not.toBe(findings[1]?.VulnID);
   });
@@ -72,19 +103,30 @@ describe('parseTenableCsv', () => {
   it('reads quoted cells over several lines, with commas and quotes inside', async () => {
     const csv = `${NESSUS_HEADER}\n1,,,Low,h1,udp,161,"SNMP, ""public""",s,"line one\nline two, with comma",fix,,\n`;
     const findings = await parseText(csv);
-    expect(findings[0]).toMatchObject({ PluginName: 'SNMP, "public"', Description: 'line one\nline two, with comma', Protocol: 'udp', Port: 161, Priority: 'Low' });
+    expect(findings[0]).toMatchObject({
+      PluginName: 'SNMP, "public"',
+      Description: 'line one\nline two, with comma',
+      Protocol: 'udp',
+      Port: 161,
+      Priority: 'Low',
+    });
   });
 
   it('names a row it cannot read and goes on', async () => {
     const stats = newParseStats();
-    const findings = await parseText(`${NESSUS_HEADER}\nnot-a-number,,,Low,h1,tcp,1,N,s,d,f,,\n2,,,Low,h1,tcp,1,N,s,d,f,,\n`, stats);
+    const findings = await parseText(
+      `${NESSUS_HEADER}\nnot-a-number,,,Low,h1,tcp,1,N,s,d,f,,\n2,,,Low,h1,tcp,1,N,s,d,f,,\n`,
+      stats,
+    );
     expect(findings).toHaveLength(1);
     expect(stats.skipped).toEqual([{ where: 'record 2', reason: 'the plugin id is not a whole number' }]);
   });
 
   it('says a CSV without the plugin and host columns is not a scan export', async () => {
     await expect(parseText('a,b,c\n1,2,3\n')).rejects.toThrow(NotAScanExportError);
-    await expect(parseText('Plugin ID,Name\n1,x\n')).rejects.toThrow('its header has no Host (or IP Address, DNS Name, FQDN) column');
+    await expect(parseText('Plugin ID,Name\n1,x\n')).rejects.toThrow(
+      'its header has no Host (or IP Address, DNS Name, FQDN) column',
+    );
   });
 
   it('says a broken CSV after a good header is malformed', async () => {

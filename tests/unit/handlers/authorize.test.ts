@@ -1,10 +1,25 @@
 import { GetItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { ForbiddenError, TransientError } from '../../../functions/shared/core/errors';
 import { principalFor } from '../../support/events';
-import { clientCertificate, scannerCertificate, testCa, SCANNER_SUBJECT, TEST_CA_SUBJECT } from '../../support/certificates';
+import {
+  clientCertificate,
+  scannerCertificate,
+  testCa,
+  SCANNER_SUBJECT,
+  TEST_CA_SUBJECT,
+} from '../../support/certificates';
 import { issuerKeyOf, parseCertificate } from '../../../functions/shared/core/identity';
 import { REFERENCE_NORMALIZED } from '../../support/findings';
-import { AUTHZ_TABLE, authzKeysRead, captureLogs, dynamoDb, lambdaContext, mockAuthzTable, setHandlerEnvironment, type CapturedLogs } from '../../support/lambda';
+import {
+  AUTHZ_TABLE,
+  authzKeysRead,
+  captureLogs,
+  dynamoDb,
+  lambdaContext,
+  mockAuthzTable,
+  setHandlerEnvironment,
+  type CapturedLogs,
+} from '../../support/lambda';
 
 setHandlerEnvironment();
 let handler: typeof import('../../../functions/authorize/handler').handler;
@@ -53,10 +68,19 @@ async function forbiddenReason(event: unknown): Promise<string> {
 describe('authorize handler', () => {
   it('allows a granted scanner and logs the decision once, without the certificate or the findings', async () => {
     mockAuthzTable({ grants: { scanner: SCANNER_GRANT } });
-    await expect(handler(authorizeEvent(scanner.certPem), context)).resolves.toEqual({ allowed: true, ou: 'scanner', serialNumber: expect.stringMatching(/^[0-9A-F]+$/) });
+    await expect(handler(authorizeEvent(scanner.certPem), context)).resolves.toEqual({
+      allowed: true,
+      ou: 'scanner',
+      serialNumber: expect.stringMatching(/^[0-9A-F]+$/),
+    });
     expect(decision()).toMatchObject({
       level: 'INFO',
-      principal: { subject: SCANNER_SUBJECT, serialNumber: scanner.serialNumber, issuer: TEST_CA_SUBJECT, ou: 'scanner' },
+      principal: {
+        subject: SCANNER_SUBJECT,
+        serialNumber: scanner.serialNumber,
+        issuer: TEST_CA_SUBJECT,
+        ou: 'scanner',
+      },
       action: 'POST',
       orgs: ['org1'],
       decision: 'ALLOW',
@@ -70,14 +94,27 @@ describe('authorize handler', () => {
     const ca = issuerKeyOf(parseCertificate((await testCa()).certPem));
     mockAuthzTable({ grants: { scanner: SCANNER_GRANT }, issuers: { [ca.spkiSha256]: { publicKey: ca.publicKey } } });
     await handler(authorizeEvent(scanner.certPem), context);
-    expect(authzKeysRead()).toEqual(['ISSUERS', `REVOKED#${ca.spkiSha256}#${scanner.serialNumber}`, `SERIAL#${scanner.serialNumber}`, 'OU#scanner']);
-    expect(dynamoDb.commandCalls(GetItemCommand).every((call) => call.args[0].input.TableName === AUTHZ_TABLE)).toBe(true);
+    expect(authzKeysRead()).toEqual([
+      'ISSUERS',
+      `REVOKED#${ca.spkiSha256}#${scanner.serialNumber}`,
+      `SERIAL#${scanner.serialNumber}`,
+      'OU#scanner',
+    ]);
+    expect(dynamoDb.commandCalls(GetItemCommand).every((call) => call.args[0].input.TableName === AUTHZ_TABLE)).toBe(
+      true,
+    );
   });
 
   it('denies a batch holding an org the OU is not granted, naming it in the log', async () => {
     mockAuthzTable({ grants: { scanner: SCANNER_GRANT } });
     expect(await forbiddenReason(authorizeEvent(scanner.certPem, ['org1', 'org2', 'org1']))).toBe('org-not-granted');
-    expect(decision()).toMatchObject({ level: 'INFO', decision: 'DENY', reason: 'org-not-granted', orgs: ['org1', 'org2'], deniedOrgs: ['org2'] });
+    expect(decision()).toMatchObject({
+      level: 'INFO',
+      decision: 'DENY',
+      reason: 'org-not-granted',
+      orgs: ['org1', 'org2'],
+      deniedOrgs: ['org2'],
+    });
   });
 
   it('denies an OU without a grant as Forbidden, not as an error', async () => {
@@ -88,14 +125,26 @@ describe('authorize handler', () => {
 
   it('denies a revoked certificate', async () => {
     const ca = issuerKeyOf(parseCertificate((await testCa()).certPem));
-    mockAuthzTable({ grants: { scanner: SCANNER_GRANT }, issuers: { [ca.spkiSha256]: { publicKey: ca.publicKey } }, revoked: [{ issuerKey: ca.spkiSha256, serialNumber: scanner.serialNumber }] });
+    mockAuthzTable({
+      grants: { scanner: SCANNER_GRANT },
+      issuers: { [ca.spkiSha256]: { publicKey: ca.publicKey } },
+      revoked: [{ issuerKey: ca.spkiSha256, serialNumber: scanner.serialNumber }],
+    });
     expect(await forbiddenReason(authorizeEvent(scanner.certPem))).toBe('certificate-revoked');
-    expect(decision()).toMatchObject({ decision: 'DENY', reason: 'certificate-revoked', revocationReason: 'key-compromise', principal: { issuerKey: ca.spkiSha256 } });
+    expect(decision()).toMatchObject({
+      decision: 'DENY',
+      reason: 'certificate-revoked',
+      revocationReason: 'key-compromise',
+      principal: { issuerKey: ca.spkiSha256 },
+    });
   });
 
   it('denies an expired certificate without reading the table', async () => {
     mockAuthzTable({ grants: { scanner: SCANNER_GRANT } });
-    const expired = await clientCertificate(SCANNER_SUBJECT, { notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') });
+    const expired = await clientCertificate(SCANNER_SUBJECT, {
+      notBefore: new Date('2020-01-01T00:00:00Z'),
+      notAfter: new Date('2021-01-01T00:00:00Z'),
+    });
     expect(await forbiddenReason(authorizeEvent(expired.certPem))).toBe('certificate-expired');
     expect(authzKeysRead()).toEqual([]);
     expect(decision()).toMatchObject({ decision: 'DENY', reason: 'certificate-expired' });
@@ -108,25 +157,40 @@ describe('authorize handler', () => {
 
   it('denies a request without a certificate, logged once as a warning', async () => {
     expect(await forbiddenReason(authorizeEvent(undefined))).toBe('no-certificate');
-    expect(decision()).toMatchObject({ level: 'WARN', decision: 'DENY', reason: 'no-certificate', requestId: 'req-1', orgs: ['org1'] });
+    expect(decision()).toMatchObject({
+      level: 'WARN',
+      decision: 'DENY',
+      reason: 'no-certificate',
+      requestId: 'req-1',
+      orgs: ['org1'],
+    });
     expect(authzKeysRead()).toEqual([]);
   });
 
   it('denies a certificate it cannot parse, logged once', async () => {
-    const event = { ...authorizeEvent(scanner.certPem), principal: { certPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' } };
+    const event = {
+      ...authorizeEvent(scanner.certPem),
+      principal: { certPem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----' },
+    };
     expect(await forbiddenReason(event)).toBe('certificate-unparsable');
     expect(decision()).toMatchObject({ decision: 'DENY', reason: 'certificate-unparsable' });
   });
 
   it('refuses an event without findings (a state machine bug, not a deny)', async () => {
-    await expect(handler({ ...authorizeEvent(scanner.certPem), findings: [] }, context)).rejects.toMatchObject({ name: 'ZodError' });
+    await expect(handler({ ...authorizeEvent(scanner.certPem), findings: [] }, context)).rejects.toMatchObject({
+      name: 'ZodError',
+    });
   });
 
   // Known defect (grant-store.ts): Powertools Parameters wraps the SDK error in a GetParameterError,
   // and classifyAwsError looks at that wrapper, not at its cause, so a throttled authz table ends as
   // a 500 instead of a retried TransientError (503). Flip to `it` once the cause is classified.
   it('reports a throttled authz table as a TransientError', async () => {
-    dynamoDb.on(GetItemCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
+    dynamoDb
+      .on(GetItemCommand)
+      .rejects(
+        new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }),
+      );
     await expect(handler(authorizeEvent(scanner.certPem), context)).rejects.toBeInstanceOf(TransientError);
   });
 });

@@ -23,7 +23,9 @@ const STACK_FRAME = /\n\s+at /;
 test('an unexpected failure is logged once, by name and message, with no stack trace in the log or the thrown error', async () => {
   dynamoDb.on(GetItemCommand).resolves({});
   dynamoDb.on(UpdateItemCommand).rejects(new Error('ValidationException: One or more parameter values were invalid'));
-  const error = (await write({ requestId: 'r-1', findings: [REFERENCE_NORMALIZED] }, lambdaContext()).catch((e: unknown) => e)) as Error;
+  const error = (await write({ requestId: 'r-1', findings: [REFERENCE_NORMALIZED] }, lambdaContext()).catch(
+    (e: unknown) => e,
+  )) as Error;
   expect(error.name).toBe('Error');
   expect(error.stack).not.toMatch(STACK_FRAME);
   const unexpected = logs.lines().filter((line) => line.message === 'unexpected error');

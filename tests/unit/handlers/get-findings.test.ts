@@ -4,7 +4,16 @@ import { getFindingsEvent } from '../../support/events';
 import { decodePageToken, encodePageToken } from '../../../functions/shared/core/page-token';
 import { dashboardCertificate } from '../../support/certificates';
 import { REFERENCE_NORMALIZED } from '../../support/findings';
-import { captureLogs, dynamoDb, FINDINGS_TABLE, lambdaContext, PAGE_TOKEN_KEY, resetGetFindingsMocks, setHandlerEnvironment, type CapturedLogs } from '../../support/lambda';
+import {
+  captureLogs,
+  dynamoDb,
+  FINDINGS_TABLE,
+  lambdaContext,
+  PAGE_TOKEN_KEY,
+  resetGetFindingsMocks,
+  setHandlerEnvironment,
+  type CapturedLogs,
+} from '../../support/lambda';
 
 setHandlerEnvironment();
 let handler: typeof import('../../../functions/get-findings/handler').handler;
@@ -24,7 +33,8 @@ const context = lambdaContext('get-findings');
 const STORED = { ...REFERENCE_NORMALIZED, FirstSeen: '2025-01-01T00:00:00.000Z', LastSeen: '2025-02-01T00:00:00.000Z' };
 const REQUEST_ID = 'api-request-1';
 
-const get = (query: Record<string, string | string[]>) => handler(getFindingsEvent({ query, certPem: dashboardPem, requestId: REQUEST_ID }), context);
+const get = (query: Record<string, string | string[]>) =>
+  handler(getFindingsEvent({ query, certPem: dashboardPem, requestId: REQUEST_ID }), context);
 
 function mockQuery(pages: { items: Record<string, unknown>[]; lastVulnId?: string }[]) {
   let call = 0;
@@ -33,7 +43,9 @@ function mockQuery(pages: { items: Record<string, unknown>[]; lastVulnId?: strin
     call += 1;
     return {
       Items: page.items.map((item) => marshall(item)),
-      ...(page.lastVulnId === undefined ? {} : { LastEvaluatedKey: marshall({ Org: 'org1', VulnID: page.lastVulnId }) }),
+      ...(page.lastVulnId === undefined
+        ? {}
+        : { LastEvaluatedKey: marshall({ Org: 'org1', VulnID: page.lastVulnId }) }),
     };
   });
 }
@@ -45,7 +57,11 @@ describe('get-findings handler', () => {
     mockQuery([{ items: [STORED] }]);
     const response = await get({ org: 'org1' });
     expect(response.statusCode).toBe(200);
-    expect(response.headers).toMatchObject({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    expect(response.headers).toMatchObject({
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
     expect(JSON.parse(response.body)).toEqual({ org: 'org1', items: [STORED], count: 1 });
     expect(queries()).toEqual([
       expect.objectContaining({
@@ -86,16 +102,33 @@ describe('get-findings handler', () => {
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', minSeverity: 'HIGH', asset: 'Web-1', cve: 'CVE-2021-44228' });
     expect(queries()[0]).toMatchObject({
-      FilterExpression: '#Severity IN (:severity0, :severity1) AND #AssetName = :asset AND contains(#Cves, :cve) AND (attribute_not_exists(#Status) OR #Status = :status)',
-      ExpressionAttributeNames: { '#Org': 'Org', '#Severity': 'Severity', '#AssetName': 'AssetName', '#Cves': 'Cves', '#Status': 'Status' },
-      ExpressionAttributeValues: marshall({ ':org': 'org1', ':severity0': 'CRITICAL', ':severity1': 'HIGH', ':asset': 'web-1', ':cve': 'CVE-2021-44228', ':status': 'OPEN' }),
+      FilterExpression:
+        '#Severity IN (:severity0, :severity1) AND #AssetName = :asset AND contains(#Cves, :cve) AND (attribute_not_exists(#Status) OR #Status = :status)',
+      ExpressionAttributeNames: {
+        '#Org': 'Org',
+        '#Severity': 'Severity',
+        '#AssetName': 'AssetName',
+        '#Cves': 'Cves',
+        '#Status': 'Status',
+      },
+      ExpressionAttributeValues: marshall({
+        ':org': 'org1',
+        ':severity0': 'CRITICAL',
+        ':severity1': 'HIGH',
+        ':asset': 'web-1',
+        ':cve': 'CVE-2021-44228',
+        ':status': 'OPEN',
+      }),
     });
   });
 
   it('lists FIXED findings with status=FIXED, and everything with status=ALL', async () => {
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', status: 'FIXED' });
-    expect(queries()[0]).toMatchObject({ FilterExpression: '#Status = :status', ExpressionAttributeValues: marshall({ ':org': 'org1', ':status': 'FIXED' }) });
+    expect(queries()[0]).toMatchObject({
+      FilterExpression: '#Status = :status',
+      ExpressionAttributeValues: marshall({ ':org': 'org1', ':status': 'FIXED' }),
+    });
     dynamoDb.resetHistory();
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', status: 'ALL' });
@@ -105,14 +138,20 @@ describe('get-findings handler', () => {
   it('answers 400 with the issues and request id when org is missing', async () => {
     const response = await get({});
     expect(response.statusCode).toBe(400);
-    expect(JSON.parse(response.body)).toEqual({ message: 'Invalid request', errors: [{ index: null, path: 'org', message: 'is required' }], requestId: REQUEST_ID });
+    expect(JSON.parse(response.body)).toEqual({
+      message: 'Invalid request',
+      errors: [{ index: null, path: 'org', message: 'is required' }],
+      requestId: REQUEST_ID,
+    });
     expect(queries()).toEqual([]);
   });
 
   it('answers 400 for a repeated parameter', async () => {
     const response = await get({ org: ['org1', 'org2'] });
     expect(response.statusCode).toBe(400);
-    expect(JSON.parse(response.body)).toMatchObject({ errors: [{ index: null, path: 'org', message: 'must be given once' }] });
+    expect(JSON.parse(response.body)).toMatchObject({
+      errors: [{ index: null, path: 'org', message: 'must be given once' }],
+    });
   });
 
   it('answers 403 with exactly Forbidden and the request id for an org the OU is not granted, and queries nothing', async () => {
@@ -121,7 +160,15 @@ describe('get-findings handler', () => {
     expect(response.body).toBe(JSON.stringify({ message: 'Forbidden', requestId: REQUEST_ID }));
     expect(queries()).toEqual([]);
     const decisions = logs.lines().filter((line) => line.message === 'authorization decision');
-    expect(decisions).toEqual([expect.objectContaining({ decision: 'DENY', reason: 'org-not-granted', action: 'GET', orgs: ['org2'], requestId: REQUEST_ID })]);
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        decision: 'DENY',
+        reason: 'org-not-granted',
+        action: 'GET',
+        orgs: ['org2'],
+        requestId: REQUEST_ID,
+      }),
+    ]);
     expect(logs.text()).not.toContain('BEGIN CERTIFICATE');
   });
 
@@ -129,7 +176,9 @@ describe('get-findings handler', () => {
     const response = await handler(getFindingsEvent({ query: { org: 'org1' }, requestId: REQUEST_ID }), context);
     expect(response.statusCode).toBe(403);
     expect(response.body).toBe(JSON.stringify({ message: 'Forbidden', requestId: REQUEST_ID }));
-    expect(logs.lines().filter((line) => line.message === 'authorization decision')).toEqual([expect.objectContaining({ reason: 'no-certificate' })]);
+    expect(logs.lines().filter((line) => line.message === 'authorization decision')).toEqual([
+      expect.objectContaining({ reason: 'no-certificate' }),
+    ]);
   });
 
   it('answers 400 for a tampered nextToken, and one from another org', async () => {
@@ -152,11 +201,17 @@ describe('get-findings handler', () => {
     const response = await get({ org: 'org1' });
     expect(response.statusCode).toBe(500);
     expect(response.body).toBe(JSON.stringify({ message: 'Internal server error', requestId: REQUEST_ID }));
-    expect(logs.lines().filter((line) => line.message === 'request failed')).toEqual([expect.objectContaining({ level: 'ERROR', requestId: REQUEST_ID })]);
+    expect(logs.lines().filter((line) => line.message === 'request failed')).toEqual([
+      expect.objectContaining({ level: 'ERROR', requestId: REQUEST_ID }),
+    ]);
   });
 
   it('answers 503 when the findings table is throttled', async () => {
-    dynamoDb.on(QueryCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
+    dynamoDb
+      .on(QueryCommand)
+      .rejects(
+        new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }),
+      );
     const response = await get({ org: 'org1' });
     expect(response.statusCode).toBe(503);
     expect(JSON.parse(response.body)).toEqual({ message: 'Service temporarily unavailable', requestId: REQUEST_ID });

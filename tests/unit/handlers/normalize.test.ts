@@ -28,7 +28,9 @@ describe('normalize handler', () => {
   it('refuses input that did not pass validation, logging it as unexpected', async () => {
     const logs = captureLogs();
     try {
-      await expect(handler({ findings: [{ ...REFERENCE_FINDING, DueDate: '02-30-2022' }] }, context)).rejects.toMatchObject({ name: 'ZodError' });
+      await expect(
+        handler({ findings: [{ ...REFERENCE_FINDING, DueDate: '02-30-2022' }] }, context),
+      ).rejects.toMatchObject({ name: 'ZodError' });
       await expect(handler({ findings: [] }, context)).rejects.toMatchObject({ name: 'ZodError' });
       expect(logs.lines().filter((line) => line.message === 'unexpected error')).toHaveLength(2);
     } finally {

@@ -1,8 +1,21 @@
-import { ConditionalCheckFailedException, GetItemCommand, ProvisionedThroughputExceededException, UpdateItemCommand, type GetItemCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  ProvisionedThroughputExceededException,
+  UpdateItemCommand,
+  type GetItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { TransientError } from '../../../functions/shared/core/errors';
 import { REFERENCE_NORMALIZED } from '../../support/findings';
-import { captureLogs, dynamoDb, FINDINGS_TABLE, lambdaContext, setHandlerEnvironment, type CapturedLogs } from '../../support/lambda';
+import {
+  captureLogs,
+  dynamoDb,
+  FINDINGS_TABLE,
+  lambdaContext,
+  setHandlerEnvironment,
+  type CapturedLogs,
+} from '../../support/lambda';
 
 setHandlerEnvironment();
 let handler: typeof import('../../../functions/write/handler').handler;
@@ -25,7 +38,17 @@ const STORED_LAST_SEEN = '2024-06-01T00:00:00.000Z';
 function mockExisting(existing: string[], stored: Record<string, unknown> = {}) {
   dynamoDb.on(GetItemCommand).callsFake((input: GetItemCommandInput) => {
     const vulnId = input.Key?.VulnID?.S ?? '';
-    return existing.includes(vulnId) ? { Item: marshall({ ...REFERENCE_NORMALIZED, VulnID: vulnId, FirstSeen: '2024-01-01T00:00:00.000Z', LastSeen: STORED_LAST_SEEN, ...stored }) } : {};
+    return existing.includes(vulnId)
+      ? {
+          Item: marshall({
+            ...REFERENCE_NORMALIZED,
+            VulnID: vulnId,
+            FirstSeen: '2024-01-01T00:00:00.000Z',
+            LastSeen: STORED_LAST_SEEN,
+            ...stored,
+          }),
+        }
+      : {};
   });
   dynamoDb.on(UpdateItemCommand).resolves({});
 }
@@ -35,7 +58,9 @@ const updates = () => dynamoDb.commandCalls(UpdateItemCommand).map((call) => cal
 describe('write handler (without a scan run)', () => {
   it('counts created and updated findings from what it read, and logs the counts once', async () => {
     mockExisting(['old-1', 'old-2'], { PluginName: 'an older name' });
-    await expect(handler({ findings: findings(['new-1', 'old-1', 'new-2', 'old-2', 'new-3']), requestId: 'req-1' }, context)).resolves.toEqual({
+    await expect(
+      handler({ findings: findings(['new-1', 'old-1', 'new-2', 'old-2', 'new-3']), requestId: 'req-1' }, context),
+    ).resolves.toEqual({
       accepted: 5,
       created: 3,
       updated: 2,
@@ -45,7 +70,9 @@ describe('write handler (without a scan run)', () => {
       runId: null,
       requestId: 'req-1',
     });
-    expect(logs.lines().filter((line) => line.message === 'findings written')).toEqual([expect.objectContaining({ accepted: 5, created: 3, updated: 2, requestId: 'req-1' })]);
+    expect(logs.lines().filter((line) => line.message === 'findings written')).toEqual([
+      expect.objectContaining({ accepted: 5, created: 3, updated: 2, requestId: 'req-1' }),
+    ]);
   });
 
   it('writes on condition: a new finding must still be absent, an existing one unchanged since the read', async () => {
@@ -54,13 +81,20 @@ describe('write handler (without a scan run)', () => {
     const [update] = updates();
     expect(update).toMatchObject({ TableName: FINDINGS_TABLE });
     expect(unmarshall(update?.Key ?? {})).toEqual({ Org: 'org1', VulnID: 'testID3' });
-    expect(update?.ConditionExpression).toBe('attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND attribute_not_exists(#Status)');
+    expect(update?.ConditionExpression).toBe(
+      'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND attribute_not_exists(#Status)',
+    );
     expect(update?.UpdateExpression).toContain('#FirstSeen = if_not_exists(#FirstSeen, :scannedAt)');
     expect(update?.UpdateExpression).toContain('#LastSeen = :scannedAt');
     expect(update?.UpdateExpression).toContain('#Status = :open');
     expect(update?.UpdateExpression).not.toMatch(/#Org\b|#VulnID =/);
     const values = unmarshall(update?.ExpressionAttributeValues ?? {});
-    expect(values).toMatchObject({ ':storedLastSeen': STORED_LAST_SEEN, ':open': 'OPEN', ':PluginName': 'renamed', ':Severity': 'UNKNOWN' });
+    expect(values).toMatchObject({
+      ':storedLastSeen': STORED_LAST_SEEN,
+      ':open': 'OPEN',
+      ':PluginName': 'renamed',
+      ':Severity': 'UNKNOWN',
+    });
     expect(values[':scannedAt']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
 
     dynamoDb.reset();
@@ -75,32 +109,69 @@ describe('write handler (without a scan run)', () => {
       .on(UpdateItemCommand)
       .rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }))
       .resolves({});
-    await expect(handler({ findings: [REFERENCE_NORMALIZED], requestId: 'req-1' }, context)).resolves.toMatchObject({ updated: 1 });
+    await expect(handler({ findings: [REFERENCE_NORMALIZED], requestId: 'req-1' }, context)).resolves.toMatchObject({
+      updated: 1,
+    });
     expect(dynamoDb.commandCalls(GetItemCommand)).toHaveLength(2);
     expect(updates()).toHaveLength(2);
   });
 
   it('stores the optional scanner fields, and removes those a re-report no longer carries', async () => {
     mockExisting([]);
-    const rich = { ...REFERENCE_NORMALIZED, Cves: ['CVE-2021-44228'], CvssScore: 10, Port: 443, Protocol: 'tcp' as const, Evidence: 'line 1\nline 2' };
+    const rich = {
+      ...REFERENCE_NORMALIZED,
+      Cves: ['CVE-2021-44228'],
+      CvssScore: 10,
+      Port: 443,
+      Protocol: 'tcp' as const,
+      Evidence: 'line 1\nline 2',
+    };
     await handler({ findings: [rich], requestId: 'req-1' }, context);
     const [update] = updates();
-    expect(unmarshall(update?.ExpressionAttributeValues ?? {})).toMatchObject({ ':Cves': ['CVE-2021-44228'], ':CvssScore': 10, ':Port': 443, ':Protocol': 'tcp', ':Evidence': 'line 1\nline 2' });
+    expect(unmarshall(update?.ExpressionAttributeValues ?? {})).toMatchObject({
+      ':Cves': ['CVE-2021-44228'],
+      ':CvssScore': 10,
+      ':Port': 443,
+      ':Protocol': 'tcp',
+      ':Evidence': 'line 1\nline 2',
+    });
     const removed = /REMOVE (.*)$/.exec(update?.UpdateExpression ?? '')?.[1]?.split(', ');
-    expect(removed).toEqual(['#CvssVector', '#CvssVersion', '#IpAddress', '#PluginFamily', '#Description', '#Solution', '#Scanner']);
+    expect(removed).toEqual([
+      '#CvssVector',
+      '#CvssVersion',
+      '#IpAddress',
+      '#PluginFamily',
+      '#Description',
+      '#Solution',
+      '#Scanner',
+    ]);
   });
 
   it('writes every finding of a full batch once', async () => {
     mockExisting([]);
     const ids = Array.from({ length: 100 }, (_, index) => `vuln-${index}`);
-    await expect(handler({ findings: findings(ids), requestId: 'req-1' }, context)).resolves.toMatchObject({ accepted: 100, created: 100, updated: 0 });
-    expect(updates().map((input) => input.Key?.VulnID?.S).sort()).toEqual([...ids].sort());
+    await expect(handler({ findings: findings(ids), requestId: 'req-1' }, context)).resolves.toMatchObject({
+      accepted: 100,
+      created: 100,
+      updated: 0,
+    });
+    expect(
+      updates()
+        .map((input) => input.Key?.VulnID?.S)
+        .sort(),
+    ).toEqual([...ids].sort());
   });
 
   it('turns a throughput error into a TransientError the state machine retries', async () => {
     mockExisting([]);
-    dynamoDb.on(UpdateItemCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
-    const error: unknown = await handler({ findings: findings(['a', 'b']), requestId: 'req-1' }, context).catch((thrown: unknown) => thrown);
+    dynamoDb
+      .on(UpdateItemCommand)
+      .rejects(
+        new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }),
+      );
+    const error: unknown = await handler({ findings: findings(['a', 'b']), requestId: 'req-1' }, context).catch(
+      (thrown: unknown) => thrown,
+    );
     expect(error).toBeInstanceOf(TransientError);
     expect((error as TransientError).name).toBe('TransientError');
     expect((error as TransientError).cause).toBeInstanceOf(ProvisionedThroughputExceededException);
@@ -108,14 +179,21 @@ describe('write handler (without a scan run)', () => {
 
   it('passes other DynamoDB errors through as they are', async () => {
     mockExisting([]);
-    const validation = Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    const validation = Object.assign(new Error('One or more parameter values were invalid'), {
+      name: 'ValidationException',
+      $metadata: { httpStatusCode: 400 },
+    });
     dynamoDb.on(UpdateItemCommand).rejects(validation);
-    await expect(handler({ findings: findings(['a']), requestId: 'req-1' }, context)).rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(handler({ findings: findings(['a']), requestId: 'req-1' }, context)).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
   });
 
   it('refuses findings without a valid Severity before writing anything', async () => {
     mockExisting([]);
-    await expect(handler({ findings: [{ ...REFERENCE_NORMALIZED, Severity: 'SEVERE' }], requestId: 'req-1' }, context)).rejects.toMatchObject({ name: 'ZodError' });
+    await expect(
+      handler({ findings: [{ ...REFERENCE_NORMALIZED, Severity: 'SEVERE' }], requestId: 'req-1' }, context),
+    ).rejects.toMatchObject({ name: 'ZodError' });
     expect(updates()).toEqual([]);
   });
 });
