@@ -13,12 +13,13 @@ import { batchesOf } from '../client/push/batches';
 import { validFindings } from '../client/push/push';
 import { DEFAULT_DUE_DAYS } from '../client/scan/mapping';
 import { writeSyntheticNessus } from '../client/scan/synthetic-nessus';
+import { runMain } from './checks';
 
 const SHAPE = { hosts: 600, itemsPerHost: 100, descriptionChars: 1200 };
 /** Resident memory of the whole process (runtime included) while reading the 100 MB file. */
 const TARGETS = { peakRssMb: 400, secondsPer100Mb: 60 };
 
-async function main() {
+async function main(): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-import-'));
   try {
     const path = join(dir, 'synthetic.nessus');
@@ -60,13 +61,10 @@ async function main() {
     console.log(
       `${items} items → ${findings} findings in ${batches} batches of ≤ 64 KB; peak RSS ${(peakMb / fileMb).toFixed(2)}× the file`,
     );
-    process.exitCode = missed > 0 ? 1 : 0;
+    return missed > 0 ? 1 : 0;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((error: unknown) => {
-  console.error((error as Error).message);
-  process.exitCode = 1;
-});
+runMain(main);

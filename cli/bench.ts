@@ -12,6 +12,7 @@ import { createProgress } from '../bench/progress';
 import { DEFAULT_OPTIONS, runBench, type BenchOptions } from '../bench/run';
 import { formatTable, resultRows, targetLines } from '../bench/table';
 import { discoverStack } from '../local/stack-state';
+import { runMain } from './checks';
 
 const flags: Record<string, keyof BenchOptions> = {
   clients: 'clients',
@@ -26,7 +27,7 @@ const flags: Record<string, keyof BenchOptions> = {
   rounds: 'rounds',
 };
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       ...Object.fromEntries(Object.keys(flags).map((flag) => [flag, { type: 'string' as const }])),
@@ -59,9 +60,7 @@ async function main(): Promise<void> {
   console.log(`\n${formatTable(resultRows(results), values.markdown === true)}\n`);
   for (const line of targetLines(results)) console.log(line);
   console.log(`\nresults: ${out}`);
+  return 0;
 }
 
-main().catch((error: unknown) => {
-  console.error((error as Error).message);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -17,7 +17,6 @@ import { jsonLineLog } from './gateway/log';
 import { startLocalStack } from './stack';
 import { resolveTruststore, truststoreSummary } from './truststore';
 import { ensureDevPki } from './pki';
-import { loadTemplate } from './cloudformation/template';
 import { startOptions } from './start-options';
 import { DEFAULT_TRACES_DIR } from './xray/tracing';
 import { startTraceViewer, type TraceViewer } from './xray/viewer';
@@ -100,9 +99,8 @@ async function main(): Promise<void> {
       trustsRogueCa,
       pkiDir: PKI_DIR,
       dataDir: DATA_DIR,
-      grantCacheSeconds: Number(
-        options.parameterOverrides.GrantCacheSeconds ?? loadTemplate().Parameters?.GrantCacheSeconds?.Default ?? 30,
-      ),
+      // The value the functions run with: the parameter as the stack resolved it (override, else default).
+      grantCacheSeconds: Number(backend.resolver.resolve({ Ref: 'GrantCacheSeconds' })),
       bindAddress: options.bindAddress ?? '127.0.0.1',
     },
     LOCAL_DIR,

@@ -13,7 +13,6 @@ import type { TLSSocket } from 'node:tls';
 import { errorBody } from '../../functions/shared/core/errors';
 import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws-local';
-import { loadTemplate } from '../cloudformation/template';
 import { invokeAwsIntegration, type StateMachineTarget } from './aws-integration';
 import { readBody, type BodyResult } from '../http-body';
 import { clientCertificateOf } from './client-certificate';
@@ -122,14 +121,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const throttle = new MethodThrottle({ ...defaults.throttle, ...options.throttle });
   const log = options.log ?? jsonLineLog;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
-  const waf = wafBodyRule(loadStackTemplate(), options.wafOversizeBodyAction);
+  // Read once at start-up: the root template with its nested layers (the WAF lives in one of them).
+  const stackTemplate = loadStackTemplate();
+  const waf = wafBodyRule(stackTemplate, options.wafOversizeBodyAction);
   const host = options.host ?? '127.0.0.1';
   const truststore = truststoreFingerprints(options.truststorePem);
   const stage: StageInfo = { stage: defaults.stage, apiId: 'local', accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
   const tracer = options.backend.tracing
     ? apiGatewayTracer(options.backend.tracing.sink, {
         ...stage,
-        apiName: apiNameFromTemplate(loadTemplate(), options.backend.resolver),
+        apiName: apiNameFromTemplate(stackTemplate, options.backend.resolver),
         region: LOCAL_REGION,
       })
     : undefined;

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
-import { loadTemplate, PROJECT_ROOT, resourcesOfType } from '../cloudformation/template';
+import { loadTemplate, PROJECT_ROOT, resourcesOfType, type CfnResource } from '../cloudformation/template';
 
 export interface BuildProperties {
   EntryPoints?: string[];
@@ -177,12 +177,17 @@ export async function localBundles(requests: LocalBundleRequest[], outRoot = LOC
   return { runtimePath: await runtime, handlers: new Map(handlers) };
 }
 
-/** Every function's bundle request, straight from the template's Metadata (what `sam build` reads). */
+/** A function's bundle request, from its template Metadata (what `sam build` reads). */
+export function bundleRequestOf(logicalId: string, resource: CfnResource): LocalBundleRequest {
+  const build = (resource.Metadata?.BuildProperties ?? {}) as BuildProperties;
+  const entryPoint = build.EntryPoints?.[0];
+  if (!entryPoint) throw new Error(`${logicalId} has no esbuild EntryPoints in its Metadata`);
+  return { logicalId, entryPoint: resolve(PROJECT_ROOT, entryPoint), build };
+}
+
+/** Every function's bundle request. */
 export function templateBundleRequests(template = loadTemplate()): LocalBundleRequest[] {
-  return resourcesOfType(template, 'AWS::Serverless::Function').map(([logicalId, resource]) => {
-    const build = (resource.Metadata?.BuildProperties ?? {}) as BuildProperties;
-    const entryPoint = build.EntryPoints?.[0];
-    if (!entryPoint) throw new Error(`${logicalId} has no esbuild EntryPoints in its Metadata`);
-    return { logicalId, entryPoint: resolve(PROJECT_ROOT, entryPoint), build };
-  });
+  return resourcesOfType(template, 'AWS::Serverless::Function').map(([logicalId, resource]) =>
+    bundleRequestOf(logicalId, resource),
+  );
 }

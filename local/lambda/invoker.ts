@@ -8,11 +8,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
 import { localFunctionArn } from '../aws-local';
 import type { LocalResolver } from '../cloudformation/intrinsics';
 import { PROJECT_ROOT, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
-import { localBundles, type BuildProperties } from './bundle';
+import { bundleRequestOf, localBundles, type BuildProperties } from './bundle';
 import { lambdaTraceEnvironment } from '../xray/trace-header';
 import { EnvironmentPool, ThrottledError } from './environment-pool';
 import type { ErrorShape } from './runtime-protocol';
@@ -79,9 +78,7 @@ export function functionDefinitions(template: CfnTemplate, resolver: LocalResolv
     const properties = resolver.resolve(
       Object.fromEntries(Object.entries(resource.Properties ?? {}).filter(([key]) => wanted.includes(key))),
     ) as Record<string, unknown>;
-    const build = (resource.Metadata?.BuildProperties ?? {}) as BuildProperties;
-    const entryPoint = build.EntryPoints?.[0];
-    if (!entryPoint) throw new Error(`${logicalId} has no esbuild EntryPoints in its Metadata`);
+    const { entryPoint, build } = bundleRequestOf(logicalId, resource);
     const handler = String(properties.Handler ?? globals.Handler ?? '');
     const variables = {
       ...(resolver.resolve(globalEnvironment) as Record<string, unknown>),
@@ -91,7 +88,7 @@ export function functionDefinitions(template: CfnTemplate, resolver: LocalResolv
     return {
       logicalId,
       arn: localFunctionArn(logicalId),
-      entryPoint: resolve(PROJECT_ROOT, entryPoint),
+      entryPoint,
       build,
       exportName: handler.slice(handler.lastIndexOf('.') + 1),
       timeoutSeconds: Number(properties.Timeout ?? globals.Timeout ?? 3),
