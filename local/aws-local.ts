@@ -2,6 +2,8 @@
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_PARTITION = 'aws';
+/** The REST API's id locally (`$context.apiId`, and the execute-api ARNs of Lambda permissions). */
+export const LOCAL_API_ID = 'local';
 
 export const localFunctionArn = (logicalId: string) =>
   `arn:${LOCAL_PARTITION}:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;

@@ -59,7 +59,8 @@ export class LocalResolver {
   }
 
   resolve(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map((item) => this.resolve(item));
+    // An item resolved to AWS::NoValue is left out of a list, as CloudFormation does.
+    if (Array.isArray(value)) return value.map((item) => this.resolve(item)).filter((item) => item !== undefined);
     if (value === null || typeof value !== 'object') return value;
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 1) {

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { errorBody } from '../../functions/shared/core/errors';
 import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws-local';
+import { LOCAL_ACCOUNT, LOCAL_API_ID, LOCAL_REGION } from '../aws-local';
 import { invokeAwsIntegration, type StateMachineTarget } from './aws-integration';
 import { readBody, type BodyResult } from '../http-body';
 import { clientCertificateOf } from './client-certificate';
@@ -126,7 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const waf = wafBodyRule(stackTemplate, options.wafOversizeBodyAction);
   const host = options.host ?? '127.0.0.1';
   const truststore = truststoreFingerprints(options.truststorePem);
-  const stage: StageInfo = { stage: defaults.stage, apiId: 'local', accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
+  const stage: StageInfo = { stage: defaults.stage, apiId: LOCAL_API_ID, accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
   const tracer = options.backend.tracing
     ? apiGatewayTracer(options.backend.tracing.sink, {
         ...stage,

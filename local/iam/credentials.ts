@@ -1,0 +1,49 @@
+/**
+ * Credentials that name who calls. On AWS a function's SDK signs with its execution role's temporary
+ * credentials, and the service evaluates IAM for that role ("Lambda execution role", Lambda Developer
+ * Guide). Locally each role gets an access key id of its own, and the local servers read the caller
+ * from the SigV4 `Authorization` header's `Credential=<key id>/<date>/<region>/<service>/aws4_request`
+ * ("Authenticating Requests: Using the Authorization Header", Amazon S3 / Signature Version 4 docs).
+ * The operator's key (`LOCAL_CREDENTIALS`, used by `npm run authz`, the seed and the tests' own
+ * clients) stands for an administrator: as on AWS, the operator is not the stack's code.
+ */
+import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_PARTITION } from '../aws-local';
+
+const ROLE_KEY_PREFIX = 'LOCALROLE';
+
+export const localRoleArn = (roleLogicalId: string) =>
+  `arn:${LOCAL_PARTITION}:iam::${LOCAL_ACCOUNT}:role/${roleLogicalId}`;
+
+/**
+ * The access key id of role `roleLogicalId`'s session `session` (the function's name, as Lambda names
+ * its sessions). Logical ids are alphanumeric, so the first `-` separates the two.
+ */
+export const roleAccessKeyId = (roleLogicalId: string, session: string) =>
+  `${ROLE_KEY_PREFIX}${roleLogicalId}-${session}`;
+
+/** Environment variables of a role's credentials, as Lambda sets them. */
+export const roleCredentialVariables = (roleLogicalId: string, session: string): Record<string, string> => ({
+  AWS_ACCESS_KEY_ID: roleAccessKeyId(roleLogicalId, session),
+  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+});
+
+export type Caller =
+  | { kind: 'operator' }
+  | { kind: 'role'; roleArn: string; roleName: string; session: string }
+  | { kind: 'unknown'; keyId: string | undefined };
+
+/** Who signed a request: from its `Authorization` header (SigV4), else unknown. */
+export function callerOf(authorization: string | undefined): Caller {
+  const keyId = /Credential=([^/,\s]+)\//.exec(authorization ?? '')?.[1];
+  if (keyId === LOCAL_CREDENTIALS.accessKeyId) return { kind: 'operator' };
+  const role = /^LOCALROLE([A-Za-z0-9]+)-(.+)$/.exec(keyId ?? '');
+  if (role) {
+    const [, roleName, session] = role as unknown as [string, string, string];
+    return { kind: 'role', roleArn: localRoleArn(roleName), roleName, session };
+  }
+  return { kind: 'unknown', keyId };
+}
+
+/** The ARN AWS names a role's session by in its answers (`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`). */
+export const assumedRoleArn = (roleName: string, session: string) =>
+  `arn:${LOCAL_PARTITION}:sts::${LOCAL_ACCOUNT}:assumed-role/${roleName}/${session}`;
