@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { esbuildSourcemap } from '../cloudformation/sam-build';
 import { loadTemplate, PROJECT_ROOT, resourcesOfType, type CfnResource } from '../cloudformation/template';
 
 export interface BuildProperties {
@@ -17,7 +18,9 @@ export interface BuildProperties {
   Target?: string;
   Format?: 'cjs' | 'esm';
   Minify?: boolean;
+  /** Read as `sam build` reads it: `Sourcemap` and `sourcemap` both give esbuild's sourcemap (sam-build.ts). */
   Sourcemap?: boolean;
+  sourcemap?: boolean | 'linked' | 'external' | 'inline' | 'both';
   External?: string[];
 }
 
@@ -31,7 +34,7 @@ export function esbuildOptions(logicalId: string, properties: BuildProperties, o
     target: properties.Target ?? 'es2022',
     format: properties.Format ?? 'cjs',
     minify: properties.Minify ?? true,
-    sourcemap: properties.Sourcemap ?? false,
+    sourcemap: esbuildSourcemap(properties as Record<string, unknown>) as BuildOptions['sourcemap'],
     external: properties.External ?? [],
     logLevel: 'warning',
   };

@@ -1,7 +1,7 @@
 /**
  * Runs the template's functions the way Lambda does: each function in its own execution
  * environments (worker threads, see environment-pool.ts), with exactly its environment variables
- * from the template (Globals + function) plus the ones Lambda defines, a context per call, the event
+ * from the template as `sam build` writes it (Globals + function, cloudformation/sam-build.ts) plus the ones Lambda defines, a context per call, the event
  * and result crossing as JSON, the function's timeout enforced, Lambda's 6 MB payload quota, and
  * errors reported as Lambda reports them (errorType from the error's name, Cause a JSON string
  * `{errorType, errorMessage, trace}`), so the state machine's Retry and Catch behave as in AWS.
@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { localFunctionArn } from '../aws-local';
 import type { LocalResolver } from '../cloudformation/intrinsics';
 import { PROJECT_ROOT, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
+import { samBuiltTemplate } from '../cloudformation/sam-build';
 import { bundleRequestOf, localBundles, type BuildProperties } from './bundle';
 import { lambdaTraceEnvironment } from '../xray/trace-header';
 import { EnvironmentPool, ThrottledError } from './environment-pool';
@@ -68,7 +69,9 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
  */
 export const DEFAULT_LOCAL_CONCURRENCY = Math.min(4, Math.max(2, availableParallelism()));
 
-export function functionDefinitions(template: CfnTemplate, resolver: LocalResolver): LocalFunctionDefinition[] {
+export function functionDefinitions(written: CfnTemplate, resolver: LocalResolver): LocalFunctionDefinition[] {
+  // The functions as `sam build` deploys them (its esbuild post-processing can add NODE_OPTIONS).
+  const template = samBuiltTemplate(written);
   const globals = (template.Globals?.Function ?? {}) as Record<string, unknown>;
   const globalEnvironment = ((globals.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
     {}) as Record<string, unknown>;

@@ -6,13 +6,17 @@
  * in that copy's `node_modules/.bin` and on PATH, so the project's own node_modules never helps.
  * This test does the same with npm's cache (`--offline`, no network), then builds every function
  * with the command line the builder makes from the template's `Metadata.BuildProperties`, and loads
- * each bundle in a plain Node process with nothing to resolve modules from.
+ * each bundle in a plain Node process with nothing to resolve modules from, with the environment of the
+ * template `sam build` writes: SAM CLI's esbuild post-processing (EsbuildBundlerManager in
+ * samcli/lib/build/bundler.py, ported with its citation in local/cloudformation/sam-build.ts) adds
+ * NODE_OPTIONS=--enable-source-maps to every function whose BuildProperties say `Sourcemap`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { functionsAfterGlobals, PROJECT_ROOT, resource, template } from './support';
+import { esbuildSourcemap, normalizeBuildProperties, samBuiltTemplate } from '../../local/cloudformation/sam-build';
+import { functionsAfterGlobals, PROJECT_ROOT, template } from './support';
 
 /** CopySourceAction's excludes, applied at every depth (shutil.ignore_patterns). */
 const BUILDER_EXCLUDES = new Set(['.aws-sam', '.git', 'node_modules']);
@@ -26,12 +30,9 @@ const source = join(scratch, 'source');
 const artifacts = join(scratch, 'artifacts');
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** SAM CLI's ResourceMetadataNormalizer: `EntryPoints` -> `entry_points`. */
-const snakeCase = (key: string) => key.replace(/(?<!^)(?=[A-Z])/g, '_').toLowerCase();
-
-/** EsbuildCommandBuilder: entry points, default values, then one flag per build property. */
+/** EsbuildCommandBuilder: entry points, default values, then one flag per (normalised) build property. */
 function esbuildArguments(buildProperties: Record<string, unknown>, outdir: string): string[] {
-  const config = Object.fromEntries(Object.entries(buildProperties).map(([key, value]) => [snakeCase(key), value]));
+  const config = normalizeBuildProperties(buildProperties);
   const entryPoints = config.entry_points;
   if (!Array.isArray(entryPoints) || entryPoints.length === 0)
     throw new Error('BuildProperties.EntryPoints must be a non-empty list');
@@ -76,7 +77,9 @@ function environmentValue(name: string, value: unknown): string {
   return fallback === undefined ? name : String(fallback);
 }
 
-const functions = functionsAfterGlobals();
+/** The template `sam build` writes to .aws-sam/build, and its functions with Globals applied. */
+const built = samBuiltTemplate(template);
+const functions = functionsAfterGlobals(built);
 
 beforeAll(installProductionDependencies, 180_000);
 
@@ -89,7 +92,7 @@ test('DEPLOY 1.1 sam build bundles every function from a production-only install
     throw new Error('Cannot find esbuild in a production-only install: esbuild must be in package.json "dependencies"');
 
   for (const [logicalId, props] of functions) {
-    const metadata = resource(logicalId).Metadata as {
+    const metadata = built.Resources[logicalId]?.Metadata as {
       BuildMethod?: string;
       BuildProperties?: Record<string, unknown>;
     };
@@ -136,8 +139,51 @@ test('DEPLOY 1.1 sam build bundles every function from a production-only install
     expect([logicalId, cliOnly]).toEqual([logicalId, []]);
     // The bundle really was made from the copy's own production install.
     expect(inputs.some((input) => input.startsWith('node_modules/'))).toBe(true);
+
+    // CODE 1.16: the map ships next to the bundle, and the built template does not make Node parse it at init.
+    expect([logicalId, existsSync(join(outdir, `${file}.js.map`))]).toEqual([logicalId, true]);
+    expect([logicalId, env.NODE_OPTIONS ?? '']).not.toEqual([
+      logicalId,
+      expect.stringContaining('--enable-source-maps'),
+    ]);
   }
 }, 180_000);
+
+test('DEPLOY 1.6 the port of sam build adds --enable-source-maps exactly where SAM CLI does', () => {
+  const withFunction = (buildProperties: Record<string, unknown>, variables?: Record<string, unknown>) => ({
+    Resources: {
+      Fn: {
+        Type: 'AWS::Serverless::Function',
+        Metadata: { BuildMethod: 'esbuild', BuildProperties: { EntryPoints: ['app.ts'], ...buildProperties } },
+        Properties: variables ? { Environment: { Variables: variables } } : {},
+      },
+    },
+  });
+  const nodeOptionsAfterBuild = (buildProperties: Record<string, unknown>, variables?: Record<string, unknown>) =>
+    (
+      samBuiltTemplate(withFunction(buildProperties, variables)).Resources.Fn?.Properties?.Environment as
+        { Variables: Record<string, unknown> } | undefined
+    )?.Variables.NODE_OPTIONS;
+  // _set_sourcemap_env_from_metadata: joins the existing value (or '') and the flag with a space.
+  expect(nodeOptionsAfterBuild({ Sourcemap: true })).toBe(' --enable-source-maps');
+  expect(nodeOptionsAfterBuild({ Sourcemap: 'external' })).toBe(' --enable-source-maps');
+  expect(nodeOptionsAfterBuild({ Sourcemap: true }, { NODE_OPTIONS: '--max-old-space-size=400' })).toBe(
+    '--max-old-space-size=400 --enable-source-maps',
+  );
+  expect(nodeOptionsAfterBuild({ Sourcemap: true }, { NODE_OPTIONS: '--enable-source-maps' })).toBe(
+    '--enable-source-maps',
+  );
+  expect(nodeOptionsAfterBuild({ Sourcemap: false })).toBeUndefined();
+  expect(nodeOptionsAfterBuild({ sourcemap: 'linked' })).toBeUndefined();
+  // set_sourcemap_metadata_from_env: the variable without the key turns the maps on.
+  const fromEnvironment = samBuiltTemplate(withFunction({}, { NODE_OPTIONS: '--enable-source-maps' }));
+  expect(esbuildSourcemap(fromEnvironment.Resources.Fn?.Metadata?.BuildProperties as Record<string, unknown>)).toBe(
+    true,
+  );
+  // Both keys become esbuild's --sourcemap (normalize_build_properties, then EsbuildCommandBuilder).
+  expect(esbuildArguments({ EntryPoints: ['a.ts'], sourcemap: 'linked' }, 'out')).toContain('--sourcemap=linked');
+  expect(esbuildArguments({ EntryPoints: ['a.ts'], Sourcemap: true }, 'out')).toContain('--sourcemap');
+});
 
 test('DEPLOY 1.2 only what the Lambda bundles import is a production dependency; esbuild is one because sam build needs it there', () => {
   const manifest = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {

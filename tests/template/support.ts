@@ -141,10 +141,13 @@ export function strings(value: unknown): string[] {
 
 // ------------------------------------------------------------------ functions
 
-/** Each AWS::Serverless::Function's properties as SAM deploys them: Globals.Function first, then its own. */
-export function functionsAfterGlobals(): [string, Record<string, unknown>][] {
-  const globals = (template.Globals?.Function ?? {}) as Record<string, unknown>;
-  return resourcesOfType(template, 'AWS::Serverless::Function').map(([logicalId, fn]) => {
+/**
+ * Each AWS::Serverless::Function's properties as SAM deploys them: Globals.Function first, then its own.
+ * Pass `samBuiltTemplate(template)` (local/cloudformation/sam-build.ts) to read what `sam build` wrote.
+ */
+export function functionsAfterGlobals(from: CfnTemplate = template): [string, Record<string, unknown>][] {
+  const globals = (from.Globals?.Function ?? {}) as Record<string, unknown>;
+  return resourcesOfType(from, 'AWS::Serverless::Function').map(([logicalId, fn]) => {
     const own = fn.Properties ?? {};
     const environment = {
       Variables: {
