@@ -83,14 +83,27 @@ function substitute(app: string, value: unknown, bound: Map<string, unknown>): u
       const [text, variables] =
         typeof argument === 'string' ? [argument, undefined] : (argument as [string, Record<string, unknown>]);
       const local = new Set(Object.keys(variables ?? {}));
+      // A parameter bound to a `Fn::Sub [text, variables]` brings its variables into this Sub.
+      const brought: Record<string, unknown> = {};
       const rewritten = text.replace(/\$\{([^}!]+)\}/g, (whole, name: string) => {
         if (name === 'AWS::StackName')
           throw new Error(
             `${app} uses AWS::StackName, which is the nested stack's name: pass the root's as a parameter`,
           );
-        return !local.has(name) && bound.has(name) ? subReference(app, name, bound.get(name)) : whole;
+        if (local.has(name) || !bound.has(name)) return whole;
+        const value = bound.get(name);
+        const sub = (value as { 'Fn::Sub'?: unknown } | null)?.['Fn::Sub'];
+        if (!Array.isArray(sub)) return subReference(app, name, value);
+        const [boundText, boundVariables] = sub as [string, Record<string, unknown>];
+        for (const [variable, variableValue] of Object.entries(boundVariables)) {
+          const clash = local.has(variable) || (variable in brought && brought[variable] !== variableValue);
+          if (clash) throw new Error(`${app}: parameter ${name} brings variable ${variable}, which is already used`);
+          brought[variable] = variableValue;
+        }
+        return boundText;
       });
-      return { 'Fn::Sub': variables === undefined ? rewritten : [rewritten, substitute(app, variables, bound)] };
+      const merged = { ...(substitute(app, variables ?? {}, bound) as Record<string, unknown>), ...brought };
+      return { 'Fn::Sub': Object.keys(merged).length === 0 ? rewritten : [rewritten, merged] };
     }
   }
   return Object.fromEntries(entries.map(([key, item]) => [key, substitute(app, item, bound)]));

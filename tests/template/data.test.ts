@@ -73,7 +73,7 @@ test('DATA 1.3 AWS services may use the key only for this stack: logs by encrypt
 
   const trail = bySid('CloudTrailEncryptsThisStacksTrail');
   expect(subText(conditionValues(trail, 'StringEquals', 'aws:SourceArn')[0])).toBe(
-    'arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/${AWS::StackName}-trail',
+    'arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/vuln-api-trail-${StackId}',
   );
   expect(actionsOf(trail)).toEqual(['kms:GenerateDataKey']);
   for (const service of ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com']) {

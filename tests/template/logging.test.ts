@@ -174,9 +174,16 @@ test('LOG 1.6 the trail bucket locks every log file and nobody may delete one or
   for (const allow of allows) {
     expect(allow.Principal).toEqual({ Service: 'cloudtrail.amazonaws.com' });
     expect(subText(conditionValues(allow, 'StringEquals', 'aws:SourceArn')[0])).toBe(
-      'arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/${AWS::StackName}-trail',
+      'arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/vuln-api-trail-${StackId}',
     );
     expect(actionsOf(allow).every((action) => ['s3:GetBucketAcl', 's3:PutObject'].includes(action))).toBe(true);
+    // The policy names the trail this stack creates: the same text and the same stack-id variable.
+    const [arnText, arnVariables] = (
+      conditionValues(allow, 'StringEquals', 'aws:SourceArn')[0] as { 'Fn::Sub': [string, object] }
+    )['Fn::Sub'];
+    const [trailText, trailVariables] = (properties('Trail').TrailName as { 'Fn::Sub': [string, object] })['Fn::Sub'];
+    expect(arnText.endsWith(`:trail/${trailText}`)).toBe(true);
+    expect(arnVariables).toEqual(trailVariables);
   }
   expect(
     resourcesOf(allows.find((s) => actionsOf(s).includes('s3:PutObject')) as PolicyStatement).map(subText),

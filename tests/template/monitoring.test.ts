@@ -26,7 +26,8 @@ test('MON 1.1 an alarm watches every failure signal and notifies the alarm topic
   const expected: [string, string, string, string][] = [
     ['AWS/ApiGateway', '5XXError', 'ApiName', 'AWS::StackName'],
     ['AWS/ApiGateway', '4XXError', 'ApiName', 'AWS::StackName'],
-    ['AWS/WAFV2', 'BlockedRequests', 'WebACL', 'AWS::StackName'],
+    // WAF's WebACL dimension is the web ACL's metric name ("AWS WAF metrics and dimensions", AWS WAF Developer Guide).
+    ['AWS/WAFV2', 'BlockedRequests', 'WebACL', 'WebAcl.VisibilityConfig.MetricName'],
   ];
   for (const machine of logicalIdsOfType('AWS::Serverless::StateMachine')) {
     expected.push(
@@ -50,7 +51,15 @@ test('MON 1.1 an alarm watches every failure signal and notifies the alarm topic
               m.metricName === metricName &&
               (subText(m.dimensions[dimension]) ?? '').startsWith('${AWS::StackName}-'),
           )
-        : watched(namespace, metricName, dimension, target);
+        : target === 'WebAcl.VisibilityConfig.MetricName'
+          ? alarmMetrics().filter(
+              (m) =>
+                m.namespace === namespace &&
+                m.metricName === metricName &&
+                JSON.stringify(m.dimensions[dimension]) ===
+                  JSON.stringify((properties('WebAcl').VisibilityConfig as { MetricName: unknown }).MetricName),
+            )
+          : watched(namespace, metricName, dimension, target);
     expect([metricName, target, found.length > 0]).toEqual([metricName, target, true]);
   }
   // The API alarms watch the API this stack names, on its stage.
@@ -59,7 +68,11 @@ test('MON 1.1 an alarm watches every failure signal and notifies the alarm topic
     expect(subText(metric.dimensions.ApiName)).toBe('${AWS::StackName}-vulnerability-api');
     expect(isRef(metric.dimensions.Stage, 'StageName')).toBe(true);
   }
-  expect(subText(properties('WebAcl').Name)).toBe('${AWS::StackName}-api');
+  // The web ACL's name and metric name are one value, new per stack (names.test.ts: at most 128 characters).
+  expect(properties('WebAcl').Name).toEqual(
+    (properties('WebAcl').VisibilityConfig as { MetricName: unknown }).MetricName,
+  );
+  expect(subText(properties('WebAcl').Name)).toBe('vuln-api-${StackId}');
 
   for (const alarm of logicalIdsOfType('AWS::CloudWatch::Alarm')) {
     const props = properties(alarm);
