@@ -1,6 +1,7 @@
 /** Data controls: the customer managed key, the tables, and their backups. */
 import {
   actionsOf,
+  alarmMetrics,
   alternatives,
   conditionValues,
   isGetAtt,
@@ -119,33 +120,98 @@ test('DATA 1.5 backups land in a vault encrypted with the key whose recovery poi
   ).toBe(true);
 });
 
-test("DATA 1.6 a daily backup plan keeps BackupRetentionDays in this region's vault and copies nowhere else", () => {
-  const plan = (properties('BackupPlan').BackupPlan as { BackupPlanRule: Record<string, unknown>[] }).BackupPlanRule;
-  expect(plan).toHaveLength(1);
-  const [rule] = plan as [Record<string, unknown>];
-  expect(rule.ScheduleExpression).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
-  expect(isRef(rule.TargetBackupVault, 'BackupVault')).toBe(true);
-  expect(isRef((rule.Lifecycle as { DeleteAfterDays: unknown }).DeleteAfterDays, 'BackupRetentionDays')).toBe(true);
-  // A copy elsewhere needs settings this stack cannot make or check (docs/deploy.md): none is offered,
-  // and neither the backup role nor the boundary may copy out of this region and account.
-  expect(rule.CopyActions).toBeUndefined();
+/** A value as CloudFormation reads it when the named conditions have the given truth: their Fn::If branch, no AWS::NoValue. */
+function assuming(value: unknown, truths: Record<string, boolean>): unknown {
+  if (Array.isArray(value)) return value.map((item) => assuming(item, truths)).filter((item) => item !== undefined);
+  if (typeof value !== 'object' || value === null) return value;
+  if (isRef(value, 'AWS::NoValue')) return undefined;
+  const branches = (value as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
+  if (branches && branches[0] in truths) return assuming(truths[branches[0]] ? branches[1] : branches[2], truths);
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .map(([key, item]) => [key, assuming(item, truths)] as const)
+      .filter(([, item]) => item !== undefined),
+  );
+}
+
+/** The Allow statements of a role's inline policies or of a managed policy, under the given condition truths. */
+function allowsAssuming(owner: string, truths: Record<string, boolean>): PolicyStatement[] {
+  const props = assuming(properties(owner), truths) as {
+    Policies?: { PolicyDocument: { Statement: PolicyStatement[] } }[];
+    PolicyDocument?: { Statement: PolicyStatement[] };
+  };
+  const documents = props.Policies?.map((policy) => policy.PolicyDocument) ?? [props.PolicyDocument];
+  return documents
+    .flatMap((document) => document?.Statement ?? [])
+    .flatMap((statement) => alternatives(statement) as PolicyStatement[])
+    .filter((statement) => statement.Effect === 'Allow');
+}
+
+test("DATA 1.6 daily backups keep BackupRetentionDays in this region's vault and, with BackupCopyVaultArn, a copy there (DP 1.3)", () => {
+  // The copy is optional: empty by default, and every copy resource hangs on that one parameter.
+  const parameter = template.Parameters?.BackupCopyVaultArn as { Default?: unknown; AllowedPattern?: string };
+  expect(parameter.Default).toBe('');
+  const pattern = new RegExp(parameter.AllowedPattern as string);
+  expect('').toMatch(pattern);
+  expect('arn:aws:backup:eu-west-1:123456789012:backup-vault:tables-copy').toMatch(pattern);
+  expect('arn:aws:s3:::a-bucket').not.toMatch(pattern);
+  expect(template.Conditions?.HasBackupCopy).toEqual({
+    'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'BackupCopyVaultArn' }, ''] }],
+  });
+
   const copyActions = ['backup:CopyFromBackupVault', 'backup:StartCopyJob'];
-  for (const owner of ['BackupRole', 'RolePermissionsBoundary']) {
-    const statements = statementsOwnedBy(owner).filter((statement) => statement.Effect === 'Allow');
-    expect([owner, statements.flatMap(actionsOf).filter((action) => copyActions.includes(action))]).toEqual([
-      owner,
-      [],
-    ]);
-    const vaults = statements
-      .filter((statement) => actionsOf(statement).includes('backup:CopyIntoBackupVault'))
-      .flatMap((statement) => alternatives(statement.Resource));
-    for (const vault of vaults)
-      expect([
-        owner,
-        isGetAtt(vault, 'BackupVault', 'BackupVaultArn') ||
-          (subText(vault) ?? '').startsWith('arn:${AWS::Partition}:backup:${AWS::Region}:${AWS::AccountId}:'),
-      ]).toEqual([owner, true]);
+  for (const copying of [false, true]) {
+    const truths = { HasBackupCopy: copying };
+    const plan = (
+      assuming(properties('BackupPlan'), truths) as { BackupPlan: { BackupPlanRule: Record<string, unknown>[] } }
+    ).BackupPlan.BackupPlanRule;
+    expect(plan).toHaveLength(1);
+    const [rule] = plan as [Record<string, unknown>];
+    expect(rule.ScheduleExpression).toMatch(/^cron\(\d+ \d+ \* \* \? \*\)$/);
+    expect(isRef(rule.TargetBackupVault, 'BackupVault')).toBe(true);
+    expect(isRef((rule.Lifecycle as { DeleteAfterDays: unknown }).DeleteAfterDays, 'BackupRetentionDays')).toBe(true);
+    expect(rule.CopyActions).toEqual(
+      copying
+        ? [
+            {
+              DestinationBackupVaultArn: { Ref: 'BackupCopyVaultArn' },
+              Lifecycle: { DeleteAfterDays: { Ref: 'BackupRetentionDays' } },
+            },
+          ]
+        : undefined,
+    );
+    // Neither the backup role nor the boundary may start copies themselves, and the copy jobs of the plan
+    // (which run with the backup role, under the boundary) may write into this region's vaults and, only when
+    // one is given, the destination vault: IAM allows what both allow.
+    for (const owner of ['BackupRole', 'RolePermissionsBoundary']) {
+      const allows = allowsAssuming(owner, truths);
+      expect([owner, allows.flatMap(actionsOf).filter((action) => copyActions.includes(action))]).toEqual([owner, []]);
+      const vaults = allows
+        .filter((statement) => actionsOf(statement).includes('backup:CopyIntoBackupVault'))
+        .flatMap((statement) => alternatives(statement.Resource));
+      const elsewhere = vaults.filter(
+        (vault) =>
+          !isGetAtt(vault, 'BackupVault', 'BackupVaultArn') &&
+          !(subText(vault) ?? '').startsWith('arn:${AWS::Partition}:backup:${AWS::Region}:${AWS::AccountId}:'),
+      );
+      expect([owner, copying, elsewhere]).toEqual([owner, copying, copying ? [{ Ref: 'BackupCopyVaultArn' }] : []]);
+    }
+    // A failed copy job raises an alarm on the stack's topic the day it happens.
+    const alarm = resource('BackupCopyJobsFailedAlarm');
+    expect(alarm.Condition).toBe('HasBackupCopy');
   }
+  const watched = alarmMetrics().filter((metric) => metric.alarm === 'BackupCopyJobsFailedAlarm');
+  expect(watched.map((metric) => [metric.namespace, metric.metricName])).toEqual([
+    ['AWS/Backup', 'NumberOfCopyJobsFailed'],
+    ['AWS/Backup', 'NumberOfCopyJobsFailed'],
+  ]);
+  // One series per dimension AWS Backup publishes: the stack's vault (its own output), and the resource type.
+  expect(watched.map((metric) => Object.keys(metric.dimensions))).toEqual([['BackupVaultName'], ['ResourceType']]);
+  expect(watched[0]?.dimensions.BackupVaultName).toEqual({ Ref: 'BackupVault' });
+  expect(watched[1]?.dimensions.ResourceType).toBe('DynamoDB');
+  const alarmProps = properties('BackupCopyJobsFailedAlarm');
+  expect(alarmProps.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+  expect(alarmProps).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
 });
 
 test('DATA 1.7 the backup selection covers every table with a dedicated role', () => {
