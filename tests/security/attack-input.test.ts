@@ -8,7 +8,7 @@
  */
 import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
 import { REFERENCE_FINDING } from '../../local/seed';
-import type { CallOptions, CallResult } from '../../client/mtls';
+import type { CallResult } from '../../client/mtls';
 import {
   CANARY,
   countAllFindings,
@@ -21,7 +21,7 @@ import {
   recordExecutionInputs,
   storedFindings,
 } from '../support/attack';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { startTestStack, type TestRequestOptions, type TestStack } from '../support/local-stack';
 import { captureOutput, type OutputCapture } from '../support/output-capture';
 
 let stack: TestStack;
@@ -54,7 +54,7 @@ const finding = (overrides: Record<string, unknown> = {}) => ({
 
 async function post(
   body: unknown,
-  options: Omit<CallOptions, 'caPem' | 'identity' | 'body'> = {},
+  options: Omit<TestRequestOptions, 'body'> = {},
 ): Promise<CallResult> {
   const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body, ...options });
   answers.push(answer);
@@ -65,7 +65,7 @@ async function post(
 async function expectRefused(
   body: unknown,
   status: number,
-  options: Omit<CallOptions, 'caPem' | 'identity' | 'body'> = {},
+  options: Omit<TestRequestOptions, 'body'> = {},
 ) {
   const before = await countAllFindings(stack);
   const answer = await post(body, options);
