@@ -10,14 +10,14 @@ import type { Finding } from '../../functions/shared/core/finding-schema';
 import { normalizeFinding } from '../../functions/shared/core/normalize';
 import { BatchSender } from '../../client/push/sender';
 import { checkScanFiles, pushScanFiles, ScanFileError, validFindings, type PushSummary } from '../../client/push/push';
-import { wafBodyRule } from '../../local/gateway/waf';
+import { wafBodyLimit } from '../../local/gateway/waf';
 import { PROJECT_ROOT } from '../../local/cloudformation/template';
 import { allFindings, startTestStack, type TestStack } from '../support/local-stack';
 import { CSV_SAMPLE, MAPPING, NESSUS_SAMPLE } from '../support/scans';
 
 let stack: TestStack;
 const FILES = [NESSUS_SAMPLE, CSV_SAMPLE];
-const WAF_LIMIT = wafBodyRule(loadStackTemplate())?.maxBytes as number;
+const WAF_LIMIT = wafBodyLimit(loadStackTemplate()) as number;
 
 beforeAll(async () => {
   stack = await startTestStack();
