@@ -49,7 +49,7 @@ const header = (request: WafRequest, name: string) => {
 /** A rule whose patterns AWS documents by example only. */
 const pattern = (name: string, examples: string): ManagedRule => ({
   name,
-  notEmulated: `pattern rule, documented by example only (${examples})`,
+  notEmulated: `pattern rule, documented by example only: ${examples}`,
 });
 
 const CORE_RULE_SET: ManagedRule[] = [
@@ -59,7 +59,7 @@ const CORE_RULE_SET: ManagedRule[] = [
     name: 'NoUserAgent_HEADER',
     matches: (request) => (header(request, 'user-agent') ?? '').trim() === '',
   },
-  pattern('UserAgent_BadBots_HEADER', 'nessus, nmap'),
+  pattern('UserAgent_BadBots_HEADER', '`nessus`, `nmap`'),
   // "Inspects for URI query strings that are over 2,048 bytes."
   { name: 'SizeRestrictions_QUERYSTRING', matches: (request) => bytes(request.queryString) > 2_048 },
   // "Inspects for cookie headers that are over 10,240 bytes."
@@ -69,32 +69,32 @@ const CORE_RULE_SET: ManagedRule[] = [
   // "Inspects for URI paths that are over 1,024 bytes."
   { name: 'SizeRestrictions_URIPATH', matches: (request) => bytes(request.path) > 1_024 },
   ...['BODY', 'COOKIE', 'URIPATH', 'QUERYARGUMENTS'].map((part) =>
-    pattern(`EC2MetaDataSSRF_${part}`, 'attempts to exfiltrate Amazon EC2 metadata'),
+    pattern(`EC2MetaDataSSRF_${part}`, 'attempts to exfiltrate Amazon EC2 metadata (no pattern given)'),
   ),
-  ...['QUERYARGUMENTS', 'URIPATH', 'BODY'].map((part) => pattern(`GenericLFI_${part}`, '../../')),
-  ...['URIPATH', 'QUERYARGUMENTS'].map((part) => pattern(`RestrictedExtensions_${part}`, '.log, .ini')),
+  ...['QUERYARGUMENTS', 'URIPATH', 'BODY'].map((part) => pattern(`GenericLFI_${part}`, '`../../`')),
+  ...['URIPATH', 'QUERYARGUMENTS'].map((part) => pattern(`RestrictedExtensions_${part}`, '`.log`, `.ini`')),
   ...['QUERYARGUMENTS', 'BODY', 'URIPATH'].map((part) =>
-    pattern(`GenericRFI_${part}`, 'http://, file:// … with an IPv4 host'),
+    pattern(`GenericRFI_${part}`, '`http://`, `file://` … with an IPv4 host'),
   ),
   ...['COOKIE', 'QUERYARGUMENTS', 'BODY', 'URIPATH'].map((part) =>
-    pattern(`CrossSiteScripting_${part}`, '<script>alert("hello")</script>'),
+    pattern(`CrossSiteScripting_${part}`, '`<script>alert("hello")</script>`'),
   ),
 ];
 
 const KNOWN_BAD_INPUTS: ManagedRule[] = [
   ...['HEADER', 'BODY', 'URIPATH', 'QUERYSTRING'].map((part) =>
-    pattern(`JavaDeserializationRCE_${part}`, '(java.lang.Runtime).getRuntime().exec("whoami")'),
+    pattern(`JavaDeserializationRCE_${part}`, '`(java.lang.Runtime).getRuntime().exec("whoami")`'),
   ),
   {
     name: 'Host_localhost_HEADER',
     notEmulated:
-      'pattern rule ("localhost"); the local gateway is itself https://localhost, which the deployed custom domain never is',
+      'pattern rule (`localhost`); the local gateway is itself https://localhost, which the deployed custom domain never is',
   },
   // "Inspects the HTTP method in the request for PROPFIND."
   { name: 'PROPFIND_METHOD', matches: (request) => request.method.toUpperCase() === 'PROPFIND' },
-  pattern('ExploitablePaths_URIPATH', 'web-inf'),
+  pattern('ExploitablePaths_URIPATH', '`web-inf`'),
   ...['HEADER', 'QUERYSTRING', 'BODY', 'URIPATH'].map((part) =>
-    pattern(`Log4JRCE_${part}`, '${jndi:ldap://example.com/}'),
+    pattern(`Log4JRCE_${part}`, '`${jndi:ldap://example.com/}`'),
   ),
   pattern('ReactJSRCE_BODY', 'CVE-2025-55182'),
 ];
@@ -106,7 +106,7 @@ const SQL_DATABASE: ManagedRule[] = [
   'SQLiExtendedPatterns_BODY',
   'SQLi_COOKIE',
   'SQLi_URIPATH',
-].map((name) => pattern(name, "SQL injection patterns such as ' OR 1=1"));
+].map((name) => ({ name, notEmulated: 'pattern rule: SQL injection patterns, not published' }));
 
 const IP_REPUTATION: ManagedRule[] = [
   'AWSManagedIPReputationList',
