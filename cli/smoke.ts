@@ -120,14 +120,21 @@ async function deployedTarget(
   stack: string,
   region: string | undefined,
 ): Promise<{ client: SFNClient; arn: string; where: string }> {
-  const cloudFormation = new CloudFormationClient({ ...(region ? { region } : {}), customUserAgent: userAgent('smoke') });
+  const cloudFormation = new CloudFormationClient({
+    ...(region ? { region } : {}),
+    customUserAgent: userAgent('smoke'),
+  });
   try {
     const description = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
     const arn = description.Stacks?.[0]?.Outputs?.find(
       (output) => output.OutputKey === 'IngestStateMachineArn',
     )?.OutputValue;
     if (!arn) throw new Error(`stack ${stack} has no IngestStateMachineArn output`);
-    return { client: new SFNClient({ ...(region ? { region } : {}), customUserAgent: userAgent('smoke') }), arn, where: `stack ${stack} (${arn})` };
+    return {
+      client: new SFNClient({ ...(region ? { region } : {}), customUserAgent: userAgent('smoke') }),
+      arn,
+      where: `stack ${stack} (${arn})`,
+    };
   } finally {
     cloudFormation.destroy();
   }

@@ -68,7 +68,8 @@ afterAll(async () => {
 
 const get = (path = '/vuln?org=org1') =>
   call(gateway.url, { path, identity: client, caPem, userAgent: userAgent('tests'), headers: { 'X-Custom': 'a' } });
-const post = () => call(gateway.url, { path: '/vuln', body: REFERENCE_FINDING, identity: client, caPem, userAgent: userAgent('tests') });
+const post = () =>
+  call(gateway.url, { path: '/vuln', body: REFERENCE_FINDING, identity: client, caPem, userAgent: userAgent('tests') });
 const errors = () => logs.filter((entry) => entry.level === 'ERROR').map((entry) => entry.message);
 
 /** A StartSyncExecution result from the stand-in state machine. */
@@ -242,7 +243,13 @@ describe('what API Gateway refuses, the local gateway refuses', () => {
     }
   }
   const postTo = (variant: Gateway) =>
-    call(variant.url, { path: '/vuln', body: REFERENCE_FINDING, identity: client, caPem, userAgent: userAgent('tests') });
+    call(variant.url, {
+      path: '/vuln',
+      body: REFERENCE_FINDING,
+      identity: client,
+      caPem,
+      userAgent: userAgent('tests'),
+    });
 
   it('an integration response whose status is not a method response is a bare 500', async () => {
     // "Output mapping refers to an invalid method response": API Gateway requires every integration

@@ -52,21 +52,14 @@ const finding = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-async function post(
-  body: unknown,
-  options: Omit<TestRequestOptions, 'body'> = {},
-): Promise<CallResult> {
+async function post(body: unknown, options: Omit<TestRequestOptions, 'body'> = {}): Promise<CallResult> {
   const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body, ...options });
   answers.push(answer);
   return answer;
 }
 
 /** Sends `body` and expects a refusal with `status` that wrote nothing. */
-async function expectRefused(
-  body: unknown,
-  status: number,
-  options: Omit<TestRequestOptions, 'body'> = {},
-) {
+async function expectRefused(body: unknown, status: number, options: Omit<TestRequestOptions, 'body'> = {}) {
   const before = await countAllFindings(stack);
   const answer = await post(body, options);
   const clientText = [CANARY, ...(typeof body === 'string' && body.length > 12 ? [body.slice(0, 64)] : [])];

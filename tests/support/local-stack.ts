@@ -59,10 +59,7 @@ export interface TestStack {
   /** Everything the gateway logged. */
   logs: Record<string, unknown>[];
   /** An HTTPS request to the gateway with `identity` as the client certificate (none when undefined). */
-  request(
-    identity: ClientIdentity | undefined,
-    options?: TestRequestOptions,
-  ): Promise<CallResult>;
+  request(identity: ClientIdentity | undefined, options?: TestRequestOptions): Promise<CallResult>;
   close(): Promise<void>;
 }
 
