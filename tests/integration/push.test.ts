@@ -123,6 +123,11 @@ describe('pushing the sample exports', () => {
     expect(summary.batches).toBe(1);
     expect(summary.splits).toBeGreaterThanOrEqual(1);
     expect(summary).toMatchObject({ sent: 52, created: 0, updated: 52, rejected: [], failed: [] });
-    expect(stack.logs.some((entry) => entry.message === 'request blocked by the WAF size rule')).toBe(true);
+    expect(stack.logs).toContainEqual(
+      expect.objectContaining({
+        message: 'request blocked by the WAF',
+        terminatingRule: expect.objectContaining({ ruleId: 'body-over-256kb-or-uninspectable' }),
+      }),
+    );
   });
 });
