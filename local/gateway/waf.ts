@@ -179,12 +179,21 @@ export function webAclFromTemplate(template: CfnTemplate, parameters: Record<str
 
   type Compiled = {
     rule: AclRule;
-    evaluate: (request: WafRequest, now: number) => { matches: WafMatch[]; block?: WafVerdict['blocked'] };
+    /** `allow`: the rule's Allow ended the evaluation (the request goes on to API Gateway). */
+    evaluate: (
+      request: WafRequest,
+      now: number,
+    ) => { matches: WafMatch[]; block?: WafVerdict['blocked']; allow?: true };
   };
   const compiled: Compiled[] = [];
 
   for (const rule of rules) {
     const statement = rule.Statement;
+    const ruleAction = rule.Action === undefined ? undefined : actionName(rule.Action);
+    if (ruleAction !== undefined && !['BLOCK', 'COUNT', 'ALLOW'].includes(ruleAction)) {
+      notEmulated.push({ rule: rule.Name, reason: `action ${ruleAction}` });
+      continue;
+    }
     const single = (ruleType: WafMatch['ruleType'], test: RuleTest): Compiled => {
       const action = actionName(rule.Action);
       return {
@@ -196,6 +205,7 @@ export function webAclFromTemplate(template: CfnTemplate, parameters: Record<str
             const custom = customResponse(rule.Action, bodies);
             return { matches: [match], block: { match, ...(custom ? { customResponse: custom } : {}) } };
           }
+          if (action === 'ALLOW') return { matches: [], allow: true };
           return { matches: action === 'COUNT' ? [{ ruleName: rule.Name, ruleType, action: 'COUNT' }] : [] };
         },
       };
@@ -263,6 +273,7 @@ export function webAclFromTemplate(template: CfnTemplate, parameters: Record<str
             };
             const name = actionName(action);
             if (name === 'COUNT') matches.push({ ...base, action: 'COUNT' });
+            if (name === 'ALLOW' && !groupCounts) return { matches, allow: true };
             if (name !== 'BLOCK') continue;
             // The group's result: a block, or with OverrideAction Count a count that lets evaluation go on.
             if (groupCounts) return { matches: [...matches, { ...base, action: 'COUNT' }] };
@@ -278,14 +289,22 @@ export function webAclFromTemplate(template: CfnTemplate, parameters: Record<str
     }
   }
 
+  const defaultBlocks = acl.DefaultAction?.Block !== undefined;
   return {
     notEmulated,
     evaluate: (request, now = Date.now()) => {
       const counted: WafMatch[] = [];
       for (const { evaluate } of compiled) {
-        const { matches, block } = evaluate(request, now);
+        const { matches, block, allow } = evaluate(request, now);
         if (block) return { blocked: block, counted };
         counted.push(...matches);
+        if (allow) return { counted };
+      }
+      // No terminating match: the web ACL's default action (AWS WAF logs it as Default_Action).
+      if (defaultBlocks) {
+        const match: WafMatch = { ruleName: 'Default_Action', ruleType: 'REGULAR', action: 'BLOCK' };
+        const custom = customResponse(acl.DefaultAction, bodies);
+        return { blocked: { match, ...(custom ? { customResponse: custom } : {}) }, counted };
       }
       return { counted };
     },

@@ -100,6 +100,17 @@ test("the template's own override keeps the core rule set's 8 KB body rule to Co
   ]);
 });
 
+test("a web ACL whose default action is Block blocks what no rule allows, as AWS WAF's Default_Action", () => {
+  const copy = structuredClone(template) as CfnTemplate;
+  const resource = Object.values(copy.Resources).find((candidate) => candidate.Type === 'AWS::WAFv2::WebACL');
+  (resource?.Properties as { DefaultAction: unknown }).DefaultAction = { Block: {} };
+  expect(acl(copy).evaluate(request()).blocked?.match).toEqual({
+    ruleName: 'Default_Action',
+    ruleType: 'REGULAR',
+    action: 'BLOCK',
+  });
+});
+
 test('WafManagedRulesAction=Count lets every managed rule match through, counted and named', () => {
   const web = acl(template, { WafManagedRulesAction: 'Count' });
   for (const [rule, breaks] of cases) {
