@@ -4,6 +4,7 @@
  */
 import { Agent, request } from 'node:https';
 import type { ClientIdentity } from '../client/mtls';
+import { userAgent } from '../client/user-agent';
 
 export interface BenchClient {
   send(method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; body: string }>;
@@ -27,10 +28,12 @@ export function benchClient(baseUrl: string, identity: ClientIdentity, caPem: st
           {
             method,
             agent,
-            headers:
-              body === undefined
+            headers: {
+              'User-Agent': userAgent('bench'),
+              ...(body === undefined
                 ? {}
-                : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) },
+                : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }),
+            },
             timeout: 60_000,
           },
           (response) => {

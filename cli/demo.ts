@@ -12,6 +12,7 @@ import { discoverStack } from '../local/stack-state';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { call, isListening, type CallOptions, type ClientIdentity } from '../client/mtls';
+import { userAgent } from '../client/user-agent';
 import { readAllFindings } from '../client/read-findings';
 import { silentLog } from '../local/gateway/log';
 import { REFERENCE_FINDING } from '../local/seed';
@@ -31,8 +32,8 @@ export async function runDemo(
   report: (step: StepResult) => void = () => undefined,
 ): Promise<StepResult[]> {
   const results: StepResult[] = [];
-  const request = (identity: ClientIdentity, options: Omit<CallOptions, 'caPem' | 'identity'>) =>
-    call(url, { ...options, identity, caPem: pki.ca.certPem });
+  const request = (identity: ClientIdentity, options: Omit<CallOptions, 'caPem' | 'identity' | 'userAgent'>) =>
+    call(url, { ...options, identity, caPem: pki.ca.certPem, userAgent: userAgent('demo') });
   const step = async (name: string, check: () => Promise<[boolean, string]>) => {
     let result: StepResult;
     try {

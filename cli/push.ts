@@ -21,7 +21,7 @@ import { DEFAULT_WAIT, ScanRunError, type Receipt } from '../client/push/scan-ru
 import { runRequestSchema } from '../functions/shared/core/scan-run';
 import { requestBody } from '../client/push/batches';
 import { parseDueDays, type MappingOptions } from '../client/scan/mapping';
-import { wafBodyRule } from '../local/gateway/waf';
+import { wafBodyLimit } from '../local/gateway/waf';
 
 const USAGE = `usage: npm run push -- --url https://host[:port] --cert client.crt --key client.key [--cacert ca.pem]
          --org ORG [--scanner nessus] [--scanned-at 2026-03-02T09:00:00Z] [--no-complete] [--batch 100] [--concurrency 4] [--max-bytes N]
@@ -71,7 +71,7 @@ function readPem(name: string, path: string): string {
 }
 
 /** The deployed API's body limit: the template's WAF size rule (64 KB by default), else the workflow's 256 KB. */
-const defaultMaxBytes = () => wafBodyRule(loadStackTemplate())?.maxBytes ?? MAX_BODY_BYTES;
+const defaultMaxBytes = () => wafBodyLimit(loadStackTemplate()) ?? MAX_BODY_BYTES;
 
 function progressReporter(total: number): {
   onBatch: (report: BatchReport, progress: PushProgress) => void;

@@ -21,6 +21,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, localStateMachineArn } from '../local/
 import { INGEST_STATE_MACHINE, startBackend, type LocalBackend } from '../local/backend';
 import { localDynamoDbClient } from '../local/dynamodb/server';
 import { isListening } from '../client/mtls';
+import { userAgent } from '../client/user-agent';
 import { DEMO_GRANTS } from '../local/seed';
 import { putGrant } from '../functions/shared/adapters/authz-admin';
 import { PROJECT_ROOT } from '../local/cloudformation/template';
@@ -119,14 +120,21 @@ async function deployedTarget(
   stack: string,
   region: string | undefined,
 ): Promise<{ client: SFNClient; arn: string; where: string }> {
-  const cloudFormation = new CloudFormationClient(region ? { region } : {});
+  const cloudFormation = new CloudFormationClient({
+    ...(region ? { region } : {}),
+    customUserAgent: userAgent('smoke'),
+  });
   try {
     const description = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
     const arn = description.Stacks?.[0]?.Outputs?.find(
       (output) => output.OutputKey === 'IngestStateMachineArn',
     )?.OutputValue;
     if (!arn) throw new Error(`stack ${stack} has no IngestStateMachineArn output`);
-    return { client: new SFNClient(region ? { region } : {}), arn, where: `stack ${stack} (${arn})` };
+    return {
+      client: new SFNClient({ ...(region ? { region } : {}), customUserAgent: userAgent('smoke') }),
+      arn,
+      where: `stack ${stack} (${arn})`,
+    };
   } finally {
     cloudFormation.destroy();
   }
@@ -180,6 +188,7 @@ async function main(): Promise<number> {
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       disableHostPrefix: true,
+      customUserAgent: userAgent('smoke'),
     });
     target = { client, arn: localStateMachineArn(INGEST_STATE_MACHINE), where: `local Step Functions API ${endpoint}` };
   }

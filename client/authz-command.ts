@@ -10,6 +10,7 @@ import { discoverStack } from '../local/stack-state';
 import { targetPorts } from '../local/ports';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { userAgent } from './user-agent';
 import { grantSchema, METHODS, type Grant, type Method } from '../functions/shared/core/authz-policy';
 import { orgSchema } from '../functions/shared/core/finding-schema';
 import { readFileSync } from 'node:fs';
@@ -169,6 +170,7 @@ async function target(values: Values): Promise<Target> {
     const client = new DynamoDBClient({
       ...(values.region ? { region: values.region } : {}),
       ...(values.endpoint ? { endpoint: values.endpoint } : {}),
+      customUserAgent: userAgent('authz'),
     });
     let region: string;
     try {

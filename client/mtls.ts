@@ -17,6 +17,11 @@ export interface CallOptions {
   /** A value is sent as JSON; a string or Buffer as is. */
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * The User-Agent header, from `userAgent(tool)` (client/user-agent.ts): the deployed WAF blocks a request
+   * without one. `null` sends none, for the tests that show that block.
+   */
+  userAgent: string | null;
   identity?: ClientIdentity;
   /** CA bundle that signed the server's certificate; default: Node's trusted CAs. */
   caPem?: string | undefined;
@@ -43,6 +48,7 @@ export function call(baseUrl: string, options: CallOptions): Promise<CallResult>
         ? options.body
         : JSON.stringify(options.body);
   const headers: Record<string, string> = {
+    ...(options.userAgent === null ? {} : { 'User-Agent': options.userAgent }),
     ...(payload !== undefined && typeof options.body !== 'string' && !Buffer.isBuffer(options.body)
       ? { 'Content-Type': 'application/json' }
       : {}),

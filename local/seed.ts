@@ -9,6 +9,7 @@ import type { Finding } from '../functions/shared/core/finding-schema';
 import { parseCertificate } from '../functions/shared/core/identity';
 import { putGrant, registerIssuer } from '../functions/shared/adapters/authz-admin';
 import { call, type ClientIdentity } from '../client/mtls';
+import { userAgent } from '../client/user-agent';
 
 /** The reference request: the one finding the README tour, events/ and the demo post. */
 export const REFERENCE_FINDING: Finding = {
@@ -84,6 +85,7 @@ export async function seedDemoData(target: SeedTarget): Promise<SeedResult> {
       body: { findings: DEMO_FINDINGS },
       identity: target.scanner,
       caPem: target.caPem,
+      userAgent: userAgent('seed'),
     });
     if (answer.status !== 200)
       throw new Error(`Seeding demo findings failed with HTTP ${answer.status}: ${answer.body}`);

@@ -11,6 +11,7 @@
 import { backOff } from 'exponential-backoff';
 import type { Finding } from '../../functions/shared/core/finding-schema';
 import { call, type CallOptions, type CallResult, type ClientIdentity } from '../mtls';
+import { userAgent } from '../user-agent';
 import { requestBody, splitBatch, type Batch } from './batches';
 
 export interface RetryPolicy {
@@ -270,6 +271,7 @@ export function callWithRetry(
         result = await call(request.path, {
           ...request,
           identity: target.identity,
+          userAgent: userAgent('push'),
           ...(target.caPem === undefined ? {} : { caPem: target.caPem }),
           timeoutMs: target.timeoutMs ?? 35_000,
         });

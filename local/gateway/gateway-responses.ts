@@ -17,6 +17,8 @@ const RESPONSE_TYPES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, errorType: 'UnsupportedMediaTypeException' },
   REQUEST_TOO_LARGE: { status: 413, errorType: 'RequestTooLargeException' },
   THROTTLED: { status: 429, errorType: 'TooManyRequestsException' },
+  // A request AWS WAF blocked ("How do I troubleshoot HTTP 403 errors from API Gateway?", AWS Knowledge Center).
+  WAF_FILTERED: { status: 403, errorType: 'ForbiddenException' },
   API_CONFIGURATION_ERROR: { status: 500, errorType: 'InternalServerErrorException' },
   INTEGRATION_FAILURE: { status: 504, errorType: 'InternalServerErrorException' },
   INTEGRATION_TIMEOUT: { status: 504, errorType: 'InternalServerErrorException' },

@@ -26,7 +26,8 @@ import { requestIdsOf, sourceIpOf, templateContext, type StageInfo } from './req
 import { requestParameters, validateRequest } from './request-validation';
 import { MethodThrottle, type ThrottleSettings } from './throttle';
 import type { TemplateContext } from './vtl';
-import { wafBodyRule, type OversizeBodyAction } from './waf';
+import type { CfnTemplate } from '../cloudformation/template';
+import { webAclFromTemplate, type WafMatch, type WafRequest } from './waf';
 import { apiGatewayTracer, apiNameFromTemplate, TRACE_HEADER, type StageTrace } from '../xray/api-gateway';
 import type { SegmentSink } from '../xray/segment';
 
@@ -66,8 +67,8 @@ export interface GatewayOptions {
   /** Defaults: the template's ThrottlingRateLimit / ThrottlingBurstLimit parameters (overrides applied). */
   throttle?: Partial<ThrottleSettings>;
   maxBodyBytes?: number;
-  /** The WAF size rule's action; default the template's WafOversizeBodyAction default (Block). */
-  wafOversizeBodyAction?: OversizeBodyAction;
+  /** WafOversizeBodyAction for the WAF size rule, over the stack's parameter value (tests). */
+  wafOversizeBodyAction?: 'Block' | 'Count';
   log?: GatewayLog;
   openApiPath?: string;
 }
@@ -87,6 +88,41 @@ function stageSettings(resolver: IntrinsicResolver): { throttle: ThrottleSetting
       burstLimit: Number(parameter('ThrottlingBurstLimit')),
     },
     stage: String(parameter('StageName')),
+  };
+}
+
+/** The template's parameters as the stack resolves them (overrides, else defaults); those with neither are left out. */
+function parameterValues(template: CfnTemplate, resolver: IntrinsicResolver): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const name of Object.keys(template.Parameters ?? {})) {
+    try {
+      values[name] = String(resolver.resolve({ Ref: name }));
+    } catch {
+      // A parameter without a default that nobody overrides: nothing the web ACL can read.
+    }
+  }
+  return values;
+}
+
+/** How AWS WAF logs name a rule match (terminatingRuleId, ruleGroupList[].terminatingRule.ruleId). */
+const wafLogFields = (match: WafMatch) => ({
+  ruleId: match.ruleName,
+  ruleType: match.ruleType,
+  ...(match.ruleGroupId ? { ruleGroupId: match.ruleGroupId, ruleIdWithinGroup: match.ruleId } : {}),
+  action: match.action,
+});
+
+/** What WAF inspects of a request: the path and query string as sent, headers, the body's size. */
+function wafRequestOf(request: IncomingMessage, read: BodyResult, sourceIp: string): WafRequest {
+  const target = request.url ?? '/';
+  const question = target.indexOf('?');
+  return {
+    method: request.method ?? 'GET',
+    path: question < 0 ? target : target.slice(0, question),
+    queryString: question < 0 ? '' : target.slice(question + 1),
+    headers: request.headers,
+    bodyBytes: read.ok ? read.body.length : read.reason === 'too-large' ? Infinity : 0,
+    sourceIp,
   };
 }
 
@@ -123,10 +159,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   // Read once at start-up: the root template with its nested layers (the WAF lives in one of them).
   const stackTemplate = loadStackTemplate();
-  const waf = wafBodyRule(stackTemplate, options.wafOversizeBodyAction);
+  const waf = webAclFromTemplate(stackTemplate, {
+    ...parameterValues(stackTemplate, options.backend.resolver),
+    ...(options.wafOversizeBodyAction ? { WafOversizeBodyAction: options.wafOversizeBodyAction } : {}),
+  });
+  if (waf?.notEmulated.length)
+    log({
+      level: 'INFO',
+      message: 'WAF rules the local gateway does not apply (docs/local-stack.md)',
+      rules: waf.notEmulated.map((entry) => entry.rule),
+    });
   const host = options.host ?? '127.0.0.1';
   const truststore = truststoreFingerprints(options.truststorePem);
-  const stage: StageInfo = { stage: defaults.stage, apiId: LOCAL_API_ID, accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
+  const stage: StageInfo = {
+    stage: defaults.stage,
+    apiId: LOCAL_API_ID,
+    accountId: LOCAL_ACCOUNT,
+    domainName: 'localhost',
+  };
   const tracer = options.backend.tracing
     ? apiGatewayTracer(options.backend.tracing.sink, {
         ...stage,
@@ -244,19 +294,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         path: url.pathname,
         clientCert: certificate.certificate,
       });
-      // WAF sees the request before API Gateway does (waf.ts): its size rule comes before any route.
+      // WAF sees the request before API Gateway does (waf.ts): its rules come before any route.
       const read = await readBody(request, maxBodyBytes);
-      const oversize = !read.ok ? read.reason === 'too-large' : read.body.length > (waf?.maxBytes ?? Infinity);
-      if (waf && oversize) {
-        status = waf.answer.status;
+      const verdict = waf?.evaluate(wafRequestOf(request, read, sourceIp));
+      if (verdict?.counted.length)
         log({
-          level: 'WARN',
-          message: 'request blocked by the WAF size rule',
+          level: 'INFO',
+          message: 'WAF rules counted the request',
           requestId,
           sourceIp,
-          maxBytes: waf.maxBytes,
+          nonTerminatingMatchingRules: verdict.counted.map(wafLogFields),
         });
-        send(response, waf.answer, ids, !read.ok);
+      if (verdict?.blocked) {
+        const answer = verdict.blocked.customResponse ?? refuse('WAF_FILTERED', 'Forbidden', context);
+        status = answer.status;
+        log({
+          level: 'WARN',
+          message: 'request blocked by the WAF',
+          requestId,
+          sourceIp,
+          terminatingRule: wafLogFields(verdict.blocked.match),
+        });
+        send(response, answer, ids, !read.ok);
         return;
       }
       trace = tracer?.begin({

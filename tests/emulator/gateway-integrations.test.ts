@@ -13,6 +13,7 @@ import { REFERENCE_FINDING } from '../../local/seed';
 import { startGateway, type Gateway, type GatewayBackend } from '../../local/gateway/server';
 import { createCertificateAuthority, type Issued } from '../../local/pki';
 import { OPENAPI_PATH } from '../../local/gateway/openapi';
+import { userAgent } from '../../client/user-agent';
 
 const resolver = apiResolver();
 
@@ -66,8 +67,9 @@ afterAll(async () => {
 });
 
 const get = (path = '/vuln?org=org1') =>
-  call(gateway.url, { path, identity: client, caPem, headers: { 'X-Custom': 'a' } });
-const post = () => call(gateway.url, { path: '/vuln', body: REFERENCE_FINDING, identity: client, caPem });
+  call(gateway.url, { path, identity: client, caPem, userAgent: userAgent('tests'), headers: { 'X-Custom': 'a' } });
+const post = () =>
+  call(gateway.url, { path: '/vuln', body: REFERENCE_FINDING, identity: client, caPem, userAgent: userAgent('tests') });
 const errors = () => logs.filter((entry) => entry.level === 'ERROR').map((entry) => entry.message);
 
 /** A StartSyncExecution result from the stand-in state machine. */
@@ -241,7 +243,13 @@ describe('what API Gateway refuses, the local gateway refuses', () => {
     }
   }
   const postTo = (variant: Gateway) =>
-    call(variant.url, { path: '/vuln', body: REFERENCE_FINDING, identity: client, caPem });
+    call(variant.url, {
+      path: '/vuln',
+      body: REFERENCE_FINDING,
+      identity: client,
+      caPem,
+      userAgent: userAgent('tests'),
+    });
 
   it('an integration response whose status is not a method response is a bare 500', async () => {
     // "Output mapping refers to an invalid method response": API Gateway requires every integration
@@ -330,6 +338,7 @@ describe('what API Gateway refuses, the local gateway refuses', () => {
       body: REFERENCE_FINDING,
       identity: client,
       caPem,
+      userAgent: userAgent('tests'),
       headers: { 'x-amzn-RequestId': chosen },
     });
     expect(answer.headers['x-amzn-requestid']).toBe(chosen);
@@ -341,6 +350,7 @@ describe('what API Gateway refuses, the local gateway refuses', () => {
       body: REFERENCE_FINDING,
       identity: client,
       caPem,
+      userAgent: userAgent('tests'),
       headers: { 'x-amzn-RequestId': chosen },
     });
     expect(other.headers['x-amz-apigw-id']).not.toBe(extended);
@@ -348,6 +358,7 @@ describe('what API Gateway refuses, the local gateway refuses', () => {
       path: '/nowhere',
       identity: client,
       caPem,
+      userAgent: userAgent('tests'),
       headers: { 'x-amzn-RequestId': 'my-id' },
     });
     expect(notUuid.headers['x-amzn-requestid']).not.toBe('my-id');

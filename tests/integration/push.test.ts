@@ -10,14 +10,14 @@ import type { Finding } from '../../functions/shared/core/finding-schema';
 import { normalizeFinding } from '../../functions/shared/core/normalize';
 import { BatchSender } from '../../client/push/sender';
 import { checkScanFiles, pushScanFiles, ScanFileError, validFindings, type PushSummary } from '../../client/push/push';
-import { wafBodyRule } from '../../local/gateway/waf';
+import { wafBodyLimit } from '../../local/gateway/waf';
 import { PROJECT_ROOT } from '../../local/cloudformation/template';
 import { allFindings, startTestStack, type TestStack } from '../support/local-stack';
 import { CSV_SAMPLE, MAPPING, NESSUS_SAMPLE } from '../support/scans';
 
 let stack: TestStack;
 const FILES = [NESSUS_SAMPLE, CSV_SAMPLE];
-const WAF_LIMIT = wafBodyRule(loadStackTemplate())?.maxBytes as number;
+const WAF_LIMIT = wafBodyLimit(loadStackTemplate()) as number;
 
 beforeAll(async () => {
   stack = await startTestStack();
@@ -123,6 +123,11 @@ describe('pushing the sample exports', () => {
     expect(summary.batches).toBe(1);
     expect(summary.splits).toBeGreaterThanOrEqual(1);
     expect(summary).toMatchObject({ sent: 52, created: 0, updated: 52, rejected: [], failed: [] });
-    expect(stack.logs.some((entry) => entry.message === 'request blocked by the WAF size rule')).toBe(true);
+    expect(stack.logs).toContainEqual(
+      expect.objectContaining({
+        message: 'request blocked by the WAF',
+        terminatingRule: expect.objectContaining({ ruleId: 'body-over-256kb-or-uninspectable' }),
+      }),
+    );
   });
 });

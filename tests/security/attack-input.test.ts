@@ -8,7 +8,7 @@
  */
 import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
 import { REFERENCE_FINDING } from '../../local/seed';
-import type { CallOptions, CallResult } from '../../client/mtls';
+import type { CallResult } from '../../client/mtls';
 import {
   CANARY,
   countAllFindings,
@@ -21,7 +21,7 @@ import {
   recordExecutionInputs,
   storedFindings,
 } from '../support/attack';
-import { startTestStack, type TestStack } from '../support/local-stack';
+import { startTestStack, type TestRequestOptions, type TestStack } from '../support/local-stack';
 import { captureOutput, type OutputCapture } from '../support/output-capture';
 
 let stack: TestStack;
@@ -52,21 +52,14 @@ const finding = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-async function post(
-  body: unknown,
-  options: Omit<CallOptions, 'caPem' | 'identity' | 'body'> = {},
-): Promise<CallResult> {
+async function post(body: unknown, options: Omit<TestRequestOptions, 'body'> = {}): Promise<CallResult> {
   const answer = await stack.request(stack.pki.scanner, { path: '/vuln', body, ...options });
   answers.push(answer);
   return answer;
 }
 
 /** Sends `body` and expects a refusal with `status` that wrote nothing. */
-async function expectRefused(
-  body: unknown,
-  status: number,
-  options: Omit<CallOptions, 'caPem' | 'identity' | 'body'> = {},
-) {
+async function expectRefused(body: unknown, status: number, options: Omit<TestRequestOptions, 'body'> = {}) {
   const before = await countAllFindings(stack);
   const answer = await post(body, options);
   const clientText = [CANARY, ...(typeof body === 'string' && body.length > 12 ? [body.slice(0, 64)] : [])];

@@ -11,6 +11,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoDbClient } from '../../local/dynamodb/server';
 import { call, type CallOptions, type CallResult, type ClientIdentity } from '../../client/mtls';
 import { readAllFindings } from '../../client/read-findings';
+import { userAgent } from '../../client/user-agent';
 import { DEMO_GRANTS } from '../../local/seed';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { ThrottleSettings } from '../../local/gateway/throttle';
@@ -44,6 +45,9 @@ export interface TestStackOptions {
   functionsDynamoDbEndpoint?: string;
 }
 
+/** What a test sends; the User-Agent is the tests' own unless a test says otherwise (`null`: none). */
+export type TestRequestOptions = Omit<CallOptions, 'caPem' | 'identity' | 'userAgent'> & { userAgent?: string | null };
+
 export interface TestStack {
   url: string;
   pki: DevPki;
@@ -55,7 +59,7 @@ export interface TestStack {
   /** Everything the gateway logged. */
   logs: Record<string, unknown>[];
   /** An HTTPS request to the gateway with `identity` as the client certificate (none when undefined). */
-  request(identity: ClientIdentity | undefined, options?: Omit<CallOptions, 'caPem' | 'identity'>): Promise<CallResult>;
+  request(identity: ClientIdentity | undefined, options?: TestRequestOptions): Promise<CallResult>;
   close(): Promise<void>;
 }
 
@@ -100,7 +104,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     tables: stack.backend.tableNames,
     logs,
     request: (identity, callOptions = {}) =>
-      call(stack.url, { ...callOptions, ...(identity ? { identity } : {}), caPem: pki.ca.certPem }),
+      call(stack.url, {
+        userAgent: userAgent('tests'),
+        ...callOptions,
+        ...(identity ? { identity } : {}),
+        caPem: pki.ca.certPem,
+      }),
     close: async () => {
       dynamoDb.destroy();
       await stack.close();

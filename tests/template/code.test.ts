@@ -131,8 +131,17 @@ test('WAF 1.1 a regional web ACL runs the four AWS managed rule groups, blocking
       'AWSManagedRulesAmazonIpReputationList',
     ]),
   );
+  // Blocking by default; WafManagedRulesAction=Count counts every group's matches instead (trying the rules first).
+  expect(template.Parameters?.WafManagedRulesAction).toMatchObject({
+    Default: 'Block',
+    AllowedValues: ['Block', 'Count'],
+  });
+  expect(template.Conditions?.CountManagedRules).toEqual({ 'Fn::Equals': [{ Ref: 'WafManagedRulesAction' }, 'Count'] });
   for (const rule of managed) {
-    expect([rule.Name, rule.OverrideAction]).toEqual([rule.Name, { None: {} }]);
+    expect([rule.Name, rule.OverrideAction]).toEqual([
+      rule.Name,
+      { 'Fn::If': ['CountManagedRules', { Count: {} }, { None: {} }] },
+    ]);
     expect(rule.Statement.ManagedRuleGroupStatement?.VendorName).toBe('AWS');
     expect(rule.VisibilityConfig).toMatchObject({ CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true });
   }
