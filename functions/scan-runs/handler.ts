@@ -15,7 +15,12 @@ const inputSchema = z.discriminatedUnion('operation', [
     operation: z.literal('open'),
     requestId: z.string().min(1),
     run: runRequestSchema,
-    opener: z.object({ ou: z.string(), serialNumber: z.string(), issuerKey: z.string().optional() }),
+    opener: z.object({
+      ou: z.string(),
+      serialNumber: z.string(),
+      certificateSha256: z.string().regex(/^[0-9a-f]{64}$/),
+      issuerKey: z.string().optional(),
+    }),
   }),
   z.object({ operation: z.literal('read'), requestId: z.string().min(1), runId: z.string().max(200) }),
   z.object({ operation: z.literal('begin-closing'), requestId: z.string().min(1), runId: runIdSchema }),

@@ -57,11 +57,13 @@ export const runRequestSchema = z.strictObject({
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;
 
-/** Who opened a run: the certificate's issuing CA (by key, as grants pin it) and serial. */
+/** Who opened a run: the certificate itself, by the SHA-256 of its DER (authz-policy.ts openerMayRead). */
 export interface RunOpener {
   ou: string;
   serialNumber: string;
-  /** SPKI SHA-256 of the issuing CA when the authz table names it; without it only GET-granted users read the run. */
+  /** The opener's certificate; absent on runs opened by earlier versions, which then only GET-granted users read. */
+  certificateSha256?: string | undefined;
+  /** SPKI SHA-256 of the issuing CA when the authz table names it: for the audit log, not for recognising the opener. */
   issuerKey?: string | undefined;
 }
 
