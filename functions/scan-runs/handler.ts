@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { NotFoundError, type FieldIssue } from '../shared/core/errors';
-import { newRun, runIdSchema, runRequestSchema, completionStep } from '../shared/core/scan-run';
+import { closeExecutionName, newRun, runIdSchema, runRequestSchema, completionStep } from '../shared/core/scan-run';
 import { requireEnv } from '../shared/adapters/config';
 import { instrument } from '../shared/adapters/instrument';
 import { logger, tracer } from '../shared/adapters/powertools';
@@ -87,14 +87,30 @@ async function run(input: Input) {
     case 'begin-closing': {
       const stored = await getRun(runsTable, input.runId);
       if (stored === undefined) throw new NotFoundError('no-such-run');
-      const step = completionStep(stored, new Date());
+      // This very step again (its write landed, its answer was lost): the pass it began, under the same name.
+      if (stored.state === 'closing' && stored.closingRequestId === input.requestId && stored.closingStartedAt) {
+        logger.info('scan run completed', { runId: stored.runId, org: stored.org, step: 'repeated', start: true });
+        return started(stored.runId, stored.closingStartedAt);
+      }
+      const now = new Date();
+      const step = completionStep(stored, now);
       // Only the complete that moves the run starts a pass: two completes at once start one.
-      const start = step !== 'nothing' && (await beginClosing(runsTable, stored, new Date()));
+      const start = step !== 'nothing' && (await beginClosing(runsTable, stored, now, input.requestId));
       logger.info('scan run completed', { runId: stored.runId, org: stored.org, step, start });
-      return { runId: stored.runId, start, state: start ? 'closing' : stored.state };
+      return start
+        ? started(stored.runId, now.toISOString())
+        : { runId: stored.runId, start: false, state: stored.state };
     }
   }
 }
+
+/** The answer of a complete that starts a pass: the close-run execution's name is the pass's. */
+const started = (runId: string, closingStartedAt: string) => ({
+  runId,
+  start: true,
+  state: 'closing' as const,
+  executionName: closeExecutionName(runId, closingStartedAt),
+});
 
 /** Opening and completing scan runs: the steps of the scan-runs workflow around its authorization step. */
 export const handler = instrument(async (event: unknown) => {

@@ -25,6 +25,7 @@ export interface RunItem {
   Assets?: Set<string>;
   ScopeAssets?: string[];
   ClosingStartedAt?: string;
+  ClosingRequestId?: string;
   ClosedAt?: string;
   [count: string]: unknown;
 }
@@ -45,6 +46,7 @@ export function toRun(item: RunItem): ScanRun {
     scopeAssets: item.ScopeAssets ?? [],
     counts,
     closingStartedAt: item.ClosingStartedAt,
+    closingRequestId: item.ClosingRequestId,
     closedAt: item.ClosedAt,
   };
 }

@@ -86,6 +86,8 @@ export interface ScanRun {
   scopeAssets: string[];
   counts: RunCounts;
   closingStartedAt?: string | undefined;
+  /** The request whose complete started the current pass: a retry of that step finds its own pass again. */
+  closingRequestId?: string | undefined;
   closedAt?: string | undefined;
 }
 
@@ -151,4 +153,14 @@ export function newAssets(
   const known = new Set(run.assets);
   const added = [...new Set(batchAssets)].filter((asset) => !known.has(asset)).sort();
   return { added, overLimit: known.size + added.length > MAX_RUN_ASSETS };
+}
+
+/**
+ * The close-run execution's name for a pass: the run id and the instant the pass began (as the run records it),
+ * so every start of one pass carries the same name and Step Functions starts it once (a STANDARD execution's
+ * name is unique for 90 days: StartExecution, Step Functions API Reference), while a later pass gets its own.
+ * A UUID, a dash and epoch milliseconds: 50 characters of the allowed ones, within the 80 the API takes.
+ */
+export function closeExecutionName(runId: string, closingStartedAt: string): string {
+  return `${runId}-${Date.parse(closingStartedAt)}`;
 }
