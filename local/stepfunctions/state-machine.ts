@@ -76,15 +76,21 @@ export class StepFunctionsClientError extends Error {
 const MAX_INPUT_BYTES = 256 * 1024;
 
 /**
- * StartExecution's `name` (Step Functions API Reference, StartExecution): 1 to 80 characters, none of them
- * whitespace, brackets `< > { } [ ]`, wildcards `? *`, the special characters `" # % \ ^ | ~ \` $ & , ; : /`
- * or control characters (U+0000-001F, U+007F-009F). Anything else is InvalidName (HTTP 400).
+ * StartExecution's `name` (Step Functions API Reference, StartExecution): its length constraint is 1 to 80 (outside
+ * it, the API's ValidationException, HTTP 400), and it must not hold whitespace, brackets `< > { } [ ]`, wildcards
+ * `? *`, the special characters `" # % \ ^ | ~ \` $ & , ; : /` or control characters (U+0000-001F, U+007F-009F):
+ * such a name is InvalidName (HTTP 400).
  */
 // eslint-disable-next-line no-control-regex -- control characters are among what a name may not hold
 const FORBIDDEN_NAME_CHARACTERS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
 function checkExecutionName(name: string): void {
-  if (name.length < 1 || name.length > 80 || FORBIDDEN_NAME_CHARACTERS.test(name))
+  if (name.length < 1 || name.length > 80)
+    throw new StepFunctionsClientError(
+      'ValidationException',
+      `1 validation error detected: Value at 'name' failed to satisfy constraint: Member must have length ${name.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 80'}`,
+    );
+  if (FORBIDDEN_NAME_CHARACTERS.test(name))
     throw new StepFunctionsClientError('InvalidName', `Invalid Name: '${name}'`);
 }
 
