@@ -15,7 +15,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws-local';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, localFunctionArn } from '../../local/aws-local';
 import { startBackend, type LocalBackend } from '../../local/backend';
 import { loadTemplate } from '../../local/cloudformation/template';
 import { localDynamoDbClient } from '../../local/dynamodb/server';
@@ -169,6 +169,25 @@ describe('a start of the close whose answer was lost, retried by the machine, st
     expect(calls).toEqual([{ executionArn: expect.any(String) }, { error: 'ExecutionAlreadyExists' }]);
     expect(await stateOf(runId)).toBe('closed');
   });
+});
+
+test('the begin-closing step, repeated by its own request after its write landed, answers the same pass; another complete starts none', async () => {
+  const runId = await openRun();
+  const beginClosing = (requestId: string) =>
+    backend.functions.invoke(localFunctionArn('ScanRunsFunction'), {
+      operation: 'begin-closing',
+      runId,
+      requestId,
+    }) as Promise<{
+      start: boolean;
+      executionName?: string;
+    }>;
+  const first = await beginClosing('complete-1');
+  expect(first).toMatchObject({ start: true, executionName: expect.stringMatching(new RegExp(`^${runId}-\\d{13}$`)) });
+  // A Lambda service error after the write: the Task's retry runs the step again, and gets the same pass and name.
+  expect(await beginClosing('complete-1')).toEqual(first);
+  // Another complete while the pass runs starts nothing.
+  expect(await beginClosing('complete-2')).toEqual({ runId, start: false, state: 'closing' });
 });
 
 describe('the local Step Functions API keeps execution names as StartExecution does (Step Functions API Reference)', () => {

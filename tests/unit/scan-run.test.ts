@@ -11,6 +11,7 @@ import {
   runRequestSchema,
   RUN_ID_PATTERN,
   CLOSE_RESTART_AFTER_MS,
+  closeExecutionName,
 } from '../../functions/shared/core/scan-run';
 
 const OPENER = { ou: 'scanner', serialNumber: '0A1B', certificateSha256: 'a'.repeat(64) };
@@ -83,6 +84,19 @@ describe('a run', () => {
       ),
     ).toBe('restart');
     expect(completionStep({ state: 'closed' }, now)).toBe('nothing');
+  });
+});
+
+describe('closeExecutionName', () => {
+  it('names a pass by its run and start: the same for every start of one pass, another for a later pass, a name StartExecution takes', () => {
+    const runId = '3f2a1c4e-8b7d-4e6f-9a0b-1c2d3e4f5a6b';
+    const name = closeExecutionName(runId, '2026-03-02T09:00:00.000Z');
+    expect(name).toBe(`${runId}-1772442000000`);
+    expect(closeExecutionName(runId, '2026-03-02T09:00:00.000Z')).toBe(name);
+    expect(closeExecutionName(runId, '2026-03-02T09:15:00.001Z')).not.toBe(name);
+    // StartExecution's name: at most 80 characters, none of whitespace, brackets, wildcards, " # % \ ^ | ~ ` $ & , ; : /.
+    expect(name.length).toBeLessThanOrEqual(80);
+    expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
   });
 });
 
