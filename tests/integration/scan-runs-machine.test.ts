@@ -171,23 +171,26 @@ describe('a start of the close whose answer was lost, retried by the machine, st
   });
 });
 
-test('the begin-closing step, repeated by its own request after its write landed, answers the same pass; another complete starts none', async () => {
+test('every complete of a closing run answers its pass under the same name (one execution), a closed run none', async () => {
   const runId = await openRun();
   const beginClosing = (requestId: string) =>
     backend.functions.invoke(localFunctionArn('ScanRunsFunction'), {
       operation: 'begin-closing',
       runId,
       requestId,
-    }) as Promise<{
-      start: boolean;
-      executionName?: string;
-    }>;
+    }) as Promise<{ start: boolean; executionName?: string }>;
   const first = await beginClosing('complete-1');
   expect(first).toMatchObject({ start: true, executionName: expect.stringMatching(new RegExp(`^${runId}-\\d{13}$`)) });
-  // A Lambda service error after the write: the Task's retry runs the step again, and gets the same pass and name.
+  // The step run again after its write landed (a Lambda service error), or another complete: the same pass.
   expect(await beginClosing('complete-1')).toEqual(first);
-  // Another complete while the pass runs starts nothing.
-  expect(await beginClosing('complete-2')).toEqual({ runId, start: false, state: 'closing' });
+  expect(await beginClosing('complete-2')).toEqual(first);
+  // The pass's execution, started (and ended) once; a second start under its name is refused, so nothing runs twice.
+  await closeMachine().startExecution(JSON.stringify({ runId }), first.executionName);
+  await closeMachine().settled();
+  await expect(closeMachine().startExecution(JSON.stringify({ runId }), first.executionName)).rejects.toMatchObject({
+    name: 'ExecutionAlreadyExists',
+  });
+  expect(await beginClosing('complete-3')).toEqual({ runId, start: false, state: 'closed' });
 });
 
 describe('the local Step Functions API keeps execution names as StartExecution does (Step Functions API Reference)', () => {

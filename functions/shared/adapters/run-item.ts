@@ -25,7 +25,6 @@ export interface RunItem {
   Assets?: Set<string>;
   ScopeAssets?: string[];
   ClosingStartedAt?: string;
-  ClosingRequestId?: string;
   ClosedAt?: string;
   [count: string]: unknown;
 }
@@ -46,7 +45,6 @@ export function toRun(item: RunItem): ScanRun {
     scopeAssets: item.ScopeAssets ?? [],
     counts,
     closingStartedAt: item.ClosingStartedAt,
-    closingRequestId: item.ClosingRequestId,
     closedAt: item.ClosedAt,
   };
 }

@@ -89,15 +89,11 @@ export function recordBatch(
   });
 }
 
-/**
- * Moves the run to closing (from open, or from a closing that looks stuck), recording when the pass began and which
- * request began it; false when another complete got there first.
- */
+/** Moves the run to closing (from open, or from a closing that looks stuck); false when another complete got there first. */
 export function beginClosing(
   tableName: string,
   run: Pick<ScanRun, 'runId' | 'state' | 'closingStartedAt'>,
   now: Date,
-  requestId: string,
 ): Promise<boolean> {
   const sameStart =
     run.closingStartedAt === undefined
@@ -109,18 +105,13 @@ export function beginClosing(
         new UpdateItemCommand({
           TableName: tableName,
           Key: marshall({ RunId: run.runId }),
-          UpdateExpression: 'SET #State = :closing, #ClosingStartedAt = :now, #ClosingRequestId = :requestId',
+          UpdateExpression: 'SET #State = :closing, #ClosingStartedAt = :now',
           ConditionExpression: `#State = :state AND ${sameStart}`,
-          ExpressionAttributeNames: {
-            '#State': 'State',
-            '#ClosingStartedAt': 'ClosingStartedAt',
-            '#ClosingRequestId': 'ClosingRequestId',
-          },
+          ExpressionAttributeNames: { '#State': 'State', '#ClosingStartedAt': 'ClosingStartedAt' },
           ExpressionAttributeValues: marshall(
             {
               ':closing': 'closing',
               ':now': now.toISOString(),
-              ':requestId': requestId,
               ':state': run.state,
               ':previousStart': run.closingStartedAt,
             },

@@ -86,8 +86,6 @@ export interface ScanRun {
   scopeAssets: string[];
   counts: RunCounts;
   closingStartedAt?: string | undefined;
-  /** The request whose complete started the current pass: a retry of that step finds its own pass again. */
-  closingRequestId?: string | undefined;
   closedAt?: string | undefined;
 }
 
