@@ -112,7 +112,7 @@ function checkedInput(input: string): unknown {
 }
 
 /** How a Task of the `states:startExecution` integration names an API error code. */
-export const stepFunctionsErrorName = (code: string) =>
+const stepFunctionsErrorName = (code: string) =>
   `StepFunctions.${code.endsWith('Exception') ? code : `${code}Exception`}`;
 
 export function substituteDefinition(text: string, substitutions: Record<string, unknown>): string {
