@@ -6,8 +6,7 @@
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Grant } from '../functions/shared/core/authz-policy';
 import type { Finding } from '../functions/shared/core/finding-schema';
-import { parseCertificate } from '../functions/shared/core/identity';
-import { putGrant, registerIssuer } from '../functions/shared/adapters/authz-admin';
+import { putGrant } from '../functions/shared/adapters/authz-admin';
 import { call, type ClientIdentity } from '../client/mtls';
 import { userAgent } from '../client/user-agent';
 
@@ -75,8 +74,6 @@ export async function seedDemoData(target: SeedTarget): Promise<SeedResult> {
   // An operator's revocations and edits survive restarts: only a never-used table is seeded.
   if (await isEmpty(target.client, target.tables.AuthzTable)) {
     for (const { ou, grant } of DEMO_GRANTS) await putGrant(target.client, target.tables.AuthzTable, ou, grant);
-    // The dev CA by its key: a scan run records its opener by CA key and serial (GET /scans/{runId}).
-    await registerIssuer(target.client, target.tables.AuthzTable, parseCertificate(target.caPem));
     result.grants = true;
   }
   if (await isEmpty(target.client, target.tables.FindingsTable)) {

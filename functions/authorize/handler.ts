@@ -13,7 +13,7 @@ const inputSchema = z.object({
 
 /**
  * Step 3 of ingestion (and of opening and completing a scan run): the certificate's OU must be granted
- * POST on every org of the batch. The answer names the certificate (CA key, serial) so a run can record its opener.
+ * POST on every org of the batch. The answer names the certificate (its SHA-256, serial, CA key) so a run can record its opener.
  */
 export const handler = instrument(async (event: unknown): Promise<{ allowed: true } & Authorized> => {
   const input = inputSchema.parse(event);

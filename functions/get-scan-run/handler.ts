@@ -34,7 +34,7 @@ function parseOrg(
 }
 
 /**
- * GET /scans/{runId}?org=ORG: a run's receipt, for its opener (same CA key and serial) and for the
+ * GET /scans/{runId}?org=ORG: a run's receipt, for its opener (the very certificate that opened it) and for the
  * org's GET-granted users. Anyone else, a run of another org and a run that does not exist all get
  * the same 404, so the answer never tells whether a run exists.
  */

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { NotFoundError, type FieldIssue } from '../shared/core/errors';
-import { newRun, runIdSchema, runRequestSchema, completionStep } from '../shared/core/scan-run';
+import {
+  closeExecutionName,
+  completionStep,
+  newRun,
+  runIdSchema,
+  runRequestSchema,
+  type RunState,
+  type ScanRun,
+} from '../shared/core/scan-run';
 import { requireEnv } from '../shared/adapters/config';
 import { instrument } from '../shared/adapters/instrument';
 import { logger, tracer } from '../shared/adapters/powertools';
@@ -15,7 +23,12 @@ const inputSchema = z.discriminatedUnion('operation', [
     operation: z.literal('open'),
     requestId: z.string().min(1),
     run: runRequestSchema,
-    opener: z.object({ ou: z.string(), serialNumber: z.string(), issuerKey: z.string().optional() }),
+    opener: z.object({
+      ou: z.string(),
+      serialNumber: z.string(),
+      certificateSha256: z.string().regex(/^[0-9a-f]{64}$/),
+      issuerKey: z.string().optional(),
+    }),
   }),
   z.object({ operation: z.literal('read'), requestId: z.string().min(1), runId: z.string().max(200) }),
   z.object({ operation: z.literal('begin-closing'), requestId: z.string().min(1), runId: runIdSchema }),
@@ -82,13 +95,38 @@ async function run(input: Input) {
     case 'begin-closing': {
       const stored = await getRun(runsTable, input.runId);
       if (stored === undefined) throw new NotFoundError('no-such-run');
-      const step = completionStep(stored, new Date());
-      // Only the complete that moves the run starts a pass: two completes at once start one.
-      const start = step !== 'nothing' && (await beginClosing(runsTable, stored, new Date()));
-      logger.info('scan run completed', { runId: stored.runId, org: stored.org, step, start });
-      return { runId: stored.runId, start, state: start ? 'closing' : stored.state };
+      const now = new Date();
+      const step = completionStep(stored, now);
+      let answer: ReturnType<typeof currentPass>;
+      if (step === 'nothing') answer = currentPass(stored);
+      else if (await beginClosing(runsTable, stored, now)) answer = started(stored.runId, now.toISOString());
+      // Another complete moved the run first: its pass, under its name.
+      else answer = currentPass((await getRun(runsTable, input.runId)) ?? stored);
+      logger.info('scan run completed', { runId: stored.runId, org: stored.org, step, start: answer.start });
+      return answer;
     }
   }
+}
+
+/**
+ * A closing run's pass is started again under its own name, which Step Functions runs once (the same execution
+ * while it runs, ExecutionAlreadyExists after): a complete whose start was lost, or answered 503, is repaired by
+ * completing again. A closed run starts nothing.
+ */
+function currentPass(run: ScanRun) {
+  return run.state === 'closing' && run.closingStartedAt !== undefined
+    ? started(run.runId, run.closingStartedAt)
+    : { runId: run.runId, start: false, state: run.state };
+}
+
+/** The answer of a complete that starts a pass: the close-run execution's name is the pass's. */
+function started(runId: string, closingStartedAt: string) {
+  return {
+    runId,
+    start: true,
+    state: 'closing' as RunState,
+    executionName: closeExecutionName(runId, closingStartedAt),
+  };
 }
 
 /** Opening and completing scan runs: the steps of the scan-runs workflow around its authorization step. */

@@ -75,6 +75,46 @@ export class StepFunctionsClientError extends Error {
 
 const MAX_INPUT_BYTES = 256 * 1024;
 
+/**
+ * StartExecution's `name` (Step Functions API Reference, StartExecution): its length constraint is 1 to 80 (outside
+ * it, the API's ValidationException, HTTP 400), and it must not hold whitespace, brackets `< > { } [ ]`, wildcards
+ * `? *`, the special characters `" # % \ ^ | ~ \` $ & , ; : /` or control characters (U+0000-001F, U+007F-009F):
+ * such a name is InvalidName (HTTP 400).
+ */
+// eslint-disable-next-line no-control-regex -- control characters are among what a name may not hold
+const FORBIDDEN_NAME_CHARACTERS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
+
+function checkExecutionName(name: string): void {
+  if (name.length < 1 || name.length > 80)
+    throw new StepFunctionsClientError(
+      'ValidationException',
+      `1 validation error detected: Value at 'name' failed to satisfy constraint: Member must have length ${name.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 80'}`,
+    );
+  if (FORBIDDEN_NAME_CHARACTERS.test(name))
+    throw new StepFunctionsClientError('InvalidName', `Invalid Name: '${name}'`);
+}
+
+/** What the API refuses before any execution exists (so a refused start leaves its name unused). */
+function checkedInput(input: string): unknown {
+  // The API Reference gives `input` a length constraint (262144, in bytes of UTF-8); a parameter outside
+  // its constraints is the API's ValidationException (HTTP 400), worded as AWS words constraint violations.
+  if (Buffer.byteLength(input) > MAX_INPUT_BYTES) {
+    throw new StepFunctionsClientError(
+      'ValidationException',
+      "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144",
+    );
+  }
+  try {
+    return JSON.parse(input) as unknown;
+  } catch {
+    throw new StepFunctionsClientError('InvalidExecutionInput', 'Invalid execution input: not JSON');
+  }
+}
+
+/** How a Task of the `states:startExecution` integration names an API error code. */
+const stepFunctionsErrorName = (code: string) =>
+  `StepFunctions.${code.endsWith('Exception') ? code : `${code}Exception`}`;
+
 export function substituteDefinition(text: string, substitutions: Record<string, unknown>): string {
   return text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (match, key: string) => {
     if (!(key in substitutions)) throw new Error(`DefinitionSubstitutions has no ${key}`);
@@ -119,12 +159,20 @@ export function createLocalStateMachine(
           throw Object.assign(new Error('no local state machine can be started'), {
             name: 'StepFunctions.StateMachineDoesNotExistException',
           });
-        const started = await options.startExecution(
-          StateMachineArn,
-          typeof Input === 'string' ? Input : JSON.stringify(Input ?? {}),
-          Name,
-        );
-        return { ExecutionArn: started.executionArn, StartDate: started.startDate.toISOString() };
+        try {
+          const started = await options.startExecution(
+            StateMachineArn,
+            typeof Input === 'string' ? Input : JSON.stringify(Input ?? {}),
+            Name,
+          );
+          return { ExecutionArn: started.executionArn, StartDate: started.startDate.toISOString() };
+        } catch (error) {
+          // The optimized integration names the API's refusals StepFunctions.<Code>Exception, as the AWS SDK for
+          // Java's exception classes are named (e.g. StepFunctions.ExecutionAlreadyExistsException).
+          if (error instanceof StepFunctionsClientError)
+            throw Object.assign(new Error(error.message), { name: stepFunctionsErrorName(error.code) });
+          throw error;
+        }
       };
       continue;
     }
@@ -179,20 +227,8 @@ export function createLocalStateMachine(
     name: string = randomUUID(),
     traceHeader?: string,
   ): Promise<SyncExecutionResult> => {
-    // The API Reference gives `input` a length constraint (262144, in bytes of UTF-8); a parameter outside
-    // its constraints is the API's ValidationException (HTTP 400), worded as AWS words constraint violations.
-    if (Buffer.byteLength(input) > MAX_INPUT_BYTES) {
-      throw new StepFunctionsClientError(
-        'ValidationException',
-        "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144",
-      );
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(input);
-    } catch {
-      throw new StepFunctionsClientError('InvalidExecutionInput', 'Invalid execution input: not JSON');
-    }
+    checkExecutionName(name);
+    const parsed = checkedInput(input);
     // Express execution ARNs carry a random suffix; standard ones are the machine's ARN and the name.
     const executionArn =
       type === 'EXPRESS'
@@ -260,9 +296,12 @@ export function createLocalStateMachine(
 
   const executions = new Map<string, { description: ExecutionDescription; done: Promise<void> }>();
   const startExecution = async (input: string, name: string = randomUUID()) => {
+    checkExecutionName(name);
+    checkedInput(input);
     const candidateArn = type === 'EXPRESS' ? undefined : `${arn.replace(':stateMachine:', ':execution:')}:${name}`;
-    // A STANDARD execution's name is unique (StartExecution, Step Functions API Reference): the same name and
-    // input while it runs answers the same execution; anything else with a used name is ExecutionAlreadyExists.
+    // A STANDARD execution's name is unique for 90 days (StartExecution, Step Functions API Reference): the same
+    // name and input while the execution is open answers that execution (success, nothing new runs); a different
+    // input, or a closed execution whatever the input, is ExecutionAlreadyExists (HTTP 400).
     const existing = candidateArn === undefined ? undefined : executions.get(candidateArn);
     if (existing) {
       if (existing.description.status === 'RUNNING' && existing.description.input === input)

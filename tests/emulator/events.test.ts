@@ -145,6 +145,7 @@ const expectations: Record<string, Expectation> = {
       allowed: true,
       ou: 'scanner',
       serialNumber: expect.stringMatching(/^[0-9A-F]+$/),
+      certificateSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
   },
   'write.json': async (event) => {

@@ -11,8 +11,10 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `throttle`: HTTP 400 `ProvisionedThroughputExceededException`, as DynamoDB answers over capacity.
  * - `server-error`: HTTP 500 `InternalServerError`, DynamoDB's own 5xx.
  * - `reset`: the connection is destroyed without an answer (ECONNRESET / socket hang up).
+ * - `hang`: no answer at all until `releaseHeld()` drops the connection: a dependency that stopped answering,
+ *   which holds the calling function until its timeout (Sandbox.Timedout).
  */
-export type Fault = 'throttle' | 'server-error' | 'reset';
+export type Fault = 'throttle' | 'server-error' | 'reset' | 'hang';
 
 export interface FaultProxy {
   endpoint: string;
@@ -29,6 +31,8 @@ export interface FaultProxy {
   counts: Map<string, number>;
   /** How many requests were failed on purpose. */
   injected: number;
+  /** Drops the connections of the requests `hang` holds (their callers see a reset and may retry). */
+  releaseHeld(): void;
   /** Stops listening and drops every open connection: callers see connection refused / reset. */
   stop(): Promise<void>;
   /** Listens again on the same port. */
@@ -43,6 +47,7 @@ const DYNAMODB_ERRORS = {
 
 export async function startFaultProxy(): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
+  const held = new Set<Socket>();
   let matching = 0;
   let port = 0;
   const proxy: FaultProxy = {
@@ -54,6 +59,10 @@ export async function startFaultProxy(): Promise<FaultProxy> {
     budget: Number.POSITIVE_INFINITY,
     counts: new Map(),
     injected: 0,
+    releaseHeld: () => {
+      for (const socket of held) socket.destroy();
+      held.clear();
+    },
     stop: async () => undefined,
     start: async () => undefined,
     close: async () => undefined,
@@ -68,6 +77,11 @@ export async function startFaultProxy(): Promise<FaultProxy> {
         proxy.budget -= 1;
         if (proxy.fault === 'reset') {
           incoming.socket.destroy();
+          return;
+        }
+        if (proxy.fault === 'hang') {
+          incoming.resume();
+          held.add(incoming.socket);
           return;
         }
         const { status, type } = DYNAMODB_ERRORS[proxy.fault];

@@ -15,8 +15,7 @@ import { userAgent } from '../../client/user-agent';
 import { DEMO_GRANTS } from '../../local/seed';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { ThrottleSettings } from '../../local/gateway/throttle';
-import { parseCertificate } from '../../functions/shared/core/identity';
-import { putGrant, registerIssuer } from '../../functions/shared/adapters/authz-admin';
+import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import { ensureDevPki, loadCertificateAuthority, type CertificateAuthority, type DevPki } from '../../local/pki';
 
 export interface TestStackOptions {
@@ -91,9 +90,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   });
   const dynamoDb = localDynamoDbClient(stack.backend.dynamoDbEndpoint);
   if (options.grants ?? true) {
+    // As the local seed does, and as docs/deploy.md step 9 grants: no CA registered, no pin.
     for (const { ou, grant } of DEMO_GRANTS) await putGrant(dynamoDb, stack.backend.tableNames.AuthzTable, ou, grant);
-    // As the local seed does: the dev CA registered by its key (scan-run openers are recorded by CA key and serial).
-    await registerIssuer(dynamoDb, stack.backend.tableNames.AuthzTable, parseCertificate(pki.ca.certPem));
   }
   return {
     url: stack.url,

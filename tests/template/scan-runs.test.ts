@@ -1,45 +1,12 @@
 /** The scan-run workflows and routes (issue 18): substitutions, retries, the time budget, the close's loop, the routes' integrations. */
-import {
-  functionsAfterGlobals,
-  isGetAtt,
-  isRef,
-  logicalIdsOfType,
-  openApi,
-  properties,
-  readProjectFile,
-  subText,
-} from './support';
+import { isGetAtt, isRef, logicalIdsOfType, openApi, properties, readProjectFile, subText } from './support';
 
-interface AslState {
-  Type: string;
-  Resource?: string;
-  TimeoutSeconds?: number;
-  Retry?: {
-    ErrorEquals: string[];
-    IntervalSeconds?: number;
-    MaxAttempts?: number;
-    BackoffRate?: number;
-    MaxDelaySeconds?: number;
-  }[];
-  Catch?: { ErrorEquals: string[]; Next: string }[];
-  Parameters?: Record<string, unknown>;
-  Choices?: { Next: string }[];
-  Default?: string;
-  Next?: string;
-  End?: boolean;
-}
-interface Asl {
-  QueryLanguage?: string;
-  TimeoutSeconds?: number;
-  StartAt: string;
-  States: Record<string, AslState>;
-}
+import { aslOf, MACHINE_MARGIN_SECONDS, pathBudgets, paths, type Asl, type AslState } from './state-machine-budget';
 
 const MACHINES = {
   ScanRunsStateMachine: 'statemachine/scan-runs.asl.json',
   CloseRunStateMachine: 'statemachine/close-run.asl.json',
 } as const;
-const aslOf = (machine: keyof typeof MACHINES) => JSON.parse(readProjectFile(MACHINES[machine])) as Asl;
 const substitutionsOf = (machine: string) => properties(machine).DefinitionSubstitutions as Record<string, unknown>;
 const tasksOf = (asl: Asl) => Object.entries(asl.States).filter(([, state]) => state.Type === 'Task');
 
@@ -60,36 +27,6 @@ test('RUN 1.1 the scan-run machines take every ARN through a substitution, use J
   }
 });
 
-/** The longest a Task can take: every attempt to its timeout, every retry wait at its longest. */
-function worstCaseSeconds(state: AslState, timeoutOf: (state: AslState) => number): number {
-  let attempts = 1;
-  let waits = 0;
-  for (const retrier of state.Retry ?? []) {
-    const maxAttempts = retrier.MaxAttempts ?? 3;
-    attempts += maxAttempts;
-    for (let attempt = 0; attempt < maxAttempts; attempt++)
-      waits += Math.min(
-        (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt,
-        retrier.MaxDelaySeconds ?? Infinity,
-      );
-  }
-  return attempts * timeoutOf(state) + waits;
-}
-
-/** Every path from StartAt to an end (Choice branches included; no loops in this machine). */
-function paths(asl: Asl, from = asl.StartAt, seen: string[] = []): string[][] {
-  const state = asl.States[from] as AslState;
-  const next = [
-    ...(state.Choices ?? []).map((choice) => choice.Next),
-    ...(state.Default ? [state.Default] : []),
-    ...(state.Next ? [state.Next] : []),
-    ...(state.Catch ?? []).map((c) => c.Next),
-  ];
-  const unique = [...new Set(next)].filter((name) => !seen.includes(name));
-  if (unique.length === 0) return [[...seen, from]];
-  return unique.flatMap((name) => paths(asl, name, [...seen, from]));
-}
-
 test('RUN 1.2 opening and completing answer inside the API timeout: every path through the scan-runs machine fits its TimeoutSeconds, which ends before 29 s', () => {
   const asl = aslOf('ScanRunsStateMachine');
   for (const path of ['/scans', '/scans/{runId}/complete']) {
@@ -98,27 +35,10 @@ test('RUN 1.2 opening and completing answer inside the API timeout: every path t
     )['x-amazon-apigateway-integration'];
     expect((asl.TimeoutSeconds ?? Infinity) * 1000).toBeLessThanOrEqual(integration.timeoutInMillis - 1000);
   }
-  const timeouts = new Map(functionsAfterGlobals().map(([logicalId, props]) => [logicalId, Number(props.Timeout)]));
-  const substitutions = substitutionsOf('ScanRunsStateMachine');
-  const timeoutOf = (state: AslState): number => {
-    if (state.Resource?.endsWith(':states:::lambda:invoke')) {
-      const arn = substitutions[String(state.Parameters?.FunctionName).replace(/^\$\{(.+)\}$/, '$1')] as {
-        'Fn::GetAtt'?: [string, string];
-      };
-      return timeouts.get(arn['Fn::GetAtt']?.[0] ?? '') ?? Infinity;
-    }
-    // A service integration without a function: its own TimeoutSeconds bounds it.
-    return state.TimeoutSeconds ?? Infinity;
-  };
-  const all = paths(asl);
-  expect(all.length).toBeGreaterThanOrEqual(4);
-  for (const path of all) {
-    const total = path
-      .map((name) => asl.States[name] as AslState)
-      .filter((state) => state.Type === 'Task')
-      .reduce((sum, state) => sum + worstCaseSeconds(state, timeoutOf), 0);
-    expect([path.join(' → '), total <= (asl.TimeoutSeconds as number)]).toEqual([path.join(' → '), true]);
-  }
+  const budgets = pathBudgets('ScanRunsStateMachine');
+  expect(budgets.length).toBeGreaterThanOrEqual(4);
+  for (const { path, seconds } of budgets)
+    expect([path, seconds <= (asl.TimeoutSeconds as number) - MACHINE_MARGIN_SECONDS]).toEqual([path, true]);
 });
 
 test('RUN 1.3 closing is asynchronous and paged: a STANDARD machine loops page by page, started by StartExecution from the scan-runs machine only after authorization', () => {
@@ -196,4 +116,21 @@ test('RUN 1.5 the scan routes: the POST routes start the scan-runs machine with 
   expect(subText(permission.SourceArn)).toBe(
     'arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${VulnerabilityApi}/${StageName}/GET/scans/*',
   );
+});
+
+test('RUN 1.8 the close starts once: StartExecution carries a name derived from the run, and ExecutionAlreadyExists is success, never retried', () => {
+  const runs = aslOf('ScanRunsStateMachine');
+  const [, start] = Object.entries(runs.States).find(([, state]) =>
+    state.Resource?.endsWith(':states:::states:startExecution'),
+  ) as [string, AslState];
+  // The name the begin-closing step returns (core/scan-run.ts closeExecutionName): the run id and the pass's start.
+  expect(start.Parameters?.['Name.$']).toBe('$.closing.value.executionName');
+  const already = ['StepFunctions.ExecutionAlreadyExistsException', 'StepFunctions.ExecutionAlreadyExists'];
+  expect(start.Retry?.[0]).toEqual({ ErrorEquals: already, MaxAttempts: 0 });
+  expect(start.Catch?.[0]).toMatchObject({ ErrorEquals: already, Next: 'Answer accepted' });
+  expect(runs.States['Answer accepted']?.Parameters).toMatchObject({ statusCode: 202 });
+  // A start that timed out may have started the close: retried under the same name, then 503, never 500.
+  expect(start.Retry?.[1]?.ErrorEquals).toContain('States.Timeout');
+  const unavailable = start.Catch?.find((catcher) => catcher.Next === 'Answer service unavailable');
+  expect(unavailable?.ErrorEquals).toContain('States.Timeout');
 });

@@ -1,26 +1,14 @@
-/** The ingestion ASL and the template agree, and every step fails safe. */
-import { functionsAfterGlobals, openApi, properties, readProjectFile } from './support';
-
-interface Retrier {
-  ErrorEquals: string[];
-  IntervalSeconds?: number;
-  MaxAttempts?: number;
-  BackoffRate?: number;
-  MaxDelaySeconds?: number;
-}
-interface AslState {
-  Type: string;
-  Resource?: string;
-  QueryLanguage?: string;
-  Retry?: Retrier[];
-  Catch?: { ErrorEquals: string[]; Next: string }[];
-  Parameters?: Record<string, unknown>;
-}
-interface Asl {
-  QueryLanguage?: string;
-  TimeoutSeconds?: number;
-  States: Record<string, AslState>;
-}
+/** The ingestion ASL and the template agree, every step fails safe, and every machine behind the API answers in time. */
+import { properties, readProjectFile } from './support';
+import {
+  aslOf,
+  INTEGRATION_MARGIN_MS,
+  MACHINE_MARGIN_SECONDS,
+  machinesBehindApi,
+  pathBudgets,
+  taskWorstCaseSeconds,
+  type Asl,
+} from './state-machine-budget';
 
 const text = readProjectFile('statemachine/ingest.asl.json');
 const asl = JSON.parse(text) as Asl;
@@ -86,46 +74,76 @@ test('Lambda service exceptions are retried, ClientExecutionTimeoutException inc
   }
 });
 
-/**
- * Worst case of one Task: each retrier counts its own attempts, so errors that alternate between
- * retriers get every retrier's MaxAttempts; every attempt runs to its function's Timeout and every
- * wait is its longest (FULL jitter only shortens it).
- */
-function worstCaseSeconds(retry: Retrier[] | undefined, functionTimeout: number): number {
-  let attempts = 1;
-  let waits = 0;
-  for (const retrier of retry ?? []) {
-    const maxAttempts = retrier.MaxAttempts ?? 3;
-    attempts += maxAttempts;
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      waits += Math.min(
-        (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt,
-        retrier.MaxDelaySeconds ?? Infinity,
-      );
+const TRANSIENT_ENDS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
+  'TransientError',
+  // A function that ran out of its Timeout, and one whose runtime died: the service did not answer in time.
+  'TimeoutError',
+  'Sandbox.Timedout',
+  'Lambda.Unknown',
+];
+
+test('every machine behind the API answers 503 when a function times out or dies, as ingestion does', () => {
+  const behind = [...new Set(machinesBehindApi().map(({ machine }) => machine))].sort();
+  expect(behind).toEqual(['IngestStateMachine', 'ScanRunsStateMachine']);
+  for (const machine of behind) {
+    const machineAsl = aslOf(machine);
+    const lambdaTasks = Object.entries(machineAsl.States).filter(([, state]) =>
+      state.Resource?.endsWith(':states:::lambda:invoke'),
+    );
+    expect(lambdaTasks.length).toBeGreaterThanOrEqual(3);
+    for (const [name, state] of lambdaTasks) {
+      const catcher = (state.Catch ?? []).find((candidate) => candidate.ErrorEquals.includes('Sandbox.Timedout'));
+      expect([machine, name, catcher?.ErrorEquals]).toEqual([machine, name, TRANSIENT_ENDS]);
+      const answer = machineAsl.States[catcher?.Next ?? ''];
+      expect([machine, name, answer?.Parameters?.statusCode]).toEqual([machine, name, 503]);
+      // Not retried: a function that used its whole Timeout once would use it again.
+      for (const retrier of state.Retry ?? [])
+        expect([machine, name, retrier.ErrorEquals.includes('Sandbox.Timedout')]).toEqual([machine, name, false]);
     }
   }
-  return attempts * functionTimeout + waits;
-}
+});
 
-test('the time budget: every Task and retry fits in the machine timeout, which ends before API Gateway gives up', () => {
+test('the time budget: on every route that starts a machine, every path, each Task tried and retried to its timeout, fits in the machine timeout with margin, which ends before API Gateway gives up', () => {
   // API Gateway's integration timeout (timeoutInMillis, at most 29 s) must outlast the execution, so
   // the response template's TIMED_OUT branch answers 504 itself; and since no Lambda can still be
-  // running when the machine's budget is spent, no work goes on after the client got its answer.
-  const integration = (
-    openApi().paths['/vuln']?.post as { 'x-amazon-apigateway-integration': { timeoutInMillis: number } }
-  )['x-amazon-apigateway-integration'];
-  const machineTimeout = asl.TimeoutSeconds ?? Infinity;
-  // A second of margin for the answer to travel back.
-  expect(machineTimeout * 1000).toBeLessThanOrEqual(integration.timeoutInMillis - 1000);
-  const timeouts = new Map(functionsAfterGlobals().map(([logicalId, props]) => [logicalId, Number(props.Timeout)]));
-  let total = 0;
-  for (const [name, state] of tasks) {
-    const functionArn = substitutions[String(state.Parameters?.FunctionName).replace(/^\$\{(.+)\}$/, '$1')] as {
-      'Fn::GetAtt'?: [string, string];
-    };
-    const timeout = timeouts.get(functionArn['Fn::GetAtt']?.[0] ?? '');
-    expect([name, Number.isFinite(timeout)]).toEqual([name, true]);
-    total += worstCaseSeconds(state.Retry, timeout as number);
+  // running when the machine's budget is spent, no work goes on after the client got its answer. The
+  // worst case of the Tasks stays MACHINE_MARGIN_SECONDS below the machine's timeout, so even then the
+  // Catch states answer (503) rather than the timeout (504).
+  const behind = machinesBehindApi();
+  expect(behind.map(({ route }) => route).sort()).toEqual([
+    'POST /scans',
+    'POST /scans/{runId}/complete',
+    'POST /vuln',
+  ]);
+  for (const { route, machine, timeoutInMillis } of behind) {
+    const machineTimeout = aslOf(machine).TimeoutSeconds ?? Infinity;
+    expect([route, machineTimeout * 1000 <= timeoutInMillis - INTEGRATION_MARGIN_MS]).toEqual([route, true]);
+    const budgets = pathBudgets(machine);
+    expect(budgets.length).toBeGreaterThanOrEqual(4);
+    for (const { path, seconds } of budgets)
+      expect([route, path, seconds, seconds <= machineTimeout - MACHINE_MARGIN_SECONDS]).toEqual([
+        route,
+        path,
+        seconds,
+        true,
+      ]);
   }
-  expect(total).toBeLessThanOrEqual(machineTimeout);
+});
+
+test('the worst case is computed from Task timeouts, retries and their waits', () => {
+  const state = {
+    Type: 'Task',
+    Retry: [
+      { ErrorEquals: ['A'], MaxAttempts: 0 },
+      { ErrorEquals: ['B'], IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2 },
+      { ErrorEquals: ['C'], IntervalSeconds: 4, MaxAttempts: 2, BackoffRate: 3, MaxDelaySeconds: 5 },
+    ],
+  };
+  // 5 attempts of 3 s, waits 1 + 2 (B) and 4 + min(12, 5) (C).
+  expect(taskWorstCaseSeconds(state, 3)).toBe(5 * 3 + 1 + 2 + 4 + 5);
 });

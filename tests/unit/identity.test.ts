@@ -26,6 +26,7 @@ describe('identityFromPem', () => {
       isCa: false,
       key: { type: 'ec', curve: 'prime256v1' },
       extendedKeyUsages: ['1.3.6.1.5.5.7.3.2'],
+      certificateSha256: new X509Certificate(scanner.certPem).fingerprint256.replace(/:/g, '').toLowerCase(),
       certificate: expect.anything(),
     });
     expect(scanner.serialNumber).toBe(new X509Certificate(scanner.certPem).serialNumber.toUpperCase());

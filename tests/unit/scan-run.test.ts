@@ -1,6 +1,7 @@
 /** Scan runs (functions/shared/core/scan-run.ts) and who may read one (authz-policy.ts openerMayRead). */
 import { openerMayRead, type Decision } from '../../functions/shared/core/authz-policy';
-import type { CertificateIdentity } from '../../functions/shared/core/identity';
+import { identityFromPem, type CertificateIdentity } from '../../functions/shared/core/identity';
+import { clientCertificate, otherCa, SCANNER_SUBJECT } from '../support/certificates';
 import {
   completionStep,
   MAX_RUN_ASSETS,
@@ -10,9 +11,10 @@ import {
   runRequestSchema,
   RUN_ID_PATTERN,
   CLOSE_RESTART_AFTER_MS,
+  closeExecutionName,
 } from '../../functions/shared/core/scan-run';
 
-const OPENER = { ou: 'scanner', serialNumber: '0A1B', issuerKey: 'a'.repeat(64) };
+const OPENER = { ou: 'scanner', serialNumber: '0A1B', certificateSha256: 'a'.repeat(64) };
 const request = { org: 'org1', scanner: 'nessus', scannedAt: '2026-03-02T10:00:00+01:00' };
 
 describe('runRequestSchema', () => {
@@ -85,22 +87,36 @@ describe('a run', () => {
   });
 });
 
-describe('openerMayRead', () => {
-  const identity = { serialNumber: OPENER.serialNumber } as CertificateIdentity;
-  const denied = (reason: string, issuerKey: string | undefined = OPENER.issuerKey): Decision => ({
-    allowed: false,
-    reason,
-    ou: 'scanner',
-    deniedOrgs: [],
-    ...(issuerKey ? { issuerKey } : {}),
+describe('closeExecutionName', () => {
+  it('names a pass by its run and start: the same for every start of one pass, another for a later pass, a name StartExecution takes', () => {
+    const runId = '3f2a1c4e-8b7d-4e6f-9a0b-1c2d3e4f5a6b';
+    const name = closeExecutionName(runId, '2026-03-02T09:00:00.000Z');
+    expect(name).toBe(`${runId}-1772442000000`);
+    expect(closeExecutionName(runId, '2026-03-02T09:00:00.000Z')).toBe(name);
+    expect(closeExecutionName(runId, '2026-03-02T09:15:00.001Z')).not.toBe(name);
+    // StartExecution's name: at most 80 characters, none of whitespace, brackets, wildcards, " # % \ ^ | ~ ` $ & , ; : /.
+    expect(name.length).toBeLessThanOrEqual(80);
+    expect(name).toMatch(/^[A-Za-z0-9_-]+$/);
   });
+});
 
-  it('lets the opener read without a GET grant', () => {
-    expect(openerMayRead(denied('method-not-granted'), identity, OPENER)).toMatchObject({
+describe('openerMayRead', () => {
+  const SERIAL = '5CA1AB1E';
+  let opener: CertificateIdentity;
+  let recorded: { certificateSha256: string };
+  beforeAll(async () => {
+    opener = identityFromPem((await clientCertificate(SCANNER_SUBJECT, { serialNumber: SERIAL })).certPem);
+    recorded = { certificateSha256: opener.certificateSha256 };
+  });
+  // A CA the authz table does not name: no issuerKey in the decision (deploy.md step 9 grants register none).
+  const denied = (reason: string): Decision => ({ allowed: false, reason, ou: 'scanner', deniedOrgs: [] });
+
+  it('lets the opener read without a GET grant, with no CA registered', () => {
+    expect(openerMayRead(denied('method-not-granted'), opener, recorded)).toMatchObject({
       allowed: true,
       reason: 'run-opener',
     });
-    expect(openerMayRead(denied('no-grant'), identity, OPENER).allowed).toBe(true);
+    expect(openerMayRead(denied('no-grant'), opener, recorded).allowed).toBe(true);
   });
 
   it('never lifts a denial about the certificate itself', () => {
@@ -111,17 +127,25 @@ describe('openerMayRead', () => {
       'issuer-mismatch',
       'multiple-ous',
     ]) {
-      expect([reason, openerMayRead(denied(reason), identity, OPENER).allowed]).toEqual([reason, false]);
+      expect([reason, openerMayRead(denied(reason), opener, recorded).allowed]).toEqual([reason, false]);
     }
   });
 
-  it('needs the same CA key and serial, and a registered CA', () => {
-    expect(openerMayRead(denied('method-not-granted', 'b'.repeat(64)), identity, OPENER).allowed).toBe(false);
-    expect(
-      openerMayRead(denied('method-not-granted'), { serialNumber: '0A1C' } as CertificateIdentity, OPENER).allowed,
-    ).toBe(false);
-    expect(
-      openerMayRead(denied('method-not-granted', undefined), identity, { ...OPENER, issuerKey: undefined }).allowed,
-    ).toBe(false);
+  it('refuses the same serial from another CA, the same subject and serial re-issued with another key, and a run recorded without a fingerprint', async () => {
+    const impostors = {
+      'same subject and serial, another CA': await clientCertificate(SCANNER_SUBJECT, {
+        serialNumber: SERIAL,
+        ca: await otherCa(),
+      }),
+      'same subject and serial, same CA, another key': await clientCertificate(SCANNER_SUBJECT, {
+        serialNumber: SERIAL,
+      }),
+    };
+    for (const [who, issued] of Object.entries(impostors)) {
+      const identity = identityFromPem(issued.certPem);
+      expect(identity.serialNumber).toBe(opener.serialNumber);
+      expect([who, openerMayRead(denied('method-not-granted'), identity, recorded).allowed]).toEqual([who, false]);
+    }
+    expect(openerMayRead(denied('method-not-granted'), opener, {}).allowed).toBe(false);
   });
 });

@@ -18,10 +18,11 @@ export interface AuthorizationInput {
   opener?: RunOpener | undefined;
 }
 
-/** Who was allowed: the OU, and what names the certificate (its CA's key when registered, and serial). */
+/** Who was allowed: the OU, and what names the certificate (its own SHA-256, its serial, its CA's key when registered). */
 export interface Authorized {
   ou: string;
   serialNumber: string;
+  certificateSha256: string;
   issuerKey?: string | undefined;
 }
 
@@ -64,6 +65,7 @@ export async function authorizeRequest(input: AuthorizationInput): Promise<Autho
   return {
     ou: decision.ou,
     serialNumber: identity.serialNumber,
+    certificateSha256: identity.certificateSha256,
     ...(decision.issuerKey ? { issuerKey: decision.issuerKey } : {}),
   };
 }

@@ -216,21 +216,20 @@ export function decisionLogEntry(
 const GRANT_ONLY_DENIALS: ReadonlySet<string> = new Set(['no-grant', 'method-not-granted', 'org-not-granted']);
 
 /**
- * A scan run's opener may read its run without a GET grant: the same CA key and serial as the
- * certificate that opened it. Only a denial about the grant is lifted; an expired, revoked or
- * unknown-issuer certificate stays denied, and a certificate of an unregistered CA is never an opener.
+ * A scan run's opener may read its run without a GET grant: the presented certificate is the very one that
+ * opened it (the same SHA-256 of its DER). API Gateway's mutual TLS has checked its chain to the truststore and
+ * the handshake proved its key, so nobody else can present those bytes: not a certificate of another CA with
+ * the same serial, not the same subject re-issued (docs/threat-model.md, "Who opened a run"). No CA
+ * registration or pin is needed. Only a denial about the grant is lifted; an expired or revoked certificate
+ * stays denied, and a run recorded without the fingerprint (by an earlier version) has no opener.
  */
 export function openerMayRead(
   decision: Decision,
-  identity: CertificateIdentity,
-  opener: { issuerKey?: string | undefined; serialNumber: string },
+  identity: Pick<CertificateIdentity, 'certificateSha256'>,
+  opener: { certificateSha256?: string | undefined },
 ): Decision {
   if (decision.allowed || !GRANT_ONLY_DENIALS.has(decision.reason) || decision.ou === undefined) return decision;
-  if (
-    opener.issuerKey === undefined ||
-    decision.issuerKey !== opener.issuerKey ||
-    identity.serialNumber !== opener.serialNumber
-  )
+  if (opener.certificateSha256 === undefined || identity.certificateSha256 !== opener.certificateSha256)
     return decision;
   return { ...decision, allowed: true, reason: 'run-opener', deniedOrgs: [] };
 }

@@ -19,6 +19,11 @@ export interface CertificateIdentity {
   key: KeyStrength;
   /** extendedKeyUsage OIDs, or undefined when the certificate has no such extension (any use). */
   extendedKeyUsages: string[] | undefined;
+  /**
+   * SHA-256 of the certificate's DER, lower-case hex: names this one certificate (its issuer, serial, subject,
+   * key and signature together). A scan run records its opener by it (docs/threat-model.md, "Who opened a run").
+   */
+  certificateSha256: string;
   /** The parsed certificate (OpenSSL's, through node:crypto), to verify its signature against an issuer's key. */
   certificate: X509Certificate;
 }
@@ -94,6 +99,7 @@ export function identityFromCertificate(certificate: X509Certificate): Certifica
     key: keyStrength(certificate.publicKey),
     // node's keyUsage is the extendedKeyUsage extension's OIDs, undefined without the extension.
     extendedKeyUsages: certificate.keyUsage === undefined ? undefined : [...certificate.keyUsage],
+    certificateSha256: createHash('sha256').update(certificate.raw).digest('hex'),
     certificate,
   };
 }

@@ -57,11 +57,13 @@ export const runRequestSchema = z.strictObject({
 });
 export type RunRequest = z.infer<typeof runRequestSchema>;
 
-/** Who opened a run: the certificate's issuing CA (by key, as grants pin it) and serial. */
+/** Who opened a run: the certificate itself, by the SHA-256 of its DER (authz-policy.ts openerMayRead). */
 export interface RunOpener {
   ou: string;
   serialNumber: string;
-  /** SPKI SHA-256 of the issuing CA when the authz table names it; without it only GET-granted users read the run. */
+  /** The opener's certificate; absent on runs opened by earlier versions, which then only GET-granted users read. */
+  certificateSha256?: string | undefined;
+  /** SPKI SHA-256 of the issuing CA when the authz table names it: for the audit log, not for recognising the opener. */
   issuerKey?: string | undefined;
 }
 
@@ -149,4 +151,14 @@ export function newAssets(
   const known = new Set(run.assets);
   const added = [...new Set(batchAssets)].filter((asset) => !known.has(asset)).sort();
   return { added, overLimit: known.size + added.length > MAX_RUN_ASSETS };
+}
+
+/**
+ * The close-run execution's name for a pass: the run id and the instant the pass began (as the run records it),
+ * so every start of one pass carries the same name and Step Functions starts it once (a STANDARD execution's
+ * name is unique for 90 days: StartExecution, Step Functions API Reference), while a later pass gets its own.
+ * A UUID, a dash and epoch milliseconds: 50 characters of the allowed ones, within the 80 the API takes.
+ */
+export function closeExecutionName(runId: string, closingStartedAt: string): string {
+  return `${runId}-${Date.parse(closingStartedAt)}`;
 }

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { GetItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { ForbiddenError, TransientError } from '../../../functions/shared/core/errors';
 import { principalFor } from '../../support/events';
@@ -72,6 +73,8 @@ describe('authorize handler', () => {
       allowed: true,
       ou: 'scanner',
       serialNumber: expect.stringMatching(/^[0-9A-F]+$/),
+      // The certificate itself, which a scan run records as its opener.
+      certificateSha256: new X509Certificate(scanner.certPem).fingerprint256.replace(/:/g, '').toLowerCase(),
     });
     expect(decision()).toMatchObject({
       level: 'INFO',
