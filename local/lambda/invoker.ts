@@ -15,6 +15,7 @@ import { bundleRequestOf, localBundles, type BuildProperties } from './bundle';
 import { lambdaTraceEnvironment } from '../xray/trace-header';
 import { EnvironmentPool, ThrottledError } from './environment-pool';
 import type { ErrorShape } from './runtime-protocol';
+import { roleCredentialVariables, type Principal } from '../iam/credentials';
 
 export interface LocalFunctionDefinition {
   logicalId: string;
@@ -28,6 +29,8 @@ export interface LocalFunctionDefinition {
   memoryMb: number;
   /** ReservedConcurrentExecutions, where the template sets it. */
   reservedConcurrency?: number;
+  /** The execution role's logical id: the environment gets its credentials, as Lambda sets them. */
+  role?: string;
   environment: Record<string, string>;
 }
 
@@ -85,6 +88,7 @@ export function functionDefinitions(template: CfnTemplate, resolver: LocalResolv
       ...((properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}),
     };
     const reserved = properties.ReservedConcurrentExecutions;
+    const role = (resource.Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
     return {
       logicalId,
       arn: localFunctionArn(logicalId),
@@ -94,6 +98,7 @@ export function functionDefinitions(template: CfnTemplate, resolver: LocalResolv
       timeoutSeconds: Number(properties.Timeout ?? globals.Timeout ?? 3),
       memoryMb: Number(properties.MemorySize ?? globals.MemorySize ?? 128),
       ...(reserved === undefined ? {} : { reservedConcurrency: Number(reserved) }),
+      ...(role === undefined ? {} : { role }),
       environment: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)])),
     };
   });
@@ -140,6 +145,11 @@ export interface InvokeOptions {
   environment?: Record<string, string>;
   /** The invocation's X-Ray header (Parent = the function's segment): with tracing on, it becomes `_X_AMZN_TRACE_ID`. */
   traceHeader?: string;
+  /**
+   * Who invokes, for IAM (local/iam/functions.ts): a state machine's role, or API Gateway with the calling
+   * route's ARN as `aws:SourceArn`. Omitted: the operator (tests, `npm run invoke`), not evaluated.
+   */
+  caller?: { principal: Principal; context?: Record<string, string> };
 }
 
 export type InvokerLog = (entry: Record<string, unknown>) => void;
@@ -318,6 +328,8 @@ export async function startLocalFunctions(
       ...definedRuntimeVariables(definition, options.environment?.AWS_REGION),
       ...tracingVariables(options.xrayDaemonAddress),
       ...options.environment,
+      // Lambda sets the execution role's credentials last: the function's calls are its role's.
+      ...(definition.role ? roleCredentialVariables(definition.role, definition.logicalId) : {}),
     };
     const pool = new EnvironmentPool(
       {

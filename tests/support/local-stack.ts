@@ -42,6 +42,8 @@ export interface TestStackOptions {
   environment?: Record<string, string>;
   /** Send the functions' DynamoDB calls here (a fault-injecting proxy) instead of to the server itself. */
   functionsDynamoDbEndpoint?: string;
+  /** Evaluate IAM on the stack's own calls (default true, as `npm start`). */
+  iam?: boolean;
 }
 
 export interface TestStack {
@@ -75,6 +77,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...(options.functionsDynamoDbEndpoint ? { functionsDynamoDbEndpoint: options.functionsDynamoDbEndpoint } : {}),
       ...(options.parameterOverrides ? { parameterOverrides: options.parameterOverrides } : {}),
       log: (entry) => logs.push(entry),
+      iam: options.iam ?? true,
     },
     gateway: {
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
