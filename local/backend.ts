@@ -12,7 +12,7 @@ import { functionDefinitions, startLocalFunctions, type InvokerLog, type LocalFu
 import { startStepFunctionsApi } from './stepfunctions/api';
 import { startSecretsManager } from './secretsmanager/server';
 import { createLocalStateMachine, type ExecutionStarter, type LocalStateMachine } from './stepfunctions/state-machine';
-import { loadTemplate, resourcesOfType } from './cloudformation/template';
+import { loadTemplate, resourcesOfType, type CfnTemplate } from './cloudformation/template';
 import { localAwsEnvironment } from './aws-local';
 import { tracedFunctions } from './xray/lambda';
 import { startLocalTracing, type LocalTracing, type LocalTracingOptions } from './xray/tracing';
@@ -83,6 +83,11 @@ export interface BackendOptions {
   iam?: boolean;
   /** Called on every call IAM refuses (after it is recorded in `iam.denials`). */
   onDenial?: (denial: Denial) => void;
+  /**
+   * The template IAM's documents are read from, when not template.yaml itself (tests remove one statement from
+   * a copy and watch the matching request fail). Nested layers are inlined from their files unless already.
+   */
+  iamTemplate?: CfnTemplate;
 }
 
 export async function startBackend(options: BackendOptions = {}): Promise<LocalBackend> {
@@ -110,7 +115,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
     });
     let iam: LocalIam | undefined;
     if (options.iam ?? true) {
-      const documents = stackIam({ template, references: resolver.references });
+      const documents = stackIam({ template: options.iamTemplate ?? template, references: resolver.references });
       const denials: Denial[] = [];
       const record = (denial: Denial) => {
         denials.push(denial);

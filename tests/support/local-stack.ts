@@ -14,6 +14,7 @@ import { readAllFindings } from '../../client/read-findings';
 import { DEMO_GRANTS } from '../../local/seed';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { ThrottleSettings } from '../../local/gateway/throttle';
+import type { CfnTemplate } from '../../local/cloudformation/template';
 import { parseCertificate } from '../../functions/shared/core/identity';
 import { putGrant, registerIssuer } from '../../functions/shared/adapters/authz-admin';
 import { ensureDevPki, loadCertificateAuthority, type CertificateAuthority, type DevPki } from '../../local/pki';
@@ -44,6 +45,8 @@ export interface TestStackOptions {
   functionsDynamoDbEndpoint?: string;
   /** Evaluate IAM on the stack's own calls (default true, as `npm start`). */
   iam?: boolean;
+  /** Read IAM's documents from this template instead of template.yaml (a copy with a statement removed). */
+  iamTemplate?: CfnTemplate;
 }
 
 export interface TestStack {
@@ -78,6 +81,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...(options.parameterOverrides ? { parameterOverrides: options.parameterOverrides } : {}),
       log: (entry) => logs.push(entry),
       iam: options.iam ?? true,
+      ...(options.iamTemplate ? { iamTemplate: options.iamTemplate } : {}),
     },
     gateway: {
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
