@@ -145,9 +145,14 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
         const verdict = await iam.gate.check(caller, stepFunctionsCall('StartExecution', arn));
         // Step Functions reports the service's refusal of an integration's call as <Service>.AWS<Service>Exception.
         if (verdict.kind === 'denied')
-          throw Object.assign(new Error(`${verdict.message} (Service: AWSStepFunctions; Status Code: 400; Error Code: AccessDeniedException)`), {
-            name: 'StepFunctions.AWSStepFunctionsException',
-          });
+          throw Object.assign(
+            new Error(
+              `${verdict.message} (Service: AWSStepFunctions; Status Code: 400; Error Code: AccessDeniedException)`,
+            ),
+            {
+              name: 'StepFunctions.AWSStepFunctionsException',
+            },
+          );
       }
       const target = Object.values(stateMachines).find((machine) => machine.arn === arn);
       if (!target)

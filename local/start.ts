@@ -55,7 +55,13 @@ async function main(): Promise<void> {
       ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
       iam: options.iam,
       onDenial: (denial) =>
-        jsonLineLog({ level: 'WARN', source: 'local-iam', ...denial, reason: denial.message, message: 'call denied by IAM' }),
+        jsonLineLog({
+          level: 'WARN',
+          source: 'local-iam',
+          ...denial,
+          reason: denial.message,
+          message: 'call denied by IAM',
+        }),
     },
     gateway: {
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },

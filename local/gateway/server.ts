@@ -129,7 +129,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const waf = wafBodyRule(stackTemplate, options.wafOversizeBodyAction);
   const host = options.host ?? '127.0.0.1';
   const truststore = truststoreFingerprints(options.truststorePem);
-  const stage: StageInfo = { stage: defaults.stage, apiId: LOCAL_API_ID, accountId: LOCAL_ACCOUNT, domainName: 'localhost' };
+  const stage: StageInfo = {
+    stage: defaults.stage,
+    apiId: LOCAL_API_ID,
+    accountId: LOCAL_ACCOUNT,
+    domainName: 'localhost',
+  };
   const tracer = options.backend.tracing
     ? apiGatewayTracer(options.backend.tracing.sink, {
         ...stage,

@@ -31,7 +31,10 @@ export const localTableArn = (tableName: string) =>
   `arn:${LOCAL_PARTITION}:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${tableName}`;
 
 /** The tables a DynamoDB request names, each with the action it performs there (a transaction mixes them). */
-function dynamoDbTargets(operation: string, body: Record<string, unknown>): { action: string; table: string; index?: string }[] {
+function dynamoDbTargets(
+  operation: string,
+  body: Record<string, unknown>,
+): { action: string; table: string; index?: string }[] {
   const action = `dynamodb:${operation}`;
   if (typeof body.TableName === 'string')
     return [
@@ -116,5 +119,11 @@ export function stepFunctionsCall(operation: string, resource: string): AwsCall 
 /** Lambda's Invoke (`lambda:InvokeFunction` on the function), with the caller's source where a service calls. */
 export function lambdaInvokeCall(functionArn: string, context?: Record<string, string>): AwsCall {
   const action = 'lambda:InvokeFunction';
-  return { service: 'lambda', action, resources: [{ action, resource: functionArn }], kms: [], ...(context ? { context } : {}) };
+  return {
+    service: 'lambda',
+    action,
+    resources: [{ action, resource: functionArn }],
+    kms: [],
+    ...(context ? { context } : {}),
+  };
 }

@@ -83,7 +83,8 @@ export class IamGate {
         action: first?.action ?? call.action,
         resource: first?.resource ?? '',
         verdict: verdict.kind,
-        message: verdict.kind === 'denied' ? verdict.message : `no route from the functions' subnets to ${call.service}`,
+        message:
+          verdict.kind === 'denied' ? verdict.message : `no route from the functions' subnets to ${call.service}`,
       });
     }
     return verdict;
