@@ -109,7 +109,6 @@ describe.each([
 
 type Statement = { Sid?: string; Action?: string | string[]; Resource?: unknown };
 const deployed = (): CfnTemplate => inlineNestedApplications(loadTemplate(), PROJECT_ROOT);
-const statementsOf = (document: unknown) => (document as { Statement: Statement[] }).Statement;
 function without(statements: Statement[], matches: (statement: Statement) => boolean): Statement[] {
   const kept = statements.filter((statement) => !matches(statement));
   if (kept.length !== statements.length - 1) throw new Error('expected to remove exactly one statement');
