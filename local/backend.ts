@@ -122,6 +122,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
         options.onDenial?.(denial);
       };
       const gate = new IamGate(documents, record);
+      await gate.warm(['secretsmanager', 'kms', 'lambda', 'states']);
       secrets.enforceIam(gate);
       if (dynamoDb.enforceIam) await dynamoDb.enforceIam(documents, record);
       iam = { gate, denials, dynamoDbEnforced: dynamoDb.enforceIam !== undefined };

@@ -100,8 +100,11 @@ const stop = () => server.close(() => process.exit(0));
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'close') stop();
   else if (message.type === 'iam') {
-    gate = new IamGate(message.stack, (denial) => send({ type: 'denial', denial }));
-    send({ type: 'iam-enforced' });
+    const enforcing = new IamGate(message.stack, (denial) => send({ type: 'denial', denial }));
+    void enforcing.warm(['dynamodb', 'kms']).then(() => {
+      gate = enforcing;
+      send({ type: 'iam-enforced' });
+    });
   } else send({ type: 'memory', maxRssBytes: process.resourceUsage().maxRSS * 1024 });
 });
 process.on('disconnect', stop);

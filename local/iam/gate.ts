@@ -90,6 +90,26 @@ export class IamGate {
     return verdict;
   }
 
+  /**
+   * Loads the engine's service data before the first call needs it (the first decision of a service reads its
+   * actions and condition keys from disk, a cold cost a function's timeout should not pay on a busy machine).
+   */
+  async warm(services: readonly string[]): Promise<void> {
+    const probes: Record<string, [string, string]> = {
+      dynamodb: ['dynamodb:GetItem', 'arn:aws:dynamodb:us-east-1:000000000000:table/warm'],
+      kms: ['kms:Decrypt', 'arn:aws:kms:us-east-1:000000000000:key/warm'],
+      secretsmanager: ['secretsmanager:GetSecretValue', 'arn:aws:secretsmanager:us-east-1:000000000000:secret:warm'],
+      lambda: ['lambda:InvokeFunction', 'arn:aws:lambda:us-east-1:000000000000:function:warm'],
+      states: ['states:StartExecution', 'arn:aws:states:us-east-1:000000000000:stateMachine:warm'],
+    };
+    const principal = Object.keys(this.stack.roles)[0];
+    if (principal === undefined) return;
+    for (const service of services) {
+      const probe = probes[service];
+      if (probe) await this.evaluator.decide({ principal, action: probe[0], resource: probe[1] });
+    }
+  }
+
   /** A function's session in VPC mode: its calls leave through the subnets' routes only. */
   private inVpc(principal: Principal): boolean {
     return (
