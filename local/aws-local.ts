@@ -10,12 +10,15 @@ export const localFunctionArn = (logicalId: string) =>
 export const localStateMachineArn = (logicalId: string) =>
   `arn:${LOCAL_PARTITION}:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${logicalId}`;
 
-/** Credentials the local servers accept (they do not check signatures); never real ones. */
+/**
+ * The operator's credentials (the seed, `npm run authz`, tests' own clients): an administrator the local
+ * servers do not evaluate (local/iam/gate.ts). They check who signs, never the signature; never real ones.
+ */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
- * What a local function's environment holds where Lambda's would hold the region and the execution
- * role's credentials: the region, credentials the local servers accept, and the local DynamoDB and
+ * What a local function's environment holds where Lambda's would hold the region: the region, the operator's
+ * credentials (each function's execution role's replace them, lambda/invoker.ts), and the local DynamoDB and
  * Secrets Manager endpoints (the SDK's own `AWS_ENDPOINT_URL_<SERVICE>` settings, so the product has
  * no local branch).
  */

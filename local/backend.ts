@@ -12,10 +12,14 @@ import { functionDefinitions, startLocalFunctions, type InvokerLog, type LocalFu
 import { startStepFunctionsApi } from './stepfunctions/api';
 import { startSecretsManager } from './secretsmanager/server';
 import { createLocalStateMachine, type ExecutionStarter, type LocalStateMachine } from './stepfunctions/state-machine';
-import { loadTemplate, resourcesOfType } from './cloudformation/template';
+import { loadTemplate, resourcesOfType, type CfnTemplate } from './cloudformation/template';
 import { localAwsEnvironment } from './aws-local';
 import { tracedFunctions } from './xray/lambda';
 import { startLocalTracing, type LocalTracing, type LocalTracingOptions } from './xray/tracing';
+import { stepFunctionsCall } from './iam/calls';
+import { iamCheckedFunctions } from './iam/functions';
+import { IamGate, type Denial } from './iam/gate';
+import { stackIam } from './iam/stack-iam';
 
 export const INGEST_STATE_MACHINE = 'IngestStateMachine';
 
@@ -35,7 +39,17 @@ export interface LocalBackend {
   resolver: LocalResolver;
   /** The local X-Ray daemon and trace store, when tracing is on. */
   tracing: LocalTracing | undefined;
+  /** IAM on every call the functions and machines make (undefined with `iam: false`). */
+  iam: LocalIam | undefined;
   close(): Promise<void>;
+}
+
+export interface LocalIam {
+  gate: IamGate;
+  /** Every call refused so far, by any endpoint (DynamoDB's process included), in order. */
+  denials: Denial[];
+  /** False when DynamoDB runs as DynamoDB Local, which the local stack cannot put IAM in front of. */
+  dynamoDbEnforced: boolean;
 }
 
 export interface BackendOptions {
@@ -65,6 +79,15 @@ export interface BackendOptions {
   bindAddress?: string;
   /** V8 CPU profiles of every execution environment and of the DynamoDB-API server go here (`npm run bench -- --cpu-prof`). */
   cpuProfileDir?: string;
+  /** Evaluate IAM on every call the stack's code makes (default true; `npm start --no-iam` turns it off). */
+  iam?: boolean;
+  /** Called on every call IAM refuses (after it is recorded in `iam.denials`). */
+  onDenial?: (denial: Denial) => void;
+  /**
+   * The template IAM's documents are read from, when not template.yaml itself (tests remove one statement from
+   * a copy and watch the matching request fail). Nested layers are inlined from their files unless already.
+   */
+  iamTemplate?: CfnTemplate;
 }
 
 export async function startBackend(options: BackendOptions = {}): Promise<LocalBackend> {
@@ -90,6 +113,20 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       tableNames,
       secretArns: secrets.arns,
     });
+    let iam: LocalIam | undefined;
+    if (options.iam ?? true) {
+      const documents = stackIam({ template: options.iamTemplate ?? template, references: resolver.references });
+      const denials: Denial[] = [];
+      const record = (denial: Denial) => {
+        denials.push(denial);
+        options.onDenial?.(denial);
+      };
+      const gate = new IamGate(documents, record);
+      await gate.warm(['secretsmanager', 'kms', 'lambda', 'states']);
+      secrets.enforceIam(gate);
+      if (dynamoDb.enforceIam) await dynamoDb.enforceIam(documents, record);
+      iam = { gate, denials, dynamoDbEnforced: dynamoDb.enforceIam !== undefined };
+    }
     functions = await startLocalFunctions(functionDefinitions(template, resolver), {
       environment: {
         ...localAwsEnvironment(options.functionsDynamoDbEndpoint ?? dynamoDb.endpoint, secrets.endpoint),
@@ -100,10 +137,24 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       ...(tracing ? { xrayDaemonAddress: tracing.daemon.address } : {}),
       ...(options.cpuProfileDir ? { cpuProfileDir: options.cpuProfileDir } : {}),
     });
-    const started = tracedFunctions(functions, tracing?.sink);
+    const traced = tracedFunctions(functions, tracing?.sink);
+    const started = iam ? iamCheckedFunctions(traced, iam.gate) : traced;
     // Every machine of the template; a Task of one may start another by its ARN (states:startExecution).
     const stateMachines: Record<string, LocalStateMachine> = {};
-    const startExecution: ExecutionStarter = async (arn, input, name) => {
+    const startExecution: ExecutionStarter = async (arn, input, name, caller) => {
+      if (iam && caller) {
+        const verdict = await iam.gate.check(caller, stepFunctionsCall('StartExecution', arn));
+        // Step Functions reports the service's refusal of an integration's call as <Service>.AWS<Service>Exception.
+        if (verdict.kind === 'denied')
+          throw Object.assign(
+            new Error(
+              `${verdict.message} (Service: AWSStepFunctions; Status Code: 400; Error Code: AccessDeniedException)`,
+            ),
+            {
+              name: 'StepFunctions.AWSStepFunctionsException',
+            },
+          );
+      }
       const target = Object.values(stateMachines).find((machine) => machine.arn === arn);
       if (!target)
         throw Object.assign(new Error(`State Machine Does Not Exist: '${arn}'`), {
@@ -116,6 +167,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
         retryIntervalMs: options.retryIntervalMs,
         startExecution,
         segments: tracing?.sink,
+        ...(iam ? { role: iam.gate.stack.stateMachineRoles[logicalId] } : {}),
       });
     }
     const stateMachine = stateMachines[INGEST_STATE_MACHINE];
@@ -125,6 +177,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
         ? undefined
         : await startStepFunctionsApi(Object.values(stateMachines), {
             port: options.stepFunctionsPort,
+            ...(iam ? { iam: iam.gate } : {}),
             ...(options.bindAddress ? { host: options.bindAddress } : {}),
           });
     return {
@@ -138,6 +191,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       stepFunctionsEndpoint: api?.endpoint,
       resolver,
       tracing,
+      iam,
       close: async () => {
         await api?.close();
         await Promise.all(Object.values(stateMachines).map((machine) => machine.settled()));

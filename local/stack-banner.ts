@@ -26,7 +26,16 @@ export interface BannerInput {
   statePath: string;
   trustsDevCa: boolean;
   trustsRogueCa: boolean;
+  /** IAM on the stack's own calls: enforced (and whether DynamoDB is covered), or off (`--no-iam`). */
+  iam: 'enforced' | 'enforced-except-dynamodb' | 'off';
 }
+
+const IAM_LINE = {
+  enforced: 'enforced on every call the functions and state machines make (npm start --no-iam turns it off)',
+  'enforced-except-dynamodb':
+    'enforced on Secrets Manager, Step Functions and Lambda calls; not on DynamoDB Local (LOCAL_DYNAMODB)',
+  off: 'OFF (--no-iam): the local stack does not evaluate IAM, so a call AWS would deny succeeds here',
+};
 
 export function stackBanner(input: BannerInput): string {
   const { url, pkiDir } = input;
@@ -41,6 +50,7 @@ export function stackBanner(input: BannerInput): string {
     `Vulnerability API (local) on ${url}`,
     `  truststore: ${input.truststorePath}${input.trustsDevCa ? '' : '  (does not hold the dev CA: the dev client certificates below are refused)'}`,
     `  DynamoDB:   ${input.dynamoDbEndpoint}   Step Functions API: ${input.stepFunctionsEndpoint ?? 'off'}`,
+    `  IAM:        ${IAM_LINE[input.iam]}`,
     `  where this stack listens, for other terminals: ${input.statePath}`,
     '',
     `A scanner certificate (OU=scanner) posts the reference finding (${devAnswer('200')}):`,

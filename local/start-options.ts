@@ -4,7 +4,8 @@
  * `--config-env` (default `default`). Overrides from the command line win over samconfig.toml's
  * `parameter_overrides`, as in SAM CLI. `--bind-address ADDRESS` (opt-in) makes the DynamoDB, Secrets
  * Manager and Step Functions API servers listen on ADDRESS instead of 127.0.0.1, so a container
- * (`sam local invoke`) can reach them; they have no authentication, so the start-up warns.
+ * (`sam local invoke`) can reach them; they have no authentication, so the start-up warns. `--no-iam`
+ * stops evaluating IAM on the stack's own calls (for debugging a policy; the banner says so).
  */
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
@@ -19,6 +20,8 @@ export interface StartOptions {
   sources: string[];
   /** `--no-traces` turns the local X-Ray daemon, trace store and trace page off. */
   traces: boolean;
+  /** `--no-iam` stops evaluating IAM on the calls the functions and state machines make. */
+  iam: boolean;
   /** Set only by `--bind-address`. */
   bindAddress?: string;
 }
@@ -31,6 +34,7 @@ export function startOptions(argv: string[], projectRoot = PROJECT_ROOT): StartO
       'config-file': { type: 'string' },
       'config-env': { type: 'string' },
       'no-traces': { type: 'boolean' },
+      'no-iam': { type: 'boolean' },
       'bind-address': { type: 'string' },
     },
     allowPositionals: true,
@@ -66,6 +70,7 @@ export function startOptions(argv: string[], projectRoot = PROJECT_ROOT): StartO
     parameterOverrides: { ...fromConfig, ...fromCommandLine },
     sources,
     traces: values['no-traces'] !== true,
+    iam: values['no-iam'] !== true,
     ...(bindAddress ? { bindAddress } : {}),
   };
 }

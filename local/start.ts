@@ -53,6 +53,15 @@ async function main(): Promise<void> {
       log: (entry) => jsonLineLog({ source: 'local-lambda', ...entry }),
       ...(tracing ? { traces: { dir: DEFAULT_TRACES_DIR, daemonPort: ports.xrayDaemon } } : {}),
       ...(options.bindAddress ? { bindAddress: options.bindAddress } : {}),
+      iam: options.iam,
+      onDenial: (denial) =>
+        jsonLineLog({
+          level: 'WARN',
+          source: 'local-iam',
+          ...denial,
+          reason: denial.message,
+          message: 'call denied by IAM',
+        }),
     },
     gateway: {
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },
@@ -121,6 +130,7 @@ async function main(): Promise<void> {
       statePath: stackStatePath(LOCAL_DIR),
       trustsDevCa,
       trustsRogueCa,
+      iam: !backend.iam ? 'off' : backend.iam.dynamoDbEnforced ? 'enforced' : 'enforced-except-dynamodb',
     }),
   );
   if (viewer && backend.tracing) {

@@ -24,7 +24,7 @@ const PSEUDO: Record<string, string> = {
 export class LocalResolver {
   constructor(
     private readonly template: CfnTemplate,
-    private readonly references: LocalReferences,
+    readonly references: LocalReferences,
   ) {}
 
   private ref(name: string): unknown {

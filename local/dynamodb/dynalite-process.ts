@@ -4,8 +4,14 @@
  * its parent over the IPC channel: it says where it listens, reports its peak memory, and stops on
  * request or when the parent goes away.
  */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { dynamoDbCall } from '../iam/calls';
+import { callerOf } from '../iam/credentials';
+import { IamGate, type Denial } from '../iam/gate';
+import type { StackIam } from '../iam/stack-iam';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -17,9 +23,13 @@ export interface DynaliteProcessOptions {
   host?: string;
   path?: string;
 }
-export type ParentMessage = { type: 'close' } | { type: 'memory' };
+export type ParentMessage = { type: 'close' } | { type: 'memory' } | { type: 'iam'; stack: StackIam };
 export type ChildMessage =
-  { type: 'listening'; port: number } | { type: 'error'; message: string } | { type: 'memory'; maxRssBytes: number };
+  | { type: 'listening'; port: number }
+  | { type: 'error'; message: string }
+  | { type: 'memory'; maxRssBytes: number }
+  | { type: 'iam-enforced' }
+  | { type: 'denial'; denial: Denial };
 
 const send = (message: ChildMessage) => process.send?.(message);
 const options = JSON.parse(process.argv[2] ?? '{}') as DynaliteProcessOptions;
@@ -37,9 +47,64 @@ server.listen(options.port, options.host ?? '127.0.0.1', () =>
   send({ type: 'listening', port: (server.address() as AddressInfo).port }),
 );
 
+/**
+ * IAM in front of dynalite (local/iam/gate.ts), once the parent sends the stack's documents: the action and
+ * the tables come from the request itself (X-Amz-Target, TableName / RequestItems / TransactItems). A denied
+ * call answers as DynamoDB does (HTTP 400, AccessDeniedException naming the action and resource); a function in
+ * the VPC without a route to DynamoDB gets no answer at all (the connection drops, as a blackholed route fails).
+ */
+let gate: IamGate | undefined;
+const dynaliteHandler = server.listeners('request')[0] as RequestListener;
+server.removeAllListeners('request');
+
+function refuse(response: ServerResponse, type: string, message: string): void {
+  const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message });
+  response.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+async function enforce(iam: IamGate, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const caller = callerOf(request.headers.authorization);
+  if (caller.kind === 'operator') return void dynaliteHandler(request, response);
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+  } catch {
+    // dynalite answers the malformed body itself, once IAM has had its say on the operation.
+  }
+  const verdict = await iam.check(
+    caller,
+    dynamoDbCall(String(request.headers['x-amz-target'] ?? ''), parsed, iam.stack),
+  );
+  if (verdict.kind === 'unreachable') return void request.socket.destroy();
+  if (verdict.kind === 'denied') return refuse(response, verdict.code, verdict.message);
+  const replay = Object.assign(Readable.from(body.length ? [body] : []), {
+    headers: request.headers,
+    method: request.method,
+    url: request.url,
+  });
+  dynaliteHandler(replay as unknown as IncomingMessage, response);
+}
+
+server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+  if (!gate) return void dynaliteHandler(request, response);
+  enforce(gate, request, response).catch(() => {
+    if (!response.headersSent) refuse(response, 'InternalServerError', 'Internal server error');
+  });
+});
+
 const stop = () => server.close(() => process.exit(0));
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'close') stop();
-  else send({ type: 'memory', maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+  else if (message.type === 'iam') {
+    const enforcing = new IamGate(message.stack, (denial) => send({ type: 'denial', denial }));
+    void enforcing.warm(['dynamodb', 'kms']).then(() => {
+      gate = enforcing;
+      send({ type: 'iam-enforced' });
+    });
+  } else send({ type: 'memory', maxRssBytes: process.resourceUsage().maxRSS * 1024 });
 });
 process.on('disconnect', stop);

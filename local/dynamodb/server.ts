@@ -16,11 +16,18 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-local';
 import { reachableHost, type LoopbackListener } from '../loopback';
 import { loadTemplate, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
 import type { ChildMessage, DynaliteProcessOptions, ParentMessage } from './dynalite-process';
+import type { Denial } from '../iam/gate';
+import type { StackIam } from '../iam/stack-iam';
 import { DYNAMODB_ENGINE_VARIABLE, startDynamoDbLocal } from './dynamodb-local';
 
 export interface LocalDynamoDb extends LoopbackListener {
   /** Peak resident memory of the server's process. */
   maxRssBytes(): Promise<number>;
+  /**
+   * From now on every call is evaluated against the stack's IAM (dynalite-process.ts); each denial is reported.
+   * Undefined for DynamoDB Local, which the local stack cannot put IAM in front of.
+   */
+  enforceIam?(stack: StackIam, onDenial: (denial: Denial) => void): Promise<void>;
 }
 
 /**
@@ -69,7 +76,24 @@ export async function startDynamoDb(
   child.unref();
   child.channel?.unref();
   const ask = (message: ParentMessage) => child.send(message);
+  let onDenial: ((denial: Denial) => void) | undefined;
+  child.on('message', (message: ChildMessage) => {
+    if (message.type === 'denial') onDenial?.(message.denial);
+  });
   return {
+    enforceIam: (stack, report) =>
+      new Promise<void>((resolveEnforced) => {
+        onDenial = report;
+        const onMessage = (message: ChildMessage) => {
+          if (message.type !== 'iam-enforced') return;
+          child.off('message', onMessage);
+          child.channel?.unref();
+          resolveEnforced();
+        };
+        child.channel?.ref();
+        child.on('message', onMessage);
+        ask({ type: 'iam', stack });
+      }),
     endpoint: `http://${reachableHost(options.host ?? '127.0.0.1')}:${port}`,
     port,
     maxRssBytes: () =>

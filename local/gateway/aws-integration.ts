@@ -12,6 +12,8 @@
  * to an undeclared status is refused the same way here, which is at least as strict as AWS.
  */
 import { syncExecutionResponse } from '../stepfunctions/api';
+import { stepFunctionsCall } from '../iam/calls';
+import type { IamGate } from '../iam/gate';
 import { staticHeaders, withTimeout, type HttpAnswer } from './http-answer';
 import type { GatewayLog } from './log';
 import type { ApiOperation, AwsIntegration } from './openapi';
@@ -55,6 +57,7 @@ async function startSyncExecution(
   requestBody: string,
   log: GatewayLog,
   requestId: string,
+  iam: { gate: IamGate; roleArn: string | undefined } | undefined,
 ): Promise<ServiceAnswer> {
   let request: { stateMachineArn?: unknown; name?: unknown; input?: unknown };
   try {
@@ -72,6 +75,20 @@ async function startSyncExecution(
     );
   if (request.input !== undefined && typeof request.input !== 'string')
     return serviceError(400, 'SerializationException', 'input must be a string');
+  if (iam) {
+    // API Gateway calls the service with the integration's credentials role; without one it has no credentials.
+    const role = /:role\/([A-Za-z0-9]+)$/.exec(iam.roleArn ?? '')?.[1];
+    const verdict = await iam.gate.check(
+      role === undefined
+        ? { kind: 'unknown', keyId: undefined }
+        : { kind: 'role', roleArn: iam.roleArn as string, roleName: role, session: 'ApiGateway' },
+      stepFunctionsCall('StartSyncExecution', target.arn),
+    );
+    if (verdict.kind === 'denied') {
+      log({ level: 'ERROR', requestId, message: 'StartSyncExecution refused by IAM', reason: verdict.message });
+      return serviceError(400, verdict.code, verdict.message);
+    }
+  }
   try {
     const result = await target.startSyncExecution(
       request.input ?? '{}',
@@ -102,6 +119,7 @@ export async function invokeAwsIntegration(
   context: TemplateContext,
   targets: StateMachineTarget | readonly StateMachineTarget[],
   log: GatewayLog,
+  iam?: IamGate,
 ): Promise<IntegrationOutcome> {
   const integration = operation.integration;
   const template = integration.requestTemplates[request.contentType];
@@ -127,6 +145,7 @@ export async function invokeAwsIntegration(
       integrationRequest,
       log,
       context.extendedRequestId,
+      iam ? { gate: iam, roleArn: integration.credentials } : undefined,
     ),
     integration.timeoutMs,
   );

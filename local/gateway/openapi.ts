@@ -28,6 +28,8 @@ export interface AwsIntegration {
   requestTemplates: Record<string, string>;
   responses: IntegrationResponse[];
   timeoutMs: number;
+  /** The role API Gateway assumes to call the service (`credentials`), as an ARN. */
+  credentials?: string;
 }
 
 export interface ProxyIntegration {
@@ -125,6 +127,7 @@ function awsIntegration(raw: Record<string, unknown>, where: string): AwsIntegra
     requestTemplates: (raw.requestTemplates ?? {}) as Record<string, string>,
     responses,
     timeoutMs: Number(raw.timeoutInMillis ?? 29_000),
+    ...(typeof raw.credentials === 'string' ? { credentials: raw.credentials } : {}),
   };
 }
 

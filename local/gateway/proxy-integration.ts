@@ -9,12 +9,22 @@ import { withTimeout, type HttpAnswer } from './http-answer';
 import type { GatewayLog } from './log';
 import type { ProxyIntegration } from './openapi';
 import type { TemplateContext } from './vtl';
+import { LambdaServiceError, type InvokeOptions } from '../lambda/invoker';
 
 export interface FunctionInvoker {
-  invoke(functionId: string, event: unknown, options?: { requestId?: string; traceHeader?: string }): Promise<unknown>;
+  invoke(
+    functionId: string,
+    event: unknown,
+    options?: { requestId?: string; traceHeader?: string; caller?: InvokeCaller },
+  ): Promise<unknown>;
 }
+type InvokeCaller = NonNullable<InvokeOptions['caller']>;
 
-export type ProxyOutcome = { kind: 'answer'; answer: HttpAnswer } | { kind: 'bad-gateway' } | { kind: 'timeout' };
+export type ProxyOutcome =
+  | { kind: 'answer'; answer: HttpAnswer }
+  | { kind: 'bad-gateway' }
+  | { kind: 'timeout' }
+  | { kind: 'configuration-error' };
 
 type Multi = MultiValues;
 
@@ -134,9 +144,13 @@ export async function invokeProxyIntegration(
   event: ReturnType<typeof proxyEvent>,
   invoker: FunctionInvoker,
   log: GatewayLog,
+  caller?: InvokeCaller,
 ): Promise<ProxyOutcome> {
   try {
-    const result = await withTimeout(invoker.invoke(integration.functionArn, event), integration.timeoutMs);
+    const result = await withTimeout(
+      invoker.invoke(integration.functionArn, event, caller ? { caller } : {}),
+      integration.timeoutMs,
+    );
     if (result === 'timeout') return { kind: 'timeout' };
     const answer = answerFromProxyResult(result);
     if (!answer) {
@@ -149,6 +163,15 @@ export async function invokeProxyIntegration(
     }
     return { kind: 'answer', answer };
   } catch (error) {
+    // Lambda refused API Gateway (no permission matches the route): a configuration error, answered 500.
+    if (error instanceof LambdaServiceError && error.statusCode === 403) {
+      log({
+        level: 'ERROR',
+        requestId: event.requestContext.extendedRequestId,
+        message: 'Execution failed due to configuration error: Invalid permissions on Lambda function',
+      });
+      return { kind: 'configuration-error' };
+    }
     log({
       level: 'ERROR',
       requestId: event.requestContext.extendedRequestId,

@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { errorBody } from '../../functions/shared/core/errors';
 import { MAX_BODY_BYTES } from '../../functions/shared/core/limits';
-import { LOCAL_ACCOUNT, LOCAL_API_ID, LOCAL_REGION } from '../aws-local';
+import { LOCAL_ACCOUNT, LOCAL_API_ID, LOCAL_PARTITION, LOCAL_REGION } from '../aws-local';
+import type { IamGate } from '../iam/gate';
 import { invokeAwsIntegration, type StateMachineTarget } from './aws-integration';
 import { readBody, type BodyResult } from '../http-body';
 import { clientCertificateOf } from './client-certificate';
@@ -52,6 +53,8 @@ export interface GatewayBackend {
   resolver: IntrinsicResolver;
   /** With tracing on, the stage's segments go here (the local X-Ray daemon). */
   tracing?: { sink: SegmentSink };
+  /** IAM on the integrations' calls (the credentials role's StartSyncExecution, API Gateway's Lambda invoke). */
+  iam?: { gate: IamGate } | undefined;
 }
 
 export interface GatewayOptions {
@@ -246,6 +249,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         context,
         [backend.stateMachine, ...Object.values(options.backend.stateMachines ?? {})],
         log,
+        backend.iam?.gate,
       );
       if (outcome.kind === 'answer') return { answer: outcome.answer };
       if (outcome.kind === 'timeout')
@@ -254,10 +258,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const event = proxyEvent(request, url, context, matched.pathParameters);
     event.body = read.body.length === 0 ? null : body;
-    const outcome = await invokeProxyIntegration(integration, event, backend.functions, log);
+    // API Gateway invokes as itself, from this route: the function's resource policy decides, on the route's
+    // execute-api ARN (stage, method, resource path) as aws:SourceArn ("Grant API Gateway permission to invoke
+    // your Lambda function", API Gateway Developer Guide).
+    const sourceArn = `arn:${LOCAL_PARTITION}:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${LOCAL_API_ID}/${stage.stage}/${operation.method}${matched.resourcePath}`;
+    const outcome = await invokeProxyIntegration(integration, event, backend.functions, log, {
+      principal: { kind: 'service', service: 'apigateway.amazonaws.com' },
+      context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': LOCAL_ACCOUNT },
+    });
     if (outcome.kind === 'answer') return { answer: outcome.answer };
     if (outcome.kind === 'timeout')
       return { answer: refuse('INTEGRATION_TIMEOUT', 'Endpoint request timed out', context) };
+    if (outcome.kind === 'configuration-error')
+      return { answer: refuse('API_CONFIGURATION_ERROR', 'Internal server error', context) };
     return { answer: refuse('INTEGRATION_FAILURE', 'Internal server error', context, { status: 502 }) };
   }
 

@@ -25,12 +25,24 @@ export const roleAccessKeyId = (roleLogicalId: string, session: string) =>
 export const roleCredentialVariables = (roleLogicalId: string, session: string): Record<string, string> => ({
   AWS_ACCESS_KEY_ID: roleAccessKeyId(roleLogicalId, session),
   AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+  AWS_SESSION_TOKEN: `${ROLE_KEY_PREFIX}-session`,
 });
 
 export type Caller =
   | { kind: 'operator' }
   | { kind: 'role'; roleArn: string; roleName: string; session: string }
   | { kind: 'unknown'; keyId: string | undefined };
+
+/** Who asks: a signer (above), or an AWS service acting for the stack (API Gateway invoking a function). */
+export type Principal = Caller | { kind: 'service'; service: string };
+
+/** A role's session as a caller (a state machine's or an integration's role, which signs nothing locally). */
+export const roleCaller = (roleLogicalId: string, session: string): Caller => ({
+  kind: 'role',
+  roleArn: localRoleArn(roleLogicalId),
+  roleName: roleLogicalId,
+  session,
+});
 
 /** Who signed a request: from its `Authorization` header (SigV4), else unknown. */
 export function callerOf(authorization: string | undefined): Caller {

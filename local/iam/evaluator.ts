@@ -99,10 +99,11 @@ export class IamEvaluator {
   decide(request: IamRequest): Promise<IamDecision> {
     const key = JSON.stringify([
       request.principal,
+      request.session ?? '',
       request.action,
       request.resource,
       request.context ?? {},
-      request.endpoint?.name ?? '',
+      request.endpoint ?? '',
       request.resourcePolicy ?? '',
     ]);
     let decision = this.cache.get(key);

@@ -10,6 +10,9 @@ import { LOCAL_ACCOUNT, LOCAL_API_ID, LOCAL_PARTITION, LOCAL_REGION } from '../a
 import { LocalResolver } from '../cloudformation/intrinsics';
 import { inlineNestedApplications } from '../cloudformation/nested-stacks';
 import { PROJECT_ROOT, resourcesOfType, type CfnResource, type CfnTemplate } from '../cloudformation/template';
+import { localResolver } from '../cloudformation/local-resolver';
+import { localTableName } from '../dynamodb/server';
+import { localSecretArn } from '../secretsmanager/server';
 import { localRoleArn } from './credentials';
 
 export interface PolicyDocument {
@@ -189,7 +192,31 @@ function functionPolicies(stack: CfnTemplate, resolver: LocalResolver): Record<s
   );
 }
 
-/** Where the functions can go from their subnets: one route per VPC endpoint their security groups may reach. */
+type Rule = Record<string, unknown>;
+const allowsHttps = (rule: Rule) =>
+  rule.IpProtocol === '-1' || (rule.IpProtocol === 'tcp' && Number(rule.FromPort) <= 443 && Number(rule.ToPort) >= 443);
+
+/**
+ * The rules of one direction of a security group: inline (`SecurityGroupEgress` / `SecurityGroupIngress`) and
+ * standalone (`AWS::EC2::SecurityGroupEgress` / `Ingress`, which two groups naming each other need).
+ */
+function groupRules(stack: CfnTemplate, resolver: LocalResolver, groupId: string, direction: 'Egress' | 'Ingress') {
+  const inline = resourcesOfType(stack, 'AWS::EC2::SecurityGroup')
+    .filter(([id]) => resolver.resolve({ Ref: id }) === groupId)
+    .flatMap(([, group]) => asArray(resolver.resolve(group.Properties?.[`SecurityGroup${direction}`]) as Rule[]));
+  const standalone = resourcesOfType(stack, `AWS::EC2::SecurityGroup${direction}`)
+    .filter(([, rule]) => included(rule, resolver))
+    .map(([, rule]) => resolver.resolve(rule.Properties ?? {}) as Rule)
+    .filter((rule) => rule.GroupId === groupId);
+  return [...inline, ...standalone].filter(allowsHttps);
+}
+
+/**
+ * Where the functions can go from their subnets: one route per VPC endpoint they can reach over HTTPS. A
+ * gateway endpoint is reached through its prefix list; an interface endpoint by the SDK's usual host name
+ * only with private DNS, and only when the functions' groups may send to its groups and its groups accept
+ * them ("Access an AWS service using an interface VPC endpoint", AWS PrivateLink Guide).
+ */
 function vpcRoutes(stack: CfnTemplate, resolver: LocalResolver): Record<string, EndpointRoute> {
   const routes: Record<string, EndpointRoute> = {};
   const internet =
@@ -197,13 +224,8 @@ function vpcRoutes(stack: CfnTemplate, resolver: LocalResolver): Record<string, 
   if (internet > 0) throw new Error('the local stack models private subnets without a way to the internet only');
   const globals = (stack.Globals?.Function ?? {}) as { VpcConfig?: unknown };
   const vpcConfig = resolver.resolve(globals.VpcConfig) as { SecurityGroupIds?: string[] } | undefined;
-  const functionGroups = new Set(asArray(vpcConfig?.SecurityGroupIds));
-  const egress = resourcesOfType(stack, 'AWS::EC2::SecurityGroup')
-    .filter(([id]) => functionGroups.has(`${id}-local`))
-    .flatMap(([, group]) =>
-      asArray(resolver.resolve(group.Properties?.SecurityGroupEgress) as Record<string, unknown>[]),
-    )
-    .filter((rule) => rule.IpProtocol === '-1' || (Number(rule.FromPort) <= 443 && Number(rule.ToPort) >= 443));
+  const functionGroups = asArray(vpcConfig?.SecurityGroupIds);
+  const egress = functionGroups.flatMap((group) => groupRules(stack, resolver, group, 'Egress'));
   for (const [id, endpoint] of resourcesOfType(stack, 'AWS::EC2::VPCEndpoint')) {
     if (!included(endpoint, resolver)) continue;
     const p = resolver.resolve(endpoint.Properties ?? {}) as {
@@ -211,16 +233,21 @@ function vpcRoutes(stack: CfnTemplate, resolver: LocalResolver): Record<string, 
       VpcEndpointType?: string;
       PolicyDocument?: PolicyDocument;
       SecurityGroupIds?: string[];
+      PrivateDnsEnabled?: boolean | string;
     };
     const service = p.ServiceName.slice(p.ServiceName.lastIndexOf('.') + 1);
-    // A gateway endpoint is reached through its prefix list; an interface endpoint through its security groups.
+    const endpointGroups = asArray(p.SecurityGroupIds);
     const reachable =
       (p.VpcEndpointType ?? 'Gateway') === 'Gateway'
         ? egress.some((rule) => rule.DestinationPrefixListId !== undefined || rule.CidrIp === '0.0.0.0/0')
-        : egress.some(
-            (rule) =>
-              asArray(p.SecurityGroupIds).includes(String(rule.DestinationSecurityGroupId)) ||
-              rule.CidrIp === '0.0.0.0/0',
+        : String(p.PrivateDnsEnabled) === 'true' &&
+          egress.some(
+            (rule) => endpointGroups.includes(String(rule.DestinationSecurityGroupId)) || rule.CidrIp === '0.0.0.0/0',
+          ) &&
+          endpointGroups.some((group) =>
+            groupRules(stack, resolver, group, 'Ingress').some(
+              (rule) => functionGroups.includes(String(rule.SourceSecurityGroupId)) || rule.CidrIp !== undefined,
+            ),
           );
     if (!reachable) continue;
     // No PolicyDocument: the default policy, full access ("Control access to VPC endpoints using endpoint policies").
@@ -282,4 +309,19 @@ export function stackIam(input: StackIamInput): StackIam {
     stateMachineRoles,
     ...(vpcConfig !== undefined ? { vpc: { routes: vpcRoutes(stack, resolver) } } : {}),
   };
+}
+
+/**
+ * The stack's IAM as the local stack deploys it with these parameter values (tables and secrets by their
+ * local names): what the template tests evaluate without starting anything.
+ */
+export function templateStackIam(template: CfnTemplate, parameterOverrides: Record<string, string> = {}): StackIam {
+  const tableNames = Object.fromEntries(
+    resourcesOfType(template, 'AWS::DynamoDB::Table').map(([id]) => [id, localTableName(id)]),
+  );
+  const secretArns = Object.fromEntries(
+    resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([id]) => [id, localSecretArn(id)]),
+  );
+  const resolver = localResolver(template, { parameterOverrides, tableNames, secretArns });
+  return stackIam({ template, references: resolver.references });
 }

@@ -16,6 +16,7 @@ import { bundleRequestOf, localBundles, type BuildProperties } from './bundle';
 import { lambdaTraceEnvironment } from '../xray/trace-header';
 import { EnvironmentPool, ThrottledError } from './environment-pool';
 import type { ErrorShape } from './runtime-protocol';
+import { roleCredentialVariables, type Principal } from '../iam/credentials';
 
 export interface LocalFunctionDefinition {
   logicalId: string;
@@ -29,6 +30,8 @@ export interface LocalFunctionDefinition {
   memoryMb: number;
   /** ReservedConcurrentExecutions, where the template sets it. */
   reservedConcurrency?: number;
+  /** The execution role's logical id: the environment gets its credentials, as Lambda sets them. */
+  role?: string;
   environment: Record<string, string>;
 }
 
@@ -88,6 +91,7 @@ export function functionDefinitions(written: CfnTemplate, resolver: LocalResolve
       ...((properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}),
     };
     const reserved = properties.ReservedConcurrentExecutions;
+    const role = (resource.Properties?.Role as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
     return {
       logicalId,
       arn: localFunctionArn(logicalId),
@@ -97,6 +101,7 @@ export function functionDefinitions(written: CfnTemplate, resolver: LocalResolve
       timeoutSeconds: Number(properties.Timeout ?? globals.Timeout ?? 3),
       memoryMb: Number(properties.MemorySize ?? globals.MemorySize ?? 128),
       ...(reserved === undefined ? {} : { reservedConcurrency: Number(reserved) }),
+      ...(role === undefined ? {} : { role }),
       environment: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)])),
     };
   });
@@ -143,6 +148,11 @@ export interface InvokeOptions {
   environment?: Record<string, string>;
   /** The invocation's X-Ray header (Parent = the function's segment): with tracing on, it becomes `_X_AMZN_TRACE_ID`. */
   traceHeader?: string;
+  /**
+   * Who invokes, for IAM (local/iam/functions.ts): a state machine's role, or API Gateway with the calling
+   * route's ARN as `aws:SourceArn`. Omitted: the operator (tests, `npm run invoke`), not evaluated.
+   */
+  caller?: { principal: Principal; context?: Record<string, string> };
 }
 
 export type InvokerLog = (entry: Record<string, unknown>) => void;
@@ -321,6 +331,8 @@ export async function startLocalFunctions(
       ...definedRuntimeVariables(definition, options.environment?.AWS_REGION),
       ...tracingVariables(options.xrayDaemonAddress),
       ...options.environment,
+      // Lambda sets the execution role's credentials last: the function's calls are its role's.
+      ...(definition.role ? roleCredentialVariables(definition.role, definition.logicalId) : {}),
     };
     const pool = new EnvironmentPool(
       {

@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { readBody } from '../http-body';
 import { listenOnLoopback, type LoopbackListener } from '../loopback';
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION } from '../aws-local';
+import { secretsManagerCall } from '../iam/calls';
+import { callerOf } from '../iam/credentials';
+import type { IamGate } from '../iam/gate';
 
 export const localSecretArn = (logicalId: string) =>
   `arn:${LOCAL_PARTITION}:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${logicalId}-local`;
@@ -51,6 +54,8 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 
 export interface LocalSecretsManager extends LoopbackListener {
   arns: Record<string, string>;
+  /** From now on every call is evaluated against the stack's IAM (local/iam/gate.ts). */
+  enforceIam(gate: IamGate): void;
 }
 
 export async function startSecretsManager(
@@ -66,6 +71,7 @@ export async function startSecretsManager(
     secrets.set(arn, secret);
     secrets.set(logicalId, secret);
   }
+  let gate: IamGate | undefined;
   const server = createServer((request, response) => {
     void (async () => {
       const target = String(request.headers['x-amz-target'] ?? '');
@@ -88,6 +94,22 @@ export async function startSecretsManager(
         });
         return;
       }
+      if (gate) {
+        const verdict = await gate.check(
+          callerOf(request.headers.authorization),
+          secretsManagerCall(target, localSecretArn(secret.name), gate.stack),
+        );
+        // No route from the function's subnets: no answer, as a blackholed route fails.
+        if (verdict.kind === 'unreachable') return void request.socket.destroy();
+        if (verdict.kind === 'denied') {
+          // A key the caller may not use through Secrets Manager is worded by the service, not by KMS.
+          send(response, 400, {
+            __type: verdict.code,
+            message: verdict.kms ? 'Access to KMS is not allowed' : verdict.message,
+          });
+          return;
+        }
+      }
       send(response, 200, {
         ARN: localSecretArn(secret.name),
         Name: secret.name,
@@ -98,5 +120,11 @@ export async function startSecretsManager(
       });
     })();
   });
-  return { ...(await listenOnLoopback(server, options.port ?? 0, 'http', options.host)), arns };
+  return {
+    ...(await listenOnLoopback(server, options.port ?? 0, 'http', options.host)),
+    arns,
+    enforceIam: (enforcing) => {
+      gate = enforcing;
+    },
+  };
 }

@@ -2,13 +2,17 @@
  * The Step Functions API (AWS JSON 1.0 protocol) for the local state machines, on loopback:
  * StartSyncExecution, StartExecution, DescribeExecution and DescribeStateMachine, so `@aws-sdk/client-sfn` (with
  * `disableHostPrefix: true`, as StartSyncExecution otherwise prefixes the host with `sync-`) and
- * `aws stepfunctions start-sync-execution --endpoint-url` work against it. Signatures are not checked:
- * it listens on 127.0.0.1 only.
+ * `aws stepfunctions start-sync-execution --endpoint-url` work against it. Signatures are not checked
+ * (it listens on 127.0.0.1 only), but the signer is: with `iam`, a call signed by one of the stack's roles is
+ * evaluated on the machine or execution it names (local/iam/gate.ts); the operator's is not.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readBody } from '../http-body';
 import { listenOnLoopback, type LoopbackListener } from '../loopback';
 import { StepFunctionsClientError, type LocalStateMachine } from './state-machine';
+import { stepFunctionsCall } from '../iam/calls';
+import { callerOf } from '../iam/credentials';
+import type { IamGate } from '../iam/gate';
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
 const epochSeconds = (date: Date | number) => (date instanceof Date ? date.getTime() / 1000 : date);
@@ -45,7 +49,7 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 
 export async function startStepFunctionsApi(
   machines: LocalStateMachine[],
-  options: { port?: number; host?: string } = {},
+  options: { port?: number; host?: string; iam?: IamGate } = {},
 ): Promise<LocalStepFunctionsApi> {
   const byArn = new Map(machines.map((machine) => [machine.arn, machine]));
   const find = (arn: unknown) => {
@@ -122,6 +126,16 @@ export async function startStepFunctionsApi(
           body = JSON.parse((await readJsonText(request)) || '{}') as Record<string, unknown>;
         } catch {
           throw new StepFunctionsClientError('SerializationException', 'Request body is not JSON');
+        }
+        if (options.iam) {
+          const operation = target.replace(/^AWSStepFunctions\./, '');
+          const resource = String(body.executionArn ?? body.stateMachineArn ?? '');
+          const verdict = await options.iam.check(
+            callerOf(request.headers.authorization),
+            stepFunctionsCall(operation, resource),
+          );
+          if (verdict.kind === 'unreachable') return void request.socket.destroy();
+          if (verdict.kind === 'denied') throw new StepFunctionsClientError(verdict.code, verdict.message);
         }
         send(response, 200, await action(body));
       } catch (error) {

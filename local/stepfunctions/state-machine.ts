@@ -20,6 +20,7 @@ import { LambdaServiceError, type LocalFunctions } from '../lambda/invoker';
 import { PROJECT_ROOT, type CfnTemplate } from '../cloudformation/template';
 import type { SegmentSink } from '../xray/segment';
 import { traceExecution, type ExecutionTrace } from '../xray/step-functions';
+import { roleCaller, type Caller } from '../iam/credentials';
 
 export interface SyncExecutionResult {
   executionArn: string;
@@ -60,6 +61,8 @@ export type ExecutionStarter = (
   stateMachineArn: string,
   input: string,
   name?: string,
+  /** The starting machine's role session, for IAM (states:StartExecution). */
+  caller?: Caller,
 ) => Promise<{ executionArn: string; startDate: Date }>;
 
 /** Thrown for what the Step Functions API itself would refuse (HTTP 400 there). */
@@ -127,7 +130,13 @@ export function createLocalStateMachine(
   template: CfnTemplate,
   resolver: LocalResolver,
   functions: LocalFunctions,
-  options: { retryIntervalMs?: number; segments?: SegmentSink; startExecution?: ExecutionStarter } = {},
+  options: {
+    retryIntervalMs?: number;
+    segments?: SegmentSink;
+    startExecution?: ExecutionStarter;
+    /** The machine's role (logical id): its Tasks' calls are signed as that role, as Step Functions makes them. */
+    role?: string;
+  } = {},
 ): LocalStateMachine {
   const resource = template.Resources[logicalId];
   if (resource?.Type !== 'AWS::Serverless::StateMachine')
@@ -144,6 +153,7 @@ export function createLocalStateMachine(
   // Validation costs a few hundred milliseconds: build once, run many times.
   const machine = new StateMachine(definition);
   const arn = localStateMachineArn(logicalId);
+  const caller = options.role === undefined ? undefined : roleCaller(options.role, logicalId);
 
   const taskStates: string[] = [];
   /** Tasks that start another machine: the same handler for every execution. */
@@ -164,6 +174,7 @@ export function createLocalStateMachine(
             StateMachineArn,
             typeof Input === 'string' ? Input : JSON.stringify(Input ?? {}),
             Name,
+            caller,
           );
           return { ExecutionArn: started.executionArn, StartDate: started.startDate.toISOString() };
         } catch (error) {
@@ -195,7 +206,10 @@ export function createLocalStateMachine(
           const { FunctionName, Payload } = input as { FunctionName: string; Payload: unknown };
           const invoke = async (traceHeader?: string) => {
             try {
-              return await functions.invoke(FunctionName, Payload, traceHeader ? { traceHeader } : {});
+              return await functions.invoke(FunctionName, Payload, {
+                ...(traceHeader ? { traceHeader } : {}),
+                ...(caller ? { caller: { principal: caller } } : {}),
+              });
             } catch (error) {
               // Step Functions names the Lambda service's own exceptions Lambda.<Exception> (e.g. Lambda.TooManyRequestsException).
               if (error instanceof LambdaServiceError)

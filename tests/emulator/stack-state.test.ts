@@ -136,6 +136,7 @@ describe("the banner's answers follow the truststore", () => {
     statePath: '/abs/.local/stack.json',
     trustsDevCa: true,
     trustsRogueCa: false,
+    iam: 'enforced',
     ...overrides,
   });
 
@@ -153,6 +154,12 @@ describe("the banner's answers follow the truststore", () => {
     expect(banner).toContain(
       '--cacert /abs/.local/pki/ca.pem --cert /abs/.local/pki/scanner.pem --key /abs/.local/pki/scanner-key.pem',
     );
+  });
+
+  it('says whether IAM is enforced, and how to turn it off', () => {
+    expect(stackBanner(input({}))).toContain('IAM:        enforced on every call');
+    expect(stackBanner(input({}))).toContain('--no-iam');
+    expect(stackBanner(input({ iam: 'off' }))).toContain('IAM:        OFF (--no-iam)');
   });
 
   it('another truststore: the dev certificates are labelled refused, the rogue one trusted where it is', () => {

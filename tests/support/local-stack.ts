@@ -15,6 +15,7 @@ import { userAgent } from '../../client/user-agent';
 import { DEMO_GRANTS } from '../../local/seed';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { ThrottleSettings } from '../../local/gateway/throttle';
+import type { CfnTemplate } from '../../local/cloudformation/template';
 import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import { ensureDevPki, loadCertificateAuthority, type CertificateAuthority, type DevPki } from '../../local/pki';
 
@@ -42,6 +43,10 @@ export interface TestStackOptions {
   environment?: Record<string, string>;
   /** Send the functions' DynamoDB calls here (a fault-injecting proxy) instead of to the server itself. */
   functionsDynamoDbEndpoint?: string;
+  /** Evaluate IAM on the stack's own calls (default true, as `npm start`). */
+  iam?: boolean;
+  /** Read IAM's documents from this template instead of template.yaml (a copy with a statement removed). */
+  iamTemplate?: CfnTemplate;
 }
 
 /** What a test sends; the User-Agent is the tests' own unless a test says otherwise (`null`: none). */
@@ -78,6 +83,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...(options.functionsDynamoDbEndpoint ? { functionsDynamoDbEndpoint: options.functionsDynamoDbEndpoint } : {}),
       ...(options.parameterOverrides ? { parameterOverrides: options.parameterOverrides } : {}),
       log: (entry) => logs.push(entry),
+      iam: options.iam ?? true,
+      ...(options.iamTemplate ? { iamTemplate: options.iamTemplate } : {}),
     },
     gateway: {
       tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem },

@@ -127,32 +127,63 @@ test('NET 1.4 VPC mode puts the functions in private subnets with no route to th
   expect(templateRules()).toHaveProperty('VpcModeNeedsTheDynamoDbPrefixList');
 });
 
-test("NET 1.5 the DynamoDB gateway endpoint lets through only the three data actions on this stack's two tables", () => {
+test("NET 1.5 the DynamoDB gateway endpoint lets through only what the functions do on this stack's three tables", () => {
   const endpoint = properties('DynamoDbEndpoint');
   expect(endpoint.VpcEndpointType).toBe('Gateway');
   expect(subText(endpoint.ServiceName)).toBe('com.amazonaws.${AWS::Region}.dynamodb');
   const statements = statementsOwnedBy('DynamoDbEndpoint');
   expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
-  for (const statement of statements) {
-    expect(actionsOf(statement).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
-    const tables = resourcesOf(statement);
-    expect(tables).toHaveLength(2);
-    expect(tables.some((value) => isGetAtt(value, 'FindingsTable', 'Arn'))).toBe(true);
-    expect(tables.some((value) => isGetAtt(value, 'AuthzTable', 'Arn'))).toBe(true);
-    expect(isRef(conditionValues(statement, 'StringEquals', 'aws:PrincipalAccount')[0], 'AWS::AccountId')).toBe(true);
-  }
+  const byTable = Object.fromEntries(
+    statements.map((statement) => {
+      const [table] = resourcesOf(statement) as { 'Fn::GetAtt': [string, string] }[];
+      expect(resourcesOf(statement)).toHaveLength(1);
+      expect(isRef(conditionValues(statement, 'StringEquals', 'aws:PrincipalAccount')[0], 'AWS::AccountId')).toBe(true);
+      return [table?.['Fn::GetAtt'][0], actionsOf(statement).sort()];
+    }),
+  );
+  // Whether each function's calls get through is evaluated in iam-evaluation.test.ts; here, nothing more.
+  expect(byTable).toEqual({
+    FindingsTable: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    AuthzTable: ['dynamodb:GetItem'],
+    ScanRunsTable: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  });
 });
 
-test("NET 1.6 the functions' security group has no inbound rule and only HTTPS out to the DynamoDB prefix list", () => {
+test("NET 1.6 the functions' security group has no inbound rule and only HTTPS out to DynamoDB and Secrets Manager", () => {
   const group = properties('FunctionSecurityGroup');
   expect(group.SecurityGroupIngress).toBeUndefined();
-  expect(logicalIdsOfType('AWS::EC2::SecurityGroupIngress')).toEqual([]);
-  expect(logicalIdsOfType('AWS::EC2::SecurityGroupEgress')).toEqual([]);
   const egress = group.SecurityGroupEgress as Record<string, unknown>[];
   expect(egress).toHaveLength(1);
   expect(egress[0]).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
   expect(isRef(egress[0]?.DestinationPrefixListId, 'DynamoDbPrefixListId')).toBe(true);
   expect(egress[0]?.CidrIp).toBeUndefined();
+  // The two groups name each other, so these rules stand alone (no circular dependency).
+  expect(logicalIdsOfType('AWS::EC2::SecurityGroupEgress')).toEqual(['FunctionEgressToSecretsManager']);
+  const toSecrets = properties('FunctionEgressToSecretsManager');
+  expect(toSecrets).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
+  expect(isRef(toSecrets.GroupId, 'FunctionSecurityGroup')).toBe(true);
+  expect(isRef(toSecrets.DestinationSecurityGroupId, 'SecretsManagerEndpointSecurityGroup')).toBe(true);
+  expect(logicalIdsOfType('AWS::EC2::SecurityGroupIngress')).toEqual(['SecretsManagerEndpointIngressFromFunctions']);
+  const intoEndpoint = properties('SecretsManagerEndpointIngressFromFunctions');
+  expect(intoEndpoint).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
+  expect(isRef(intoEndpoint.GroupId, 'SecretsManagerEndpointSecurityGroup')).toBe(true);
+  expect(isRef(intoEndpoint.SourceSecurityGroupId, 'FunctionSecurityGroup')).toBe(true);
+});
+
+test('NET 1.9 the Secrets Manager interface endpoint (private DNS) lets through only reads of the page-token secret', () => {
+  const endpoint = properties('SecretsManagerEndpoint');
+  expect(endpoint).toMatchObject({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+  expect(subText(endpoint.ServiceName)).toBe('com.amazonaws.${AWS::Region}.secretsmanager');
+  const statements = statementsOwnedBy('SecretsManagerEndpoint');
+  expect(statements).toHaveLength(1);
+  const [statement] = statements as [PolicyStatement];
+  expect(statement.Effect).toBe('Allow');
+  expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
+  expect(resourcesOf(statement).map((value) => isRef(value, 'PageTokenSecret'))).toEqual([true]);
+  expect(isRef(conditionValues(statement, 'StringEquals', 'aws:PrincipalAccount')[0], 'AWS::AccountId')).toBe(true);
+  // Its network interfaces start nothing: the one egress rule matches no packet (the default allows all).
+  const egress = properties('SecretsManagerEndpointSecurityGroup').SecurityGroupEgress as Record<string, unknown>[];
+  expect(egress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp' })]);
 });
 
 test('NET 1.7 VPC flow logs record all traffic into an encrypted log group', () => {
