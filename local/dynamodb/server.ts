@@ -17,10 +17,13 @@ import { reachableHost, type LoopbackListener } from '../loopback';
 import { loadTemplate, resourcesOfType, type CfnTemplate } from '../cloudformation/template';
 import type { ChildMessage, DynaliteProcessOptions, ParentMessage } from './dynalite-process';
 import { DYNAMODB_ENGINE_VARIABLE, startDynamoDbLocal } from './dynamodb-local';
+import type { MeterReading } from './request-meter';
 
 export interface LocalDynamoDb extends LoopbackListener {
   /** Peak resident memory of the server's process. */
   maxRssBytes(): Promise<number>;
+  /** What the server has received so far, per table and operation (request-meter.ts). */
+  requests(): Promise<MeterReading>;
 }
 
 /**
@@ -69,21 +72,24 @@ export async function startDynamoDb(
   child.unref();
   child.channel?.unref();
   const ask = (message: ParentMessage) => child.send(message);
+  /** One question to the server's process, answered by the first message of the same type. */
+  const answer = <T extends ChildMessage['type']>(type: T) =>
+    new Promise<Extract<ChildMessage, { type: T }>>((resolveAnswer) => {
+      const onMessage = (message: ChildMessage) => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        child.channel?.unref();
+        resolveAnswer(message as Extract<ChildMessage, { type: T }>);
+      };
+      child.channel?.ref();
+      child.on('message', onMessage);
+      ask({ type } as ParentMessage);
+    });
   return {
     endpoint: `http://${reachableHost(options.host ?? '127.0.0.1')}:${port}`,
     port,
-    maxRssBytes: () =>
-      new Promise((resolveMemory) => {
-        const onMessage = (message: ChildMessage) => {
-          if (message.type !== 'memory') return;
-          child.off('message', onMessage);
-          child.channel?.unref();
-          resolveMemory(message.maxRssBytes);
-        };
-        child.channel?.ref();
-        child.on('message', onMessage);
-        ask({ type: 'memory' });
-      }),
+    maxRssBytes: async () => (await answer('memory')).maxRssBytes,
+    requests: async () => (await answer('requests')).reading,
     close: async () => {
       // Held again until it has stopped, so a caller's process does not end first.
       child.ref();
