@@ -58,7 +58,7 @@ function mockStored(
   stored: Record<string, unknown> = {},
   { itemOnRefusal = true }: { itemOnRefusal?: boolean } = {},
 ) {
-  const itemOf = (vulnId: string) =>
+  const itemOf = (vulnId: string): Record<string, unknown> | undefined =>
     existing.includes(vulnId)
       ? {
           ...REFERENCE_NORMALIZED,
