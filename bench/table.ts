@@ -2,7 +2,9 @@
 import type { BenchResults } from './run';
 
 export function resultRows(results: BenchResults): string[][] {
-  const { ingestBatch1: single, ingestBatch100: batch, read, close, coldStart, memory } = results;
+  const { ingestBatch1: single, ingestBatch100: batch, sustained, cost, read, close, coldStart, memory } = results;
+  const perFinding = (item: { requestsPerFinding: number; writeUnitsPerFinding: number }) =>
+    `${item.requestsPerFinding} req, ${item.writeUnitsPerFinding} WCU`;
   const rows = [
     ['measure', 'stack', 'raw DynamoDB API', 'ratio'],
     [
@@ -29,6 +31,30 @@ export function resultRows(results: BenchResults): string[][] {
       `${batch.raw.p50Ms} / ${batch.raw.p95Ms} / ${batch.raw.p99Ms} (one upsert)`,
       `p99Ratio ${batch.p99Ratio}`,
     ],
+    [
+      `sustained, ${sustained.findings} findings in batches of ${results.options.batchSize}: findings/s`,
+      String(sustained.pipeline.findingsPerSecond),
+      String(sustained.raw.findingsPerSecond),
+      `ingestRatio ${sustained.ingestRatio}`,
+    ],
+    [
+      'sustained: p50 / p95 / p99 ms',
+      `${sustained.pipeline.p50Ms} / ${sustained.pipeline.p95Ms} / ${sustained.pipeline.p99Ms}`,
+      `${sustained.raw.p50Ms} / ${sustained.raw.p95Ms} / ${sustained.raw.p99Ms} (one upsert)`,
+      `p99Ratio ${sustained.p99Ratio}`,
+    ],
+    [
+      'sustained: findings-table requests, write units per finding (all tables: requests)',
+      `${perFinding(sustained.pipelineCost)} (${sustained.pipelineCost.allRequestsPerFinding})`,
+      `${perFinding(sustained.rawCost)} (${sustained.rawCost.allRequestsPerFinding})`,
+      '',
+    ],
+    ...Object.entries(cost.cases).map(([name, item]) => [
+      `per finding, ${name} (batch of ${cost.batchSize}): requests, write / read units`,
+      `${item.requestsPerFinding} req (${item.refusalsPerFinding} refused), ${item.writeUnitsPerFinding} WCU, ${item.readUnitsPerFinding} RCU`,
+      '',
+      '',
+    ]),
     [
       `GET page of ${results.options.pageSize}: p50 / p95 / p99 ms`,
       `${read.pipeline.p50Ms} / ${read.pipeline.p95Ms} / ${read.pipeline.p99Ms}`,

@@ -40,6 +40,8 @@ export async function rawUpsert(client: DynamoDBClient, table: string, finding: 
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
       ReturnValues: 'UPDATED_OLD',
+      // As the write function asks: the bench reads the units from the server's request meter.
+      ReturnConsumedCapacity: 'TOTAL',
     }),
   );
 }

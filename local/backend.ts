@@ -6,6 +6,7 @@
  * `--parameter-overrides`.
  */
 import { createTablesFromTemplate, startDynamoDb, type TableNames } from './dynamodb/server';
+import type { MeterReading } from './dynamodb/request-meter';
 import type { LocalResolver } from './cloudformation/intrinsics';
 import { localResolver } from './cloudformation/local-resolver';
 import { functionDefinitions, startLocalFunctions, type InvokerLog, type LocalFunctions } from './lambda/invoker';
@@ -29,6 +30,8 @@ export interface LocalBackend {
   secretsManagerEndpoint: string;
   /** Peak resident memory of the DynamoDB-API server's process. */
   dynamoDbMaxRssBytes(): Promise<number>;
+  /** Requests the DynamoDB-API server has received, per table and operation, with the capacity it reported (dynamodb/request-meter.ts). */
+  dynamoDbRequests(): Promise<MeterReading>;
   tableNames: TableNames & { FindingsTable: string; AuthzTable: string };
   functions: LocalFunctions;
   stateMachine: LocalStateMachine;
@@ -184,6 +187,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       dynamoDbEndpoint: dynamoDb.endpoint,
       secretsManagerEndpoint: secrets.endpoint,
       dynamoDbMaxRssBytes: () => dynamoDb.maxRssBytes(),
+      dynamoDbRequests: () => dynamoDb.requests(),
       tableNames,
       functions: started,
       stateMachine,

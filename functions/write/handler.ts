@@ -9,7 +9,7 @@ import { newAssets, runIdSchema, type ScanRun } from '../shared/core/scan-run';
 import { SEVERITIES } from '../shared/core/severity';
 import { requireEnv } from '../shared/adapters/config';
 import { dynamoDbClient } from '../shared/adapters/dynamodb-client';
-import { writeFindings } from '../shared/adapters/findings-repository';
+import { writeFindings, type ConsumedUnits } from '../shared/adapters/findings-repository';
 import { instrument } from '../shared/adapters/instrument';
 import { logger, tracer } from '../shared/adapters/powertools';
 import { getRun, recordBatch } from '../shared/adapters/runs-repository';
@@ -43,9 +43,9 @@ interface RunBatch {
 
 /** One batch of a run: written at the run's scan time under its scanner, then counted in the run. */
 const writeRunBatch = makeIdempotent(
-  async (batch: RunBatch, run: ScanRun): Promise<WriteCounts> => {
+  async (batch: RunBatch, run: ScanRun, units: ConsumedUnits): Promise<WriteCounts> => {
     const findings = batch.findings.map((finding) => ({ ...finding, Scanner: run.scanner }));
-    const counts = await writeFindings(findingsTable, findings, { scannedAt: run.scannedAt, runId: run.runId });
+    const counts = await writeFindings(findingsTable, findings, { scannedAt: run.scannedAt, runId: run.runId }, units);
     await recordBatch(runsTable, run.runId, findings.length, counts, [
       ...new Set(findings.map((finding) => finding.AssetName)),
     ]);
@@ -77,14 +77,16 @@ export const handler = instrument(async (event: unknown, context) => {
   logger.appendKeys({ requestId, ...(runId ? { runId } : {}) });
   tracer.putAnnotation('findingCount', findings.length);
   let counts: WriteCounts;
+  // What DynamoDB reported the findings' reads and writes cost (a repeat answered by Idempotency costs none).
+  const units: ConsumedUnits = { readUnits: 0, writeUnits: 0 };
   if (runId) {
     const run = await openRunFor(runId, findings);
     idempotency.registerLambdaContext(context);
-    counts = await writeRunBatch({ runId, findings }, run);
+    counts = await writeRunBatch({ runId, findings }, run, units);
   } else {
     // Without a run the request's own time is the scan's.
-    counts = await writeFindings(findingsTable, findings, { scannedAt: new Date().toISOString() });
+    counts = await writeFindings(findingsTable, findings, { scannedAt: new Date().toISOString() }, units);
   }
-  logger.info('findings written', { accepted: findings.length, ...counts });
+  logger.info('findings written', { accepted: findings.length, ...counts, ...units });
   return { accepted: findings.length, ...counts, runId: runId ?? null, requestId };
 });

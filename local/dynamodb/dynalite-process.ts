@@ -5,9 +5,11 @@
  * request or when the parent goes away.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Server } from 'node:net';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import { applyDynaliteConformance } from './dynalite-conformance';
+import { RequestMeter, type MeterReading } from './request-meter';
 import { dynamoDbCall } from '../iam/calls';
 import { callerOf } from '../iam/credentials';
 import { IamGate, type Denial } from '../iam/gate';
@@ -23,16 +25,19 @@ export interface DynaliteProcessOptions {
   host?: string;
   path?: string;
 }
-export type ParentMessage = { type: 'close' } | { type: 'memory' } | { type: 'iam'; stack: StackIam };
+export type ParentMessage =
+  { type: 'close' } | { type: 'memory' } | { type: 'requests' } | { type: 'iam'; stack: StackIam };
 export type ChildMessage =
   | { type: 'listening'; port: number }
   | { type: 'error'; message: string }
   | { type: 'memory'; maxRssBytes: number }
   | { type: 'iam-enforced' }
-  | { type: 'denial'; denial: Denial };
+  | { type: 'denial'; denial: Denial }
+  | { type: 'requests'; reading: MeterReading };
 
 const send = (message: ChildMessage) => process.send?.(message);
 const options = JSON.parse(process.argv[2] ?? '{}') as DynaliteProcessOptions;
+applyDynaliteConformance();
 const server = dynalite({
   createTableMs: 0,
   deleteTableMs: 0,
@@ -95,6 +100,9 @@ server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     if (!response.headersSent) refuse(response, 'InternalServerError', 'Internal server error');
   });
 });
+// The meter watches what reaches the server, IAM refusals included (it prepends its own listener to the one above).
+const meter = new RequestMeter();
+meter.watch(server);
 
 const stop = () => server.close(() => process.exit(0));
 process.on('message', (message: ParentMessage) => {
@@ -105,6 +113,7 @@ process.on('message', (message: ParentMessage) => {
       gate = enforcing;
       send({ type: 'iam-enforced' });
     });
-  } else send({ type: 'memory', maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+  } else if (message.type === 'requests') send({ type: 'requests', reading: meter.reading() });
+  else send({ type: 'memory', maxRssBytes: process.resourceUsage().maxRSS * 1024 });
 });
 process.on('disconnect', stop);

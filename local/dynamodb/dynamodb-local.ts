@@ -6,8 +6,10 @@
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/DynamoDBLocal.UsageNotes.html
  */
 import { spawn } from 'node:child_process';
+import { Agent, createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { RequestMeter } from './request-meter';
 import type { LocalDynamoDb } from './server';
 
 export const DYNAMODB_ENGINE_VARIABLE = 'LOCAL_DYNAMODB';
@@ -35,8 +37,44 @@ const accepts = (port: number) =>
     socket.once('error', () => resolve(false));
   });
 
+/**
+ * The JVM's server cannot be watched from inside, so its clients reach it through a pass-through
+ * HTTP proxy that the request meter watches (every byte forwarded as it is).
+ */
+async function startMeteredProxy(target: number, port: number, meter: RequestMeter): Promise<Server> {
+  const agent = new Agent({ keepAlive: true });
+  const proxy = createHttpServer((incoming, outgoing) => {
+    const forward = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: target,
+        method: incoming.method,
+        path: incoming.url,
+        headers: incoming.headers,
+        agent,
+      },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    forward.on('error', () => outgoing.destroy());
+    incoming.pipe(forward);
+  });
+  meter.watch(proxy);
+  proxy.on('close', () => agent.destroy());
+  await new Promise<void>((resolve, reject) => {
+    proxy.once('error', reject);
+    proxy.listen(port, '127.0.0.1', () => {
+      proxy.off('error', reject);
+      resolve();
+    });
+  });
+  return proxy;
+}
+
 export async function startDynamoDbLocal(options: { port?: number; dataDir?: string } = {}): Promise<LocalDynamoDb> {
-  const port = options.port || (await freePort());
+  const port = await freePort();
   const jar = jarPath();
   const storage = options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory'];
   const java = spawn(
@@ -66,12 +104,26 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  const meter = new RequestMeter();
+  let proxy: Server;
+  try {
+    proxy = await startMeteredProxy(port, options.port ?? 0, meter);
+  } catch (error) {
+    java.kill();
+    throw error;
+  }
+  const listening = (proxy.address() as AddressInfo).port;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
+    endpoint: `http://127.0.0.1:${listening}`,
+    port: listening,
     // The JVM's memory is not this stack's to report.
     maxRssBytes: async () => 0,
+    requests: async () => meter.reading(),
     close: async () => {
+      await new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        proxy.closeAllConnections();
+      });
       java.ref();
       if (java.exitCode === null) java.kill();
       await exited;

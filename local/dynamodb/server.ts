@@ -19,6 +19,7 @@ import type { ChildMessage, DynaliteProcessOptions, ParentMessage } from './dyna
 import type { Denial } from '../iam/gate';
 import type { StackIam } from '../iam/stack-iam';
 import { DYNAMODB_ENGINE_VARIABLE, startDynamoDbLocal } from './dynamodb-local';
+import type { MeterReading } from './request-meter';
 
 export interface LocalDynamoDb extends LoopbackListener {
   /** Peak resident memory of the server's process. */
@@ -28,6 +29,8 @@ export interface LocalDynamoDb extends LoopbackListener {
    * Undefined for DynamoDB Local, which the local stack cannot put IAM in front of.
    */
   enforceIam?(stack: StackIam, onDenial: (denial: Denial) => void): Promise<void>;
+  /** What the server has received so far, per table and operation (request-meter.ts). */
+  requests(): Promise<MeterReading>;
 }
 
 /**
@@ -80,6 +83,19 @@ export async function startDynamoDb(
   child.on('message', (message: ChildMessage) => {
     if (message.type === 'denial') onDenial?.(message.denial);
   });
+  /** One question to the server's process, answered by the first message of the same type. */
+  const answer = <T extends ChildMessage['type']>(type: T) =>
+    new Promise<Extract<ChildMessage, { type: T }>>((resolveAnswer) => {
+      const onMessage = (message: ChildMessage) => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        child.channel?.unref();
+        resolveAnswer(message as Extract<ChildMessage, { type: T }>);
+      };
+      child.channel?.ref();
+      child.on('message', onMessage);
+      ask({ type } as ParentMessage);
+    });
   return {
     enforceIam: (stack, report) =>
       new Promise<void>((resolveEnforced) => {
@@ -96,18 +112,8 @@ export async function startDynamoDb(
       }),
     endpoint: `http://${reachableHost(options.host ?? '127.0.0.1')}:${port}`,
     port,
-    maxRssBytes: () =>
-      new Promise((resolveMemory) => {
-        const onMessage = (message: ChildMessage) => {
-          if (message.type !== 'memory') return;
-          child.off('message', onMessage);
-          child.channel?.unref();
-          resolveMemory(message.maxRssBytes);
-        };
-        child.channel?.ref();
-        child.on('message', onMessage);
-        ask({ type: 'memory' });
-      }),
+    maxRssBytes: async () => (await answer('memory')).maxRssBytes,
+    requests: async () => (await answer('requests')).reading,
     close: async () => {
       // Held again until it has stopped, so a caller's process does not end first.
       child.ref();

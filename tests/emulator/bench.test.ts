@@ -22,6 +22,8 @@ test('the bench measures the stack and its raw baselines and gives each pair a r
       coldStartRuns: 1,
       rounds: 2,
       closeFindings: 30,
+      sustainedFindings: 10,
+      sustainedRounds: 2,
     },
     silent,
     { cpuProfileDir: profiles },
@@ -35,6 +37,17 @@ test('the bench measures the stack and its raw baselines and gives each pair a r
   expect(results.ingestBatch1.pipeline.count).toBe(4);
   expect(results.ingestBatch100.raw.count).toBe(10);
   expect(results.read.pipeline.count).toBe(4);
+  // Sustained: 2 clients x 2 batches of 5, in 2 slices per side; each side's DynamoDB work counted.
+  expect(results.sustained).toMatchObject({ findings: 20, pipeline: { count: 4 }, raw: { count: 20 } });
+  expect(results.sustained.pipelineCost.requestsPerFinding).toBe(1);
+  expect(results.sustained.rawCost).toMatchObject({ requestsPerFinding: 1, allRequestsPerFinding: 1 });
+  expect(results.sustained.pipelineCost.allRequestsPerFinding).toBeGreaterThanOrEqual(1);
+  // Every case of the lifecycle counted on a batch of 5: one request per finding where the issue holds it.
+  for (const name of ['new', 'unchanged', 'updated', 'stale'] as const)
+    expect([name, results.cost.cases[name].requestsPerFinding]).toEqual([name, 1]);
+  expect(results.cost.cases.stale.refusalsPerFinding).toBe(1);
+  expect(results.cost.cases.reopen.requestsPerFinding).toBe(2);
+  expect(results.cost.cases.getPage.operations).toEqual({ Query: expect.objectContaining({ requests: 1 }) });
   expect(results.read.p99Ratio).toBeGreaterThan(0);
   expect(results.close).toMatchObject({ findings: 30, closed: 30 });
   expect(results.close.rawFindingsPerSecond).toBeGreaterThan(0);

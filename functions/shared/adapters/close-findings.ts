@@ -58,6 +58,8 @@ async function closeOne(tableName: string, finding: Candidate, scope: RunScope):
           ':runId': scope.runId,
           ':scanner': scope.scanner,
         }),
+        // The capacity it costs, for the request meter and the bench (no charge for asking).
+        ReturnConsumedCapacity: 'TOTAL',
       }),
     );
     return true;
@@ -91,6 +93,7 @@ export async function closePage(
         },
         ExpressionAttributeValues: marshall({ ':org': scope.org, ':scanner': scope.scanner }),
         Limit: CLOSE_PAGE_ITEMS,
+        ReturnConsumedCapacity: 'TOTAL',
         ...(startKey ? { ExclusiveStartKey: marshall(startKey) } : {}),
       }),
     );

@@ -24,21 +24,53 @@ import { dynamoDbClient } from './dynamodb-client';
 
 /** How many findings of one batch are written at once: enough to finish 100 quickly, few enough not to self-throttle. */
 export const WRITE_CONCURRENCY = 10;
-/** Reads-and-writes of one finding before giving up to a retry of the whole step (another writer kept winning). */
+/** Conditional writes of one finding before giving up to a retry of the whole step (another writer kept winning). */
 const MAX_WRITE_ATTEMPTS = 4;
+
+/** Capacity units DynamoDB reported for a batch's requests (ReturnConsumedCapacity TOTAL; successful requests only). */
+export interface ConsumedUnits {
+  readUnits: number;
+  writeUnits: number;
+}
 
 const keyOf = (finding: Pick<NormalizedFinding, 'Org' | 'VulnID'>) =>
   marshall({ Org: finding.Org, VulnID: finding.VulnID });
 
-async function readFinding(tableName: string, finding: NormalizedFinding): Promise<StoredFinding | undefined> {
+async function readFinding(
+  tableName: string,
+  finding: NormalizedFinding,
+  units: ConsumedUnits,
+): Promise<StoredFinding | undefined> {
   const result = await dynamoDbClient.send(
-    new GetItemCommand({ TableName: tableName, Key: keyOf(finding), ConsistentRead: true }),
+    new GetItemCommand({
+      TableName: tableName,
+      Key: keyOf(finding),
+      ConsistentRead: true,
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
   );
+  units.readUnits += result.ConsumedCapacity?.CapacityUnits ?? 0;
   return result.Item ? (unmarshall(result.Item) as StoredFinding) : undefined;
 }
 
 /**
- * The condition that the stored finding is still the one the decision was taken on: absent for a
+ * The condition under which the plain upsert (fields, LastSeen, OPEN, FirstSeen kept) is exactly what
+ * `decideWrite` decides: nothing stored (created), or an OPEN finding (no Status counts as OPEN) last
+ * seen at or before the scan (updated, or unchanged when the time and the detail are the same: the
+ * upsert then writes back what is stored, plus the run that saw it). Every other stored state, a FIXED
+ * finding (reopen or stale) or one seen by a newer scan (stale), fails it. Times are compared as
+ * strings, which orders instants because every stored time is the canonical UTC form of
+ * `Date.prototype.toISOString` (the scan time is made canonical in `writeFindings`; a run's
+ * `scannedAt` is stored canonical, scan-run.ts).
+ */
+function upsertCondition(names: Record<string, string>, values: Record<string, unknown>): string {
+  Object.assign(names, { '#VulnID': 'VulnID', '#Status': 'Status', '#LastSeen': 'LastSeen' });
+  values[':open'] = 'OPEN';
+  return 'attribute_not_exists(#VulnID) OR ((attribute_not_exists(#Status) OR #Status = :open) AND #LastSeen <= :scannedAt)';
+}
+
+/**
+ * The condition that the stored finding is still the one a decision was taken on: absent for a
  * create, else the same LastSeen and Status (the two things a decision depends on besides the detail,
  * which only this writer's own scan time may change).
  */
@@ -58,10 +90,13 @@ function unchangedSince(
   return 'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND #Status = :storedStatus';
 }
 
-/** The update a decision needs: the report's fields, the scan's time, OPEN, and the reopening when there is one. */
+/**
+ * The update a decision needs: the report's fields (whatever fields the finding carries: the builder
+ * knows none by name), the scan's time, OPEN, and the reopening when there is one.
+ */
 function updateFor(
   finding: NormalizedFinding,
-  decision: WriteDecision,
+  decision: Pick<WriteDecision, 'outcome' | 'reopen'>,
   scan: ScanContext,
   names: Record<string, string>,
   values: Record<string, unknown>,
@@ -71,13 +106,11 @@ function updateFor(
     values[':runId'] = scan.runId;
     return 'SET #LastRunId = :runId';
   }
-  const fields: Record<string, unknown> = { ...finding };
-  delete fields.Org;
-  delete fields.VulnID;
   Object.assign(names, { '#FirstSeen': 'FirstSeen', '#LastSeen': 'LastSeen', '#Status': 'Status' });
   Object.assign(values, { ':scannedAt': scan.scannedAt, ':open': 'OPEN' });
   const sets = ['#FirstSeen = if_not_exists(#FirstSeen, :scannedAt)', '#LastSeen = :scannedAt', '#Status = :open'];
-  for (const [name, value] of Object.entries(fields)) {
+  for (const [name, value] of Object.entries(finding)) {
+    if (name === 'Org' || name === 'VulnID') continue;
     names[`#${name}`] = name;
     values[`:${name}`] = value;
     sets.push(`#${name} = :${name}`);
@@ -94,58 +127,126 @@ function updateFor(
     sets.push('#ReopenedAt = :scannedAt', '#TimesReopened = if_not_exists(#TimesReopened, :zero) + :one');
   }
   // An optional field the new report no longer carries is removed: a re-scan replaces the finding's detail.
-  const removes: string[] = OPTIONAL_FINDING_FIELDS.filter((name) => !(name in fields));
+  const removes: string[] = OPTIONAL_FINDING_FIELDS.filter((name) => !(name in finding));
   for (const name of removes) names[`#${name}`] = name;
   return `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.map((name) => `#${name}`).join(', ')}` : ''}`;
 }
 
+/** What a conditional write found: applied (and the item before it), or refused (and the item, when DynamoDB said). */
+type WriteAttempt =
+  | { applied: true; before: StoredFinding | undefined }
+  | { applied: false; known: true; current: StoredFinding | undefined; error: ConditionalCheckFailedException }
+  | { applied: false; known: false; error: ConditionalCheckFailedException };
+
 /**
- * One finding: read it, decide (core/lifecycle.ts), write on condition that nothing changed since the
- * read. A concurrent writer makes the condition fail; the finding is read and decided again. No
- * transactions (DynamoDB's conditional writes are enough, and dynalite has none).
+ * One conditional UpdateItem. `ReturnValues: ALL_OLD` gives the item it replaced (none: it created
+ * one); `ReturnValuesOnConditionCheckFailure: ALL_OLD` gives, on a refusal, the item that refused it,
+ * so no read is needed to decide again. Neither costs capacity beyond the write ("UpdateItem", Amazon
+ * DynamoDB API Reference: https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html).
+ * A server that ignores the latter (older DynamoDB-compatible servers) answers the refusal without
+ * the item: the caller then reads it.
  */
-async function writeOne(tableName: string, finding: NormalizedFinding, scan: ScanContext): Promise<WriteDecision> {
-  for (let attempt = 1; ; attempt += 1) {
-    const stored = await readFinding(tableName, finding);
+async function conditionalWrite(
+  tableName: string,
+  finding: NormalizedFinding,
+  update: string,
+  condition: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+  units: ConsumedUnits,
+): Promise<WriteAttempt> {
+  try {
+    const result = await dynamoDbClient.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: keyOf(finding),
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    units.writeUnits += result.ConsumedCapacity?.CapacityUnits ?? 0;
+    return { applied: true, before: result.Attributes ? (unmarshall(result.Attributes) as StoredFinding) : undefined };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // Every condition here holds for an absent item or requires a present one, so a refusal without the item is a server that does not return it.
+    return error.Item
+      ? { applied: false, known: true, current: unmarshall(error.Item) as StoredFinding, error }
+      : { applied: false, known: false, error };
+  }
+}
+
+/**
+ * One finding, in one conditional UpdateItem for the common cases (new, updated, unchanged, stale):
+ * the plain upsert on the condition that it is what the rules decide (`upsertCondition`), the
+ * outcome read from the item it replaced. When the condition fails (a FIXED finding, a newer scan, or
+ * a concurrent writer) the item that failed it comes back with the refusal; the rules decide on it
+ * (core/lifecycle.ts) and a write conditioned on that item staying as it was follows only when one is
+ * needed (a reopen). A stale report therefore costs one request and writes nothing. No transactions:
+ * DynamoDB's conditional writes are enough, and dynalite has none.
+ */
+async function writeOne(
+  tableName: string,
+  finding: NormalizedFinding,
+  scan: ScanContext,
+  units: ConsumedUnits,
+): Promise<WriteDecision> {
+  let names: Record<string, string> = {};
+  let values: Record<string, unknown> = {};
+  const upsert = updateFor(finding, { outcome: 'updated', reopen: false }, scan, names, values);
+  let attempt = await conditionalWrite(
+    tableName,
+    finding,
+    upsert,
+    upsertCondition(names, values),
+    names,
+    values,
+    units,
+  );
+  if (attempt.applied) return decideWrite(attempt.before, finding, scan);
+  for (let writes = 1; ; writes += 1) {
+    const stored = attempt.known ? attempt.current : await readFinding(tableName, finding, units);
     const decision = decideWrite(stored, finding, scan);
     if (!decision.write) return decision;
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const condition = unchangedSince(stored, names, values);
+    if (writes >= MAX_WRITE_ATTEMPTS) throw attempt.error;
+    names = {};
+    values = {};
     const update = updateFor(finding, decision, scan, names, values);
-    try {
-      await dynamoDbClient.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: keyOf(finding),
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
-        }),
-      );
-      return decision;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
-    }
+    attempt = await conditionalWrite(
+      tableName,
+      finding,
+      update,
+      unchangedSince(stored, names, values),
+      names,
+      values,
+      units,
+    );
+    if (attempt.applied) return decision;
   }
 }
 
 /**
  * Writes a batch under the lifecycle rules and counts what each finding became. Safe to repeat: the
  * same batch at the same scan time is `unchanged`, so the state machine may retry a batch that failed
- * half-way.
+ * half-way. A VulnID repeated in it (same Org) is written once, with its last occurrence's fields, and
+ * counted once. `units` adds up the capacity DynamoDB reported.
  */
-/** Writes a batch; a VulnID repeated in it (same Org) is written once, with its last occurrence's fields, and counted once. */
 export async function writeFindings(
   tableName: string,
   findings: NormalizedFinding[],
   scan: ScanContext,
+  units: ConsumedUnits = { readUnits: 0, writeUnits: 0 },
 ): Promise<WriteCounts> {
   const counts = emptyCounts();
+  // One spelling per instant, so that stored times order as strings (upsertCondition).
+  const canonical: ScanContext = { ...scan, scannedAt: new Date(scan.scannedAt).toISOString() };
   try {
     await forEachBounded(lastPerKey(findings), WRITE_CONCURRENCY, async (finding) => {
-      const decision = await writeOne(tableName, finding, scan);
+      const decision = await writeOne(tableName, finding, canonical, units);
       counts[decision.outcome] += 1;
       if (decision.reopen) counts.reopened += 1;
     });
@@ -235,6 +336,8 @@ export async function queryFindings(
           ...(filter ? { FilterExpression: filter.expression } : {}),
           Limit: options.limit - items.length,
           ExclusiveStartKey: startKey,
+          // What a page costs, for the request meter and the bench (no charge for asking).
+          ReturnConsumedCapacity: 'TOTAL',
         }),
       );
       items.push(...(result.Items ?? []).map((item) => unmarshall(item) as StoredFinding));
