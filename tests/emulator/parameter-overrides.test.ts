@@ -101,3 +101,13 @@ test('the stage throttle follows ThrottlingBurstLimit given as a parameter overr
     await stack.close();
   }
 });
+
+test("the stack id's first UUID part resolves as CloudFormation gives it (Fn::Split, Fn::Select, AWS::StackId)", () => {
+  const resolver = new LocalResolver(loadTemplate(), { refs: {}, attributes: {} });
+  const stackIdPart = {
+    'Fn::Select': [0, { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] }],
+  };
+  expect(resolver.resolve({ 'Fn::Sub': ['trail/vuln-api-trail-${StackId}', { StackId: stackIdPart }] })).toMatch(
+    /^trail\/vuln-api-trail-[0-9a-f]{8}$/,
+  );
+});
