@@ -9,6 +9,7 @@ import { requestBody, type Batch } from '../../../client/push/batches';
 import { BatchSender, retryAfterMs, type RetryPolicy } from '../../../client/push/sender';
 import { createCertificateAuthority, type CertificateAuthority, type Issued } from '../../../local/pki';
 import { REFERENCE_FINDING } from '../../support/findings';
+import { userAgent } from '../../../client/user-agent';
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
 type Script = (body: { findings: Finding[] }, call: number) => Answer;
@@ -18,7 +19,7 @@ let client: Issued;
 let server: Server;
 let url: string;
 let script: Script;
-let received: { path: string | undefined; findings: Finding[]; clientCert: boolean }[];
+let received: { path: string | undefined; findings: Finding[]; clientCert: boolean; userAgent?: string }[];
 
 const FAST: RetryPolicy = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 };
 
@@ -35,6 +36,7 @@ beforeAll(async () => {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { findings: Finding[] };
         received.push({
           path: request.url,
+          userAgent: request.headers['user-agent'],
           findings: body.findings,
           clientCert: (request.socket as import('node:tls').TLSSocket).getPeerCertificate().subject !== undefined,
         });
@@ -67,7 +69,7 @@ const ok = (body: { findings: Finding[] }): Answer => ({
 });
 
 describe('BatchSender', () => {
-  it('posts the batch to /vuln with the client certificate and counts what the API created', async () => {
+  it('posts the batch to /vuln with the client certificate and its User-Agent, and counts what the API created', async () => {
     script = ok;
     await expect(sender().send(batchOf(3))).resolves.toMatchObject({
       findings: 3,
@@ -77,7 +79,10 @@ describe('BatchSender', () => {
       failed: [],
       requests: 1,
     });
-    expect(received).toEqual([{ path: '/vuln', findings: batchOf(3).findings, clientCert: true }]);
+    // The deployed WAF blocks a request without a User-Agent (NoUserAgent_HEADER, docs/local-stack.md).
+    expect(received).toEqual([
+      { path: '/vuln', userAgent: userAgent('push'), findings: batchOf(3).findings, clientCert: true },
+    ]);
   });
 
   it('keeps a base path of the URL (a stage or a custom domain mapping)', async () => {
