@@ -145,6 +145,31 @@ describe('one statement removed from a copy of the template', () => {
     ]);
   });
 
+  it("from an integration's credentials role (ApiScanRunsRole's start): POST /scans is refused, nothing runs", async () => {
+    const template = deployed();
+    const role = template.Resources.ApiScanRunsRole?.Properties as {
+      Policies: { PolicyDocument: { Statement: Statement[] } }[];
+    };
+    const starts = role.Policies[0]?.PolicyDocument;
+    if (!starts) throw new Error('ApiScanRunsRole has no policy');
+    starts.Statement = without(starts.Statement, (s) => s.Action === 'states:StartSyncExecution');
+    stack = await startTestStack({ iamTemplate: template });
+    const opened = await stack.request(stack.pki.scanner, {
+      method: 'POST',
+      path: '/scans',
+      body: { org: ORG, scanner: 'nessus', scannedAt: new Date().toISOString() },
+    });
+    expect(opened.status).toBeGreaterThanOrEqual(400);
+    expect(opened.status).not.toBe(201);
+    expect(iamOf(stack).denials).toEqual([
+      expect.objectContaining({
+        caller: expect.stringContaining('assumed-role/ApiScanRunsRole/'),
+        action: 'states:StartSyncExecution',
+      }),
+    ]);
+    expect(stack.stack.backend.functions.stats().ScanRunsFunction?.coldStarts ?? 0).toBe(0);
+  });
+
   it('from the permissions boundary (the page-token secret): every authorized GET /vuln answers 500', async () => {
     const template = deployed();
     const boundary = policy(template, 'RolePermissionsBoundary') as { Statement: Statement[] };
