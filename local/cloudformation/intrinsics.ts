@@ -1,6 +1,6 @@
 /**
  * Resolves the CloudFormation intrinsic functions the local stack meets (Ref, Fn::GetAtt, Fn::Sub,
- * Fn::Join, Fn::If, Fn::Select) against local values, so the template and the OpenAPI document are
+ * Fn::Join, Fn::If, Fn::Select, Fn::Split) against local values, so the template and the OpenAPI document are
  * read as they are instead of being copied into local configuration.
  */
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION } from '../aws-local';
@@ -18,6 +18,8 @@ const PSEUDO: Record<string, string> = {
   'AWS::AccountId': LOCAL_ACCOUNT,
   'AWS::Partition': LOCAL_PARTITION,
   'AWS::StackName': 'local',
+  // The form CloudFormation gives a stack id (names use its UUID's first block to be new per stack).
+  'AWS::StackId': `arn:${LOCAL_PARTITION}:cloudformation:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stack/local/10ca1000-0000-4000-8000-000000000000`,
   'AWS::URLSuffix': 'amazonaws.com',
 };
 
@@ -80,6 +82,10 @@ export class LocalResolver {
         case 'Fn::Join': {
           const [separator, items] = argument as [string, unknown[]];
           return (this.resolve(items) as unknown[]).join(separator);
+        }
+        case 'Fn::Split': {
+          const [separator, text] = argument as [string, unknown];
+          return String(this.resolve(text)).split(separator);
         }
         case 'Fn::Select': {
           const [index, items] = argument as [number, unknown[]];
