@@ -1,6 +1,6 @@
 /**
  * Resolves the CloudFormation intrinsic functions the local stack meets (Ref, Fn::GetAtt, Fn::Sub,
- * Fn::Join, Fn::Split, Fn::If, Fn::Select) against local values, so the template and the OpenAPI document are
+ * Fn::Join, Fn::If, Fn::Select, Fn::Split) against local values, so the template and the OpenAPI document are
  * read as they are instead of being copied into local configuration.
  */
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION } from '../aws-local';
@@ -18,7 +18,7 @@ const PSEUDO: Record<string, string> = {
   'AWS::AccountId': LOCAL_ACCOUNT,
   'AWS::Partition': LOCAL_PARTITION,
   'AWS::StackName': 'local',
-  // The form CloudFormation gives (arn:…:stack/NAME/UUID); the template names resources after the UUID's first part.
+  // The form CloudFormation gives a stack id (names use its UUID's first block to be new per stack).
   'AWS::StackId': `arn:${LOCAL_PARTITION}:cloudformation:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stack/local/10ca1000-0000-4000-8000-000000000000`,
   'AWS::URLSuffix': 'amazonaws.com',
 };
