@@ -59,7 +59,8 @@ function draftOf(match: unknown, where: string): MatchDraft | string {
     return 'has no vulnerability id, artifact name or artifact version';
   const related = listOf(match.relatedVulnerabilities).filter(isRecord);
   const fix = isRecord(vulnerability.fix) ? vulnerability.fix : {};
-  const fixedVersions = [...listOf(fix.versions), ...listOf(vulnerability.fixedInVersion)].map(text);
+  // Newer Grype writes fix.versions; 0.7 wrote one fixedInVersion.
+  const fixedVersions = [...listOf(fix.versions), vulnerability.fixedInVersion].map(text);
   const firstLocation = listOf(artifact.locations).find(isRecord);
   const epss = listOf(vulnerability.epss).find(isRecord);
   const cvss = cvssOfGrype(vulnerability);
