@@ -13,6 +13,7 @@ import {
   type Finding,
 } from '../../functions/shared/core/finding-schema';
 import { deriveSeverity, type RankedSeverity } from '../../functions/shared/core/severity';
+import type { ScanFormat } from './records';
 
 /** What a parser reads of one vulnerability on one host, before any decision. */
 export interface ScanItem {
@@ -47,7 +48,10 @@ export const DEFAULT_DUE_DAYS: DueDays = { CRITICAL: 15, HIGH: 30, MEDIUM: 90, L
 
 export interface MappingOptions {
   org: string;
+  /** The run's scanner: the format's (client/scan/formats.ts) unless --scanner names another. */
   scanner: string;
+  /** `--format`: read every file as this format instead of recognising it. */
+  format?: ScanFormat | undefined;
   dueDays: DueDays;
   /** The scan date when the export gives none. */
   now: Date;
@@ -64,10 +68,18 @@ const SEVERITY_WORDS: Record<string, string> = {
   none: 'Info',
   info: 'Info',
   informational: 'Info',
+  // Grype's and Debian's level below low.
+  negligible: 'Info',
+  unimportant: 'Info',
   low: 'Low',
   medium: 'Medium',
+  // GitHub advisories (OSV-Scanner).
+  moderate: 'Medium',
   high: 'High',
+  important: 'High',
   critical: 'Critical',
+  // Trivy's and Grype's word for "the database gives none": the CVSS band decides (severity.ts).
+  unknown: 'Unknown',
 };
 
 /** The Priority we store: the scanner's severity as a word our severity table knows (Nessus 4 → Critical). */
