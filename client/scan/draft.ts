@@ -31,8 +31,10 @@ export const MAX_PACKAGE_PATH = 1024;
 
 /** What a reader read of one finding, before any decision. */
 export interface FindingDraft {
-  /** The host names a network scanner reports (the first present of fqdn, dnsName, ip, name), or the resource id. */
+  /** The host names a network scanner reports (the first present of fqdn, dnsName, ip, name). */
   host: ScanItem['host'];
+  /** The asset as the scanner names it, when it is no host (a cloud resource's ARN or id): wins over `host`. */
+  asset?: string | undefined;
   /** The scanner's numeric id (Qualys QID), or undefined when its id is not a number. */
   pluginId?: number | undefined;
   /** The scanner's own non-numeric id (OpenVAS OID, CVE id of a package finding, ASFF generator id). */
@@ -94,7 +96,9 @@ export function referencesOf(values: string[]): string[] {
   const urls = values
     .flatMap((value) => value.split(/[\s,]+/))
     .map((value) => value.trim())
-    .filter((value) => value.length <= MAX_REFERENCE_LENGTH && /^https?:\/\/[^\s\u0000-\u001f\u007f]+$/i.test(value))
+    .filter(
+      (value) => value.length <= MAX_REFERENCE_LENGTH && /^https?:\/\/\S+$/i.test(value) && !/\p{Cc}/u.test(value),
+    )
     .filter((value) => {
       try {
         return ['http:', 'https:'].includes(new URL(value).protocol);
@@ -116,7 +120,7 @@ export function portOf(value: string | number | undefined): number | undefined {
 
 /** The finding for one draft. Not yet validated: the caller validates with the API's own schema. */
 export function findingOf(draft: FindingDraft, options: MappingOptions): DraftedFinding {
-  const asset = assetNameOf(draft.host) ?? '';
+  const asset = (draft.asset === undefined ? undefined : singleLine(draft.asset, 255)) || assetNameOf(draft.host) || '';
   const protocol = draft.protocol?.trim().toLowerCase();
   const knownProtocol =
     protocol !== undefined && PROTOCOLS.has(protocol) ? (protocol as Finding['Protocol']) : undefined;

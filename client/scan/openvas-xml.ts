@@ -10,7 +10,7 @@ import sax from 'sax';
 import { TEXT_LIMITS } from '../../functions/shared/core/finding-schema';
 import { findingOf, type DraftedFinding } from './draft';
 import type { MappingOptions } from './mapping';
-import { OPENVAS_SCANNER, isoDateOf, openvasDraftOf, type OpenvasResult } from './openvas';
+import { isoDateOf, openvasDraftOf, type OpenvasResult } from './openvas';
 import { MalformedExportError, NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
 import { FindingMerger } from './mapping';
 

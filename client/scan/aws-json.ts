@@ -1,0 +1,87 @@
+/**
+ * Small readers of untyped JSON values, for the AWS finding formats (Inspector v2, Security Hub ASFF):
+ * a field is used only when it has the type the API documents, so a hostile or odd value is left out
+ * instead of reaching a finding as `[object Object]`.
+ */
+import type { CvssPair } from './mapping';
+
+export type JsonObject = Record<string, unknown>;
+
+export const isObject = (value: unknown): value is JsonObject =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+export const objectAt = (value: unknown, key: string): JsonObject | undefined => {
+  const found = isObject(value) ? value[key] : undefined;
+  return isObject(found) ? found : undefined;
+};
+
+export const stringAt = (value: unknown, key: string): string | undefined => {
+  const found = isObject(value) ? value[key] : undefined;
+  return typeof found === 'string' && found.trim() !== '' ? found.trim() : undefined;
+};
+
+export const numberAt = (value: unknown, key: string): number | undefined => {
+  const found = isObject(value) ? value[key] : undefined;
+  if (typeof found === 'number' && Number.isFinite(found)) return found;
+  if (typeof found === 'string' && found.trim() !== '' && Number.isFinite(Number(found))) return Number(found);
+  return undefined;
+};
+
+export const arrayAt = (value: unknown, key: string): unknown[] => {
+  const found = isObject(value) ? value[key] : undefined;
+  return Array.isArray(found) ? found : [];
+};
+
+export const stringsAt = (value: unknown, key: string): string[] =>
+  arrayAt(value, key).filter((item): item is string => typeof item === 'string');
+
+/** A date of an ISO 8601 string field. */
+export const dateAt = (value: unknown, key: string): Date | undefined => {
+  const parsed = Date.parse(stringAt(value, key) ?? '');
+  return Number.isFinite(parsed) ? new Date(parsed) : undefined;
+};
+
+/** `YES` → true, `NO` → false, anything else unknown. */
+export const yesNoAt = (value: unknown, key: string): boolean | undefined => {
+  const found = stringAt(value, key)?.toUpperCase();
+  return found === 'YES' ? true : found === 'NO' ? false : undefined;
+};
+
+/** Text the AWS consoles write where there is none. */
+const PLACEHOLDERS = new Set(['none provided', 'notavailable', 'not available']);
+export const meaningful = (value: string | undefined) =>
+  value !== undefined && !PLACEHOLDERS.has(value.trim().toLowerCase()) ? value : undefined;
+
+/** A CVSS entry (score, vector, version) into the draft's pair of its version family; the first of a family wins. */
+export function cvssPairsOf(
+  entries: { score?: number | undefined; vector?: string | undefined; version?: string | undefined }[],
+) {
+  const pairs: { cvss2?: CvssPair; cvss3?: CvssPair; cvss4?: CvssPair } = {};
+  for (const entry of entries) {
+    const version = entry.version ?? /^CVSS:(\d)/.exec(entry.vector ?? '')?.[1] ?? (entry.vector ? '2' : undefined);
+    const family = version?.startsWith('4')
+      ? 'cvss4'
+      : version?.startsWith('3')
+        ? 'cvss3'
+        : version?.startsWith('2')
+          ? 'cvss2'
+          : undefined;
+    if (family === undefined || pairs[family] !== undefined) continue;
+    pairs[family] = { score: entry.score === undefined ? undefined : String(entry.score), vector: entry.vector };
+  }
+  return pairs;
+}
+
+/** `name version-release` as the package manager writes the installed version (epoch left out unless not 0). */
+export function installedVersionOf(
+  version: string | undefined,
+  release: string | undefined,
+  epoch: unknown,
+): string | undefined {
+  if (version === undefined) return undefined;
+  const withEpoch =
+    epoch !== undefined && epoch !== null && String(epoch) !== '0' && String(epoch) !== ''
+      ? `${String(epoch)}:${version}`
+      : version;
+  return release === undefined ? withEpoch : `${withEpoch}-${release}`;
+}
