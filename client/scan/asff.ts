@@ -11,6 +11,7 @@
  */
 import {
   arrayAt,
+  itemsAt,
   cvssPairsOf,
   dateAt,
   installedVersionOf,
@@ -22,6 +23,7 @@ import {
   stringsAt,
   yesNoAt,
 } from './aws-json';
+import { jsonKeyPaths } from './json-stream';
 import { findingOf, type FindingDraft } from './draft';
 import { FindingMerger, type MappingOptions } from './mapping';
 import { noteScanTime, type ParseStats, type ScanRecord } from './records';
@@ -146,3 +148,13 @@ export async function* asffRecords(
   }
   for (const finding of merger.drain()) yield { finding, where: `Security Hub finding on ${finding.AssetName ?? ''}` };
 }
+
+/** `{"Findings": [...]}` as `aws securityhub get-findings` writes it: ASFF's `SchemaVersion` and `ProductArn` in a finding. */
+export function recogniseAsff(start: string): boolean {
+  const keys = jsonKeyPaths(start);
+  return keys !== undefined && keys.has('Findings') && [...keys].some((key) => /^Findings\.\*\.(SchemaVersion|ProductArn|GeneratorId)$/.test(key));
+}
+
+/** Streams the findings of a Security Hub export. */
+export const readAsff = (input: AsyncIterable<string | Buffer>, options: MappingOptions, stats: ParseStats) =>
+  asffRecords(itemsAt(input, 'Findings'), options, stats);

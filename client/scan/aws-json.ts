@@ -3,6 +3,8 @@
  * a field is used only when it has the type the API documents, so a hostile or odd value is left out
  * instead of reaching a finding as `[object Object]`.
  */
+import { utf8Text } from './input';
+import { selectJson } from './json-stream';
 import type { CvssPair } from './mapping';
 
 export type JsonObject = Record<string, unknown>;
@@ -84,4 +86,13 @@ export function installedVersionOf(
       ? `${String(epoch)}:${version}`
       : version;
   return release === undefined ? withEpoch : `${withEpoch}-${release}`;
+}
+
+/**
+ * The items of the array at `key` of the export's top-level object (`findings`, `Findings`), one at a
+ * time, with the streaming JSON reader: memory holds one finding, whatever the file's size.
+ */
+export async function* itemsAt(input: AsyncIterable<string | Buffer>, key: string): AsyncGenerator<unknown> {
+  for await (const selection of selectJson(utf8Text(input), [{ name: key, pattern: [key, '*'] }]))
+    if (selection.kind === 'value') yield selection.value;
 }

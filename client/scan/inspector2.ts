@@ -10,6 +10,7 @@
  */
 import {
   arrayAt,
+  itemsAt,
   cvssPairsOf,
   dateAt,
   installedVersionOf,
@@ -21,6 +22,7 @@ import {
   stringsAt,
   yesNoAt,
 } from './aws-json';
+import { jsonKeyPaths } from './json-stream';
 import { findingOf, type FindingDraft } from './draft';
 import { FindingMerger, type MappingOptions } from './mapping';
 import { noteScanTime, type ParseStats, type ScanRecord } from './records';
@@ -154,3 +156,13 @@ export async function* inspectorRecords(
   }
   for (const finding of merger.drain()) yield { finding, where: `Inspector finding on ${finding.AssetName ?? ''}` };
 }
+
+/** `{"findings": [...]}` as `aws inspector2 list-findings` writes it: its top-level keys. */
+export function recogniseInspector2(start: string): boolean {
+  const keys = jsonKeyPaths(start);
+  return keys !== undefined && keys.has('findings') && [...keys].some((key) => /^findings\.\*\.(awsAccountId|findingArn|firstObservedAt|packageVulnerabilityDetails|inspectorScore)$/.test(key));
+}
+
+/** Streams the findings of an Inspector v2 export. */
+export const readInspector2 = (input: AsyncIterable<string | Buffer>, options: MappingOptions, stats: ParseStats) =>
+  inspectorRecords(itemsAt(input, 'findings'), options, stats);
