@@ -152,7 +152,11 @@ export async function* asffRecords(
 /** `{"Findings": [...]}` as `aws securityhub get-findings` writes it: ASFF's `SchemaVersion` and `ProductArn` in a finding. */
 export function recogniseAsff(start: string): boolean {
   const keys = jsonKeyPaths(start);
-  return keys !== undefined && keys.has('Findings') && [...keys].some((key) => /^Findings\.\*\.(SchemaVersion|ProductArn|GeneratorId)$/.test(key));
+  return (
+    keys !== undefined &&
+    keys.has('Findings') &&
+    [...keys].some((key) => /^Findings\.\*\.(SchemaVersion|ProductArn|GeneratorId)$/.test(key))
+  );
 }
 
 /** Streams the findings of a Security Hub export. */

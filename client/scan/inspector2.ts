@@ -160,7 +160,13 @@ export async function* inspectorRecords(
 /** `{"findings": [...]}` as `aws inspector2 list-findings` writes it: its top-level keys. */
 export function recogniseInspector2(start: string): boolean {
   const keys = jsonKeyPaths(start);
-  return keys !== undefined && keys.has('findings') && [...keys].some((key) => /^findings\.\*\.(awsAccountId|findingArn|firstObservedAt|packageVulnerabilityDetails|inspectorScore)$/.test(key));
+  return (
+    keys !== undefined &&
+    keys.has('findings') &&
+    [...keys].some((key) =>
+      /^findings\.\*\.(awsAccountId|findingArn|firstObservedAt|packageVulnerabilityDetails|inspectorScore)$/.test(key),
+    )
+  );
 }
 
 /** Streams the findings of an Inspector v2 export. */

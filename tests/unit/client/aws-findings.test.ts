@@ -21,6 +21,10 @@ describe('the Inspector v2 sample (inspector2/aws_inspector2_many_vul.json)', ()
     expect(assetsOf(findings)).toBe(2);
     expect(findings.filter((finding) => !findingSchema.safeParse(finding).success)).toEqual([]);
     expect(stats.scanStart?.toISOString()).toBe('2024-02-02T15:30:33.045Z');
+    expect(findings.filter((finding) => finding.KnownExploit === true).map((finding) => finding.RuleId)).toEqual([
+      'CVE-2023-42753',
+      'CVE-2020-27170',
+    ]);
   });
 
   it('maps a package finding exactly', async () => {
@@ -60,7 +64,9 @@ describe('the Inspector v2 sample (inspector2/aws_inspector2_many_vul.json)', ()
 
   it('maps INFORMATIONAL…CRITICAL, and UNTRIAGED to the CVSS band (none here: UNKNOWN)', async () => {
     const { findings } = await readInspector(INSPECTOR);
-    expect(findings.map((finding) => [finding.Priority, deriveSeverity(finding.Priority ?? '', finding.CvssScore)])).toEqual([
+    expect(
+      findings.map((finding) => [finding.Priority, deriveSeverity(finding.Priority ?? '', finding.CvssScore)]),
+    ).toEqual([
       ['UNTRIAGED', 'UNKNOWN'],
       ['High', 'HIGH'],
       ['UNTRIAGED', 'UNKNOWN'],
@@ -82,7 +88,9 @@ describe('the Inspector v2 sample (inspector2/aws_inspector2_many_vul.json)', ()
 
   it('gives stable VulnIDs: the two libxml2 builds of one image are two findings, a re-read the same ones', async () => {
     const first = (await readInspector(INSPECTOR)).findings;
-    expect((await readInspector(INSPECTOR)).findings.map((finding) => finding.VulnID)).toEqual(first.map((f) => f.VulnID));
+    expect((await readInspector(INSPECTOR)).findings.map((finding) => finding.VulnID)).toEqual(
+      first.map((f) => f.VulnID),
+    );
     expect(new Set(first.map((finding) => finding.VulnID)).size).toBe(9);
     expect(first.filter((finding) => finding.RuleId === 'CVE-2022-29824').map((f) => f.PackageVersion)).toEqual([
       '2.9.4+dfsg1-7+b3',
@@ -110,7 +118,9 @@ describe('the Inspector v2 sample (inspector2/aws_inspector2_many_vul.json)', ()
       resources: [{ id: 'i-2' }],
       networkReachabilityDetails: { openPortRange: { begin: 22, end: 22 }, protocol: 'TCP' },
     });
-    expect(network).toMatchObject([{ ruleId: 'NETWORK_REACHABILITY', port: 22, protocol: 'TCP', location: ['22-22', 'tcp'] }]);
+    expect(network).toMatchObject([
+      { ruleId: 'NETWORK_REACHABILITY', port: 22, protocol: 'TCP', location: ['22-22', 'tcp'] },
+    ]);
     expect(inspectorDraftsOf({ status: 'SUPPRESSED', resources: [{ id: 'i-3' }] })).toBe(
       'status SUPPRESSED: a suppression rule in Inspector hides it',
     );
@@ -183,7 +193,9 @@ describe('the Security Hub ASFF sample (securityhub/inspector_ec2_cve.json)', ()
     expect(asffDraftsOf(control)).toMatchObject([
       { ruleId: 'S3.1', priority: 'MEDIUM', asset: 'AWS::::Account:012345678901', location: [control.Types[0]] },
     ]);
-    expect(asffDraftsOf({ ...control, Compliance: { Status: 'PASSED' } })).toBe('Compliance.Status PASSED: no failed check');
+    expect(asffDraftsOf({ ...control, Compliance: { Status: 'PASSED' } })).toBe(
+      'Compliance.Status PASSED: no failed check',
+    );
     expect(asffDraftsOf({ ...control, Workflow: { Status: 'RESOLVED' } })).toBe('Workflow.Status RESOLVED');
     expect(asffDraftsOf({ ...control, RecordState: 'ARCHIVED' })).toBe('RecordState ARCHIVED: no longer current');
     expect([0, 1, 39, 40, 69, 70, 89, 90, 100, 101].map(labelOfNormalized)).toEqual([
