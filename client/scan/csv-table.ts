@@ -4,8 +4,9 @@
  * column is found by any of its names (compared lower-cased without blanks, dots, dashes or
  * underscores), and a missing required column stops the read naming it.
  */
-import { parse } from 'csv-parse';
-import { Readable } from 'node:stream';
+import { parse as parseSync } from 'csv-parse/sync';
+import { readCsv } from './csv-stream';
+import { utf8Text } from './input';
 import { MalformedExportError } from './records';
 
 /** Field → header names, first found wins. */
@@ -22,18 +23,16 @@ export interface CsvTableSpec<Field extends string> {
   preambleRows?: number;
 }
 
-/** One data row: a cell by field (trimmed, undefined when blank or the column is absent) and its line. */
+/** One data row: a cell by field (trimmed, undefined when blank or the column is absent) and its record number. */
 export interface CsvRow<Field extends string> {
   cell(field: Field): string | undefined;
   /** Whether the export has the column at all (a blank cell of a present column says "no"). */
   has(field: Field): boolean;
-  line: number;
+  /** The CSV record's number in the file, the lines above the header and the header counted. */
+  record: number;
 }
 
 export const headerKey = (name: string) => name.toLowerCase().replace(/[\s._-]+/g, '');
-
-/** A CSV cell's own size bound: the longest text we keep is 8 KiB; plugin outputs of megabytes are not. */
-const MAX_RECORD_BYTES = 4 * 1024 * 1024;
 
 function positionsOf<Field extends string>(header: string[], columns: ColumnNames<Field>): Map<Field, number> {
   const byKey = new Map<string, number>();
@@ -54,58 +53,40 @@ const isHeader = <Field extends string>(row: string[], spec: CsvTableSpec<Field>
   requiredFound(row, spec) === spec.required.length;
 
 /**
- * Streams the data rows of a CSV export. Rows of blank cells are left out. MalformedExportError when
- * no header with the required columns is found, or the CSV itself is broken (an unclosed quote, as in
- * a truncated file).
+ * Streams the data rows of a CSV export (csv-stream.ts's driver: a record's size bound, a truncated
+ * file refused). Rows of blank cells are left out. MalformedExportError when no header with the
+ * required columns is found, naming what is missing.
  */
 export async function* csvRows<Field extends string>(
   input: AsyncIterable<string | Buffer>,
   spec: CsvTableSpec<Field>,
 ): AsyncGenerator<CsvRow<Field>> {
-  const parser = Readable.from(input).pipe(
-    parse({
-      bom: true,
-      delimiter: spec.delimiter,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      max_record_size: MAX_RECORD_BYTES,
-      info: true,
-    }),
-  );
   let positions: Map<Field, number> | undefined;
-  let rowsBefore = 0;
+  let record = 0;
   /** The row above the header that names the most required columns: what a missing-column message is about. */
   let closest: string[] = [];
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (positions === undefined) {
-        if (isHeader(record, spec)) {
-          positions = positionsOf(record, spec.columns);
-          continue;
-        }
-        if (requiredFound(record, spec) > requiredFound(closest, spec)) closest = record;
-        rowsBefore += 1;
-        if (rowsBefore > (spec.preambleRows ?? 0)) throw missingColumns(closest.length > 0 ? closest : record, spec);
+  for await (const cells of readCsv(utf8Text(input), { delimiter: spec.delimiter })) {
+    record += 1;
+    if (positions === undefined) {
+      if (isHeader(cells, spec)) {
+        positions = positionsOf(cells, spec.columns);
         continue;
       }
-      if (record.every((value) => value.trim() === '')) continue;
-      const found = positions;
-      yield {
-        line: info.lines,
-        has: (field) => found.has(field),
-        cell: (field) => {
-          const position = found.get(field);
-          const value = position === undefined ? undefined : record[position]?.trim();
-          return value === '' ? undefined : value;
-        },
-      };
+      if (requiredFound(cells, spec) > requiredFound(closest, spec)) closest = cells;
+      if (record > (spec.preambleRows ?? 0)) throw missingColumns(closest.length > 0 ? closest : cells, spec);
+      continue;
     }
-  } catch (error) {
-    if (error instanceof MalformedExportError) throw error;
-    // csv-parse's own errors (CSV_QUOTE_NOT_CLOSED for a truncated file, CSV_MAX_RECORD_SIZE…).
-    throw new MalformedExportError(
-      `is not a well-formed ${spec.format} file (${(error as Error).message.slice(0, 160)})`,
-    );
+    if (cells.every((value) => value.trim() === '')) continue;
+    const found = positions;
+    yield {
+      record,
+      has: (field) => found.has(field),
+      cell: (field) => {
+        const position = found.get(field);
+        const value = position === undefined ? undefined : cells[position]?.trim();
+        return value === '' ? undefined : value;
+      },
+    };
   }
   if (positions === undefined)
     throw closest.length > 0
@@ -126,12 +107,38 @@ function missingColumns<Field extends string>(row: string[], spec: CsvTableSpec<
   );
 }
 
-/** Whether the first lines of a file hold a header naming all these columns (for recognising a format). */
-export function startHasHeader(start: string, delimiter: string, names: readonly string[], lines = 1): boolean {
-  const rows = start.replace(/^\uFEFF/, '').split(/\r?\n/, lines);
+/** The start of a file up to its last line end outside a quoted cell: the sample may stop mid-record. */
+function wholeRecordsOf(start: string): string {
+  let quoted = false;
+  let end = start.length;
+  for (let index = 0; index < start.length; index += 1) {
+    const code = start.charCodeAt(index);
+    if (code === 0x22) quoted = !quoted;
+    else if (code === 0x0a && !quoted) end = index + 1;
+  }
+  return quoted || !start.endsWith('\n') ? start.slice(0, end) : start;
+}
+
+/**
+ * Whether one of the first `records` CSV records of the start of a file is a header naming all these
+ * columns (for recognising a format; the start may end mid-record past them).
+ */
+export function startHasHeader(start: string, delimiter: string, names: readonly string[], records = 1): boolean {
+  let rows: string[][];
+  try {
+    rows = parseSync(wholeRecordsOf(start), {
+      bom: true,
+      delimiter,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      to: records,
+    });
+  } catch {
+    return false;
+  }
   const wanted = names.map(headerKey);
   return rows.some((row) => {
-    const keys = new Set(row.split(delimiter).map((cell) => headerKey(cell.replace(/^"|"$/g, ''))));
+    const keys = new Set(row.map(headerKey));
     return wanted.every((key) => keys.has(key));
   });
 }

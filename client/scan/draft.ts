@@ -5,7 +5,14 @@
  * whose VulnIDs earlier pushes already stored.
  */
 import { isIP } from 'node:net';
-import { TEXT_LIMITS, type Finding } from '../../functions/shared/core/finding-schema';
+import {
+  MAX_CWES,
+  MAX_REFERENCE_LENGTH,
+  MAX_REFERENCES,
+  PACKAGE_LIMITS,
+  TEXT_LIMITS,
+  type Finding,
+} from '../../functions/shared/core/finding-schema';
 import { deriveSeverity } from '../../functions/shared/core/severity';
 import { findingIdentity } from './identity';
 import {
@@ -20,14 +27,6 @@ import {
   type MappingOptions,
   type ScanItem,
 } from './mapping';
-
-/** Bounds of the fields package and cloud scanners add (the schema holds the same ones). */
-export const MAX_REFERENCES = 20;
-export const MAX_REFERENCE_LENGTH = 2048;
-export const MAX_CWES = 20;
-export const MAX_RULE_ID = 256;
-export const MAX_PACKAGE_TEXT = 256;
-export const MAX_PACKAGE_PATH = 1024;
 
 /** What a reader read of one finding, before any decision. */
 export interface FindingDraft {
@@ -65,19 +64,8 @@ export interface FindingDraft {
   scannedAt?: Date | undefined;
 }
 
-/** The finding fields the package and cloud scanners add (optional in the schema). */
-export interface ExtendedFields {
-  RuleId?: string;
-  PackageName?: string;
-  PackageVersion?: string;
-  FixedVersion?: string;
-  PackagePath?: string;
-  Cwes?: string[];
-  References?: string[];
-  EpssScore?: number;
-  KnownExploit?: boolean;
-}
-export type DraftedFinding = Partial<Finding> & ExtendedFields;
+/** What the readers of this module produce: Finding's fields, each still to be validated. */
+export type DraftedFinding = Partial<Finding>;
 
 const PROTOCOLS = new Set(['tcp', 'udp', 'icmp']);
 
@@ -132,7 +120,7 @@ export function findingOf(draft: FindingDraft, options: MappingOptions): Drafted
   const cves = cvesOf(draft.cves);
   const cwes = cwesOf(draft.cwes ?? []);
   const references = referencesOf(draft.references ?? []);
-  const ruleId = text(draft.ruleId, MAX_RULE_ID);
+  const ruleId = text(draft.ruleId, PACKAGE_LIMITS.RuleId);
   const rule = draft.pluginId !== undefined ? String(draft.pluginId) : (ruleId ?? '');
   const epss = draft.epssScore;
   const finding: DraftedFinding = {
@@ -158,10 +146,10 @@ export function findingOf(draft: FindingDraft, options: MappingOptions): Drafted
     Description: multilineText(draft.description, TEXT_LIMITS.Description),
     Solution: multilineText(draft.solution, TEXT_LIMITS.Solution),
     Evidence: multilineText(draft.evidence, TEXT_LIMITS.Evidence),
-    PackageName: text(draft.packageName, MAX_PACKAGE_TEXT),
-    PackageVersion: text(draft.packageVersion, MAX_PACKAGE_TEXT),
-    FixedVersion: text(draft.fixedVersion, MAX_PACKAGE_TEXT),
-    PackagePath: text(draft.packagePath, MAX_PACKAGE_PATH),
+    PackageName: text(draft.packageName, PACKAGE_LIMITS.PackageName),
+    PackageVersion: text(draft.packageVersion, PACKAGE_LIMITS.PackageVersion),
+    FixedVersion: text(draft.fixedVersion, PACKAGE_LIMITS.FixedVersion),
+    PackagePath: text(draft.packagePath, PACKAGE_LIMITS.PackagePath),
     Cwes: cwes.length > 0 ? cwes : undefined,
     References: references.length > 0 ? references : undefined,
     EpssScore: epss !== undefined && Number.isFinite(epss) && epss >= 0 && epss <= 1 ? epss : undefined,

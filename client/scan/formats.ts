@@ -10,6 +10,13 @@ import type { MappingOptions } from './mapping';
 import { NESSUS_ROOT, parseNessus } from './nessus';
 import { NotAScanExportError, type ParseStats, type ScanFormat, type ScanRecord } from './records';
 import { isTenableCsv, parseTenableCsv } from './tenable-csv';
+import { readAsff, recogniseAsff, SECURITY_HUB_SCANNER } from './asff';
+import { INSPECTOR_SCANNER, readInspector2, recogniseInspector2 } from './inspector2';
+import { OPENVAS_SCANNER } from './openvas';
+import { readOpenvasCsv, recogniseOpenvasCsv } from './openvas-csv';
+import { readOpenvasXml, recogniseOpenvasXml } from './openvas-xml';
+import { QUALYS_SCANNER, readQualysCsv, recogniseQualysCsv } from './qualys-csv';
+import { readTenableVmCsv, recogniseTenableVmCsv } from './tenable-vm-csv';
 import { xmlRootOf } from './xml-stream';
 
 export interface ScanFormatReader {
@@ -66,8 +73,67 @@ const ownJson: ScanFormatReader = {
   read: (input, options, stats) => parseJsonFindings(input, options.org, stats),
 };
 
+/** Tenable VM runs Nessus plugins: its findings keep the ids the other Tenable exports give (tenable-vm-csv.ts). */
+const tenableVmCsv: ScanFormatReader = {
+  name: 'tenable-vm-csv',
+  scanner: 'nessus',
+  syntax: 'csv',
+  recognise: recogniseTenableVmCsv,
+  read: (input, options, stats) => readTenableVmCsv(input, options, stats),
+};
+
+const openvasXml: ScanFormatReader = {
+  name: 'openvas-xml',
+  scanner: OPENVAS_SCANNER,
+  syntax: 'xml',
+  recognise: recogniseOpenvasXml,
+  read: (input, options, stats) => readOpenvasXml(input, options, stats),
+};
+
+const openvasCsv: ScanFormatReader = {
+  name: 'openvas-csv',
+  scanner: OPENVAS_SCANNER,
+  syntax: 'csv',
+  recognise: recogniseOpenvasCsv,
+  read: (input, options, stats) => readOpenvasCsv(input, options, stats),
+};
+
+const qualysCsv: ScanFormatReader = {
+  name: 'qualys-csv',
+  scanner: QUALYS_SCANNER,
+  syntax: 'csv',
+  recognise: recogniseQualysCsv,
+  read: (input, options, stats) => readQualysCsv(input, options, stats),
+};
+
+const inspector2: ScanFormatReader = {
+  name: 'inspector2',
+  scanner: INSPECTOR_SCANNER,
+  syntax: 'json',
+  recognise: recogniseInspector2,
+  read: (input, options, stats) => readInspector2(input, options, stats),
+};
+
+const asff: ScanFormatReader = {
+  name: 'asff',
+  scanner: SECURITY_HUB_SCANNER,
+  syntax: 'json',
+  recognise: recogniseAsff,
+  read: (input, options, stats) => readAsff(input, options, stats),
+};
+
 /** Every format, most specific first. */
-export const SCAN_FORMAT_READERS: readonly ScanFormatReader[] = [nessus, tenableCsv, ownJson];
+export const SCAN_FORMAT_READERS: readonly ScanFormatReader[] = [
+  nessus,
+  openvasXml,
+  tenableCsv,
+  tenableVmCsv,
+  openvasCsv,
+  qualysCsv,
+  ownJson,
+  inspector2,
+  asff,
+];
 
 export function formatNamed(name: string): ScanFormatReader | undefined {
   return SCAN_FORMAT_READERS.find((format) => format.name === name);

@@ -4,7 +4,7 @@
  * Rows become the same drafts as the XML report's results (openvas.ts), so both give the same VulnIDs.
  */
 import { csvRows, startHasHeader } from './csv-table';
-import { findingOf, type DraftedFinding } from './draft';
+import { findingOf } from './draft';
 import { FindingMerger, type MappingOptions } from './mapping';
 import { isoDateOf, openvasDraftOf } from './openvas';
 import { noteScanTime, type ParseStats, type ScanRecord } from './records';
@@ -61,12 +61,12 @@ export async function* readOpenvasCsv(
       cwes: [],
       scannedAt: isoDateOf(row.cell('timestamp')),
     });
-    if (typeof draft === 'string') stats.skipped.push({ where: `line ${row.line}`, reason: draft });
+    if (typeof draft === 'string') stats.skipped.push({ where: `record ${row.record}`, reason: draft });
     else {
       noteScanTime(stats, draft.scannedAt);
       merger.add(findingOf(draft, options));
     }
   }
   for (const finding of merger.drain())
-    yield { finding, where: `OpenVAS CSV ${finding.AssetName ?? ''} ${(finding as DraftedFinding).RuleId ?? ''}` };
+    yield { finding, where: `OpenVAS CSV ${finding.AssetName ?? ''} ${finding.RuleId ?? ''}` };
 }

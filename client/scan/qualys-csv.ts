@@ -162,7 +162,7 @@ export async function* readQualysCsv(
   for await (const row of csvRows(input, SPEC)) {
     stats.items += 1;
     const draft = draftOf(row, { rti: row.has('rti'), exploitability: row.has('exploitability') });
-    if (typeof draft === 'string') stats.skipped.push({ where: `line ${row.line}`, reason: draft });
+    if (typeof draft === 'string') stats.skipped.push({ where: `record ${row.record}`, reason: draft });
     else {
       noteScanTime(stats, draft.scannedAt);
       merger.add(findingOf(draft, options));

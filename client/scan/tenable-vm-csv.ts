@@ -129,7 +129,7 @@ export async function* readTenableVmCsv(
   for await (const row of csvRows(input, SPEC)) {
     stats.items += 1;
     const item = scanItemOf(row);
-    if (typeof item === 'string') stats.skipped.push({ where: `line ${row.line}`, reason: item });
+    if (typeof item === 'string') stats.skipped.push({ where: `record ${row.record}`, reason: item });
     else {
       noteScanTime(stats, item.scannedAt);
       merger.add({ ...toFinding(item, options), ...extrasOf(row) });

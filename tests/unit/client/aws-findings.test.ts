@@ -225,7 +225,7 @@ describe('recognising and refusing the AWS exports', () => {
 
   it('refuses a truncated export, and one nested deeper than any export', async () => {
     await expect(readInspector(INSPECTOR.slice(0, INSPECTOR.length - 100))).rejects.toThrow(MalformedExportError);
-    await expect(readSecurityHub(ASFF.slice(0, 5000))).rejects.toThrow(/truncated/);
-    await expect(readSecurityHub(`{"Findings":[${'['.repeat(200)}`)).rejects.toThrow(/deep/);
+    await expect(readSecurityHub(ASFF.slice(0, 5000))).rejects.toMatchObject({ kind: 'truncated' });
+    await expect(readSecurityHub(`{"Findings":[${'['.repeat(200)}`)).rejects.toMatchObject({ kind: 'too-deep' });
   });
 });

@@ -1,7 +1,8 @@
 import { findingSchema } from '../../../functions/shared/core/finding-schema';
 import { deriveSeverity } from '../../../functions/shared/core/severity';
 import { readOpenvasCsv, recogniseOpenvasCsv } from '../../../client/scan/openvas-csv';
-import { MAX_XML_DEPTH, readOpenvasXml, recogniseOpenvasXml, tagsOf } from '../../../client/scan/openvas-xml';
+import { IMPORT_LIMITS } from '../../../client/scan/input';
+import { readOpenvasXml, recogniseOpenvasXml, tagsOf } from '../../../client/scan/openvas-xml';
 import { MalformedExportError, NotAScanExportError } from '../../../client/scan/records';
 import { assetsOf, fixtureText, readText } from '../../support/scan-readers';
 
@@ -179,20 +180,21 @@ describe('recognising and refusing OpenVAS reports', () => {
   it('refuses another XML root, a DOCTYPE, an undeclared entity, deep nesting and a truncated report', async () => {
     await expect(readXml('<NessusClientData_v2/>')).rejects.toThrow(NotAScanExportError);
     const dtd = '<!DOCTYPE report [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>';
-    await expect(readXml(report(result({}), dtd))).rejects.toThrow(
-      new MalformedExportError('has a DOCTYPE; an OpenVAS report has none, and DTDs are never processed'),
-    );
+    await expect(readXml(report(result({}), dtd))).rejects.toMatchObject({
+      message: 'has a DOCTYPE; an OpenVAS report has none, and DTDs are never processed',
+      kind: 'xml-dtd',
+    });
     await expect(readXml(report(result({ hostname: '&xxe;' })))).rejects.toThrow(/not well-formed XML/);
-    const deep = `<report>${'<a>'.repeat(MAX_XML_DEPTH + 1)}`;
-    await expect(readXml(deep)).rejects.toThrow(/nests elements more than/);
-    await expect(readXml(XML.slice(0, XML.length / 2))).rejects.toThrow(MalformedExportError);
+    const deep = `<report>${'<a>'.repeat(IMPORT_LIMITS.maxDepth)}`;
+    await expect(readXml(deep)).rejects.toMatchObject({ kind: 'too-deep' });
+    await expect(readXml(XML.slice(0, XML.length / 2))).rejects.toMatchObject({ kind: 'truncated' });
   });
 
   it('refuses a CSV without the NVT OID column, naming it, and one cut inside a quoted cell', async () => {
     await expect(readCsv('IP,Hostname,NVT Name\n10.0.0.1,h,N\n')).rejects.toThrow(
       new MalformedExportError('has no "NVT OID" column: not a complete OpenVAS CSV header'),
     );
-    await expect(readCsv(CSV.slice(0, CSV.indexOf('Packet 1')))).rejects.toThrow(/Quote Not Closed/);
+    await expect(readCsv(CSV.slice(0, CSV.indexOf('Packet 1')))).rejects.toMatchObject({ kind: 'truncated' });
   });
 
   it('splits the NVT tags on the pipes that start a key', () => {

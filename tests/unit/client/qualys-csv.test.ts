@@ -18,7 +18,7 @@ describe('the Qualys VMDR sample (qualys/qualys_vmdr_many_vulns_qid.csv)', () =>
   it('reads past the three report lines: 5 rows, 4 findings on 4 assets, the FIXED one skipped', async () => {
     const { findings, stats } = await read(VMDR);
     expect(stats.items).toBe(5);
-    expect(stats.skipped).toEqual([{ where: 'line 7', reason: 'status FIXED: Qualys reports it remediated' }]);
+    expect(stats.skipped).toEqual([{ where: 'record 7', reason: 'status FIXED: Qualys reports it remediated' }]);
     expect(findings).toHaveLength(4);
     expect(assetsOf(findings)).toBe(4);
     expect(findings.filter((finding) => !findingSchema.safeParse(finding).success)).toEqual([]);
@@ -136,7 +136,7 @@ describe('Qualys mapping rules', () => {
     );
     expect(stats.items).toBe(4);
     expect(findings).toHaveLength(2);
-    expect(stats.skipped).toEqual([{ where: 'line 5', reason: 'the QID is not a whole number' }]);
+    expect(stats.skipped).toEqual([{ where: 'record 5', reason: 'the QID is not a whole number' }]);
   });
 
   it('reads both date forms as UTC, and score (vector) cells', () => {
@@ -169,6 +169,8 @@ describe('recognising and refusing Qualys CSV', () => {
   });
 
   it('refuses a file cut inside a quoted cell', async () => {
-    await expect(read(REPORT.slice(0, REPORT.indexOf('QID Detection Logic')))).rejects.toThrow(/Quote Not Closed/);
+    await expect(read(REPORT.slice(0, REPORT.indexOf('QID Detection Logic')))).rejects.toMatchObject({
+      kind: 'truncated',
+    });
   });
 });
