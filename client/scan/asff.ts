@@ -23,10 +23,9 @@ import {
   stringsAt,
   yesNoAt,
 } from './aws-json';
-import { jsonKeyPaths } from './json-stream';
-import { findingOf, type FindingDraft } from './draft';
-import { FindingMerger, type MappingOptions } from './mapping';
-import { noteScanTime, type ParseStats, type ScanRecord } from './records';
+import { LeftOut, uniqueFindings, type FindingDraft, type Outcome } from './draft';
+import type { MappingOptions } from './mapping';
+import type { ParseStats, ScanRecord } from './records';
 
 export const SECURITY_HUB_SCANNER = 'securityhub';
 
@@ -44,23 +43,25 @@ export function labelOfNormalized(normalized: number | undefined): string | unde
   return 'INFORMATIONAL';
 }
 
-function skipReasonOf(finding: Record<string, unknown>): string | undefined {
-  if (stringAt(finding, 'RecordState')?.toUpperCase() === 'ARCHIVED') return 'RecordState ARCHIVED: no longer current';
+/** Findings that are no open vulnerability, left out by design: archived, resolved, suppressed, checks passed or not evaluated. */
+function leftOutOf(finding: Record<string, unknown>): LeftOut | undefined {
+  if (stringAt(finding, 'RecordState')?.toUpperCase() === 'ARCHIVED') return new LeftOut('archived');
   const workflow = (
     stringAt(objectAt(finding, 'Workflow'), 'Status') ?? stringAt(finding, 'WorkflowState')
   )?.toUpperCase();
-  if (workflow === 'RESOLVED' || workflow === 'SUPPRESSED') return `Workflow.Status ${workflow}`;
+  if (workflow === 'RESOLVED') return new LeftOut('resolved');
+  if (workflow === 'SUPPRESSED') return new LeftOut('suppressed');
   const compliance = stringAt(objectAt(finding, 'Compliance'), 'Status')?.toUpperCase();
-  if (compliance === 'PASSED' || compliance === 'NOT_AVAILABLE')
-    return `Compliance.Status ${compliance}: no failed check`;
+  if (compliance === 'PASSED') return new LeftOut('passed checks');
+  if (compliance === 'NOT_AVAILABLE') return new LeftOut('checks not evaluated');
   return undefined;
 }
 
-/** The drafts of one ASFF finding, or why it is skipped. */
-export function asffDraftsOf(finding: unknown): FindingDraft[] | string {
+/** The drafts of one ASFF finding, a finding left out, or why it cannot be mapped. */
+export function asffDraftsOf(finding: unknown): Outcome {
   if (!isObject(finding)) return 'not a JSON object';
-  const skip = skipReasonOf(finding);
-  if (skip !== undefined) return skip;
+  const leftOut = leftOutOf(finding);
+  if (leftOut !== undefined) return leftOut;
   const resource = arrayAt(finding, 'Resources')[0];
   const asset = stringAt(resource, 'Id');
   if (asset === undefined) return 'it names no resource (Resources[0].Id)';
@@ -127,35 +128,25 @@ export function asffDraftsOf(finding: unknown): FindingDraft[] | string {
   });
 }
 
-/** The findings of the ASFF findings given (the items of the export's `Findings` array). */
+/** The findings of the ASFF findings given (the items of the export's `Findings` array), as they come. */
 export async function* asffRecords(
   items: AsyncIterable<unknown>,
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  const merger = new FindingMerger();
-  for await (const item of items) {
-    stats.items += 1;
-    const drafts = asffDraftsOf(item);
-    if (typeof drafts === 'string') {
-      stats.skipped.push({ where: `Findings[${stats.items - 1}]`, reason: drafts });
-      continue;
-    }
-    for (const draft of drafts) {
-      noteScanTime(stats, draft.scannedAt);
-      merger.add(findingOf(draft, options));
+  async function* outcomes() {
+    for await (const item of items) {
+      stats.items += 1;
+      yield { outcome: asffDraftsOf(item), where: `Findings[${stats.items - 1}]` };
     }
   }
-  for (const finding of merger.drain()) yield { finding, where: `Security Hub finding on ${finding.AssetName ?? ''}` };
+  yield* uniqueFindings(outcomes(), options, stats);
 }
 
 /** `{"Findings": [...]}` as `aws securityhub get-findings` writes it: ASFF's `SchemaVersion` and `ProductArn` in a finding. */
-export function recogniseAsff(start: string): boolean {
-  const keys = jsonKeyPaths(start);
+export function recogniseAsff(keys: Set<string>): boolean {
   return (
-    keys !== undefined &&
-    keys.has('Findings') &&
-    [...keys].some((key) => /^Findings\.\*\.(SchemaVersion|ProductArn|GeneratorId)$/.test(key))
+    keys.has('Findings') && [...keys].some((key) => /^Findings\.\*\.(SchemaVersion|ProductArn|GeneratorId)$/.test(key))
   );
 }
 

@@ -5,16 +5,11 @@
  * whose VulnIDs earlier pushes already stored.
  */
 import { isIP } from 'node:net';
-import {
-  MAX_CWES,
-  MAX_REFERENCE_LENGTH,
-  MAX_REFERENCES,
-  PACKAGE_LIMITS,
-  TEXT_LIMITS,
-  type Finding,
-} from '../../functions/shared/core/finding-schema';
+import { PACKAGE_LIMITS, TEXT_LIMITS, type Finding } from '../../functions/shared/core/finding-schema';
 import { deriveSeverity } from '../../functions/shared/core/severity';
 import { findingIdentity } from './identity';
+import { cwesOf, referencesOf } from './packages';
+import { noteIgnored, noteScanTime, type ParseStats, type ScanRecord } from './records';
 import {
   assetNameOf,
   cvesOf,
@@ -64,38 +59,66 @@ export interface FindingDraft {
   scannedAt?: Date | undefined;
 }
 
+/**
+ * A record left out by design, not an error: the scanner says it is remediated, suppressed or a false
+ * positive. Counted by kind in ParseStats.ignored ("left out: 2 fixed"); a completed run then closes
+ * the finding if an earlier push had it open.
+ */
+export class LeftOut {
+  constructor(readonly kind: string) {}
+}
+
+/** What a reader makes of one record: its drafts, a record left out, or why it cannot be mapped (skipped). */
+export type Outcome = FindingDraft | FindingDraft[] | LeftOut | string;
+
+/** Counts one record's outcome in `stats` and gives its drafts (none when skipped or left out). */
+export function draftsOf(outcome: Outcome, where: string, stats: ParseStats): FindingDraft[] {
+  if (typeof outcome === 'string') {
+    stats.skipped.push({ where, reason: outcome });
+    return [];
+  }
+  if (outcome instanceof LeftOut) {
+    noteIgnored(stats, outcome.kind);
+    return [];
+  }
+  const drafts = Array.isArray(outcome) ? outcome : [outcome];
+  for (const draft of drafts) noteScanTime(stats, draft.scannedAt);
+  return drafts;
+}
+
+/**
+ * The findings of a stream of outcomes, yielded as they come (memory holds their VulnIDs, not the
+ * findings): a later finding with the VulnID of an earlier one is the same finding, left out as
+ * `repeated`, as the package readers do.
+ */
+export async function* uniqueFindings(
+  outcomes: AsyncIterable<{ outcome: Outcome; where: string }>,
+  options: MappingOptions,
+  stats: ParseStats,
+): AsyncGenerator<ScanRecord> {
+  const seen = new Set<string>();
+  for await (const { outcome, where } of outcomes) {
+    for (const draft of draftsOf(outcome, where, stats)) {
+      const finding = findingOf(draft, options);
+      const id = finding.VulnID as string;
+      if (seen.has(id)) {
+        noteIgnored(stats, 'repeated');
+        continue;
+      }
+      seen.add(id);
+      yield { finding, where };
+    }
+  }
+}
+
 /** What the readers of this module produce: Finding's fields, each still to be validated. */
 export type DraftedFinding = Partial<Finding>;
 
 const PROTOCOLS = new Set(['tcp', 'udp', 'icmp']);
 
-/** `CWE-79` from `79`, `CWE-79` or `cwe 79`; each once, at most MAX_CWES. */
-export function cwesOf(values: (string | number)[]): string[] {
-  const ids = values
-    .flatMap((value) => String(value).split(/[\s,;]+(?=\D*\d)/))
-    .map((value) => /^(?:CWE[-\s]?)?(\d{1,6})$/i.exec(value.trim())?.[1])
-    .filter((id): id is string => id !== undefined)
-    .map((id) => `CWE-${Number(id)}`);
-  return [...new Set(ids)].slice(0, MAX_CWES);
-}
-
-/** http(s) URLs, each once, at most MAX_REFERENCES, each at most MAX_REFERENCE_LENGTH; others are left out. */
-export function referencesOf(values: string[]): string[] {
-  const urls = values
-    .flatMap((value) => value.split(/[\s,]+/))
-    .map((value) => value.trim())
-    .filter(
-      (value) => value.length <= MAX_REFERENCE_LENGTH && /^https?:\/\/\S+$/i.test(value) && !/\p{Cc}/u.test(value),
-    )
-    .filter((value) => {
-      try {
-        return ['http:', 'https:'].includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    });
-  return [...new Set(urls)].slice(0, MAX_REFERENCES);
-}
+/** Cells and lists that hold several ids or URLs (`200, 330`, one URL a line), as single values. */
+export const listItems = (values: (string | number | undefined)[]): string[] =>
+  values.flatMap((value) => String(value ?? '').split(/[\s,;]+/)).filter((value) => value !== '');
 
 const text = (value: string | undefined, max: number) =>
   value === undefined ? undefined : singleLine(value, max) || undefined;
@@ -118,8 +141,8 @@ export function findingOf(draft: FindingDraft, options: MappingOptions): Drafted
   const severity = deriveSeverity(priority, cvss.CvssScore);
   const days = options.dueDays[severity === 'UNKNOWN' ? 'MEDIUM' : severity];
   const cves = cvesOf(draft.cves);
-  const cwes = cwesOf(draft.cwes ?? []);
-  const references = referencesOf(draft.references ?? []);
+  const cwes = cwesOf(listItems(draft.cwes ?? []));
+  const references = referencesOf(listItems(draft.references ?? []));
   const ruleId = text(draft.ruleId, PACKAGE_LIMITS.RuleId);
   const rule = draft.pluginId !== undefined ? String(draft.pluginId) : (ruleId ?? '');
   const epss = draft.epssScore;

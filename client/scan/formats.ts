@@ -9,6 +9,8 @@ import { parseJsonFindings } from './json-findings';
 import type { MappingOptions } from './mapping';
 import { NESSUS_ROOT, parseNessus } from './nessus';
 import { NotAScanExportError, type ParseStats, type ScanFormat, type ScanRecord } from './records';
+import { isGrype, parseGrype } from './grype';
+import { isOsv, parseOsv } from './osv';
 import { isTenableCsv, parseTenableCsv } from './tenable-csv';
 import { readAsff, recogniseAsff, SECURITY_HUB_SCANNER } from './asff';
 import { INSPECTOR_SCANNER, readInspector2, recogniseInspector2 } from './inspector2';
@@ -17,6 +19,7 @@ import { readOpenvasCsv, recogniseOpenvasCsv } from './openvas-csv';
 import { readOpenvasXml, recogniseOpenvasXml } from './openvas-xml';
 import { QUALYS_SCANNER, readQualysCsv, recogniseQualysCsv } from './qualys-csv';
 import { readTenableVmCsv, recogniseTenableVmCsv } from './tenable-vm-csv';
+import { isTrivy, parseTrivy } from './trivy';
 import { xmlRootOf } from './xml-stream';
 
 export interface ScanFormatReader {
@@ -110,7 +113,7 @@ const inspector2: ScanFormatReader = {
   name: 'inspector2',
   scanner: INSPECTOR_SCANNER,
   syntax: 'json',
-  recognise: recogniseInspector2,
+  recognise: (start) => recogniseInspector2(jsonPathsOf(start)),
   read: (input, options, stats) => readInspector2(input, options, stats),
 };
 
@@ -118,11 +121,35 @@ const asff: ScanFormatReader = {
   name: 'asff',
   scanner: SECURITY_HUB_SCANNER,
   syntax: 'json',
-  recognise: recogniseAsff,
+  recognise: (start) => recogniseAsff(jsonPathsOf(start)),
   read: (input, options, stats) => readAsff(input, options, stats),
 };
 
-/** Every format, most specific first. */
+const trivy: ScanFormatReader = {
+  name: 'trivy',
+  scanner: 'trivy',
+  syntax: 'json',
+  recognise: (start) => isTrivy(jsonPathsOf(start)),
+  read: (input, options, stats) => parseTrivy(input, options, stats),
+};
+
+const grype: ScanFormatReader = {
+  name: 'grype',
+  scanner: 'grype',
+  syntax: 'json',
+  recognise: (start) => isGrype(jsonPathsOf(start)),
+  read: (input, options, stats) => parseGrype(input, options, stats),
+};
+
+const osv: ScanFormatReader = {
+  name: 'osv',
+  scanner: 'osv-scanner',
+  syntax: 'json',
+  recognise: (start) => isOsv(jsonPathsOf(start)),
+  read: (input, options, stats) => parseOsv(input, options, stats),
+};
+
+/** Every format, most specific first (our own JSON last: its keys are the least distinctive). */
 export const SCAN_FORMAT_READERS: readonly ScanFormatReader[] = [
   nessus,
   openvasXml,
@@ -130,9 +157,12 @@ export const SCAN_FORMAT_READERS: readonly ScanFormatReader[] = [
   tenableVmCsv,
   openvasCsv,
   qualysCsv,
-  ownJson,
+  trivy,
+  grype,
+  osv,
   inspector2,
   asff,
+  ownJson,
 ];
 
 export function formatNamed(name: string): ScanFormatReader | undefined {

@@ -22,17 +22,14 @@ import {
   stringsAt,
   yesNoAt,
 } from './aws-json';
-import { jsonKeyPaths } from './json-stream';
-import { findingOf, type FindingDraft } from './draft';
-import { FindingMerger, type MappingOptions } from './mapping';
-import { noteScanTime, type ParseStats, type ScanRecord } from './records';
+import { LeftOut, uniqueFindings, type FindingDraft, type Outcome } from './draft';
+import type { MappingOptions } from './mapping';
+import type { ParseStats, ScanRecord } from './records';
 
 export const INSPECTOR_SCANNER = 'inspector';
 
-const SKIPPED_STATUSES: Record<string, string> = {
-  CLOSED: 'status CLOSED: Inspector reports it remediated',
-  SUPPRESSED: 'status SUPPRESSED: a suppression rule in Inspector hides it',
-};
+/** Status CLOSED: Inspector saw it remediated; SUPPRESSED: a suppression rule hides it. Both left out. */
+const LEFT_OUT_STATUSES: Record<string, string> = { CLOSED: 'closed', SUPPRESSED: 'suppressed' };
 
 /** The first IPv4 address of an EC2 resource, for IpAddress. */
 const ipOf = (resource: unknown) =>
@@ -43,10 +40,10 @@ const ipOf = (resource: unknown) =>
  * skipped. Severity: Inspector's INFORMATIONAL…CRITICAL; UNTRIAGED (the vendor gave none yet) falls
  * back to the CVSS score, as every unknown severity does.
  */
-export function inspectorDraftsOf(finding: unknown): FindingDraft[] | string {
+export function inspectorDraftsOf(finding: unknown): Outcome {
   if (!isObject(finding)) return 'not a JSON object';
   const status = stringAt(finding, 'status')?.toUpperCase() ?? '';
-  if (Object.hasOwn(SKIPPED_STATUSES, status)) return SKIPPED_STATUSES[status] as string;
+  if (Object.hasOwn(LEFT_OUT_STATUSES, status)) return new LeftOut(LEFT_OUT_STATUSES[status] as string);
   const resource = arrayAt(finding, 'resources')[0];
   const asset = stringAt(resource, 'id');
   if (asset === undefined) return 'it names no resource (resources[0].id)';
@@ -134,34 +131,24 @@ export function inspectorDraftsOf(finding: unknown): FindingDraft[] | string {
   });
 }
 
-/** The findings of the Inspector findings given (the items of the export's `findings` array). */
+/** The findings of the Inspector findings given (the items of the export's `findings` array), as they come. */
 export async function* inspectorRecords(
   items: AsyncIterable<unknown>,
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  const merger = new FindingMerger();
-  for await (const item of items) {
-    stats.items += 1;
-    const where = `findings[${stats.items - 1}]`;
-    const drafts = inspectorDraftsOf(item);
-    if (typeof drafts === 'string') {
-      stats.skipped.push({ where, reason: drafts });
-      continue;
-    }
-    for (const draft of drafts) {
-      noteScanTime(stats, draft.scannedAt);
-      merger.add(findingOf(draft, options));
+  async function* outcomes() {
+    for await (const item of items) {
+      stats.items += 1;
+      yield { outcome: inspectorDraftsOf(item), where: `findings[${stats.items - 1}]` };
     }
   }
-  for (const finding of merger.drain()) yield { finding, where: `Inspector finding on ${finding.AssetName ?? ''}` };
+  yield* uniqueFindings(outcomes(), options, stats);
 }
 
-/** `{"findings": [...]}` as `aws inspector2 list-findings` writes it: its top-level keys. */
-export function recogniseInspector2(start: string): boolean {
-  const keys = jsonKeyPaths(start);
+/** `{"findings": [...]}` as `aws inspector2 list-findings` writes it, from the key paths of the start of a file. */
+export function recogniseInspector2(keys: Set<string>): boolean {
   return (
-    keys !== undefined &&
     keys.has('findings') &&
     [...keys].some((key) =>
       /^findings\.\*\.(awsAccountId|findingArn|firstObservedAt|packageVulnerabilityDetails|inspectorScore)$/.test(key),

@@ -22,7 +22,7 @@ export type JsonPath = (string | number)[];
 export interface JsonSelector {
   /** Reported with each value it selects. */
   name: string;
-  /** Keys and indexes from the root; `*` stands for any one key or index. */
+  /** Keys and indexes from the root; `*` stands for any one key or index, `#` for any index of an array. */
   pattern: string[];
   /** Select only a string, number, boolean or null there; a container at that path is read through. */
   primitiveOnly?: boolean;
@@ -104,7 +104,12 @@ export class JsonScanner {
 
   private matches(selector: JsonSelector, path: JsonPath): boolean {
     const { pattern } = selector;
-    return pattern.length === path.length && pattern.every((part, index) => part === '*' || part === path[index]);
+    return (
+      pattern.length === path.length &&
+      pattern.every(
+        (part, index) => part === '*' || part === path[index] || (part === '#' && typeof path[index] === 'number'),
+      )
+    );
   }
 
   /** A value starts at `index`: capture it when a selector wants it. */

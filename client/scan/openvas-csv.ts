@@ -4,10 +4,10 @@
  * Rows become the same drafts as the XML report's results (openvas.ts), so both give the same VulnIDs.
  */
 import { csvRows, startHasHeader } from './csv-table';
-import { findingOf } from './draft';
+import { draftsOf, findingOf } from './draft';
 import { FindingMerger, type MappingOptions } from './mapping';
 import { isoDateOf, openvasDraftOf } from './openvas';
-import { noteScanTime, type ParseStats, type ScanRecord } from './records';
+import type { ParseStats, ScanRecord } from './records';
 
 export const OPENVAS_CSV_COLUMNS = {
   oid: ['NVT OID', 'OID'],
@@ -44,7 +44,7 @@ export async function* readOpenvasCsv(
   const merger = new FindingMerger();
   for await (const row of csvRows(input, SPEC)) {
     stats.items += 1;
-    const draft = openvasDraftOf({
+    const outcome = openvasDraftOf({
       ip: row.cell('ip'),
       hostname: row.cell('hostname'),
       port: row.cell('port'),
@@ -61,11 +61,7 @@ export async function* readOpenvasCsv(
       cwes: [],
       scannedAt: isoDateOf(row.cell('timestamp')),
     });
-    if (typeof draft === 'string') stats.skipped.push({ where: `record ${row.record}`, reason: draft });
-    else {
-      noteScanTime(stats, draft.scannedAt);
-      merger.add(findingOf(draft, options));
-    }
+    for (const draft of draftsOf(outcome, `record ${row.record}`, stats)) merger.add(findingOf(draft, options));
   }
   for (const finding of merger.drain())
     yield { finding, where: `OpenVAS CSV ${finding.AssetName ?? ''} ${finding.RuleId ?? ''}` };

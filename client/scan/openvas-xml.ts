@@ -7,11 +7,11 @@
  * adjacent (a report is sorted by severity), so they are merged at the end.
  */
 import { TEXT_LIMITS } from '../../functions/shared/core/finding-schema';
-import { findingOf } from './draft';
+import { draftsOf, findingOf } from './draft';
 import { utf8Text } from './input';
 import { FindingMerger, type MappingOptions } from './mapping';
 import { isoDateOf, openvasDraftOf, type OpenvasResult } from './openvas';
-import { NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
+import { NotAScanExportError, type ParseStats, type ScanRecord } from './records';
 import { readXml, xmlRootOf, type XmlHandlers } from './xml-stream';
 
 export const OPENVAS_ROOTS = ['report', 'get_reports_response'];
@@ -132,12 +132,8 @@ export async function* readOpenvasXml(
       const frame = stack[depth];
       if (result !== undefined && depth === resultDepth) {
         stats.items += 1;
-        const draft = openvasDraftOf(resultOf(result, scanStart));
-        if (typeof draft === 'string') stats.skipped.push({ where: `result ${stats.items}`, reason: draft });
-        else {
-          noteScanTime(stats, draft.scannedAt);
-          merger.add(findingOf(draft, options));
-        }
+        const outcome = openvasDraftOf(resultOf(result, scanStart));
+        for (const draft of draftsOf(outcome, `result ${stats.items}`, stats)) merger.add(findingOf(draft, options));
         result = undefined;
         resultDepth = -1;
       } else if (result !== undefined && frame !== undefined) {

@@ -4,7 +4,7 @@
  * Identity: host, NVT OID, and the port with its protocol when the result is on a port (a `general/tcp`
  * result, which the CSV writes with no port and no protocol, has no location).
  */
-import { type FindingDraft, portOf } from './draft';
+import { LeftOut, portOf, type Outcome } from './draft';
 
 export const OPENVAS_SCANNER = 'openvas';
 
@@ -17,11 +17,8 @@ const THREATS: Record<string, string> = {
   log: 'Info',
   debug: 'Info',
 };
-/** Results that are no finding: the user marked them false positives, or the scan hit an error. */
-const NOT_FINDINGS: Record<string, string> = {
-  'false positive': 'threat "False Positive": marked a false positive in OpenVAS',
-  error: 'threat "Error": a scan error, not a finding',
-};
+/** Results that are no finding, left out by design: marked false positives, and the scan's own errors. */
+const NOT_FINDINGS: Record<string, string> = { 'false positive': 'false positives', error: 'scan errors' };
 
 /** What either export says of one result. */
 export interface OpenvasResult {
@@ -52,11 +49,11 @@ export function portAndProtocolOf(port: string | undefined, protocol: string | u
   return { port: portOf(number), protocol: (ofPort ?? protocol)?.trim().toLowerCase() || undefined };
 }
 
-/** The draft for one result, or why it is skipped. */
-export function openvasDraftOf(result: OpenvasResult): FindingDraft | string {
+/** The draft for one result, a result left out, or why it cannot be mapped. */
+export function openvasDraftOf(result: OpenvasResult): Outcome {
   if (!result.oid) return 'the result names no NVT OID';
   const threat = result.threat?.trim().toLowerCase() ?? '';
-  if (Object.hasOwn(NOT_FINDINGS, threat)) return NOT_FINDINGS[threat] as string;
+  if (Object.hasOwn(NOT_FINDINGS, threat)) return new LeftOut(NOT_FINDINGS[threat] as string);
   const { port, protocol } = portAndProtocolOf(result.port, result.protocol);
   const vector = result.vector?.trim();
   const pair = { score: result.score, vector };

@@ -6,9 +6,9 @@
  * host, the QID, the port, the protocol and the Qualys instance (a database instance; blank for most).
  */
 import { csvRows, startHasHeader, type CsvRow } from './csv-table';
-import { findingOf, portOf, type FindingDraft } from './draft';
+import { draftsOf, findingOf, LeftOut, portOf, type Outcome } from './draft';
 import { FindingMerger, type MappingOptions } from './mapping';
-import { noteScanTime, type ParseStats, type ScanRecord } from './records';
+import type { ParseStats, ScanRecord } from './records';
 
 export const QUALYS_SCANNER = 'qualys';
 
@@ -112,16 +112,15 @@ function knownExploitOf(row: CsvRow<Field>, hasRti: boolean, hasExploitability: 
   return hasRti || hasExploitability ? false : undefined;
 }
 
-const NOT_FINDING_STATUSES = new Set(['fixed']);
 const firstOf = (value: string | undefined) => value?.split(/[,\s]+/)[0] || undefined;
 
-function draftOf(row: CsvRow<Field>, columns: { rti: boolean; exploitability: boolean }): FindingDraft | string {
+function draftOf(row: CsvRow<Field>, columns: { rti: boolean; exploitability: boolean }): Outcome {
   const qidText = row.cell('qid');
   const qid = Number(qidText);
   if (qidText === undefined || !/^\d+$/.test(qidText) || !Number.isSafeInteger(qid))
     return 'the QID is not a whole number';
-  const status = row.cell('status');
-  if (NOT_FINDING_STATUSES.has(status?.toLowerCase() ?? '')) return `status ${status}: Qualys reports it remediated`;
+  // Status Fixed: Qualys saw it remediated.
+  if (row.cell('status')?.toLowerCase() === 'fixed') return new LeftOut('fixed');
   const port = portOf(row.cell('port'));
   const protocol = row.cell('protocol')?.toLowerCase();
   const impact = row.cell('impact');
@@ -161,12 +160,8 @@ export async function* readQualysCsv(
   const merger = new FindingMerger();
   for await (const row of csvRows(input, SPEC)) {
     stats.items += 1;
-    const draft = draftOf(row, { rti: row.has('rti'), exploitability: row.has('exploitability') });
-    if (typeof draft === 'string') stats.skipped.push({ where: `record ${row.record}`, reason: draft });
-    else {
-      noteScanTime(stats, draft.scannedAt);
-      merger.add(findingOf(draft, options));
-    }
+    const outcome = draftOf(row, { rti: row.has('rti'), exploitability: row.has('exploitability') });
+    for (const draft of draftsOf(outcome, `record ${row.record}`, stats)) merger.add(findingOf(draft, options));
   }
   for (const finding of merger.drain())
     yield { finding, where: `Qualys CSV ${finding.AssetName ?? ''} QID ${finding.PluginId ?? ''}` };

@@ -4,12 +4,13 @@
  * Nessus and `definition.id` its plugin id, so a finding is mapped as the other Tenable exports are
  * (`toFinding`, scanner `nessus`, the same VulnID for the same host, plugin, port and protocol) plus
  * what this export adds: CWEs, references, whether an exploit is known, the EPSS score.
- * Rows in state FIXED are skipped and counted: Tenable says the vulnerability is gone.
+ * Rows in state FIXED are left out and counted: Tenable says the vulnerability is gone.
  */
 import { csvRows, startHasHeader, type CsvRow } from './csv-table';
-import { cwesOf, referencesOf, type DraftedFinding } from './draft';
+import { LeftOut, listItems, type DraftedFinding } from './draft';
+import { cwesOf, referencesOf } from './packages';
 import { FindingMerger, toFinding, type MappingOptions, type ScanItem } from './mapping';
-import { noteScanTime, type ParseStats, type ScanRecord } from './records';
+import { noteIgnored, noteScanTime, type ParseStats, type ScanRecord } from './records';
 
 export const TENABLE_VM_COLUMNS = {
   pluginId: ['definition.id'],
@@ -73,12 +74,13 @@ function knownExploitOf(row: CsvRow<Field>): boolean | undefined {
   return ease === 'AVAILABLE' || malware === 'TRUE';
 }
 
-function scanItemOf(row: CsvRow<Field>): ScanItem | string {
+function scanItemOf(row: CsvRow<Field>): ScanItem | LeftOut | string {
   const pluginIdText = row.cell('pluginId');
   const pluginId = Number(pluginIdText);
   if (pluginIdText === undefined || !/^\d+$/.test(pluginIdText) || !Number.isSafeInteger(pluginId))
     return 'definition.id is not a whole number';
-  if (row.cell('state')?.toUpperCase() === 'FIXED') return 'state FIXED: Tenable reports it remediated';
+  // State FIXED: Tenable saw it remediated.
+  if (row.cell('state')?.toUpperCase() === 'FIXED') return new LeftOut('fixed');
   const lastSeen = Date.parse(row.cell('lastSeen') ?? '');
   const port = row.cell('port');
   return {
@@ -107,8 +109,8 @@ function scanItemOf(row: CsvRow<Field>): ScanItem | string {
 }
 
 function extrasOf(row: CsvRow<Field>): DraftedFinding {
-  const cwes = cwesOf([row.cell('cwe') ?? '']);
-  const references = referencesOf([row.cell('seeAlso') ?? '']);
+  const cwes = cwesOf(listItems([row.cell('cwe')]));
+  const references = referencesOf(listItems([row.cell('seeAlso')]));
   const epss = Number(row.cell('epss') ?? NaN);
   const knownExploit = knownExploitOf(row);
   return {
@@ -130,6 +132,7 @@ export async function* readTenableVmCsv(
     stats.items += 1;
     const item = scanItemOf(row);
     if (typeof item === 'string') stats.skipped.push({ where: `record ${row.record}`, reason: item });
+    else if (item instanceof LeftOut) noteIgnored(stats, item.kind);
     else {
       noteScanTime(stats, item.scannedAt);
       merger.add({ ...toFinding(item, options), ...extrasOf(row) });

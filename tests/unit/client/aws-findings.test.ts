@@ -2,6 +2,8 @@ import { findingSchema } from '../../../functions/shared/core/finding-schema';
 import { deriveSeverity } from '../../../functions/shared/core/severity';
 import { asffDraftsOf, labelOfNormalized, readAsff, recogniseAsff } from '../../../client/scan/asff';
 import { inspectorDraftsOf, readInspector2, recogniseInspector2 } from '../../../client/scan/inspector2';
+import { jsonKeyPaths } from '../../../client/scan/json-stream';
+import { LeftOut } from '../../../client/scan/draft';
 import { MalformedExportError } from '../../../client/scan/records';
 import { assetsOf, fixtureText, readText } from '../../support/scan-readers';
 
@@ -13,10 +15,11 @@ const ECR_IMAGE =
   'arn:aws:ecr:us-east-1:012345678901:repository/my-awesome-docker-image/sha256:d667ad018b538adadb5bd1db75836c8561b23bc7d31d9cd8941fa74f5df93802';
 
 describe('the Inspector v2 sample (inspector2/aws_inspector2_many_vul.json)', () => {
-  it('reads 8 findings: 1 CLOSED skipped, 7 into 9 findings (one per vulnerable package) on 2 assets', async () => {
+  it('reads 8 findings: 1 CLOSED left out, 7 into 9 findings (one per vulnerable package) on 2 assets', async () => {
     const { findings, stats } = await readInspector(INSPECTOR);
     expect(stats.items).toBe(8);
-    expect(stats.skipped).toEqual([{ where: 'findings[0]', reason: 'status CLOSED: Inspector reports it remediated' }]);
+    expect(stats.skipped).toEqual([]);
+    expect(stats.ignored).toEqual({ closed: 1 });
     expect(findings).toHaveLength(9);
     expect(assetsOf(findings)).toBe(2);
     expect(findings.filter((finding) => !findingSchema.safeParse(finding).success)).toEqual([]);
@@ -134,6 +137,7 @@ describe('the Security Hub ASFF sample (securityhub/inspector_ec2_cve.json)', ()
     const { findings, stats } = await readSecurityHub(ASFF);
     expect(stats.items).toBe(5);
     expect(stats.skipped).toEqual([]);
+    expect(stats.ignored).toEqual({ repeated: 3 });
     expect(findings).toHaveLength(2);
     expect(assetsOf(findings)).toBe(2);
     expect(findings.filter((finding) => !findingSchema.safeParse(finding).success)).toEqual([]);
@@ -193,11 +197,17 @@ describe('the Security Hub ASFF sample (securityhub/inspector_ec2_cve.json)', ()
     expect(asffDraftsOf(control)).toMatchObject([
       { ruleId: 'S3.1', priority: 'MEDIUM', asset: 'AWS::::Account:012345678901', location: [control.Types[0]] },
     ]);
-    expect(asffDraftsOf({ ...control, Compliance: { Status: 'PASSED' } })).toBe(
-      'Compliance.Status PASSED: no failed check',
+    expect(
+      [
+        { Compliance: { Status: 'PASSED' } },
+        { Compliance: { Status: 'NOT_AVAILABLE' } },
+        { Workflow: { Status: 'RESOLVED' } },
+        { Workflow: { Status: 'SUPPRESSED' } },
+        { RecordState: 'ARCHIVED' },
+      ].map((change) => asffDraftsOf({ ...control, ...change })),
+    ).toEqual(
+      ['passed checks', 'checks not evaluated', 'resolved', 'suppressed', 'archived'].map((kind) => new LeftOut(kind)),
     );
-    expect(asffDraftsOf({ ...control, Workflow: { Status: 'RESOLVED' } })).toBe('Workflow.Status RESOLVED');
-    expect(asffDraftsOf({ ...control, RecordState: 'ARCHIVED' })).toBe('RecordState ARCHIVED: no longer current');
     expect([0, 1, 39, 40, 69, 70, 89, 90, 100, 101].map(labelOfNormalized)).toEqual([
       'INFORMATIONAL',
       'LOW',
@@ -215,12 +225,15 @@ describe('the Security Hub ASFF sample (securityhub/inspector_ec2_cve.json)', ()
 
 describe('recognising and refusing the AWS exports', () => {
   it('recognises each by its top-level key and a finding field, not our own {"findings": [...]}', () => {
-    expect(recogniseInspector2(INSPECTOR.slice(0, 4096))).toBe(true);
-    expect(recogniseAsff(ASFF.slice(0, 4096))).toBe(true);
-    expect(recogniseInspector2(ASFF.slice(0, 4096))).toBe(false);
-    expect(recogniseAsff(INSPECTOR.slice(0, 4096))).toBe(false);
-    const ours = fixtureText('findings.json').slice(0, 4096);
+    const keys = (text: string) => jsonKeyPaths(text.slice(0, 4096)) ?? new Set<string>();
+    expect(recogniseInspector2(keys(INSPECTOR))).toBe(true);
+    expect(recogniseAsff(keys(ASFF))).toBe(true);
+    expect(recogniseInspector2(keys(ASFF))).toBe(false);
+    expect(recogniseAsff(keys(INSPECTOR))).toBe(false);
+    const ours = keys(fixtureText('findings.json'));
     expect(recogniseInspector2(ours) || recogniseAsff(ours)).toBe(false);
+    // An Inspector export with no findings is no export of findings to read: `{"findings": []}` is our own.
+    expect(recogniseInspector2(keys('{"findings": []}'))).toBe(false);
   });
 
   it('refuses a truncated export, and one nested deeper than any export', async () => {

@@ -15,10 +15,11 @@ const REPORT = fixtureText('qualys', 'Qualys_Sample_Report.csv');
 const read = (text: string) => readText(readQualysCsv, text, 'qualys');
 
 describe('the Qualys VMDR sample (qualys/qualys_vmdr_many_vulns_qid.csv)', () => {
-  it('reads past the three report lines: 5 rows, 4 findings on 4 assets, the FIXED one skipped', async () => {
+  it('reads past the three report lines: 5 rows, 4 findings on 4 assets, the FIXED one left out', async () => {
     const { findings, stats } = await read(VMDR);
     expect(stats.items).toBe(5);
-    expect(stats.skipped).toEqual([{ where: 'record 7', reason: 'status FIXED: Qualys reports it remediated' }]);
+    expect(stats.skipped).toEqual([]);
+    expect(stats.ignored).toEqual({ fixed: 1 });
     expect(findings).toHaveLength(4);
     expect(assetsOf(findings)).toBe(4);
     expect(findings.filter((finding) => !findingSchema.safeParse(finding).success)).toEqual([]);
@@ -62,6 +63,7 @@ describe('the Qualys scan report sample (qualys/Qualys_Sample_Report.csv)', () =
     const { findings, stats } = await read(REPORT);
     expect(stats.items).toBe(6);
     expect(stats.skipped).toEqual([]);
+    expect(stats.ignored).toEqual({});
     expect(findings).toHaveLength(6);
     expect(assetsOf(findings)).toBe(4);
     expect(findings.filter((finding) => !findingSchema.safeParse(finding).success)).toEqual([]);

@@ -12,6 +12,7 @@ describe('the Tenable VM CSV sample (tenable-vm/nessus_new.csv)', () => {
     const { findings, stats } = await read(SAMPLE);
     expect(stats.items).toBe(99);
     expect(stats.skipped).toEqual([]);
+    expect(stats.ignored).toEqual({});
     expect(findings).toHaveLength(99);
     expect(assetsOf(findings)).toBe(99);
     expect(findings.filter((finding) => !findingSchema.safeParse(finding).success)).toEqual([]);
@@ -82,7 +83,7 @@ describe('the Tenable VM CSV sample (tenable-vm/nessus_new.csv)', () => {
     expect(new Set(first).size).toBe(99);
   });
 
-  it('merges rows of one host, plugin, port and protocol, and skips FIXED rows with the reason', async () => {
+  it('merges rows of one host, plugin, port and protocol, and leaves FIXED rows out, counted', async () => {
     const header = 'definition.id;definition.name;asset.display_fqdn;port;protocol;definition.cve;state';
     const rows = [
       '10;Ten;web.example;443;TCP;CVE-2020-0001;ACTIVE',
@@ -92,7 +93,8 @@ describe('the Tenable VM CSV sample (tenable-vm/nessus_new.csv)', () => {
     ];
     const { findings, stats } = await read([header, ...rows].join('\n'));
     expect(stats.items).toBe(4);
-    expect(stats.skipped).toEqual([{ where: 'record 5', reason: 'state FIXED: Tenable reports it remediated' }]);
+    expect(stats.skipped).toEqual([]);
+    expect(stats.ignored).toEqual({ fixed: 1 });
     expect(findings.map((finding) => [finding.Port, finding.Cves])).toEqual([
       [443, ['CVE-2020-0001', 'CVE-2020-0002']],
       [80, undefined],
