@@ -71,7 +71,13 @@ const ownJson: ScanFormatReader = {
   syntax: 'json',
   recognise: (start) => {
     const paths = jsonPathsOf(start);
-    return paths.has('VulnID') || paths.has('*.VulnID') || paths.has('findings.*.VulnID');
+    return (
+      paths.has('VulnID') ||
+      paths.has('*.VulnID') ||
+      paths.has('findings.*.VulnID') ||
+      // No finding at all is still our shape (a run that saw nothing on its scope).
+      /^\uFEFF?\s*(\[\s*\]|\{\s*"findings"\s*:\s*\[\s*\]\s*\})\s*$/.test(start)
+    );
   },
   read: (input, options, stats) => parseJsonFindings(input, options.org, stats),
 };

@@ -339,7 +339,7 @@ export function describePath(path: JsonPath): string {
   return path
     .map((part) => (typeof part === 'number' ? `[${part}]` : `.${part.slice(0, 40)}`))
     .join('')
-    .slice(1);
+    .replace(/^\./, '');
 }
 
 /** Streams the values of `input` at the selected paths (and the ends of selected containers), in document order. */
