@@ -6,42 +6,31 @@
 import { utf8Text } from './input';
 import { selectJson } from './json-stream';
 import type { CvssPair } from './mapping';
+import { dateOf, isRecord, listOf, numberOf, text } from './packages';
 
 export type JsonObject = Record<string, unknown>;
 
-export const isObject = (value: unknown): value is JsonObject =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+/** The field `key` of a value that is an object (packages.ts's helpers say what counts as a string, number, date). */
+const field = (value: unknown, key: string): unknown => (isObject(value) ? value[key] : undefined);
+
+export const isObject = isRecord;
 
 export const objectAt = (value: unknown, key: string): JsonObject | undefined => {
-  const found = isObject(value) ? value[key] : undefined;
+  const found = field(value, key);
   return isObject(found) ? found : undefined;
 };
 
-export const stringAt = (value: unknown, key: string): string | undefined => {
-  const found = isObject(value) ? value[key] : undefined;
-  return typeof found === 'string' && found.trim() !== '' ? found.trim() : undefined;
-};
+export const stringAt = (value: unknown, key: string): string | undefined => text(field(value, key))?.trim();
 
-export const numberAt = (value: unknown, key: string): number | undefined => {
-  const found = isObject(value) ? value[key] : undefined;
-  if (typeof found === 'number' && Number.isFinite(found)) return found;
-  if (typeof found === 'string' && found.trim() !== '' && Number.isFinite(Number(found))) return Number(found);
-  return undefined;
-};
+export const numberAt = (value: unknown, key: string): number | undefined => numberOf(field(value, key));
 
-export const arrayAt = (value: unknown, key: string): unknown[] => {
-  const found = isObject(value) ? value[key] : undefined;
-  return Array.isArray(found) ? found : [];
-};
+export const arrayAt = (value: unknown, key: string): unknown[] => listOf(field(value, key));
 
 export const stringsAt = (value: unknown, key: string): string[] =>
   arrayAt(value, key).filter((item): item is string => typeof item === 'string');
 
 /** A date of an ISO 8601 string field. */
-export const dateAt = (value: unknown, key: string): Date | undefined => {
-  const parsed = Date.parse(stringAt(value, key) ?? '');
-  return Number.isFinite(parsed) ? new Date(parsed) : undefined;
-};
+export const dateAt = (value: unknown, key: string): Date | undefined => dateOf(field(value, key));
 
 /** `YES` → true, `NO` → false, anything else unknown. */
 export const yesNoAt = (value: unknown, key: string): boolean | undefined => {
