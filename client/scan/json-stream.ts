@@ -70,7 +70,10 @@ export class JsonScanner {
   private expect: Expect = Expect.Value;
   /** Inside a string: 0 no, 1 in it, 2 right after a backslash. */
   private inString = 0;
+  /** The string being read is a key whose text is needed (outside a captured value). */
   private stringIsKey = false;
+  /** The string being read is a key inside a captured value: JSON.parse reads it, so it is only skipped. */
+  private skippedKey = false;
   private keyText = '';
   /** Text of a number or literal being read. */
   private atom: string | undefined;
@@ -224,7 +227,10 @@ export class JsonScanner {
         // The closing quote.
         this.inString = 0;
         if (this.stringIsKey) this.keyEnds();
-        else this.valueEnds(index + 1);
+        else if (this.skippedKey) {
+          this.skippedKey = false;
+          this.expect = Expect.Colon;
+        } else this.valueEnds(index + 1);
         continue;
       }
       if (this.atom !== undefined) {
@@ -250,8 +256,12 @@ export class JsonScanner {
         case Expect.Key:
           if (code === 0x22) {
             this.inString = 1;
-            this.stringIsKey = true;
-            this.keyText = '';
+            // Inside a captured value (and with no one listening for keys) the key's text is not needed.
+            if (this.capture !== undefined && this.onKey === undefined) this.skippedKey = true;
+            else {
+              this.stringIsKey = true;
+              this.keyText = '';
+            }
             continue;
           }
           if (code === 0x7d && this.expect === Expect.KeyOrClose) {
@@ -317,6 +327,7 @@ export class JsonScanner {
     const frame = this.stack[this.stack.length - 1] as Frame;
     frame.key = key;
     this.keyText = '';
+    this.stringIsKey = false;
     this.expect = Expect.Colon;
     this.onKey?.(this.stack.map((f) => (f.array ? '*' : String(f.key))));
   }
