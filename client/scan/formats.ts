@@ -12,6 +12,13 @@ import { NotAScanExportError, type ParseStats, type ScanFormat, type ScanRecord 
 import { isGrype, parseGrype } from './grype';
 import { isOsv, parseOsv } from './osv';
 import { isTenableCsv, parseTenableCsv } from './tenable-csv';
+import { readAsff, recogniseAsff, SECURITY_HUB_SCANNER } from './asff';
+import { INSPECTOR_SCANNER, readInspector2, recogniseInspector2 } from './inspector2';
+import { OPENVAS_SCANNER } from './openvas';
+import { readOpenvasCsv, recogniseOpenvasCsv } from './openvas-csv';
+import { readOpenvasXml, recogniseOpenvasXml } from './openvas-xml';
+import { QUALYS_SCANNER, readQualysCsv, recogniseQualysCsv } from './qualys-csv';
+import { readTenableVmCsv, recogniseTenableVmCsv } from './tenable-vm-csv';
 import { isTrivy, parseTrivy } from './trivy';
 import { xmlRootOf } from './xml-stream';
 
@@ -75,6 +82,55 @@ const ownJson: ScanFormatReader = {
   read: (input, options, stats) => parseJsonFindings(input, options.org, stats),
 };
 
+/** Tenable VM runs Nessus plugins: its findings keep the ids the other Tenable exports give (tenable-vm-csv.ts). */
+const tenableVmCsv: ScanFormatReader = {
+  name: 'tenable-vm-csv',
+  scanner: 'nessus',
+  syntax: 'csv',
+  recognise: recogniseTenableVmCsv,
+  read: (input, options, stats) => readTenableVmCsv(input, options, stats),
+};
+
+const openvasXml: ScanFormatReader = {
+  name: 'openvas-xml',
+  scanner: OPENVAS_SCANNER,
+  syntax: 'xml',
+  recognise: recogniseOpenvasXml,
+  read: (input, options, stats) => readOpenvasXml(input, options, stats),
+};
+
+const openvasCsv: ScanFormatReader = {
+  name: 'openvas-csv',
+  scanner: OPENVAS_SCANNER,
+  syntax: 'csv',
+  recognise: recogniseOpenvasCsv,
+  read: (input, options, stats) => readOpenvasCsv(input, options, stats),
+};
+
+const qualysCsv: ScanFormatReader = {
+  name: 'qualys-csv',
+  scanner: QUALYS_SCANNER,
+  syntax: 'csv',
+  recognise: recogniseQualysCsv,
+  read: (input, options, stats) => readQualysCsv(input, options, stats),
+};
+
+const inspector2: ScanFormatReader = {
+  name: 'inspector2',
+  scanner: INSPECTOR_SCANNER,
+  syntax: 'json',
+  recognise: (start) => recogniseInspector2(jsonPathsOf(start)),
+  read: (input, options, stats) => readInspector2(input, options, stats),
+};
+
+const asff: ScanFormatReader = {
+  name: 'asff',
+  scanner: SECURITY_HUB_SCANNER,
+  syntax: 'json',
+  recognise: (start) => recogniseAsff(jsonPathsOf(start)),
+  read: (input, options, stats) => readAsff(input, options, stats),
+};
+
 const trivy: ScanFormatReader = {
   name: 'trivy',
   scanner: 'trivy',
@@ -100,7 +156,20 @@ const osv: ScanFormatReader = {
 };
 
 /** Every format, most specific first (our own JSON last: its keys are the least distinctive). */
-export const SCAN_FORMAT_READERS: readonly ScanFormatReader[] = [nessus, tenableCsv, trivy, grype, osv, ownJson];
+export const SCAN_FORMAT_READERS: readonly ScanFormatReader[] = [
+  nessus,
+  openvasXml,
+  tenableCsv,
+  tenableVmCsv,
+  openvasCsv,
+  qualysCsv,
+  trivy,
+  grype,
+  osv,
+  inspector2,
+  asff,
+  ownJson,
+];
 
 export function formatNamed(name: string): ScanFormatReader | undefined {
   return SCAN_FORMAT_READERS.find((format) => format.name === name);

@@ -65,7 +65,20 @@ const ids = (items: { VulnID?: unknown }[]) => items.map((item) => String(item.V
 
 test('every format with a sample takes part', () => {
   expect(FORMATS.map(([name]) => name)).toEqual(
-    expect.arrayContaining(['nessus', 'csv', 'json', 'trivy', 'grype', 'osv']),
+    expect.arrayContaining([
+      'nessus',
+      'csv',
+      'json',
+      'trivy',
+      'grype',
+      'osv',
+      'tenable-vm-csv',
+      'openvas-xml',
+      'openvas-csv',
+      'qualys-csv',
+      'inspector2',
+      'asff',
+    ]),
   );
 });
 

@@ -27,6 +27,15 @@ export const FORMAT_SAMPLES: Partial<Record<ScanFormat, string[]>> = {
   trivy: [TRIVY_SAMPLES.schema2, TRIVY_SAMPLES.legacy],
   grype: [GRYPE_SAMPLE],
   osv: [OSV_SAMPLE],
+  'tenable-vm-csv': [join(SCANS_DIR, 'tenable-vm', 'nessus_new.csv')],
+  'openvas-xml': [join(SCANS_DIR, 'openvas', 'many_vuln.xml')],
+  'openvas-csv': [join(SCANS_DIR, 'openvas', 'many_vuln.csv')],
+  'qualys-csv': [
+    join(SCANS_DIR, 'qualys', 'qualys_vmdr_many_vulns_qid.csv'),
+    join(SCANS_DIR, 'qualys', 'Qualys_Sample_Report.csv'),
+  ],
+  inspector2: [join(SCANS_DIR, 'inspector2', 'aws_inspector2_many_vul.json')],
+  asff: [join(SCANS_DIR, 'securityhub', 'inspector_ec2_cve.json')],
 };
 
 export const MAPPING: MappingOptions = {

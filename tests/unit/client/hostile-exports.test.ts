@@ -203,7 +203,7 @@ it('tells a file of no known format the formats of its family, with the not-an-e
     error: 'NotAScanExportError',
     kind: 'not-an-export',
     message: expect.stringMatching(
-      /^its content matches no format push reads; as JSON it could be one of trivy, grype, osv, json/,
+      /^its content matches no format push reads; as JSON it could be one of trivy, grype, osv, inspector2, asff, json /,
     ),
     exitCode: 2,
   });

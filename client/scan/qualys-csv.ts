@@ -1,0 +1,168 @@
+/**
+ * Qualys VM / VMDR CSV exports, one detection a row: the VMDR "Asset Vuln Datalist" (report title,
+ * company and user lines above the header; `Asset Name`, `Asset IPV4`, `Type Detected`, `Status`) and
+ * the scan report (`IP`, `DNS`, `NetBIOS`, `FQDN`, `Type`, `Vuln Status`, `CVSS3 Base`). Columns are
+ * found by name, so both read with one table. The QID is the PluginId (a number); the identity is the
+ * host, the QID, the port, the protocol and the Qualys instance (a database instance; blank for most).
+ */
+import { csvRows, startHasHeader, type CsvRow } from './csv-table';
+import { draftsOf, findingOf, LeftOut, portOf, type Outcome } from './draft';
+import { FindingMerger, type MappingOptions } from './mapping';
+import type { ParseStats, ScanRecord } from './records';
+
+export const QUALYS_SCANNER = 'qualys';
+
+export const QUALYS_CSV_COLUMNS = {
+  qid: ['QID'],
+  title: ['Title'],
+  severity: ['Severity'],
+  type: ['Type', 'Type Detected'],
+  status: ['Vuln Status', 'Status'],
+  fqdn: ['FQDN'],
+  dnsName: ['DNS', 'DNS Name', 'Asset Name'],
+  ip: ['IP', 'IP Address', 'Asset IPV4'],
+  ipv6: ['Asset IPV6', 'IPv6'],
+  netbios: ['NetBIOS', 'NetBIOS Name'],
+  port: ['Port'],
+  protocol: ['Protocol'],
+  instance: ['Instance'],
+  cve: ['CVE ID', 'CVE IDs', 'CVE'],
+  cvss3: ['CVSS3 Base', 'CVSS3.1 Base', 'CVSSv3.1 Base', 'CVSS V3 Base'],
+  cvss2: ['CVSS Base', 'CVSS V2 Base'],
+  threat: ['Threat'],
+  impact: ['Impact'],
+  solution: ['Solution'],
+  results: ['Results'],
+  category: ['Category'],
+  exploitability: ['Exploitability'],
+  rti: ['RTI'],
+  lastDetected: ['Last Detected'],
+} as const;
+type Field = keyof typeof QUALYS_CSV_COLUMNS;
+
+const SPEC = {
+  format: 'Qualys CSV',
+  delimiter: ',',
+  columns: QUALYS_CSV_COLUMNS,
+  required: ['qid', 'title', 'severity'] as const,
+  preambleRows: 10,
+};
+
+/** A header naming `QID`, `Title` and `Severity` in the first lines (VMDR writes three lines above it). */
+export const recogniseQualysCsv = (start: string) => startHasHeader(start, ',', ['QID', 'Title', 'Severity'], 12);
+
+/**
+ * Qualys's five levels (1 minimal, 2 medium, 3 serious, 4 critical, 5 urgent) to our words, as is
+ * usual: 5 Critical, 4 High, 3 Medium, 2 Low, 1 Info. Information-gathered QIDs (type `Ig`, `Info`,
+ * `Information Gathered`) are INFO whatever their level: Qualys reports them, they are no vulnerability.
+ */
+const LEVELS: Record<string, string> = { '1': 'Info', '2': 'Low', '3': 'Medium', '4': 'High', '5': 'Critical' };
+const INFORMATION_TYPES = new Set(['ig', 'info', 'information gathered']);
+
+export function qualysPriorityOf(level: string | undefined, type: string | undefined): string {
+  if (INFORMATION_TYPES.has(type?.trim().toLowerCase() ?? '')) return 'Info';
+  const key = level?.trim() ?? '';
+  return Object.hasOwn(LEVELS, key) ? (LEVELS[key] as string) : key;
+}
+
+/** `8.1 (AV:N/AC:H/…)` → score and vector; a bare score alone; Excel's `'-` is nothing. */
+export function scoreAndVectorOf(value: string | undefined): { score?: string; vector?: string } {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\(([^)]*)\))?\s*$/.exec(value ?? '');
+  if (!match) return {};
+  return { score: match[1] as string, ...(match[2] ? { vector: match[2] } : {}) };
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/**
+ * `05/25/2021 07:36:58` (scan report) or `Feb 03, 2026 07:00 AM` (VMDR). The export states no zone:
+ * taken as UTC, so the result does not depend on the machine that reads it.
+ */
+export function qualysDateOf(value: string | undefined): Date | undefined {
+  const text = value?.trim() ?? '';
+  let parts: [number, number, number, number, number, number] | undefined;
+  const numeric = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(text);
+  const named = /^([A-Za-z]{3})\w*\s+(\d{1,2}),?\s+(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)?)?$/i.exec(
+    text,
+  );
+  if (numeric) {
+    const [, month, day, year, hour, minute, second] = numeric;
+    parts = [Number(year), Number(month) - 1, Number(day), Number(hour ?? 0), Number(minute ?? 0), Number(second ?? 0)];
+  } else if (named) {
+    const [, month, day, year, hour, minute, second, half] = named;
+    const monthIndex = MONTHS.indexOf((month as string).toLowerCase());
+    if (monthIndex < 0) return undefined;
+    let hours = Number(hour ?? 0) % (half ? 12 : 24);
+    if (half?.toUpperCase() === 'PM') hours += 12;
+    parts = [Number(year), monthIndex, Number(day), hours, Number(minute ?? 0), Number(second ?? 0)];
+  }
+  if (parts === undefined) return undefined;
+  const date = new Date(Date.UTC(...parts));
+  return Number.isFinite(date.getTime()) && date.getUTCDate() === parts[2] ? date : undefined;
+}
+
+/** RTI tags that say an exploit exists or is used (Qualys's real-time threat indicators). */
+const EXPLOIT_RTI =
+  /^(active attacks?|active exploit|public exploit|exploit public|exploit kit|malware|cisa known exploited vulns)$/i;
+
+function knownExploitOf(row: CsvRow<Field>, hasRti: boolean, hasExploitability: boolean): boolean | undefined {
+  if (row.cell('exploitability') !== undefined) return true;
+  const rti = (row.cell('rti') ?? '').split(',').map((tag) => tag.trim());
+  if (rti.some((tag) => EXPLOIT_RTI.test(tag))) return true;
+  return hasRti || hasExploitability ? false : undefined;
+}
+
+const firstOf = (value: string | undefined) => value?.split(/[,\s]+/)[0] || undefined;
+
+function draftOf(row: CsvRow<Field>, columns: { rti: boolean; exploitability: boolean }): Outcome {
+  const qidText = row.cell('qid');
+  const qid = Number(qidText);
+  if (qidText === undefined || !/^\d+$/.test(qidText) || !Number.isSafeInteger(qid))
+    return 'the QID is not a whole number';
+  // Status Fixed: Qualys saw it remediated.
+  if (row.cell('status')?.toLowerCase() === 'fixed') return new LeftOut('fixed');
+  const port = portOf(row.cell('port'));
+  const protocol = row.cell('protocol')?.toLowerCase();
+  const impact = row.cell('impact');
+  const description = [row.cell('threat'), impact === undefined ? undefined : `Impact: ${impact}`]
+    .filter((part) => part !== undefined)
+    .join('\n\n');
+  return {
+    host: {
+      fqdn: row.cell('fqdn'),
+      dnsName: row.cell('dnsName'),
+      ip: firstOf(row.cell('ip')) ?? firstOf(row.cell('ipv6')),
+      name: row.cell('netbios'),
+    },
+    pluginId: qid,
+    title: row.cell('title') ?? qidText,
+    family: row.cell('category'),
+    priority: qualysPriorityOf(row.cell('severity'), row.cell('type')),
+    cves: [row.cell('cve') ?? ''],
+    cvss3: scoreAndVectorOf(row.cell('cvss3')),
+    cvss2: scoreAndVectorOf(row.cell('cvss2')),
+    port,
+    protocol,
+    description: description || undefined,
+    solution: row.cell('solution'),
+    evidence: row.cell('results'),
+    knownExploit: knownExploitOf(row, columns.rti, columns.exploitability),
+    location: [port, protocol, row.cell('instance')],
+    scannedAt: qualysDateOf(row.cell('lastDetected')),
+  };
+}
+
+export async function* readQualysCsv(
+  input: AsyncIterable<string | Buffer>,
+  options: MappingOptions,
+  stats: ParseStats,
+): AsyncGenerator<ScanRecord> {
+  const merger = new FindingMerger();
+  for await (const row of csvRows(input, SPEC)) {
+    stats.items += 1;
+    const outcome = draftOf(row, { rti: row.has('rti'), exploitability: row.has('exploitability') });
+    for (const draft of draftsOf(outcome, `record ${row.record}`, stats)) merger.add(findingOf(draft, options));
+  }
+  for (const finding of merger.drain())
+    yield { finding, where: `Qualys CSV ${finding.AssetName ?? ''} QID ${finding.PluginId ?? ''}` };
+}
