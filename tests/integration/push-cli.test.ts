@@ -12,7 +12,7 @@ import { CSV_SAMPLE, NESSUS_SAMPLE, TRIVY_SAMPLES } from '../support/scans';
 
 const PACKAGE_JSON = join(PROJECT_ROOT, 'package.json');
 const NO_FORMAT =
-  'its content matches no format push reads; as JSON it could be one of trivy, grype, osv, json (force one with --format NAME)';
+  'its content matches no format push reads; as JSON it could be one of trivy, grype, osv, inspector2, asff, json (force one with --format NAME)';
 
 function push(args: string[], input?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -133,7 +133,8 @@ test('lists the recent requests with time, method, status and latency', async ()
 });
 
 test('draws the waterfall of a POST, every hop with a bar and a duration, and the screenshot shows it', async () => {
-  await page.click(`tr[data-trace-id="${traces.post}"]`);
+  // The list reloads every 5 s (traces.js): a locator finds the row again if it was replaced mid-click.
+  await page.locator(`tr[data-trace-id="${traces.post}"]`).click();
   await page.waitForFunction(
     (id) => document.getElementById('trace-title')?.textContent?.includes(id),
     {},
@@ -176,7 +177,8 @@ test('draws the waterfall of a POST, every hop with a bar and a duration, and th
 });
 
 test('draws an error in red', async () => {
-  await page.click(`tr[data-trace-id="${traces.denied}"]`);
+  // The list reloads every 5 s (traces.js): a locator finds the row again if it was replaced mid-click.
+  await page.locator(`tr[data-trace-id="${traces.denied}"]`).click();
   await page.waitForFunction(
     (id) => document.getElementById('trace-title')?.textContent?.includes(id),
     {},
@@ -197,7 +199,8 @@ test('shows trace data as text: no markup from a trace is ever parsed or run', a
   );
   expect(hostile).toContain(HOSTILE.org);
   expect(hostile).toContain(HOSTILE.principalOu);
-  await page.click(`tr[data-trace-id="${traces.hostile}"]`);
+  // The list reloads every 5 s (traces.js): a locator finds the row again if it was replaced mid-click.
+  await page.locator(`tr[data-trace-id="${traces.hostile}"]`).click();
   await page.waitForFunction(
     (id) => document.getElementById('trace-title')?.textContent?.includes(id),
     {},
