@@ -1,35 +1,50 @@
 /**
  * `npm run push -- --url https://host[:port] --cert client.crt --key client.key [--cacert ca.pem]
- *   --org ORG [--scanned-at ISO] [--no-complete] [--batch 100] [--concurrency 4] [--max-bytes N]
- *   [--due-days critical=15,…] [--dry-run] FILE...`
+ *   --org ORG [--format NAME] [--scanner NAME] [--scanned-at ISO] [--no-complete] [--batch 100] [--concurrency 4]
+ *   [--max-bytes N] [--due-days critical=15,…] [--dry-run] FILE...|-`
  *
  * The entry point only: arguments, progress and exit code. Reading, mapping, batching, sending and
  * the scan run live in client/ (docs/scan-import.md, docs/finding-lifecycle.md). Every push is a scan
  * run: opened, sent, completed only if every batch was accepted, waited for, and its receipt printed.
  * Exit 0 when every finding was stored (and the run closed, unless --no-complete), 1 when any was
  * rejected or failed (the run is left open: nothing closes), 2 for a usage error or a file that is not
- * a scan export (then nothing is sent and no run is opened).
+ * a scan export, 3–8 for a file refused as malformed, truncated, with a DTD, nested too deep, with a
+ * record over the request limit or not UTF-8 (REFUSAL_EXIT_CODES; then nothing is sent and no run is opened).
  */
 import { loadStackTemplate } from '../local/cloudformation/nested-stacks';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { MAX_BODY_BYTES, MAX_FINDINGS_PER_REQUEST } from '../functions/shared/core/limits';
 import type { BatchReport, FindingProblem } from '../client/push/sender';
-import { planScanFiles, pushSucceeded, ScanFileError, type FileCheck, type PushProgress } from '../client/push/push';
+import {
+  planScanFiles,
+  pushSucceeded,
+  ScanFileError,
+  withRunScanner,
+  type FileCheck,
+  type PushProgress,
+} from '../client/push/push';
+import { formatNamed, SCAN_FORMAT_READERS } from '../client/scan/formats';
+import { exitCodeOf, type ScanFormat } from '../client/scan/records';
 import { pushScanRun } from '../client/push/push-run';
 import { DEFAULT_WAIT, ScanRunError, type Receipt } from '../client/push/scan-run';
 import { runRequestSchema } from '../functions/shared/core/scan-run';
 import { requestBody } from '../client/push/batches';
-import { parseDueDays, type MappingOptions } from '../client/scan/mapping';
+import { parseDueDays } from '../client/scan/mapping';
 import { wafBodyRule } from '../local/gateway/waf';
 
 const USAGE = `usage: npm run push -- --url https://host[:port] --cert client.crt --key client.key [--cacert ca.pem]
-         --org ORG [--scanner nessus] [--scanned-at 2026-03-02T09:00:00Z] [--no-complete] [--batch 100] [--concurrency 4] [--max-bytes N]
-         [--due-days critical=15,high=30,medium=90,low=180,info=365] [--dry-run] FILE...
---scanner: the scanner the run is for (default nessus): completing it closes only this scanner's findings.
---scanned-at: the scan's time (default: the scan's start time in the export, else now).
+         --org ORG [--format NAME] [--scanner NAME] [--scanned-at 2026-03-02T09:00:00Z] [--no-complete] [--batch 100]
+         [--concurrency 4] [--max-bytes N] [--due-days critical=15,high=30,medium=90,low=180,info=365] [--dry-run] FILE...|-
+--format: read the files as this format instead of recognising it (${SCAN_FORMAT_READERS.map((format) => format.name).join(', ')}).
+--scanner: the scanner the run is for (default: the format's): completing it closes only this scanner's findings.
+--scanned-at: the scan's time (default: the scan's time in the export, else now).
 --no-complete: send without completing the run, so nothing is marked FIXED.
-FILE: a Nessus v2 export (.nessus), a Tenable/Nessus CSV export, or a JSON file of findings.`;
+FILE: an export of one of the formats above, recognised from its content; - reads standard input.`;
 
 const OPTIONS = {
   url: { type: 'string' },
@@ -44,6 +59,7 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   'scanned-at': { type: 'string' },
   scanner: { type: 'string' },
+  format: { type: 'string' },
   'no-complete': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -112,8 +128,9 @@ function describeReceipt(receipt: Receipt): string {
   ].join('\n');
 }
 
-function scannerOf(value: string | undefined): string {
-  const parsed = runRequestSchema.shape.scanner.safeParse(value ?? 'nessus');
+function scannerOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const parsed = runRequestSchema.shape.scanner.safeParse(value);
   if (!parsed.success) throw new UsageError('--scanner must be lower-case letters, digits and . _ - (at most 64)');
   return parsed.data;
 }
@@ -130,7 +147,7 @@ function describeFiles(files: FileCheck[]): string {
   return files
     .map(
       (file) =>
-        `${file.path}: ${file.format}, ${file.items} items, ${file.valid} findings${file.invalid.length > 0 ? `, ${file.invalid.length} invalid` : ''}`,
+        `${file.path === spooled ? 'standard input' : file.path}: ${file.format}, ${file.items} items, ${file.valid} findings${file.invalid.length > 0 ? `, ${file.invalid.length} invalid` : ''}`,
     )
     .join('\n');
 }
@@ -147,26 +164,34 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length === 0) throw new UsageError('give at least one FILE');
-  const mapping: MappingOptions = {
-    org: required('org', values.org),
-    scanner: scannerOf(values.scanner),
-    dueDays: (() => {
-      try {
-        return parseDueDays(values['due-days']);
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
-    })(),
-    now: new Date(),
-  };
+  if (positionals.length === 0) throw new UsageError('give at least one FILE (or - for standard input)');
+  const format = formatOf(values.format);
+  const org = required('org', values.org);
+  const scanner = scannerOf(values.scanner);
+  const paths = await withStandardInput(positionals);
+  const mapping = await withRunScanner(
+    paths,
+    {
+      org,
+      format,
+      dueDays: (() => {
+        try {
+          return parseDueDays(values['due-days']);
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+      })(),
+      now: new Date(),
+    },
+    scanner,
+  );
   const limits = {
     maxFindings: whole('batch', values.batch, MAX_FINDINGS_PER_REQUEST, 1, MAX_FINDINGS_PER_REQUEST),
     maxBytes: whole('max-bytes', values['max-bytes'], defaultMaxBytes(), 1024, MAX_BODY_BYTES),
   };
 
   if (values['dry-run']) {
-    const plan = await planScanFiles(positionals, { mapping, limits });
+    const plan = await planScanFiles(paths, { mapping, limits });
     console.error(describeFiles(plan.files));
     let batches = 0;
     let findings = 0;
@@ -194,7 +219,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const complete = values['no-complete'] !== true;
   let progress: ReturnType<typeof progressReporter> | undefined;
-  const result = await pushScanRun(positionals, {
+  const result = await pushScanRun(paths, {
     mapping,
     limits,
     concurrency: whole('concurrency', values.concurrency, 4, 1, 32),
@@ -247,20 +272,50 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // One line, never a stack: a usage problem, or the file that is not a scan export (nothing was sent).
-    const known =
-      error instanceof UsageError ||
-      error instanceof ScanFileError ||
-      error instanceof ScanRunError ||
-      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`push: ${known ? (error as Error).message : `failed: ${(error as Error).message}`}`);
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
-      console.error(USAGE);
-    process.exitCode = 2;
-  },
-);
+function formatOf(value: string | undefined): ScanFormat | undefined {
+  if (value === undefined) return undefined;
+  if (formatNamed(value) === undefined)
+    throw new UsageError(`--format must be one of ${SCAN_FORMAT_READERS.map((format) => format.name).join(', ')}`);
+  return value as ScanFormat;
+}
+
+/** A temporary copy of standard input, removed when the command ends. */
+let spooled: string | undefined;
+
+/**
+ * `-` is standard input (`trivy image -f json IMAGE | npm run push -- --org org1 -`): copied to a
+ * private temporary file first, since a push reads its files twice (checked, then sent) and memory
+ * must not hold a whole scan.
+ */
+async function withStandardInput(positionals: string[]): Promise<string[]> {
+  const dashes = positionals.filter((path) => path === '-').length;
+  if (dashes === 0) return positionals;
+  if (dashes > 1) throw new UsageError('- (standard input) can be given once');
+  const dir = await mkdtemp(join(tmpdir(), 'push-stdin-'));
+  spooled = join(dir, 'stdin');
+  await pipeline(process.stdin, createWriteStream(spooled, { mode: 0o600 }));
+  return positionals.map((path) => (path === '-' ? (spooled as string) : path));
+}
+
+main(process.argv.slice(2))
+  .finally(async () => {
+    if (spooled !== undefined) await rm(dirname(spooled), { recursive: true, force: true });
+  })
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      // One line, never a stack: a usage problem, or the file that is not a scan export (nothing was sent).
+      const known =
+        error instanceof UsageError ||
+        error instanceof ScanFileError ||
+        error instanceof ScanRunError ||
+        (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+      const message = (error as Error).message.replace(spooled ?? '\0', 'standard input');
+      console.error(`push: ${known ? message : `failed: ${message}`}`);
+      if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+        console.error(USAGE);
+      process.exitCode = error instanceof ScanFileError ? exitCodeOf(error.cause) : 2;
+    },
+  );

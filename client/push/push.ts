@@ -6,7 +6,7 @@
  */
 import type { Finding } from '../../functions/shared/core/finding-schema';
 import type { MappingOptions } from '../scan/mapping';
-import { detectFormat, readScanFile, type ScanFormat } from '../scan/read-scan';
+import { detectFormat, readScanFile, runScannerOf, type ScanFormat } from '../scan/read-scan';
 import { newParseStats } from '../scan/records';
 import { batchesOf, type Batch, type BatchLimits } from './batches';
 import { addReports, emptyReport, type BatchReport, type BatchSender, type FindingProblem } from './sender';
@@ -72,6 +72,30 @@ export interface PushSummary {
 const wrap = (path: string, error: unknown) =>
   new ScanFileError(path, error instanceof Error ? error : new Error(String(error)));
 
+/**
+ * The mapping for these files with the run's scanner settled: `--scanner` when given, else the one
+ * their formats name. Throws ScanFileError for a file of no format we read.
+ */
+export async function withRunScanner(
+  paths: string[],
+  mapping: Omit<MappingOptions, 'scanner'>,
+  scanner: string | undefined,
+): Promise<MappingOptions> {
+  const formats = [];
+  for (const path of paths) {
+    try {
+      formats.push(await detectFormat(path, mapping.format));
+    } catch (error) {
+      throw wrap(path, error);
+    }
+  }
+  try {
+    return { ...mapping, scanner: runScannerOf(formats, scanner) };
+  } catch (error) {
+    throw wrap(paths.join(', '), error);
+  }
+}
+
 /** Reads every file through once: formats, counts and invalid findings. Throws ScanFileError at the first unreadable file. */
 export async function checkScanFiles(paths: string[], mapping: MappingOptions): Promise<FileCheck[]> {
   const checks: FileCheck[] = [];
@@ -79,7 +103,7 @@ export async function checkScanFiles(paths: string[], mapping: MappingOptions): 
     const stats = newParseStats();
     const check: FileCheck = { path, format: 'json', items: 0, valid: 0, invalid: [] };
     try {
-      check.format = await detectFormat(path);
+      check.format = (await detectFormat(path, mapping.format)).name;
       for await (const record of readScanFile(path, mapping, stats)) {
         if (record.ok) check.valid += 1;
         else check.invalid.push({ vulnId: record.finding.VulnID ?? record.where, reason: record.reason });

@@ -13,6 +13,7 @@ import {
   type Finding,
 } from '../../functions/shared/core/finding-schema';
 import { deriveSeverity, type RankedSeverity } from '../../functions/shared/core/severity';
+import type { ScanFormat } from './records';
 
 /** What a parser reads of one vulnerability on one host, before any decision. */
 export interface ScanItem {
@@ -47,7 +48,10 @@ export const DEFAULT_DUE_DAYS: DueDays = { CRITICAL: 15, HIGH: 30, MEDIUM: 90, L
 
 export interface MappingOptions {
   org: string;
+  /** The run's scanner: the format's (client/scan/formats.ts) unless --scanner names another. */
   scanner: string;
+  /** `--format`: read every file as this format instead of recognising it. */
+  format?: ScanFormat | undefined;
   dueDays: DueDays;
   /** The scan date when the export gives none. */
   now: Date;

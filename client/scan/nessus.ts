@@ -4,14 +4,13 @@
  * and protocol merged. Memory holds one chunk and one host's findings, whatever the file's size, and
  * every element's text is capped while it is read.
  *
- * XML entity attacks: sax never reads a DTD (no internal entity expansion, no external entity or
- * DTD fetch), and an export never has one, so a DOCTYPE is refused outright; an undeclared entity
- * reference is a strict-mode error. Both billion-laughs and external-entity files are refused.
+ * XML entity attacks, deep nesting and truncation are refused by the XML driver (xml-stream.ts).
  */
-import sax from 'sax';
 import { TEXT_LIMITS } from '../../functions/shared/core/finding-schema';
 import { FindingMerger, toFinding, type MappingOptions, type ScanItem } from './mapping';
-import { MalformedExportError, NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
+import { utf8Text } from './input';
+import { NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
+import { readXml, type XmlHandlers } from './xml-stream';
 
 export const NESSUS_ROOT = 'NessusClientData_v2';
 /** Text kept of one element: the longest field we store, plus room for the truncation marker to be honest. */
@@ -71,88 +70,70 @@ function scanItemOf(host: HostDraft, item: ItemDraft): ScanItem | string {
 
 /**
  * Streams the findings of a Nessus export. Throws NotAScanExportError when the root element is not
- * NessusClientData_v2, MalformedExportError for broken XML or a DOCTYPE.
+ * NessusClientData_v2, MalformedExportError for broken XML, a DOCTYPE, deep nesting or a truncated file.
  */
 export async function* parseNessus(
   input: AsyncIterable<string | Buffer>,
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  const parser = sax.parser(true, { trim: false, normalize: false, position: true });
   const ready: ScanRecord[] = [];
   const stack: string[] = [];
   let host: HostDraft | undefined;
   let item: ItemDraft | undefined;
   let property: string | undefined;
   let text = '';
-  let sawRoot = false;
 
-  parser.ondoctype = () => {
-    throw new MalformedExportError('has a DOCTYPE; a Nessus export has none, and DTDs are never processed');
-  };
-  parser.onerror = (error) => {
-    throw new MalformedExportError(`is not well-formed XML (${error.message.split('\n')[0] ?? 'parse error'})`);
-  };
-  parser.onopentag = (tag) => {
-    if (!sawRoot) {
-      sawRoot = true;
-      if (tag.name !== NESSUS_ROOT)
-        throw new NotAScanExportError(`its XML root is <${tag.name.slice(0, 64)}>, not <${NESSUS_ROOT}>`);
-    }
-    const attributes = tag.attributes as Record<string, string>;
-    const parent = stack[stack.length - 1];
-    stack.push(tag.name);
-    text = '';
-    if (tag.name === 'ReportHost') host = { name: attributes.name ?? '', properties: new Map(), items: [] };
-    else if (tag.name === 'ReportItem' && host) item = { attributes, children: new Map() };
-    else if (tag.name === 'tag' && parent === 'HostProperties') property = attributes.name;
-  };
-  const onText = (chunk: string) => {
+  const handlers: XmlHandlers = {
+    root: (name) => {
+      if (name !== NESSUS_ROOT)
+        throw new NotAScanExportError(`its XML root is <${name.slice(0, 64)}>, not <${NESSUS_ROOT}>`);
+    },
+    open: (tag) => {
+      const attributes = tag.attributes as Record<string, string>;
+      const parent = stack[stack.length - 1];
+      stack.push(tag.name);
+      text = '';
+      if (tag.name === 'ReportHost') host = { name: attributes.name ?? '', properties: new Map(), items: [] };
+      else if (tag.name === 'ReportItem' && host) item = { attributes, children: new Map() };
+      else if (tag.name === 'tag' && parent === 'HostProperties') property = attributes.name;
+    },
     // Only leaf text of a ReportItem child or a host property is kept, and only up to the cap.
-    if (text.length < MAX_ELEMENT_TEXT) text += chunk.slice(0, MAX_ELEMENT_TEXT - text.length);
+    text: (chunk) => {
+      if (text.length < MAX_ELEMENT_TEXT) text += chunk.slice(0, MAX_ELEMENT_TEXT - text.length);
+    },
+    close: (name) => {
+      stack.pop();
+      const parent = stack[stack.length - 1];
+      if (name === 'tag' && parent === 'HostProperties' && host && property !== undefined) {
+        host.properties.set(property, text.trim());
+        property = undefined;
+      } else if (item && parent === 'ReportItem') {
+        const values = item.children.get(name) ?? [];
+        values.push(text.trim());
+        item.children.set(name, values);
+      } else if (name === 'ReportItem' && host && item) {
+        host.items.push(item);
+        item = undefined;
+        stats.items += 1;
+      } else if (name === 'ReportHost' && host) {
+        // Host properties come first in an export, but mapping at the host's end does not rely on it.
+        const merger = new FindingMerger();
+        host.items.forEach((draft, index) => {
+          const where = `ReportHost ${JSON.stringify(host?.name.slice(0, 100))}, ReportItem ${index + 1}`;
+          const scanItem = scanItemOf(host as HostDraft, draft);
+          if (typeof scanItem === 'string') stats.skipped.push({ where, reason: scanItem });
+          else {
+            noteScanTime(stats, scanItem.scannedAt);
+            merger.add(toFinding(scanItem, options));
+          }
+        });
+        for (const finding of merger.drain())
+          ready.push({ finding, where: `ReportHost ${JSON.stringify(host.name.slice(0, 100))}` });
+        host = undefined;
+      }
+      text = '';
+    },
   };
-  parser.ontext = onText;
-  parser.oncdata = onText;
-  parser.onclosetag = (name) => {
-    stack.pop();
-    const parent = stack[stack.length - 1];
-    if (name === 'tag' && parent === 'HostProperties' && host && property !== undefined) {
-      host.properties.set(property, text.trim());
-      property = undefined;
-    } else if (item && parent === 'ReportItem') {
-      const values = item.children.get(name) ?? [];
-      values.push(text.trim());
-      item.children.set(name, values);
-    } else if (name === 'ReportItem' && host && item) {
-      host.items.push(item);
-      item = undefined;
-      stats.items += 1;
-    } else if (name === 'ReportHost' && host) {
-      // Host properties come first in an export, but mapping at the host's end does not rely on it.
-      const merger = new FindingMerger();
-      host.items.forEach((draft, index) => {
-        const where = `ReportHost ${JSON.stringify(host?.name.slice(0, 100))}, ReportItem ${index + 1}`;
-        const scanItem = scanItemOf(host as HostDraft, draft);
-        if (typeof scanItem === 'string') stats.skipped.push({ where, reason: scanItem });
-        else {
-          noteScanTime(stats, scanItem.scannedAt);
-          merger.add(toFinding(scanItem, options));
-        }
-      });
-      for (const finding of merger.drain())
-        ready.push({ finding, where: `ReportHost ${JSON.stringify(host.name.slice(0, 100))}` });
-      host = undefined;
-    }
-    text = '';
-  };
-
-  const decoder = new TextDecoder('utf-8');
-  for await (const chunk of input) {
-    parser.write(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
-    yield* ready.splice(0, ready.length);
-  }
-  parser.write(decoder.decode());
-  parser.close();
-  if (!sawRoot) throw new NotAScanExportError('holds no XML element');
-  yield* ready.splice(0, ready.length);
+  yield* readXml(utf8Text(input), handlers, ready, 'a Nessus export');
 }

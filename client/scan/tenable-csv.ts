@@ -5,10 +5,10 @@
  * plugin, port and protocol (exports that write one row per CVE) merge into one finding with all
  * CVEs; as such rows need not be adjacent, the merged findings of one file are held until its end.
  */
-import { parse } from 'csv-parse';
-import { Readable } from 'node:stream';
+import { csvHeaderOf, readCsv } from './csv-stream';
+import { utf8Text } from './input';
 import { FindingMerger, toFinding, type MappingOptions, type ScanItem } from './mapping';
-import { MalformedExportError, NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
+import { NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
 
 /** Header names each field is read from, first found wins; compared lower-cased without spaces, dots or underscores. */
 export const CSV_COLUMNS = {
@@ -54,7 +54,7 @@ export function columnsOf(header: string[]): Partial<Record<Column, number>> {
   return columns;
 }
 
-function requireColumns(columns: Partial<Record<Column, number>>): void {
+function missingColumns(columns: Partial<Record<Column, number>>): string[] {
   const missing: string[] = [];
   if (columns.pluginId === undefined) missing.push('Plugin ID (or Plugin)');
   if (columns.pluginName === undefined) missing.push('Plugin Name (or Name)');
@@ -65,6 +65,17 @@ function requireColumns(columns: Partial<Record<Column, number>>): void {
     columns.fqdn === undefined
   )
     missing.push('Host (or IP Address, DNS Name, FQDN)');
+  return missing;
+}
+
+/** Whether the start of a file is a Tenable/Nessus CSV export: a comma-separated header with those columns. */
+export const isTenableCsv = (start: string): boolean => {
+  const header = csvHeaderOf(start);
+  return header !== undefined && missingColumns(columnsOf(header)).length === 0;
+};
+
+function requireColumns(columns: Partial<Record<Column, number>>): void {
+  const missing = missingColumns(columns);
   if (missing.length > 0)
     throw new NotAScanExportError(`its header has no ${missing.join(', no ')} column: not a Tenable/Nessus CSV export`);
 }
@@ -120,23 +131,11 @@ export async function* parseTenableCsv(
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  const parser = Readable.from(input).pipe(
-    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, max_record_size: 4 * 1024 * 1024 }),
-  );
   let columns: Partial<Record<Column, number>> | undefined;
   const merger = new FindingMerger();
   let line = 1;
-  const records = async function* () {
-    try {
-      yield* parser as AsyncIterable<string[]>;
-    } catch (error) {
-      // csv-parse's own errors (CSV_…): before a header was read the file is no CSV export at all.
-      const reason = `${(error as Error).message.slice(0, 160)}`;
-      if (columns === undefined) throw new NotAScanExportError(`it is not a CSV export (${reason})`);
-      throw new MalformedExportError(`is not a well-formed CSV file (${reason})`);
-    }
-  };
-  for await (const record of records()) {
+  const records = readCsv(utf8Text(input), {}, () => columns !== undefined);
+  for await (const record of records) {
     if (columns === undefined) {
       columns = columnsOf(record);
       requireColumns(columns);

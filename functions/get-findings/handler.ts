@@ -13,7 +13,7 @@ import { logger, tracer } from '../shared/adapters/powertools';
 const findingsTable = requireEnv('FINDINGS_TABLE_NAME');
 
 /**
- * GET /vuln?org=ORG[&limit=&nextToken=&severity=|minSeverity=&asset=&cve=&status=OPEN|FIXED|ALL]: one page of
+ * GET /vuln?org=ORG[&limit=&nextToken=&severity=|minSeverity=&asset=&cve=&package=&knownExploit=&status=OPEN|FIXED|ALL]: one page of
  * the findings of an org the caller may read (OPEN ones by default). The work per page is bounded, so a
  * filtered page may hold fewer than `limit` items, even none, and still carry a nextToken: follow it.
  */
@@ -39,7 +39,14 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       org: query.org,
       limit: query.limit,
       afterVulnId,
-      filter: { severities: query.severities, asset: query.asset, cve: query.cve, status: query.status },
+      filter: {
+        severities: query.severities,
+        asset: query.asset,
+        cve: query.cve,
+        packageName: query.packageName,
+        knownExploit: query.knownExploit,
+        status: query.status,
+      },
     });
     return jsonResponse(200, {
       org: query.org,

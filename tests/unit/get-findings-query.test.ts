@@ -110,7 +110,8 @@ describe('parseFindingsQuery', () => {
       {
         index: null,
         path: '',
-        message: 'unknown query parameter (allowed: org, limit, nextToken, severity, minSeverity, asset, cve, status)',
+        message:
+          'unknown query parameter (allowed: org, limit, nextToken, severity, minSeverity, asset, cve, package, knownExploit, status)',
       },
     ];
     expect(issuesOf({ org: 'org1', orgs: 'org2' })).toEqual(unknown);

@@ -272,6 +272,10 @@ export interface FindingsFilter {
   asset?: string | undefined;
   /** A CVE id the finding's `Cves` contains. */
   cve?: string | undefined;
+  /** The package name a finding's PackageName equals. */
+  packageName?: string | undefined;
+  /** true: KnownExploit is true; false: it is false or absent. */
+  knownExploit?: boolean | undefined;
   /** OPEN (findings stored before scan runs, without a Status, count as OPEN) or FIXED; undefined for all. */
   status?: FindingStatus | undefined;
 }
@@ -300,6 +304,20 @@ export function filterExpression(
     names['#Cves'] = 'Cves';
     values[':cve'] = filter.cve;
     clauses.push('contains(#Cves, :cve)');
+  }
+  if (filter.packageName !== undefined) {
+    names['#PackageName'] = 'PackageName';
+    values[':packageName'] = filter.packageName;
+    clauses.push('#PackageName = :packageName');
+  }
+  if (filter.knownExploit !== undefined) {
+    names['#KnownExploit'] = 'KnownExploit';
+    values[':knownExploit'] = true;
+    clauses.push(
+      filter.knownExploit
+        ? '#KnownExploit = :knownExploit'
+        : '(attribute_not_exists(#KnownExploit) OR #KnownExploit <> :knownExploit)',
+    );
   }
   if (filter.status !== undefined) {
     names['#Status'] = 'Status';

@@ -39,6 +39,35 @@ const multilineText = (max: number) =>
     });
 
 export const CVE_PATTERN = /^CVE-\d{4}-\d{4,19}$/;
+export const CWE_PATTERN = /^CWE-\d{1,7}$/;
+/** Bounds of the package and cloud scanners' fields ([14]); see MAX_FINDING_BYTES for the whole. */
+export const PACKAGE_LIMITS = {
+  RuleId: 256,
+  PackageName: 256,
+  PackageVersion: 128,
+  FixedVersion: 256,
+  PackagePath: 1024,
+} as const;
+export const MAX_CWES = 50;
+export const MAX_REFERENCES = 20;
+export const MAX_REFERENCE_LENGTH = 2048;
+/**
+ * One finding's JSON, in UTF-8 bytes: a batch of one must pass the deployed 64 KB body limit (the WAF
+ * size rule) with its envelope (`{"runId":"…","findings":[…]}`), whatever mix of long fields it has.
+ * Each field's own bound allows more in sum (8 KB of three-byte characters is 24 KB), so the whole is bounded too.
+ */
+export const MAX_FINDING_BYTES = 60 * 1024;
+
+/** An absolute http(s) URL of printable ASCII (a reference link a dashboard may render). */
+function isWebUrl(value: string): boolean {
+  if (!/^https?:\/\/[\x21-\x7e]+$/i.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
 export const CVSS_VERSIONS = ['2.0', '3.0', '3.1', '4.0'] as const;
 export type CvssVersion = (typeof CVSS_VERSIONS)[number];
 /**
@@ -88,11 +117,14 @@ export const findingSchema = z
     DueDate: requiredString()
       .regex(/^(\d{2}-\d{2}-\d{4}|\d{4}-\d{2}-\d{2})$/, { error: 'must be MM-DD-YYYY or YYYY-MM-DD', abort: true })
       .refine((v) => toIsoDate(v) !== null, 'must be a real calendar date'),
+    // A finding names what found it: the plugin's number (Nessus, Tenable, Qualys QID) or the scanner's own
+    // rule id (an OpenVAS OID, a CVE or GHSA id of a package finding, an Inspector finding type); the refinement below.
     PluginId: z
-      .number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a number') })
+      .number({ error: 'must be a number' })
       .int('must be an integer')
       .min(0, 'must not be negative')
-      .max(2_147_483_647, 'is too large'),
+      .max(2_147_483_647, 'is too large')
+      .optional(),
     PluginName: nonEmptyText(512),
     Priority: nonEmptyText(64),
     // Optional scanner detail ([5]): validated here, stored and answered by GET as sent (normalized).
@@ -132,8 +164,51 @@ export const findingSchema = z
       .max(64, { error: 'must be at most 64 characters', abort: true })
       .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and . _ -')
       .optional(),
+    // Package and cloud scanners' detail ([14]).
+    RuleId: nonEmptyText(PACKAGE_LIMITS.RuleId).optional(),
+    PackageName: nonEmptyText(PACKAGE_LIMITS.PackageName).optional(),
+    PackageVersion: nonEmptyText(PACKAGE_LIMITS.PackageVersion).optional(),
+    FixedVersion: nonEmptyText(PACKAGE_LIMITS.FixedVersion).optional(),
+    PackagePath: nonEmptyText(PACKAGE_LIMITS.PackagePath).optional(),
+    Cwes: z
+      .array(requiredString().regex(CWE_PATTERN, 'must be a CWE id like CWE-79'), {
+        error: 'must be an array of CWE ids',
+      })
+      .max(MAX_CWES, `must hold at most ${MAX_CWES} CWE ids`)
+      .optional(),
+    References: z
+      .array(
+        requiredString()
+          .max(MAX_REFERENCE_LENGTH, { error: `must be at most ${MAX_REFERENCE_LENGTH} characters`, abort: true })
+          .refine(isWebUrl, 'must be an http or https URL'),
+        { error: 'must be an array of URLs' },
+      )
+      .max(MAX_REFERENCES, `must hold at most ${MAX_REFERENCES} URLs`)
+      .optional(),
+    EpssScore: z
+      .number({ error: 'must be a number' })
+      .min(0, 'must be between 0 and 1')
+      .max(1, 'must be between 0 and 1')
+      .optional(),
+    KnownExploit: z.boolean({ error: 'must be true or false' }).optional(),
   })
+  // Said even when other fields are wrong (`when`), so a finding with neither hears of it at once.
+  .refine(
+    (finding: unknown) =>
+      typeof finding !== 'object' ||
+      finding === null ||
+      (finding as Record<string, unknown>).PluginId !== undefined ||
+      (finding as Record<string, unknown>).RuleId !== undefined,
+    { path: ['PluginId'], message: 'is required (or a RuleId)', when: () => true },
+  )
   .superRefine((finding, context) => {
+    const bytes = Buffer.byteLength(JSON.stringify(finding));
+    if (bytes > MAX_FINDING_BYTES)
+      context.addIssue({
+        code: 'custom',
+        path: [],
+        message: `is ${bytes} bytes of JSON, over ${MAX_FINDING_BYTES}: shorten Description, Solution, Evidence or References`,
+      });
     // A vector says which version it is written in; the version field must agree, and needs a vector.
     if (finding.CvssVector === undefined) {
       if (finding.CvssVersion !== undefined)
@@ -146,7 +221,7 @@ export const findingSchema = z
     }
   });
 
-/** The optional fields, in schema order: storage removes those a re-report no longer carries. */
+/** The optional fields: storage removes those a re-report no longer carries (PluginId became optional with [14]). */
 export const OPTIONAL_FINDING_FIELDS = [
   'Cves',
   'CvssScore',
@@ -160,6 +235,16 @@ export const OPTIONAL_FINDING_FIELDS = [
   'Solution',
   'Evidence',
   'Scanner',
+  'PluginId',
+  'RuleId',
+  'PackageName',
+  'PackageVersion',
+  'FixedVersion',
+  'PackagePath',
+  'Cwes',
+  'References',
+  'EpssScore',
+  'KnownExploit',
 ] as const;
 
 /** Scan run ids are ours (random UUIDs, POST /scans): anything else is a run that does not exist. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CVE_PATTERN, orgSchema } from './finding-schema';
+import { CVE_PATTERN, PACKAGE_LIMITS, orgSchema } from './finding-schema';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { RANKED_SEVERITIES, SEVERITIES, severitiesAtLeast, type Severity } from './severity';
 import { ValidationError } from './errors';
@@ -35,6 +35,17 @@ const querySchema = z.strictObject({
     .transform((value) => value.toUpperCase())
     .pipe(z.string().regex(CVE_PATTERN, 'must be a CVE id like CVE-2021-44228'))
     .optional(),
+  // The package name as the scanner wrote it (package names are case-sensitive in some ecosystems).
+  package: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(PACKAGE_LIMITS.PackageName, `must be at most ${PACKAGE_LIMITS.PackageName} characters`)
+    .optional(),
+  knownExploit: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((value) => value === 'true')
+    .optional(),
   status: z
     .enum([...FINDING_STATUSES, 'ALL'], { message: `must be one of ${[...FINDING_STATUSES, 'ALL'].join(', ')}` })
     .optional(),
@@ -48,6 +59,10 @@ export interface FindingsQuery {
   severities: Severity[] | undefined;
   asset: string | undefined;
   cve: string | undefined;
+  /** The package name a finding's PackageName equals. */
+  packageName: string | undefined;
+  /** true: findings the scanner says have a known exploit; false: the others. */
+  knownExploit: boolean | undefined;
   /** OPEN (the default) or FIXED; undefined for ALL. */
   status: FindingStatus | undefined;
 }
@@ -94,7 +109,7 @@ export function parseFindingsQuery(
       }),
     );
   }
-  const { org, limit, nextToken, severity, minSeverity, asset, cve, status = 'OPEN' } = result.data;
+  const { org, limit, nextToken, severity, minSeverity, asset, cve, knownExploit, status = 'OPEN' } = result.data;
   if (severity !== undefined && minSeverity !== undefined) {
     throw new ValidationError([
       { index: null, path: 'minSeverity', message: 'give severity or minSeverity, not both' },
@@ -109,6 +124,8 @@ export function parseFindingsQuery(
     severities,
     asset,
     cve,
+    packageName: result.data.package,
+    knownExploit,
     status: status === 'ALL' ? undefined : status,
   };
 }

@@ -8,7 +8,7 @@ export interface NormalizedFinding extends Finding {
 
 /**
  * Pure normalization of a validated finding: ISO date, canonical asset name, CVE ids once each in
- * the order sent, derived severity (the priority's, else the CVSS band's).
+ * the order sent (CWE ids and reference URLs too), derived severity (the priority's, else the CVSS band's).
  */
 export function normalizeFinding(finding: Finding): NormalizedFinding {
   const dueDate = toIsoDate(finding.DueDate);
@@ -18,6 +18,8 @@ export function normalizeFinding(finding: Finding): NormalizedFinding {
     DueDate: dueDate,
     AssetName: finding.AssetName.trim().toLowerCase(),
     ...(finding.Cves === undefined ? {} : { Cves: [...new Set(finding.Cves)] }),
+    ...(finding.Cwes === undefined ? {} : { Cwes: [...new Set(finding.Cwes)] }),
+    ...(finding.References === undefined ? {} : { References: [...new Set(finding.References)] }),
     Severity: deriveSeverity(finding.Priority, finding.CvssScore),
   };
 }

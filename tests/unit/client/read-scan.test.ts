@@ -20,10 +20,19 @@ const file = async (name: string, content: string | Buffer) => {
 };
 
 describe('formatOf', () => {
-  it('recognises XML, JSON and text by the first bytes, past a BOM and blanks', () => {
-    expect(formatOf(Buffer.from('\uFEFF  <?xml version="1.0"?>'))).toBe('nessus');
-    expect(formatOf(Buffer.from('\n[{"VulnID":1}]'))).toBe('json');
-    expect(formatOf(Buffer.from('Plugin,Host\n'))).toBe('csv');
+  it('recognises formats by their content, past a BOM and blanks', () => {
+    expect(formatOf(Buffer.from('\uFEFF  <?xml version="1.0"?><NessusClientData_v2>')).name).toBe('nessus');
+    expect(formatOf(Buffer.from('\n[{"VulnID":1}]')).name).toBe('json');
+    expect(formatOf(Buffer.from('Plugin,Plugin Name,Host\n')).name).toBe('csv');
+  });
+
+  it('refuses content of no known format with the formats of its family, unless --format names one', () => {
+    expect(() => formatOf(Buffer.from('{"name":"package"}'))).toThrow(
+      /^its content matches no format push reads; as JSON it could be one of json.*\(force one with --format NAME\)$/,
+    );
+    expect(() => formatOf(Buffer.from('<html/>'))).toThrow(/as XML it could be one of nessus/);
+    expect(() => formatOf(Buffer.from('a,b\n1,2\n'))).toThrow(/as CSV it could be one of csv/);
+    expect(formatOf(Buffer.from('a,b\n1,2\n'), 'csv').name).toBe('csv');
   });
 
   it('says an empty or binary file is not a scan export', () => {
@@ -76,13 +85,14 @@ describe('JSON findings', () => {
     );
     expect(list.records.map((record) => (record.ok ? 'ok' : record.reason))).toEqual([
       'DueDate: must be a real calendar date',
-      'AssetName: is required; DueDate: is required; PluginId: is required',
+      'AssetName: is required; DueDate: is required; PluginName: is required',
     ]);
   });
 
   it('says JSON that holds no findings is not a scan export, and broken JSON is malformed', async () => {
     await expect(readAll(await file('other.json', '{"name":"package"}'))).rejects.toThrow(NotAScanExportError);
-    await expect(readAll(await file('broken.json', '{"findings": ['))).rejects.toThrow(MalformedExportError);
+    await expect(readAll(await file('broken.json', '{"findings": [}'))).rejects.toThrow(MalformedExportError);
+    await expect(readAll(await file('cut.json', '{"findings": ['))).rejects.toThrow('the file is truncated');
   });
 });
 

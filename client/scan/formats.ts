@@ -1,0 +1,90 @@
+/**
+ * The formats `npm run push` reads, in the order they are tried: each recognises its exports from the
+ * start of the file's content (an XML root, a CSV header, a JSON document's top-level keys), never
+ * from the file's name. `--format NAME` skips recognition. A reader lives in client/scan/<format>.ts.
+ */
+import type { Readable } from 'node:stream';
+import { jsonKeyPaths } from './json-stream';
+import { parseJsonFindings } from './json-findings';
+import type { MappingOptions } from './mapping';
+import { NESSUS_ROOT, parseNessus } from './nessus';
+import { NotAScanExportError, type ParseStats, type ScanFormat, type ScanRecord } from './records';
+import { isTenableCsv, parseTenableCsv } from './tenable-csv';
+import { xmlRootOf } from './xml-stream';
+
+export interface ScanFormatReader {
+  name: ScanFormat;
+  /** The run's scanner for this format's exports (`--scanner` overrides); '' when the format names none. */
+  scanner: string;
+  /** Which family the format belongs to: an unrecognised file is told the formats of its family. */
+  syntax: 'xml' | 'csv' | 'json';
+  /** Whether the start of a file (its first IMPORT_SNIFF_CHARS, decoded) is this format's. */
+  recognise(start: string): boolean;
+  /** The records of the export; `input` yields the file's text, checked UTF-8 without a byte-order mark. */
+  read(input: Readable, options: MappingOptions, stats: ParseStats): AsyncGenerator<ScanRecord>;
+}
+
+/** How much of a file recognition looks at. */
+export const IMPORT_SNIFF_BYTES = 64 * 1024;
+
+/** Key paths of a JSON start (memoised: every JSON format asks about the same start). */
+let lastStart: string | undefined;
+let lastPaths: Set<string> | undefined;
+export function jsonPathsOf(start: string): Set<string> {
+  if (start !== lastStart) {
+    lastStart = start;
+    lastPaths = jsonKeyPaths(start);
+  }
+  return lastPaths ?? new Set();
+}
+
+const nessus: ScanFormatReader = {
+  name: 'nessus',
+  scanner: 'nessus',
+  syntax: 'xml',
+  recognise: (start) => xmlRootOf(start) === NESSUS_ROOT,
+  read: (input, options, stats) => parseNessus(input, options, stats),
+};
+
+const tenableCsv: ScanFormatReader = {
+  name: 'csv',
+  scanner: 'nessus',
+  syntax: 'csv',
+  recognise: isTenableCsv,
+  read: (input, options, stats) => parseTenableCsv(input, options, stats),
+};
+
+/** Findings in our own shape: one finding, an array of them, or {"findings": [...]} of findings (not Inspector's). */
+const ownJson: ScanFormatReader = {
+  name: 'json',
+  scanner: '',
+  syntax: 'json',
+  recognise: (start) => {
+    const paths = jsonPathsOf(start);
+    return paths.has('VulnID') || paths.has('*.VulnID') || paths.has('findings.*.VulnID');
+  },
+  read: (input, options, stats) => parseJsonFindings(input, options.org, stats),
+};
+
+/** Every format, most specific first. */
+export const SCAN_FORMAT_READERS: readonly ScanFormatReader[] = [nessus, tenableCsv, ownJson];
+
+export function formatNamed(name: string): ScanFormatReader | undefined {
+  return SCAN_FORMAT_READERS.find((format) => format.name === name);
+}
+
+const syntaxOf = (start: string): ScanFormatReader['syntax'] => {
+  const first = start.replace(/^\uFEFF/, '').trimStart()[0];
+  return first === '<' ? 'xml' : first === '{' || first === '[' ? 'json' : 'csv';
+};
+
+/** The format of a file from its start; NotAScanExportError naming the formats it could be when none recognises it. */
+export function recogniseFormat(start: string): ScanFormatReader {
+  const found = SCAN_FORMAT_READERS.find((format) => format.recognise(start));
+  if (found !== undefined) return found;
+  const syntax = syntaxOf(start);
+  const candidates = SCAN_FORMAT_READERS.filter((format) => format.syntax === syntax).map((format) => format.name);
+  throw new NotAScanExportError(
+    `its content matches no format push reads; as ${syntax.toUpperCase()} it could be one of ${candidates.join(', ')} (force one with --format NAME)`,
+  );
+}
