@@ -21,6 +21,8 @@ export interface AuthorizationInput {
 /** Who was allowed: the OU, and what names the certificate (its CA's key when registered, and serial). */
 export interface Authorized {
   ou: string;
+  /** The certificate's subject DN (for a triage's record of who decided). */
+  subject: string;
   serialNumber: string;
   issuerKey?: string | undefined;
 }
@@ -63,6 +65,7 @@ export async function authorizeRequest(input: AuthorizationInput): Promise<Autho
   if (!decision.allowed || decision.ou === undefined) throw new ForbiddenError(decision.reason);
   return {
     ou: decision.ou,
+    subject: identity.subjectDN,
     serialNumber: identity.serialNumber,
     ...(decision.issuerKey ? { issuerKey: decision.issuerKey } : {}),
   };
