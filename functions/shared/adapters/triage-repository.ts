@@ -94,7 +94,8 @@ function updateExpression(
 
 /** Why the condition refused the update, from the item that refused it (undefined: there is none). */
 function refusal(vulnId: string, update: TriageUpdate, current: StoredFinding | undefined): TriageOutcome {
-  if (current === undefined) return { processed: false, vulnId, code: 'NotFound', message: 'no such finding in the org' };
+  if (current === undefined)
+    return { processed: false, vulnId, code: 'NotFound', message: 'no such finding in the org' };
   return {
     processed: false,
     vulnId,

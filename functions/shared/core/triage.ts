@@ -100,8 +100,7 @@ const KNOWN_ITEM_FIELDS: ReadonlySet<string> = new Set(Object.keys(itemSchema.sh
 function itemMessage(issues: z.core.$ZodIssue[]): string {
   return issues
     .map((issue) => {
-      if (issue.code === 'unrecognized_keys')
-        return `unknown field (allowed: ${[...KNOWN_ITEM_FIELDS].join(', ')})`;
+      if (issue.code === 'unrecognized_keys') return `unknown field (allowed: ${[...KNOWN_ITEM_FIELDS].join(', ')})`;
       const field = issue.path.map(String).join('.');
       if (issue.path.length === 0) return 'must be an object';
       return `${KNOWN_ITEM_FIELDS.has(field) ? field : 'field'} ${issue.message}`;
@@ -142,7 +141,8 @@ export function parseTriageRequest(
       issues: envelope.error.issues.map((issue) => {
         if (issue.code === 'unrecognized_keys')
           return { index: null, path: '', message: 'unknown field (allowed: org, updates)' };
-        if (issue.path.length === 0) return { index: null, path: '', message: 'must be an object with org and updates' };
+        if (issue.path.length === 0)
+          return { index: null, path: '', message: 'must be an object with org and updates' };
         const path = String(issue.path[0]);
         return {
           index: null,
@@ -187,13 +187,19 @@ export function parseTriageRequest(
  */
 export function effectiveWorkflow(finding: Pick<TriageFields, 'Workflow' | 'AcceptedUntil'>, now: Date): WorkflowState {
   const stored = finding.Workflow ?? 'NEW';
-  if (stored === 'RISK_ACCEPTED' && (finding.AcceptedUntil === undefined || Date.parse(finding.AcceptedUntil) <= now.getTime()))
+  if (
+    stored === 'RISK_ACCEPTED' &&
+    (finding.AcceptedUntil === undefined || Date.parse(finding.AcceptedUntil) <= now.getTime())
+  )
     return 'NEW';
   return stored;
 }
 
 /** What a read shows of a finding: its effective workflow state and its version (0 before its first versioned write). */
-export function presentTriage<T extends TriageFields>(finding: T, now: Date): T & { Workflow: WorkflowState; Version: number } {
+export function presentTriage<T extends TriageFields>(
+  finding: T,
+  now: Date,
+): T & { Workflow: WorkflowState; Version: number } {
   return { ...finding, Workflow: effectiveWorkflow(finding, now), Version: finding.Version ?? 0 };
 }
 

@@ -156,7 +156,8 @@ describe('write handler (without a scan run)', () => {
     });
     const [, reopen] = updates();
     expect(reopen?.ConditionExpression).toBe(
-      'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND #Status = :storedStatus',
+      // The same Version too: a triage between the refusal and this write moves it (here: never versioned).
+      'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND #Status = :storedStatus AND attribute_not_exists(#Version)',
     );
     expect(unmarshall(reopen?.ExpressionAttributeValues ?? {})).toMatchObject({
       ':storedLastSeen': STORED_LAST_SEEN,
@@ -231,6 +232,15 @@ describe('write handler (without a scan run)', () => {
       '#Description',
       '#Solution',
       '#Scanner',
+      '#RuleId',
+      '#PackageName',
+      '#PackageVersion',
+      '#FixedVersion',
+      '#PackagePath',
+      '#Cwes',
+      '#References',
+      '#EpssScore',
+      '#KnownExploit',
     ]);
   });
 
