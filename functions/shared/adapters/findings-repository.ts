@@ -318,18 +318,23 @@ function workflowClause(
   names: Record<string, string>,
   values: Record<string, unknown>,
 ): string {
-  Object.assign(names, { '#Workflow': 'Workflow', '#AcceptedUntil': 'AcceptedUntil' });
-  values[':workflowNow'] = now;
+  names['#Workflow'] = 'Workflow';
+  // DynamoDB refuses a name or value the expression does not use: the acceptance's only where a clause reads it.
+  if (states.includes('NEW') || states.includes('RISK_ACCEPTED')) {
+    names['#AcceptedUntil'] = 'AcceptedUntil';
+    values[':workflowNow'] = now;
+    values[':workflowRISK_ACCEPTED'] = 'RISK_ACCEPTED';
+  }
   const clauses = states.map((state) => {
     values[`:workflow${state}`] = state;
     if (state === 'NEW') {
-      values[':workflowRISK_ACCEPTED'] = 'RISK_ACCEPTED';
       return '(attribute_not_exists(#Workflow) OR #Workflow = :workflowNEW OR (#Workflow = :workflowRISK_ACCEPTED AND (attribute_not_exists(#AcceptedUntil) OR #AcceptedUntil <= :workflowNow)))';
     }
     if (state === 'RISK_ACCEPTED') return '(#Workflow = :workflowRISK_ACCEPTED AND #AcceptedUntil > :workflowNow)';
     return `#Workflow = :workflow${state}`;
   });
-  return `(${clauses.join(' OR ')})`;
+  // DynamoDB refuses redundant parentheses: a single clause is already whole.
+  return clauses.length === 1 ? (clauses[0] as string) : `(${clauses.join(' OR ')})`;
 }
 
 /** A DynamoDB filter expression for the filters given, or undefined for none. */
