@@ -143,11 +143,17 @@ function scannedAtOf(value: string | undefined): Date | undefined {
   return new Date(parsed.data);
 }
 
+/** `, left out: 3 misconfigurations, 1 secret` for records that are not vulnerabilities. */
+function ignoredText(ignored: Record<string, number> | undefined): string {
+  const entries = Object.entries(ignored ?? {});
+  return entries.length === 0 ? '' : `, left out: ${entries.map(([kind, count]) => `${count} ${kind}`).join(', ')}`;
+}
+
 function describeFiles(files: FileCheck[]): string {
   return files
     .map(
       (file) =>
-        `${file.path === spooled ? 'standard input' : file.path}: ${file.format}, ${file.items} items, ${file.valid} findings${file.invalid.length > 0 ? `, ${file.invalid.length} invalid` : ''}`,
+        `${file.path === spooled ? 'standard input' : file.path}: ${file.format}, ${file.items} items, ${file.valid} findings${file.invalid.length > 0 ? `, ${file.invalid.length} invalid` : ''}${ignoredText(file.ignored)}`,
     )
     .join('\n');
 }

@@ -11,6 +11,8 @@ export interface RunPushOptions extends Omit<PushOptions, 'sender'> {
   connection: Omit<SenderOptions, 'envelope'>;
   /** The run's scan time; default the scan's start time the export states, else now. */
   scannedAt?: Date | undefined;
+  /** Assets the run covers beyond those its findings name (POST /scans `scope`): their unseen findings close too. */
+  scope?: { assets: string[] } | undefined;
   /** Complete the run when every batch was accepted (default); false sends without closing anything. */
   complete: boolean;
   wait?: WaitOptions | undefined;
@@ -37,6 +39,7 @@ export async function pushScanRun(paths: string[], options: RunPushOptions): Pro
     org: options.mapping.org,
     scanner: options.mapping.scanner,
     scannedAt: scannedAt.toISOString(),
+    ...(options.scope === undefined ? {} : { scope: options.scope }),
   });
   options.onOpened?.(run);
   const sender = new BatchSender({ ...options.connection, envelope: { runId: run.runId } });

@@ -33,6 +33,8 @@ export interface FileCheck {
   invalid: FindingProblem[];
   /** The earliest scan time the file states, if it states one. */
   scanStart?: Date | undefined;
+  /** Records left out by design (not vulnerabilities), by kind. */
+  ignored?: Record<string, number>;
 }
 
 /** The scan's start time across the files: the earliest any of them states, if any does. */
@@ -113,6 +115,7 @@ export async function checkScanFiles(paths: string[], mapping: MappingOptions): 
     }
     check.items = stats.items;
     check.scanStart = stats.scanStart;
+    check.ignored = stats.ignored;
     check.invalid.push(...stats.skipped.map((skip) => ({ vulnId: skip.where, reason: skip.reason })));
     checks.push(check);
   }

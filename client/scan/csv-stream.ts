@@ -5,7 +5,7 @@
  */
 import { parse, type Options } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { IMPORT_LIMITS } from './input';
 import { MalformedExportError, NotAScanExportError } from './records';
 
@@ -34,10 +34,15 @@ export async function* readCsv(
   options: CsvOptions = {},
   isHeaderRead: () => boolean = () => true,
 ): AsyncGenerator<string[]> {
-  const parser = Readable.from(input).pipe(parse(parserOptions(options)));
+  const parser = parse(parserOptions(options));
+  // pipeline, not pipe: an error of the input (invalid UTF-8) must reach the parser, or reading would wait forever.
+  pipeline(Readable.from(input), parser, (error) => {
+    if (error) parser.destroy(error);
+  });
   try {
     yield* parser as AsyncIterable<string[]>;
   } catch (error) {
+    if (error instanceof MalformedExportError || error instanceof NotAScanExportError) throw error;
     const code = (error as { code?: string }).code ?? '';
     const reason = (error as Error).message.slice(0, 160);
     if (code === 'CSV_MAX_RECORD_SIZE')

@@ -9,7 +9,10 @@ import { parseJsonFindings } from './json-findings';
 import type { MappingOptions } from './mapping';
 import { NESSUS_ROOT, parseNessus } from './nessus';
 import { NotAScanExportError, type ParseStats, type ScanFormat, type ScanRecord } from './records';
+import { isGrype, parseGrype } from './grype';
+import { isOsv, parseOsv } from './osv';
 import { isTenableCsv, parseTenableCsv } from './tenable-csv';
+import { isTrivy, parseTrivy } from './trivy';
 import { xmlRootOf } from './xml-stream';
 
 export interface ScanFormatReader {
@@ -61,13 +64,43 @@ const ownJson: ScanFormatReader = {
   syntax: 'json',
   recognise: (start) => {
     const paths = jsonPathsOf(start);
-    return paths.has('VulnID') || paths.has('*.VulnID') || paths.has('findings.*.VulnID');
+    return (
+      paths.has('VulnID') ||
+      paths.has('*.VulnID') ||
+      paths.has('findings.*.VulnID') ||
+      // No finding at all is still our shape (a run that saw nothing on its scope).
+      /^\uFEFF?\s*(\[\s*\]|\{\s*"findings"\s*:\s*\[\s*\]\s*\})\s*$/.test(start)
+    );
   },
   read: (input, options, stats) => parseJsonFindings(input, options.org, stats),
 };
 
-/** Every format, most specific first. */
-export const SCAN_FORMAT_READERS: readonly ScanFormatReader[] = [nessus, tenableCsv, ownJson];
+const trivy: ScanFormatReader = {
+  name: 'trivy',
+  scanner: 'trivy',
+  syntax: 'json',
+  recognise: (start) => isTrivy(jsonPathsOf(start)),
+  read: (input, options, stats) => parseTrivy(input, options, stats),
+};
+
+const grype: ScanFormatReader = {
+  name: 'grype',
+  scanner: 'grype',
+  syntax: 'json',
+  recognise: (start) => isGrype(jsonPathsOf(start)),
+  read: (input, options, stats) => parseGrype(input, options, stats),
+};
+
+const osv: ScanFormatReader = {
+  name: 'osv',
+  scanner: 'osv-scanner',
+  syntax: 'json',
+  recognise: (start) => isOsv(jsonPathsOf(start)),
+  read: (input, options, stats) => parseOsv(input, options, stats),
+};
+
+/** Every format, most specific first (our own JSON last: its keys are the least distinctive). */
+export const SCAN_FORMAT_READERS: readonly ScanFormatReader[] = [nessus, tenableCsv, trivy, grype, osv, ownJson];
 
 export function formatNamed(name: string): ScanFormatReader | undefined {
   return SCAN_FORMAT_READERS.find((format) => format.name === name);

@@ -22,7 +22,7 @@ export type JsonPath = (string | number)[];
 export interface JsonSelector {
   /** Reported with each value it selects. */
   name: string;
-  /** Keys and indexes from the root; `*` stands for any one key or index. */
+  /** Keys and indexes from the root; `*` stands for any one key or index, `#` for any index of an array. */
   pattern: string[];
   /** Select only a string, number, boolean or null there; a container at that path is read through. */
   primitiveOnly?: boolean;
@@ -70,7 +70,10 @@ export class JsonScanner {
   private expect: Expect = Expect.Value;
   /** Inside a string: 0 no, 1 in it, 2 right after a backslash. */
   private inString = 0;
+  /** The string being read is a key whose text is needed (outside a captured value). */
   private stringIsKey = false;
+  /** The string being read is a key inside a captured value: JSON.parse reads it, so it is only skipped. */
+  private skippedKey = false;
   private keyText = '';
   /** Text of a number or literal being read. */
   private atom: string | undefined;
@@ -104,7 +107,12 @@ export class JsonScanner {
 
   private matches(selector: JsonSelector, path: JsonPath): boolean {
     const { pattern } = selector;
-    return pattern.length === path.length && pattern.every((part, index) => part === '*' || part === path[index]);
+    return (
+      pattern.length === path.length &&
+      pattern.every(
+        (part, index) => part === '*' || part === path[index] || (part === '#' && typeof path[index] === 'number'),
+      )
+    );
   }
 
   /** A value starts at `index`: capture it when a selector wants it. */
@@ -219,7 +227,10 @@ export class JsonScanner {
         // The closing quote.
         this.inString = 0;
         if (this.stringIsKey) this.keyEnds();
-        else this.valueEnds(index + 1);
+        else if (this.skippedKey) {
+          this.skippedKey = false;
+          this.expect = Expect.Colon;
+        } else this.valueEnds(index + 1);
         continue;
       }
       if (this.atom !== undefined) {
@@ -245,8 +256,12 @@ export class JsonScanner {
         case Expect.Key:
           if (code === 0x22) {
             this.inString = 1;
-            this.stringIsKey = true;
-            this.keyText = '';
+            // Inside a captured value (and with no one listening for keys) the key's text is not needed.
+            if (this.capture !== undefined && this.onKey === undefined) this.skippedKey = true;
+            else {
+              this.stringIsKey = true;
+              this.keyText = '';
+            }
             continue;
           }
           if (code === 0x7d && this.expect === Expect.KeyOrClose) {
@@ -312,6 +327,7 @@ export class JsonScanner {
     const frame = this.stack[this.stack.length - 1] as Frame;
     frame.key = key;
     this.keyText = '';
+    this.stringIsKey = false;
     this.expect = Expect.Colon;
     this.onKey?.(this.stack.map((f) => (f.array ? '*' : String(f.key))));
   }
@@ -334,7 +350,7 @@ export function describePath(path: JsonPath): string {
   return path
     .map((part) => (typeof part === 'number' ? `[${part}]` : `.${part.slice(0, 40)}`))
     .join('')
-    .slice(1);
+    .replace(/^\./, '');
 }
 
 /** Streams the values of `input` at the selected paths (and the ends of selected containers), in document order. */

@@ -68,10 +68,18 @@ const SEVERITY_WORDS: Record<string, string> = {
   none: 'Info',
   info: 'Info',
   informational: 'Info',
+  // Grype's and Debian's level below low.
+  negligible: 'Info',
+  unimportant: 'Info',
   low: 'Low',
   medium: 'Medium',
+  // GitHub advisories (OSV-Scanner).
+  moderate: 'Medium',
   high: 'High',
+  important: 'High',
   critical: 'Critical',
+  // Trivy's and Grype's word for "the database gives none": the CVSS band decides (severity.ts).
+  unknown: 'Unknown',
 };
 
 /** The Priority we store: the scanner's severity as a word our severity table knows (Nessus 4 → Critical). */

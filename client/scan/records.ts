@@ -28,12 +28,23 @@ export interface ScanRecord {
 /** Counts a parser keeps while it reads: items as written (ReportItems, rows, vulnerabilities) and what it skipped. */
 export interface ParseStats {
   items: number;
+  /** Records the API would refuse or the reader could not map: counted as rejected, so the run is not completed. */
   skipped: { where: string; reason: string }[];
+  /**
+   * Records that are not vulnerability findings and are left out by design, counted by kind (Trivy's
+   * misconfigurations, secrets and licenses): reported, never an error.
+   */
+  ignored: Record<string, number>;
   /** The earliest scan time the export states (Nessus HOST_START, a CSV's scan date column, a report's creation), if any. */
   scanStart?: Date;
 }
 
-export const newParseStats = (): ParseStats => ({ items: 0, skipped: [] });
+export const newParseStats = (): ParseStats => ({ items: 0, skipped: [], ignored: {} });
+
+/** Counts `count` records of `kind` left out by design. */
+export function noteIgnored(stats: ParseStats, kind: string, count = 1): void {
+  stats.ignored[kind] = (stats.ignored[kind] ?? 0) + count;
+}
 
 /** Keeps the earliest scan time an export states: a run's `scannedAt` defaults to the scan's start. */
 export function noteScanTime(stats: ParseStats, scannedAt: Date | undefined): void {

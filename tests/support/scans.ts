@@ -3,12 +3,31 @@ import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { DEFAULT_DUE_DAYS, type MappingOptions } from '../../client/scan/mapping';
 import { readScanFile, type ValidatedRecord } from '../../client/scan/read-scan';
-import { newParseStats, type ParseStats } from '../../client/scan/records';
+import { newParseStats, type ParseStats, type ScanFormat } from '../../client/scan/records';
 
 export const SCANS_DIR = join(__dirname, '..', 'fixtures', 'scans');
 export const NESSUS_SAMPLE = join(SCANS_DIR, 'nessus_with_cvssv3.nessus');
 export const CSV_SAMPLE = join(SCANS_DIR, 'nessus_many_vuln.csv');
 export const JSON_SAMPLE = join(SCANS_DIR, 'findings.json');
+export const TRIVY_SAMPLES = {
+  schema2: join(SCANS_DIR, 'trivy', 'scheme_2_many_vulns.json'),
+  legacy: join(SCANS_DIR, 'trivy', 'legacy_many_vulns.json'),
+};
+export const GRYPE_SAMPLE = join(SCANS_DIR, 'grype', 'many_vulns.json');
+export const OSV_SAMPLE = join(SCANS_DIR, 'osv', 'some_findings.json');
+
+/**
+ * The real exports of each format (tests/fixtures/scans, from DefectDojo's parser tests), for the tests
+ * that run over every registered format with a sample: add a format's samples here and they join.
+ */
+export const FORMAT_SAMPLES: Partial<Record<ScanFormat, string[]>> = {
+  nessus: [NESSUS_SAMPLE],
+  csv: [CSV_SAMPLE],
+  json: [JSON_SAMPLE],
+  trivy: [TRIVY_SAMPLES.schema2, TRIVY_SAMPLES.legacy],
+  grype: [GRYPE_SAMPLE],
+  osv: [OSV_SAMPLE],
+};
 
 export const MAPPING: MappingOptions = {
   org: 'org1',
@@ -16,6 +35,9 @@ export const MAPPING: MappingOptions = {
   dueDays: DEFAULT_DUE_DAYS,
   now: new Date('2026-01-15T12:00:00Z'),
 };
+
+/** The mapping a format's push uses: its own scanner, as `npm run push` picks it. */
+export const mappingFor = (scanner: string): MappingOptions => ({ ...MAPPING, scanner });
 
 /** Every record of a file, validated, with the parser's counts. */
 export async function readAll(

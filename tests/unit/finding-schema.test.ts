@@ -163,3 +163,94 @@ describe('the optional scanner fields', () => {
     expect(messagesFor({ ...REFERENCE_FINDING, ...extra })).toEqual([message]);
   });
 });
+
+/** A copy of `object` without `key`. */
+const without = <T extends object>(object: T, key: keyof T) =>
+  Object.fromEntries(Object.entries(object).filter(([name]) => name !== key));
+
+describe('the package and cloud scanner fields ([14])', () => {
+  const PACKAGE_FINDING = {
+    ...REFERENCE_FINDING,
+    PluginId: undefined,
+    RuleId: 'GHSA-jfh8-c2jp-5v3q',
+    PackageName: 'org.apache.logging.log4j:log4j-core',
+    PackageVersion: '2.14.1',
+    FixedVersion: '2.15.0, 2.12.2',
+    PackagePath: 'app/lib/log4j-core-2.14.1.jar',
+    Cwes: ['CWE-502', 'CWE-917'],
+    References: ['https://github.com/advisories/GHSA-jfh8-c2jp-5v3q', 'http://example.org/a?b=c#d'],
+    EpssScore: 0.97,
+    KnownExploit: true,
+  };
+  const withRuleOnly = without(PACKAGE_FINDING, 'PluginId');
+
+  it('accepts a finding with a RuleId and no PluginId, carrying every new field', () => {
+    expect(messagesFor(withRuleOnly)).toEqual([]);
+    expect(messagesFor({ ...withRuleOnly, PluginId: 156032 })).toEqual([]);
+  });
+
+  it('needs a PluginId or a RuleId, and says so even when other fields are wrong', () => {
+    const neither = without(REFERENCE_FINDING, 'PluginId');
+    expect(messagesFor(neither)).toEqual(['PluginId: is required (or a RuleId)']);
+    expect(messagesFor({ ...neither, Priority: 1 })).toEqual([
+      'Priority: must be a string',
+      'PluginId: is required (or a RuleId)',
+    ]);
+  });
+
+  it.each([
+    ['an empty RuleId', { RuleId: '' }, 'RuleId: must not be empty'],
+    ['an overlong RuleId', { RuleId: 'r'.repeat(257) }, 'RuleId: must be at most 256 characters'],
+    ['a RuleId with a newline', { RuleId: 'a\nb' }, 'RuleId: must not contain control characters'],
+    [
+      'an overlong PackageVersion',
+      { PackageVersion: '1'.repeat(129) },
+      'PackageVersion: must be at most 128 characters',
+    ],
+    ['an overlong PackagePath', { PackagePath: 'p'.repeat(1025) }, 'PackagePath: must be at most 1024 characters'],
+    ['a CWE without its prefix', { Cwes: ['79'] }, 'Cwes.0: must be a CWE id like CWE-79'],
+    [
+      '51 CWE ids',
+      { Cwes: Array.from({ length: 51 }, (_, n) => `CWE-${n + 1}`) },
+      'Cwes: must hold at most 50 CWE ids',
+    ],
+    ['a javascript: reference', { References: ['javascript:alert(1)'] }, 'References.0: must be an http or https URL'],
+    [
+      'a reference with a blank',
+      { References: ['https://example.org/a b'] },
+      'References.0: must be an http or https URL',
+    ],
+    [
+      '21 references',
+      { References: Array.from({ length: 21 }, (_, n) => `https://example.org/${n}`) },
+      'References: must hold at most 20 URLs',
+    ],
+    [
+      'an overlong reference',
+      { References: [`https://example.org/${'a'.repeat(2048)}`] },
+      'References.0: must be at most 2048 characters',
+    ],
+    ['an EPSS score over 1', { EpssScore: 1.5 }, 'EpssScore: must be between 0 and 1'],
+    ['an EPSS score in a string', { EpssScore: '0.5' }, 'EpssScore: must be a number'],
+    ['KnownExploit as text', { KnownExploit: 'YES' }, 'KnownExploit: must be true or false'],
+  ])('rejects %s, naming the field', (_label, change, message) => {
+    expect(messagesFor({ ...withRuleOnly, ...change })).toEqual([message]);
+  });
+
+  it('bounds a whole finding so that a batch of one fits the deployed 64 KB limit', () => {
+    // Each field within its bound, three-byte characters in all the long text: too much together.
+    const wide = '\u20ac';
+    const heavy = {
+      ...withRuleOnly,
+      Description: wide.repeat(8192),
+      Solution: wide.repeat(4096),
+      Evidence: wide.repeat(4096),
+      References: Array.from({ length: 20 }, (_, n) => `https://example.org/${n}/${'a'.repeat(2000)}`),
+    };
+    const [message] = messagesFor(heavy);
+    expect(message).toMatch(
+      /^: is \d+ bytes of JSON, over 61440: shorten Description, Solution, Evidence or References$/,
+    );
+    expect(messagesFor(without(heavy, 'References'))).toEqual([]);
+  });
+});

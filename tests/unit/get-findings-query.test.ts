@@ -148,3 +148,29 @@ describe('the status filter', () => {
     );
   });
 });
+
+describe('the package and known-exploit filters', () => {
+  it('passes package= as written (trimmed) and knownExploit= as a boolean', () => {
+    expect(parseFindingsQuery({ org: 'org1', package: ' log4j-core ', knownExploit: 'true' }, null)).toMatchObject({
+      packageName: 'log4j-core',
+      knownExploit: true,
+    });
+    expect(parseFindingsQuery({ org: 'org1', knownExploit: 'false' }, null).knownExploit).toBe(false);
+    expect(parseFindingsQuery({ org: 'org1' }, null)).toMatchObject({
+      packageName: undefined,
+      knownExploit: undefined,
+    });
+  });
+
+  it('refuses a bad value with a 400 naming the parameter', () => {
+    expect(issuesOf({ org: 'org1', knownExploit: 'yes' })).toEqual([
+      { index: null, path: 'knownExploit', message: 'must be true or false' },
+    ]);
+    expect(issuesOf({ org: 'org1', package: '' })).toEqual([
+      { index: null, path: 'package', message: 'must not be empty' },
+    ]);
+    expect(issuesOf({ org: 'org1', package: 'p'.repeat(257) })).toEqual([
+      { index: null, path: 'package', message: 'must be at most 256 characters' },
+    ]);
+  });
+});

@@ -123,6 +123,28 @@ describe('get-findings handler', () => {
     });
   });
 
+  it('filters by package name exactly and by known exploit (absent counts as false)', async () => {
+    mockQuery([{ items: [] }]);
+    await get({ org: 'org1', package: 'openssl', knownExploit: 'true', status: 'ALL' });
+    expect(queries()[0]).toMatchObject({
+      FilterExpression: '#PackageName = :packageName AND #KnownExploit = :knownExploit',
+      ExpressionAttributeNames: { '#Org': 'Org', '#PackageName': 'PackageName', '#KnownExploit': 'KnownExploit' },
+      ExpressionAttributeValues: marshall({ ':org': 'org1', ':packageName': 'openssl', ':knownExploit': true }),
+    });
+    dynamoDb.resetHistory();
+    mockQuery([{ items: [] }]);
+    await get({ org: 'org1', knownExploit: 'false', status: 'ALL' });
+    expect(queries()[0]?.FilterExpression).toBe(
+      '(attribute_not_exists(#KnownExploit) OR #KnownExploit <> :knownExploit)',
+    );
+  });
+
+  it('answers 400 naming knownExploit when it is neither true nor false', async () => {
+    const response = await get({ org: 'org1', knownExploit: 'yes' });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain('"path":"knownExploit"');
+  });
+
   it('lists FIXED findings with status=FIXED, and everything with status=ALL', async () => {
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', status: 'FIXED', workflow: 'ALL' });
