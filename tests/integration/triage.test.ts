@@ -13,7 +13,8 @@ import { pushScanRun } from '../../client/push/push-run';
 import { validFindings } from '../../client/push/push';
 import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import type { Issued } from '../../local/pki';
-import { allFindings, startTestStack, type TestStack } from '../support/local-stack';
+import { runAuthz } from '../../client/authz-command';
+import { allFindings, portOf, startTestStack, type TestStack } from '../support/local-stack';
 import { MAPPING, NESSUS_SAMPLE } from '../support/scans';
 
 const ORG = 'org1';
@@ -41,8 +42,14 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'triage-'));
   original = [];
   for await (const finding of validFindings([NESSUS_SAMPLE], MAPPING)) original.push(finding);
-  // As `npm run authz -- grant --ou triage --methods GET,TRIAGE --orgs org1` writes it.
-  await putGrant(stack.dynamoDb, stack.tables.AuthzTable, 'triage', { methods: ['GET', 'TRIAGE'], orgs: [ORG] });
+  // `npm run authz -- grant --ou triage --methods GET,TRIAGE --orgs org1`, against the local stack's table.
+  process.env.DYNAMODB_PORT = String(portOf(stack.stack.backend.dynamoDbEndpoint));
+  const out: string[] = [];
+  const code = await runAuthz(['grant', '--ou', 'triage', '--methods', 'GET,TRIAGE', '--orgs', ORG], {
+    out: (line) => out.push(line),
+    err: (line) => out.push(line),
+  });
+  expect([code, out.join('\n')]).toEqual([0, expect.stringContaining('OU triage')]);
   await putGrant(stack.dynamoDb, stack.tables.AuthzTable, 'triage-org2', {
     methods: ['GET', 'TRIAGE'],
     orgs: ['org2'],
@@ -52,6 +59,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  delete process.env.DYNAMODB_PORT;
   await stack?.close();
   await rm(dir, { recursive: true, force: true });
 });
