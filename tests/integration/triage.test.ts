@@ -25,6 +25,9 @@ const RETRY = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 }
 const WAIT = { maxPolls: 200, intervalMs: 25 };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+// Three runs of a real export on a shared 2-core machine: each push may take longer than the default minute.
+jest.setTimeout(240_000);
+
 let stack: TestStack;
 let dir: string;
 let original: Finding[];
