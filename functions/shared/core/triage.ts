@@ -21,9 +21,19 @@ export const MAX_JUSTIFICATION_LENGTH = 1024;
 export const MAX_ACCEPTANCE_DAYS = 366;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Per-item refusals, named as BatchUpdateFindings' UnprocessedFindings name theirs. */
-export const UNPROCESSED_CODES = ['NotFound', 'ConflictError', 'InvalidInput', 'ServiceUnavailable'] as const;
-export type UnprocessedCode = (typeof UNPROCESSED_CODES)[number];
+/**
+ * Per-item refusals of a triage (inside its 200 answer), named as BatchUpdateFindings' UnprocessedFindings
+ * name theirs; docs/errors.md is generated from this table too.
+ */
+export const UNPROCESSED_CODES = {
+  NotFound: 'no finding with this vulnId in the org (nothing written)',
+  ConflictError:
+    "expectedVersion is not the finding's version: another write came first (nothing written; read it again)",
+  InvalidInput:
+    'the update breaks the rules: unknown workflow, a RISK_ACCEPTED without justification or expiresAt, an expiry past or more than 366 days ahead, justification or expiresAt on another state, a vulnId repeated in the request (nothing written)',
+  ServiceUnavailable: 'DynamoDB kept failing for this item after the retries (nothing written; retry this item)',
+} as const;
+export type UnprocessedCode = keyof typeof UNPROCESSED_CODES;
 
 /** The people-owned fields as stored on a finding (none of them is ever written by a scan). */
 export interface TriageFields {
