@@ -172,7 +172,12 @@ const expectations: Record<string, Expectation> = {
     await client.send(new PutItemCommand({ TableName: backend.tableNames.FindingsTable, Item: marshall(STORED) }));
     const response = (await invoke('get-findings.json', event)) as { statusCode: number; body: string };
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toEqual({ org: 'org1', items: [STORED], count: 1 });
+    // Each item with its effective workflow state and its Version (0: never written since versions exist).
+    expect(JSON.parse(response.body)).toEqual({
+      org: 'org1',
+      items: [{ ...STORED, Workflow: 'NEW', Version: 0 }],
+      count: 1,
+    });
   },
   'triage-findings.json': async (event) => {
     await grantEventCertificate(event, 'TRIAGE');
