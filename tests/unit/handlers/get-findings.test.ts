@@ -125,7 +125,7 @@ describe('get-findings handler', () => {
 
   it('filters by package name exactly and by known exploit (absent counts as false)', async () => {
     mockQuery([{ items: [] }]);
-    await get({ org: 'org1', package: 'openssl', knownExploit: 'true', status: 'ALL' });
+    await get({ org: 'org1', package: 'openssl', knownExploit: 'true', status: 'ALL', workflow: 'ALL' });
     expect(queries()[0]).toMatchObject({
       FilterExpression: '#PackageName = :packageName AND #KnownExploit = :knownExploit',
       ExpressionAttributeNames: { '#Org': 'Org', '#PackageName': 'PackageName', '#KnownExploit': 'KnownExploit' },
@@ -133,7 +133,7 @@ describe('get-findings handler', () => {
     });
     dynamoDb.resetHistory();
     mockQuery([{ items: [] }]);
-    await get({ org: 'org1', knownExploit: 'false', status: 'ALL' });
+    await get({ org: 'org1', knownExploit: 'false', status: 'ALL', workflow: 'ALL' });
     expect(queries()[0]?.FilterExpression).toBe(
       '(attribute_not_exists(#KnownExploit) OR #KnownExploit <> :knownExploit)',
     );
