@@ -104,7 +104,10 @@ function refusal(vulnId: string, update: TriageUpdate, current: StoredFinding | 
   };
 }
 
-/** One finding's triage: one conditional UpdateItem (plus a consistent read only from a server that returns no item with a refusal). */
+/**
+ * One finding's triage: one conditional UpdateItem; a consistent read follows only a refusal without the item
+ * when a version was named (an absent finding, or a server that does not return the item).
+ */
 export async function triageFinding(
   tableName: string,
   org: string,
@@ -133,11 +136,14 @@ export async function triageFinding(
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw classifyAwsError(error);
     if (error.Item) return refusal(update.vulnId, update, unmarshall(error.Item) as StoredFinding);
+    // Without a version to compare, only an absent finding refuses. With one, a refusal without the item is an
+    // absent finding on DynamoDB, but a server that never returns the item says the same: read to be sure.
+    if (update.expectedVersion === undefined) return refusal(update.vulnId, update, undefined);
     try {
       const read = await dynamoDbClient.send(
         new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
       );
-      return refusal(update.vulnId, update, read.Item ? (unmarshall(read.Item) as StoredFinding) : undefined);
+      return refusal(update.vulnId, update, read?.Item ? (unmarshall(read.Item) as StoredFinding) : undefined);
     } catch (readError) {
       throw classifyAwsError(readError);
     }
