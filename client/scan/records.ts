@@ -34,7 +34,7 @@ export interface ParseStats {
    * Records that are not vulnerability findings and are left out by design, counted by kind (Trivy's
    * misconfigurations, secrets and licenses): reported, never an error.
    */
-  ignored: Record<string, number>;
+  ignored?: Record<string, number>;
   /** The earliest scan time the export states (Nessus HOST_START, a CSV's scan date column, a report's creation), if any. */
   scanStart?: Date;
 }
@@ -43,6 +43,7 @@ export const newParseStats = (): ParseStats => ({ items: 0, skipped: [], ignored
 
 /** Counts `count` records of `kind` left out by design. */
 export function noteIgnored(stats: ParseStats, kind: string, count = 1): void {
+  stats.ignored ??= {};
   stats.ignored[kind] = (stats.ignored[kind] ?? 0) + count;
 }
 

@@ -6,8 +6,8 @@
  * - Kubernetes reports: `{"ClusterName", "Resources": [{Namespace, Kind, Name, Results: [...]}]}` (and the
  *   older `{"ClusterName", "Vulnerabilities": [{Namespace, Kind, Name, Results}], "Misconfigurations": [...]}`).
  * One finding per vulnerability of a package; misconfigurations, secrets and licenses are not
- * vulnerabilities: left out and counted. A result's vulnerabilities are held until the result ends
- * (its Target may come after them), so memory holds one result, never the file.
+ * vulnerabilities: left out and counted. A vulnerability becomes a finding as soon as its result's
+ * Target is known (Trivy writes it first); one that comes before its Target waits for the result's end.
  */
 import type { Readable } from 'node:stream';
 import type { MappingOptions } from './mapping';
@@ -100,7 +100,7 @@ export async function* parseTrivy(
         ? undefined
         : [top.cluster, resource.Namespace, resource.Kind, resource.Name].filter((part) => part).join('/');
     const asset = workload || top.artifact || target || '';
-    for (const { value, where } of draft.vulnerabilities) {
+    for (const { value, where } of draft.vulnerabilities.splice(0, draft.vulnerabilities.length)) {
       const rule = text(value.VulnerabilityID);
       const packageName = text(value.PkgName);
       const packageVersion = text(value.InstalledVersion);
@@ -167,7 +167,13 @@ export async function* parseTrivy(
       stats.items += 1;
       const where = `vulnerability ${path.join('.')}`;
       if (!isRecord(value)) stats.skipped.push({ where, reason: 'is not a JSON object' });
-      else resultFor(path, prefixLengthOf(path, 2)).vulnerabilities.push({ value, where });
+      else {
+        const resultPath = path.slice(0, prefixLengthOf(path, 2));
+        const draft = resultFor(path, resultPath.length);
+        draft.vulnerabilities.push({ value, where });
+        // Trivy writes a result's Target before its vulnerabilities: then each is mapped at once.
+        if (draft.fields.Target !== undefined) yield* finish(draft, resultPath);
+      }
     } else if (name.startsWith('left-out.')) {
       noteIgnored(stats, LEFT_OUT[name.slice('left-out.'.length) as keyof typeof LEFT_OUT]);
     }

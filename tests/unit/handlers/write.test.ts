@@ -258,6 +258,7 @@ describe('write handler (without a scan run)', () => {
       '#Description',
       '#Solution',
       '#Scanner',
+      // The package and cloud scanners' fields ([14]); PluginId is reported, so it stays.
       '#RuleId',
       '#PackageName',
       '#PackageVersion',
