@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { ERROR_ANSWERS, FIXED_ISSUES, type ErrorAnswer } from '../functions/shared/core/errors';
+import { UNPROCESSED_CODES } from '../functions/shared/core/triage';
 
 export const ERRORS_DOC_PATH = resolve(__dirname, '..', 'docs', 'errors.md');
 
@@ -42,6 +43,19 @@ ${rows}
 - API Gateway's request model checks only the envelope, and answers with one fixed issue:
   ${json(FIXED_ISSUES.envelope)}. The Validate step then names each field.
 - A missing \`org\` on \`GET /vuln\` is refused by API Gateway with ${json(FIXED_ISSUES.missingOrg)}.
+
+## POST /vuln/triage: an answer per item
+
+A triage request that passes the checks above answers \`200\` with \`processed\` (each \`{index, vulnId, workflow,
+version}\`) and \`unprocessed\` (each \`{index, vulnId, code, message}\`, \`vulnId\` \`null\` when it was not a valid
+id), like Security Hub's \`BatchUpdateFindings\`. One bad item never blocks the others, and each item is written
+whole or not at all. The codes:
+
+| code | When |
+| --- | --- |
+${Object.entries(UNPROCESSED_CODES)
+  .map(([code, when]) => `| \`${code}\` | ${when} |`)
+  .join('\n')}
 
 ## Refused before any route
 

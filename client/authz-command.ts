@@ -37,7 +37,7 @@ import {
 } from '../functions/shared/adapters/authz-admin';
 
 export const USAGE = `usage: npm run authz -- <command> [options] [--table NAME --region REGION]
-  grant --ou OU --methods GET,POST --orgs org1,org2|* [--issuer-cert CA.pem]
+  grant --ou OU --methods GET,POST,TRIAGE --orgs org1,org2|* [--issuer-cert CA.pem]
                                      set an OU's grant, replacing any it had (only for
                                      certificates that CA's key signed)
   grant --ou OU --add-orgs org3[,org4] [--methods GET] [--issuer-cert CA.pem]

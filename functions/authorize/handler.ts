@@ -15,7 +15,7 @@ const inputSchema = z.object({
  * Step 3 of ingestion (and of opening and completing a scan run): the certificate's OU must be granted
  * POST on every org of the batch. The answer names the certificate (its SHA-256, serial, CA key) so a run can record its opener.
  */
-export const handler = instrument(async (event: unknown): Promise<{ allowed: true } & Authorized> => {
+export const handler = instrument(async (event: unknown): Promise<{ allowed: true } & Omit<Authorized, 'subject'>> => {
   const input = inputSchema.parse(event);
   logger.appendKeys({ requestId: input.requestId });
   const orgs = [...new Set(input.findings.map((finding) => finding.Org))].sort();
@@ -27,5 +27,7 @@ export const handler = instrument(async (event: unknown): Promise<{ allowed: tru
     requestId: input.requestId,
     sourceIp: input.sourceIp,
   });
-  return { allowed: true, ...authorized };
+  // What the workflow needs to record a run's opener: no subject DN in the execution's data.
+  const { ou, serialNumber, issuerKey } = authorized;
+  return { allowed: true, ou, serialNumber, ...(issuerKey ? { issuerKey } : {}) };
 });

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { toHttpError } from '../shared/core/errors';
 import { parseFindingsQuery } from '../shared/core/get-findings-query';
+import { presentTriage } from '../shared/core/triage';
 import { decodePageToken, encodePageToken } from '../shared/core/page-token';
 import { jsonResponse, type ProxyResult } from '../shared/core/responses';
 import { authorizeRequest } from '../shared/adapters/authorization';
@@ -13,8 +14,9 @@ import { logger, tracer } from '../shared/adapters/powertools';
 const findingsTable = requireEnv('FINDINGS_TABLE_NAME');
 
 /**
- * GET /vuln?org=ORG[&limit=&nextToken=&severity=|minSeverity=&asset=&cve=&package=&knownExploit=&status=OPEN|FIXED|ALL]: one page of
- * the findings of an org the caller may read (OPEN ones by default). The work per page is bounded, so a
+ * GET /vuln?org=ORG[&limit=&nextToken=&severity=|minSeverity=&asset=&cve=&package=&knownExploit=&status=OPEN|FIXED|ALL
+ * &workflow=NEW|ACKNOWLEDGED|FALSE_POSITIVE|RISK_ACCEPTED|ALL]: one page of the findings of an org the caller may
+ * read; by default what there is to fix (OPEN, and NEW or ACKNOWLEDGED: no false positive, no unexpired acceptance). The work per page is bounded, so a
  * filtered page may hold fewer than `limit` items, even none, and still carry a nextToken: follow it.
  */
 export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<ProxyResult> => {
@@ -34,6 +36,7 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       sourceIp: event.requestContext.identity.sourceIp,
     });
     const key = await pageTokenKey();
+    const now = new Date();
     const afterVulnId = query.nextToken === undefined ? undefined : decodePageToken(key, query.nextToken, query.org);
     const page = await queryFindings(findingsTable, {
       org: query.org,
@@ -46,11 +49,14 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
         packageName: query.packageName,
         knownExploit: query.knownExploit,
         status: query.status,
+        workflows: query.workflows,
+        now: now.toISOString(),
       },
     });
     return jsonResponse(200, {
       org: query.org,
-      items: page.items,
+      // Each with its effective workflow state (an expired acceptance reads NEW) and its Version.
+      items: page.items.map((item) => presentTriage(item, now)),
       count: page.items.length,
       ...(page.lastVulnId === undefined ? {} : { nextToken: encodePageToken(key, query.org, page.lastVulnId) }),
     });

@@ -59,6 +59,7 @@ test('the bench measures the stack and its raw baselines and gives each pair a r
     'GetScanRunFunction',
     'NormalizeFunction',
     'ScanRunsFunction',
+    'TriageFindingsFunction',
     'ValidateFunction',
     'WriteFunction',
   ]);

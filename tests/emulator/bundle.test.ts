@@ -22,6 +22,7 @@ test('every function bundles and exports handler', async () => {
     'GetScanRunFunction',
     'NormalizeFunction',
     'ScanRunsFunction',
+    'TriageFindingsFunction',
     'ValidateFunction',
     'WriteFunction',
   ]);

@@ -16,7 +16,14 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { EVENTS_DIR, EXAMPLE_FINDINGS, EXAMPLE_RUN, EXAMPLE_RUN_ID, EXAMPLE_SCAN_FINDING } from '../support/events';
+import {
+  EVENTS_DIR,
+  EXAMPLE_FINDING,
+  EXAMPLE_FINDINGS,
+  EXAMPLE_RUN,
+  EXAMPLE_RUN_ID,
+  EXAMPLE_SCAN_FINDING,
+} from '../support/events';
 import { openExampleRun } from '../support/scan-runs';
 import { identityFromPem } from '../../functions/shared/core/identity';
 import { normalizeFinding } from '../../functions/shared/core/normalize';
@@ -116,7 +123,7 @@ function certificateOf(event: Record<string, unknown>): string | undefined {
 }
 
 /** Grants the OU of the event's certificate what the event does, on the org it names. */
-async function grantEventCertificate(event: Record<string, unknown>, method: 'GET' | 'POST') {
+async function grantEventCertificate(event: Record<string, unknown>, method: 'GET' | 'POST' | 'TRIAGE') {
   const [ou] = identityFromPem(certificateOf(event) ?? '').organizationalUnits;
   await putGrant(client, backend.tableNames.AuthzTable, ou ?? '', { methods: [method], orgs: ['org1'] });
 }
@@ -166,7 +173,25 @@ const expectations: Record<string, Expectation> = {
     await client.send(new PutItemCommand({ TableName: backend.tableNames.FindingsTable, Item: marshall(STORED) }));
     const response = (await invoke('get-findings.json', event)) as { statusCode: number; body: string };
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body)).toEqual({ org: 'org1', items: [STORED], count: 1 });
+    // Each item with its effective workflow state and its Version (0: never written since versions exist).
+    expect(JSON.parse(response.body)).toEqual({
+      org: 'org1',
+      items: [{ ...STORED, Workflow: 'NEW', Version: 0 }],
+      count: 1,
+    });
+  },
+  'triage-findings.json': async (event) => {
+    await grantEventCertificate(event, 'TRIAGE');
+    const reference = { ...normalizeFinding(EXAMPLE_FINDING), FirstSeen: STORED.FirstSeen, LastSeen: STORED.LastSeen };
+    await client.send(new PutItemCommand({ TableName: backend.tableNames.FindingsTable, Item: marshall(reference) }));
+    const response = (await invoke('triage-findings.json', event)) as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(200);
+    expect(JSON.parse(response.body)).toEqual({
+      org: 'org1',
+      processed: [{ index: 0, vulnId: EXAMPLE_FINDING.VulnID, workflow: 'ACKNOWLEDGED', version: 1 }],
+      unprocessed: [],
+      requestId: expect.any(String),
+    });
   },
   'scan-runs.json': async (event) => {
     expect(await invoke('scan-runs.json', event)).toEqual({ valid: true, run: EXAMPLE_RUN, orgs: [{ Org: 'org1' }] });

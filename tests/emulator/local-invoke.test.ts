@@ -11,8 +11,9 @@ import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { EVENTS_DIR, EXAMPLE_RUN, EXAMPLE_RUN_ID, EXAMPLE_SCAN_FINDING } from '../support/events';
+import { EVENTS_DIR, EXAMPLE_FINDING, EXAMPLE_RUN, EXAMPLE_RUN_ID, EXAMPLE_SCAN_FINDING } from '../support/events';
 import { identityFromPem } from '../../functions/shared/core/identity';
+import type { Method } from '../../functions/shared/core/authz-policy';
 import { normalizeFinding } from '../../functions/shared/core/normalize';
 import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import { openExampleRun } from '../support/scan-runs';
@@ -57,21 +58,24 @@ beforeAll(async () => {
     secretsManagerEndpoint: backend.secretsManagerEndpoint,
     parameterOverrides: { GrantCacheSeconds: '0' },
   };
+  // One grant per OU, with every method its events need (the dashboard's events read and triage).
+  const methods = new Map<string, Set<Method>>();
   for (const [name, method] of [
     ['authorize.json', 'POST'],
     ['get-findings.json', 'GET'],
     ['get-scan-run.json', 'GET'],
+    ['triage-findings.json', 'TRIAGE'],
   ] as const) {
     const event = readEvent(name);
     const pem =
       (event.principal as { certPem?: string } | undefined)?.certPem ??
       (event.requestContext as { identity: { clientCert: { clientCertPem: string } } }).identity.clientCert
         .clientCertPem;
-    await putGrant(client, backend.tableNames.AuthzTable, identityFromPem(pem).organizationalUnits[0] ?? '', {
-      methods: [method],
-      orgs: ['org1'],
-    });
+    const ou = identityFromPem(pem).organizationalUnits[0] ?? '';
+    methods.set(ou, new Set([...(methods.get(ou) ?? []), method]));
   }
+  for (const [ou, granted] of methods)
+    await putGrant(client, backend.tableNames.AuthzTable, ou, { methods: [...granted], orgs: ['org1'] });
 });
 
 afterAll(async () => {
@@ -102,6 +106,14 @@ describe('every function event in events/', () => {
       expect(statusCode).toBe(200);
       expect(JSON.parse(body)).toMatchObject({ runId: EXAMPLE_RUN_ID, state: 'open' });
     },
+    'triage-findings.json': (payload) => {
+      const { statusCode, body } = payload as { statusCode: number; body: string };
+      expect(statusCode).toBe(200);
+      expect(JSON.parse(body)).toMatchObject({
+        processed: [{ index: 0, vulnId: EXAMPLE_FINDING.VulnID, workflow: 'ACKNOWLEDGED' }],
+        unprocessed: [],
+      });
+    },
   };
 
   it('has one expectation per function event', () => {
@@ -113,6 +125,16 @@ describe('every function event in events/', () => {
     async (name, functionId) => {
       if (name === 'close-run.json' || name === 'get-scan-run.json')
         await openExampleRun(client, backend.tableNames.ScanRunsTable as string);
+      if (name === 'triage-findings.json') {
+        const reference = {
+          ...normalizeFinding(EXAMPLE_FINDING),
+          FirstSeen: '2025-01-01T00:00:00.000Z',
+          LastSeen: '2025-01-01T00:00:00.000Z',
+        };
+        await client.send(
+          new PutItemCommand({ TableName: backend.tableNames.FindingsTable, Item: marshall(reference) }),
+        );
+      }
       if (name === 'get-findings.json') {
         const stored = {
           ...normalizeFinding(EXAMPLE_SCAN_FINDING),

@@ -81,6 +81,9 @@ describe('pushing the sample exports', () => {
         Status: 'OPEN',
         FirstSeen: expect.any(String),
         LastSeen: expect.any(String),
+        // Nobody triaged it; written once.
+        Workflow: 'NEW',
+        Version: 1,
       });
     }
   });

@@ -11,6 +11,7 @@ export const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:GetF
 
 export const SCAN_RUNS_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:ScanRunsStateMachine';
 export const GET_SCAN_RUN_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:GetScanRunFunction';
+export const TRIAGE_FINDINGS_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:TriageFindingsFunction';
 
 export const apiResolver = () =>
   new LocalResolver(loadTemplate(), {
@@ -18,6 +19,7 @@ export const apiResolver = () =>
     attributes: {
       'GetFindingsFunction.Arn': FUNCTION_ARN,
       'GetScanRunFunction.Arn': GET_SCAN_RUN_FUNCTION_ARN,
+      'TriageFindingsFunction.Arn': TRIAGE_FINDINGS_FUNCTION_ARN,
       'ApiStepFunctionsRole.Arn': 'arn:aws:iam::000000000000:role/ApiStepFunctionsRole',
       'ApiScanRunsRole.Arn': 'arn:aws:iam::000000000000:role/ApiScanRunsRole',
     },

@@ -199,6 +199,7 @@ are valid for another year (so re-running it changes nothing), and issues new on
 | \`scan-runs.json\` | \`ScanRunsFunction\` | The "Validate the run" task's payload: \`{ operation: "validate", body, requestId }\`, \`body\` a \`POST /scans\` body |
 | \`close-run.json\` | \`CloseRunFunction\` | The first "Close a page" of the close-run machine: \`{ operation: "page", runId, cursor: null, fixed: 0 }\` |
 | \`get-scan-run.json\` | \`GetScanRunFunction\` | A REST API proxy event for \`GET /scans/${EXAMPLE_RUN_ID}?org=org1\` from the dashboard certificate |
+| \`triage-findings.json\` | \`TriageFindingsFunction\` | A REST API proxy event for \`POST /vuln/triage\` (the reference finding ACKNOWLEDGED with a note) from the dashboard certificate, whose OU must be granted \`TRIAGE\` on org1 |
 | \`ingest-execution.json\` | \`IngestStateMachine\` | The execution input the \`POST /vuln\` mapping template builds: \`{ body, requestId, sourceIp, principal }\` |
 | \`events-ca.pem\` | | The "Example Events CA" that issued the certificates inside the events (not a key, not trusted anywhere) |
 
@@ -217,6 +218,7 @@ sam local invoke GetFindingsFunction -e events/get-findings.json
 sam local invoke ScanRunsFunction -e events/scan-runs.json
 sam local invoke CloseRunFunction -e events/close-run.json       # needs the run in SCAN_RUNS_TABLE_NAME
 sam local invoke GetScanRunFunction -e events/get-scan-run.json
+sam local invoke TriageFindingsFunction -e events/triage-findings.json   # needs the finding in FINDINGS_TABLE_NAME
 \`\`\`
 
 Without Docker, \`npm run invoke -- <FunctionLogicalId> -e events/<file>.json\` runs the same events against the
@@ -245,6 +247,26 @@ export function runEventFiles(dashboardCertPem: string): Record<string, string> 
         pathParameters: { runId: EXAMPLE_RUN_ID },
       }),
     ),
+  };
+}
+
+/** The body of the triage event: the reference finding acknowledged, with a note. */
+export const EXAMPLE_TRIAGE = {
+  org: 'org1',
+  updates: [{ vulnId: EXAMPLE_FINDING.VulnID, workflow: 'ACKNOWLEDGED', note: 'Patch scheduled for the next window.' }],
+};
+
+/** A REST API proxy event for POST /vuln/triage with a JSON body, as the mTLS custom domain delivers it. */
+export function triageFindingsEvent(certPem: string, body: unknown = EXAMPLE_TRIAGE): APIGatewayProxyEvent {
+  const event = getFindingsEvent({ certPem, resource: '/vuln/triage', path: '/vuln/triage' });
+  const headers = { ...event.headers, 'Content-Type': 'application/json' };
+  return {
+    ...event,
+    httpMethod: 'POST',
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [String(value)]])),
+    body: JSON.stringify(body),
+    requestContext: { ...event.requestContext, httpMethod: 'POST' },
   };
 }
 
@@ -337,6 +359,7 @@ export async function buildEventFiles(
       getFindingsEvent({ query: { org: 'org1', minSeverity: 'HIGH' }, certPem: dashboard.certPem }),
     ),
     ...runEventFiles(dashboard.certPem),
+    'triage-findings.json': json(triageFindingsEvent(dashboard.certPem)),
     'ingest-execution.json': json(ingestExecutionInput({ findings }, scanner.certPem)),
     'events-ca.pem': ca.certPem,
     'README.md': README,

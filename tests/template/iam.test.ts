@@ -45,7 +45,7 @@ test('IAM 1.1 every function, every state machine and every API integration has 
   const functions = logicalIdsOfType('AWS::Serverless::Function');
   const machines = logicalIdsOfType('AWS::Serverless::StateMachine');
   const roles = [...functions.map(roleOf), ...machines.map(roleOf)];
-  expect(functions).toHaveLength(8);
+  expect(functions).toHaveLength(9);
   expect(machines.sort()).toEqual(['CloseRunStateMachine', 'IngestStateMachine', 'ScanRunsStateMachine']);
   expect(new Set(roles).size).toBe(roles.length);
   for (const role of roles) expect(logicalIdsOfType('AWS::IAM::Role')).toContain(role);
@@ -224,6 +224,7 @@ test('IAM 1.9 each function may touch only the tables it uses, with the actions 
     ScanRunsFunction: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     CloseRunFunction: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     GetScanRunFunction: ['dynamodb:GetItem'],
+    TriageFindingsFunction: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   };
   for (const [fn] of functionsAfterGlobals()) expect([fn, dataActions(roleOf(fn))]).toEqual([fn, expected[fn]]);
 
@@ -261,6 +262,12 @@ test('IAM 1.9 each function may touch only the tables it uses, with the actions 
     'dynamodb:UpdateItem ScanRunsTable',
   ]);
   expect(grants('GetScanRunFunctionRole')).toEqual(['dynamodb:GetItem AuthzTable', 'dynamodb:GetItem ScanRunsTable']);
+  // Triage: one conditional UpdateItem per finding (GetItem only when a server returns no item with a refusal); never Query, Put or Delete.
+  expect(grants('TriageFindingsFunctionRole')).toEqual([
+    'dynamodb:GetItem AuthzTable',
+    'dynamodb:GetItem FindingsTable',
+    'dynamodb:UpdateItem FindingsTable',
+  ]);
   // Each function writes only to its own log group.
   for (const [fn] of functionsAfterGlobals()) {
     const logs = allowed(statementsOwnedBy(roleOf(fn))).filter((s) => actionsOf(s).includes('logs:PutLogEvents'));

@@ -197,6 +197,17 @@ describe('decideWithGrant', () => {
     });
   });
 
+  it('never lets a POST (or GET) grant triage: TRIAGE must be granted by name', async () => {
+    for (const methods of [['POST'], ['GET'], ['GET', 'POST']]) {
+      await expect(
+        decideWithGrant(request(scanner, 'TRIAGE'), 'scanner', { methods, orgs: '*' }),
+      ).resolves.toMatchObject({ allowed: false, reason: 'method-not-granted' });
+    }
+    await expect(
+      decideWithGrant(request(scanner, 'TRIAGE'), 'scanner', { methods: ['GET', 'TRIAGE'], orgs: ['org1'] }),
+    ).resolves.toMatchObject({ allowed: true });
+  });
+
   it('denies a whole batch when one of its orgs is not granted, naming that org', async () => {
     await expect(
       decideWithGrant(request(scanner, 'POST', ['org1', 'org2', 'org3']), 'scanner', {

@@ -19,6 +19,8 @@ describe('parseFindingsQuery', () => {
       nextToken: undefined,
       severity: undefined,
       status: 'OPEN',
+      // What there is to fix by default: NEW and ACKNOWLEDGED (no false positive, no unexpired acceptance).
+      workflows: ['NEW', 'ACKNOWLEDGED'],
     });
   });
 
@@ -43,6 +45,7 @@ describe('parseFindingsQuery', () => {
       status: 'OPEN',
       asset: 'web-1.example.com',
       cve: 'CVE-2021-44228',
+      workflows: ['NEW', 'ACKNOWLEDGED'],
     });
     expect(parseFindingsQuery({ org: 'org1', limit: '1' }, null).limit).toBe(1);
   });
@@ -111,7 +114,7 @@ describe('parseFindingsQuery', () => {
         index: null,
         path: '',
         message:
-          'unknown query parameter (allowed: org, limit, nextToken, severity, minSeverity, asset, cve, package, knownExploit, status)',
+          'unknown query parameter (allowed: org, limit, nextToken, severity, minSeverity, asset, cve, package, knownExploit, status, workflow)',
       },
     ];
     expect(issuesOf({ org: 'org1', orgs: 'org2' })).toEqual(unknown);

@@ -21,6 +21,8 @@ export interface AuthorizationInput {
 /** Who was allowed: the OU, and what names the certificate (its own SHA-256, its serial, its CA's key when registered). */
 export interface Authorized {
   ou: string;
+  /** The certificate's subject DN (for a triage's record of who decided). */
+  subject: string;
   serialNumber: string;
   certificateSha256: string;
   issuerKey?: string | undefined;
@@ -64,6 +66,7 @@ export async function authorizeRequest(input: AuthorizationInput): Promise<Autho
   if (!decision.allowed || decision.ou === undefined) throw new ForbiddenError(decision.reason);
   return {
     ou: decision.ou,
+    subject: identity.subjectDN,
     serialNumber: identity.serialNumber,
     certificateSha256: identity.certificateSha256,
     ...(decision.issuerKey ? { issuerKey: decision.issuerKey } : {}),

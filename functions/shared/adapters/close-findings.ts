@@ -40,7 +40,9 @@ async function closeOne(tableName: string, finding: Candidate, scope: RunScope):
       new UpdateItemCommand({
         TableName: tableName,
         Key: marshall({ Org: finding.Org, VulnID: finding.VulnID }),
-        UpdateExpression: 'SET #Status = :fixed, #FixedAt = :scannedAt, #FixedByRunId = :runId',
+        // Every write of a finding counts in its Version (a triage naming the version it saw conflicts).
+        UpdateExpression:
+          'SET #Status = :fixed, #FixedAt = :scannedAt, #FixedByRunId = :runId, #Version = if_not_exists(#Version, :zero) + :one',
         // The rule again, in DynamoDB: still OPEN, still last seen before this scan, same scanner.
         ConditionExpression:
           '(attribute_not_exists(#Status) OR #Status = :open) AND #LastSeen < :scannedAt AND #Scanner = :scanner',
@@ -50,8 +52,11 @@ async function closeOne(tableName: string, finding: Candidate, scope: RunScope):
           '#FixedByRunId': 'FixedByRunId',
           '#LastSeen': 'LastSeen',
           '#Scanner': 'Scanner',
+          '#Version': 'Version',
         },
         ExpressionAttributeValues: marshall({
+          ':zero': 0,
+          ':one': 1,
           ':fixed': 'FIXED',
           ':open': 'OPEN',
           ':scannedAt': scope.scannedAt,

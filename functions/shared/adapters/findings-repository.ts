@@ -19,6 +19,7 @@ import {
   type WriteDecision,
 } from '../core/lifecycle';
 import { forEachBounded } from '../core/concurrency';
+import { workflowOnReopen, type WorkflowState } from '../core/triage';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
 
@@ -83,16 +84,25 @@ function unchangedSince(
   if (stored === undefined) return 'attribute_not_exists(#VulnID)';
   names['#LastSeen'] = 'LastSeen';
   names['#Status'] = 'Status';
+  names['#Version'] = 'Version';
   values[':storedLastSeen'] = stored.LastSeen;
+  // The same Version too: a reopen decides the workflow from what it read, and a triage meanwhile moves the Version.
+  const version =
+    stored.Version === undefined
+      ? 'attribute_not_exists(#Version)'
+      : ((values[':storedVersion'] = stored.Version), '#Version = :storedVersion');
   if (stored.Status === undefined)
-    return 'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND attribute_not_exists(#Status)';
+    return `attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND attribute_not_exists(#Status) AND ${version}`;
   values[':storedStatus'] = stored.Status;
-  return 'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND #Status = :storedStatus';
+  return `attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND #Status = :storedStatus AND ${version}`;
 }
 
 /**
  * The update a decision needs: the report's fields (whatever fields the finding carries: the builder
- * knows none by name), the scan's time, OPEN, and the reopening when there is one.
+ * knows none by name), the scan's time, OPEN, the Version counted, and the reopening when there is
+ * one. The people-owned fields (core/triage.ts) are never among them (the finding schema is strict and
+ * knows none of them), except that a reopening takes an ACKNOWLEDGED finding back to NEW, decided on
+ * the stored item the write is conditioned on (`unchangedSince`).
  */
 function updateFor(
   finding: NormalizedFinding,
@@ -100,15 +110,24 @@ function updateFor(
   scan: ScanContext,
   names: Record<string, string>,
   values: Record<string, unknown>,
+  stored?: StoredFinding,
 ): string {
+  Object.assign(names, { '#Version': 'Version' });
+  Object.assign(values, { ':one': 1, ':zero': 0 });
+  const version = '#Version = if_not_exists(#Version, :zero) + :one';
   if (decision.outcome === 'unchanged') {
     names['#LastRunId'] = 'LastRunId';
     values[':runId'] = scan.runId;
-    return 'SET #LastRunId = :runId';
+    return `SET #LastRunId = :runId, ${version}`;
   }
   Object.assign(names, { '#FirstSeen': 'FirstSeen', '#LastSeen': 'LastSeen', '#Status': 'Status' });
   Object.assign(values, { ':scannedAt': scan.scannedAt, ':open': 'OPEN' });
-  const sets = ['#FirstSeen = if_not_exists(#FirstSeen, :scannedAt)', '#LastSeen = :scannedAt', '#Status = :open'];
+  const sets = [
+    '#FirstSeen = if_not_exists(#FirstSeen, :scannedAt)',
+    '#LastSeen = :scannedAt',
+    '#Status = :open',
+    version,
+  ];
   for (const [name, value] of Object.entries(finding)) {
     if (name === 'Org' || name === 'VulnID') continue;
     names[`#${name}`] = name;
@@ -122,9 +141,13 @@ function updateFor(
   }
   if (decision.reopen) {
     Object.assign(names, { '#ReopenedAt': 'ReopenedAt', '#TimesReopened': 'TimesReopened' });
-    values[':one'] = 1;
-    values[':zero'] = 0;
     sets.push('#ReopenedAt = :scannedAt', '#TimesReopened = if_not_exists(#TimesReopened, :zero) + :one');
+    const workflow = workflowOnReopen(stored?.Workflow);
+    if (workflow !== undefined) {
+      names['#Workflow'] = 'Workflow';
+      values[':reopenedWorkflow'] = workflow;
+      sets.push('#Workflow = :reopenedWorkflow');
+    }
   }
   // An optional field the new report no longer carries is removed: a re-scan replaces the finding's detail.
   const removes: string[] = OPTIONAL_FINDING_FIELDS.filter((name) => !(name in finding));
@@ -215,7 +238,7 @@ async function writeOne(
     if (writes >= MAX_WRITE_ATTEMPTS) throw attempt.error;
     names = {};
     values = {};
-    const update = updateFor(finding, decision, scan, names, values);
+    const update = updateFor(finding, decision, scan, names, values, stored);
     attempt = await conditionalWrite(
       tableName,
       finding,
@@ -278,6 +301,40 @@ export interface FindingsFilter {
   knownExploit?: boolean | undefined;
   /** OPEN (findings stored before scan runs, without a Status, count as OPEN) or FIXED; undefined for all. */
   status?: FindingStatus | undefined;
+  /** Any of these effective workflow states (core/triage.ts `effectiveWorkflow`) at `now`; undefined for all. */
+  workflows?: readonly WorkflowState[] | undefined;
+  /** The instant an acceptance's expiry is compared with (canonical ISO 8601 UTC, as AcceptedUntil is stored). */
+  now?: string | undefined;
+}
+
+/**
+ * The clause for findings whose effective workflow state is one of `states` at `now`: no Workflow is
+ * NEW, and a RISK_ACCEPTED whose AcceptedUntil is at or before now is NEW too (compared as strings:
+ * both are canonical UTC). The same rule as `effectiveWorkflow`, in DynamoDB's words.
+ */
+function workflowClause(
+  states: readonly WorkflowState[],
+  now: string,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): string {
+  names['#Workflow'] = 'Workflow';
+  // DynamoDB refuses a name or value the expression does not use: the acceptance's only where a clause reads it.
+  if (states.includes('NEW') || states.includes('RISK_ACCEPTED')) {
+    names['#AcceptedUntil'] = 'AcceptedUntil';
+    values[':workflowNow'] = now;
+    values[':workflowRISK_ACCEPTED'] = 'RISK_ACCEPTED';
+  }
+  const clauses = states.map((state) => {
+    values[`:workflow${state}`] = state;
+    if (state === 'NEW') {
+      return '(attribute_not_exists(#Workflow) OR #Workflow = :workflowNEW OR (#Workflow = :workflowRISK_ACCEPTED AND (attribute_not_exists(#AcceptedUntil) OR #AcceptedUntil <= :workflowNow)))';
+    }
+    if (state === 'RISK_ACCEPTED') return '(#Workflow = :workflowRISK_ACCEPTED AND #AcceptedUntil > :workflowNow)';
+    return `#Workflow = :workflow${state}`;
+  });
+  // DynamoDB refuses redundant parentheses: a single clause is already whole.
+  return clauses.length === 1 ? (clauses[0] as string) : `(${clauses.join(' OR ')})`;
 }
 
 /** A DynamoDB filter expression for the filters given, or undefined for none. */
@@ -326,6 +383,8 @@ export function filterExpression(
       filter.status === 'OPEN' ? '(attribute_not_exists(#Status) OR #Status = :status)' : '#Status = :status',
     );
   }
+  if (filter.workflows !== undefined)
+    clauses.push(workflowClause(filter.workflows, filter.now ?? new Date().toISOString(), names, values));
   return clauses.length === 0 ? undefined : { expression: clauses.join(' AND '), names, values };
 }
 

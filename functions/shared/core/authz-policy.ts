@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { CLIENT_AUTH_USAGE, signedBy, spkiSha256, type CertificateIdentity } from './identity';
 import { orgSchema } from './finding-schema';
 
-export const METHODS = ['GET', 'POST'] as const;
+/** GET reads, POST reports (scanners), TRIAGE changes the people-owned fields of findings (docs/finding-lifecycle.md). */
+export const METHODS = ['GET', 'POST', 'TRIAGE'] as const;
 export type Method = (typeof METHODS)[number];
 
 /** A CA's key: base64 DER SubjectPublicKeyInfo whose SHA-256 is the stated fingerprint. */

@@ -4,6 +4,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits';
 import { RANKED_SEVERITIES, SEVERITIES, severitiesAtLeast, type Severity } from './severity';
 import { ValidationError } from './errors';
 import { FINDING_STATUSES, type FindingStatus } from './lifecycle';
+import { ACTIONABLE_STATES, WORKFLOW_STATES, type WorkflowState } from './triage';
 
 const querySchema = z.strictObject({
   org: orgSchema,
@@ -49,6 +50,10 @@ const querySchema = z.strictObject({
   status: z
     .enum([...FINDING_STATUSES, 'ALL'], { message: `must be one of ${[...FINDING_STATUSES, 'ALL'].join(', ')}` })
     .optional(),
+  // The default is what there is to fix: NEW and ACKNOWLEDGED (an expired acceptance is NEW).
+  workflow: z
+    .enum([...WORKFLOW_STATES, 'ALL'], { message: `must be one of ${[...WORKFLOW_STATES, 'ALL'].join(', ')}` })
+    .optional(),
 });
 
 export interface FindingsQuery {
@@ -65,6 +70,8 @@ export interface FindingsQuery {
   knownExploit: boolean | undefined;
   /** OPEN (the default) or FIXED; undefined for ALL. */
   status: FindingStatus | undefined;
+  /** The effective workflow states to list: NEW and ACKNOWLEDGED by default; undefined for ALL. */
+  workflows: readonly WorkflowState[] | undefined;
 }
 
 const KNOWN_PARAMETERS: ReadonlySet<string> = new Set(Object.keys(querySchema.shape));
@@ -127,5 +134,11 @@ export function parseFindingsQuery(
     packageName: result.data.package,
     knownExploit,
     status: status === 'ALL' ? undefined : status,
+    workflows:
+      result.data.workflow === undefined
+        ? ACTIONABLE_STATES
+        : result.data.workflow === 'ALL'
+          ? undefined
+          : [result.data.workflow],
   };
 }

@@ -8,12 +8,17 @@
  */
 import { OPTIONAL_FINDING_FIELDS } from './finding-schema';
 import type { NormalizedFinding } from './normalize';
+import type { TriageFields } from './triage';
 
 export const FINDING_STATUSES = ['OPEN', 'FIXED'] as const;
 export type FindingStatus = (typeof FINDING_STATUSES)[number];
 
-/** A finding as stored. Findings stored before scan runs existed have no Status: they count as OPEN. */
-export interface StoredFinding extends NormalizedFinding {
+/**
+ * A finding as stored. Findings stored before scan runs existed have no Status: they count as OPEN.
+ * The triage fields (core/triage.ts) are people's: no scan writes them, except the reopening of an
+ * ACKNOWLEDGED finding (back to NEW).
+ */
+export interface StoredFinding extends NormalizedFinding, TriageFields {
   FirstSeen: string;
   LastSeen: string;
   Status?: FindingStatus;

@@ -50,6 +50,10 @@ function mockQuery(pages: { items: Record<string, unknown>[]; lastVulnId?: strin
   });
 }
 
+/** The default workflow clause: NEW (none stored, or an acceptance expired) or ACKNOWLEDGED. */
+const ACTIONABLE =
+  '(attribute_not_exists(#Workflow) OR #Workflow = :workflowNEW OR (#Workflow = :workflowRISK_ACCEPTED AND (attribute_not_exists(#AcceptedUntil) OR #AcceptedUntil <= :workflowNow))) OR #Workflow = :workflowACKNOWLEDGED';
+
 const queries = (): QueryCommandInput[] => dynamoDb.commandCalls(QueryCommand).map((call) => call.args[0].input);
 
 describe('get-findings handler', () => {
@@ -62,14 +66,19 @@ describe('get-findings handler', () => {
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
     });
-    expect(JSON.parse(response.body)).toEqual({ org: 'org1', items: [STORED], count: 1 });
+    // Each item with its effective workflow state and its Version (0: never written since versions exist).
+    expect(JSON.parse(response.body)).toEqual({
+      org: 'org1',
+      items: [{ ...STORED, Workflow: 'NEW', Version: 0 }],
+      count: 1,
+    });
     expect(queries()).toEqual([
       expect.objectContaining({
         TableName: FINDINGS_TABLE,
         KeyConditionExpression: '#Org = :org',
-        // OPEN by default; a finding stored before scan runs has no Status and counts as OPEN.
-        FilterExpression: '(attribute_not_exists(#Status) OR #Status = :status)',
-        ExpressionAttributeValues: marshall({ ':org': 'org1', ':status': 'OPEN' }),
+        // OPEN by default; a finding stored before scan runs has no Status and counts as OPEN. And what there is
+        // to fix: NEW (none stored, or an acceptance expired) or ACKNOWLEDGED.
+        FilterExpression: `(attribute_not_exists(#Status) OR #Status = :status) AND (${ACTIONABLE})`,
         Limit: 50,
         ExclusiveStartKey: undefined,
       }),
@@ -93,8 +102,7 @@ describe('get-findings handler', () => {
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', severity: 'HIGH' });
     expect(queries()[0]).toMatchObject({
-      FilterExpression: '#Severity IN (:severity0) AND (attribute_not_exists(#Status) OR #Status = :status)',
-      ExpressionAttributeValues: marshall({ ':org': 'org1', ':severity0': 'HIGH', ':status': 'OPEN' }),
+      FilterExpression: `#Severity IN (:severity0) AND (attribute_not_exists(#Status) OR #Status = :status) AND (${ACTIONABLE})`,
     });
   });
 
@@ -102,29 +110,22 @@ describe('get-findings handler', () => {
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', minSeverity: 'HIGH', asset: 'Web-1', cve: 'CVE-2021-44228' });
     expect(queries()[0]).toMatchObject({
-      FilterExpression:
-        '#Severity IN (:severity0, :severity1) AND #AssetName = :asset AND contains(#Cves, :cve) AND (attribute_not_exists(#Status) OR #Status = :status)',
+      FilterExpression: `#Severity IN (:severity0, :severity1) AND #AssetName = :asset AND contains(#Cves, :cve) AND (attribute_not_exists(#Status) OR #Status = :status) AND (${ACTIONABLE})`,
       ExpressionAttributeNames: {
         '#Org': 'Org',
         '#Severity': 'Severity',
         '#AssetName': 'AssetName',
         '#Cves': 'Cves',
         '#Status': 'Status',
+        '#Workflow': 'Workflow',
+        '#AcceptedUntil': 'AcceptedUntil',
       },
-      ExpressionAttributeValues: marshall({
-        ':org': 'org1',
-        ':severity0': 'CRITICAL',
-        ':severity1': 'HIGH',
-        ':asset': 'web-1',
-        ':cve': 'CVE-2021-44228',
-        ':status': 'OPEN',
-      }),
     });
   });
 
   it('filters by package name exactly and by known exploit (absent counts as false)', async () => {
     mockQuery([{ items: [] }]);
-    await get({ org: 'org1', package: 'openssl', knownExploit: 'true', status: 'ALL' });
+    await get({ org: 'org1', package: 'openssl', knownExploit: 'true', status: 'ALL', workflow: 'ALL' });
     expect(queries()[0]).toMatchObject({
       FilterExpression: '#PackageName = :packageName AND #KnownExploit = :knownExploit',
       ExpressionAttributeNames: { '#Org': 'Org', '#PackageName': 'PackageName', '#KnownExploit': 'KnownExploit' },
@@ -132,7 +133,7 @@ describe('get-findings handler', () => {
     });
     dynamoDb.resetHistory();
     mockQuery([{ items: [] }]);
-    await get({ org: 'org1', knownExploit: 'false', status: 'ALL' });
+    await get({ org: 'org1', knownExploit: 'false', status: 'ALL', workflow: 'ALL' });
     expect(queries()[0]?.FilterExpression).toBe(
       '(attribute_not_exists(#KnownExploit) OR #KnownExploit <> :knownExploit)',
     );
@@ -146,14 +147,15 @@ describe('get-findings handler', () => {
 
   it('lists FIXED findings with status=FIXED, and everything with status=ALL', async () => {
     mockQuery([{ items: [] }]);
-    await get({ org: 'org1', status: 'FIXED' });
+    await get({ org: 'org1', status: 'FIXED', workflow: 'ALL' });
     expect(queries()[0]).toMatchObject({
       FilterExpression: '#Status = :status',
       ExpressionAttributeValues: marshall({ ':org': 'org1', ':status': 'FIXED' }),
     });
     dynamoDb.resetHistory();
     mockQuery([{ items: [] }]);
-    await get({ org: 'org1', status: 'ALL' });
+    // Everything: status=ALL and workflow=ALL.
+    await get({ org: 'org1', status: 'ALL', workflow: 'ALL' });
     expect(queries()[0]?.FilterExpression).toBeUndefined();
   });
 

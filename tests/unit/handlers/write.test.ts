@@ -156,7 +156,8 @@ describe('write handler (without a scan run)', () => {
     });
     const [, reopen] = updates();
     expect(reopen?.ConditionExpression).toBe(
-      'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND #Status = :storedStatus',
+      // The same Version too: a triage between the refusal and this write moves it (here: never versioned).
+      'attribute_exists(#VulnID) AND #LastSeen = :storedLastSeen AND #Status = :storedStatus AND attribute_not_exists(#Version)',
     );
     expect(unmarshall(reopen?.ExpressionAttributeValues ?? {})).toMatchObject({
       ':storedLastSeen': STORED_LAST_SEEN,
@@ -164,6 +165,32 @@ describe('write handler (without a scan run)', () => {
     });
     expect(reopen?.UpdateExpression).toContain('#TimesReopened = if_not_exists(#TimesReopened, :zero) + :one');
     expect(reads()).toEqual([]);
+  });
+
+  it('reopens an ACKNOWLEDGED finding as NEW in the same write, conditioned on the Version it read; other states stay', async () => {
+    mockStored(['testID3'], { Status: 'FIXED', FixedAt: STORED_LAST_SEEN, Workflow: 'ACKNOWLEDGED', Version: 4 });
+    await handler({ findings: [REFERENCE_NORMALIZED], requestId: 'req-1' }, context);
+    const [upsert, reopen] = updates();
+    // The plain upsert never names a people-owned field.
+    expect(Object.values(upsert?.ExpressionAttributeNames ?? {})).not.toEqual(expect.arrayContaining(['Workflow']));
+    expect(reopen?.ConditionExpression).toContain('#Version = :storedVersion');
+    expect(reopen?.UpdateExpression).toContain('#Workflow = :reopenedWorkflow');
+    expect(unmarshall(reopen?.ExpressionAttributeValues ?? {})).toMatchObject({
+      ':storedVersion': 4,
+      ':reopenedWorkflow': 'NEW',
+    });
+    for (const Workflow of ['FALSE_POSITIVE', 'RISK_ACCEPTED', 'NEW']) {
+      dynamoDb.resetHistory();
+      mockStored(['testID3'], { Status: 'FIXED', FixedAt: STORED_LAST_SEEN, Workflow, Version: 4 });
+      await handler({ findings: [REFERENCE_NORMALIZED], requestId: 'req-1' }, context);
+      const [, again] = updates();
+      expect([Workflow, Object.values(again?.ExpressionAttributeNames ?? {}).includes('Workflow')]).toEqual([
+        Workflow,
+        false,
+      ]);
+      for (const name of ['Note', 'Justification', 'AcceptedUntil'])
+        expect(Object.values(again?.ExpressionAttributeNames ?? {})).not.toContain(name);
+    }
   });
 
   it('decides again on the item a refused write carries when another writer changed the finding first', async () => {

@@ -1,0 +1,157 @@
+/**
+ * Triage writes: each update is ONE conditional UpdateItem of one finding, so it is applied whole or
+ * not at all (DynamoDB applies an UpdateItem atomically: "UpdateItem", Amazon DynamoDB API Reference,
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html). The condition
+ * says the finding exists in the org and, when the caller named one, still has the version it saw;
+ * the refusal carries the item (ReturnValuesOnConditionCheckFailure), which tells NotFound from
+ * ConflictError without another request. Only the people-owned fields and the Version are written.
+ */
+import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { TransientError } from '../core/errors';
+import type { StoredFinding } from '../core/lifecycle';
+import type { TriageUpdate, UnprocessedCode, WorkflowState } from '../core/triage';
+import { classifyAwsError } from './aws-errors';
+import { dynamoDbClient } from './dynamodb-client';
+
+/** Who triaged, as the finding records it: the certificate (subject, its CA's key when registered, serial) and the request. */
+export interface TriageActor {
+  subject: string;
+  issuerKey?: string | undefined;
+  serialNumber: string;
+  requestId: string;
+}
+
+export type TriageOutcome =
+  | { processed: true; vulnId: string; workflow: WorkflowState; version: number }
+  | { processed: false; vulnId: string; code: UnprocessedCode; message: string };
+
+function updateExpression(
+  update: TriageUpdate,
+  actor: TriageActor,
+  now: string,
+): { expression: string; condition: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const names: Record<string, string> = {
+    '#VulnID': 'VulnID',
+    '#Workflow': 'Workflow',
+    '#TriagedAt': 'TriagedAt',
+    '#TriagedBy': 'TriagedBy',
+    '#Version': 'Version',
+    '#Justification': 'Justification',
+    '#AcceptedUntil': 'AcceptedUntil',
+  };
+  const values: Record<string, unknown> = {
+    ':workflow': update.workflow,
+    ':now': now,
+    ':actor': {
+      subject: actor.subject,
+      serialNumber: actor.serialNumber,
+      requestId: actor.requestId,
+      ...(actor.issuerKey ? { issuerKey: actor.issuerKey } : {}),
+    },
+    ':zero': 0,
+    ':one': 1,
+  };
+  const sets = [
+    '#Workflow = :workflow',
+    '#TriagedAt = :now',
+    '#TriagedBy = :actor',
+    '#Version = if_not_exists(#Version, :zero) + :one',
+  ];
+  const removes: string[] = [];
+  if (update.workflow === 'RISK_ACCEPTED') {
+    values[':justification'] = update.justification;
+    values[':acceptedUntil'] = update.acceptedUntil;
+    sets.push('#Justification = :justification', '#AcceptedUntil = :acceptedUntil');
+  } else {
+    // Leaving RISK_ACCEPTED ends the acceptance: its justification and expiry go with it.
+    removes.push('#Justification', '#AcceptedUntil');
+  }
+  if (update.note !== undefined) {
+    names['#Note'] = 'Note';
+    if (update.note === '') removes.push('#Note');
+    else {
+      values[':note'] = update.note;
+      sets.push('#Note = :note');
+    }
+  }
+  let condition = 'attribute_exists(#VulnID)';
+  if (update.expectedVersion !== undefined) {
+    values[':expectedVersion'] = update.expectedVersion;
+    // A finding never written since versions exist reads as version 0.
+    condition +=
+      update.expectedVersion === 0
+        ? ' AND (attribute_not_exists(#Version) OR #Version = :expectedVersion)'
+        : ' AND #Version = :expectedVersion';
+  }
+  return {
+    expression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+    condition,
+    names,
+    values,
+  };
+}
+
+/** Why the condition refused the update, from the item that refused it (undefined: there is none). */
+function refusal(vulnId: string, update: TriageUpdate, current: StoredFinding | undefined): TriageOutcome {
+  if (current === undefined)
+    return { processed: false, vulnId, code: 'NotFound', message: 'no such finding in the org' };
+  return {
+    processed: false,
+    vulnId,
+    code: 'ConflictError',
+    message: `the finding is at version ${current.Version ?? 0}, not ${String(update.expectedVersion)}: read it again`,
+  };
+}
+
+/**
+ * One finding's triage: one conditional UpdateItem; a consistent read follows only a refusal without the item
+ * when a version was named (an absent finding, or a server that does not return the item).
+ */
+export async function triageFinding(
+  tableName: string,
+  org: string,
+  update: TriageUpdate,
+  actor: TriageActor,
+  now: Date,
+): Promise<TriageOutcome> {
+  const key = marshall({ Org: org, VulnID: update.vulnId });
+  const { expression, condition, names, values } = updateExpression(update, actor, now.toISOString());
+  try {
+    const result = await dynamoDbClient.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: expression,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
+        ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    const before = result.Attributes ? (unmarshall(result.Attributes) as StoredFinding) : undefined;
+    return { processed: true, vulnId: update.vulnId, workflow: update.workflow, version: (before?.Version ?? 0) + 1 };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw classifyAwsError(error);
+    if (error.Item) return refusal(update.vulnId, update, unmarshall(error.Item) as StoredFinding);
+    // Without a version to compare, only an absent finding refuses. With one, a refusal without the item is an
+    // absent finding on DynamoDB, but a server that never returns the item says the same: read to be sure.
+    if (update.expectedVersion === undefined) return refusal(update.vulnId, update, undefined);
+    try {
+      const read = await dynamoDbClient.send(
+        new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }),
+      );
+      return refusal(update.vulnId, update, read?.Item ? (unmarshall(read.Item) as StoredFinding) : undefined);
+    } catch (readError) {
+      throw classifyAwsError(readError);
+    }
+  }
+}
+
+/** A triage that could not be written because a dependency kept failing: that item's answer, not the request's. */
+export function unavailable(vulnId: string, error: unknown): TriageOutcome {
+  if (!(error instanceof TransientError)) throw error;
+  return { processed: false, vulnId, code: 'ServiceUnavailable', message: 'temporarily unavailable: retry this item' };
+}
