@@ -28,6 +28,6 @@ export const handler = instrument(async (event: unknown): Promise<{ allowed: tru
     sourceIp: input.sourceIp,
   });
   // What the workflow needs to record a run's opener: no subject DN in the execution's data.
-  const { ou, serialNumber, issuerKey } = authorized;
-  return { allowed: true, ou, serialNumber, ...(issuerKey ? { issuerKey } : {}) };
+  const { ou, serialNumber, issuerKey, certificateSha256 } = authorized;
+  return { allowed: true, ou, serialNumber, certificateSha256, ...(issuerKey ? { issuerKey } : {}) };
 });

@@ -106,6 +106,8 @@ async function cachedBuild(name: string, options: BuildOptions, outRoot: string)
   if (upToDate(index, optionsKey)) return index.file;
 
   const placeholder = join(outRoot, name);
+  // An input changed while esbuild read it must not be recorded as built: its mtime is taken after the build.
+  const buildStartedMs = Date.now();
   const result = await build({
     ...options,
     outdir: placeholder,
@@ -134,7 +136,8 @@ async function cachedBuild(name: string, options: BuildOptions, outRoot: string)
   const inputs = Object.fromEntries(
     Object.keys(result.metafile?.inputs ?? {}).map((input) => {
       const path = resolve(PROJECT_ROOT, input);
-      return [path, statSync(path).mtimeMs];
+      const { mtimeMs } = statSync(path);
+      return [path, mtimeMs >= buildStartedMs - 1000 ? -1 : mtimeMs];
     }),
   );
   const fresh: BundleIndex = { optionsKey, file: join(directory, relative(placeholder, entry.path)), inputs };
