@@ -6,6 +6,7 @@
  * boundary, the DynamoDB endpoint policy) makes the matching request fail end to end, as it would on AWS.
  */
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import { ScanRunClient } from '../../client/push/scan-run';
 import { inlineNestedApplications } from '../../local/cloudformation/nested-stacks';
 import { loadTemplate, PROJECT_ROOT, type CfnTemplate } from '../../local/cloudformation/template';
@@ -26,6 +27,7 @@ const FUNCTIONS = [
   'ScanRunsFunction',
   'CloseRunFunction',
   'GetScanRunFunction',
+  'TriageFindingsFunction',
 ];
 
 const runs = (stack: TestStack) =>
@@ -36,7 +38,10 @@ const iamOf = (stack: TestStack) => {
   return iam;
 };
 
-/** Every route, and through them every function: ingest, a paged GET, a run (open, batches twice, complete, receipt). */
+/**
+ * Every route, and through them every function: ingest, a paged GET, a triage, a run (open, batches twice,
+ * complete, receipt).
+ */
 async function exercise(stack: TestStack): Promise<void> {
   const posted = await stack.request(stack.pki.scanner, {
     method: 'POST',
@@ -46,6 +51,14 @@ async function exercise(stack: TestStack): Promise<void> {
   expect([posted.status, posted.body]).toEqual([200, expect.any(String)]);
   // Pages of one: every page reads the page-token key and carries a nextToken.
   expect((await allFindings(stack, stack.pki.dashboard, `org=${ORG}&limit=1`)).length).toBeGreaterThanOrEqual(3);
+  await putGrant(stack.dynamoDb, stack.tables.AuthzTable, 'triage', { methods: ['GET', 'TRIAGE'], orgs: [ORG] });
+  const triager = await stack.ca.issue({ subject: 'CN=triager-01, OU=triage, O=Example Corp', kind: 'client' });
+  const triaged = await stack.request(triager, {
+    method: 'POST',
+    path: '/vuln/triage',
+    body: { org: ORG, updates: [{ vulnId: 'vuln-0', workflow: 'ACKNOWLEDGED' }] },
+  });
+  expect([triaged.status, triaged.body]).toEqual([200, expect.stringContaining('"processed":[{')]);
   const run = await runs(stack).open({ org: ORG, scanner: 'nessus', scannedAt: new Date().toISOString() });
   const batch = {
     runId: run.runId,
