@@ -16,16 +16,17 @@ export const localRoleArn = (roleLogicalId: string) =>
 
 /**
  * The access key id of role `roleLogicalId`'s session `session` (the function's name, as Lambda names
- * its sessions). Logical ids are alphanumeric, so the first `-` separates the two.
+ * its sessions): letters and digits only, as DynamoDB Local 2.x requires of an access key id ("DynamoDB
+ * local usage notes", Amazon DynamoDB Developer Guide), so the role's name is prefixed by its length.
  */
 export const roleAccessKeyId = (roleLogicalId: string, session: string) =>
-  `${ROLE_KEY_PREFIX}${roleLogicalId}-${session}`;
+  `${ROLE_KEY_PREFIX}${String(roleLogicalId.length).padStart(3, '0')}${roleLogicalId}${session}`;
 
 /** Environment variables of a role's credentials, as Lambda sets them. */
 export const roleCredentialVariables = (roleLogicalId: string, session: string): Record<string, string> => ({
   AWS_ACCESS_KEY_ID: roleAccessKeyId(roleLogicalId, session),
   AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-  AWS_SESSION_TOKEN: `${ROLE_KEY_PREFIX}-session`,
+  AWS_SESSION_TOKEN: `${ROLE_KEY_PREFIX}session`,
 });
 
 export type Caller =
@@ -48,10 +49,11 @@ export const roleCaller = (roleLogicalId: string, session: string): Caller => ({
 export function callerOf(authorization: string | undefined): Caller {
   const keyId = /Credential=([^/,\s]+)\//.exec(authorization ?? '')?.[1];
   if (keyId === LOCAL_CREDENTIALS.accessKeyId) return { kind: 'operator' };
-  const role = /^LOCALROLE([A-Za-z0-9]+)-(.+)$/.exec(keyId ?? '');
-  if (role) {
-    const [, roleName, session] = role as unknown as [string, string, string];
-    return { kind: 'role', roleArn: localRoleArn(roleName), roleName, session };
+  const role = /^LOCALROLE(\d{3})([A-Za-z0-9]+)$/.exec(keyId ?? '');
+  const nameLength = Number(role?.[1]);
+  if (role?.[2] && nameLength > 0 && nameLength < role[2].length) {
+    const roleName = role[2].slice(0, nameLength);
+    return { kind: 'role', roleArn: localRoleArn(roleName), roleName, session: role[2].slice(nameLength) };
   }
   return { kind: 'unknown', keyId };
 }

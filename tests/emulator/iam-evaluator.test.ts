@@ -264,3 +264,13 @@ describe('a DynamoDB request as IAM sees it', () => {
     expect(dynamoDbCall('DynamoDB_20120810.GetItem', { TableName: 'Plain' }, stack).kms).toEqual([]);
   });
 });
+
+test('a role key is letters and digits only (DynamoDB Local 2.x refuses any other access key id) and names its role and session', () => {
+  const keyId = roleAccessKeyId('GetFindingsFunctionRole', 'GetFindingsFunction');
+  expect(keyId).toMatch(/^[A-Za-z0-9]+$/);
+  expect(callerOf(`AWS4-HMAC-SHA256 Credential=${keyId}/20260101/us-east-1/dynamodb/aws4_request`)).toMatchObject({
+    kind: 'role',
+    roleName: 'GetFindingsFunctionRole',
+    session: 'GetFindingsFunction',
+  });
+});
