@@ -23,7 +23,7 @@ import {
   stringsAt,
   yesNoAt,
 } from './aws-json';
-import { LeftOut, uniqueFindings, type FindingDraft, type Outcome } from './draft';
+import { itemFindings, LeftOut, type FindingDraft, type Outcome } from './draft';
 import type { MappingOptions } from './mapping';
 import type { ParseStats, ScanRecord } from './records';
 
@@ -134,13 +134,7 @@ export async function* asffRecords(
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  async function* outcomes() {
-    for await (const item of items) {
-      stats.items += 1;
-      yield { outcome: asffDraftsOf(item), where: `Findings[${stats.items - 1}]` };
-    }
-  }
-  yield* uniqueFindings(outcomes(), options, stats);
+  yield* itemFindings(items, 'Findings', asffDraftsOf, options, stats);
 }
 
 /** `{"Findings": [...]}` as `aws securityhub get-findings` writes it: ASFF's `SchemaVersion` and `ProductArn` in a finding. */

@@ -181,3 +181,23 @@ export function findingOf(draft: FindingDraft, options: MappingOptions): Drafted
   };
   return Object.fromEntries(Object.entries(finding).filter(([, value]) => value !== undefined)) as DraftedFinding;
 }
+
+/**
+ * The findings of a JSON export's items (`arrayName`'s elements, as they come), each mapped by `draftsOf`:
+ * every item counted and named by its index for messages, the same finding kept once.
+ */
+export async function* itemFindings(
+  items: AsyncIterable<unknown>,
+  arrayName: string,
+  draftsOf: (item: unknown) => Outcome,
+  options: MappingOptions,
+  stats: ParseStats,
+): AsyncGenerator<ScanRecord> {
+  async function* outcomes() {
+    for await (const item of items) {
+      stats.items += 1;
+      yield { outcome: draftsOf(item), where: `${arrayName}[${stats.items - 1}]` };
+    }
+  }
+  yield* uniqueFindings(outcomes(), options, stats);
+}

@@ -22,7 +22,7 @@ import {
   stringsAt,
   yesNoAt,
 } from './aws-json';
-import { LeftOut, uniqueFindings, type FindingDraft, type Outcome } from './draft';
+import { itemFindings, LeftOut, type FindingDraft, type Outcome } from './draft';
 import type { MappingOptions } from './mapping';
 import type { ParseStats, ScanRecord } from './records';
 
@@ -137,13 +137,7 @@ export async function* inspectorRecords(
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  async function* outcomes() {
-    for await (const item of items) {
-      stats.items += 1;
-      yield { outcome: inspectorDraftsOf(item), where: `findings[${stats.items - 1}]` };
-    }
-  }
-  yield* uniqueFindings(outcomes(), options, stats);
+  yield* itemFindings(items, 'findings', inspectorDraftsOf, options, stats);
 }
 
 /** `{"findings": [...]}` as `aws inspector2 list-findings` writes it, from the key paths of the start of a file. */
