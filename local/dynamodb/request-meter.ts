@@ -34,11 +34,39 @@ function tableOf(body: string): string {
   }
 }
 
+const CAPACITY_MEMBER = Buffer.from('"ConsumedCapacity"');
+const CONDITION_FAILED = Buffer.from('ConditionalCheckFailedException');
+
+/**
+ * The end of the JSON value that starts at `start` (an object or a list): brackets counted outside strings.
+ * An answer's `ConsumedCapacity` is a few dozen bytes after items that can be large (a Query page, ALL_OLD):
+ * only that value is parsed.
+ */
+function valueEnd(body: Buffer, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let index = start; index < body.length; index += 1) {
+    const byte = body[index];
+    if (inString) {
+      if (byte === 0x5c) index += 1;
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x7b || byte === 0x5b) depth += 1;
+    else if ((byte === 0x7d || byte === 0x5d) && --depth === 0) return index + 1;
+  }
+  return -1;
+}
+
 /** `ConsumedCapacity` of an answer: one object, or a list (batch operations). */
-function capacityOf(body: string): number {
-  if (!body.includes('"ConsumedCapacity"')) return 0;
+function capacityOf(body: Buffer): number {
+  const member = body.lastIndexOf(CAPACITY_MEMBER);
+  if (member < 0) return 0;
+  let start = member + CAPACITY_MEMBER.length;
+  while (start < body.length && body[start] !== 0x7b && body[start] !== 0x5b) start += 1;
+  const end = valueEnd(body, start);
+  if (end < 0) return 0;
   try {
-    const capacity = (JSON.parse(body) as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+    const capacity = JSON.parse(body.subarray(start, end).toString('utf8')) as unknown;
     const entries = (Array.isArray(capacity) ? capacity : [capacity]) as ({ CapacityUnits?: number } | undefined)[];
     return entries.reduce((sum, entry) => sum + (entry?.CapacityUnits ?? 0), 0);
   } catch {
@@ -49,12 +77,11 @@ function capacityOf(body: string): number {
 export class RequestMeter {
   private readonly tallies: MeterReading = {};
 
-  record(table: string, operation: string, answer: { status: number; body: string }): void {
+  record(table: string, operation: string, answer: { status: number; body: Buffer }): void {
     const byOperation = (this.tallies[table] ??= {});
     const tally = (byOperation[operation] ??= { requests: 0, conditionalCheckFailed: 0, capacityUnits: 0 });
     tally.requests += 1;
-    if (answer.status === 400 && answer.body.includes('ConditionalCheckFailedException'))
-      tally.conditionalCheckFailed += 1;
+    if (answer.status === 400 && answer.body.includes(CONDITION_FAILED)) tally.conditionalCheckFailed += 1;
     else tally.capacityUnits += capacityOf(answer.body);
   }
 
@@ -86,7 +113,7 @@ export class RequestMeter {
         if (operation !== '')
           this.record(tableOf(Buffer.concat(chunks).toString()), operation, {
             status: response.statusCode,
-            body: Buffer.concat(sent).toString(),
+            body: Buffer.concat(sent),
           });
         return end(chunk, ...rest);
       }) as typeof response.end;

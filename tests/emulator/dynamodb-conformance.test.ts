@@ -159,3 +159,59 @@ describe('the request meter', () => {
     });
   });
 });
+
+/**
+ * The flat conditions (functions/shared/adapters/condition.ts) read "OPEN or absent" as `NOT #Status = :fixed`
+ * and "absent or at most" as `NOT #n > :v`: a comparison with an absent attribute is false, so its NOT holds,
+ * and AND binds tighter than OR. Both engines must agree, or a FIXED/absent finding would be misread.
+ */
+describe('flat conditions', () => {
+  const flatKey = (id: string) => marshall({ Org: 'flat', VulnID: id });
+  const put = (id: string, fields: Record<string, unknown>) =>
+    client.send(new PutItemCommand({ TableName: TABLE, Item: marshall({ Org: 'flat', VulnID: id, ...fields }) }));
+  const holds = async (id: string, condition: string, values: Record<string, unknown>, names: Record<string, string>) =>
+    client
+      .send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key: flatKey(id),
+          UpdateExpression: 'SET #Touched = :touched',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { ...names, '#Touched': 'Touched' },
+          ExpressionAttributeValues: marshall({ ...values, ':touched': true }),
+        }),
+      )
+      .then(
+        () => true,
+        (error: { name: string }) => {
+          if (error.name !== 'ConditionalCheckFailedException') throw error;
+          return false;
+        },
+      );
+
+  it('NOT a comparison holds for an absent attribute and fails for the value', async () => {
+    await put('absent', { LastSeen: 'b' });
+    await put('open', { LastSeen: 'b', Status: 'OPEN', Version: 3 });
+    await put('fixed', { LastSeen: 'b', Status: 'FIXED', Version: 5 });
+    const notFixed = ['NOT #Status = :fixed', { ':fixed': 'FIXED' }, { '#Status': 'Status' }] as const;
+    expect(await holds('absent', ...notFixed)).toBe(true);
+    expect(await holds('open', ...notFixed)).toBe(true);
+    expect(await holds('fixed', ...notFixed)).toBe(false);
+    const atMost = ['NOT #Version > :v', { ':v': 3 }, { '#Version': 'Version' }] as const;
+    expect(await holds('absent', ...atMost)).toBe(true);
+    expect(await holds('open', ...atMost)).toBe(true);
+    expect(await holds('fixed', ...atMost)).toBe(false);
+  });
+
+  it('AND binds tighter than OR', async () => {
+    await put('precedence', { LastSeen: 'b', Status: 'FIXED' });
+    const names = { '#VulnID': 'VulnID', '#Status': 'Status', '#LastSeen': 'LastSeen' };
+    // As (absent) OR (not FIXED AND ...): false for a FIXED item; read as ((absent OR not FIXED) AND ...) it is false too,
+    // so also the case that tells the two readings apart: a present, FIXED item with LastSeen after the scan.
+    const upsert = 'attribute_not_exists(#VulnID) OR NOT #Status = :fixed AND #LastSeen <= :scannedAt';
+    expect(await holds('precedence', upsert, { ':fixed': 'FIXED', ':scannedAt': 'c' }, names)).toBe(false);
+    // x OR y AND z with x true and z false: true only if AND binds tighter (x OR (y AND z)).
+    const tight = 'attribute_exists(#VulnID) OR #Status = :fixed AND #LastSeen > :scannedAt';
+    expect(await holds('precedence', tight, { ':fixed': 'FIXED', ':scannedAt': 'c' }, names)).toBe(true);
+  });
+});

@@ -43,9 +43,9 @@ async function closeOne(tableName: string, finding: Candidate, scope: RunScope):
         // Every write of a finding counts in its Version (a triage naming the version it saw conflicts).
         UpdateExpression:
           'SET #Status = :fixed, #FixedAt = :scannedAt, #FixedByRunId = :runId, #Version = if_not_exists(#Version, :zero) + :one',
-        // The rule again, in DynamoDB: still OPEN, still last seen before this scan, same scanner.
-        ConditionExpression:
-          '(attribute_not_exists(#Status) OR #Status = :open) AND #LastSeen < :scannedAt AND #Scanner = :scanner',
+        // The rule again, in DynamoDB: still OPEN (not FIXED: OPEN or absent), still last seen before this scan, same
+        // scanner. Flat, as condition.ts says why.
+        ConditionExpression: 'NOT #Status = :fixed AND #LastSeen < :scannedAt AND #Scanner = :scanner',
         ExpressionAttributeNames: {
           '#Status': 'Status',
           '#FixedAt': 'FixedAt',
@@ -58,7 +58,6 @@ async function closeOne(tableName: string, finding: Candidate, scope: RunScope):
           ':zero': 0,
           ':one': 1,
           ':fixed': 'FIXED',
-          ':open': 'OPEN',
           ':scannedAt': scope.scannedAt,
           ':runId': scope.runId,
           ':scanner': scope.scanner,

@@ -21,7 +21,11 @@ import {
 import { forEachBounded } from '../core/concurrency';
 import { workflowOnReopen, type WorkflowState } from '../core/triage';
 import { classifyAwsError } from './aws-errors';
+import { all, allOf, anyOf, render, type Condition } from './condition';
 import { dynamoDbClient } from './dynamodb-client';
+
+/** A finding's Status is OPEN, FIXED or absent (stored before scan runs: OPEN), so "open" is "not FIXED" (`:fixed`). */
+const NOT_FIXED = 'NOT #Status = :fixed';
 
 /** How many findings of one batch are written at once: enough to finish 100 quickly, few enough not to self-throttle. */
 export const WRITE_CONCURRENCY = 10;
@@ -66,8 +70,9 @@ async function readFinding(
  */
 function upsertCondition(names: Record<string, string>, values: Record<string, unknown>): string {
   Object.assign(names, { '#VulnID': 'VulnID', '#Status': 'Status', '#LastSeen': 'LastSeen' });
-  values[':open'] = 'OPEN';
-  return 'attribute_not_exists(#VulnID) OR ((attribute_not_exists(#Status) OR #Status = :open) AND #LastSeen <= :scannedAt)';
+  values[':fixed'] = 'FIXED';
+  // Absent, or OPEN (NOT FIXED: a Status is OPEN, FIXED or absent) and last seen at or before the scan.
+  return render(anyOf(all('attribute_not_exists(#VulnID)'), all(NOT_FIXED, '#LastSeen <= :scannedAt')));
 }
 
 /**
@@ -312,36 +317,49 @@ export interface FindingsFilter {
  * NEW, and a RISK_ACCEPTED whose AcceptedUntil is at or before now is NEW too (compared as strings:
  * both are canonical UTC). The same rule as `effectiveWorkflow`, in DynamoDB's words.
  */
-function workflowClause(
+function workflowCondition(
   states: readonly WorkflowState[],
   now: string,
   names: Record<string, string>,
   values: Record<string, unknown>,
-): string {
+): Condition {
   names['#Workflow'] = 'Workflow';
-  // DynamoDB refuses a name or value the expression does not use: the acceptance's only where a clause reads it.
-  if (states.includes('NEW') || states.includes('RISK_ACCEPTED')) {
+  const use = (state: WorkflowState) => {
+    values[`:workflow${state}`] = state;
+    return `:workflow${state}`;
+  };
+  const accepting = () => {
     names['#AcceptedUntil'] = 'AcceptedUntil';
     values[':workflowNow'] = now;
-    values[':workflowRISK_ACCEPTED'] = 'RISK_ACCEPTED';
-  }
-  const clauses = states.map((state) => {
-    values[`:workflow${state}`] = state;
-    if (state === 'NEW') {
-      return '(attribute_not_exists(#Workflow) OR #Workflow = :workflowNEW OR (#Workflow = :workflowRISK_ACCEPTED AND (attribute_not_exists(#AcceptedUntil) OR #AcceptedUntil <= :workflowNow)))';
-    }
-    if (state === 'RISK_ACCEPTED') return '(#Workflow = :workflowRISK_ACCEPTED AND #AcceptedUntil > :workflowNow)';
-    return `#Workflow = :workflow${state}`;
-  });
-  // DynamoDB refuses redundant parentheses: a single clause is already whole.
-  return clauses.length === 1 ? (clauses[0] as string) : `(${clauses.join(' OR ')})`;
+    return `#Workflow = ${use('RISK_ACCEPTED')}`;
+  };
+  return anyOf(
+    ...states.map((state): Condition => {
+      switch (state) {
+        // No Workflow, NEW, or an acceptance that has run out (or names no end).
+        case 'NEW':
+          return anyOf(
+            all(
+              ...(['ACKNOWLEDGED', 'FALSE_POSITIVE', 'RISK_ACCEPTED'] as const).map(
+                (other) => `NOT #Workflow = ${use(other)}`,
+              ),
+            ),
+            all(accepting(), 'NOT #AcceptedUntil > :workflowNow'),
+          );
+        case 'RISK_ACCEPTED':
+          return all(accepting(), '#AcceptedUntil > :workflowNow');
+        default:
+          return all(`#Workflow = ${use(state)}`);
+      }
+    }),
+  );
 }
 
-/** A DynamoDB filter expression for the filters given, or undefined for none. */
+/** A DynamoDB filter expression for the filters given, or undefined for none (flat: condition.ts). */
 export function filterExpression(
   filter: FindingsFilter,
 ): { expression: string; names: Record<string, string>; values: Record<string, unknown> } | undefined {
-  const clauses: string[] = [];
+  const clauses: Condition[] = [];
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   if (filter.severities !== undefined) {
@@ -350,42 +368,38 @@ export function filterExpression(
       values[`:severity${index}`] = severity;
       return `:severity${index}`;
     });
-    clauses.push(`#Severity IN (${placeholders.join(', ')})`);
+    clauses.push(all(`#Severity IN (${placeholders.join(', ')})`));
   }
   if (filter.asset !== undefined) {
     names['#AssetName'] = 'AssetName';
     values[':asset'] = filter.asset;
-    clauses.push('#AssetName = :asset');
+    clauses.push(all('#AssetName = :asset'));
   }
   if (filter.cve !== undefined) {
     names['#Cves'] = 'Cves';
     values[':cve'] = filter.cve;
-    clauses.push('contains(#Cves, :cve)');
+    clauses.push(all('contains(#Cves, :cve)'));
   }
   if (filter.packageName !== undefined) {
     names['#PackageName'] = 'PackageName';
     values[':packageName'] = filter.packageName;
-    clauses.push('#PackageName = :packageName');
+    clauses.push(all('#PackageName = :packageName'));
   }
   if (filter.knownExploit !== undefined) {
     names['#KnownExploit'] = 'KnownExploit';
     values[':knownExploit'] = true;
-    clauses.push(
-      filter.knownExploit
-        ? '#KnownExploit = :knownExploit'
-        : '(attribute_not_exists(#KnownExploit) OR #KnownExploit <> :knownExploit)',
-    );
+    // false: false or absent.
+    clauses.push(all(filter.knownExploit ? '#KnownExploit = :knownExploit' : 'NOT #KnownExploit = :knownExploit'));
   }
   if (filter.status !== undefined) {
     names['#Status'] = 'Status';
-    values[':status'] = filter.status;
-    clauses.push(
-      filter.status === 'OPEN' ? '(attribute_not_exists(#Status) OR #Status = :status)' : '#Status = :status',
-    );
+    values[':fixed'] = 'FIXED';
+    // OPEN: OPEN or absent (findings stored before scan runs).
+    clauses.push(all(filter.status === 'OPEN' ? NOT_FIXED : '#Status = :fixed'));
   }
   if (filter.workflows !== undefined)
-    clauses.push(workflowClause(filter.workflows, filter.now ?? new Date().toISOString(), names, values));
-  return clauses.length === 0 ? undefined : { expression: clauses.join(' AND '), names, values };
+    clauses.push(workflowCondition(filter.workflows, filter.now ?? new Date().toISOString(), names, values));
+  return clauses.length === 0 ? undefined : { expression: render(allOf(...clauses)), names, values };
 }
 
 /**

@@ -141,7 +141,8 @@ export function finishClosing(tableName: string, runId: string, fixed: number, n
           ? 'SET #State = :closed, #ClosedAt = if_not_exists(#ClosedAt, :now), #Fixed = :fixed'
           : 'SET #State = :closed, #ClosedAt = if_not_exists(#ClosedAt, :now)',
         ConditionExpression: withCount
-          ? 'attribute_exists(RunId) AND (attribute_not_exists(#Fixed) OR #Fixed <= :fixed)'
+          ? // Flat (condition.ts): no count yet, or one not above this one.
+            'attribute_exists(RunId) AND NOT #Fixed > :fixed'
           : 'attribute_exists(RunId)',
         ExpressionAttributeNames: {
           '#State': 'State',

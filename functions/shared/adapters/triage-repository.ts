@@ -81,7 +81,7 @@ function updateExpression(
     // A finding never written since versions exist reads as version 0.
     condition +=
       update.expectedVersion === 0
-        ? ' AND (attribute_not_exists(#Version) OR #Version = :expectedVersion)'
+        ? ' AND NOT #Version > :expectedVersion' // absent or 0 (a Version is never negative); flat: condition.ts
         : ' AND #Version = :expectedVersion';
   }
   return {
