@@ -1,5 +1,10 @@
 import { all, allOf, anyOf, MAX_EXPRESSION_LENGTH, render } from '../../functions/shared/adapters/condition';
-import { filterExpression } from '../../functions/shared/adapters/findings-repository';
+
+// The repository builds the GET filter; it loads the functions' Powertools set-up, which needs a service name.
+process.env.POWERTOOLS_SERVICE_NAME ??= 'condition-test';
+const { filterExpression } = jest.requireActual<typeof import('../../functions/shared/adapters/findings-repository')>(
+  '../../functions/shared/adapters/findings-repository',
+);
 
 describe('flat DynamoDB conditions', () => {
   it('multiplies ANDs of ORs out into an OR of ANDs', () => {

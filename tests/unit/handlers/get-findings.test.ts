@@ -50,9 +50,18 @@ function mockQuery(pages: { items: Record<string, unknown>[]; lastVulnId?: strin
   });
 }
 
-/** The default workflow clause: NEW (none stored, or an acceptance expired) or ACKNOWLEDGED. */
-const ACTIONABLE =
-  '(attribute_not_exists(#Workflow) OR #Workflow = :workflowNEW OR (#Workflow = :workflowRISK_ACCEPTED AND (attribute_not_exists(#AcceptedUntil) OR #AcceptedUntil <= :workflowNow))) OR #Workflow = :workflowACKNOWLEDGED';
+/**
+ * The default filter, flat (functions/shared/adapters/condition.ts), after the clauses in `prefix`: OPEN (not FIXED:
+ * a finding stored before scan runs has no Status), and NEW (none stored, or an acceptance expired) or ACKNOWLEDGED.
+ */
+const actionable = (prefix = '') =>
+  [
+    'NOT #Workflow = :workflowACKNOWLEDGED AND NOT #Workflow = :workflowFALSE_POSITIVE AND NOT #Workflow = :workflowRISK_ACCEPTED',
+    '#Workflow = :workflowRISK_ACCEPTED AND NOT #AcceptedUntil > :workflowNow',
+    '#Workflow = :workflowACKNOWLEDGED',
+  ]
+    .map((workflow) => `${prefix}NOT #Status = :fixed AND ${workflow}`)
+    .join(' OR ');
 
 const queries = (): QueryCommandInput[] => dynamoDb.commandCalls(QueryCommand).map((call) => call.args[0].input);
 
@@ -78,7 +87,7 @@ describe('get-findings handler', () => {
         KeyConditionExpression: '#Org = :org',
         // OPEN by default; a finding stored before scan runs has no Status and counts as OPEN. And what there is
         // to fix: NEW (none stored, or an acceptance expired) or ACKNOWLEDGED.
-        FilterExpression: `(attribute_not_exists(#Status) OR #Status = :status) AND (${ACTIONABLE})`,
+        FilterExpression: actionable(),
         Limit: 50,
         ExclusiveStartKey: undefined,
       }),
@@ -102,7 +111,7 @@ describe('get-findings handler', () => {
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', severity: 'HIGH' });
     expect(queries()[0]).toMatchObject({
-      FilterExpression: `#Severity IN (:severity0) AND (attribute_not_exists(#Status) OR #Status = :status) AND (${ACTIONABLE})`,
+      FilterExpression: actionable('#Severity IN (:severity0) AND '),
     });
   });
 
@@ -110,7 +119,9 @@ describe('get-findings handler', () => {
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', minSeverity: 'HIGH', asset: 'Web-1', cve: 'CVE-2021-44228' });
     expect(queries()[0]).toMatchObject({
-      FilterExpression: `#Severity IN (:severity0, :severity1) AND #AssetName = :asset AND contains(#Cves, :cve) AND (attribute_not_exists(#Status) OR #Status = :status) AND (${ACTIONABLE})`,
+      FilterExpression: actionable(
+        '#Severity IN (:severity0, :severity1) AND #AssetName = :asset AND contains(#Cves, :cve) AND ',
+      ),
       ExpressionAttributeNames: {
         '#Org': 'Org',
         '#Severity': 'Severity',
@@ -134,9 +145,7 @@ describe('get-findings handler', () => {
     dynamoDb.resetHistory();
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', knownExploit: 'false', status: 'ALL', workflow: 'ALL' });
-    expect(queries()[0]?.FilterExpression).toBe(
-      '(attribute_not_exists(#KnownExploit) OR #KnownExploit <> :knownExploit)',
-    );
+    expect(queries()[0]?.FilterExpression).toBe('NOT #KnownExploit = :knownExploit');
   });
 
   it('answers 400 naming knownExploit when it is neither true nor false', async () => {
@@ -149,8 +158,8 @@ describe('get-findings handler', () => {
     mockQuery([{ items: [] }]);
     await get({ org: 'org1', status: 'FIXED', workflow: 'ALL' });
     expect(queries()[0]).toMatchObject({
-      FilterExpression: '#Status = :status',
-      ExpressionAttributeValues: marshall({ ':org': 'org1', ':status': 'FIXED' }),
+      FilterExpression: '#Status = :fixed',
+      ExpressionAttributeValues: marshall({ ':org': 'org1', ':fixed': 'FIXED' }),
     });
     dynamoDb.resetHistory();
     mockQuery([{ items: [] }]);

@@ -38,8 +38,7 @@ const context = lambdaContext('write');
 const findings = (vulnIds: string[]) => vulnIds.map((VulnID) => ({ ...REFERENCE_NORMALIZED, VulnID }));
 
 const STORED_LAST_SEEN = '2024-06-01T00:00:00.000Z';
-const UPSERT_CONDITION =
-  'attribute_not_exists(#VulnID) OR ((attribute_not_exists(#Status) OR #Status = :open) AND #LastSeen <= :scannedAt)';
+const UPSERT_CONDITION = 'attribute_not_exists(#VulnID) OR NOT #Status = :fixed AND #LastSeen <= :scannedAt';
 
 const refused = (item?: Record<string, unknown>) =>
   new ConditionalCheckFailedException({
