@@ -129,7 +129,10 @@ export function applyDynaliteStreams(): DynaliteStreams {
         return undefined;
       } catch (error) {
         if (!(error instanceof StreamsApiError)) throw error;
-        return { status: 400, payload: { __type: `com.amazonaws.dynamodb.v20120810#${error.name}`, message: error.message } };
+        return {
+          status: 400,
+          payload: { __type: `com.amazonaws.dynamodb.v20120810#${error.name}`, message: error.message },
+        };
       }
     },
   };
@@ -178,10 +181,13 @@ function updateTableStream(
       const done = release((error: unknown, answer?: unknown) => (error ? reject(error) : resolveAnswer(answer)));
       store.tableDb.get(name, (error, value) => {
         const table = value as Table | undefined;
-        if (error || !table) return done(new StreamsApiError('ResourceNotFoundException', 'Requested resource not found'));
+        if (error || !table)
+          return done(new StreamsApiError('ResourceNotFoundException', 'Requested resource not found'));
         const enabled = table.StreamSpecification?.StreamEnabled === true;
         if (specification.StreamEnabled && enabled)
-          return done(new StreamsApiError('ValidationException', `Table already has an enabled stream: ${table.LatestStreamArn}`));
+          return done(
+            new StreamsApiError('ValidationException', `Table already has an enabled stream: ${table.LatestStreamArn}`),
+          );
         if (!specification.StreamEnabled && !enabled)
           return done(new StreamsApiError('ValidationException', 'Table does not have an enabled stream'));
         table.StreamSpecification = specification.StreamEnabled

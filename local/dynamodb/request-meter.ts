@@ -29,7 +29,9 @@ const isStreamsCall = (target: string | string[] | undefined) => String(target ?
 
 /** The stream's table of a Streams API request: from its StreamArn, its shard iterator (which begins with it) or TableName. */
 function streamTableOf(body: string): string {
-  const table = /:table\/([A-Za-z0-9_.-]{1,255})\/stream\//.exec(body)?.[1] ?? /"TableName"\s*:\s*"([A-Za-z0-9_.-]{1,255})"/.exec(body)?.[1];
+  const table =
+    /:table\/([A-Za-z0-9_.-]{1,255})\/stream\//.exec(body)?.[1] ??
+    /"TableName"\s*:\s*"([A-Za-z0-9_.-]{1,255})"/.exec(body)?.[1];
   return table === undefined ? '-/stream' : `${table}/stream`;
 }
 

@@ -189,7 +189,9 @@ export async function createTablesFromTemplate(
         const current = table?.StreamSpecification;
         if (wanted && !(current?.StreamEnabled && current.StreamViewType === wanted.StreamViewType)) {
           if (current?.StreamEnabled)
-            await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: false } }));
+            await client.send(
+              new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: false } }),
+            );
           table = (await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: wanted })))
             .TableDescription;
         }

@@ -183,7 +183,13 @@ export class StreamStore {
    * One committed write of one item: `oldItem` before, `newItem` after (undefined = no item). Nothing is recorded
    * when the item is unchanged, or when the table has no enabled stream. Called in commit order, under the item's lock.
    */
-  append(tableName: string, keys: AttributeMap, oldItem: AttributeMap | undefined, newItem: AttributeMap | undefined, sizeBytes: number): void {
+  append(
+    tableName: string,
+    keys: AttributeMap,
+    oldItem: AttributeMap | undefined,
+    newItem: AttributeMap | undefined,
+    sizeBytes: number,
+  ): void {
     const arn = this.latest.get(tableName);
     const stream = arn === undefined ? undefined : this.streams.get(arn);
     if (!stream || (!oldItem && !newItem) || sameItem(oldItem, newItem)) return;
@@ -248,10 +254,15 @@ export class StreamStore {
     const all = [...this.streams.values()]
       .filter((stream) => body.TableName === undefined || stream.tableName === body.TableName)
       .sort((a, b) => (a.arn < b.arn ? -1 : 1));
-    const start = body.ExclusiveStartStreamArn === undefined ? 0 : all.findIndex((s) => s.arn === body.ExclusiveStartStreamArn) + 1;
+    const start =
+      body.ExclusiveStartStreamArn === undefined ? 0 : all.findIndex((s) => s.arn === body.ExclusiveStartStreamArn) + 1;
     const page = all.slice(start, start + limit);
     return {
-      Streams: page.map((stream) => ({ StreamArn: stream.arn, StreamLabel: stream.label, TableName: stream.tableName })),
+      Streams: page.map((stream) => ({
+        StreamArn: stream.arn,
+        StreamLabel: stream.label,
+        TableName: stream.tableName,
+      })),
       ...(start + limit < all.length ? { LastEvaluatedStreamArn: page[page.length - 1]?.arn } : {}),
     };
   }
@@ -274,7 +285,9 @@ export class StreamStore {
             SequenceNumberRange: {
               StartingSequenceNumber: sequenceText(FIRST_SEQUENCE),
               // A disabled stream's shard is closed: its range ends (API Reference, SequenceNumberRange).
-              ...(stream.enabled ? {} : { EndingSequenceNumber: sequenceText(last < FIRST_SEQUENCE ? FIRST_SEQUENCE : last) }),
+              ...(stream.enabled
+                ? {}
+                : { EndingSequenceNumber: sequenceText(last < FIRST_SEQUENCE ? FIRST_SEQUENCE : last) }),
             },
           },
         ],
@@ -287,7 +300,10 @@ export class StreamStore {
     if (body.ShardId !== SHARD_ID)
       throw notFound(`Requested resource not found: Shard: ${String(body.ShardId)} in Stream: ${stream.arn} not found`);
     const type = body.ShardIteratorType;
-    const number = typeof body.SequenceNumber === 'string' && /^\d{1,40}$/.test(body.SequenceNumber) ? BigInt(body.SequenceNumber) : undefined;
+    const number =
+      typeof body.SequenceNumber === 'string' && /^\d{1,40}$/.test(body.SequenceNumber)
+        ? BigInt(body.SequenceNumber)
+        : undefined;
     let after: bigint;
     switch (type) {
       case 'TRIM_HORIZON':
@@ -299,10 +315,14 @@ export class StreamStore {
       case 'AT_SEQUENCE_NUMBER':
       case 'AFTER_SEQUENCE_NUMBER': {
         if (number === undefined) throw validation(`A SequenceNumber is required for ShardIteratorType ${type}`);
-        if (number >= stream.next || number < FIRST_SEQUENCE)
+        // A number beyond the latest record is accepted, as DynamoDB Local accepts it: the iterator waits there.
+        if (number < FIRST_SEQUENCE)
           throw validation(`Invalid SequenceNumber ${String(body.SequenceNumber)} for shard ${SHARD_ID}`);
         if (number <= stream.trimmedThrough)
-          throw new StreamsApiError('TrimmedDataAccessException', 'The requested sequence number is beyond the trim horizon');
+          throw new StreamsApiError(
+            'TrimmedDataAccessException',
+            'The requested sequence number is beyond the trim horizon',
+          );
         after = type === 'AT_SEQUENCE_NUMBER' ? number - 1n : number;
         break;
       }
@@ -323,7 +343,10 @@ export class StreamStore {
     const text = typeof iterator === 'string' ? iterator : '';
     const arn = streamArnOfIterator(text);
     try {
-      const [after, issuedMs] = JSON.parse(Buffer.from(text.slice(arn.length + 3), 'base64url').toString()) as [string, number];
+      const [after, issuedMs] = JSON.parse(Buffer.from(text.slice(arn.length + 3), 'base64url').toString()) as [
+        string,
+        number,
+      ];
       if (arn && /^\d+$/.test(after) && typeof issuedMs === 'number') return { arn, after, issuedMs };
     } catch {
       // answered below
@@ -337,16 +360,24 @@ export class StreamStore {
       throw validation(`Limit must be between 1 and ${MAX_GET_RECORDS_LIMIT}`);
     const state = this.readIterator(body.ShardIterator);
     if (this.now() - state.issuedMs > ITERATOR_LIFETIME_MS)
-      throw new StreamsApiError('ExpiredIteratorException', 'Iterator expired. The iterator was created more than 15 minutes ago.');
+      throw new StreamsApiError(
+        'ExpiredIteratorException',
+        'Iterator expired. The iterator was created more than 15 minutes ago.',
+      );
     const stream = this.stream(state.arn);
     const after = BigInt(state.after);
     if (after < stream.trimmedThrough)
-      throw new StreamsApiError('TrimmedDataAccessException', 'The operation attempted to read past the oldest stream record in a shard');
+      throw new StreamsApiError(
+        'TrimmedDataAccessException',
+        'The operation attempted to read past the oldest stream record in a shard',
+      );
     // Records are numbered consecutively from the first kept one.
     const firstKept = stream.trimmedThrough + 1n;
     const start = Number(after + 1n - firstKept);
     const records = stream.records.slice(start, start + limit);
-    const lastRead = records.length ? BigInt((records[records.length - 1] as StreamRecord).dynamodb.SequenceNumber) : after;
+    const lastRead = records.length
+      ? BigInt((records[records.length - 1] as StreamRecord).dynamodb.SequenceNumber)
+      : after;
     const drained = lastRead >= stream.next - 1n;
     return {
       Records: records,

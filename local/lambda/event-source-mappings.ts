@@ -127,8 +127,11 @@ export function eventSourceMappingDefinitions(
           ),
           ...(destination === undefined ? {} : { onFailureDestination: String(destination) }),
           enabled: properties.Enabled !== false,
-          filters: (((properties.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ??
-            []) as { Pattern: string }[]).map((filter) => JSON.parse(filter.Pattern) as unknown),
+          filters: (
+            ((properties.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? []) as {
+              Pattern: string;
+            }[]
+          ).map((filter) => JSON.parse(filter.Pattern) as unknown),
         };
       }),
   );
@@ -165,7 +168,15 @@ function matchesEntry(value: unknown, entry: unknown): boolean {
     const [op, bound, op2, bound2] = operator.numeric as [string, number, string?, number?];
     const compare = (o: string | undefined, b: number | undefined, v: number) =>
       o === undefined ||
-      (o === '=' ? v === b : o === '<' ? v < Number(b) : o === '<=' ? v <= Number(b) : o === '>' ? v > Number(b) : v >= Number(b));
+      (o === '='
+        ? v === b
+        : o === '<'
+          ? v < Number(b)
+          : o === '<='
+            ? v <= Number(b)
+            : o === '>'
+              ? v > Number(b)
+              : v >= Number(b));
     const n = Number(value);
     return value !== undefined && !Number.isNaN(n) && compare(op, bound, n) && compare(op2, bound2, n);
   }
@@ -182,7 +193,11 @@ function eventRecord(record: StreamsRecord, streamArn: string): Record<string, u
     if (value instanceof Date) return Math.floor(value.getTime() / 1000);
     if (Array.isArray(value)) return value.map(plain);
     if (value !== null && typeof value === 'object')
-      return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, plain(v)]));
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, plain(v)]),
+      );
     return value;
   };
   return { ...(plain(record) as Record<string, unknown>), eventSourceARN: streamArn };
@@ -282,7 +297,7 @@ class Mapping {
 
   private async run(): Promise<void> {
     let iterator: string | undefined;
-    let shardId = '';
+    let shardId: string;
     try {
       const described = await this.client.send(new DescribeStreamCommand({ StreamArn: this.definition.streamArn }));
       shardId = described.StreamDescription?.Shards?.[0]?.ShardId ?? '';
@@ -305,7 +320,10 @@ class Mapping {
       let records: StreamsRecord[];
       try {
         const answer = await this.client.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: Math.min(1000, this.definition.batchSize - batch.length) }),
+          new GetRecordsCommand({
+            ShardIterator: iterator,
+            Limit: Math.min(1000, this.definition.batchSize - batch.length),
+          }),
         );
         records = answer.Records ?? [];
         iterator = answer.NextShardIterator;
@@ -370,10 +388,13 @@ class Mapping {
         this.definition.maximumRetryAttempts >= 0 && segment.attempts >= this.definition.maximumRetryAttempts;
       if (outcome.kind === 'error' && this.definition.bisectBatchOnFunctionError && failed.length > 1 && !exhausted) {
         const half = Math.ceil(failed.length / 2);
-        pending.unshift({ records: failed.slice(0, half), attempts: segment.attempts }, {
-          records: failed.slice(half),
-          attempts: segment.attempts,
-        });
+        pending.unshift(
+          { records: failed.slice(0, half), attempts: segment.attempts },
+          {
+            records: failed.slice(half),
+            attempts: segment.attempts,
+          },
+        );
       } else if (!exhausted) {
         pending.unshift({ records: failed, attempts: segment.attempts + 1 });
         await this.sleep(this.options.retryIntervalMs ?? 100);
@@ -383,7 +404,9 @@ class Mapping {
 
   private async invoke(
     records: StreamsRecord[],
-  ): Promise<{ kind: 'ok' } | { kind: 'throttled' } | { kind: 'error' | 'partial'; from: number; functionError: string }> {
+  ): Promise<
+    { kind: 'ok' } | { kind: 'throttled' } | { kind: 'error' | 'partial'; from: number; functionError: string }
+  > {
     const event = { Records: records.map((record) => eventRecord(record, this.definition.streamArn)) };
     this.invocations += 1;
     let result: unknown;

@@ -12,7 +12,12 @@ import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dyna
 import { localAwsEnvironment } from '../../local/aws-local';
 import { localResolver } from '../../local/cloudformation/local-resolver';
 import { loadTemplate } from '../../local/cloudformation/template';
-import { createTablesFromTemplate, localDynamoDbClient, startDynamoDb, type LocalDynamoDb } from '../../local/dynamodb/server';
+import {
+  createTablesFromTemplate,
+  localDynamoDbClient,
+  startDynamoDb,
+  type LocalDynamoDb,
+} from '../../local/dynamodb/server';
 import { stackIam } from '../../local/iam/stack-iam';
 import type { Denial } from '../../local/iam/gate';
 import {
@@ -48,10 +53,22 @@ const ids = (delivery: Delivery) => delivery.event.Records.map((record) => recor
 
 /** Items written before the mapping starts, so its batches (BatchSize 4, TRIM_HORIZON) are known in advance. */
 const ITEMS: [string, string][] = [
-  ['o1', 'ok'], ['o2', 'ok'], ['o3', 'ok'], ['o4', 'ok'],
-  ['f1', 'fail-once'], ['o5', 'ok'], ['o6', 'ok'], ['o7', 'ok'],
-  ['o8', 'ok'], ['o9', 'ok'], ['p1', 'poison'], ['o10', 'ok'],
-  ['q1', 'ok'], ['q2', 'partial-once'], ['q3', 'ok'], ['q4', 'ok'],
+  ['o1', 'ok'],
+  ['o2', 'ok'],
+  ['o3', 'ok'],
+  ['o4', 'ok'],
+  ['f1', 'fail-once'],
+  ['o5', 'ok'],
+  ['o6', 'ok'],
+  ['o7', 'ok'],
+  ['o8', 'ok'],
+  ['o9', 'ok'],
+  ['p1', 'poison'],
+  ['o10', 'ok'],
+  ['q1', 'ok'],
+  ['q2', 'partial-once'],
+  ['q3', 'ok'],
+  ['q4', 'ok'],
 ];
 
 beforeAll(async () => {
@@ -87,7 +104,13 @@ afterAll(async () => {
 const start = (id: string) => {
   const mappings = startEventSourceMappings(
     definitions.filter((definition) => definition.id === id),
-    { functions, endpoint: server.endpoint, retryIntervalMs: 5, pollIntervalMs: 20, log: (entry) => logged.push(entry) },
+    {
+      functions,
+      endpoint: server.endpoint,
+      retryIntervalMs: 5,
+      pollIntervalMs: 20,
+      log: (entry) => logged.push(entry),
+    },
   );
   running.push(mappings);
   return mappings;
@@ -142,7 +165,12 @@ describe('a mapping whose role reads the stream', () => {
     const succeeded = deliveries()
       .filter((delivery) => !delivery.failed)
       .flatMap((delivery) =>
-        delivery.partial === null ? ids(delivery) : ids(delivery).slice(0, delivery.event.Records.findIndex((r) => r.dynamodb.SequenceNumber === delivery.partial)),
+        delivery.partial === null
+          ? ids(delivery)
+          : ids(delivery).slice(
+              0,
+              delivery.event.Records.findIndex((r) => r.dynamodb.SequenceNumber === delivery.partial),
+            ),
       );
     expect(succeeded).toEqual(ITEMS.map(([id]) => id).filter((id) => id !== 'p1'));
     expect(deliveries().every((delivery) => delivery.event.Records.length <= 4)).toBe(true);
@@ -180,7 +208,10 @@ describe('a mapping whose role reads the stream', () => {
       },
     });
     expect(logged).toContainEqual(
-      expect.objectContaining({ level: 'ERROR', message: 'event source mapping: batch sent to its on-failure destination' }),
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'event source mapping: batch sent to its on-failure destination',
+      }),
     );
   });
 
@@ -199,7 +230,9 @@ describe('a mapping whose role reads the stream', () => {
     );
     await mappings.drain();
     expect(deliveries().slice(before).map(ids)).toEqual([['late']]);
-    expect(mappings.status()).toEqual([{ id: 'RecorderFunction.Changes', state: 'Enabled', invocations: expect.any(Number) }]);
+    expect(mappings.status()).toEqual([
+      { id: 'RecorderFunction.Changes', state: 'Enabled', invocations: expect.any(Number) },
+    ]);
   });
 });
 
@@ -207,13 +240,21 @@ test('a role without the streams actions reads nothing: the mapping fails visibl
   if (!server.enforceIam) return; // DynamoDB Local: the local stack cannot put IAM in front of it.
   const invoked = deliveries().length;
   const mappings = start('UnreadableFunction.Changes');
-  await expect(mappings.drain()).rejects.toThrow(/UnreadableFunction\.Changes: Cannot access stream .*ChangesTable\/stream/);
+  await expect(mappings.drain()).rejects.toThrow(
+    /UnreadableFunction\.Changes: Cannot access stream .*ChangesTable\/stream/,
+  );
   expect(mappings.status()).toEqual([
     expect.objectContaining({ id: 'UnreadableFunction.Changes', state: 'Failed', invocations: 0 }),
   ]);
   expect(denials).toContainEqual(
-    expect.objectContaining({ caller: expect.stringContaining('UnreadableRole/UnreadableFunction'), action: 'dynamodb:DescribeStream', resource: streamArn }),
+    expect.objectContaining({
+      caller: expect.stringContaining('UnreadableRole/UnreadableFunction'),
+      action: 'dynamodb:DescribeStream',
+      resource: streamArn,
+    }),
   );
-  expect(logged).toContainEqual(expect.objectContaining({ message: 'event source mapping failed', mapping: 'UnreadableFunction.Changes' }));
+  expect(logged).toContainEqual(
+    expect.objectContaining({ message: 'event source mapping failed', mapping: 'UnreadableFunction.Changes' }),
+  );
   expect(deliveries()).toHaveLength(invoked);
 });
