@@ -295,21 +295,27 @@ class Mapping {
     });
   }
 
+  private iteratorAt(shardId: string, lastRead: string | undefined) {
+    return this.client.send(
+      new GetShardIteratorCommand({
+        StreamArn: this.definition.streamArn,
+        ShardId: shardId,
+        ...(lastRead === undefined
+          ? { ShardIteratorType: this.definition.startingPosition }
+          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: lastRead }),
+      }),
+    );
+  }
+
   private async run(): Promise<void> {
     let iterator: string | undefined;
     let shardId: string;
+    /** The last record read: an expired iterator (15 minutes) is renewed after it, as Lambda's poller does. */
+    let lastRead: string | undefined;
     try {
       const described = await this.client.send(new DescribeStreamCommand({ StreamArn: this.definition.streamArn }));
       shardId = described.StreamDescription?.Shards?.[0]?.ShardId ?? '';
-      iterator = (
-        await this.client.send(
-          new GetShardIteratorCommand({
-            StreamArn: this.definition.streamArn,
-            ShardId: shardId,
-            ShardIteratorType: this.definition.startingPosition,
-          }),
-        )
-      ).ShardIterator;
+      iterator = (await this.iteratorAt(shardId, undefined)).ShardIterator;
     } catch (error) {
       return this.fail(error as Error);
     }
@@ -328,8 +334,15 @@ class Mapping {
         records = answer.Records ?? [];
         iterator = answer.NextShardIterator;
       } catch (error) {
-        return this.fail(error as Error);
+        if ((error as Error).name !== 'ExpiredIteratorException') return this.fail(error as Error);
+        try {
+          iterator = (await this.iteratorAt(shardId, lastRead)).ShardIterator;
+          continue;
+        } catch (renewal) {
+          return this.fail(renewal as Error);
+        }
       }
+      lastRead = records[records.length - 1]?.dynamodb?.SequenceNumber ?? lastRead;
       const kept = this.definition.filters.length
         ? records.filter((record) => {
             const event = eventRecord(record, this.definition.streamArn);
@@ -339,17 +352,20 @@ class Mapping {
       if (kept.length && !batch.length) batchStarted = Date.now();
       batch.push(...kept);
       const full = batch.length >= this.definition.batchSize;
-      const windowOver = Date.now() - batchStarted >= this.definition.maximumBatchingWindowMs;
-      if (batch.length && (full || windowOver || records.length === 0 || this.waiters.length)) {
+      const windowLeft = this.definition.maximumBatchingWindowMs - (Date.now() - batchStarted);
+      // A drain does not wait for the batching window: what is read is delivered at once.
+      if (batch.length && (full || windowLeft <= 0 || this.waiters.length)) {
         await this.deliver(batch, shardId);
         batch = [];
       }
-      if (records.length === 0 && batch.length === 0) {
-        for (const waiter of this.waiters.filter((w) => w.afterPoll <= poll)) {
-          this.waiters.splice(this.waiters.indexOf(waiter), 1);
-          waiter.resolve();
-        }
-        if (this.running) await this.sleep(this.options.pollIntervalMs ?? 250);
+      if (records.length === 0) {
+        if (batch.length === 0)
+          for (const waiter of this.waiters.filter((w) => w.afterPoll <= poll)) {
+            this.waiters.splice(this.waiters.indexOf(waiter), 1);
+            waiter.resolve();
+          }
+        const interval = this.options.pollIntervalMs ?? 250;
+        if (this.running) await this.sleep(batch.length ? Math.max(0, Math.min(interval, windowLeft)) : interval);
       }
     }
   }

@@ -22,6 +22,7 @@ import { stackIam } from '../../local/iam/stack-iam';
 import type { Denial } from '../../local/iam/gate';
 import {
   eventSourceMappingDefinitions,
+  matchesPattern,
   startEventSourceMappings,
   type EventSourceMappingDefinition,
   type EventSourceMappings,
@@ -44,8 +45,8 @@ interface Delivery {
   partial: string | null;
   event: { Records: { eventName: string; dynamodb: { SequenceNumber: string; Keys: { Id: { S: string } } } }[] };
 }
-const deliveries = (): Delivery[] =>
-  readFileSync(join(directory, 'received.jsonl'), 'utf8')
+const deliveries = (functionName = 'RecorderFunction'): Delivery[] =>
+  readFileSync(join(directory, `${functionName}.jsonl`), 'utf8')
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as Delivery);
@@ -236,9 +237,20 @@ describe('a mapping whose role reads the stream', () => {
   });
 });
 
+test('FilterCriteria: only the records a filter matches reach the function', async () => {
+  const mappings = start('FilteredFunction.Changes');
+  await mappings.drain();
+  const delivered = deliveries('FilteredFunction').flatMap(ids);
+  expect(delivered).toEqual(ITEMS.filter(([, mode]) => mode === 'ok').map(([id]) => id));
+  expect(matchesPattern({ a: { b: 5 } }, { a: { b: [{ numeric: ['>', 4, '<=', 5] }] } })).toBe(true);
+  expect(matchesPattern({ a: 'xyz' }, { a: [{ prefix: 'xy' }], c: [{ exists: false }] })).toBe(true);
+  expect(matchesPattern({ a: 'xyz' }, { a: [{ 'anything-but': ['xyz'] }] })).toBe(false);
+});
+
 test('a role without the streams actions reads nothing: the mapping fails visibly and its function is never invoked', async () => {
   if (!server.enforceIam) return; // DynamoDB Local: the local stack cannot put IAM in front of it.
   const invoked = deliveries().length;
+  expect(() => deliveries('UnreadableFunction')).toThrow(/ENOENT/);
   const mappings = start('UnreadableFunction.Changes');
   await expect(mappings.drain()).rejects.toThrow(
     /UnreadableFunction\.Changes: Cannot access stream .*ChangesTable\/stream/,
@@ -246,6 +258,9 @@ test('a role without the streams actions reads nothing: the mapping fails visibl
   expect(mappings.status()).toEqual([
     expect.objectContaining({ id: 'UnreadableFunction.Changes', state: 'Failed', invocations: 0 }),
   ]);
+  // The DynamoDB-API server's process reports its denials to this one over IPC, beside the HTTP answer.
+  for (let wait = 0; wait < 100 && denials.length === 0; wait += 1)
+    await new Promise((resolve) => setTimeout(resolve, 20));
   expect(denials).toContainEqual(
     expect.objectContaining({
       caller: expect.stringContaining('UnreadableRole/UnreadableFunction'),
