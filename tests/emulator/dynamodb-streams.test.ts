@@ -5,6 +5,9 @@
  * has streams natively: both must answer alike. Retention and iterator expiry are held on the stream store with a
  * clock of its own (a day cannot be waited for).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   BatchWriteItemCommand,
   CreateTableCommand,
@@ -26,7 +29,13 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws-local';
 import { meterDifference, requestsOf } from '../../local/dynamodb/request-meter';
-import { localDynamoDbClient, startDynamoDb, type LocalDynamoDb } from '../../local/dynamodb/server';
+import type { CfnTemplate } from '../../local/cloudformation/template';
+import {
+  createTablesFromTemplate,
+  localDynamoDbClient,
+  startDynamoDb,
+  type LocalDynamoDb,
+} from '../../local/dynamodb/server';
 import { RETENTION_MS, StreamStore, type StreamedTable } from '../../local/dynamodb/streams';
 
 const TABLE = 'Streamed';
@@ -305,3 +314,52 @@ describe('the stream store: retention and iterator lifetime', () => {
     expect(() => records(fresh)).toThrow(expect.objectContaining({ name: 'ExpiredIteratorException' }));
   });
 });
+
+test('a persisted store keeps the stream’s ARN; a table stored without a stream gets the template’s by UpdateTable', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'streams-data-'));
+  const template: CfnTemplate = {
+    Resources: {
+      Older: {
+        Type: 'AWS::DynamoDB::Table',
+        Properties: {
+          AttributeDefinitions: [{ AttributeName: 'Id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'Id', KeyType: 'HASH' }],
+        },
+      },
+    },
+  };
+  const older = template.Resources.Older as { Properties: Record<string, unknown> };
+  try {
+    let stored = await startDynamoDb({ port: 0, dataDir });
+    try {
+      expect((await createTablesFromTemplate(stored.endpoint, template)).streamArns).toEqual({});
+    } finally {
+      await stored.close();
+    }
+    older.Properties.StreamSpecification = { StreamViewType: 'NEW_AND_OLD_IMAGES' };
+    stored = await startDynamoDb({ port: 0, dataDir });
+    let arn: string | undefined;
+    try {
+      arn = (await createTablesFromTemplate(stored.endpoint, template)).streamArns.Older;
+      expect(arn).toMatch(/:table\/Older\/stream\/.+$/);
+    } finally {
+      await stored.close();
+    }
+    stored = await startDynamoDb({ port: 0, dataDir });
+    const reader = new DynamoDBStreamsClient({
+      endpoint: stored.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      expect((await createTablesFromTemplate(stored.endpoint, template)).streamArns.Older).toBe(arn);
+      const described = await reader.send(new DescribeStreamCommand({ StreamArn: arn }));
+      expect(described.StreamDescription).toMatchObject({ StreamStatus: 'ENABLED', TableName: 'Older' });
+    } finally {
+      reader.destroy();
+      await stored.close();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);
