@@ -149,8 +149,10 @@ export class StreamStore {
       this.adopt(table, arn, label, specification.StreamViewType, createdMs);
       return Object.assign(table, { LatestStreamArn: arn, LatestStreamLabel: label });
     }
-    if (specification && !specification.StreamEnabled && current) {
-      current.enabled = false;
+    // Disabled, or a table of that name created again without one (DeleteTable ends a table's stream).
+    const latest = this.streams.get(this.latest.get(table.TableName) ?? '');
+    if (latest && (latest.arn !== table.LatestStreamArn || specification?.StreamEnabled === false)) {
+      latest.enabled = false;
       this.latest.delete(table.TableName);
     }
     return table;
@@ -171,6 +173,8 @@ export class StreamStore {
         next: FIRST_SEQUENCE,
         trimmedThrough: FIRST_SEQUENCE - 1n,
       });
+    const previous = this.streams.get(this.latest.get(table.TableName) ?? '');
+    if (previous && previous.arn !== arn) previous.enabled = false;
     this.latest.set(table.TableName, arn);
   }
 

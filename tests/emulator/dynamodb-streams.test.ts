@@ -363,3 +363,22 @@ test('a persisted store keeps the stream’s ARN; a table stored without a strea
     rmSync(dataDir, { recursive: true, force: true });
   }
 }, 120_000);
+
+test('a table deleted and created again without a stream records nothing on its old stream', async () => {
+  const store = new StreamStore();
+  const definition = {
+    TableName: 'Again',
+    TableArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/Again',
+    KeySchema: [{ AttributeName: 'Id', KeyType: 'HASH' }],
+  };
+  const first = store.describeTable<StreamedTable & { TableArn: string }>({
+    ...definition,
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+  });
+  expect(store.streaming('Again')).toBe(true);
+  store.describeTable<StreamedTable & { TableArn: string }>({ ...definition });
+  expect(store.streaming('Again')).toBe(false);
+  expect(store.call('DescribeStream', { StreamArn: first.LatestStreamArn })).toMatchObject({
+    StreamDescription: { StreamStatus: 'DISABLED' },
+  });
+});
