@@ -10,6 +10,11 @@ import type { MeterReading } from './dynamodb/request-meter';
 import type { LocalResolver } from './cloudformation/intrinsics';
 import { localResolver } from './cloudformation/local-resolver';
 import { functionDefinitions, startLocalFunctions, type InvokerLog, type LocalFunctions } from './lambda/invoker';
+import {
+  eventSourceMappingDefinitions,
+  startEventSourceMappings,
+  type EventSourceMappings,
+} from './lambda/event-source-mappings';
 import { startStepFunctionsApi } from './stepfunctions/api';
 import { startSecretsManager } from './secretsmanager/server';
 import { createLocalStateMachine, type ExecutionStarter, type LocalStateMachine } from './stepfunctions/state-machine';
@@ -44,6 +49,10 @@ export interface LocalBackend {
   tracing: LocalTracing | undefined;
   /** IAM on every call the functions and machines make (undefined with `iam: false`). */
   iam: LocalIam | undefined;
+  /** The functions' DynamoDB stream event source mappings (lambda/event-source-mappings.ts). */
+  eventSourceMappings: EventSourceMappings;
+  /** Resolves once every mapping has delivered (or sent on failure) every stream record written before the call. */
+  drainStreams(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,17 +113,20 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
   let secrets: Awaited<ReturnType<typeof startSecretsManager>> | undefined;
   let functions: LocalFunctions | undefined;
   let tracing: LocalTracing | undefined;
+  let mappings: EventSourceMappings | undefined;
   try {
     tracing = options.traces ? await startLocalTracing(options.traces) : undefined;
     secrets = await startSecretsManager(
       resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([logicalId]) => logicalId),
       { dir: options.secretsDir, ...(options.bindAddress ? { host: options.bindAddress } : {}) },
     );
-    const tableNames = (await createTablesFromTemplate(dynamoDb.endpoint)) as LocalBackend['tableNames'];
+    const tables = await createTablesFromTemplate(dynamoDb.endpoint, template);
+    const tableNames = tables.names as LocalBackend['tableNames'];
     const resolver = localResolver(template, {
       parameterOverrides: options.parameterOverrides,
       tableNames,
       secretArns: secrets.arns,
+      streamArns: tables.streamArns,
     });
     let iam: LocalIam | undefined;
     if (options.iam ?? true) {
@@ -173,6 +185,14 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
         ...(iam ? { role: iam.gate.stack.stateMachineRoles[logicalId] } : {}),
       });
     }
+    // Lambda polls a stream once the mapping's function exists: after the functions are ready.
+    mappings = startEventSourceMappings(eventSourceMappingDefinitions(template, resolver), {
+      functions: traced,
+      endpoint: dynamoDb.endpoint,
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+    });
+    const eventSourceMappings = mappings;
     const stateMachine = stateMachines[INGEST_STATE_MACHINE];
     if (!stateMachine) throw new Error(`the template has no ${INGEST_STATE_MACHINE}`);
     const api =
@@ -196,8 +216,11 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       resolver,
       tracing,
       iam,
+      eventSourceMappings,
+      drainStreams: () => eventSourceMappings.drain(),
       close: async () => {
         await api?.close();
+        await eventSourceMappings.close();
         await Promise.all(Object.values(stateMachines).map((machine) => machine.settled()));
         await started.close();
         await secrets?.close();
@@ -206,6 +229,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<LocalB
       },
     };
   } catch (error) {
+    await mappings?.close();
     await functions?.close();
     await secrets?.close();
     await tracing?.close();

@@ -21,6 +21,8 @@ export interface LocalStack {
   gateway: Gateway;
   url: string;
   seeded: SeedResult | undefined;
+  /** Resolves once every event source mapping has delivered (or sent on failure) every stream record written before the call. */
+  drainStreams(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       gateway: started,
       url: started.url,
       seeded,
+      drainStreams: () => backend.drainStreams(),
       close: async () => {
         await started.close();
         await backend.close();

@@ -16,6 +16,12 @@ export interface LocalResourceValues {
   tableNames: Record<string, string>;
   /** Secret logical id → the local secret's ARN. */
   secretArns: Record<string, string>;
+  /**
+   * Table logical id → its stream's ARN (`!GetAtt Table.StreamArn`), as the running DynamoDB-API server answered
+   * it. Without it (nothing running: the template tests) a table with a StreamSpecification resolves to
+   * `<table ARN>/stream/*`, every stream the table will have.
+   */
+  streamArns?: Record<string, string>;
 }
 
 export function localResolver(template: CfnTemplate, values: LocalResourceValues): LocalResolver {
@@ -39,5 +45,10 @@ export function localResolver(template: CfnTemplate, values: LocalResourceValues
   }
   for (const table of Object.keys(values.tableNames))
     attributes[`${table}.Arn`] = `arn:${LOCAL_PARTITION}:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${table}`;
+  for (const [logicalId, table] of resourcesOfType(template, 'AWS::DynamoDB::Table')) {
+    const tableArn = attributes[`${logicalId}.Arn`];
+    if (table.Properties?.StreamSpecification !== undefined && tableArn !== undefined)
+      attributes[`${logicalId}.StreamArn`] = values.streamArns?.[logicalId] ?? `${tableArn}/stream/*`;
+  }
   return new LocalResolver(template, { refs, attributes });
 }

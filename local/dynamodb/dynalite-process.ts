@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { applyDynaliteConformance } from './dynalite-conformance';
+import { applyDynaliteStreams } from './dynalite-streams';
 import { RequestMeter, type MeterReading } from './request-meter';
 import { dynamoDbCall } from '../iam/calls';
 import { callerOf } from '../iam/credentials';
@@ -38,6 +39,7 @@ export type ChildMessage =
 const send = (message: ChildMessage) => process.send?.(message);
 const options = JSON.parse(process.argv[2] ?? '{}') as DynaliteProcessOptions;
 applyDynaliteConformance();
+const streams = applyDynaliteStreams();
 const server = dynalite({
   createTableMs: 0,
   deleteTableMs: 0,
@@ -62,34 +64,49 @@ let gate: IamGate | undefined;
 const dynaliteHandler = server.listeners('request')[0] as RequestListener;
 server.removeAllListeners('request');
 
-function refuse(response: ServerResponse, type: string, message: string): void {
-  const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message });
-  response.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(body) });
+function answerJson(response: ServerResponse, status: number, payload: unknown): void {
+  const body = JSON.stringify(payload);
+  response.writeHead(status, {
+    'Content-Type': 'application/x-amz-json-1.0',
+    'Content-Length': Buffer.byteLength(body),
+  });
   response.end(body);
 }
 
-async function enforce(iam: IamGate, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const caller = callerOf(request.headers.authorization);
-  if (caller.kind === 'operator') return void dynaliteHandler(request, response);
-  // Read with 'data' events, as the request meter does: an async iterator beside a 'data' listener stalls the body.
-  const body = await new Promise<Buffer>((resolveBody, reject) => {
+function refuse(response: ServerResponse, type: string, message: string): void {
+  answerJson(response, 400, { __type: `com.amazon.coral.service#${type}`, message });
+}
+
+// Read with 'data' events, as the request meter does: an async iterator beside a 'data' listener stalls the body.
+const readBody = (request: IncomingMessage) =>
+  new Promise<Buffer>((resolveBody, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.once('end', () => resolveBody(Buffer.concat(chunks)));
     request.once('error', reject);
   });
-  let parsed: Record<string, unknown> = {};
+
+const parseBody = (body: Buffer): Record<string, unknown> => {
   try {
-    parsed = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+    return JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
   } catch {
     // dynalite answers the malformed body itself, once IAM has had its say on the operation.
+    return {};
   }
-  const verdict = await iam.check(
-    caller,
-    dynamoDbCall(String(request.headers['x-amz-target'] ?? ''), parsed, iam.stack),
-  );
-  if (verdict.kind === 'unreachable') return void request.socket.destroy();
-  if (verdict.kind === 'denied') return refuse(response, verdict.code, verdict.message);
+};
+
+/** The Streams API and UpdateTable's StreamSpecification are answered here (dynalite-streams.ts); the rest by dynalite. */
+const streamsAnswers = (target: string) => target.startsWith('DynamoDBStreams_') || target.endsWith('.UpdateTable');
+
+async function serve(request: IncomingMessage, response: ServerResponse, read?: Buffer): Promise<void> {
+  const target = String(request.headers['x-amz-target'] ?? '');
+  let body = read;
+  if (streamsAnswers(target)) {
+    body ??= await readBody(request);
+    const answer = await streams.answer(target, parseBody(body));
+    if (answer) return answerJson(response, answer.status, answer.payload);
+  }
+  if (body === undefined) return void dynaliteHandler(request, response);
   const replay = Object.assign(Readable.from(body.length ? [body] : []), {
     headers: request.headers,
     method: request.method,
@@ -98,9 +115,21 @@ async function enforce(iam: IamGate, request: IncomingMessage, response: ServerR
   dynaliteHandler(replay as unknown as IncomingMessage, response);
 }
 
+async function enforce(iam: IamGate, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const caller = callerOf(request.headers.authorization);
+  if (caller.kind === 'operator') return serve(request, response);
+  const body = await readBody(request);
+  const verdict = await iam.check(
+    caller,
+    dynamoDbCall(String(request.headers['x-amz-target'] ?? ''), parseBody(body), iam.stack),
+  );
+  if (verdict.kind === 'unreachable') return void request.socket.destroy();
+  if (verdict.kind === 'denied') return refuse(response, verdict.code, verdict.message);
+  return serve(request, response, body);
+}
+
 server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-  if (!gate) return void dynaliteHandler(request, response);
-  enforce(gate, request, response).catch(() => {
+  (gate ? enforce(gate, request, response) : serve(request, response)).catch(() => {
     if (!response.headersSent) refuse(response, 'InternalServerError', 'Internal server error');
   });
 });

@@ -16,11 +16,24 @@ export interface OperationTally {
   capacityUnits: number;
 }
 
-/** table name (or `-` when a request names none or several) → operation → tally. */
+/**
+ * table name (or `-` when a request names none or several) → operation → tally. DynamoDB Streams calls count under
+ * `<table>/stream` (the stream is not the table: reading it is no request on the table).
+ */
 export type MeterReading = Record<string, Record<string, OperationTally>>;
 
 /** The operation an `X-Amz-Target: DynamoDB_20120810.UpdateItem` header names. */
-const operationOf = (target: string | string[] | undefined) => String(target ?? '').replace(/^DynamoDB_\d+\./, '');
+const operationOf = (target: string | string[] | undefined) =>
+  String(target ?? '').replace(/^DynamoDB(Streams)?_\d+\./, '');
+const isStreamsCall = (target: string | string[] | undefined) => String(target ?? '').startsWith('DynamoDBStreams_');
+
+/** The stream's table of a Streams API request: from its StreamArn, its shard iterator (which begins with it) or TableName. */
+function streamTableOf(body: string): string {
+  const table =
+    /:table\/([A-Za-z0-9_.-]{1,255})\/stream\//.exec(body)?.[1] ??
+    /"TableName"\s*:\s*"([A-Za-z0-9_.-]{1,255})"/.exec(body)?.[1];
+  return table === undefined ? '-/stream' : `${table}/stream`;
+}
 
 /** The request's table: `"TableName":"…"` where it has one (BatchWriteItem and BatchGetItem name theirs as keys). */
 function tableOf(body: string): string {
@@ -96,6 +109,7 @@ export class RequestMeter {
   watch(server: Server): void {
     server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
       const operation = operationOf(request.headers['x-amz-target']);
+      const streams = isStreamsCall(request.headers['x-amz-target']);
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       const sent: Buffer[] = [];
@@ -111,7 +125,7 @@ export class RequestMeter {
       response.end = ((chunk?: unknown, ...rest: unknown[]) => {
         if (typeof chunk !== 'function') keep(chunk);
         if (operation !== '')
-          this.record(tableOf(Buffer.concat(chunks).toString()), operation, {
+          this.record((streams ? streamTableOf : tableOf)(Buffer.concat(chunks).toString()), operation, {
             status: response.statusCode,
             body: Buffer.concat(sent),
           });

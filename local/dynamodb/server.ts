@@ -8,9 +8,12 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   type CreateTableCommandInput,
+  type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../aws-local';
 import { reachableHost, type LoopbackListener } from '../loopback';
@@ -131,13 +134,18 @@ export function localDynamoDbClient(endpoint: string): DynamoDBClient {
 export type TableNames = Record<string, string>;
 export const localTableName = (logicalId: string) => logicalId;
 
-/** CreateTable input for each AWS::DynamoDB::Table of the template (keys and indexes; SSE etc. are AWS-only). */
+/**
+ * CreateTable input for each AWS::DynamoDB::Table of the template (keys, indexes and the stream; SSE etc. are
+ * AWS-only). CloudFormation's `StreamSpecification` is `{ StreamViewType }` alone: a table with one has a stream
+ * ("AWS::DynamoDB::Table StreamSpecification", CloudFormation User Guide), which the API says as `StreamEnabled: true`.
+ */
 export function tableDefinitions(template: CfnTemplate = loadTemplate()): CreateTableCommandInput[] {
   return resourcesOfType(template, 'AWS::DynamoDB::Table').map(([logicalId, resource]) => {
     const properties = resource.Properties as Pick<
       CreateTableCommandInput,
       'AttributeDefinitions' | 'KeySchema' | 'GlobalSecondaryIndexes' | 'LocalSecondaryIndexes'
-    >;
+    > & { StreamSpecification?: { StreamViewType?: string } };
+    const viewType = properties.StreamSpecification?.StreamViewType;
     return {
       TableName: localTableName(logicalId),
       AttributeDefinitions: properties.AttributeDefinitions,
@@ -145,25 +153,54 @@ export function tableDefinitions(template: CfnTemplate = loadTemplate()): Create
       BillingMode: 'PAY_PER_REQUEST',
       ...(properties.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: properties.GlobalSecondaryIndexes } : {}),
       ...(properties.LocalSecondaryIndexes ? { LocalSecondaryIndexes: properties.LocalSecondaryIndexes } : {}),
+      ...(viewType
+        ? { StreamSpecification: { StreamEnabled: true, StreamViewType: viewType as 'NEW_AND_OLD_IMAGES' } }
+        : {}),
     };
   });
 }
 
-/** Creates the template's tables unless they exist (a persisted store keeps them). */
-export async function createTablesFromTemplate(endpoint: string): Promise<TableNames> {
+export interface CreatedTables {
+  names: TableNames;
+  /** Table logical id → its stream's ARN (`!GetAtt Table.StreamArn`), for the tables with a stream. */
+  streamArns: Record<string, string>;
+}
+
+/**
+ * Creates the template's tables unless they exist (a persisted store keeps them); an existing table the template
+ * gives a stream it lacks (or another view type) gets it by UpdateTable, as a stack update would.
+ */
+export async function createTablesFromTemplate(
+  endpoint: string,
+  template: CfnTemplate = loadTemplate(),
+): Promise<CreatedTables> {
   const client = localDynamoDbClient(endpoint);
-  const names: TableNames = {};
+  const created: CreatedTables = { names: {}, streamArns: {} };
   try {
-    for (const definition of tableDefinitions()) {
+    for (const definition of tableDefinitions(template)) {
+      const name = definition.TableName as string;
+      let table: TableDescription | undefined;
       try {
-        await client.send(new CreateTableCommand(definition));
+        table = (await client.send(new CreateTableCommand(definition))).TableDescription;
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
+        table = (await client.send(new DescribeTableCommand({ TableName: name }))).Table;
+        const wanted = definition.StreamSpecification;
+        const current = table?.StreamSpecification;
+        if (wanted && !(current?.StreamEnabled && current.StreamViewType === wanted.StreamViewType)) {
+          if (current?.StreamEnabled)
+            await client.send(
+              new UpdateTableCommand({ TableName: name, StreamSpecification: { StreamEnabled: false } }),
+            );
+          table = (await client.send(new UpdateTableCommand({ TableName: name, StreamSpecification: wanted })))
+            .TableDescription;
+        }
       }
-      names[definition.TableName as string] = definition.TableName as string;
+      created.names[name] = name;
+      if (definition.StreamSpecification && table?.LatestStreamArn) created.streamArns[name] = table.LatestStreamArn;
     }
   } finally {
     client.destroy();
   }
-  return names;
+  return created;
 }

@@ -7,6 +7,7 @@
  */
 import { LOCAL_ACCOUNT, LOCAL_PARTITION, LOCAL_REGION } from '../aws-local';
 import type { StackIam } from './stack-iam';
+import { streamArnOfIterator } from '../dynamodb/streams';
 
 export interface KmsUse {
   key: string;
@@ -58,9 +59,28 @@ function dynamoDbTargets(
   return [];
 }
 
+/**
+ * A DynamoDB Streams request (`X-Amz-Target: DynamoDBStreams_20120810.<Operation>`): IAM's action is
+ * `dynamodb:<Operation>` on the stream (`arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL`, the "stream"
+ * resource type of "Actions, resources, and condition keys for Amazon DynamoDB", Service Authorization Reference);
+ * GetRecords names its stream through the shard iterator, ListStreams the table's streams (all tables' without one).
+ */
+function dynamoDbStreamsCall(operation: string, body: Record<string, unknown>): AwsCall {
+  const action = `dynamodb:${operation}`;
+  const resource =
+    typeof body.StreamArn === 'string'
+      ? body.StreamArn
+      : typeof body.ShardIterator === 'string'
+        ? streamArnOfIterator(body.ShardIterator)
+        : `${localTableArn(typeof body.TableName === 'string' ? body.TableName : '*')}/stream/*`;
+  // The table's KMS key is used by DynamoDB Streams itself: no kms:Decrypt of the reader's is evaluated locally.
+  return { service: 'dynamodb', action, resources: [{ action, resource }], kms: [] };
+}
+
 /** A DynamoDB JSON 1.0 request (`X-Amz-Target: DynamoDB_20120810.<Operation>`) as IAM sees it. */
 export function dynamoDbCall(target: string, body: Record<string, unknown>, stack: StackIam): AwsCall {
   const operation = target.slice(target.indexOf('.') + 1);
+  if (target.startsWith('DynamoDBStreams_')) return dynamoDbStreamsCall(operation, body);
   const targets = dynamoDbTargets(operation, body);
   const resources = targets.length
     ? targets.map(({ action, table, index }) => ({

@@ -100,6 +100,35 @@ function iamResolver(stack: CfnTemplate, base: { refs: Record<string, string>; a
 const asArray = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
+/**
+ * AWS managed policies the local stack knows, with their documented statements. `AWSLambdaDynamoDBExecutionRole`
+ * is what SAM attaches to a function's generated role for a `DynamoDB` event ("AWSLambdaDynamoDBExecutionRole",
+ * AWS Managed Policy Reference Guide).
+ */
+const AWS_MANAGED_POLICIES: Record<string, NamedPolicy> = {
+  [`arn:${LOCAL_PARTITION}:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole`]: {
+    name: 'AWSLambdaDynamoDBExecutionRole',
+    policy: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: [
+            'dynamodb:DescribeStream',
+            'dynamodb:GetRecords',
+            'dynamodb:GetShardIterator',
+            'dynamodb:ListStreams',
+            'logs:CreateLogGroup',
+            'logs:CreateLogStream',
+            'logs:PutLogEvents',
+          ],
+          Resource: '*',
+        },
+      ],
+    } as PolicyDocument,
+  },
+};
+
 function rolesOf(stack: CfnTemplate, resolver: LocalResolver, required: Set<string>): Record<string, RoleIam> {
   const managed = Object.fromEntries(
     resourcesOfType(stack, 'AWS::IAM::ManagedPolicy')
@@ -109,6 +138,7 @@ function rolesOf(stack: CfnTemplate, resolver: LocalResolver, required: Set<stri
         { name: id, policy: resolver.resolve(resource.Properties?.PolicyDocument) as PolicyDocument },
       ]),
   ) as Record<string, NamedPolicy>;
+  Object.assign(managed, AWS_MANAGED_POLICIES);
   const roles: Record<string, RoleIam> = {};
   for (const [id, resource] of resourcesOfType(stack, 'AWS::IAM::Role')) {
     if (!included(resource, resolver)) continue;

@@ -4,7 +4,14 @@
  * case (new, updated, unchanged, stale), whatever the batch; and, stated here, a reopen, the close of
  * a run and a GET page. Runs on dynalite and, in .ci/run, on DynamoDB Local.
  */
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from '@aws-sdk/client-dynamodb-streams';
 import { ScanRunClient } from '../../client/push/scan-run';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/aws-local';
 import { meterDifference, requestsOf, type MeterReading } from '../../local/dynamodb/request-meter';
 import { REFERENCE_FINDING } from '../../local/seed';
 import { startTestStack, type TestStack } from '../support/local-stack';
@@ -123,5 +130,38 @@ describe('one request per finding', () => {
     expect(answer.status).toBe(200);
     expect((answer.json() as { items: unknown[] }).items).toHaveLength(SIZE);
     expect(findings).toEqual({ Query: expect.objectContaining({ requests: 1 }) });
+  });
+});
+
+describe('the findings table’s stream (NEW_AND_OLD_IMAGES, template.yaml)', () => {
+  it('records each changed finding with its old and new image, and is read without a findings-table request', async () => {
+    const streams = new DynamoDBStreamsClient({
+      endpoint: stack.stack.backend.dynamoDbEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      const arn = stack.stack.backend.resolver.resolve({ 'Fn::GetAtt': ['FindingsTable', 'StreamArn'] }) as string;
+      expect(arn).toMatch(/:table\/FindingsTable\/stream\/.+$/);
+      const shardId = (await streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription?.Shards?.[0]
+        ?.ShardId;
+      const { ShardIterator } = await streams.send(
+        new GetShardIteratorCommand({ StreamArn: arn, ShardId: shardId, ShardIteratorType: 'LATEST' }),
+      );
+      const finding = { ...REFERENCE_FINDING, Org: ORG, VulnID: 'streamed-1', AssetName: 'metered.example.com' };
+      const written = await metered(async () => {
+        await post({ findings: [finding] });
+        await post({ findings: [{ ...finding, PluginName: 'Renamed by the scanner' }] });
+        await stack.stack.drainStreams();
+        return (await streams.send(new GetRecordsCommand({ ShardIterator }))).Records ?? [];
+      });
+      expect(written.findings).toEqual({ UpdateItem: expect.objectContaining({ requests: 2 }) });
+      expect(written.answer.map((record) => record.eventName)).toEqual(['INSERT', 'MODIFY']);
+      const [, modify] = written.answer;
+      expect(modify?.dynamodb?.OldImage?.PluginName).toEqual({ S: REFERENCE_FINDING.PluginName });
+      expect(modify?.dynamodb?.NewImage?.PluginName).toEqual({ S: 'Renamed by the scanner' });
+    } finally {
+      streams.destroy();
+    }
   });
 });
