@@ -9,13 +9,9 @@
  */
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { FindingChange } from '../core/finding-history';
-import { nextSummaryGroup, notYetApplied, type SummaryGroup } from '../core/finding-events';
+import type { SummaryGroup } from '../core/finding-events';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
-
-/** Refusals in a row before the batch is left to Lambda's retry (another consumer kept moving the org's Seq). */
-const MAX_REFUSALS = 4;
 
 async function appliedUpTo(tableName: string, org: string): Promise<string | undefined> {
   const result = await dynamoDbClient.send(
@@ -30,8 +26,12 @@ async function appliedUpTo(tableName: string, org: string): Promise<string | und
   return result.Item ? (unmarshall(result.Item).Seq as string | undefined) : undefined;
 }
 
-/** Applies one group; answers undefined when applied, else the Seq the summary has already reached. */
-async function applyGroup(tableName: string, org: string, group: SummaryGroup): Promise<{ refusedAt?: string }> {
+/** Applies one group of an org's changes (FindingEventStore.applySummaryGroup, core/finding-events.ts). */
+export async function applySummaryGroup(
+  tableName: string,
+  org: string,
+  group: SummaryGroup,
+): Promise<{ refusedAt?: string }> {
   const names: Record<string, string> = { '#Seq': 'Seq' };
   const values: Record<string, unknown> = { ':first': group.first, ':last': group.last };
   const sets = ['#Seq = :last'];
@@ -70,9 +70,14 @@ async function applyGroup(tableName: string, org: string, group: SummaryGroup): 
     );
     return {};
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    const seq = error.Item ? (unmarshall(error.Item).Seq as string | undefined) : await appliedUpTo(tableName, org);
-    return { refusedAt: seq ?? '' };
+    if (!(error instanceof ConditionalCheckFailedException)) throw classifyAwsError(error);
+    // The refusal carries the item (no read); a server that does not return it is read instead.
+    try {
+      const seq = error.Item ? (unmarshall(error.Item).Seq as string | undefined) : await appliedUpTo(tableName, org);
+      return { refusedAt: seq ?? '' };
+    } catch (readError) {
+      throw classifyAwsError(readError);
+    }
   }
 }
 
@@ -99,26 +104,6 @@ async function removeZeros(tableName: string, org: string, counters: string[]): 
     );
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw classifyAwsError(error);
-  }
-}
-
-/** Applies one org's changes (in sequence order) to its summary, skipping what the summary already counted. */
-export async function applyOrgChanges(tableName: string, org: string, changes: readonly FindingChange[]): Promise<void> {
-  let pending = [...changes];
-  let refusals = 0;
-  try {
-    for (let group = nextSummaryGroup(pending); group !== undefined; group = nextSummaryGroup(pending)) {
-      const { refusedAt } = await applyGroup(tableName, org, group);
-      if (refusedAt === undefined) {
-        pending = pending.slice(group.size);
-        continue;
-      }
-      refusals += 1;
-      if (refusals > MAX_REFUSALS) throw new Error('the org summary kept moving: leaving the batch to a retry');
-      pending = notYetApplied(pending, refusedAt);
-    }
-  } catch (error) {
-    throw classifyAwsError(error);
   }
 }
 

@@ -174,11 +174,19 @@ export function historyEntry(change: FindingChange, retentionDays: number): Hist
       ...workflow,
     });
   }
-  return withRun({ ...base, Kind: fields.length > 0 ? 'updated' : 'seen', At: after.LastSeen, By: actor, Fields: fields });
+  return withRun({
+    ...base,
+    Kind: fields.length > 0 ? 'updated' : 'seen',
+    At: after.LastSeen,
+    By: actor,
+    Fields: fields,
+  });
 }
 
 /** What GET /vuln/history answers of an entry: no table keys, no TTL. */
 export function presentEntry(entry: HistoryEntry): Omit<HistoryEntry, 'Finding' | 'ExpiresAt'> {
-  const { Finding: _finding, ExpiresAt: _expires, ...shown } = entry;
-  return shown;
+  const shown: Partial<HistoryEntry> = { ...entry };
+  delete shown.Finding;
+  delete shown.ExpiresAt;
+  return shown as Omit<HistoryEntry, 'Finding' | 'ExpiresAt'>;
 }

@@ -146,7 +146,6 @@ export function parseFindingsQuery(
     packageName: data.package,
     knownExploit,
     status: status === 'ALL' ? undefined : status,
-    workflows:
-      data.workflow === undefined ? ACTIONABLE_STATES : data.workflow === 'ALL' ? undefined : [data.workflow],
+    workflows: data.workflow === undefined ? ACTIONABLE_STATES : data.workflow === 'ALL' ? undefined : [data.workflow],
   };
 }

@@ -142,8 +142,12 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
 export function readSummary(org: string, item: Record<string, unknown>, now: Date, policy: SlaPolicy): OrgSummary {
   const today = Math.floor(now.getTime() / DAY_MS);
   const counts = {
-    OPEN: perSeverity(() => Object.fromEntries(WORKFLOW_STATES.map((state) => [state, 0])) as Record<WorkflowState, number>),
-    FIXED: perSeverity(() => Object.fromEntries(WORKFLOW_STATES.map((state) => [state, 0])) as Record<WorkflowState, number>),
+    OPEN: perSeverity(
+      () => Object.fromEntries(WORKFLOW_STATES.map((state) => [state, 0])) as Record<WorkflowState, number>,
+    ),
+    FIXED: perSeverity(
+      () => Object.fromEntries(WORKFLOW_STATES.map((state) => [state, 0])) as Record<WorkflowState, number>,
+    ),
   };
   const overdue = perSeverity(() => 0);
   const oldestDay = perSeverity<number | null>(() => null);
