@@ -58,3 +58,10 @@ export function actorFromTriagedBy(triagedBy: unknown): ChangeActor {
   const value = (triagedBy !== null && typeof triagedBy === 'object' ? triagedBy : {}) as Record<string, unknown>;
   return actorFromStored({ s: value.subject, k: value.issuerKey, n: value.serialNumber, r: value.requestId });
 }
+
+/** A finding without its latest writer (`By`): what a listing shows. */
+export function withoutWriter<T extends object>(finding: T): T {
+  const shown = { ...finding } as T & { [ACTOR_ATTRIBUTE]?: unknown };
+  delete shown[ACTOR_ATTRIBUTE];
+  return shown;
+}
