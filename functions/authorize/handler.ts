@@ -15,7 +15,7 @@ const inputSchema = z.object({
  * Step 3 of ingestion (and of opening and completing a scan run): the certificate's OU must be granted
  * POST on every org of the batch. The answer names the certificate (its SHA-256, serial, CA key) so a run can record its opener.
  */
-export const handler = instrument(async (event: unknown): Promise<{ allowed: true } & Omit<Authorized, 'subject'>> => {
+export const handler = instrument(async (event: unknown): Promise<{ allowed: true } & Authorized> => {
   const input = inputSchema.parse(event);
   logger.appendKeys({ requestId: input.requestId });
   const orgs = [...new Set(input.findings.map((finding) => finding.Org))].sort();
@@ -27,7 +27,7 @@ export const handler = instrument(async (event: unknown): Promise<{ allowed: tru
     requestId: input.requestId,
     sourceIp: input.sourceIp,
   });
-  // What the workflow needs to record a run's opener: no subject DN in the execution's data.
-  const { ou, serialNumber, issuerKey, certificateSha256 } = authorized;
-  return { allowed: true, ou, serialNumber, certificateSha256, ...(issuerKey ? { issuerKey } : {}) };
+  // What the workflow records: a run's opener, and on each finding it writes who wrote it (subject, serial, CA key).
+  const { ou, subject, serialNumber, issuerKey, certificateSha256 } = authorized;
+  return { allowed: true, ou, subject, serialNumber, certificateSha256, ...(issuerKey ? { issuerKey } : {}) };
 });

@@ -37,7 +37,18 @@ export const handler = instrument(async (event: unknown) => {
   tracer.putAnnotation('org', run.org);
   const page = await closePage(
     findingsTable,
-    { runId: run.runId, org: run.org, scanner: run.scanner, scannedAt: run.scannedAt, assets: new Set(run.assets) },
+    {
+      runId: run.runId,
+      org: run.org,
+      scanner: run.scanner,
+      scannedAt: run.scannedAt,
+      assets: new Set(run.assets),
+      actor: {
+        subject: run.opener.subject,
+        serialNumber: run.opener.serialNumber,
+        issuerKey: run.opener.issuerKey,
+      },
+    },
     input.cursor ?? undefined,
   );
   logger.info('close page done', {

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { toHttpError } from '../shared/core/errors';
 import { parseFindingsQuery } from '../shared/core/get-findings-query';
 import { presentTriage } from '../shared/core/triage';
+import { withoutWriter } from '../shared/core/change-actor';
 import { decodePageToken, encodePageToken } from '../shared/core/page-token';
 import { jsonResponse, type ProxyResult } from '../shared/core/responses';
 import { authorizeRequest } from '../shared/adapters/authorization';
@@ -56,7 +57,8 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
     return jsonResponse(200, {
       org: query.org,
       // Each with its effective workflow state (an expired acceptance reads NEW) and its Version.
-      items: page.items.map((item) => presentTriage(item, now)),
+      // Who last wrote it (`By`) is the history's to answer (GET /vuln/history), not the listing's.
+      items: page.items.map((item) => presentTriage(withoutWriter(item), now)),
       count: page.items.length,
       ...(page.lastVulnId === undefined ? {} : { nextToken: encodePageToken(key, query.org, page.lastVulnId) }),
     });

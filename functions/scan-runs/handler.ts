@@ -28,6 +28,8 @@ const inputSchema = z.discriminatedUnion('operation', [
       serialNumber: z.string(),
       certificateSha256: z.string().regex(/^[0-9a-f]{64}$/),
       issuerKey: z.string().optional(),
+      // The opener's subject DN: the findings its run closes name it in their history.
+      subject: z.string().optional(),
     }),
   }),
   z.object({ operation: z.literal('read'), requestId: z.string().min(1), runId: z.string().max(200) }),

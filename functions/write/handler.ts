@@ -3,6 +3,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import * as z from 'zod';
 import { ConflictError, ForbiddenError, NotFoundError } from '../shared/core/errors';
 import { findingSchema } from '../shared/core/finding-schema';
+import type { ChangeActor } from '../shared/core/change-actor';
 import type { WriteCounts } from '../shared/core/lifecycle';
 import type { NormalizedFinding } from '../shared/core/normalize';
 import { newAssets, runIdSchema, type ScanRun } from '../shared/core/scan-run';
@@ -34,6 +35,10 @@ const inputSchema = z.object({
   requestId: z.string().min(1),
   runId: runIdSchema.nullish(),
   findings: z.array(findingSchema.extend({ Severity: z.enum(SEVERITIES) })).min(1),
+  /** The Authorize step's answer: the certificate the findings' history names (absent: the request id alone). */
+  actor: z
+    .object({ subject: z.string().optional(), serialNumber: z.string().optional(), issuerKey: z.string().optional() })
+    .optional(),
 });
 
 interface RunBatch {
@@ -43,9 +48,14 @@ interface RunBatch {
 
 /** One batch of a run: written at the run's scan time under its scanner, then counted in the run. */
 const writeRunBatch = makeIdempotent(
-  async (batch: RunBatch, run: ScanRun, units: ConsumedUnits): Promise<WriteCounts> => {
+  async (batch: RunBatch, run: ScanRun, units: ConsumedUnits, actor: ChangeActor): Promise<WriteCounts> => {
     const findings = batch.findings.map((finding) => ({ ...finding, Scanner: run.scanner }));
-    const counts = await writeFindings(findingsTable, findings, { scannedAt: run.scannedAt, runId: run.runId }, units);
+    const counts = await writeFindings(
+      findingsTable,
+      findings,
+      { scannedAt: run.scannedAt, runId: run.runId, actor },
+      units,
+    );
     await recordBatch(runsTable, run.runId, findings.length, counts, [
       ...new Set(findings.map((finding) => finding.AssetName)),
     ]);
@@ -73,7 +83,8 @@ async function openRunFor(runId: string, findings: NormalizedFinding[]): Promise
 
 /** Step 4 of ingestion: write every finding under the lifecycle rules and count what each became. */
 export const handler = instrument(async (event: unknown, context) => {
-  const { requestId, runId, findings } = inputSchema.parse(event);
+  const { requestId, runId, findings, actor: certificate } = inputSchema.parse(event);
+  const actor: ChangeActor = { ...certificate, requestId };
   logger.appendKeys({ requestId, ...(runId ? { runId } : {}) });
   tracer.putAnnotation('findingCount', findings.length);
   let counts: WriteCounts;
@@ -82,10 +93,10 @@ export const handler = instrument(async (event: unknown, context) => {
   if (runId) {
     const run = await openRunFor(runId, findings);
     idempotency.registerLambdaContext(context);
-    counts = await writeRunBatch({ runId, findings }, run, units);
+    counts = await writeRunBatch({ runId, findings }, run, units, actor);
   } else {
     // Without a run the request's own time is the scan's.
-    counts = await writeFindings(findingsTable, findings, { scannedAt: new Date().toISOString() }, units);
+    counts = await writeFindings(findingsTable, findings, { scannedAt: new Date().toISOString(), actor }, units);
   }
   logger.info('findings written', { accepted: findings.length, ...counts, ...units });
   return { accepted: findings.length, ...counts, runId: runId ?? null, requestId };

@@ -43,12 +43,20 @@ export function localResolver(template: CfnTemplate, values: LocalResourceValues
   for (const [logicalId] of resourcesOfType(template, 'AWS::IAM::Role')) {
     attributes[`${logicalId}.Arn`] = `arn:${LOCAL_PARTITION}:iam::${LOCAL_ACCOUNT}:role/${logicalId}`;
   }
-  for (const table of Object.keys(values.tableNames))
+  for (const table of Object.keys(values.tableNames)) {
     attributes[`${table}.Arn`] = `arn:${LOCAL_PARTITION}:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${table}`;
+  }
+  // A stream's ARN is its table's, a label after /stream/ ("StreamArn", AWS::DynamoDB::Table return values).
   for (const [logicalId, table] of resourcesOfType(template, 'AWS::DynamoDB::Table')) {
     const tableArn = attributes[`${logicalId}.Arn`];
     if (table.Properties?.StreamSpecification !== undefined && tableArn !== undefined)
       attributes[`${logicalId}.StreamArn`] = values.streamArns?.[logicalId] ?? `${tableArn}/stream/*`;
+  }
+  // Queues have no local server: their ARN and name resolve so the template's policies and alarms do.
+  for (const [logicalId] of resourcesOfType(template, 'AWS::SQS::Queue')) {
+    attributes[`${logicalId}.Arn`] = `arn:${LOCAL_PARTITION}:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${logicalId}`;
+    attributes[`${logicalId}.QueueName`] = logicalId;
+    refs[logicalId] = `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT}/${logicalId}`;
   }
   return new LocalResolver(template, { refs, attributes });
 }

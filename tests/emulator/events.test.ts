@@ -12,7 +12,7 @@ import {
   QueryCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -151,6 +151,7 @@ const expectations: Record<string, Expectation> = {
     expect(await invoke('authorize.json', event)).toEqual({
       allowed: true,
       ou: 'scanner',
+      subject: 'CN=scanner-01, OU=scanner, O=Example Corp',
       serialNumber: expect.stringMatching(/^[0-9A-F]+$/),
       certificateSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
@@ -192,6 +193,47 @@ const expectations: Record<string, Expectation> = {
       unprocessed: [],
       requestId: expect.any(String),
     });
+  },
+  'finding-events.json': async (event) => {
+    // Every record recorded: no failure to retry; one history entry each, and the org's summary counts the finding once.
+    expect(await invoke('finding-events.json', event)).toEqual({ batchItemFailures: [] });
+    const history = await client.send(
+      new QueryCommand({
+        TableName: backend.tableNames.FindingHistoryTable,
+        KeyConditionExpression: 'Finding = :finding',
+        ExpressionAttributeValues: marshall({ ':finding': `org1#${EXAMPLE_FINDING.VulnID}` }),
+      }),
+    );
+    expect(history.Items?.map((item) => unmarshall(item).Kind)).toEqual(['created', 'triaged']);
+    const summary = await client.send(
+      new GetItemCommand({ TableName: backend.tableNames.OrgSummaryTable, Key: marshall({ Org: 'org1' }) }),
+    );
+    expect(unmarshall(summary.Item ?? {})).toMatchObject({ Seq: '0000000000000000111200000000000000000002' });
+    // Delivered again (at least once): the same entries, nothing counted twice.
+    expect(await invoke('finding-events.json', event)).toEqual({ batchItemFailures: [] });
+    const again = await client.send(
+      new GetItemCommand({ TableName: backend.tableNames.OrgSummaryTable, Key: marshall({ Org: 'org1' }) }),
+    );
+    expect(unmarshall(again.Item ?? {})).toEqual(unmarshall(summary.Item ?? {}));
+  },
+  'get-finding-history.json': async (event) => {
+    await grantEventCertificate(event, 'GET');
+    await invoke('finding-events.json', readEvent('finding-events.json'));
+    const response = (await invoke('get-finding-history.json', event)) as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body) as { items: { Kind: string; By: unknown }[]; count: number };
+    // Newest first, each saying who.
+    expect(body.items.map((item) => item.Kind)).toEqual(['triaged', 'created']);
+    expect(body.items[0]?.By).toMatchObject({ subject: 'CN=dashboard-01, OU=dashboard, O=Example Corp' });
+  },
+  'get-org-summary.json': async (event) => {
+    await grantEventCertificate(event, 'GET');
+    await invoke('finding-events.json', readEvent('finding-events.json'));
+    const response = (await invoke('get-org-summary.json', event)) as { statusCode: number; body: string };
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body) as { org: string; counts: { OPEN: Record<string, Record<string, number>> } };
+    expect(body.org).toBe('org1');
+    expect(body.counts.OPEN.UNKNOWN?.ACKNOWLEDGED).toBe(1);
   },
   'scan-runs.json': async (event) => {
     expect(await invoke('scan-runs.json', event)).toEqual({ valid: true, run: EXAMPLE_RUN, orgs: [{ Org: 'org1' }] });

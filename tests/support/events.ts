@@ -9,7 +9,8 @@ import { X509Certificate as ParsedCertificate } from '@peculiar/x509';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { APIGatewayProxyEvent, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Finding } from '../../functions/shared/core/finding-schema';
 import { vulnIdOf } from '../../client/scan/mapping';
 import { normalizeFindings } from '../../functions/shared/core/normalize';
@@ -200,6 +201,9 @@ are valid for another year (so re-running it changes nothing), and issues new on
 | \`close-run.json\` | \`CloseRunFunction\` | The first "Close a page" of the close-run machine: \`{ operation: "page", runId, cursor: null, fixed: 0 }\` |
 | \`get-scan-run.json\` | \`GetScanRunFunction\` | A REST API proxy event for \`GET /scans/${EXAMPLE_RUN_ID}?org=org1\` from the dashboard certificate |
 | \`triage-findings.json\` | \`TriageFindingsFunction\` | A REST API proxy event for \`POST /vuln/triage\` (the reference finding ACKNOWLEDGED with a note) from the dashboard certificate, whose OU must be granted \`TRIAGE\` on org1 |
+| \`finding-events.json\` | \`FindingEventsFunction\` | A DynamoDB stream event of the findings table (NEW_AND_OLD_IMAGES): the reference finding created by a scanner, then acknowledged by a triager |
+| \`get-finding-history.json\` | \`GetFindingHistoryFunction\` | A REST API proxy event for \`GET /vuln/history?org=org1&vulnId=testID3\` from the dashboard certificate |
+| \`get-org-summary.json\` | \`GetOrgSummaryFunction\` | A REST API proxy event for \`GET /vuln/summary?org=org1\` from the dashboard certificate |
 | \`ingest-execution.json\` | \`IngestStateMachine\` | The execution input the \`POST /vuln\` mapping template builds: \`{ body, requestId, sourceIp, principal }\` |
 | \`events-ca.pem\` | | The "Example Events CA" that issued the certificates inside the events (not a key, not trusted anywhere) |
 
@@ -219,6 +223,9 @@ sam local invoke ScanRunsFunction -e events/scan-runs.json
 sam local invoke CloseRunFunction -e events/close-run.json       # needs the run in SCAN_RUNS_TABLE_NAME
 sam local invoke GetScanRunFunction -e events/get-scan-run.json
 sam local invoke TriageFindingsFunction -e events/triage-findings.json   # needs the finding in FINDINGS_TABLE_NAME
+sam local invoke FindingEventsFunction -e events/finding-events.json
+sam local invoke GetFindingHistoryFunction -e events/get-finding-history.json
+sam local invoke GetOrgSummaryFunction -e events/get-org-summary.json
 \`\`\`
 
 Without Docker, \`npm run invoke -- <FunctionLogicalId> -e events/<file>.json\` runs the same events against the
@@ -248,6 +255,68 @@ export function runEventFiles(dashboardCertPem: string): Record<string, string> 
       }),
     ),
   };
+}
+
+/** The findings table's stream, as Lambda's event source mapping delivers it. */
+export const EXAMPLE_STREAM_ARN =
+  'arn:aws:dynamodb:us-east-1:123456789012:table/FindingsTable/stream/2026-01-01T00:00:00.000';
+
+/**
+ * A DynamoDB stream event ("Process DynamoDB records with Lambda", AWS Lambda Developer Guide): the reference finding
+ * created by a scanner's POST /vuln, then acknowledged by a triager (NEW_AND_OLD_IMAGES).
+ */
+export function findingEventsEvent(): DynamoDBStreamEvent {
+  const created = {
+    ...normalizeFindings([EXAMPLE_FINDING])[0],
+    FirstSeen: '2026-01-05T09:00:00.000Z',
+    LastSeen: '2026-01-05T09:00:00.000Z',
+    Status: 'OPEN',
+    Version: 1,
+    By: { s: 'CN=scanner-01, OU=scanner, O=Example Corp', n: '1A2B3C', r: REQUEST_ID },
+  };
+  const triaged = {
+    ...created,
+    Workflow: 'ACKNOWLEDGED',
+    Note: 'Patch scheduled for the next window.',
+    TriagedAt: '2026-01-06T10:00:00.000Z',
+    TriagedBy: {
+      subject: 'CN=dashboard-01, OU=dashboard, O=Example Corp',
+      serialNumber: '4D5E6F',
+      requestId: 'TrIaGeIdQ=',
+    },
+    Version: 2,
+  };
+  const keys = { Org: created.Org, VulnID: created.VulnID };
+  const record = (
+    eventID: string,
+    eventName: 'INSERT' | 'MODIFY',
+    sequence: string,
+    at: number,
+    old?: object,
+    now?: object,
+  ) => ({
+    eventID,
+    eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'us-east-1',
+    eventSourceARN: EXAMPLE_STREAM_ARN,
+    dynamodb: {
+      ApproximateCreationDateTime: at,
+      Keys: marshall(keys),
+      ...(old ? { OldImage: marshall(old) } : {}),
+      ...(now ? { NewImage: marshall(now) } : {}),
+      SequenceNumber: sequence,
+      SizeBytes: 512,
+      StreamViewType: 'NEW_AND_OLD_IMAGES' as const,
+    },
+  });
+  return {
+    Records: [
+      record('c81e728d9d4c2f636f067f89cc14862c', 'INSERT', '111100000000000000000001', 1767603600, undefined, created),
+      record('eccbc87e4b5ce2fe28308fd9f2a7baf3', 'MODIFY', '111200000000000000000002', 1767693600, created, triaged),
+    ],
+  } as unknown as DynamoDBStreamEvent;
 }
 
 /** The body of the triage event: the reference finding acknowledged, with a note. */
@@ -360,6 +429,23 @@ export async function buildEventFiles(
     ),
     ...runEventFiles(dashboard.certPem),
     'triage-findings.json': json(triageFindingsEvent(dashboard.certPem)),
+    'finding-events.json': json(findingEventsEvent()),
+    'get-finding-history.json': json(
+      getFindingsEvent({
+        query: { org: 'org1', vulnId: EXAMPLE_FINDING.VulnID },
+        certPem: dashboard.certPem,
+        resource: '/vuln/history',
+        path: '/vuln/history',
+      }),
+    ),
+    'get-org-summary.json': json(
+      getFindingsEvent({
+        query: { org: 'org1' },
+        certPem: dashboard.certPem,
+        resource: '/vuln/summary',
+        path: '/vuln/summary',
+      }),
+    ),
     'ingest-execution.json': json(ingestExecutionInput({ findings }, scanner.certPem)),
     'events-ca.pem': ca.certPem,
     'README.md': README,

@@ -87,7 +87,13 @@ test('DATA 1.3 AWS services may use the key only for this stack: logs by encrypt
 
 test('DATA 1.4 every table is encrypted with the key, recoverable to any point in time, deletion-protected and retained', () => {
   const tables = logicalIdsOfType('AWS::DynamoDB::Table');
-  expect(tables.sort()).toEqual(['AuthzTable', 'FindingsTable', 'ScanRunsTable']);
+  expect(tables.sort()).toEqual([
+    'AuthzTable',
+    'FindingHistoryTable',
+    'FindingsTable',
+    'OrgSummaryTable',
+    'ScanRunsTable',
+  ]);
   for (const table of tables) {
     const props = properties(table);
     expect([table, props.SSESpecification]).toEqual([

@@ -23,6 +23,7 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::S3::Bucket': 'BucketName',
   'AWS::DynamoDB::Table': 'TableName',
   'AWS::KMS::Key': 'KeyId',
+  'AWS::SQS::Queue': 'QueueName',
 };
 
 /**

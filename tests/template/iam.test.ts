@@ -45,7 +45,7 @@ test('IAM 1.1 every function, every state machine and every API integration has 
   const functions = logicalIdsOfType('AWS::Serverless::Function');
   const machines = logicalIdsOfType('AWS::Serverless::StateMachine');
   const roles = [...functions.map(roleOf), ...machines.map(roleOf)];
-  expect(functions).toHaveLength(9);
+  expect(functions).toHaveLength(12);
   expect(machines.sort()).toEqual(['CloseRunStateMachine', 'IngestStateMachine', 'ScanRunsStateMachine']);
   expect(new Set(roles).size).toBe(roles.length);
   for (const role of roles) expect(logicalIdsOfType('AWS::IAM::Role')).toContain(role);
@@ -136,7 +136,8 @@ test('IAM 1.6 roles use the data key only through kms:ViaService', () => {
     const services = conditionValues(statement, 'StringEquals', 'kms:ViaService').map((value) => subText(value));
     expect([owner, services.length > 0]).toEqual([owner, true]);
     for (const service of services)
-      expect(service).toMatch(/^(dynamodb|backup|secretsmanager)\.\$\{AWS::Region\}\.amazonaws\.com$/);
+      // sqs: the finding-events dead-letter queue, which the data key encrypts.
+      expect(service).toMatch(/^(dynamodb|backup|secretsmanager|sqs)\.\$\{AWS::Region\}\.amazonaws\.com$/);
     expect(resourcesOf(statement).every((value) => isGetAtt(value, 'DataKey', 'Arn'))).toBe(true);
   }
 });
@@ -225,13 +226,27 @@ test('IAM 1.9 each function may touch only the tables it uses, with the actions 
     CloseRunFunction: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     GetScanRunFunction: ['dynamodb:GetItem'],
     TriageFindingsFunction: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    // The stream's four reads (its event source mapping), history PutItem, summary GetItem and UpdateItem.
+    FindingEventsFunction: [
+      'dynamodb:DescribeStream',
+      'dynamodb:GetItem',
+      'dynamodb:GetRecords',
+      'dynamodb:GetShardIterator',
+      'dynamodb:ListStreams',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ],
+    GetFindingHistoryFunction: ['dynamodb:GetItem', 'dynamodb:Query'],
+    GetOrgSummaryFunction: ['dynamodb:GetItem'],
   };
   for (const [fn] of functionsAfterGlobals()) expect([fn, dataActions(roleOf(fn))]).toEqual([fn, expected[fn]]);
 
-  const tables = ['FindingsTable', 'AuthzTable', 'ScanRunsTable'];
+  const tables = ['FindingsTable', 'AuthzTable', 'ScanRunsTable', 'FindingHistoryTable', 'OrgSummaryTable'];
   const tableOf = (statement: PolicyStatement) =>
     resourcesOf(statement).map(
-      (value) => tables.find((table) => isGetAtt(value, table, 'Arn')) ?? JSON.stringify(value),
+      (value) =>
+        tables.find((table) => isGetAtt(value, table, 'Arn')) ??
+        (isGetAtt(value, 'FindingsTable', 'StreamArn') ? 'FindingsTable.StreamArn' : JSON.stringify(value)),
     );
   const dynamo = (roleId: string) =>
     allowed(statementsOwnedBy(roleId)).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
@@ -267,6 +282,24 @@ test('IAM 1.9 each function may touch only the tables it uses, with the actions 
     'dynamodb:GetItem AuthzTable',
     'dynamodb:GetItem FindingsTable',
     'dynamodb:UpdateItem FindingsTable',
+  ]);
+  // History and summary: the consumer reads only the findings stream and writes only its two tables; each GET reads one.
+  expect(grants('FindingEventsFunctionRole')).toEqual([
+    'dynamodb:DescribeStream FindingsTable.StreamArn',
+    'dynamodb:GetItem OrgSummaryTable',
+    'dynamodb:GetRecords FindingsTable.StreamArn',
+    'dynamodb:GetShardIterator FindingsTable.StreamArn',
+    'dynamodb:ListStreams "*"',
+    'dynamodb:PutItem FindingHistoryTable',
+    'dynamodb:UpdateItem OrgSummaryTable',
+  ]);
+  expect(grants('GetFindingHistoryFunctionRole')).toEqual([
+    'dynamodb:GetItem AuthzTable',
+    'dynamodb:Query FindingHistoryTable',
+  ]);
+  expect(grants('GetOrgSummaryFunctionRole')).toEqual([
+    'dynamodb:GetItem AuthzTable',
+    'dynamodb:GetItem OrgSummaryTable',
   ]);
   // Each function writes only to its own log group.
   for (const [fn] of functionsAfterGlobals()) {
@@ -329,7 +362,11 @@ test('IAM 1.12 only the GET function reads the page-token secret, which the data
       ({ statement }) =>
         statement.Effect === 'Allow' && actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
     );
-  expect(readers.map(({ owner }) => owner)).toEqual(['GetFindingsFunctionRole']);
+  // GET /vuln/history pages with the same signed tokens.
+  expect(readers.map(({ owner }) => owner).sort()).toEqual([
+    'GetFindingHistoryFunctionRole',
+    'GetFindingsFunctionRole',
+  ]);
   const [{ statement }] = readers as [(typeof readers)[number]];
   expect(actionsOf(statement)).toEqual(['secretsmanager:GetSecretValue']);
   expect(resourcesOf(statement).map((value) => isRef(value, 'PageTokenSecret'))).toEqual([true]);

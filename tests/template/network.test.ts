@@ -146,6 +146,8 @@ test("NET 1.5 the DynamoDB gateway endpoint lets through only what the functions
     FindingsTable: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     AuthzTable: ['dynamodb:GetItem'],
     ScanRunsTable: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    FindingHistoryTable: ['dynamodb:PutItem', 'dynamodb:Query'],
+    OrgSummaryTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
   });
 });
 

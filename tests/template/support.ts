@@ -285,7 +285,7 @@ export function isAccountRootDelegation(located: LocatedStatement): boolean {
 /**
  * Actions without resource-level permissions (so `Resource: '*'` is the only possible value): X-Ray
  * ingestion, CloudWatch Logs vended delivery, the describe calls Lambda makes for VPC network
- * interfaces, and the tag lookup AWS Backup does.
+ * interfaces, the tag lookup AWS Backup does, and DynamoDB Streams' listing.
  */
 export const ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS: ReadonlySet<string> = new Set([
   'xray:PutTraceSegments',
@@ -303,6 +303,8 @@ export const ACTIONS_WITHOUT_RESOURCE_LEVEL_PERMISSIONS: ReadonlySet<string> = n
   'ec2:DescribeNetworkInterfaces',
   'ec2:DescribeSubnets',
   'tag:GetResources',
+  // Lambda's event source mapping lists the findings table's streams (iam-data: no resource type).
+  'dynamodb:ListStreams',
 ]);
 
 /** KMS actions that use key material (as opposed to describing or granting). */

@@ -6,7 +6,8 @@ import { numberEnv, requireEnv } from './config';
 import { dynamoDbGrantStore } from './grant-store';
 import { logger, tracer } from './powertools';
 
-const grantStore = dynamoDbGrantStore(requireEnv('AUTHZ_TABLE_NAME'), numberEnv('GRANT_CACHE_SECONDS', 30));
+/** The authz table through its short cache: grants, the CA registry, revocations and SLA policies. */
+export const grantStore = dynamoDbGrantStore(requireEnv('AUTHZ_TABLE_NAME'), numberEnv('GRANT_CACHE_SECONDS', 30));
 
 export interface AuthorizationInput {
   certPem: string | undefined;

@@ -10,6 +10,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { ACTOR_ATTRIBUTE, storedActor } from '../core/change-actor';
 import { shouldClose, type RunScope, type StoredFinding } from '../core/lifecycle';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
@@ -42,7 +43,7 @@ async function closeOne(tableName: string, finding: Candidate, scope: RunScope):
         Key: marshall({ Org: finding.Org, VulnID: finding.VulnID }),
         // Every write of a finding counts in its Version (a triage naming the version it saw conflicts).
         UpdateExpression:
-          'SET #Status = :fixed, #FixedAt = :scannedAt, #FixedByRunId = :runId, #Version = if_not_exists(#Version, :zero) + :one',
+          'SET #Status = :fixed, #FixedAt = :scannedAt, #FixedByRunId = :runId, #Version = if_not_exists(#Version, :zero) + :one, #By = :by',
         // The rule again, in DynamoDB: still OPEN (not FIXED: OPEN or absent), still last seen before this scan, same
         // scanner. Flat, as condition.ts says why.
         ConditionExpression: 'NOT #Status = :fixed AND #LastSeen < :scannedAt AND #Scanner = :scanner',
@@ -53,6 +54,7 @@ async function closeOne(tableName: string, finding: Candidate, scope: RunScope):
           '#LastSeen': 'LastSeen',
           '#Scanner': 'Scanner',
           '#Version': 'Version',
+          '#By': ACTOR_ATTRIBUTE,
         },
         ExpressionAttributeValues: marshall({
           ':zero': 0,
@@ -61,6 +63,8 @@ async function closeOne(tableName: string, finding: Candidate, scope: RunScope):
           ':scannedAt': scope.scannedAt,
           ':runId': scope.runId,
           ':scanner': scope.scanner,
+          // Who closes it (the finding's history names the run and its opener's certificate).
+          ':by': storedActor({ ...scope.actor, runId: scope.runId }),
         }),
         // The capacity it costs, for the request meter and the bench (no charge for asking).
         ReturnConsumedCapacity: 'TOTAL',

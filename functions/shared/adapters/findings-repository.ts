@@ -20,6 +20,7 @@ import {
 } from '../core/lifecycle';
 import { forEachBounded } from '../core/concurrency';
 import { workflowOnReopen, type WorkflowState } from '../core/triage';
+import { ACTOR_ATTRIBUTE, storedActor } from '../core/change-actor';
 import { classifyAwsError } from './aws-errors';
 import { all, allOf, anyOf, render, type Condition } from './condition';
 import { dynamoDbClient } from './dynamodb-client';
@@ -117,9 +118,10 @@ function updateFor(
   values: Record<string, unknown>,
   stored?: StoredFinding,
 ): string {
-  Object.assign(names, { '#Version': 'Version' });
-  Object.assign(values, { ':one': 1, ':zero': 0 });
-  const version = '#Version = if_not_exists(#Version, :zero) + :one';
+  Object.assign(names, { '#Version': 'Version', '#By': ACTOR_ATTRIBUTE });
+  Object.assign(values, { ':one': 1, ':zero': 0, ':by': storedActor({ ...scan.actor, runId: scan.runId }) });
+  // Every write says who made it (the stream's new image carries it into the finding's history).
+  const version = '#Version = if_not_exists(#Version, :zero) + :one, #By = :by';
   if (decision.outcome === 'unchanged') {
     names['#LastRunId'] = 'LastRunId';
     values[':runId'] = scan.runId;

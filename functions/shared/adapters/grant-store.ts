@@ -1,6 +1,7 @@
 import { DynamoDBProvider } from '@aws-lambda-powertools/parameters/dynamodb';
 import { rememberAbsence } from '../core/absence-cache';
 import type { GrantStore } from '../core/authz-policy';
+import { slaPolicyKey } from '../core/sla-policy';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
 import {
@@ -17,7 +18,10 @@ import {
  * a grant change or a revocation takes effect within `cacheSeconds` (GRANT_CACHE_SECONDS), absent
  * items included (a revocation written after a request found none).
  */
-export function dynamoDbGrantStore(tableName: string, cacheSeconds: number): GrantStore {
+export function dynamoDbGrantStore(
+  tableName: string,
+  cacheSeconds: number,
+): GrantStore & { getSlaPolicy(org: string): Promise<unknown> } {
   const provider = new DynamoDBProvider({
     tableName,
     keyAttr: AUTHZ_KEY_ATTRIBUTE,
@@ -36,5 +40,7 @@ export function dynamoDbGrantStore(tableName: string, cacheSeconds: number): Gra
     getIssuers: () => read(ISSUERS_KEY),
     getRevocation: (issuerKey, serialNumber) => read(revocationKey(issuerKey, serialNumber)),
     getLegacyRevocation: (serialNumber) => read(legacyRevocationKey(serialNumber)),
+    // An org's SLA policy (core/sla-policy.ts) lives next to the grants, read with the same cache.
+    getSlaPolicy: (org) => read(slaPolicyKey(org)),
   };
 }

@@ -23,6 +23,7 @@ export const ERROR_ANSWERS = {
       'the body is not JSON, not an object, or does not hold 1 to 100 findings (the gateway request model)',
       'a finding breaks the finding schema (the Validate step names each field)',
       'a query parameter of GET /vuln is missing, repeated, unknown or invalid, or the nextToken is not valid for the org',
+      'a query parameter of GET /vuln/history (org, vulnId, limit, nextToken) or GET /vuln/summary (org) is missing, repeated, unknown or invalid, or the history nextToken is not one of that finding',
       'a POST /vuln/triage body is not JSON, has no org, or does not hold 1 to 100 updates (a bad update alone is answered per item: InvalidInput)',
     ],
   },
@@ -30,7 +31,7 @@ export const ERROR_ANSWERS = {
     status: 403,
     message: 'Forbidden',
     when: [
-      'the client certificate is not granted the method on every org of the request, or is revoked (POST /vuln/triage needs TRIAGE: a POST or GET grant never allows it)',
+      'the client certificate is not granted the method on every org of the request, or is revoked (POST /vuln/triage needs TRIAGE: a POST or GET grant never allows it; GET /vuln/history and GET /vuln/summary need GET on the org)',
       'the web ACL or the resource policy refused the request',
     ],
   },

@@ -74,35 +74,35 @@ export interface FindingsQuery {
   workflows: readonly WorkflowState[] | undefined;
 }
 
-const KNOWN_PARAMETERS: ReadonlySet<string> = new Set(Object.keys(querySchema.shape));
-const UNKNOWN_PARAMETER = {
-  index: null,
-  path: '',
-  message: `unknown query parameter (allowed: ${[...KNOWN_PARAMETERS].join(', ')})`,
-};
-
 /**
- * Parses GET /vuln query parameters. Every parameter may appear once; unknown parameters are
- * refused so a typo does not silently widen the answer. An answer names only parameters we define:
+ * Parses the query parameters of a GET route against its schema. Every parameter may appear once; unknown
+ * parameters are refused so a typo does not silently widen the answer. An answer names only parameters we define:
  * a name the client made up is never repeated back to it.
  */
-export function parseFindingsQuery(
+export function parseQueryParameters<Shape extends z.ZodRawShape>(
+  schema: z.ZodObject<Shape>,
   single: Record<string, string | undefined> | null,
   multi: Record<string, string[] | undefined> | null,
-): FindingsQuery {
+): z.infer<z.ZodObject<Shape>> {
+  const known: ReadonlySet<string> = new Set(Object.keys(schema.shape));
+  const unknownParameter = {
+    index: null,
+    path: '',
+    message: `unknown query parameter (allowed: ${[...known].join(', ')})`,
+  };
   const names = Object.keys(single ?? {});
-  if (names.some((name) => !KNOWN_PARAMETERS.has(name))) throw new ValidationError([UNKNOWN_PARAMETER]);
+  if (names.some((name) => !known.has(name))) throw new ValidationError([unknownParameter]);
   const repeated = Object.entries(multi ?? {})
     .filter(([, values]) => (values?.length ?? 0) > 1)
     .map(([name]) => name);
   if (repeated.length > 0) {
     throw new ValidationError(
       repeated.map((name) =>
-        KNOWN_PARAMETERS.has(name) ? { index: null, path: name, message: 'must be given once' } : UNKNOWN_PARAMETER,
+        known.has(name) ? { index: null, path: name, message: 'must be given once' } : unknownParameter,
       ),
     );
   }
-  const result = querySchema.safeParse({ ...single });
+  const result = schema.safeParse({ ...single });
   if (!result.success) {
     // Names are ours only: a parameter we do not know is "unknown field", never echoed.
     throw new ValidationError(
@@ -111,12 +111,24 @@ export function parseFindingsQuery(
         if (issue.path.length === 0)
           return issue.code === 'invalid_type'
             ? { index: null, path: 'org', message: 'org is required' }
-            : UNKNOWN_PARAMETER;
-        return { index: null, path: KNOWN_PARAMETERS.has(path) ? path : '', message: issue.message };
+            : unknownParameter;
+        return { index: null, path: known.has(path) ? path : '', message: issue.message };
       }),
     );
   }
-  const { org, limit, nextToken, severity, minSeverity, asset, cve, knownExploit, status = 'OPEN' } = result.data;
+  return result.data;
+}
+
+/** The page size parameter every paged GET takes. */
+export const limitParameter = querySchema.shape.limit;
+
+/** Parses GET /vuln query parameters (parseQueryParameters). */
+export function parseFindingsQuery(
+  single: Record<string, string | undefined> | null,
+  multi: Record<string, string[] | undefined> | null,
+): FindingsQuery {
+  const data = parseQueryParameters(querySchema, single, multi);
+  const { org, limit, nextToken, severity, minSeverity, asset, cve, knownExploit, status = 'OPEN' } = data;
   if (severity !== undefined && minSeverity !== undefined) {
     throw new ValidationError([
       { index: null, path: 'minSeverity', message: 'give severity or minSeverity, not both' },
@@ -131,14 +143,9 @@ export function parseFindingsQuery(
     severities,
     asset,
     cve,
-    packageName: result.data.package,
+    packageName: data.package,
     knownExploit,
     status: status === 'ALL' ? undefined : status,
-    workflows:
-      result.data.workflow === undefined
-        ? ACTIONABLE_STATES
-        : result.data.workflow === 'ALL'
-          ? undefined
-          : [result.data.workflow],
+    workflows: data.workflow === undefined ? ACTIONABLE_STATES : data.workflow === 'ALL' ? undefined : [data.workflow],
   };
 }

@@ -6,6 +6,7 @@
  * The scan's own time decides: a report older than what is stored is `stale` and changes nothing,
  * so a late, older scan can neither overwrite, reopen nor close what a newer scan decided.
  */
+import type { ChangeActor } from './change-actor';
 import { OPTIONAL_FINDING_FIELDS } from './finding-schema';
 import type { NormalizedFinding } from './normalize';
 import type { TriageFields } from './triage';
@@ -36,6 +37,8 @@ export interface ScanContext {
   /** ISO 8601 instant: the run's `scannedAt`, else the time the request arrived. */
   scannedAt: string;
   runId?: string | undefined;
+  /** Who sent the report and through which request: written on the finding (`By`) with the change (change-actor.ts). */
+  actor?: ChangeActor | undefined;
 }
 
 export const WRITE_OUTCOMES = ['created', 'updated', 'unchanged', 'stale'] as const;
@@ -101,6 +104,8 @@ export interface RunScope {
   scanner: string;
   scannedAt: string;
   assets: ReadonlySet<string>;
+  /** Who the close is written as (`By`): the run, and its opener's certificate. */
+  actor?: ChangeActor | undefined;
 }
 
 /**

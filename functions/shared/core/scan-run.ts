@@ -65,6 +65,8 @@ export interface RunOpener {
   certificateSha256?: string | undefined;
   /** SPKI SHA-256 of the issuing CA when the authz table names it: for the audit log, not for recognising the opener. */
   issuerKey?: string | undefined;
+  /** The opener's subject DN, named by the history of the findings the run closes (absent on earlier runs). */
+  subject?: string | undefined;
 }
 
 export interface RunCounts extends WriteCounts {

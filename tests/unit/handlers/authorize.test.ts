@@ -72,6 +72,8 @@ describe('authorize handler', () => {
     await expect(handler(authorizeEvent(scanner.certPem), context)).resolves.toEqual({
       allowed: true,
       ou: 'scanner',
+      // The subject goes on each finding the batch writes (its history says who).
+      subject: 'CN=scanner-01, OU=scanner, O=Example Corp',
       serialNumber: expect.stringMatching(/^[0-9A-F]+$/),
       // The certificate itself, which a scan run records as its opener.
       certificateSha256: new X509Certificate(scanner.certPem).fingerprint256.replace(/:/g, '').toLowerCase(),
