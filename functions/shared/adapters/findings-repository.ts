@@ -305,6 +305,33 @@ export interface FindingsFilter {
   workflows?: readonly WorkflowState[] | undefined;
   /** The instant an acceptance's expiry is compared with (canonical ISO 8601 UTC, as AcceptedUntil is stored). */
   now?: string | undefined;
+  /**
+   * true: only findings past their SLA due time; false: only the others. `cutoffs` (core/sla.ts `overdueCutoffs`)
+   * give, per severity with an SLA, the FirstSeen before which a finding is overdue.
+   */
+  overdue?: { overdue: boolean; cutoffs: readonly { severity: Severity; firstSeenBefore: string }[] } | undefined;
+}
+
+/**
+ * The clause for overdue findings: one `#Severity = :s AND #FirstSeen < :cutoff_s` per severity with an SLA (at
+ * most five, so the filter stays bounded), FirstSeen and the cutoffs compared as canonical UTC strings; NOT of it
+ * for the others. undefined when no severity has an SLA (nothing is overdue; `queryFindings` answers no overdue
+ * finding without reading).
+ */
+function overdueClause(
+  overdue: NonNullable<FindingsFilter['overdue']>,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): string | undefined {
+  if (overdue.cutoffs.length === 0) return undefined;
+  Object.assign(names, { '#Severity': 'Severity', '#FirstSeen': 'FirstSeen' });
+  const clauses = overdue.cutoffs.map(({ severity, firstSeenBefore }, index) => {
+    values[`:overdueSeverity${index}`] = severity;
+    values[`:overdueBefore${index}`] = firstSeenBefore;
+    return `(#Severity = :overdueSeverity${index} AND #FirstSeen < :overdueBefore${index})`;
+  });
+  const any = clauses.length === 1 ? (clauses[0] as string) : `(${clauses.join(' OR ')})`;
+  return overdue.overdue ? any : `(NOT ${any})`;
 }
 
 /**
@@ -385,6 +412,8 @@ export function filterExpression(
   }
   if (filter.workflows !== undefined)
     clauses.push(workflowClause(filter.workflows, filter.now ?? new Date().toISOString(), names, values));
+  const overdue = filter.overdue === undefined ? undefined : overdueClause(filter.overdue, names, values);
+  if (overdue !== undefined) clauses.push(overdue);
   return clauses.length === 0 ? undefined : { expression: clauses.join(' AND '), names, values };
 }
 
@@ -398,6 +427,9 @@ export async function queryFindings(
   options: { org: string; limit: number; afterVulnId: string | undefined; filter: FindingsFilter },
 ): Promise<FindingsPage> {
   const items: StoredFinding[] = [];
+  // No severity has an SLA: no finding can be overdue, and there is nothing to read.
+  if (options.filter.overdue?.overdue === true && options.filter.overdue.cutoffs.length === 0)
+    return { items, lastVulnId: undefined };
   let startKey: Record<string, AttributeValue> | undefined = options.afterVulnId
     ? marshall({ Org: options.org, VulnID: options.afterVulnId })
     : undefined;

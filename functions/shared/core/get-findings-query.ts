@@ -54,6 +54,11 @@ const querySchema = z.strictObject({
   workflow: z
     .enum([...WORKFLOW_STATES, 'ALL'], { message: `must be one of ${[...WORKFLOW_STATES, 'ALL'].join(', ')}` })
     .optional(),
+  // true: only findings past their SLA due time (FirstSeen + the org's days for their severity); false: the others.
+  overdue: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((value) => value === 'true')
+    .optional(),
 });
 
 export interface FindingsQuery {
@@ -72,6 +77,8 @@ export interface FindingsQuery {
   status: FindingStatus | undefined;
   /** The effective workflow states to list: NEW and ACKNOWLEDGED by default; undefined for ALL. */
   workflows: readonly WorkflowState[] | undefined;
+  /** true: only overdue findings; false: only those not overdue; undefined: both. */
+  overdue: boolean | undefined;
 }
 
 const KNOWN_PARAMETERS: ReadonlySet<string> = new Set(Object.keys(querySchema.shape));
@@ -140,5 +147,6 @@ export function parseFindingsQuery(
         : result.data.workflow === 'ALL'
           ? undefined
           : [result.data.workflow],
+    overdue: result.data.overdue,
   };
 }
