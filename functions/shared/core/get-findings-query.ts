@@ -81,7 +81,9 @@ export interface FindingsQuery {
   overdue: boolean | undefined;
 }
 
-const KNOWN_PARAMETERS: ReadonlySet<string> = new Set(Object.keys(querySchema.shape));
+/** The query parameters GET /vuln takes (api/openapi.yaml declares the same, a test holds them equal). */
+export const FINDINGS_QUERY_PARAMETERS: readonly string[] = Object.keys(querySchema.shape);
+const KNOWN_PARAMETERS: ReadonlySet<string> = new Set(FINDINGS_QUERY_PARAMETERS);
 const UNKNOWN_PARAMETER = {
   index: null,
   path: '',
