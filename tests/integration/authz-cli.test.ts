@@ -320,9 +320,15 @@ test("the README's authz commands run as written, in order, and do what they say
     grants: { ou: string }[];
     issuers: Record<string, { subject?: string; revokedAt?: string }>;
     revokedCertificates: unknown[];
+    slaPolicies: unknown[];
   };
-  // The last README line revokes the dashboard grant; its certificate was revoked and restored; the rogue CA stays revoked.
-  expect(listed.grants.map((entry) => entry.ou)).toEqual(['scanner']);
+  // "A triager's day" grants OU triage; the grants section's revoke line removes the dashboard grant; its
+  // certificate was revoked and restored; the rogue CA stays revoked.
+  expect(listed.grants.map((entry) => entry.ou)).toEqual(['scanner', 'triage']);
+  // The triager's day set org1's SLA; org2's was set and reset.
+  expect(listed.slaPolicies).toEqual([
+    { org: 'org1', policy: { CRITICAL: 7, HIGH: 30, MEDIUM: 90, LOW: null, INFO: null } },
+  ]);
   expect(listed.revokedCertificates).toEqual([]);
   expect(Object.values(listed.issuers)).toContainEqual(
     expect.objectContaining({
