@@ -18,13 +18,11 @@ import {
   type WriteCounts,
   type WriteDecision,
 } from '../core/lifecycle';
-import { forEachBounded } from '../core/concurrency';
+import { forEachBounded, WRITE_CONCURRENCY } from '../core/concurrency';
 import { workflowOnReopen, type WorkflowState } from '../core/triage';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
 
-/** How many findings of one batch are written at once: enough to finish 100 quickly, few enough not to self-throttle. */
-export const WRITE_CONCURRENCY = 10;
 /** Conditional writes of one finding before giving up to a retry of the whole step (another writer kept winning). */
 const MAX_WRITE_ATTEMPTS = 4;
 
