@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { runAuthz } from '../../client/authz-command';
 import { PROJECT_ROOT } from '../../local/cloudformation/template';
@@ -247,6 +247,21 @@ test("sla set, show and reset: an org's SLA, stored as SLA#<org>, changes the du
   expect((await authz('sla', 'reset', '--org', 'org2')).out).toMatch(
     /^org org2 had no SLA policy: it has the defaults/,
   );
+  // A policy stored by other means that breaks the schema: the tool refuses to build on it, reset replaces it.
+  await stack.dynamoDb.send(
+    new PutItemCommand({
+      TableName: 'AuthzTable',
+      Item: marshall({ Id: 'SLA#org2', Value: { CRITICAL: 0, HIGH: 30, MEDIUM: 90, LOW: 180, INFO: null } }),
+    }),
+  );
+  expect(await authz('sla', 'set', '--org', 'org2', '--high', '20')).toMatchObject({
+    code: 2,
+    err: expect.stringContaining('the stored SLA policy of org org2 is not valid; `sla reset --org org2` replaces it'),
+  });
+  expect((await authz('list')).out).toContain('  org2: not valid (sla reset replaces it)');
+  expect((await authz('sla', 'reset', '--org', 'org2')).code).toBe(0);
+  expect(await stored()).toBeUndefined();
+  for (const ou of ['sla-scanner', 'sla-reader']) await authz('revoke', '--ou', ou);
 });
 
 test.each([
@@ -257,7 +272,7 @@ test.each([
   [['sla', 'set', '--org', 'bad org', '--critical', '7'], /--org: "bad org"/],
   [
     ['sla', 'set', '--org', 'org1', '--critical', '0'],
-    /--critical must be whole days from 1 to 3650, or null for no SLA/,
+    /--critical must be whole days from 1 to 3650, or none for no SLA/,
   ],
   [['sla', 'set', '--org', 'org1', '--high', '3651'], /--high must be whole days from 1 to 3650/],
   [['sla', 'set', '--org', 'org1', '--low', '1.5'], /--low must be whole days from 1 to 3650/],

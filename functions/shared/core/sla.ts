@@ -9,11 +9,12 @@ import { RANKED_SEVERITIES, type RankedSeverity, type Severity } from './severit
 
 /** The days of one severity: whole days, 1 to 3650 (ten years), or null for no SLA. */
 export const MAX_SLA_DAYS = 3650;
+export const SLA_DAYS_MESSAGE = `must be whole days from 1 to ${MAX_SLA_DAYS}, or none for no SLA`;
 export const slaDaysSchema = z
-  .number({ message: `must be whole days from 1 to ${MAX_SLA_DAYS}, or null for no SLA` })
-  .int(`must be whole days from 1 to ${MAX_SLA_DAYS}, or null for no SLA`)
-  .min(1, `must be whole days from 1 to ${MAX_SLA_DAYS}, or null for no SLA`)
-  .max(MAX_SLA_DAYS, `must be whole days from 1 to ${MAX_SLA_DAYS}, or null for no SLA`)
+  .number({ message: SLA_DAYS_MESSAGE })
+  .int(SLA_DAYS_MESSAGE)
+  .min(1, SLA_DAYS_MESSAGE)
+  .max(MAX_SLA_DAYS, SLA_DAYS_MESSAGE)
   .nullable();
 
 /** A stored policy: every ranked severity, each days or null. UNKNOWN has no SLA (it has no rank). */
