@@ -159,6 +159,11 @@ test("a triager's day: grant, push, triage, an acceptance that expires, an SLA a
   ]);
   const withCookie = await stack.request(stack.pki.triager, { path: '/vuln?org=org1&asset=app-01.example.com' });
   expect(items(withCookie.json()).find((item) => item.VulnID === 'app-01-cookie')?.SlaDueAt).toBeNull();
+  // overdue=false: the others (the NOT of the same clauses, on the real server).
+  const onTime = await stack.request(stack.pki.triager, {
+    path: '/vuln?org=org1&asset=app-01.example.com&overdue=false',
+  });
+  expect(ids(onTime.json())).toEqual(['app-01-cookie']);
 
   // Run by the history and summary work's own tests once those routes exist.
   expect(history.command).toContain("'https://localhost:3443/vuln/history?org=org1&vulnId=app-01-struts'");
