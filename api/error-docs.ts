@@ -5,6 +5,9 @@
 import { resolve } from 'node:path';
 import { ERROR_ANSWERS, FIXED_ISSUES, type ErrorAnswer } from '../functions/shared/core/errors';
 import { UNPROCESSED_CODES } from '../functions/shared/core/triage';
+import { MAX_SLA_DAYS, SLA_DAYS_MESSAGE } from '../functions/shared/core/sla';
+
+const SLA_DAYS_RULE = `from 1 to ${MAX_SLA_DAYS}`;
 
 export const ERRORS_DOC_PATH = resolve(__dirname, '..', 'docs', 'errors.md');
 
@@ -56,6 +59,14 @@ whole or not at all. The codes:
 ${Object.entries(UNPROCESSED_CODES)
   .map(([code, when]) => `| \`${code}\` | ${when} |`)
   .join('\n')}
+
+## The authz tool's SLA values
+
+\`npm run authz -- sla set --org ORG --critical DAYS ...\` takes, per severity, whole days ${SLA_DAYS_RULE}
+(\`none\`: that severity has no SLA). Anything else exits with code 2, names the option and writes nothing:
+\`authz: --critical ${SLA_DAYS_MESSAGE}\`. A policy stored by other means is checked where it is read: the
+tool refuses to build on one that breaks the schema (\`sla reset\` replaces it), and \`GET /vuln\` answers 500
+for that org (above).
 
 ## Refused before any route
 

@@ -10,14 +10,18 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { putGrant } from '../functions/shared/adapters/authz-admin';
 import { localDynamoDbClient } from '../local/dynamodb/server';
-import { ensureDevPki } from '../local/pki';
+import { DEV_SUBJECTS, ensureDevPki } from '../local/pki';
 import { startLocalStack } from '../local/stack';
 import { localAwsEnvironment } from '../local/aws-local';
 import { measureColdStarts, type ColdStartResult } from './cold-start';
 import { benchClient, type BenchClient } from './mtls-agent-client';
 import { createProgress, type Progress } from './progress';
 import { alternate, ratio, runClients, summarize, type LatencySummary, type LoadResult } from './stats';
-import { benchFinding, rawQueryPage, rawUpsert, READ_ORG, seedOrg } from './workload';
+import { benchFinding, rawQueryPage, rawUpsert, READ_ORG, seededVulnId, seedOrg, TRIAGE_ORG } from './workload';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { forEachBounded, WRITE_CONCURRENCY } from '../functions/shared/core/concurrency';
+import { triageUpdateInput } from '../functions/shared/adapters/triage-item';
+import type { TriageUpdate } from '../functions/shared/core/triage';
 import { measureClose, type CloseResult } from './close';
 import { caseCost, COST_ORG, measureCost, type CostResult } from './cost';
 import { meterDifference, type MeterReading } from '../local/dynamodb/request-meter';
@@ -47,6 +51,8 @@ export interface BenchOptions {
   sustainedFindings: number;
   /** Sustained ingestion is measured in this many long alternating slices (stack, raw, stack, …). */
   sustainedRounds: number;
+  /** POST /vuln/triage of `batchSize` updates per client (each client its own findings). */
+  triageRequests: number;
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
@@ -62,6 +68,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   closeFindings: 10_000,
   sustainedFindings: 1000,
   sustainedRounds: 2,
+  triageRequests: 8,
 };
 
 export interface Throughput extends LatencySummary {
@@ -104,6 +111,8 @@ export interface BenchResults {
   /** Which DynamoDB-API server answered (LOCAL_DYNAMODB). */
   dynamoDbEngine: string;
   read: { pipeline: LatencySummary; raw: LatencySummary; p99Ratio: number };
+  /** Triage batches of `batchSize`: the route against the same conditional UpdateItems sent straight, as concurrently. */
+  triage: { batchSize: number; pipeline: Throughput; raw: Throughput; triageRatio: number; p99Ratio: number };
   close: CloseResult;
   coldStart: ColdStartResult;
   memory: { peakRssMb: number; gatewayAndFunctionsMb: number; dynamoDbMb: number };
@@ -185,13 +194,15 @@ export async function runBench(
   try {
     await putGrant(raw, backend.tableNames.AuthzTable, 'scanner', { methods: ['POST'], orgs: '*' });
     await putGrant(raw, backend.tableNames.AuthzTable, 'dashboard', { methods: ['GET'], orgs: [READ_ORG, COST_ORG] });
+    await putGrant(raw, backend.tableNames.AuthzTable, 'triage', { methods: ['TRIAGE'], orgs: [TRIAGE_ORG] });
     // The run opener reads its receipt by CA key (docs/finding-lifecycle.md), as the local seed registers the dev CA.
     await registerIssuer(raw, backend.tableNames.AuthzTable, parseCertificate(pki.ca.certPem));
     const scanners = Array.from({ length: options.clients }, () => benchClient(stack.url, pki.scanner, pki.ca.certPem));
     const dashboards = Array.from({ length: options.clients }, () =>
       benchClient(stack.url, pki.dashboard, pki.ca.certPem),
     );
-    clients.push(...scanners, ...dashboards);
+    const triagers = Array.from({ length: options.clients }, () => benchClient(stack.url, pki.triager, pki.ca.certPem));
+    clients.push(...scanners, ...dashboards, ...triagers);
 
     const post = async (client: BenchClient, body: unknown) => {
       const answer = await client.send('POST', '/vuln', JSON.stringify(body));
@@ -361,6 +372,62 @@ export async function runBench(
     const readRaw = summarize((readRawLoad as LoadResult).latencies);
     progress.done(`stack p99 ${readPipeline.p99Ms} ms; raw p99 ${readRaw.p99Ms} ms`);
 
+    // Triage: each client triages its own `batchSize` findings, one POST /vuln/triage per batch; the raw side sends
+    // the same conditional UpdateItems (functions/shared/adapters/triage-repository.ts) straight to the server,
+    // WRITE_CONCURRENCY at a time as the triage function does, one batch after another.
+    progress.phase(`seed ${options.clients * options.batchSize} findings in ${TRIAGE_ORG}`, 1);
+    await seedOrg(raw, table, TRIAGE_ORG, options.clients * options.batchSize);
+    progress.done('done');
+    const triageUpdates = (client: number, round: number): TriageUpdate[] =>
+      Array.from({ length: options.batchSize }, (_, item) => ({
+        vulnId: seededVulnId(client * options.batchSize + item),
+        workflow: round % 2 === 0 ? 'ACKNOWLEDGED' : 'NEW',
+        note: `bench round ${round}`,
+        justification: undefined,
+        acceptedUntil: undefined,
+        expectedVersion: undefined,
+      }));
+    const triage = async (client: number, round: number) => {
+      const updates = triageUpdates(client, round).map(({ vulnId, workflow, note }) => ({ vulnId, workflow, note }));
+      const answer = await (triagers[client] as BenchClient).send(
+        'POST',
+        '/vuln/triage',
+        JSON.stringify({ org: TRIAGE_ORG, updates }),
+      );
+      const unprocessed =
+        answer.status === 200 ? (JSON.parse(answer.body) as { unprocessed: unknown[] }).unprocessed : [];
+      if (answer.status !== 200 || unprocessed.length > 0)
+        throw new Error(`POST /vuln/triage answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+    };
+    const rawActor = { subject: DEV_SUBJECTS.triager, serialNumber: pki.triager.serialNumber, requestId: 'bench-raw' };
+    const rawTriage = async (client: number, round: number) => {
+      await forEachBounded(triageUpdates(client, round), WRITE_CONCURRENCY, async (update) => {
+        await raw.send(new UpdateItemCommand(triageUpdateInput(table, TRIAGE_ORG, update, rawActor, new Date())));
+      });
+    };
+    // Warm-up: the triage function's environments exist before anything is timed.
+    await runClients(options.clients, 1, (client) => triage(client, 1));
+    progress.phase(
+      `triage batch ${options.batchSize} (stack and raw conditional UpdateItem, alternating)`,
+      options.clients * options.triageRequests * 2,
+    );
+    const [triageLoad, triageRawLoad] = await alternate(options.rounds, options.triageRequests, [
+      (start, count) => runClients(options.clients, count, (client, round) => triage(client, start + round), tick),
+      (start, count) => runClients(options.clients, count, (client, round) => rawTriage(client, start + round), tick),
+    ]);
+    const triagePipeline = throughput(triageLoad as LoadResult, options.batchSize);
+    const triageRaw = throughput(triageRawLoad as LoadResult, options.batchSize);
+    const triageResult = {
+      batchSize: options.batchSize,
+      pipeline: triagePipeline,
+      raw: triageRaw,
+      triageRatio: ratio(triagePipeline.findingsPerSecond, triageRaw.findingsPerSecond),
+      p99Ratio: ratio(triagePipeline.p99Ms, triageRaw.p99Ms),
+    };
+    progress.done(
+      `stack ${triagePipeline.findingsPerSecond} findings/s, p99 ${triagePipeline.p99Ms} ms; raw ${triageRaw.findingsPerSecond} findings/s, p99 ${triageRaw.p99Ms} ms`,
+    );
+
     progress.phase(`close a run over ${options.closeFindings} findings (stack, then raw UpdateItem)`, 1);
     const close = await measureClose(
       raw,
@@ -412,6 +479,7 @@ export async function runBench(
       cost,
       dynamoDbEngine: process.env[DYNAMODB_ENGINE_VARIABLE] ?? 'dynalite',
       read,
+      triage: triageResult,
       close,
       coldStart,
       memory: { peakRssMb: Math.round((memory.gatewayAndFunctionsMb + memory.dynamoDbMb) * 10) / 10, ...memory },

@@ -62,6 +62,18 @@ export function resultRows(results: BenchResults): string[][] {
       `p99Ratio ${read.p99Ratio}`,
     ],
     [
+      `triage, batch ${results.triage.batchSize}: findings/s`,
+      String(results.triage.pipeline.findingsPerSecond),
+      `${results.triage.raw.findingsPerSecond} (conditional UpdateItem)`,
+      `triageRatio ${results.triage.triageRatio}`,
+    ],
+    [
+      `triage, batch ${results.triage.batchSize}: p50 / p95 / p99 ms`,
+      `${results.triage.pipeline.p50Ms} / ${results.triage.pipeline.p95Ms} / ${results.triage.pipeline.p99Ms}`,
+      `${results.triage.raw.p50Ms} / ${results.triage.raw.p95Ms} / ${results.triage.raw.p99Ms} (${results.triage.batchSize} UpdateItem)`,
+      `p99Ratio ${results.triage.p99Ratio}`,
+    ],
+    [
       `close a run over ${close.findings} findings: findings/s`,
       `${close.pipelineFindingsPerSecond} (${close.closed} closed)`,
       `${close.rawFindingsPerSecond} (conditional UpdateItem)`,

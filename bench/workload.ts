@@ -13,6 +13,10 @@ import { REFERENCE_FINDING } from '../local/seed';
 
 export const INGEST_ORG = 'bench-ingest';
 export const READ_ORG = 'bench-read';
+export const TRIAGE_ORG = 'bench-triage';
+
+/** The VulnID of the `index`th finding `seedOrg` stores. */
+export const seededVulnId = (index: number) => `read-${String(index).padStart(6, '0')}`;
 
 export const benchFinding = (id: string, org = INGEST_ORG): Finding => ({
   ...REFERENCE_FINDING,
@@ -80,7 +84,7 @@ export async function seedOrg(
       PutRequest: {
         Item: marshall(
           {
-            ...normalizeFinding(benchFinding(`read-${String(start + offset).padStart(6, '0')}`, org)),
+            ...normalizeFinding(benchFinding(seededVulnId(start + offset), org)),
             FirstSeen: now,
             LastSeen: now,
             ...extra,

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --clients 16 --single-requests 80 --batch-requests 8 --read-findings 10000
  * --read-pages 40 --page-size 100 --cold-start-runs 5 --rounds 4 --close-findings 10000 --sustained-findings 1000
- * --sustained-rounds 2 --out bench/results.json --markdown
+ * --sustained-rounds 2 --triage-requests 8 --out bench/results.json --markdown
  * --cpu-prof DIR]`:
  * runs bench/run.ts, prints the table and the targets, writes the results as JSON.
  */
@@ -28,6 +28,7 @@ const flags: Record<string, keyof BenchOptions> = {
   rounds: 'rounds',
   'sustained-findings': 'sustainedFindings',
   'sustained-rounds': 'sustainedRounds',
+  'triage-requests': 'triageRequests',
 };
 
 async function main(): Promise<number> {

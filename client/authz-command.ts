@@ -1,6 +1,6 @@
 /**
  * The `npm run authz -- <command>` tool (entry point cli/authz.ts): edits the authz table (grants per certificate OU,
- * the CAs it names, revoked certificates). Local tables by default (the DynamoDB of the stack `npm start` runs in this
+ * the CAs it names, revoked certificates, SLA policies per org). Local tables by default (the DynamoDB of the stack `npm start` runs in this
  * checkout, found through .local/stack.json, else 127.0.0.1:${DYNAMODB_PORT:-8000}); a deployed stack's table with
  * `--table NAME` (region from `--region` or the SDK's default chain: AWS_REGION, the profile). Every edit says what it
  * replaced and when it takes effect; `list --json` writes nothing but the JSON to stdout.
@@ -25,7 +25,18 @@ import {
 import { parsePemBundle } from '../functions/shared/core/pem-bundle';
 import { localDynamoDbClient, localTableName } from '../local/dynamodb/server';
 import {
+  DEFAULT_SLA_POLICY,
+  slaDaysSchema,
+  slaPolicyFrom,
+  slaPolicySchema,
+  type SlaPolicy,
+} from '../functions/shared/core/sla';
+import { RANKED_SEVERITIES, type RankedSeverity } from '../functions/shared/core/severity';
+import {
   deleteGrant,
+  deleteSlaPolicy,
+  getSlaPolicy,
+  putSlaPolicy,
   getGrant,
   listAuthz,
   putGrant,
@@ -50,6 +61,11 @@ export const USAGE = `usage: npm run authz -- <command> [options] [--table NAME 
                                      deny one client certificate (issuer key + serial); a CA
                                      certificate as --cert denies everything that CA signed
   unrevoke-cert (same options)       undo revoke-cert
+  sla set --org ORG [--critical DAYS] [--high DAYS] [--medium DAYS] [--low DAYS] [--info DAYS]
+                                     set an org's SLA: days to fix by severity, counted from
+                                     FirstSeen (1 to 3650, or none); unnamed severities keep theirs
+  sla show --org ORG [--json]        the org's SLA, each severity marked when it is the default
+  sla reset --org ORG                back to the defaults (CRITICAL 15, HIGH 30, MEDIUM 90, LOW 180, INFO none)
 Changes take effect once the functions' grant cache expires (template parameter GrantCacheSeconds, 30 s by default).
 Without --table, the table of the stack \`npm start\` runs in this checkout is edited (else 127.0.0.1:\${DYNAMODB_PORT:-8000});
 with --table, the region comes from --region or the SDK's default chain (AWS_REGION, the profile).`;
@@ -92,6 +108,12 @@ const OPTIONS = {
   region: { type: 'string' },
   endpoint: { type: 'string' },
   json: { type: 'boolean' },
+  org: { type: 'string' },
+  critical: { type: 'string' },
+  high: { type: 'string' },
+  medium: { type: 'string' },
+  low: { type: 'string' },
+  info: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -104,9 +126,12 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   list: ['json'],
   'revoke-cert': ['cert', 'serial', 'issuer-cert', 'reason'],
   'unrevoke-cert': ['cert', 'serial', 'issuer-cert'],
+  'sla set': ['org', 'critical', 'high', 'medium', 'low', 'info'],
+  'sla show': ['org', 'json'],
+  'sla reset': ['org'],
 };
 
-function required(values: Values, name: 'ou' | 'methods' | 'orgs' | 'add-orgs' | 'serial'): string {
+function required(values: Values, name: 'ou' | 'methods' | 'orgs' | 'add-orgs' | 'serial' | 'org'): string {
   const value = values[name]?.trim();
   if (!value) throw new UsageError(`--${name} is required`);
   return value;
@@ -314,6 +339,86 @@ async function grant(values: Values, { client, table, where, grantCacheSeconds }
   io.out(`${what} (${where}); ${takesEffect(grantCacheSeconds)}`);
 }
 
+function parseOrg(values: Values): string {
+  const org = required(values, 'org');
+  const checked = orgSchema.safeParse(org);
+  if (!checked.success)
+    throw new UsageError(`--org: ${JSON.stringify(org)} ${checked.error.issues[0]?.message ?? 'is not a valid org'}`);
+  return org;
+}
+
+/** `--critical 7`, `--info none`: whole days from 1 to 3650, or none (no SLA for that severity). */
+function parseSlaDays(values: Values, severity: RankedSeverity): number | null | undefined {
+  const option = severity.toLowerCase() as Lowercase<RankedSeverity>;
+  const raw = values[option]?.trim();
+  if (raw === undefined) return undefined;
+  if (raw.toLowerCase() === 'none') return null;
+  const days = /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN;
+  const checked = slaDaysSchema.safeParse(days);
+  if (!checked.success) throw new UsageError(`--${option} ${checked.error.issues[0]?.message ?? 'is not valid'}`);
+  return checked.data;
+}
+
+/** The stored policy, or the defaults; a stored one that breaks the schema is reported, never silently replaced. */
+function currentPolicy(stored: unknown, org: string): SlaPolicy {
+  try {
+    return slaPolicyFrom(stored, org);
+  } catch {
+    throw new UsageError(`the stored SLA policy of org ${org} is not valid; \`sla reset --org ${org}\` replaces it`);
+  }
+}
+
+const describeDays = (days: number | null) => (days === null ? 'none' : `${days} days`);
+
+/** One line per severity: its days, marked `(default)` when they are the default's. */
+function describePolicy(policy: SlaPolicy): string[] {
+  return RANKED_SEVERITIES.map(
+    (severity) =>
+      `  ${severity.padEnd(8)} ${describeDays(policy[severity])}${policy[severity] === DEFAULT_SLA_POLICY[severity] ? ' (default)' : ''}`,
+  );
+}
+
+async function sla(command: string, values: Values, target: Target, io: Output): Promise<void> {
+  const { client, table, where, grantCacheSeconds } = target;
+  const org = parseOrg(values);
+  if (command === 'sla show') {
+    const stored = await getSlaPolicy(client, table, org);
+    const policy = currentPolicy(stored, org);
+    if (values.json) {
+      io.out(JSON.stringify({ org, stored: stored !== undefined, policy }, null, 2));
+      return;
+    }
+    io.out(
+      `SLA of org ${org} (${where}): ${stored === undefined ? 'no policy stored, the defaults' : 'stored'}; days to fix, from FirstSeen:`,
+    );
+    for (const line of describePolicy(policy)) io.out(line);
+    return;
+  }
+  if (command === 'sla reset') {
+    const existed = await deleteSlaPolicy(client, table, org);
+    io.out(
+      existed
+        ? `removed the SLA policy of org ${org}: back to the defaults (${where}); ${takesEffect(grantCacheSeconds)}`
+        : `org ${org} had no SLA policy: it has the defaults (${where})`,
+    );
+    return;
+  }
+  const changes = RANKED_SEVERITIES.flatMap((severity) => {
+    const days = parseSlaDays(values, severity);
+    return days === undefined ? [] : [[severity, days] as const];
+  });
+  if (changes.length === 0)
+    throw new UsageError('sla set needs at least one of --critical, --high, --medium, --low, --info');
+  const before = currentPolicy(await getSlaPolicy(client, table, org), org);
+  const next: SlaPolicy = { ...before, ...Object.fromEntries(changes) };
+  await putSlaPolicy(client, table, org, next);
+  const changed = changes.map(
+    ([severity, days]) => `${severity} ${describeDays(days)} (was ${describeDays(before[severity])})`,
+  );
+  io.out(`set the SLA of org ${org}: ${changed.join(', ')} (${where}); ${takesEffect(grantCacheSeconds)}`);
+  for (const line of describePolicy(next)) io.out(line);
+}
+
 async function execute(command: string, values: Values, io: Output): Promise<void> {
   const destination = await target(values);
   const { client, table, where, grantCacheSeconds } = destination;
@@ -323,6 +428,11 @@ async function execute(command: string, values: Values, io: Output): Promise<voi
     switch (command) {
       case 'grant':
         await grant(values, destination, io);
+        return;
+      case 'sla set':
+      case 'sla show':
+      case 'sla reset':
+        await sla(command, values, destination, io);
         return;
       case 'revoke': {
         const ou = parseOu(values);
@@ -353,6 +463,14 @@ async function execute(command: string, values: Values, io: Output): Promise<voi
         for (const { issuerKey, serialNumber, revokedAt, reason } of listed.revokedCertificates) {
           io.out(
             `  ${issuerKey ? `sha256:${issuerKey}` : 'any issuer (serial-only entry of an earlier version)'} serial ${serialNumber} revoked ${String(revokedAt)}${reason ? ` (${String(reason)})` : ''}`,
+          );
+        }
+        io.out('SLA policies (days by severity; an org not listed has the defaults):');
+        if (listed.slaPolicies.length === 0) io.out('  (none)');
+        for (const { org, policy } of listed.slaPolicies) {
+          const parsed = slaPolicySchema.safeParse(policy);
+          io.out(
+            `  ${org}: ${parsed.success ? RANKED_SEVERITIES.map((severity) => `${severity}=${parsed.data[severity] ?? 'none'}`).join(' ') : 'not valid (sla reset replaces it)'}`,
           );
         }
         io.out(`Every change ${TAKES_EFFECT}.`);
@@ -416,8 +534,13 @@ export async function runAuthz(argv: string[], io: Output = consoleOutput): Prom
       io.out(USAGE);
       return 0;
     }
-    const [command, ...extra] = positionals;
-    if (!command) throw new UsageError('a command is required');
+    const [first, ...rest] = positionals;
+    if (!first) throw new UsageError('a command is required');
+    // `sla` takes its action as a second word: `sla set|show|reset`.
+    const subcommand = first === 'sla' ? rest.shift() : undefined;
+    if (first === 'sla' && subcommand === undefined) throw new UsageError('sla needs set, show or reset');
+    const command = subcommand === undefined ? first : `${first} ${subcommand}`;
+    const extra = rest;
     const accepted = COMMAND_OPTIONS[command];
     if (!accepted) throw new UsageError(`unknown command ${command}`);
     if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);

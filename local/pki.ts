@@ -59,6 +59,8 @@ export interface DevPki {
   server: Issued;
   scanner: Issued;
   dashboard: Issued;
+  /** OU=triage: the README's "A triager's day" grants it GET and TRIAGE on org1 (no demo grant). */
+  triager: Issued;
   /** A client certificate signed by a different CA (`rogueCa`), which the truststore does not hold. */
   rogue: Issued;
   rogueCa: Issued;
@@ -78,6 +80,7 @@ export const DEV_SUBJECTS = {
   server: 'CN=localhost, O=Example Corp',
   scanner: 'CN=scanner-01, OU=scanner, O=Example Corp',
   dashboard: 'CN=dashboard-01, OU=dashboard, O=Example Corp',
+  triager: 'CN=triager-01, OU=triage, O=Example Corp',
   rogueCa: 'CN=Rogue CA, O=Rogue Corp',
   rogue: 'CN=rogue-01, OU=scanner, O=Rogue Corp',
 } as const;
@@ -366,8 +369,9 @@ export async function ensureDevPki(dir: string): Promise<DevPki> {
     const server = await ensureLeaf(dir, 'server', ca, { subject: DEV_SUBJECTS.server, kind: 'server' });
     const scanner = await ensureLeaf(dir, 'scanner', ca, { subject: DEV_SUBJECTS.scanner, kind: 'client' });
     const dashboard = await ensureLeaf(dir, 'dashboard', ca, { subject: DEV_SUBJECTS.dashboard, kind: 'client' });
+    const triager = await ensureLeaf(dir, 'triager', ca, { subject: DEV_SUBJECTS.triager, kind: 'client' });
     const rogue = await ensureLeaf(dir, 'rogue', rogueCa, { subject: DEV_SUBJECTS.rogue, kind: 'client' });
-    return { dir, ca: plain(ca), server, scanner, dashboard, rogue, rogueCa: plain(rogueCa) };
+    return { dir, ca: plain(ca), server, scanner, dashboard, triager, rogue, rogueCa: plain(rogueCa) };
   });
 }
 

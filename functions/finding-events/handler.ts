@@ -4,7 +4,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import { recordBatch, type FindingEventStore } from '../shared/core/finding-events';
 import { DEFAULT_HISTORY_RETENTION_DAYS, type FindingChange, type FindingImage } from '../shared/core/finding-history';
 import { numberEnv, requireEnv } from '../shared/adapters/config';
-import { WRITE_CONCURRENCY } from '../shared/adapters/findings-repository';
+import { WRITE_CONCURRENCY } from '../shared/core/concurrency';
 import { putHistoryEntry } from '../shared/adapters/history-repository';
 import { describeError, instrument } from '../shared/adapters/instrument';
 import { logger } from '../shared/adapters/powertools';

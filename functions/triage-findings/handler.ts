@@ -1,11 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { toHttpError, ValidationError } from '../shared/core/errors';
-import { forEachBounded } from '../shared/core/concurrency';
+import { forEachBounded, WRITE_CONCURRENCY } from '../shared/core/concurrency';
 import { jsonResponse, type ProxyResult } from '../shared/core/responses';
 import { parseTriageRequest, type UnprocessedItem } from '../shared/core/triage';
 import { authorizeRequest } from '../shared/adapters/authorization';
 import { requireEnv } from '../shared/adapters/config';
-import { WRITE_CONCURRENCY } from '../shared/adapters/findings-repository';
 import { describeError, instrument } from '../shared/adapters/instrument';
 import { logger, tracer } from '../shared/adapters/powertools';
 import { triageFinding, unavailable, type TriageOutcome } from '../shared/adapters/triage-repository';

@@ -24,6 +24,7 @@ test('the bench measures the stack and its raw baselines and gives each pair a r
       closeFindings: 30,
       sustainedFindings: 10,
       sustainedRounds: 2,
+      triageRequests: 2,
     },
     silent,
     { cpuProfileDir: profiles },
@@ -49,6 +50,12 @@ test('the bench measures the stack and its raw baselines and gives each pair a r
   expect(results.cost.cases.reopen.requestsPerFinding).toBe(2);
   expect(results.cost.cases.getPage.operations).toEqual({ Query: expect.objectContaining({ requests: 1 }) });
   expect(results.read.p99Ratio).toBeGreaterThan(0);
+  // Triage: 2 clients x 2 batches of 5 on each side, each beside its raw conditional UpdateItems.
+  expect(results.triage).toMatchObject({ batchSize: 5, pipeline: { count: 4 }, raw: { count: 4 } });
+  expect(results.triage.raw.findingsPerSecond).toBeGreaterThan(0);
+  expect(results.triage.triageRatio).toBeGreaterThan(0);
+  expect(results.triage.p99Ratio).toBeGreaterThan(0);
+  expect(formatTable(resultRows(results))).toContain('triage, batch 5: findings/s');
   expect(results.close).toMatchObject({ findings: 30, closed: 30 });
   expect(results.close.rawFindingsPerSecond).toBeGreaterThan(0);
   expect(results.close.closeRatio).toBeGreaterThan(0);

@@ -27,6 +27,7 @@ import {
 import { openExampleRun } from '../support/scan-runs';
 import { identityFromPem } from '../../functions/shared/core/identity';
 import { normalizeFinding } from '../../functions/shared/core/normalize';
+import { DEFAULT_SLA_POLICY, slaDueAt } from '../../functions/shared/core/sla';
 import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import { startBackend, type LocalBackend } from '../../local/backend';
 import { localDynamoDbClient } from '../../local/dynamodb/server';
@@ -172,14 +173,26 @@ const expectations: Record<string, Expectation> = {
   'get-findings.json': async (event) => {
     await grantEventCertificate(event, 'GET');
     await client.send(new PutItemCommand({ TableName: backend.tableNames.FindingsTable, Item: marshall(STORED) }));
+    // The same finding first seen just now is within its SLA: overdue=true leaves it out.
+    const recent = { ...STORED, VulnID: `${STORED.VulnID}-recent`, FirstSeen: new Date().toISOString() };
+    await client.send(new PutItemCommand({ TableName: backend.tableNames.FindingsTable, Item: marshall(recent) }));
     const response = (await invoke('get-findings.json', event)) as { statusCode: number; body: string };
     expect(response.statusCode).toBe(200);
-    // Each item with its effective workflow state and its Version (0: never written since versions exist).
+    // Each item with its effective workflow state, its Version (0: never written since versions exist) and its SLA
+    // due time under the defaults (the org has no policy), long past for a finding first seen in January 2025.
+    const slaDue = slaDueAt(STORED, DEFAULT_SLA_POLICY);
+    expect(slaDue).not.toBeNull();
     expect(JSON.parse(response.body)).toEqual({
       org: 'org1',
-      items: [{ ...STORED, Workflow: 'NEW', Version: 0 }],
+      items: [{ ...STORED, Workflow: 'NEW', Version: 0, SlaDueAt: slaDue }],
       count: 1,
     });
+    await client.send(
+      new DeleteItemCommand({
+        TableName: backend.tableNames.FindingsTable,
+        Key: marshall({ Org: recent.Org, VulnID: recent.VulnID }),
+      }),
+    );
   },
   'triage-findings.json': async (event) => {
     await grantEventCertificate(event, 'TRIAGE');

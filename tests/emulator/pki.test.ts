@@ -181,7 +181,7 @@ describe('ensureDevPki', () => {
     expect(new X509Certificate(pki.server.certPem).keyUsage).toEqual([SERVER_AUTH]);
     expect(new X509Certificate(pki.scanner.certPem).keyUsage).toEqual([CLIENT_AUTH]);
 
-    for (const name of ['ca', 'server', 'scanner', 'dashboard', 'rogue']) {
+    for (const name of ['ca', 'server', 'scanner', 'dashboard', 'triager', 'rogue']) {
       expect((await stat(join(dir, 'pki', `${name}-key.pem`))).mode & 0o777).toBe(0o600);
       expect(await readFile(join(dir, 'pki', `${name}.pem`), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
     }

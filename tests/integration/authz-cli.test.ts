@@ -3,6 +3,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { runAuthz } from '../../client/authz-command';
 import { PROJECT_ROOT } from '../../local/cloudformation/template';
 import { portOf, startTestStack, type TestStack } from '../support/local-stack';
@@ -172,6 +174,118 @@ test('--table takes the region from the SDK default chain (AWS_REGION), and says
   }
 });
 
+test("sla set, show and reset: an org's SLA, stored as SLA#<org>, changes the due times GET /vuln answers", async () => {
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  const finding = {
+    VulnID: 'sla-cli-1',
+    Org: 'org2',
+    AssetName: 'web-01',
+    DueDate: '2024-01-01',
+    PluginId: 1,
+    PluginName: 'p',
+    Priority: 'critical',
+  };
+  // Certificates of their own: the tests above revoke the demo ones.
+  await authz('grant', '--ou', 'sla-scanner', '--methods', 'POST', '--orgs', 'org2');
+  await authz('grant', '--ou', 'sla-reader', '--methods', 'GET', '--orgs', 'org2');
+  const scanner = await stack.ca.issue({ subject: 'CN=sla-scanner, OU=sla-scanner, O=Example Corp', kind: 'client' });
+  const reader = await stack.ca.issue({ subject: 'CN=sla-reader, OU=sla-reader, O=Example Corp', kind: 'client' });
+  expect((await stack.request(scanner, { path: '/vuln', body: { findings: [finding] } })).status).toBe(200);
+  const dueAfterFirstSeen = async () => {
+    const response = await stack.request(reader, { path: '/vuln?org=org2' });
+    const [item] = (response.json() as { items: { FirstSeen: string; SlaDueAt: string | null; DueDate: string }[] })
+      .items;
+    expect(item?.DueDate).toBe('2024-01-01');
+    return item?.SlaDueAt === null
+      ? null
+      : (Date.parse(String(item?.SlaDueAt)) - Date.parse(String(item?.FirstSeen))) / DAY_MS;
+  };
+  const stored = async () =>
+    (await stack.dynamoDb.send(new GetItemCommand({ TableName: 'AuthzTable', Key: marshall({ Id: 'SLA#org2' }) })))
+      .Item;
+
+  const shown = await authz('sla', 'show', '--org', 'org2');
+  expect(shown.out.split('\n')).toEqual([
+    expect.stringMatching(/^SLA of org org2 \(local table AuthzTable at .*\): no policy stored, the defaults;/),
+    '  CRITICAL 15 days (default)',
+    '  HIGH     30 days (default)',
+    '  MEDIUM   90 days (default)',
+    '  LOW      180 days (default)',
+    '  INFO     none (default)',
+  ]);
+  expect(await dueAfterFirstSeen()).toBe(15);
+
+  const set = await authz('sla', 'set', '--org', 'org2', '--critical', '7', '--info', '365');
+  expect(set.code).toBe(0);
+  expect(set.out).toMatch(
+    /^set the SLA of org org2: CRITICAL 7 days \(was 15 days\), INFO 365 days \(was none\) \(local table AuthzTable at .*\); takes effect within 30 s/,
+  );
+  // The layout the functions (and the summary) read: every severity, days or null.
+  expect(unmarshall((await stored()) ?? {})).toEqual({
+    Id: 'SLA#org2',
+    Value: { CRITICAL: 7, HIGH: 30, MEDIUM: 90, LOW: 180, INFO: 365 },
+  });
+  expect(await dueAfterFirstSeen()).toBe(7);
+  // Unnamed severities keep their current value; `none` removes one's SLA.
+  await authz('sla', 'set', '--org', 'org2', '--high', '10', '--critical', 'none');
+  expect(JSON.parse((await authz('sla', 'show', '--org', 'org2', '--json')).out)).toEqual({
+    org: 'org2',
+    stored: true,
+    policy: { CRITICAL: null, HIGH: 10, MEDIUM: 90, LOW: 180, INFO: 365 },
+  });
+  expect(await dueAfterFirstSeen()).toBeNull();
+  expect((await authz('sla', 'show', '--org', 'org2')).out).toContain(
+    '  MEDIUM   90 days (default)\n  LOW      180 days (default)\n  INFO     365 days',
+  );
+  expect((await authz('list')).out).toContain('  org2: CRITICAL=none HIGH=10 MEDIUM=90 LOW=180 INFO=365');
+
+  expect((await authz('sla', 'reset', '--org', 'org2')).out).toMatch(
+    /^removed the SLA policy of org org2: back to the defaults/,
+  );
+  expect(await stored()).toBeUndefined();
+  expect(await dueAfterFirstSeen()).toBe(15);
+  expect((await authz('sla', 'reset', '--org', 'org2')).out).toMatch(
+    /^org org2 had no SLA policy: it has the defaults/,
+  );
+  // A policy stored by other means that breaks the schema: the tool refuses to build on it, reset replaces it.
+  await stack.dynamoDb.send(
+    new PutItemCommand({
+      TableName: 'AuthzTable',
+      Item: marshall({ Id: 'SLA#org2', Value: { CRITICAL: 0, HIGH: 30, MEDIUM: 90, LOW: 180, INFO: null } }),
+    }),
+  );
+  expect(await authz('sla', 'set', '--org', 'org2', '--high', '20')).toMatchObject({
+    code: 2,
+    err: expect.stringContaining('the stored SLA policy of org org2 is not valid; `sla reset --org org2` replaces it'),
+  });
+  expect((await authz('list')).out).toContain('  org2: not valid (sla reset replaces it)');
+  expect((await authz('sla', 'reset', '--org', 'org2')).code).toBe(0);
+  expect(await stored()).toBeUndefined();
+  for (const ou of ['sla-scanner', 'sla-reader']) await authz('revoke', '--ou', ou);
+});
+
+test.each([
+  [['sla'], /sla needs set, show or reset/],
+  [['sla', 'drop', '--org', 'org1'], /unknown command sla drop/],
+  [['sla', 'set', '--org', 'org1'], /sla set needs at least one of --critical/],
+  [['sla', 'set', '--critical', '7'], /--org is required/],
+  [['sla', 'set', '--org', 'bad org', '--critical', '7'], /--org: "bad org"/],
+  [
+    ['sla', 'set', '--org', 'org1', '--critical', '0'],
+    /--critical must be whole days from 1 to 3650, or none for no SLA/,
+  ],
+  [['sla', 'set', '--org', 'org1', '--high', '3651'], /--high must be whole days from 1 to 3650/],
+  [['sla', 'set', '--org', 'org1', '--low', '1.5'], /--low must be whole days from 1 to 3650/],
+  [['sla', 'set', '--org', 'org1', '--medium', 'soon'], /--medium must be whole days from 1 to 3650/],
+  [['sla', 'show', '--org', 'org1', '--critical', '7'], /sla show does not take --critical/],
+])('refuses %j with exit code 2 and the usage, writing nothing', async (argv, message) => {
+  const result = await authz(...argv);
+  expect(result.code).toBe(2);
+  expect(result.err).toMatch(message);
+  expect(result.err).toContain('usage: npm run authz');
+  expect(JSON.parse((await authz('list', '--json')).out).slaPolicies).toEqual([]);
+});
+
 test.each([
   [['frobnicate'], /unknown command frobnicate/],
   [[], /a command is required/],
@@ -221,9 +335,15 @@ test("the README's authz commands run as written, in order, and do what they say
     grants: { ou: string }[];
     issuers: Record<string, { subject?: string; revokedAt?: string }>;
     revokedCertificates: unknown[];
+    slaPolicies: unknown[];
   };
-  // The last README line revokes the dashboard grant; its certificate was revoked and restored; the rogue CA stays revoked.
-  expect(listed.grants.map((entry) => entry.ou)).toEqual(['scanner']);
+  // "A triager's day" grants OU triage; the grants section's revoke line removes the dashboard grant; its
+  // certificate was revoked and restored; the rogue CA stays revoked.
+  expect(listed.grants.map((entry) => entry.ou)).toEqual(['scanner', 'triage']);
+  // The triager's day set org1's SLA; org2's was set and reset.
+  expect(listed.slaPolicies).toEqual([
+    { org: 'org1', policy: { CRITICAL: 7, HIGH: 30, MEDIUM: 90, LOW: null, INFO: null } },
+  ]);
   expect(listed.revokedCertificates).toEqual([]);
   expect(Object.values(listed.issuers)).toContainEqual(
     expect.objectContaining({

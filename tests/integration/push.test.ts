@@ -7,6 +7,7 @@
 import { loadStackTemplate } from '../../local/cloudformation/nested-stacks';
 import { join } from 'node:path';
 import type { Finding } from '../../functions/shared/core/finding-schema';
+import { DEFAULT_SLA_POLICY, slaDueAt } from '../../functions/shared/core/sla';
 import { normalizeFinding } from '../../functions/shared/core/normalize';
 import { BatchSender } from '../../client/push/sender';
 import { checkScanFiles, pushScanFiles, ScanFileError, validFindings, type PushSummary } from '../../client/push/push';
@@ -81,9 +82,10 @@ describe('pushing the sample exports', () => {
         Status: 'OPEN',
         FirstSeen: expect.any(String),
         LastSeen: expect.any(String),
-        // Nobody triaged it; written once.
+        // Nobody triaged it; written once; due under the default SLA (INFO and UNKNOWN: none).
         Workflow: 'NEW',
         Version: 1,
+        SlaDueAt: slaDueAt({ ...normalizeFinding(finding), FirstSeen: String(item?.FirstSeen) }, DEFAULT_SLA_POLICY),
       });
     }
   });

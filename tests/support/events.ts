@@ -196,7 +196,7 @@ are valid for another year (so re-running it changes nothing), and issues new on
 | \`normalize.json\` | \`NormalizeFunction\` | \`{ findings: [...] }\`: Validate's output |
 | \`authorize.json\` | \`AuthorizeFunction\` | \`{ method, principal, requestId, sourceIp, findings }\`: the scanner certificate and the normalized findings |
 | \`write.json\` | \`WriteFunction\` | \`{ findings, requestId }\`: normalized findings (with \`Severity\`) to upsert |
-| \`get-findings.json\` | \`GetFindingsFunction\` | A REST API proxy event for \`GET /vuln?org=org1&minSeverity=HIGH\` with \`requestContext.identity.clientCert\` from the dashboard certificate |
+| \`get-findings.json\` | \`GetFindingsFunction\` | A REST API proxy event for \`GET /vuln?org=org1&minSeverity=HIGH&overdue=true\` (the org's HIGH and CRITICAL findings past their SLA) with \`requestContext.identity.clientCert\` from the dashboard certificate |
 | \`scan-runs.json\` | \`ScanRunsFunction\` | The "Validate the run" task's payload: \`{ operation: "validate", body, requestId }\`, \`body\` a \`POST /scans\` body |
 | \`close-run.json\` | \`CloseRunFunction\` | The first "Close a page" of the close-run machine: \`{ operation: "page", runId, cursor: null, fixed: 0 }\` |
 | \`get-scan-run.json\` | \`GetScanRunFunction\` | A REST API proxy event for \`GET /scans/${EXAMPLE_RUN_ID}?org=org1\` from the dashboard certificate |
@@ -425,7 +425,7 @@ export async function buildEventFiles(
     }),
     'write.json': json({ findings: normalized, requestId: REQUEST_ID }),
     'get-findings.json': json(
-      getFindingsEvent({ query: { org: 'org1', minSeverity: 'HIGH' }, certPem: dashboard.certPem }),
+      getFindingsEvent({ query: { org: 'org1', minSeverity: 'HIGH', overdue: 'true' }, certPem: dashboard.certPem }),
     ),
     ...runEventFiles(dashboard.certPem),
     'triage-findings.json': json(triageFindingsEvent(dashboard.certPem)),

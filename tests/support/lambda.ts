@@ -3,7 +3,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ISSUERS_KEY, grantKey, revocationKey } from '../../functions/shared/core/authz-table';
+import { ISSUERS_KEY, grantKey, revocationKey, slaKey } from '../../functions/shared/core/authz-table';
 
 /**
  * What handler tests share: the environment the handlers read at module load, a Lambda context,
@@ -81,6 +81,8 @@ export interface AuthzItems {
   issuers?: Record<string, unknown>;
   /** Revoked certificates: issuer SPKI SHA-256 and normalized serial. */
   revoked?: { issuerKey: string; serialNumber: string }[];
+  /** SLA policy per org, stored as is. */
+  slaPolicies?: Record<string, unknown>;
 }
 
 /** Answers GetItem on the authz table from `items`, the way Powertools Parameters reads it. */
@@ -95,6 +97,7 @@ export function mockAuthzTable(items: AuthzItems): void {
         ] as const,
     ),
     ...(items.issuers ? [[ISSUERS_KEY, items.issuers] as const] : []),
+    ...Object.entries(items.slaPolicies ?? {}).map(([org, policy]) => [slaKey(org), policy] as const),
   ]);
   dynamoDb.on(GetItemCommand, { TableName: AUTHZ_TABLE }).callsFake((input: GetItemCommandInput) => {
     const id = input.Key?.Id?.S ?? '';

@@ -11,6 +11,8 @@ export interface Step {
   comment: string;
   program: 'npm' | 'curl';
   args: string[];
+  /** The command as written (backslash continuations joined), for a block that needs the shell (`$(date ...)`). */
+  command: string;
 }
 
 /** The steps of the first `sh` block after `heading` (a line of the README, e.g. "## A scanner's week"). */
@@ -29,7 +31,7 @@ export function readmeSteps(heading: string): Step[] {
         .trim();
       // Shell words: single-quoted strings or bare words (the README uses no other quoting).
       const [program, ...args] = [...command.matchAll(/'([^']*)'|(\S+)/g)].map((match) => match[1] ?? match[2] ?? '');
-      return { comment: comment as string, program: program as Step['program'], args };
+      return { comment: comment as string, program: program as Step['program'], args, command };
     });
 }
 
@@ -40,3 +42,9 @@ export const localArgs = (step: Step, url: string, workingDir: string) =>
       .replace('https://localhost:3443', `https://localhost:${new URL(url).port}`)
       .replace(/^\.local\/pki\//, `${join(workingDir, '.local', 'pki')}/`),
   );
+
+/** A step's command, for `bash -c`, for a stack on `url` whose dev PKI is under `workingDir/.local/pki`. */
+export const localCommand = (step: Step, url: string, workingDir: string) =>
+  step.command
+    .replaceAll('https://localhost:3443', `https://localhost:${new URL(url).port}`)
+    .replaceAll(' .local/pki/', ` ${join(workingDir, '.local', 'pki')}/`);

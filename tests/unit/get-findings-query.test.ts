@@ -114,7 +114,7 @@ describe('parseFindingsQuery', () => {
         index: null,
         path: '',
         message:
-          'unknown query parameter (allowed: org, limit, nextToken, severity, minSeverity, asset, cve, package, knownExploit, status, workflow)',
+          'unknown query parameter (allowed: org, limit, nextToken, severity, minSeverity, asset, cve, package, knownExploit, status, workflow, overdue)',
       },
     ];
     expect(issuesOf({ org: 'org1', orgs: 'org2' })).toEqual(unknown);

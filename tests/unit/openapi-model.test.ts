@@ -4,6 +4,7 @@ import { ENVELOPE_MODEL_NAME, envelopeJsonSchema, OPENAPI_PATH, withGeneratedMod
 import { SchemaValidator } from '../../local/gateway/json-schema';
 import { parseCloudFormation } from '../../local/cloudformation/template';
 import { findingBatch, REFERENCE_FINDING } from '../support/findings';
+import { FINDINGS_QUERY_PARAMETERS } from '../../functions/shared/core/get-findings-query';
 
 const openapiText = readFileSync(OPENAPI_PATH, 'utf8');
 const openapi = parseCloudFormation<{
@@ -50,4 +51,12 @@ describe('the envelope it checks', () => {
     ['101 findings', { findings: findingBatch(101) }],
     ['findings that are not objects', { findings: [1] }],
   ])('refuses %s', (_label, body) => expect(model.validate(body)).toBeDefined());
+});
+
+test('GET /vuln declares exactly the query parameters the function takes (a new filter such as overdue= on both sides)', () => {
+  const get = openapi.paths['/vuln']?.get as { parameters: { name: string; in: string }[] };
+  expect(get.parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name)).toEqual(
+    FINDINGS_QUERY_PARAMETERS,
+  );
+  expect(FINDINGS_QUERY_PARAMETERS).toContain('overdue');
 });

@@ -2,7 +2,8 @@ import { recordBatch } from '../../functions/shared/core/finding-events';
 import { dayOf, readSummary, type OrgSummary } from '../../functions/shared/core/org-summary';
 import { statusOf } from '../../functions/shared/core/lifecycle';
 import { SEVERITIES, type Severity } from '../../functions/shared/core/severity';
-import { DEFAULT_SLA_DAYS, slaPolicy, type SlaPolicy } from '../../functions/shared/core/sla-policy';
+import { slaPolicyFrom } from '../../functions/shared/core/sla';
+import { DEFAULT_SLA_DAYS, withUnranked, type SlaPolicy } from '../../functions/shared/core/sla-policy';
 import { effectiveWorkflow, WORKFLOW_STATES, type WorkflowState } from '../../functions/shared/core/triage';
 import type { FindingImage } from '../../functions/shared/core/finding-history';
 import { finding, FindingsModel, MemoryEventStore, NO_FAULTS, seeded, type Faults } from '../support/finding-model';
@@ -123,7 +124,10 @@ async function randomSequence(seed: number, faults: Faults) {
 }
 
 describe('the org summary equals a full recount', () => {
-  const policies: SlaPolicy[] = [{ ...DEFAULT_SLA_DAYS }, slaPolicy({ CRITICAL: 1, HIGH: 3, MEDIUM: null, INFO: 2 })];
+  const policies: SlaPolicy[] = [
+    { ...DEFAULT_SLA_DAYS },
+    withUnranked(slaPolicyFrom({ CRITICAL: 1, HIGH: 3, MEDIUM: null, LOW: 180, INFO: 2 }, 'org1')),
+  ];
 
   it('after hundreds of random sequences of pushes, re-pushes, closes, reopenings and triage, redelivered and failing half-way', async () => {
     let compared = 0;
@@ -269,17 +273,5 @@ describe('an acceptance expires on read', () => {
     // First seen on day d, CRITICAL's 15 days: overdue from day d + 16.
     expect(after.overdue.CRITICAL).toBe(1);
     expect(dayOf(new Date(expiry).toISOString()) - dayOf(new Date(START).toISOString())).toBe(20);
-  });
-});
-
-describe('slaPolicy', () => {
-  it('takes the defaults for what the item does not say, and fails closed on what it cannot read', () => {
-    expect(slaPolicy(undefined)).toEqual(DEFAULT_SLA_DAYS);
-    expect(slaPolicy({ CRITICAL: 7, HIGH: null, LOW: 'soon', MEDIUM: 0, INFO: 30 })).toEqual({
-      ...DEFAULT_SLA_DAYS,
-      CRITICAL: 7,
-      HIGH: null,
-      INFO: 30,
-    });
   });
 });

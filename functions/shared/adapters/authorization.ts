@@ -5,9 +5,15 @@ import { identityFromPem } from '../core/identity';
 import { numberEnv, requireEnv } from './config';
 import { dynamoDbGrantStore } from './grant-store';
 import { logger, tracer } from './powertools';
+import { slaPolicyFrom, type SlaPolicy } from '../core/sla';
 
 /** The authz table through its short cache: grants, the CA registry, revocations and SLA policies. */
 export const grantStore = dynamoDbGrantStore(requireEnv('AUTHZ_TABLE_NAME'), numberEnv('GRANT_CACHE_SECONDS', 30));
+
+/** An org's SLA policy (the defaults when it has none), through the grants' cache: a change applies within GrantCacheSeconds. */
+export async function slaPolicyOf(org: string): Promise<SlaPolicy> {
+  return slaPolicyFrom(await grantStore.getSlaPolicy(org), org);
+}
 
 export interface AuthorizationInput {
   certPem: string | undefined;

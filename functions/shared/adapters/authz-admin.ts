@@ -1,5 +1,5 @@
 /**
- * Reads and edits the authz table (grants per OU, the CA registry, revoked certificates) in the
+ * Reads and edits the authz table (grants per OU, the CA registry, revoked certificates, SLA policies) in the
  * layout the functions read through Powertools Parameters (core/authz-table.ts). Used by
  * `npm run authz` and the local seed. Certificates arrive parsed; keys are derived here, never typed.
  */
@@ -22,7 +22,9 @@ import {
   grantKey,
   legacyRevocationKey,
   revocationKey,
+  slaKey,
 } from '../core/authz-table';
+import { slaPolicySchema, type SlaPolicy } from '../core/sla';
 
 const key = (id: string) => marshall({ [AUTHZ_KEY_ATTRIBUTE]: id });
 
@@ -194,6 +196,40 @@ async function readIssuers(client: DynamoDBClient, table: string): Promise<Recor
   return parseIssuers(item ? unmarshall(item)[AUTHZ_VALUE_ATTRIBUTE] : undefined);
 }
 
+/** An org's SLA policy as stored (unchecked), undefined when it has none (it has the defaults). */
+export async function getSlaPolicy(client: DynamoDBClient, table: string, org: string): Promise<unknown> {
+  const item = (
+    await client.send(new GetItemCommand({ TableName: table, Key: key(slaKey(org)), ConsistentRead: true }))
+  ).Item;
+  return item ? unmarshall(item)[AUTHZ_VALUE_ATTRIBUTE] : undefined;
+}
+
+/** Writes an org's SLA policy (all five severities, checked); resolves with the one it replaced, if any. */
+export async function putSlaPolicy(
+  client: DynamoDBClient,
+  table: string,
+  org: string,
+  policy: SlaPolicy,
+): Promise<unknown> {
+  const value = slaPolicySchema.parse(policy);
+  const result = await client.send(
+    new PutItemCommand({
+      TableName: table,
+      Item: marshall({ [AUTHZ_KEY_ATTRIBUTE]: slaKey(org), [AUTHZ_VALUE_ATTRIBUTE]: value }),
+      ReturnValues: 'ALL_OLD',
+    }),
+  );
+  return result.Attributes ? unmarshall(result.Attributes)[AUTHZ_VALUE_ATTRIBUTE] : undefined;
+}
+
+/** Removes an org's SLA policy (back to the defaults); true when it had one. */
+export async function deleteSlaPolicy(client: DynamoDBClient, table: string, org: string): Promise<boolean> {
+  const result = await client.send(
+    new DeleteItemCommand({ TableName: table, Key: key(slaKey(org)), ReturnValues: 'ALL_OLD' }),
+  );
+  return result.Attributes !== undefined;
+}
+
 export interface AuthzEntries {
   grants: { ou: string; grant: unknown }[];
   /** The CA registry by SPKI SHA-256; a CA with `revokedAt` is revoked. */
@@ -205,10 +241,12 @@ export interface AuthzEntries {
     reason: unknown;
     subject: unknown;
   }[];
+  /** The SLA policies stored per org, as stored; an org not listed has the defaults. */
+  slaPolicies: { org: string; policy: unknown }[];
 }
 
 export async function listAuthz(client: DynamoDBClient, table: string): Promise<AuthzEntries> {
-  const entries: AuthzEntries = { grants: [], issuers: {}, revokedCertificates: [] };
+  const entries: AuthzEntries = { grants: [], issuers: {}, revokedCertificates: [], slaPolicies: [] };
   let startKey: Record<string, never> | undefined;
   do {
     const page = await client.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey }));
@@ -225,10 +263,12 @@ export async function listAuthz(client: DynamoDBClient, table: string): Promise<
         entries.revokedCertificates.push({ issuerKey, serialNumber, ...revocation });
       } else if (id.startsWith('SERIAL#'))
         entries.revokedCertificates.push({ issuerKey: undefined, serialNumber: id.slice(7), ...revocation });
+      else if (id.startsWith('SLA#')) entries.slaPolicies.push({ org: id.slice(4), policy: value });
     }
     startKey = page.LastEvaluatedKey as Record<string, never> | undefined;
   } while (startKey);
   entries.grants.sort((a, b) => a.ou.localeCompare(b.ou));
+  entries.slaPolicies.sort((a, b) => a.org.localeCompare(b.org));
   entries.revokedCertificates.sort((a, b) =>
     `${a.issuerKey}${a.serialNumber}`.localeCompare(`${b.issuerKey}${b.serialNumber}`),
   );

@@ -15,7 +15,7 @@ import { shouldClose, type RunScope, type StoredFinding } from '../core/lifecycl
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
 import { forEachBounded } from '../core/concurrency';
-import { WRITE_CONCURRENCY } from './findings-repository';
+import { WRITE_CONCURRENCY } from '../core/concurrency';
 
 /** Items one page reads: a Query answers at most 1 MB anyway; the state machine loops over pages. */
 export const CLOSE_PAGE_ITEMS = 1000;

@@ -18,7 +18,7 @@ import {
   type WriteCounts,
   type WriteDecision,
 } from '../core/lifecycle';
-import { forEachBounded } from '../core/concurrency';
+import { forEachBounded, WRITE_CONCURRENCY } from '../core/concurrency';
 import { workflowOnReopen, type WorkflowState } from '../core/triage';
 import { ACTOR_ATTRIBUTE, storedActor } from '../core/change-actor';
 import { classifyAwsError } from './aws-errors';
@@ -28,8 +28,6 @@ import { dynamoDbClient } from './dynamodb-client';
 /** A finding's Status is OPEN, FIXED or absent (stored before scan runs: OPEN), so "open" is "not FIXED" (`:fixed`). */
 const NOT_FIXED = 'NOT #Status = :fixed';
 
-/** How many findings of one batch are written at once: enough to finish 100 quickly, few enough not to self-throttle. */
-export const WRITE_CONCURRENCY = 10;
 /** Conditional writes of one finding before giving up to a retry of the whole step (another writer kept winning). */
 const MAX_WRITE_ATTEMPTS = 4;
 
@@ -312,6 +310,39 @@ export interface FindingsFilter {
   workflows?: readonly WorkflowState[] | undefined;
   /** The instant an acceptance's expiry is compared with (canonical ISO 8601 UTC, as AcceptedUntil is stored). */
   now?: string | undefined;
+  /**
+   * true: only findings past their SLA due time; false: only the others. `cutoffs` (core/sla.ts `overdueCutoffs`)
+   * give, per severity with an SLA, the FirstSeen before which a finding is overdue.
+   */
+  overdue?: { overdue: boolean; cutoffs: readonly { severity: Severity; firstSeenBefore: string }[] } | undefined;
+}
+
+/**
+ * The condition for overdue findings: one `#Severity = :s AND #FirstSeen < :cutoff_s` per severity with an SLA (at
+ * most five, so the filter stays bounded), FirstSeen and the cutoffs compared as canonical UTC strings; for the
+ * others, its complement. undefined when no severity has an SLA (nothing is overdue; `queryFindings` answers no overdue
+ * finding without reading).
+ */
+function overdueCondition(
+  overdue: NonNullable<FindingsFilter['overdue']>,
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): Condition | undefined {
+  if (overdue.cutoffs.length === 0) return undefined;
+  Object.assign(names, { '#Severity': 'Severity', '#FirstSeen': 'FirstSeen' });
+  const cutoffs = overdue.cutoffs.map(({ severity, firstSeenBefore }, index) => {
+    values[`:overdueSeverity${index}`] = severity;
+    values[`:overdueBefore${index}`] = firstSeenBefore;
+    return { severity: `:overdueSeverity${index}`, before: `:overdueBefore${index}` };
+  });
+  // Flat (condition.ts). A finding has one severity, so "not overdue" is: a severity without an SLA, or its own
+  // severity's FirstSeen not before the cutoff (an absent FirstSeen is never overdue).
+  if (overdue.overdue)
+    return anyOf(...cutoffs.map(({ severity, before }) => all(`#Severity = ${severity}`, `#FirstSeen < ${before}`)));
+  return anyOf(
+    all(`NOT #Severity IN (${cutoffs.map(({ severity }) => severity).join(', ')})`),
+    ...cutoffs.map(({ severity, before }) => all(`#Severity = ${severity}`, `NOT #FirstSeen < ${before}`)),
+  );
 }
 
 /**
@@ -401,6 +432,8 @@ export function filterExpression(
   }
   if (filter.workflows !== undefined)
     clauses.push(workflowCondition(filter.workflows, filter.now ?? new Date().toISOString(), names, values));
+  const overdue = filter.overdue === undefined ? undefined : overdueCondition(filter.overdue, names, values);
+  if (overdue !== undefined) clauses.push(overdue);
   return clauses.length === 0 ? undefined : { expression: render(allOf(...clauses)), names, values };
 }
 
@@ -414,6 +447,9 @@ export async function queryFindings(
   options: { org: string; limit: number; afterVulnId: string | undefined; filter: FindingsFilter },
 ): Promise<FindingsPage> {
   const items: StoredFinding[] = [];
+  // No severity has an SLA: no finding can be overdue, and there is nothing to read.
+  if (options.filter.overdue?.overdue === true && options.filter.overdue.cutoffs.length === 0)
+    return { items, lastVulnId: undefined };
   let startKey: Record<string, AttributeValue> | undefined = options.afterVulnId
     ? marshall({ Org: options.org, VulnID: options.afterVulnId })
     : undefined;

@@ -1,7 +1,6 @@
 import { DynamoDBProvider } from '@aws-lambda-powertools/parameters/dynamodb';
 import { rememberAbsence } from '../core/absence-cache';
 import type { GrantStore } from '../core/authz-policy';
-import { slaPolicyKey } from '../core/sla-policy';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
 import {
@@ -11,17 +10,21 @@ import {
   grantKey,
   legacyRevocationKey,
   revocationKey,
+  slaKey,
 } from '../core/authz-table';
+
+/** The grant store, and the org SLA policies kept in the same table (raw: parsed by core/sla.ts). */
+export interface AuthzStore extends GrantStore {
+  getSlaPolicy(org: string): Promise<unknown>;
+}
 
 /**
  * Grants, the CA registry and revocations read through Powertools Parameters with a short cache:
  * a grant change or a revocation takes effect within `cacheSeconds` (GRANT_CACHE_SECONDS), absent
- * items included (a revocation written after a request found none).
+ * items included (a revocation written after a request found none). An org's SLA policy is read the same way
+ * (absent: the defaults, also remembered), so a policy change takes effect within the same `cacheSeconds`.
  */
-export function dynamoDbGrantStore(
-  tableName: string,
-  cacheSeconds: number,
-): GrantStore & { getSlaPolicy(org: string): Promise<unknown> } {
+export function dynamoDbGrantStore(tableName: string, cacheSeconds: number): AuthzStore {
   const provider = new DynamoDBProvider({
     tableName,
     keyAttr: AUTHZ_KEY_ATTRIBUTE,
@@ -40,7 +43,7 @@ export function dynamoDbGrantStore(
     getIssuers: () => read(ISSUERS_KEY),
     getRevocation: (issuerKey, serialNumber) => read(revocationKey(issuerKey, serialNumber)),
     getLegacyRevocation: (serialNumber) => read(legacyRevocationKey(serialNumber)),
-    // An org's SLA policy (core/sla-policy.ts) lives next to the grants, read with the same cache.
-    getSlaPolicy: (org) => read(slaPolicyKey(org)),
+    // An org's SLA policy (core/sla.ts) lives next to the grants, read with the same cache.
+    getSlaPolicy: (org) => read(slaKey(org)),
   };
 }

@@ -1,7 +1,10 @@
-import { slaPolicy, type SlaPolicy } from '../core/sla-policy';
-import { grantStore } from './authorization';
+import { withUnranked, type SlaPolicy } from '../core/sla-policy';
+import { slaPolicyOf } from './authorization';
 
-/** An org's SLA policy, read through the cached grant store (item `SLA#<org>` of the authz table; defaults without). */
+/**
+ * An org's SLA policy as the summary reads it: the same cached read and the same schema as GET /vuln (a stored
+ * policy that breaks it fails the request, core/sla.ts), with UNKNOWN's none.
+ */
 export async function readSlaPolicy(org: string): Promise<SlaPolicy> {
-  return slaPolicy(await grantStore.getSlaPolicy(org));
+  return withUnranked(await slaPolicyOf(org));
 }

@@ -13,84 +13,13 @@ import type { StoredFinding } from '../core/lifecycle';
 import type { TriageUpdate, UnprocessedCode, WorkflowState } from '../core/triage';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
+import { triageUpdateInput, type TriageActor } from './triage-item';
 
-/** Who triaged, as the finding records it: the certificate (subject, its CA's key when registered, serial) and the request. */
-export interface TriageActor {
-  subject: string;
-  issuerKey?: string | undefined;
-  serialNumber: string;
-  requestId: string;
-}
+export type { TriageActor } from './triage-item';
 
 export type TriageOutcome =
   | { processed: true; vulnId: string; workflow: WorkflowState; version: number }
   | { processed: false; vulnId: string; code: UnprocessedCode; message: string };
-
-function updateExpression(
-  update: TriageUpdate,
-  actor: TriageActor,
-  now: string,
-): { expression: string; condition: string; names: Record<string, string>; values: Record<string, unknown> } {
-  const names: Record<string, string> = {
-    '#VulnID': 'VulnID',
-    '#Workflow': 'Workflow',
-    '#TriagedAt': 'TriagedAt',
-    '#TriagedBy': 'TriagedBy',
-    '#Version': 'Version',
-    '#Justification': 'Justification',
-    '#AcceptedUntil': 'AcceptedUntil',
-  };
-  const values: Record<string, unknown> = {
-    ':workflow': update.workflow,
-    ':now': now,
-    ':actor': {
-      subject: actor.subject,
-      serialNumber: actor.serialNumber,
-      requestId: actor.requestId,
-      ...(actor.issuerKey ? { issuerKey: actor.issuerKey } : {}),
-    },
-    ':zero': 0,
-    ':one': 1,
-  };
-  const sets = [
-    '#Workflow = :workflow',
-    '#TriagedAt = :now',
-    '#TriagedBy = :actor',
-    '#Version = if_not_exists(#Version, :zero) + :one',
-  ];
-  const removes: string[] = [];
-  if (update.workflow === 'RISK_ACCEPTED') {
-    values[':justification'] = update.justification;
-    values[':acceptedUntil'] = update.acceptedUntil;
-    sets.push('#Justification = :justification', '#AcceptedUntil = :acceptedUntil');
-  } else {
-    // Leaving RISK_ACCEPTED ends the acceptance: its justification and expiry go with it.
-    removes.push('#Justification', '#AcceptedUntil');
-  }
-  if (update.note !== undefined) {
-    names['#Note'] = 'Note';
-    if (update.note === '') removes.push('#Note');
-    else {
-      values[':note'] = update.note;
-      sets.push('#Note = :note');
-    }
-  }
-  let condition = 'attribute_exists(#VulnID)';
-  if (update.expectedVersion !== undefined) {
-    values[':expectedVersion'] = update.expectedVersion;
-    // A finding never written since versions exist reads as version 0.
-    condition +=
-      update.expectedVersion === 0
-        ? ' AND NOT #Version > :expectedVersion' // absent or 0 (a Version is never negative); flat: condition.ts
-        : ' AND #Version = :expectedVersion';
-  }
-  return {
-    expression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-    condition,
-    names,
-    values,
-  };
-}
 
 /** Why the condition refused the update, from the item that refused it (undefined: there is none). */
 function refusal(vulnId: string, update: TriageUpdate, current: StoredFinding | undefined): TriageOutcome {
@@ -116,20 +45,9 @@ export async function triageFinding(
   now: Date,
 ): Promise<TriageOutcome> {
   const key = marshall({ Org: org, VulnID: update.vulnId });
-  const { expression, condition, names, values } = updateExpression(update, actor, now.toISOString());
   try {
     const result = await dynamoDbClient.send(
-      new UpdateItemCommand({
-        TableName: tableName,
-        Key: key,
-        UpdateExpression: expression,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
-        ReturnValues: 'ALL_OLD',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
+      new UpdateItemCommand(triageUpdateInput(tableName, org, update, actor, now)),
     );
     const before = result.Attributes ? (unmarshall(result.Attributes) as StoredFinding) : undefined;
     return { processed: true, vulnId: update.vulnId, workflow: update.workflow, version: (before?.Version ?? 0) + 1 };

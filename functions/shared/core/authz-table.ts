@@ -7,6 +7,8 @@
  *   Id = "REVOKED#<spki sha256>#<HEX>" Value = { revokedAt, reason?, subject? }   (one revoked client certificate:
  *                                      issuer key + serial, so serial N of another CA stays valid)
  *   Id = "SERIAL#<HEX>"                written by earlier versions (serial without issuer): still denies, never written
+ *   Id = "SLA#<org>"                   Value = { CRITICAL, HIGH, MEDIUM, LOW, INFO }   (the org's SLA policy: days per
+ *                                      severity, null for none; no item = the defaults, core/sla.ts)
  */
 export const AUTHZ_KEY_ATTRIBUTE = 'Id';
 export const AUTHZ_VALUE_ATTRIBUTE = 'Value';
@@ -14,3 +16,4 @@ export const ISSUERS_KEY = 'ISSUERS';
 export const grantKey = (ou: string) => `OU#${ou}`;
 export const revocationKey = (issuerKey: string, serialNumber: string) => `REVOKED#${issuerKey}#${serialNumber}`;
 export const legacyRevocationKey = (serialNumber: string) => `SERIAL#${serialNumber}`;
+export const slaKey = (org: string) => `SLA#${org}`;

@@ -1,3 +1,6 @@
+/** How many findings of one batch are written at once: enough to finish 100 quickly, few enough not to self-throttle. */
+export const WRITE_CONCURRENCY = 10;
+
 /** Runs `work` on every item with at most `concurrency` at once, in order of start; the first failure rejects. */
 export async function forEachBounded<T>(
   items: readonly T[],

@@ -22,7 +22,7 @@ export const ERROR_ANSWERS = {
     when: [
       'the body is not JSON, not an object, or does not hold 1 to 100 findings (the gateway request model)',
       'a finding breaks the finding schema (the Validate step names each field)',
-      'a query parameter of GET /vuln is missing, repeated, unknown or invalid, or the nextToken is not valid for the org',
+      'a query parameter of GET /vuln is missing, repeated, unknown or invalid (e.g. `overdue` other than true or false: `{"index":null,"path":"overdue","message":"must be true or false"}`), or the nextToken is not valid for the org',
       'a query parameter of GET /vuln/history (org, vulnId, limit, nextToken) or GET /vuln/summary (org) is missing, repeated, unknown or invalid, or the history nextToken is not one of that finding',
       'a POST /vuln/triage body is not JSON, has no org, or does not hold 1 to 100 updates (a bad update alone is answered per item: InvalidInput)',
     ],
@@ -72,7 +72,10 @@ export const ERROR_ANSWERS = {
   internal: {
     status: 500,
     message: 'Internal server error',
-    when: ['an unexpected failure; the detail is in the logs under the request id'],
+    when: [
+      'an unexpected failure; the detail is in the logs under the request id',
+      'GET /vuln of an org whose stored SLA policy breaks its schema (the log names the org; `npm run authz -- sla set` or `sla reset` replaces it)',
+    ],
   },
   badGateway: {
     status: 502,

@@ -54,6 +54,11 @@ const querySchema = z.strictObject({
   workflow: z
     .enum([...WORKFLOW_STATES, 'ALL'], { message: `must be one of ${[...WORKFLOW_STATES, 'ALL'].join(', ')}` })
     .optional(),
+  // true: only findings past their SLA due time (FirstSeen + the org's days for their severity); false: the others.
+  overdue: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((value) => value === 'true')
+    .optional(),
 });
 
 export interface FindingsQuery {
@@ -72,7 +77,12 @@ export interface FindingsQuery {
   status: FindingStatus | undefined;
   /** The effective workflow states to list: NEW and ACKNOWLEDGED by default; undefined for ALL. */
   workflows: readonly WorkflowState[] | undefined;
+  /** true: only overdue findings; false: only those not overdue; undefined: both. */
+  overdue: boolean | undefined;
 }
+
+/** The query parameters GET /vuln takes (api/openapi.yaml declares the same, a test holds them equal). */
+export const FINDINGS_QUERY_PARAMETERS: readonly string[] = Object.keys(querySchema.shape);
 
 /**
  * Parses the query parameters of a GET route against its schema. Every parameter may appear once; unknown
@@ -147,5 +157,6 @@ export function parseFindingsQuery(
     knownExploit,
     status: status === 'ALL' ? undefined : status,
     workflows: data.workflow === undefined ? ACTIONABLE_STATES : data.workflow === 'ALL' ? undefined : [data.workflow],
+    overdue: data.overdue,
   };
 }

@@ -5,8 +5,10 @@ import { decodePageToken, encodePageToken } from '../../../functions/shared/core
 import { dashboardCertificate } from '../../support/certificates';
 import { REFERENCE_NORMALIZED } from '../../support/findings';
 import {
+  authzKeysRead,
   captureLogs,
   dynamoDb,
+  mockAuthzTable,
   FINDINGS_TABLE,
   lambdaContext,
   PAGE_TOKEN_KEY,
@@ -75,10 +77,11 @@ describe('get-findings handler', () => {
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
     });
-    // Each item with its effective workflow state and its Version (0: never written since versions exist).
+    // Each item with its effective workflow state, its Version (0: never written since versions exist) and its
+    // SLA due time (null: UNKNOWN has no SLA).
     expect(JSON.parse(response.body)).toEqual({
       org: 'org1',
-      items: [{ ...STORED, Workflow: 'NEW', Version: 0 }],
+      items: [{ ...STORED, Workflow: 'NEW', Version: 0, SlaDueAt: null }],
       count: 1,
     });
     expect(queries()).toEqual([
@@ -166,6 +169,101 @@ describe('get-findings handler', () => {
     // Everything: status=ALL and workflow=ALL.
     await get({ org: 'org1', status: 'ALL', workflow: 'ALL' });
     expect(queries()[0]?.FilterExpression).toBeUndefined();
+  });
+
+  describe('SLA due times and overdue=', () => {
+    const HIGH = { ...STORED, VulnID: 'high-1', Severity: 'HIGH' };
+    const CRITICAL = { ...STORED, VulnID: 'critical-1', Severity: 'CRITICAL' };
+    const INFO = { ...STORED, VulnID: 'info-1', Severity: 'INFO' };
+    const DAY_MS = 24 * 60 * 60 * 1000;
+    const grants = { dashboard: { methods: ['GET'], orgs: ['org1'] } };
+
+    it('answers each finding with FirstSeen + its severity days under the default policy when the org has none', async () => {
+      mockQuery([{ items: [HIGH, CRITICAL, INFO] }]);
+      const body = JSON.parse((await get({ org: 'org1' })).body) as { items: Record<string, unknown>[] };
+      expect(body.items.map((item) => [item.VulnID, item.SlaDueAt, item.DueDate])).toEqual([
+        ['high-1', '2025-01-31T00:00:00.000Z', STORED.DueDate],
+        ['critical-1', '2025-01-16T00:00:00.000Z', STORED.DueDate],
+        ['info-1', null, STORED.DueDate],
+      ]);
+    });
+
+    it("answers due times under the org's stored policy, read from SLA#<org> in the authz table", async () => {
+      mockAuthzTable({ grants, slaPolicies: { org1: { CRITICAL: 7, HIGH: 30, MEDIUM: 90, LOW: 180, INFO: 365 } } });
+      mockQuery([{ items: [CRITICAL, INFO] }]);
+      const body = JSON.parse((await get({ org: 'org1' })).body) as { items: Record<string, unknown>[] };
+      expect(body.items.map((item) => item.SlaDueAt)).toEqual(['2025-01-08T00:00:00.000Z', '2026-01-01T00:00:00.000Z']);
+      expect(authzKeysRead()).toContain('SLA#org1');
+    });
+
+    it('overdue=true asks for FirstSeen before now minus the days, one clause per severity with an SLA', async () => {
+      mockQuery([{ items: [] }]);
+      const before = Date.now();
+      await get({ org: 'org1', overdue: 'true', status: 'ALL', workflow: 'ALL' });
+      const query = queries()[0];
+      expect(query?.FilterExpression).toBe(
+        '#Severity = :overdueSeverity0 AND #FirstSeen < :overdueBefore0 OR #Severity = :overdueSeverity1 AND #FirstSeen < :overdueBefore1 OR #Severity = :overdueSeverity2 AND #FirstSeen < :overdueBefore2 OR #Severity = :overdueSeverity3 AND #FirstSeen < :overdueBefore3',
+      );
+      const values = unmarshall(query?.ExpressionAttributeValues ?? {});
+      expect([0, 1, 2, 3].map((index) => values[`:overdueSeverity${index}`])).toEqual([
+        'CRITICAL',
+        'HIGH',
+        'MEDIUM',
+        'LOW',
+      ]);
+      // CRITICAL: 15 days before the request's time.
+      const cutoff = Date.parse(String(values[':overdueBefore0']));
+      expect(cutoff).toBeGreaterThanOrEqual(before - 15 * DAY_MS);
+      expect(cutoff).toBeLessThanOrEqual(Date.now() - 15 * DAY_MS);
+    });
+
+    it('overdue=true combines with the default filter and severity=, and overdue=false asks for the others', async () => {
+      mockQuery([{ items: [] }]);
+      await get({ org: 'org1', overdue: 'true', severity: 'HIGH' });
+      expect(queries()[0]?.FilterExpression).toBe(
+        actionable('#Severity IN (:severity0) AND ')
+          .split(' OR ')
+          .map((conjunction) => `${conjunction} AND #Severity = :overdueSeverity0 AND #FirstSeen < :overdueBefore0`)
+          .join(' OR '),
+      );
+      dynamoDb.resetHistory();
+      mockQuery([{ items: [] }]);
+      await get({ org: 'org1', overdue: 'false', severity: 'HIGH', status: 'ALL', workflow: 'ALL' });
+      expect(queries()[0]?.FilterExpression).toBe(
+        // Not overdue: a severity without an SLA, or its own severity first seen at or after the cutoff.
+        '#Severity IN (:severity0) AND NOT #Severity IN (:overdueSeverity0) OR #Severity IN (:severity0) AND #Severity = :overdueSeverity0 AND NOT #FirstSeen < :overdueBefore0',
+      );
+    });
+
+    it('overdue=true reads nothing when no asked severity has an SLA', async () => {
+      mockAuthzTable({
+        grants,
+        slaPolicies: { org1: { CRITICAL: null, HIGH: null, MEDIUM: 90, LOW: 180, INFO: null } },
+      });
+      const response = await get({ org: 'org1', overdue: 'true', minSeverity: 'HIGH' });
+      expect(JSON.parse(response.body)).toEqual({ org: 'org1', items: [], count: 0 });
+      expect(queries()).toEqual([]);
+    });
+
+    it('answers 400 naming overdue when it is neither true nor false', async () => {
+      const response = await get({ org: 'org1', overdue: 'yes' });
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body)).toEqual({
+        message: 'Invalid request',
+        errors: [{ index: null, path: 'overdue', message: 'must be true or false' }],
+        requestId: REQUEST_ID,
+      });
+      expect(queries()).toEqual([]);
+    });
+
+    it('answers 500 for a stored policy that breaks the schema, and logs which org', async () => {
+      mockAuthzTable({ grants, slaPolicies: { org1: { CRITICAL: 1.5, HIGH: 30, MEDIUM: 90, LOW: 180, INFO: null } } });
+      const response = await get({ org: 'org1' });
+      expect(response.statusCode).toBe(500);
+      expect(response.body).toBe(JSON.stringify({ message: 'Internal server error', requestId: REQUEST_ID }));
+      expect(JSON.stringify(logs.lines())).toContain('the stored SLA policy of org org1 is not valid');
+      expect(queries()).toEqual([]);
+    });
   });
 
   it('answers 400 with the issues and request id when org is missing', async () => {
