@@ -76,6 +76,7 @@ test('every format with a sample takes part', () => {
       'openvas-xml',
       'openvas-csv',
       'qualys-csv',
+      'qualys-xml',
       'inspector2',
       'asff',
     ]),
