@@ -203,11 +203,26 @@ export function mergeFindings(first: Partial<Finding>, second: Partial<Finding>)
   return merged;
 }
 
-/** Merges findings by VulnID, in first-seen order. */
+/** The texts of a rule, not of a detection: the same on every host. */
+const SHARED_TEXT_FIELDS = ['PluginName', 'PluginFamily', 'Description', 'Solution'] as const;
+
+/** Merges findings by VulnID, in first-seen order, holding each rule's texts once. */
 export class FindingMerger {
   private readonly byId = new Map<string, Partial<Finding>>();
+  /** One copy of each rule text: the findings held share it (a rule's texts repeat on every host it is found on). */
+  private readonly texts = new Map<string, string>();
+
+  private shared(value: string | undefined): string | undefined {
+    if (value === undefined) return undefined;
+    const known = this.texts.get(value);
+    if (known !== undefined) return known;
+    this.texts.set(value, value);
+    return value;
+  }
 
   add(finding: Partial<Finding>): void {
+    for (const field of SHARED_TEXT_FIELDS)
+      if (finding[field] !== undefined) finding[field] = this.shared(finding[field]);
     const id = finding.VulnID as string;
     const existing = this.byId.get(id);
     this.byId.set(id, existing === undefined ? finding : mergeFindings(existing, finding));
@@ -221,6 +236,7 @@ export class FindingMerger {
   drain(): Partial<Finding>[] {
     const findings = [...this.byId.values()];
     this.byId.clear();
+    this.texts.clear();
     return findings;
   }
 }

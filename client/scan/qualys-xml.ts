@@ -43,6 +43,20 @@ const LIST_PATHS = new Set([
   'VENDOR_REFERENCE_LIST/VENDOR_REFERENCE/URL',
   'BUGTRAQ_ID_LIST/BUGTRAQ_ID/URL',
 ]);
+/** What a detection's mapping reads: nothing else of a VULN_INFO is kept while the report is read. */
+const INFO_PATHS = new Set([
+  'QID',
+  'TYPE',
+  'PORT',
+  'PROTOCOL',
+  'INSTANCE',
+  'FQDN',
+  'RESULT',
+  'LAST_FOUND',
+  'VULN_STATUS',
+  'CVSS_FINAL',
+  'CVSS3_FINAL',
+]);
 /** A glossary entry with an exploit listed under CORRELATION says an exploit is known. */
 const EXPLOIT_PATH = 'CORRELATION/EXPLOITABILITY/EXPLT_SRC/EXPLT_LIST/EXPLT';
 
@@ -119,7 +133,7 @@ export async function* readQualysXml(
 ): AsyncGenerator<ScanRecord> {
   const stack: { name: string; text: string }[] = [];
   const glossary = new Map<string, Element>();
-  const detections: Detection[] = [];
+  const detections: (Detection | undefined)[] = [];
   let reportTime: Date | undefined;
   /** The HOST, VULN_INFO or VULN_DETAILS being read, and its index in the stack. */
   let host: { element: Element; at: number } | undefined;
@@ -167,12 +181,13 @@ export async function* readQualysXml(
         }
       } else if (current !== undefined) {
         const path = pathBelow(current.at);
-        const { element } = current;
+        const { element, kind } = current;
         if (LIST_PATHS.has(path)) {
           const value = frame.text.trim();
           const list = element.lists.get(path) ?? [];
           if (value !== '') element.lists.set(path, [...list, value].slice(0, MAX_LIST_ITEMS));
-        } else if (!element.texts.has(path)) element.texts.set(path, frame.text);
+        } else if ((kind === 'details' || INFO_PATHS.has(path)) && !element.texts.has(path))
+          element.texts.set(path, frame.text);
       } else if (host !== undefined && at === host.at) host = undefined;
       else if (host !== undefined && at === host.at + 1) host.element.texts.set(name, frame.text);
       else if (name === 'GENERATION_DATETIME' && stack[at - 1]?.name === 'HEADER')
@@ -183,10 +198,14 @@ export async function* readQualysXml(
   for await (const nothing of readXml<never>(utf8Text(input), handlers, [], 'a Qualys report', [QUALYS_XML_ROOT]))
     yield nothing;
   const merger = new FindingMerger();
-  detections.forEach((detection, index) => {
+  // Each detection is let go once mapped, so memory holds the detections or their findings, not both.
+  const count = detections.length;
+  for (let index = 0; index < count; index += 1) {
+    const detection = detections[index] as Detection;
+    detections[index] = undefined;
     const outcome = draftOf(detection, glossary.get(qidOf(detection.info) ?? ''), reportTime);
     for (const draft of draftsOf(outcome, `VULN_INFO ${index + 1}`, stats)) merger.add(findingOf(draft, options));
-  });
+  }
   for (const finding of merger.drain())
     yield { finding, where: `Qualys XML ${finding.AssetName ?? ''} QID ${finding.PluginId ?? ''}` };
 }
