@@ -16,11 +16,12 @@ const DEFAULT_MB = (format: BenchFormat) => (format === 'nessus' ? 100 : 200);
 /**
  * Resident memory of the whole process (runtime included) while reading. Grype's reader holds the
  * mapped matches until the report's source (written after them) names the asset; the network
- * scanners' CSV and XML readers (Tenable VM, OpenVAS, Qualys) merge a detection reported twice, so they
+ * scanners' CSV and XML readers (Tenable, Tenable VM, OpenVAS, Qualys) merge a detection reported twice, so they
  * hold the findings until the end (Qualys's XML also its detections until the glossary): more.
  */
 const HOLDS_FINDINGS: readonly BenchFormat[] = [
   'grype',
+  'csv',
   'tenable-vm-csv',
   'openvas-csv',
   'openvas-xml',
