@@ -1,14 +1,22 @@
 /**
- * From what a reader of any scanner read of one finding (a FindingDraft) to a finding of our schema:
- * the one place that decides the fields common to the OpenVAS, Qualys, Inspector and Security Hub
- * readers (docs/scan-import.md is the table). The Nessus-family readers keep `toFinding` (mapping.ts),
- * whose VulnIDs earlier pushes already stored.
+ * From what a reader of any scanner read of one finding (a FindingDraft, the one draft every reader
+ * fills) to a finding of our schema: the one place that decides every field (docs/scan-import.md is the
+ * table). Only the identity differs by family: the Nessus-family readers keep Nessus's own VulnIDs
+ * (`nessusIdentity`, mapping.ts vulnIdOf), which earlier pushes already stored; every other reader's is
+ * `findingIdentity` (identity.ts).
  */
 import { isIP } from 'node:net';
-import { PACKAGE_LIMITS, TEXT_LIMITS, type Finding } from '../../functions/shared/core/finding-schema';
+import {
+  CWE_PATTERN,
+  MAX_CWES,
+  MAX_REFERENCE_LENGTH,
+  MAX_REFERENCES,
+  PACKAGE_LIMITS,
+  TEXT_LIMITS,
+  type Finding,
+} from '../../functions/shared/core/finding-schema';
 import { deriveSeverity } from '../../functions/shared/core/severity';
 import { findingIdentity } from './identity';
-import { cwesOf, referencesOf } from './packages';
 import { noteIgnored, noteScanTime, type ParseStats, type ScanRecord } from './records';
 import {
   assetNameOf,
@@ -18,24 +26,63 @@ import {
   multilineText,
   priorityOf,
   singleLine,
+  vulnIdOf,
   type CvssPair,
+  type HostNames,
   type MappingOptions,
-  type ScanItem,
 } from './mapping';
+
+/** Reference URLs the finding keeps: http(s) only, each once, each ≤ 2048, at most 20 and about 8 KB in all. */
+export const REFERENCES_BUDGET = 8 * 1024;
+
+export function referencesOf(urls: (string | undefined)[]): string[] {
+  const kept: string[] = [];
+  let bytes = 0;
+  for (const raw of urls) {
+    const url = raw?.trim();
+    if (url === undefined || url.length > MAX_REFERENCE_LENGTH || !/^https?:\/\/[\x21-\x7e]+$/i.test(url)) continue;
+    if (kept.includes(url)) continue;
+    try {
+      if (new URL(url).hostname === '') continue;
+    } catch {
+      continue;
+    }
+    if (kept.length >= MAX_REFERENCES || bytes + url.length > REFERENCES_BUDGET) break;
+    kept.push(url);
+    bytes += url.length + 3;
+  }
+  return kept;
+}
+
+/** CWE ids as `CWE-<n>`, each once (`CWE-79`, `cwe-79` and `79` are one), at most 50. */
+export function cwesOf(values: (string | number | undefined)[]): string[] {
+  const ids = values
+    .map((value) =>
+      String(value ?? '')
+        .trim()
+        .toUpperCase(),
+    )
+    .map((value) => (/^\d+$/.test(value) ? `CWE-${value}` : value))
+    .filter((value) => CWE_PATTERN.test(value));
+  return [...new Set(ids)].slice(0, MAX_CWES);
+}
 
 /** What a reader read of one finding, before any decision. */
 export interface FindingDraft {
   /** The host names a network scanner reports (the first present of fqdn, dnsName, ip, name). */
-  host: ScanItem['host'];
+  host: HostNames;
   /** The asset as the scanner names it, when it is no host (a cloud resource's ARN or id): wins over `host`. */
   asset?: string | undefined;
-  /** The scanner's numeric id (Qualys QID), or undefined when its id is not a number. */
+  /** The scanner's numeric id (Nessus plugin, Qualys QID), or undefined when its id is not a number. */
   pluginId?: number | undefined;
   /** The scanner's own non-numeric id (OpenVAS OID, CVE id of a package finding, ASFF generator id). */
   ruleId?: string | undefined;
   title: string;
   family?: string | undefined;
-  /** The severity word as our Priority (already mapped from the scanner's scale); blank when it has none. */
+  /**
+   * The scanner's severity as a word (Critical … Info, Negligible, Unknown) or Nessus's 0–4, turned into
+   * our Priority by priorityOf (a reader maps any other scale first); blank when it has none.
+   */
   priority: string;
   cves: string[];
   cvss3?: CvssPair | undefined;
@@ -129,8 +176,43 @@ export function portOf(value: string | number | undefined): number | undefined {
   return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : undefined;
 }
 
+/** What a draft's VulnID is made from, once the asset, port and protocol are decided. */
+export interface IdentityInput {
+  draft: FindingDraft;
+  asset: string;
+  rule: string;
+  port: number | undefined;
+  protocol: Finding['Protocol'] | undefined;
+  options: MappingOptions;
+}
+export type IdentityOf = (input: IdentityInput) => string;
+
+/** Every reader's identity but the Nessus family's: scanner, asset, rule and the draft's location. */
+export const draftIdentity: IdentityOf = ({ draft, asset, rule, options }) =>
+  findingIdentity({
+    scanner: options.scanner,
+    asset,
+    rule,
+    location: draft.location.map((part) => (part === undefined ? '' : String(part))),
+  });
+
+/** The ids Nessus, Tenable.sc CSV and Tenable VM exports have always had: asset, plugin, port and protocol. */
+export const nessusIdentity: IdentityOf = ({ draft, asset, port, protocol, options }) =>
+  vulnIdOf(options.scanner, asset, draft.pluginId ?? 0, port, protocol);
+
+/**
+ * URLs of cells that may hold several (one a line, or `a, b`): split at blanks, and at a comma or
+ * semicolon only where another URL starts, so a URL with a comma in it stays whole.
+ */
+const urlItems = (values: string[]): string[] =>
+  values.flatMap((value) => value.split(/\s+|[,;](?=\s*https?:\/\/)/i)).filter((value) => value !== '');
+
 /** The finding for one draft. Not yet validated: the caller validates with the API's own schema. */
-export function findingOf(draft: FindingDraft, options: MappingOptions): DraftedFinding {
+export function findingOf(
+  draft: FindingDraft,
+  options: MappingOptions,
+  identityOf: IdentityOf = draftIdentity,
+): DraftedFinding {
   const asset = (draft.asset === undefined ? undefined : singleLine(draft.asset, 255)) || assetNameOf(draft.host) || '';
   const protocol = draft.protocol?.trim().toLowerCase();
   const knownProtocol =
@@ -142,17 +224,12 @@ export function findingOf(draft: FindingDraft, options: MappingOptions): Drafted
   const days = options.dueDays[severity === 'UNKNOWN' ? 'MEDIUM' : severity];
   const cves = cvesOf(draft.cves);
   const cwes = cwesOf(listItems(draft.cwes ?? []));
-  const references = referencesOf(listItems(draft.references ?? []));
+  const references = referencesOf(urlItems(draft.references ?? []));
   const ruleId = text(draft.ruleId, PACKAGE_LIMITS.RuleId);
   const rule = draft.pluginId !== undefined ? String(draft.pluginId) : (ruleId ?? '');
   const epss = draft.epssScore;
   const finding: DraftedFinding = {
-    VulnID: findingIdentity({
-      scanner: options.scanner,
-      asset,
-      rule,
-      location: draft.location.map((part) => (part === undefined ? '' : String(part))),
-    }),
+    VulnID: identityOf({ draft, asset, rule, port, protocol: knownProtocol, options }),
     Org: options.org,
     AssetName: asset,
     DueDate: dueDateOf(draft.scannedAt ?? options.now, days),

@@ -17,7 +17,9 @@ import { INSPECTOR_SCANNER, readInspector2, recogniseInspector2 } from './inspec
 import { OPENVAS_SCANNER } from './openvas';
 import { readOpenvasCsv, recogniseOpenvasCsv } from './openvas-csv';
 import { readOpenvasXml, recogniseOpenvasXml } from './openvas-xml';
-import { QUALYS_SCANNER, readQualysCsv, recogniseQualysCsv } from './qualys-csv';
+import { QUALYS_SCANNER } from './qualys';
+import { readQualysCsv, recogniseQualysCsv } from './qualys-csv';
+import { QUALYS_XML_ROOT, readQualysXml, recogniseQualysXml } from './qualys-xml';
 import { readTenableVmCsv, recogniseTenableVmCsv } from './tenable-vm-csv';
 import { isTrivy, parseTrivy } from './trivy';
 import { xmlRootOf } from './xml-stream';
@@ -28,6 +30,8 @@ export interface ScanFormatReader {
   scanner: string;
   /** Which family the format belongs to: an unrecognised file is told the formats of its family. */
   syntax: 'xml' | 'csv' | 'json';
+  /** XML roots whose exports name an external DTD by URL (never read; xml-stream.ts); none for the others. */
+  externalDtdRoots?: readonly string[];
   /** Whether the start of a file (its first IMPORT_SNIFF_CHARS, decoded) is this format's. */
   recognise(start: string): boolean;
   /** The records of the export; `input` yields the file's text, checked UTF-8 without a byte-order mark. */
@@ -115,6 +119,16 @@ const qualysCsv: ScanFormatReader = {
   read: (input, options, stats) => readQualysCsv(input, options, stats),
 };
 
+/** Qualys's XML scan report names its DTD by URL: let through, never read (xml-stream.ts). */
+const qualysXml: ScanFormatReader = {
+  name: 'qualys-xml',
+  scanner: QUALYS_SCANNER,
+  syntax: 'xml',
+  externalDtdRoots: [QUALYS_XML_ROOT],
+  recognise: recogniseQualysXml,
+  read: (input, options, stats) => readQualysXml(input, options, stats),
+};
+
 const inspector2: ScanFormatReader = {
   name: 'inspector2',
   scanner: INSPECTOR_SCANNER,
@@ -159,6 +173,7 @@ const osv: ScanFormatReader = {
 export const SCAN_FORMAT_READERS: readonly ScanFormatReader[] = [
   nessus,
   openvasXml,
+  qualysXml,
   tenableCsv,
   tenableVmCsv,
   openvasCsv,

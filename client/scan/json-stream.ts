@@ -28,6 +28,11 @@ export interface JsonSelector {
   primitiveOnly?: boolean;
   /** Report the end of the object or array at that path (its value is not built). */
   end?: boolean;
+  /**
+   * Read through a container at that path without selecting it, so the selectors of its members apply
+   * (a selector listed before a wider one wins: `["findings"]` through before `["*"]`).
+   */
+  through?: boolean;
 }
 
 export type JsonSelection =
@@ -123,7 +128,7 @@ export class JsonScanner {
     const selector = this.selectors.find(
       (candidate) => !candidate.end && !(container && candidate.primitiveOnly) && this.matches(candidate, path),
     );
-    if (selector === undefined) return;
+    if (selector === undefined || (selector.through && container)) return;
     this.capture = { selector, path, text: '', depth: this.stack.length };
     this.captureFrom = index;
   }

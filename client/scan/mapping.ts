@@ -1,7 +1,7 @@
 /**
- * From a scanner's record of one vulnerability on one host (a Nessus ReportItem, a CSV row) to a
- * finding of our schema. Format-neutral: the parsers fill a ScanItem, this module decides every
- * field (docs/scan-import.md is the table). Nothing here touches the network or the file system.
+ * The rules every reader's mapping shares (draft.ts applies them to a FindingDraft): severity words,
+ * text bounds, asset names, CVEs, CVSS, due dates, Nessus's own VulnIDs, and merging the records of one
+ * finding. Nothing here touches the network or the file system.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -12,29 +12,15 @@ import {
   cvssVersionOf,
   type Finding,
 } from '../../functions/shared/core/finding-schema';
-import { deriveSeverity, type RankedSeverity } from '../../functions/shared/core/severity';
+import type { RankedSeverity } from '../../functions/shared/core/severity';
 import type { ScanFormat } from './records';
 
-/** What a parser reads of one vulnerability on one host, before any decision. */
-export interface ScanItem {
-  /** Names the scanner reports for the host; the asset name is the first present of fqdn, dnsName, ip, name. */
-  host: { fqdn?: string | undefined; dnsName?: string | undefined; ip?: string | undefined; name?: string | undefined };
-  pluginId: number;
-  pluginName: string;
-  pluginFamily?: string | undefined;
-  /** The scanner's severity as written: Nessus 0–4, or a word (Critical, High, Medium, Low, None, Info). */
-  severity: string;
-  cves: string[];
-  cvss3?: CvssPair | undefined;
-  cvss4?: CvssPair | undefined;
-  cvss2?: CvssPair | undefined;
-  port?: number | undefined;
-  protocol?: string | undefined;
-  description?: string | undefined;
-  solution?: string | undefined;
-  evidence?: string | undefined;
-  /** When the host was scanned, if the export says. */
-  scannedAt?: Date | undefined;
+/** Names a network scanner reports for a host; the asset name is the first present of fqdn, dnsName, ip, name. */
+export interface HostNames {
+  fqdn?: string | undefined;
+  dnsName?: string | undefined;
+  ip?: string | undefined;
+  name?: string | undefined;
 }
 
 export interface CvssPair {
@@ -139,7 +125,7 @@ export function vulnIdOf(
 
 const isAddress = (value: string | undefined): value is string => value !== undefined && isIP(value) !== 0;
 
-export function assetNameOf(host: ScanItem['host']): string | undefined {
+export function assetNameOf(host: HostNames): string | undefined {
   const candidates = [
     host.fqdn,
     host.dnsName && !isAddress(host.dnsName) ? host.dnsName : undefined,
@@ -173,9 +159,11 @@ function vectorOf(text: string | undefined, family: 'v2' | 'v3' | 'v4'): string 
 }
 
 /** The CVSS fields: v3 when the export has a v3 score or vector, else v4, else v2; a vector of no known form is left out. */
-export function cvssOf(
-  item: Pick<ScanItem, 'cvss2' | 'cvss3' | 'cvss4'>,
-): Pick<Finding, 'CvssScore' | 'CvssVector' | 'CvssVersion'> {
+export function cvssOf(item: {
+  cvss2?: CvssPair | undefined;
+  cvss3?: CvssPair | undefined;
+  cvss4?: CvssPair | undefined;
+}): Pick<Finding, 'CvssScore' | 'CvssVector' | 'CvssVersion'> {
   const families = [
     ['v3', item.cvss3],
     ['v4', item.cvss4],
@@ -200,50 +188,6 @@ export function dueDateOf(scannedAt: Date, days: number): string {
   return isoDay(new Date(scannedAt.getTime() + days * 86_400_000));
 }
 
-const PROTOCOLS = new Set(['tcp', 'udp', 'icmp']);
-
-/**
- * The finding for one item. Not yet validated: the caller validates with the API's own schema, so a
- * finding the API would refuse is refused here first, with the same message.
- */
-export function toFinding(item: ScanItem, options: MappingOptions): Partial<Finding> {
-  const asset = assetNameOf(item.host) ?? '';
-  const protocol = item.protocol?.trim().toLowerCase();
-  const knownProtocol =
-    protocol !== undefined && PROTOCOLS.has(protocol) ? (protocol as Finding['Protocol']) : undefined;
-  const port =
-    item.port !== undefined && Number.isInteger(item.port) && item.port >= 0 && item.port <= 65535
-      ? item.port
-      : undefined;
-  const cvss = cvssOf(item);
-  const priority = priorityOf(item.severity);
-  const severity = deriveSeverity(priority, cvss.CvssScore);
-  // UNKNOWN (a severity word no table knows, and no CVSS score) is given the medium band's time.
-  const days = options.dueDays[severity === 'UNKNOWN' ? 'MEDIUM' : severity];
-  const cves = cvesOf(item.cves);
-  const text = (value: string | undefined, max: number) => multilineText(value, max);
-  const finding = {
-    VulnID: vulnIdOf(options.scanner, asset, item.pluginId, port, knownProtocol),
-    Org: options.org,
-    AssetName: asset,
-    DueDate: dueDateOf(item.scannedAt ?? options.now, days),
-    PluginId: item.pluginId,
-    PluginName: singleLine(item.pluginName, 512),
-    Priority: priority,
-    ...(cves.length > 0 ? { Cves: cves } : {}),
-    ...cvss,
-    ...(port === undefined ? {} : { Port: port }),
-    ...(knownProtocol === undefined ? {} : { Protocol: knownProtocol }),
-    ...(isAddress(item.host.ip) ? { IpAddress: item.host.ip } : {}),
-    PluginFamily: item.pluginFamily === undefined ? undefined : singleLine(item.pluginFamily, 128) || undefined,
-    Description: text(item.description, TEXT_LIMITS.Description),
-    Solution: text(item.solution, TEXT_LIMITS.Solution),
-    Evidence: text(item.evidence, TEXT_LIMITS.Evidence),
-    Scanner: options.scanner,
-  };
-  return Object.fromEntries(Object.entries(finding).filter(([, value]) => value !== undefined)) as Partial<Finding>;
-}
-
 /**
  * Two records of the same vulnerability on the same host and service (same VulnID) are one finding:
  * CVEs united, evidence of both kept (the first's other fields win).
@@ -259,11 +203,26 @@ export function mergeFindings(first: Partial<Finding>, second: Partial<Finding>)
   return merged;
 }
 
-/** Merges findings by VulnID, in first-seen order. */
+/** The texts of a rule, not of a detection: the same on every host. */
+const SHARED_TEXT_FIELDS = ['PluginName', 'PluginFamily', 'Description', 'Solution'] as const;
+
+/** Merges findings by VulnID, in first-seen order, holding each rule's texts once. */
 export class FindingMerger {
   private readonly byId = new Map<string, Partial<Finding>>();
+  /** One copy of each rule text: the findings held share it (a rule's texts repeat on every host it is found on). */
+  private readonly texts = new Map<string, string>();
+
+  private shared(value: string | undefined): string | undefined {
+    if (value === undefined) return undefined;
+    const known = this.texts.get(value);
+    if (known !== undefined) return known;
+    this.texts.set(value, value);
+    return value;
+  }
 
   add(finding: Partial<Finding>): void {
+    for (const field of SHARED_TEXT_FIELDS)
+      if (finding[field] !== undefined) finding[field] = this.shared(finding[field]);
     const id = finding.VulnID as string;
     const existing = this.byId.get(id);
     this.byId.set(id, existing === undefined ? finding : mergeFindings(existing, finding));
@@ -277,6 +236,7 @@ export class FindingMerger {
   drain(): Partial<Finding>[] {
     const findings = [...this.byId.values()];
     this.byId.clear();
+    this.texts.clear();
     return findings;
   }
 }

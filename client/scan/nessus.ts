@@ -7,7 +7,8 @@
  * XML entity attacks, deep nesting and truncation are refused by the XML driver (xml-stream.ts).
  */
 import { TEXT_LIMITS } from '../../functions/shared/core/finding-schema';
-import { FindingMerger, toFinding, type MappingOptions, type ScanItem } from './mapping';
+import { findingOf, nessusIdentity, type FindingDraft } from './draft';
+import { FindingMerger, type MappingOptions } from './mapping';
 import { utf8Text } from './input';
 import { NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
 import { readXml, type XmlHandlers } from './xml-stream';
@@ -40,7 +41,7 @@ function scanDateOf(properties: Map<string, string>): Date | undefined {
   return undefined;
 }
 
-function scanItemOf(host: HostDraft, item: ItemDraft): ScanItem | string {
+function scanItemOf(host: HostDraft, item: ItemDraft): FindingDraft | string {
   const pluginId = Number(item.attributes.pluginID);
   if (!Number.isInteger(pluginId) || pluginId < 0) return 'pluginID is not a whole number';
   const port = item.attributes.port === undefined ? undefined : Number(item.attributes.port);
@@ -52,9 +53,9 @@ function scanItemOf(host: HostDraft, item: ItemDraft): ScanItem | string {
       name: host.name,
     },
     pluginId,
-    pluginName: item.attributes.pluginName ?? first(item, 'plugin_name') ?? '',
-    pluginFamily: item.attributes.pluginFamily,
-    severity: item.attributes.severity ?? first(item, 'risk_factor') ?? '',
+    title: item.attributes.pluginName ?? first(item, 'plugin_name') ?? '',
+    family: item.attributes.pluginFamily,
+    priority: item.attributes.severity ?? first(item, 'risk_factor') ?? '',
     cves: item.children.get('cve') ?? [],
     cvss3: { score: first(item, 'cvss3_base_score'), vector: first(item, 'cvss3_vector') },
     cvss4: { score: first(item, 'cvss4_base_score'), vector: first(item, 'cvss4_vector') },
@@ -64,6 +65,7 @@ function scanItemOf(host: HostDraft, item: ItemDraft): ScanItem | string {
     description: first(item, 'description'),
     solution: first(item, 'solution'),
     evidence: first(item, 'plugin_output'),
+    location: [],
     scannedAt: scanDateOf(host.properties),
   };
 }
@@ -125,7 +127,7 @@ export async function* parseNessus(
           if (typeof scanItem === 'string') stats.skipped.push({ where, reason: scanItem });
           else {
             noteScanTime(stats, scanItem.scannedAt);
-            merger.add(toFinding(scanItem, options));
+            merger.add(findingOf(scanItem, options, nessusIdentity));
           }
         });
         for (const finding of merger.drain())

@@ -9,8 +9,7 @@ import { csvRows, startHasHeader, type CsvRow } from './csv-table';
 import { draftsOf, findingOf, LeftOut, portOf, type Outcome } from './draft';
 import { FindingMerger, type MappingOptions } from './mapping';
 import type { ParseStats, ScanRecord } from './records';
-
-export const QUALYS_SCANNER = 'qualys';
+import { qualysDateOf, qualysPriorityOf, scoreAndVectorOf } from './qualys';
 
 export const QUALYS_CSV_COLUMNS = {
   qid: ['QID'],
@@ -50,56 +49,6 @@ const SPEC = {
 
 /** A header naming `QID`, `Title` and `Severity` in the first lines (VMDR writes three lines above it). */
 export const recogniseQualysCsv = (start: string) => startHasHeader(start, ',', ['QID', 'Title', 'Severity'], 12);
-
-/**
- * Qualys's five levels (1 minimal, 2 medium, 3 serious, 4 critical, 5 urgent) to our words, as is
- * usual: 5 Critical, 4 High, 3 Medium, 2 Low, 1 Info. Information-gathered QIDs (type `Ig`, `Info`,
- * `Information Gathered`) are INFO whatever their level: Qualys reports them, they are no vulnerability.
- */
-const LEVELS: Record<string, string> = { '1': 'Info', '2': 'Low', '3': 'Medium', '4': 'High', '5': 'Critical' };
-const INFORMATION_TYPES = new Set(['ig', 'info', 'information gathered']);
-
-export function qualysPriorityOf(level: string | undefined, type: string | undefined): string {
-  if (INFORMATION_TYPES.has(type?.trim().toLowerCase() ?? '')) return 'Info';
-  const key = level?.trim() ?? '';
-  return Object.hasOwn(LEVELS, key) ? (LEVELS[key] as string) : key;
-}
-
-/** `8.1 (AV:N/AC:H/…)` → score and vector; a bare score alone; Excel's `'-` is nothing. */
-export function scoreAndVectorOf(value: string | undefined): { score?: string; vector?: string } {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(?:\(([^)]*)\))?\s*$/.exec(value ?? '');
-  if (!match) return {};
-  return { score: match[1] as string, ...(match[2] ? { vector: match[2] } : {}) };
-}
-
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-
-/**
- * `05/25/2021 07:36:58` (scan report) or `Feb 03, 2026 07:00 AM` (VMDR). The export states no zone:
- * taken as UTC, so the result does not depend on the machine that reads it.
- */
-export function qualysDateOf(value: string | undefined): Date | undefined {
-  const text = value?.trim() ?? '';
-  let parts: [number, number, number, number, number, number] | undefined;
-  const numeric = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(text);
-  const named = /^([A-Za-z]{3})\w*\s+(\d{1,2}),?\s+(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AP]M)?)?$/i.exec(
-    text,
-  );
-  if (numeric) {
-    const [, month, day, year, hour, minute, second] = numeric;
-    parts = [Number(year), Number(month) - 1, Number(day), Number(hour ?? 0), Number(minute ?? 0), Number(second ?? 0)];
-  } else if (named) {
-    const [, month, day, year, hour, minute, second, half] = named;
-    const monthIndex = MONTHS.indexOf((month as string).toLowerCase());
-    if (monthIndex < 0) return undefined;
-    let hours = Number(hour ?? 0) % (half ? 12 : 24);
-    if (half?.toUpperCase() === 'PM') hours += 12;
-    parts = [Number(year), monthIndex, Number(day), hours, Number(minute ?? 0), Number(second ?? 0)];
-  }
-  if (parts === undefined) return undefined;
-  const date = new Date(Date.UTC(...parts));
-  return Number.isFinite(date.getTime()) && date.getUTCDate() === parts[2] ? date : undefined;
-}
 
 /** RTI tags that say an exploit exists or is used (Qualys's real-time threat indicators). */
 const EXPLOIT_RTI =

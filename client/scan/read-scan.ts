@@ -14,7 +14,7 @@ import { utf8Text } from './input';
 import { JsonScanner } from './json-stream';
 import type { MappingOptions } from './mapping';
 import { MalformedExportError, NotAScanExportError, newParseStats, type ParseStats, type ScanFormat } from './records';
-import { xmlHasDoctype } from './xml-stream';
+import { isExternalOnlyDoctype, xmlDoctypeOf } from './xml-stream';
 
 export { MalformedExportError, NotAScanExportError, type ParseStats, type ScanFormat };
 
@@ -34,19 +34,28 @@ export function startText(start: Buffer): string {
   return text;
 }
 
-/** The format of a file from its first bytes (or the forced one); a DTD in an XML prolog is refused here for every format. */
+/**
+ * The format of a file from its first bytes (or the forced one). A DTD in an XML prolog is refused here
+ * for every format, but the external-only DOCTYPE a format's own exports carry (xml-stream.ts).
+ */
 export function formatOf(start: Buffer, forced?: ScanFormat): ScanFormatReader {
   const text = startText(start);
-  if (xmlHasDoctype(text))
-    throw new MalformedExportError('has a DOCTYPE; no export has one, and DTDs are never processed', 'xml-dtd');
+  const doctype = xmlDoctypeOf(text);
+  const refuseDoctype = (format: ScanFormatReader | undefined) => {
+    if (doctype !== undefined && !isExternalOnlyDoctype(doctype, format?.externalDtdRoots ?? []))
+      throw new MalformedExportError('has a DOCTYPE; no export has one, and DTDs are never processed', 'xml-dtd');
+  };
   if (forced !== undefined) {
     const format = formatNamed(forced);
+    refuseDoctype(format);
     if (format === undefined) throw new NotAScanExportError(`--format ${forced} is no format push reads`);
     return format;
   }
+  let format: ScanFormatReader;
   try {
-    return recogniseFormat(text);
+    format = recogniseFormat(text);
   } catch (error) {
+    refuseDoctype(undefined);
     // A whole small file that is broken JSON is told so, rather than "no format".
     if (start.length < IMPORT_SNIFF_BYTES && /^\uFEFF?\s*[[{]/.test(text)) {
       const scanner = new JsonScanner([], () => undefined);
@@ -55,6 +64,8 @@ export function formatOf(start: Buffer, forced?: ScanFormat): ScanFormatReader {
     }
     throw error;
   }
+  refuseDoctype(format);
+  return format;
 }
 
 export async function detectFormat(path: string, forced?: ScanFormat): Promise<ScanFormatReader> {

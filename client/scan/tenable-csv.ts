@@ -7,7 +7,8 @@
  */
 import { csvHeaderOf, readCsv } from './csv-stream';
 import { utf8Text } from './input';
-import { FindingMerger, toFinding, type MappingOptions, type ScanItem } from './mapping';
+import { findingOf, nessusIdentity, type FindingDraft } from './draft';
+import { FindingMerger, type MappingOptions } from './mapping';
 import { NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
 
 /** Header names each field is read from, first found wins; compared lower-cased without spaces, dots or underscores. */
@@ -89,7 +90,7 @@ function scanDateOf(value: string | undefined): Date | undefined {
   return Number.isFinite(parsed) ? new Date(parsed) : undefined;
 }
 
-function scanItemOf(row: string[], columns: Partial<Record<Column, number>>): ScanItem | string {
+function scanItemOf(row: string[], columns: Partial<Record<Column, number>>): FindingDraft | string {
   const cell = (field: Column) => {
     const position = columns[field];
     const value = position === undefined ? undefined : row[position]?.trim();
@@ -109,9 +110,9 @@ function scanItemOf(row: string[], columns: Partial<Record<Column, number>>): Sc
       name: host ?? cell('netbios'),
     },
     pluginId,
-    pluginName: cell('pluginName') ?? '',
-    pluginFamily: cell('family'),
-    severity: cell('severity') ?? '',
+    title: cell('pluginName') ?? '',
+    family: cell('family'),
+    priority: cell('severity') ?? '',
     cves: [cell('cve') ?? ''],
     cvss3: { score: cell('cvss3Score'), vector: cell('cvss3Vector') },
     cvss4: { score: cell('cvss4Score'), vector: cell('cvss4Vector') },
@@ -121,6 +122,7 @@ function scanItemOf(row: string[], columns: Partial<Record<Column, number>>): Sc
     description: cell('description'),
     solution: cell('solution'),
     evidence: withoutLabel(cell('evidence')),
+    location: [],
     scannedAt: scanDateOf(cell('scannedAt')),
   };
 }
@@ -149,7 +151,7 @@ export async function* parseTenableCsv(
     if (typeof item === 'string') stats.skipped.push({ where: `record ${line}`, reason: item });
     else {
       noteScanTime(stats, item.scannedAt);
-      merger.add(toFinding(item, options));
+      merger.add(findingOf(item, options, nessusIdentity));
     }
   }
   if (columns === undefined) throw new NotAScanExportError('it is empty: not a Tenable/Nessus CSV export');

@@ -2,14 +2,13 @@
  * Tenable Vulnerability Management (Tenable.io) CSV exports: semicolon-separated, one finding a row,
  * dotted column names (`asset.display_fqdn`, `definition.id`, `definition.cve`). The scan engine is
  * Nessus and `definition.id` its plugin id, so a finding is mapped as the other Tenable exports are
- * (`toFinding`, scanner `nessus`, the same VulnID for the same host, plugin, port and protocol) plus
+ * (`nessusIdentity`, scanner `nessus`, the same VulnID for the same host, plugin, port and protocol) plus
  * what this export adds: CWEs, references, whether an exploit is known, the EPSS score.
  * Rows in state FIXED are left out and counted: Tenable says the vulnerability is gone.
  */
 import { csvRows, startHasHeader, type CsvRow } from './csv-table';
-import { LeftOut, listItems, type DraftedFinding } from './draft';
-import { cwesOf, referencesOf } from './packages';
-import { FindingMerger, toFinding, type MappingOptions, type ScanItem } from './mapping';
+import { findingOf, LeftOut, nessusIdentity, type FindingDraft } from './draft';
+import { FindingMerger, type MappingOptions } from './mapping';
 import { noteIgnored, noteScanTime, type ParseStats, type ScanRecord } from './records';
 
 export const TENABLE_VM_COLUMNS = {
@@ -74,7 +73,7 @@ function knownExploitOf(row: CsvRow<Field>): boolean | undefined {
   return ease === 'AVAILABLE' || malware === 'TRUE';
 }
 
-function scanItemOf(row: CsvRow<Field>): ScanItem | LeftOut | string {
+function scanItemOf(row: CsvRow<Field>): FindingDraft | LeftOut | string {
   const pluginIdText = row.cell('pluginId');
   const pluginId = Number(pluginIdText);
   if (pluginIdText === undefined || !/^\d+$/.test(pluginIdText) || !Number.isSafeInteger(pluginId))
@@ -91,10 +90,10 @@ function scanItemOf(row: CsvRow<Field>): ScanItem | LeftOut | string {
       name: row.cell('name'),
     },
     pluginId,
-    pluginName: row.cell('pluginName') ?? '',
-    pluginFamily: row.cell('family'),
+    title: row.cell('pluginName') ?? '',
+    family: row.cell('family'),
     // The finding's own severity (a recast included), else the plugin's default.
-    severity: row.cell('severity') ?? row.cell('pluginSeverity') ?? '',
+    priority: row.cell('severity') ?? row.cell('pluginSeverity') ?? '',
     cves: [row.cell('cve') ?? ''],
     cvss3: { score: row.cell('cvss3Score'), vector: row.cell('cvss3Vector') },
     cvss4: { score: row.cell('cvss4Score'), vector: row.cell('cvss4Vector') },
@@ -104,20 +103,12 @@ function scanItemOf(row: CsvRow<Field>): ScanItem | LeftOut | string {
     description: row.cell('description'),
     solution: row.cell('solution'),
     evidence: row.cell('evidence'),
+    cwes: [row.cell('cwe') ?? ''],
+    references: [row.cell('seeAlso') ?? ''],
+    epssScore: Number(row.cell('epss') ?? NaN),
+    knownExploit: knownExploitOf(row),
+    location: [],
     scannedAt: Number.isFinite(lastSeen) ? new Date(lastSeen) : undefined,
-  };
-}
-
-function extrasOf(row: CsvRow<Field>): DraftedFinding {
-  const cwes = cwesOf(listItems([row.cell('cwe')]));
-  const references = referencesOf(listItems([row.cell('seeAlso')]));
-  const epss = Number(row.cell('epss') ?? NaN);
-  const knownExploit = knownExploitOf(row);
-  return {
-    ...(cwes.length > 0 ? { Cwes: cwes } : {}),
-    ...(references.length > 0 ? { References: references } : {}),
-    ...(Number.isFinite(epss) && epss >= 0 && epss <= 1 ? { EpssScore: epss } : {}),
-    ...(knownExploit === undefined ? {} : { KnownExploit: knownExploit }),
   };
 }
 
@@ -135,7 +126,7 @@ export async function* readTenableVmCsv(
     else if (item instanceof LeftOut) noteIgnored(stats, item.kind);
     else {
       noteScanTime(stats, item.scannedAt);
-      merger.add({ ...toFinding(item, options), ...extrasOf(row) });
+      merger.add(findingOf(item, options, nessusIdentity));
     }
   }
   for (const finding of merger.drain())

@@ -2,7 +2,11 @@
  * The XML exports (Nessus, OpenVAS, Qualys) are read with sax in strict mode through this one driver,
  * so every XML format refuses the same hostile input the same way:
  * - a DOCTYPE (sax never reads a DTD: no internal entity is expanded, no external entity or DTD is
- *   fetched; an export has none, so a file with one is refused outright, its own exit code);
+ *   fetched; an export has none, so a file with one is refused outright, its own exit code). The one
+ *   exception is a format whose real exports name their DTD by URL (Qualys writes
+ *   `<!DOCTYPE ASSET_DATA_REPORT SYSTEM "https://…/asset_data_report.dtd">`): for its own root, a
+ *   DOCTYPE with an external identifier and no internal subset is let through, never fetched, so it
+ *   declares nothing and any entity reference still fails as undeclared;
  * - a reference to an undeclared entity (a strict-mode error);
  * - elements nested deeper than IMPORT_LIMITS.maxDepth;
  * - a file that ends inside its root element (truncated).
@@ -10,6 +14,16 @@
 import sax from 'sax';
 import { IMPORT_LIMITS } from './input';
 import { MalformedExportError, NotAScanExportError } from './records';
+
+/** `<!DOCTYPE ROOT SYSTEM "uri">` or `… PUBLIC "id" "uri"`: an external identifier only, no `[…]` internal subset. */
+const EXTERNAL_ONLY_DOCTYPE =
+  /^\s*([A-Za-z_][\w.:-]*)\s+(?:SYSTEM\s+(?:"[^"]*"|'[^']*')|PUBLIC\s+(?:"[^"]*"|'[^']*')\s+(?:"[^"]*"|'[^']*'))\s*$/;
+
+/** Whether a DOCTYPE's text (what follows `<!DOCTYPE`) only names an external DTD, for one of `roots`. */
+export function isExternalOnlyDoctype(doctype: string, roots: readonly string[]): boolean {
+  const root = EXTERNAL_ONLY_DOCTYPE.exec(doctype)?.[1];
+  return root !== undefined && roots.includes(root);
+}
 
 export interface XmlHandlers {
   /** The root element's name, before anything else: throw NotAScanExportError when it is not the format's. */
@@ -28,12 +42,15 @@ export async function* readXml<T>(
   handlers: XmlHandlers,
   ready: T[],
   what: string,
+  /** Roots whose exports may name an external DTD (never read): see isExternalOnlyDoctype. */
+  externalDtdRoots: readonly string[] = [],
 ): AsyncGenerator<T> {
   const parser = sax.parser(true, { trim: false, normalize: false, position: true });
   let depth = 0;
   let sawRoot = false;
   let closedRoot = false;
-  parser.ondoctype = () => {
+  parser.ondoctype = (doctype) => {
+    if (isExternalOnlyDoctype(doctype, externalDtdRoots)) return;
     throw new MalformedExportError(`has a DOCTYPE; ${what} has none, and DTDs are never processed`, 'xml-dtd');
   };
   parser.onerror = (error) => {
@@ -69,9 +86,17 @@ export async function* readXml<T>(
   yield* ready.splice(0, ready.length);
 }
 
-/** The prolog's DOCTYPE, if the start of a file has one before its root element. */
-export function xmlHasDoctype(start: string): boolean {
-  return /^(?:\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*<!DOCTYPE/i.test(start.replace(/^\uFEFF/, ''));
+/**
+ * The prolog's DOCTYPE (its text after `<!DOCTYPE`, up to the end of the declaration or of the start),
+ * if the start of a file has one before its root element.
+ */
+export function xmlDoctypeOf(start: string): string | undefined {
+  const match = /^(?:\s|<\?[\s\S]*?\?>|<!--[\s\S]*?-->)*<!DOCTYPE((?:[^[>]|\[[\s\S]*?\])*)([\s\S]?)/i.exec(
+    start.replace(/^\uFEFF/, ''),
+  );
+  if (match === null) return undefined;
+  // Anything but the closing `>` (an internal subset never closed) stays in the text, so it is no external-only DOCTYPE.
+  return match[2] === '>' ? match[1] : `${match[1]}${match[2]}`;
 }
 
 /** The root element's name from the start of an XML file (past the declaration, comments and a DOCTYPE), if any. */

@@ -23,20 +23,32 @@ const RETRY = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 }
 const WAIT = { maxPolls: 400, intervalMs: 25 };
 /**
  * Samples of more findings than a fast test pushes three times are cut to their first ones here (the
- * readers' unit tests read them whole): Grype's holds 1,509 matches.
+ * readers' unit tests read them whole): Grype's holds 1,509 matches, Qualys's XML report 301 detections
+ * on 7 hosts (cut to its first host, 21 detections, the report otherwise as written).
  */
 const MAX_PUSHED = 60;
 
 async function pushable(name: string, samples: string[]): Promise<string[]> {
-  if (name !== 'grype') return samples;
-  return Promise.all(
-    samples.map(async (path, index) => {
-      const report = JSON.parse(await readFile(path, 'utf8')) as { matches: unknown[] };
-      const cut = join(dir, `grype-${index}-first-${MAX_PUSHED}.json`);
-      await writeFile(cut, JSON.stringify({ ...report, matches: report.matches.slice(0, MAX_PUSHED) }));
-      return cut;
-    }),
-  );
+  if (name === 'grype')
+    return Promise.all(
+      samples.map(async (path, index) => {
+        const report = JSON.parse(await readFile(path, 'utf8')) as { matches: unknown[] };
+        const cut = join(dir, `grype-${index}-first-${MAX_PUSHED}.json`);
+        await writeFile(cut, JSON.stringify({ ...report, matches: report.matches.slice(0, MAX_PUSHED) }));
+        return cut;
+      }),
+    );
+  if (name === 'qualys-xml')
+    return Promise.all(
+      samples.map(async (path, index) => {
+        const report = await readFile(path, 'utf8');
+        const firstHostEnd = report.indexOf('</HOST>') + '</HOST>'.length;
+        const cut = join(dir, `qualys-${index}-first-host.xml`);
+        await writeFile(cut, report.slice(0, firstHostEnd) + report.slice(report.indexOf('</HOST_LIST>')));
+        return cut;
+      }),
+    );
+  return samples;
 }
 
 /** The deployed API's body limit (the WAF size rule, 64 KB): batches are cut to it, as `npm run push` does. */
@@ -76,6 +88,7 @@ test('every format with a sample takes part', () => {
       'openvas-xml',
       'openvas-csv',
       'qualys-csv',
+      'qualys-xml',
       'inspector2',
       'asff',
     ]),

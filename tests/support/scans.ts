@@ -34,6 +34,10 @@ export const FORMAT_SAMPLES: Partial<Record<ScanFormat, string[]>> = {
     join(SCANS_DIR, 'qualys', 'qualys_vmdr_many_vulns_qid.csv'),
     join(SCANS_DIR, 'qualys', 'Qualys_Sample_Report.csv'),
   ],
+  'qualys-xml': [
+    join(SCANS_DIR, 'qualys-xml', 'Qualys_Sample_Report.xml'),
+    join(SCANS_DIR, 'qualys-xml', 'qualys_same_qid_different_ports.xml'),
+  ],
   inspector2: [join(SCANS_DIR, 'inspector2', 'aws_inspector2_many_vul.json')],
   asff: [join(SCANS_DIR, 'securityhub', 'inspector_ec2_cve.json')],
 };

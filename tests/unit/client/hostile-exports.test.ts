@@ -15,7 +15,7 @@ import {
   REFUSAL_EXIT_CODES,
   exitCodeOf,
 } from '../../../client/scan/records';
-import { CSV_SAMPLE, NESSUS_SAMPLE, TRIVY_SAMPLES, readAll } from '../../support/scans';
+import { CSV_SAMPLE, MAPPING, NESSUS_SAMPLE, TRIVY_SAMPLES, readAll } from '../../support/scans';
 
 let dir: string;
 beforeAll(async () => {
@@ -68,6 +68,22 @@ describe('XML', () => {
       error: 'MalformedExportError',
       kind: 'xml-dtd',
       message: 'has a DOCTYPE; no export has one, and DTDs are never processed',
+      exitCode: REFUSAL_EXIT_CODES['xml-dtd'],
+    });
+  });
+  it('lets through only the external DOCTYPE Qualys writes, on its own root, and reads the report', async () => {
+    const external = (root: string) =>
+      `<?xml version="1.0"?>\n<!DOCTYPE ${root} SYSTEM "https://qualysguard.qualys.eu/asset_data_report.dtd">\n<${root}></${root}>`;
+    expect(await refusal('nessus-dtd.nessus', external('NessusClientData_v2'))).toMatchObject({ kind: 'xml-dtd' });
+    expect(await refusal('report-dtd.xml', external('report'))).toMatchObject({ kind: 'xml-dtd' });
+    const { records, stats } = await readAll(await file('qualys.xml', external('ASSET_DATA_REPORT')), {
+      ...MAPPING,
+      format: 'qualys-xml',
+    });
+    expect([records.length, stats.items]).toEqual([0, 0]);
+    const subset = '<!DOCTYPE ASSET_DATA_REPORT SYSTEM "https://q/a.dtd" [<!ENTITY x SYSTEM "file:///etc/passwd">]>';
+    expect(await refusal('qualys-subset.xml', `${subset}<ASSET_DATA_REPORT>&x;</ASSET_DATA_REPORT>`)).toMatchObject({
+      kind: 'xml-dtd',
       exitCode: REFUSAL_EXIT_CODES['xml-dtd'],
     });
   });

@@ -1,12 +1,7 @@
 import { findingSchema } from '../../../functions/shared/core/finding-schema';
 import { deriveSeverity } from '../../../functions/shared/core/severity';
-import {
-  qualysDateOf,
-  qualysPriorityOf,
-  readQualysCsv,
-  recogniseQualysCsv,
-  scoreAndVectorOf,
-} from '../../../client/scan/qualys-csv';
+import { readQualysCsv, recogniseQualysCsv } from '../../../client/scan/qualys-csv';
+import { qualysDateOf, qualysPriorityOf, scoreAndVectorOf } from '../../../client/scan/qualys';
 import { MalformedExportError } from '../../../client/scan/records';
 import { assetsOf, fixtureText, readText } from '../../support/scan-readers';
 

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDueDays, priorityOf, vulnIdOf } from '../../../client/scan/mapping';
 import { formatOf, MalformedExportError, NotAScanExportError } from '../../../client/scan/read-scan';
-import { JSON_SAMPLE, readAll } from '../../support/scans';
+import { IMPORT_LIMITS } from '../../../client/scan/input';
+import { parseJsonFindings } from '../../../client/scan/json-findings';
+import { newParseStats } from '../../../client/scan/records';
+import { JSON_SAMPLE, chunked, readAll } from '../../support/scans';
+import { readText } from '../../support/scan-readers';
 
 let dir: string;
 beforeAll(async () => {
@@ -93,6 +97,73 @@ describe('JSON findings', () => {
     await expect(readAll(await file('other.json', '{"name":"package"}'))).rejects.toThrow(NotAScanExportError);
     await expect(readAll(await file('broken.json', '{"findings": [}'))).rejects.toThrow(MalformedExportError);
     await expect(readAll(await file('cut.json', '{"findings": ['))).rejects.toThrow('the file is truncated');
+  });
+});
+
+describe('JSON findings, streamed', () => {
+  const finding = (id: string, extra: Record<string, unknown> = {}) => ({
+    VulnID: id,
+    AssetName: 'h',
+    DueDate: '2026-01-01',
+    PluginId: 1,
+    PluginName: 'p',
+    Priority: 'P1',
+    ...extra,
+  });
+  const read = (text: string) =>
+    readText((input, options, stats) => parseJsonFindings(input, options.org, stats), text, 'json');
+
+  it('yields each finding of a large file as it is read, never the whole document', async () => {
+    const entries = Array.from({ length: 3000 }, (_, index) => JSON.stringify(finding(`s-${index}`)));
+    const text = `{"note": "ours", "findings": [${entries.join(',')}]}`;
+    const stats = newParseStats();
+    const iterator = parseJsonFindings(chunked(text, 4096), 'org1', stats);
+    // The first finding comes after the first chunks, long before the document ends.
+    const first = await iterator.next();
+    expect(first.value).toMatchObject({ finding: { VulnID: 's-0', Org: 'org1' }, where: 'finding 1' });
+    expect(stats.items).toBeLessThan(10);
+    let count = 1;
+    for await (const record of iterator) count += record === undefined ? 0 : 1;
+    expect([count, stats.items]).toEqual([3000, 3000]);
+  });
+
+  it('reads one finding, an array, the wrapper and an empty run; counts an entry that is no object', async () => {
+    expect((await read(JSON.stringify(finding('one')))).findings.map((f) => f.VulnID)).toEqual(['one']);
+    const list = await read(JSON.stringify([finding('a'), 7, finding('b', { Org: 'org2' })]));
+    expect(list.findings.map((f) => [f.VulnID, f.Org])).toEqual([
+      ['a', 'org1'],
+      ['b', 'org2'],
+    ]);
+    expect(list.stats.skipped).toEqual([{ where: 'finding 2', reason: 'is not a JSON object' }]);
+    expect((await read('{"findings": []}')).findings).toEqual([]);
+    expect((await read('[]')).findings).toEqual([]);
+    await expect(read('{"name": "package"}')).rejects.toThrow(NotAScanExportError);
+    await expect(read('"text"')).rejects.toThrow(NotAScanExportError);
+  });
+
+  it("refuses a finding larger than a request, deep nesting and a truncated file, as the scanners' JSON", async () => {
+    const big = JSON.stringify([finding('big', { Description: 'x'.repeat(IMPORT_LIMITS.maxRecordBytes) })]);
+    await expect(read(big)).rejects.toMatchObject({ kind: 'record-too-large' });
+    const bigSingle = JSON.stringify(
+      finding('big', {
+        Description: 'x'.repeat(IMPORT_LIMITS.maxRecordBytes / 2),
+        Solution: 'y'.repeat(IMPORT_LIMITS.maxRecordBytes / 2),
+      }),
+    );
+    await expect(read(bigSingle)).rejects.toMatchObject({ kind: 'record-too-large' });
+    const deep = `{"findings": [${'['.repeat(IMPORT_LIMITS.maxDepth)}${']'.repeat(IMPORT_LIMITS.maxDepth)}]}`;
+    await expect(read(deep)).rejects.toMatchObject({ kind: 'too-deep' });
+    const whole = JSON.stringify({ findings: [finding('a'), finding('b')] });
+    await expect(read(whole.slice(0, -10))).rejects.toMatchObject({ kind: 'truncated' });
+  });
+
+  it('refuses invalid UTF-8 in a JSON findings file', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"findings": [{"VulnID": "a'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}]}'),
+    ]);
+    await expect(readAll(await file('bad-utf8.json', bytes))).rejects.toMatchObject({ kind: 'invalid-utf8' });
   });
 });
 

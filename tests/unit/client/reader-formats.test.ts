@@ -11,6 +11,9 @@ const SAMPLES = [
   { path: ['openvas', 'many_vuln.csv'], format: 'openvas-csv', scanner: 'openvas', findings: 4 },
   { path: ['qualys', 'qualys_vmdr_many_vulns_qid.csv'], format: 'qualys-csv', scanner: 'qualys', findings: 4 },
   { path: ['qualys', 'Qualys_Sample_Report.csv'], format: 'qualys-csv', scanner: 'qualys', findings: 6 },
+  { path: ['qualys-xml', 'Qualys_Sample_Report.xml'], format: 'qualys-xml', scanner: 'qualys', findings: 301 },
+  { path: ['qualys-xml', 'qualys_same_qid_different_ports.xml'], format: 'qualys-xml', scanner: 'qualys', findings: 3 },
+  { path: ['qualys-xml', 'empty.xml'], format: 'qualys-xml', scanner: 'qualys', findings: 0 },
   { path: ['inspector2', 'aws_inspector2_many_vul.json'], format: 'inspector2', scanner: 'inspector', findings: 9 },
   { path: ['securityhub', 'inspector_ec2_cve.json'], format: 'asff', scanner: 'securityhub', findings: 2 },
   // The samples the other readers own: none of these formats claims them.
