@@ -35,9 +35,10 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       requestId,
       sourceIp: event.requestContext.identity.sourceIp,
     });
-    const key = await pageTokenKey();
+    // The MAC key only when a token is read or signed: a single page of an org needs no secret.
     const now = new Date();
-    const afterVulnId = query.nextToken === undefined ? undefined : decodePageToken(key, query.nextToken, query.org);
+    const afterVulnId =
+      query.nextToken === undefined ? undefined : decodePageToken(await pageTokenKey(), query.nextToken, query.org);
     const page = await queryFindings(findingsTable, {
       org: query.org,
       limit: query.limit,
@@ -58,7 +59,9 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       // Each with its effective workflow state (an expired acceptance reads NEW) and its Version.
       items: page.items.map((item) => presentTriage(item, now)),
       count: page.items.length,
-      ...(page.lastVulnId === undefined ? {} : { nextToken: encodePageToken(key, query.org, page.lastVulnId) }),
+      ...(page.lastVulnId === undefined
+        ? {}
+        : { nextToken: encodePageToken(await pageTokenKey(), query.org, page.lastVulnId) }),
     });
   } catch (error) {
     const answer = toHttpError(error, requestId);

@@ -1,5 +1,4 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { ConfigurationError } from '../core/errors';
 import { MIN_PAGE_TOKEN_KEY_LENGTH } from '../core/page-token';
 import { classifyAwsError } from './aws-errors';
@@ -8,8 +7,26 @@ import { tracer } from './powertools';
 
 const secretId = requireEnv('PAGE_TOKEN_SECRET_ARN');
 const cacheSeconds = numberEnv('PAGE_TOKEN_KEY_CACHE_SECONDS', 300);
-/** The endpoint comes from the SDK's own configuration (`AWS_ENDPOINT_URL_SECRETS_MANAGER` locally): no local-only branch. */
-const provider = new SecretsProvider({ awsSdkV3Client: tracer.captureAWSv3Client(new SecretsManagerClient({})) });
+
+let provider: Promise<SecretsProvider> | undefined;
+
+/**
+ * The Secrets Manager client and its Powertools provider, loaded and built on the first page token signed or read,
+ * once per execution environment: a first page with nothing after it (most dashboards' orgs) never needs them, and
+ * loading them cost GetFindings' init phase about a tenth of the DynamoDB-client-only bundle's (docs/performance.md).
+ * esbuild bundles both modules all the same (a dynamic import of a bundled module is a deferred call, not a fetch).
+ * The endpoint comes from the SDK's own configuration (`AWS_ENDPOINT_URL_SECRETS_MANAGER` locally): no local-only branch.
+ */
+function secretsProvider(): Promise<SecretsProvider> {
+  provider ??= Promise.all([
+    import('@aws-lambda-powertools/parameters/secrets'),
+    import('@aws-sdk/client-secrets-manager'),
+  ]).then(
+    ([{ SecretsProvider: Provider }, { SecretsManagerClient }]) =>
+      new Provider({ awsSdkV3Client: tracer.captureAWSv3Client(new SecretsManagerClient({})) }),
+  );
+  return provider;
+}
 
 /**
  * The page-token MAC key: the stack's secret (template: PageTokenSecret), read through Powertools
@@ -19,7 +36,7 @@ const provider = new SecretsProvider({ awsSdkV3Client: tracer.captureAWSv3Client
 export async function pageTokenKey(): Promise<string> {
   let value: unknown;
   try {
-    value = await provider.get(secretId, { maxAge: cacheSeconds });
+    value = await (await secretsProvider()).get(secretId, { maxAge: cacheSeconds });
   } catch (error) {
     throw classifyAwsError(error);
   }
