@@ -3,7 +3,6 @@ import { ConfigurationError } from '../core/errors';
 import { MIN_PAGE_TOKEN_KEY_LENGTH } from '../core/page-token';
 import { classifyAwsError } from './aws-errors';
 import { numberEnv, requireEnv } from './config';
-import { tracer } from './powertools';
 
 const secretId = requireEnv('PAGE_TOKEN_SECRET_ARN');
 const cacheSeconds = numberEnv('PAGE_TOKEN_KEY_CACHE_SECONDS', 300);
@@ -12,19 +11,10 @@ let provider: Promise<SecretsProvider> | undefined;
 
 /**
  * The Secrets Manager client and its Powertools provider, loaded and built on the first page token signed or read,
- * once per execution environment: a first page with nothing after it (most dashboards' orgs) never needs them, and
- * loading them cost GetFindings' init phase about a tenth of the DynamoDB-client-only bundle's (docs/performance.md).
- * esbuild bundles both modules all the same (a dynamic import of a bundled module is a deferred call, not a fetch).
- * The endpoint comes from the SDK's own configuration (`AWS_ENDPOINT_URL_SECRETS_MANAGER` locally): no local-only branch.
+ * once per execution environment: a page with no token in and none out reads no secret (docs/performance.md).
  */
 function secretsProvider(): Promise<SecretsProvider> {
-  provider ??= Promise.all([
-    import('@aws-lambda-powertools/parameters/secrets'),
-    import('@aws-sdk/client-secrets-manager'),
-  ]).then(
-    ([{ SecretsProvider: Provider }, { SecretsManagerClient }]) =>
-      new Provider({ awsSdkV3Client: tracer.captureAWSv3Client(new SecretsManagerClient({})) }),
-  );
+  provider ??= import('./page-token-secrets').then(({ pageTokenSecrets }) => pageTokenSecrets);
   return provider;
 }
 
