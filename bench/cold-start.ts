@@ -13,24 +13,38 @@ import { ratio } from './stats';
 
 export interface BundleInit {
   bytes: number;
+  /** Median wall time of the load (what Lambda's init duration is on a quiet host). */
   initMs: number;
+  /**
+   * Median CPU time (user + system) of the same loads: on a machine shared with other work, descheduled time
+   * inflates the wall time of whichever load it falls on, never the CPU time, so this ratio moves less.
+   */
+  initCpuMs: number;
+  /** Bytes in the bundle by package (`zod`, `@aws-sdk/client-dynamodb`) or project file, from esbuild's metafile. */
+  composition: Record<string, number>;
 }
 
 export interface ColdStartResult {
   baseline: BundleInit;
-  functions: Record<string, BundleInit & { initRatio: number; sizeRatio: number }>;
+  functions: Record<string, BundleInit & { initRatio: number; initCpuRatio: number; sizeRatio: number }>;
 }
 
-const LOADER = `const started = performance.now(); require(process.argv[1]); process.stdout.write(String(performance.now() - started));`;
+const LOADER = [
+  'const wall = performance.now(), cpu = process.cpuUsage();',
+  'require(process.argv[1]);',
+  'const used = process.cpuUsage(cpu);',
+  'process.stdout.write(`${performance.now() - wall} ${(used.user + used.system) / 1000}`);',
+].join(' ');
 
-function loadTime(bundle: string, environment: Record<string, string>): number {
+function loadTime(bundle: string, environment: Record<string, string>): { wallMs: number; cpuMs: number } {
   const child = spawnSync(process.execPath, ['-e', LOADER, bundle], {
     env: { PATH: process.env.PATH ?? '', ...environment },
     encoding: 'utf8',
     timeout: 60_000,
   });
   if (child.status !== 0) throw new Error(`Loading ${bundle} failed: ${child.stderr.split('\n')[0] ?? ''}`);
-  return Number(child.stdout);
+  const [wallMs, cpuMs] = child.stdout.split(' ').map(Number);
+  return { wallMs: wallMs as number, cpuMs: cpuMs as number };
 }
 
 const median = (times: number[]) =>
@@ -40,26 +54,45 @@ const median = (times: number[]) =>
  * Median load time of each bundle over `runs` rounds; each round loads every bundle once, the
  * baseline among them, so a change in the machine's background load touches all alike.
  */
-function initTimes(bundles: { path: string; environment: Record<string, string> }[], runs: number): number[] {
-  const times: number[][] = bundles.map(() => []);
+function initTimes(
+  bundles: { path: string; environment: Record<string, string> }[],
+  runs: number,
+): { wallMs: number; cpuMs: number }[] {
+  const times = bundles.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
   for (let run = 0; run < runs; run += 1) {
-    for (const [index, item] of bundles.entries()) times[index]?.push(loadTime(item.path, item.environment));
+    for (const [index, item] of bundles.entries()) {
+      const { wallMs, cpuMs } = loadTime(item.path, item.environment);
+      times[index]?.wall.push(wallMs);
+      times[index]?.cpu.push(cpuMs);
+    }
   }
-  return times.map(median);
+  return times.map(({ wall, cpu }) => ({ wallMs: median(wall), cpuMs: median(cpu) }));
 }
+
+/** `node_modules/@smithy/core/dist-es/x.js` → `@smithy/core`; a project file stays its path. */
+const packageOf = (input: string) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? input;
 
 async function bundle(
   name: string,
   entryPoint: string,
   properties: NonNullable<LocalFunctionDefinition['build']>,
   outRoot: string,
-): Promise<string> {
-  await build(esbuildOptions(name, { ...properties, EntryPoints: [entryPoint], Minify: true }, outRoot));
-  return join(
+): Promise<{ path: string; composition: Record<string, number> }> {
+  const result = await build({
+    ...esbuildOptions(name, { ...properties, EntryPoints: [entryPoint], Minify: true }, outRoot),
+    metafile: true,
+  });
+  const path = join(
     outRoot,
     name,
     entryPoint.endsWith('.ts') ? `${entryPoint.split('/').at(-1)?.replace(/\.ts$/, '')}.js` : 'handler.js',
   );
+  const output = Object.entries(result.metafile.outputs).find(([file]) => resolve(file) === resolve(path))?.[1];
+  const composition: Record<string, number> = {};
+  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {}))
+    composition[packageOf(input)] = (composition[packageOf(input)] ?? 0) + bytesInOutput;
+  // What weighs: packages and files of at least 1 KB in the minified bundle.
+  return { path, composition: Object.fromEntries(Object.entries(composition).filter(([, bytes]) => bytes >= 1024)) };
 }
 
 export async function measureColdStarts(
@@ -72,25 +105,31 @@ export async function measureColdStarts(
   if (!first) throw new Error('No function to measure');
   const bundles = [
     {
-      path: await bundle('DynamoDbClientOnly', resolve(__dirname, 'baseline-handler.ts'), first.build ?? {}, outRoot),
+      ...(await bundle('DynamoDbClientOnly', resolve(__dirname, 'baseline-handler.ts'), first.build ?? {}, outRoot)),
       environment: { ...first.environment, ...environment },
     },
   ];
   for (const definition of definitions) {
     bundles.push({
-      path: await bundle(definition.logicalId, definition.entryPoint, definition.build ?? {}, outRoot),
+      ...(await bundle(definition.logicalId, definition.entryPoint, definition.build ?? {}, outRoot)),
       environment: { ...definition.environment, ...environment },
     });
   }
-  const [baselineMs, ...functionMs] = initTimes(bundles, runs);
-  const baseline = { bytes: statSync(bundles[0]?.path as string).size, initMs: baselineMs as number };
+  const measured: BundleInit[] = initTimes(bundles, runs).map(({ wallMs, cpuMs }, index) => ({
+    bytes: statSync(bundles[index]?.path as string).size,
+    initMs: wallMs,
+    initCpuMs: cpuMs,
+    composition: bundles[index]?.composition ?? {},
+  }));
+  const [baseline, ...measuredFunctions] = measured as [BundleInit, ...BundleInit[]];
   const functions: ColdStartResult['functions'] = {};
   for (const [index, definition] of definitions.entries()) {
-    const measured = { bytes: statSync(bundles[index + 1]?.path as string).size, initMs: functionMs[index] as number };
+    const item = measuredFunctions[index] as BundleInit;
     functions[definition.logicalId] = {
-      ...measured,
-      initRatio: ratio(measured.initMs, baseline.initMs),
-      sizeRatio: ratio(measured.bytes, baseline.bytes),
+      ...item,
+      initRatio: ratio(item.initMs, baseline.initMs),
+      initCpuRatio: ratio(item.initCpuMs, baseline.initCpuMs),
+      sizeRatio: ratio(item.bytes, baseline.bytes),
     };
   }
   return { baseline, functions };

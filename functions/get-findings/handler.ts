@@ -39,11 +39,12 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       requestId,
       sourceIp: event.requestContext.identity.sourceIp,
     });
-    const key = await pageTokenKey();
+    // The MAC key only when a token is read or signed: a single page of an org needs no secret.
     const now = new Date();
     // Read once per page (through the grants' cache): the due times answered and the overdue filter agree.
     const policy = await slaPolicyOf(query.org);
-    const afterVulnId = query.nextToken === undefined ? undefined : decodePageToken(key, query.nextToken, query.org);
+    const afterVulnId =
+      query.nextToken === undefined ? undefined : decodePageToken(await pageTokenKey(), query.nextToken, query.org);
     const page = await queryFindings(findingsTable, {
       org: query.org,
       limit: query.limit,
@@ -69,7 +70,9 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       // Who last wrote it (`By`) is the history's to answer (GET /vuln/history), not the listing's.
       items: page.items.map((item) => presentSla(presentTriage(withoutWriter(item), now), policy)),
       count: page.items.length,
-      ...(page.lastVulnId === undefined ? {} : { nextToken: encodePageToken(key, query.org, page.lastVulnId) }),
+      ...(page.lastVulnId === undefined
+        ? {}
+        : { nextToken: encodePageToken(await pageTokenKey(), query.org, page.lastVulnId) }),
     });
   } catch (error) {
     const answer = toHttpError(error, requestId);

@@ -22,6 +22,8 @@ export interface BuildProperties {
   Sourcemap?: boolean;
   sourcemap?: boolean | 'linked' | 'external' | 'inline' | 'both';
   External?: string[];
+  /** esbuild's --main-fields, comma-separated as `sam build` passes it (`module,main`). */
+  MainFields?: string;
 }
 
 export function esbuildOptions(logicalId: string, properties: BuildProperties, outRoot: string): BuildOptions {
@@ -36,6 +38,7 @@ export function esbuildOptions(logicalId: string, properties: BuildProperties, o
     minify: properties.Minify ?? true,
     sourcemap: esbuildSourcemap(properties as Record<string, unknown>) as BuildOptions['sourcemap'],
     external: properties.External ?? [],
+    ...(properties.MainFields === undefined ? {} : { mainFields: properties.MainFields.split(',') }),
     logLevel: 'warning',
   };
 }

@@ -70,7 +70,11 @@ test('the bench measures the stack and its raw baselines and gives each pair a r
     'ValidateFunction',
     'WriteFunction',
   ]);
-  expect(Object.values(results.coldStart.functions).every((item) => item.initRatio > 0 && item.bytes > 0)).toBe(true);
+  expect(
+    Object.values(results.coldStart.functions).every(
+      (item) => item.initRatio > 0 && item.initCpuRatio > 0 && item.bytes > 0,
+    ),
+  ).toBe(true);
   expect(results.memory.peakRssMb).toBeGreaterThan(0);
   expect(results.targets).toHaveLength(4);
   expect(formatTable(resultRows(results))).toContain('ingestRatio');

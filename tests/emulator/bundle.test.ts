@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { buildFunctions } from '../../local/lambda/bundle';
+import { buildFunctions, esbuildOptions } from '../../local/lambda/bundle';
 import { loadTemplate } from '../../local/cloudformation/template';
 
 const outRoot = mkdtempSync(join(tmpdir(), 'bundles-'));
@@ -43,3 +43,16 @@ test('every function bundles and exports handler', async () => {
   });
   expect(output.trim()).toBe('loaded');
 }, 60000);
+
+test('MainFields reaches esbuild as sam build passes it (--main-fields=module,main)', () => {
+  const options = esbuildOptions(
+    'Fn',
+    { EntryPoints: ['functions/validate/handler.ts'], MainFields: 'module,main' },
+    outRoot,
+  );
+  expect(options.mainFields).toEqual(['module', 'main']);
+  // Absent, esbuild keeps its own default for the node platform (main, module).
+  expect(esbuildOptions('Fn', { EntryPoints: ['functions/validate/handler.ts'] }, outRoot)).not.toHaveProperty(
+    'mainFields',
+  );
+});

@@ -1,15 +1,22 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { ConfigurationError } from '../core/errors';
 import { MIN_PAGE_TOKEN_KEY_LENGTH } from '../core/page-token';
 import { classifyAwsError } from './aws-errors';
 import { numberEnv, requireEnv } from './config';
-import { tracer } from './powertools';
 
 const secretId = requireEnv('PAGE_TOKEN_SECRET_ARN');
 const cacheSeconds = numberEnv('PAGE_TOKEN_KEY_CACHE_SECONDS', 300);
-/** The endpoint comes from the SDK's own configuration (`AWS_ENDPOINT_URL_SECRETS_MANAGER` locally): no local-only branch. */
-const provider = new SecretsProvider({ awsSdkV3Client: tracer.captureAWSv3Client(new SecretsManagerClient({})) });
+
+let provider: Promise<SecretsProvider> | undefined;
+
+/**
+ * The Secrets Manager client and its Powertools provider, loaded and built on the first page token signed or read,
+ * once per execution environment: a page with no token in and none out reads no secret (docs/performance.md).
+ */
+function secretsProvider(): Promise<SecretsProvider> {
+  provider ??= import('./page-token-secrets').then(({ pageTokenSecrets }) => pageTokenSecrets);
+  return provider;
+}
 
 /**
  * The page-token MAC key: the stack's secret (template: PageTokenSecret), read through Powertools
@@ -19,7 +26,7 @@ const provider = new SecretsProvider({ awsSdkV3Client: tracer.captureAWSv3Client
 export async function pageTokenKey(): Promise<string> {
   let value: unknown;
   try {
-    value = await provider.get(secretId, { maxAge: cacheSeconds });
+    value = await (await secretsProvider()).get(secretId, { maxAge: cacheSeconds });
   } catch (error) {
     throw classifyAwsError(error);
   }

@@ -109,117 +109,124 @@ export const vulnIdSchema = requiredString()
   .max(128, { error: 'must be at most 128 characters', abort: true })
   .regex(SAFE_ID, 'must use only letters, digits and . _ : @ - (starting with a letter or digit)');
 
-export const findingSchema = z
-  .strictObject({
-    VulnID: vulnIdSchema,
-    Org: orgSchema,
-    AssetName: nonEmptyText(255).refine((v) => v.trim().length > 0, 'must not be blank'),
-    DueDate: requiredString()
-      .regex(/^(\d{2}-\d{2}-\d{4}|\d{4}-\d{2}-\d{2})$/, { error: 'must be MM-DD-YYYY or YYYY-MM-DD', abort: true })
-      .refine((v) => toIsoDate(v) !== null, 'must be a real calendar date'),
-    // A finding names what found it: the plugin's number (Nessus, Tenable, Qualys QID) or the scanner's own
-    // rule id (an OpenVAS OID, a CVE or GHSA id of a package finding, an Inspector finding type); the refinement below.
-    PluginId: z
-      .number({ error: 'must be a number' })
-      .int('must be an integer')
-      .min(0, 'must not be negative')
-      .max(2_147_483_647, 'is too large')
-      .optional(),
-    PluginName: nonEmptyText(512),
-    Priority: nonEmptyText(64),
-    // Optional scanner detail ([5]): validated here, stored and answered by GET as sent (normalized).
-    Cves: z
-      .array(requiredString().regex(CVE_PATTERN, 'must be a CVE id like CVE-2021-44228'), {
-        error: 'must be an array of CVE ids',
-      })
-      .max(MAX_CVES, `must hold at most ${MAX_CVES} CVE ids`)
-      .optional(),
-    CvssScore: z
-      .number({ error: 'must be a number' })
-      .min(0, 'must be between 0 and 10')
-      .max(10, 'must be between 0 and 10')
-      .refine((value) => Math.abs(value * 10 - Math.round(value * 10)) < 1e-9, 'must have at most one decimal')
-      .optional(),
-    CvssVector: requiredString()
-      .max(256, { error: 'must be at most 256 characters', abort: true })
-      .regex(ANY_CVSS_VECTOR, 'must be a CVSS 2.0, 3.x or 4.0 vector')
-      .optional(),
-    CvssVersion: z.enum(CVSS_VERSIONS, { error: `must be one of ${CVSS_VERSIONS.join(', ')}` }).optional(),
-    Port: z
-      .number({ error: 'must be a number' })
-      .int('must be an integer')
-      .min(0, 'must be between 0 and 65535')
-      .max(65535, 'must be between 0 and 65535')
-      .optional(),
-    Protocol: z.enum(PROTOCOLS, { error: `must be one of ${PROTOCOLS.join(', ')}` }).optional(),
-    IpAddress: requiredString()
-      .max(45, { error: 'must be an IPv4 or IPv6 address', abort: true })
-      .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address')
-      .optional(),
-    PluginFamily: nonEmptyText(128).optional(),
-    Description: multilineText(TEXT_LIMITS.Description).optional(),
-    Solution: multilineText(TEXT_LIMITS.Solution).optional(),
-    Evidence: multilineText(TEXT_LIMITS.Evidence).optional(),
-    Scanner: requiredString()
-      .max(64, { error: 'must be at most 64 characters', abort: true })
-      .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and . _ -')
-      .optional(),
-    // Package and cloud scanners' detail ([14]).
-    RuleId: nonEmptyText(PACKAGE_LIMITS.RuleId).optional(),
-    PackageName: nonEmptyText(PACKAGE_LIMITS.PackageName).optional(),
-    PackageVersion: nonEmptyText(PACKAGE_LIMITS.PackageVersion).optional(),
-    FixedVersion: nonEmptyText(PACKAGE_LIMITS.FixedVersion).optional(),
-    PackagePath: nonEmptyText(PACKAGE_LIMITS.PackagePath).optional(),
-    Cwes: z
-      .array(requiredString().regex(CWE_PATTERN, 'must be a CWE id like CWE-79'), {
-        error: 'must be an array of CWE ids',
-      })
-      .max(MAX_CWES, `must hold at most ${MAX_CWES} CWE ids`)
-      .optional(),
-    References: z
-      .array(
-        requiredString()
-          .max(MAX_REFERENCE_LENGTH, { error: `must be at most ${MAX_REFERENCE_LENGTH} characters`, abort: true })
-          .refine(isWebUrl, 'must be an http or https URL'),
-        { error: 'must be an array of URLs' },
-      )
-      .max(MAX_REFERENCES, `must hold at most ${MAX_REFERENCES} URLs`)
-      .optional(),
-    EpssScore: z
-      .number({ error: 'must be a number' })
-      .min(0, 'must be between 0 and 1')
-      .max(1, 'must be between 0 and 1')
-      .optional(),
-    KnownExploit: z.boolean({ error: 'must be true or false' }).optional(),
-  })
-  // Said even when other fields are wrong (`when`), so a finding with neither hears of it at once.
-  .refine(
-    (finding: unknown) =>
-      typeof finding !== 'object' ||
-      finding === null ||
-      (finding as Record<string, unknown>).PluginId !== undefined ||
-      (finding as Record<string, unknown>).RuleId !== undefined,
-    { path: ['PluginId'], message: 'is required (or a RuleId)', when: () => true },
-  )
-  .superRefine((finding, context) => {
-    const bytes = Buffer.byteLength(JSON.stringify(finding));
-    if (bytes > MAX_FINDING_BYTES)
-      context.addIssue({
-        code: 'custom',
-        path: [],
-        message: `is ${bytes} bytes of JSON, over ${MAX_FINDING_BYTES}: shorten Description, Solution, Evidence or References`,
-      });
-    // A vector says which version it is written in; the version field must agree, and needs a vector.
-    if (finding.CvssVector === undefined) {
-      if (finding.CvssVersion !== undefined)
-        context.addIssue({ code: 'custom', path: ['CvssVersion'], message: 'needs a CvssVector' });
-      return;
-    }
-    const version = cvssVersionOf(finding.CvssVector);
-    if (version !== undefined && finding.CvssVersion !== version) {
-      context.addIssue({ code: 'custom', path: ['CvssVersion'], message: `must be ${version} for this CvssVector` });
-    }
-  });
+/*
+ * Built in a `@__PURE__` function call: building a schema has no effect outside it, so esbuild may leave the finding
+ * and batch schemas out of the functions that import this module for its small parts only (GetFindings, Authorize,
+ * the scan-run and triage functions: the org, id and run-id schemas, the patterns and field lists). esbuild reads
+ * the annotation on a call, not on a chain of calls, hence the arrow function (docs/performance.md, "Cold start").
+ */
+export const findingSchema = /* @__PURE__ */ (() =>
+  z
+    .strictObject({
+      VulnID: vulnIdSchema,
+      Org: orgSchema,
+      AssetName: nonEmptyText(255).refine((v) => v.trim().length > 0, 'must not be blank'),
+      DueDate: requiredString()
+        .regex(/^(\d{2}-\d{2}-\d{4}|\d{4}-\d{2}-\d{2})$/, { error: 'must be MM-DD-YYYY or YYYY-MM-DD', abort: true })
+        .refine((v) => toIsoDate(v) !== null, 'must be a real calendar date'),
+      // A finding names what found it: the plugin's number (Nessus, Tenable, Qualys QID) or the scanner's own
+      // rule id (an OpenVAS OID, a CVE or GHSA id of a package finding, an Inspector finding type); the refinement below.
+      PluginId: z
+        .number({ error: 'must be a number' })
+        .int('must be an integer')
+        .min(0, 'must not be negative')
+        .max(2_147_483_647, 'is too large')
+        .optional(),
+      PluginName: nonEmptyText(512),
+      Priority: nonEmptyText(64),
+      // Optional scanner detail ([5]): validated here, stored and answered by GET as sent (normalized).
+      Cves: z
+        .array(requiredString().regex(CVE_PATTERN, 'must be a CVE id like CVE-2021-44228'), {
+          error: 'must be an array of CVE ids',
+        })
+        .max(MAX_CVES, `must hold at most ${MAX_CVES} CVE ids`)
+        .optional(),
+      CvssScore: z
+        .number({ error: 'must be a number' })
+        .min(0, 'must be between 0 and 10')
+        .max(10, 'must be between 0 and 10')
+        .refine((value) => Math.abs(value * 10 - Math.round(value * 10)) < 1e-9, 'must have at most one decimal')
+        .optional(),
+      CvssVector: requiredString()
+        .max(256, { error: 'must be at most 256 characters', abort: true })
+        .regex(ANY_CVSS_VECTOR, 'must be a CVSS 2.0, 3.x or 4.0 vector')
+        .optional(),
+      CvssVersion: z.enum(CVSS_VERSIONS, { error: `must be one of ${CVSS_VERSIONS.join(', ')}` }).optional(),
+      Port: z
+        .number({ error: 'must be a number' })
+        .int('must be an integer')
+        .min(0, 'must be between 0 and 65535')
+        .max(65535, 'must be between 0 and 65535')
+        .optional(),
+      Protocol: z.enum(PROTOCOLS, { error: `must be one of ${PROTOCOLS.join(', ')}` }).optional(),
+      IpAddress: requiredString()
+        .max(45, { error: 'must be an IPv4 or IPv6 address', abort: true })
+        .refine((value) => isIP(value) !== 0, 'must be an IPv4 or IPv6 address')
+        .optional(),
+      PluginFamily: nonEmptyText(128).optional(),
+      Description: multilineText(TEXT_LIMITS.Description).optional(),
+      Solution: multilineText(TEXT_LIMITS.Solution).optional(),
+      Evidence: multilineText(TEXT_LIMITS.Evidence).optional(),
+      Scanner: requiredString()
+        .max(64, { error: 'must be at most 64 characters', abort: true })
+        .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits and . _ -')
+        .optional(),
+      // Package and cloud scanners' detail ([14]).
+      RuleId: nonEmptyText(PACKAGE_LIMITS.RuleId).optional(),
+      PackageName: nonEmptyText(PACKAGE_LIMITS.PackageName).optional(),
+      PackageVersion: nonEmptyText(PACKAGE_LIMITS.PackageVersion).optional(),
+      FixedVersion: nonEmptyText(PACKAGE_LIMITS.FixedVersion).optional(),
+      PackagePath: nonEmptyText(PACKAGE_LIMITS.PackagePath).optional(),
+      Cwes: z
+        .array(requiredString().regex(CWE_PATTERN, 'must be a CWE id like CWE-79'), {
+          error: 'must be an array of CWE ids',
+        })
+        .max(MAX_CWES, `must hold at most ${MAX_CWES} CWE ids`)
+        .optional(),
+      References: z
+        .array(
+          requiredString()
+            .max(MAX_REFERENCE_LENGTH, { error: `must be at most ${MAX_REFERENCE_LENGTH} characters`, abort: true })
+            .refine(isWebUrl, 'must be an http or https URL'),
+          { error: 'must be an array of URLs' },
+        )
+        .max(MAX_REFERENCES, `must hold at most ${MAX_REFERENCES} URLs`)
+        .optional(),
+      EpssScore: z
+        .number({ error: 'must be a number' })
+        .min(0, 'must be between 0 and 1')
+        .max(1, 'must be between 0 and 1')
+        .optional(),
+      KnownExploit: z.boolean({ error: 'must be true or false' }).optional(),
+    })
+    // Said even when other fields are wrong (`when`), so a finding with neither hears of it at once.
+    .refine(
+      (finding: unknown) =>
+        typeof finding !== 'object' ||
+        finding === null ||
+        (finding as Record<string, unknown>).PluginId !== undefined ||
+        (finding as Record<string, unknown>).RuleId !== undefined,
+      { path: ['PluginId'], message: 'is required (or a RuleId)', when: () => true },
+    )
+    .superRefine((finding, context) => {
+      const bytes = Buffer.byteLength(JSON.stringify(finding));
+      if (bytes > MAX_FINDING_BYTES)
+        context.addIssue({
+          code: 'custom',
+          path: [],
+          message: `is ${bytes} bytes of JSON, over ${MAX_FINDING_BYTES}: shorten Description, Solution, Evidence or References`,
+        });
+      // A vector says which version it is written in; the version field must agree, and needs a vector.
+      if (finding.CvssVector === undefined) {
+        if (finding.CvssVersion !== undefined)
+          context.addIssue({ code: 'custom', path: ['CvssVersion'], message: 'needs a CvssVector' });
+        return;
+      }
+      const version = cvssVersionOf(finding.CvssVector);
+      if (version !== undefined && finding.CvssVersion !== version) {
+        context.addIssue({ code: 'custom', path: ['CvssVersion'], message: `must be ${version} for this CvssVector` });
+      }
+    }))();
 
 /** The optional fields: storage removes those a re-report no longer carries (PluginId became optional with [14]). */
 export const OPTIONAL_FINDING_FIELDS = [
@@ -253,13 +260,14 @@ export const runIdSchema = z
   .string({ error: 'must be a run id' })
   .regex(RUN_ID_PATTERN, 'must be a run id returned by POST /scans');
 
-export const batchSchema = z.strictObject({
-  /** The scan run the batch belongs to (POST /scans); without it the request's time is the scan's. */
-  runId: runIdSchema.optional(),
-  findings: z
-    .array(findingSchema)
-    .min(1, 'must hold at least one finding')
-    .max(MAX_FINDINGS_PER_REQUEST, `must hold at most ${MAX_FINDINGS_PER_REQUEST} findings`),
-});
+export const batchSchema = /* @__PURE__ */ (() =>
+  z.strictObject({
+    /** The scan run the batch belongs to (POST /scans); without it the request's time is the scan's. */
+    runId: runIdSchema.optional(),
+    findings: z
+      .array(findingSchema)
+      .min(1, 'must hold at least one finding')
+      .max(MAX_FINDINGS_PER_REQUEST, `must hold at most ${MAX_FINDINGS_PER_REQUEST} findings`),
+  }))();
 
 export type Finding = z.infer<typeof findingSchema>;
