@@ -86,8 +86,13 @@ export interface IngestResult {
 export interface LoadCost {
   /** Findings-table requests per finding. */
   requestsPerFinding: number;
-  /** Requests on every table per finding (grants, runs and idempotency records included). */
+  /** Requests on every table of the ingest path per finding (grants, runs and idempotency records included). */
   allRequestsPerFinding: number;
+  /**
+   * Requests of the findings stream's consumer per finding written meanwhile, by either side (stream reads, history
+   * entries, summary updates): asynchronous work, not on the ingest path, that shares this machine's cores.
+   */
+  streamRequestsPerFinding: number;
   refusalsPerFinding: number;
   /** Capacity the server reported per finding, plus one unit per refused write (bench/cost.ts). */
   writeUnitsPerFinding: number;
@@ -139,15 +144,24 @@ function addInto(total: MeterReading, difference: MeterReading): void {
     }
 }
 
+/** Tables only the findings stream's consumer writes (template.yaml), and every stream (the meter's `<table>/stream`). */
+const STREAM_CONSUMER_TABLES = new Set(['FindingHistoryTable', 'OrgSummaryTable']);
+const isStreamWork = (table: string) => table.endsWith('/stream') || STREAM_CONSUMER_TABLES.has(table);
+
 function loadCost(reading: MeterReading, findingsTable: string, findings: number): LoadCost {
   const item = caseCost(reading, findingsTable, findings);
-  const all = Object.values(reading).reduce(
-    (sum, operations) => sum + Object.values(operations).reduce((inner, tally) => inner + tally.requests, 0),
-    0,
-  );
+  const requests = (stream: boolean) =>
+    Object.entries(reading)
+      .filter(([table]) => isStreamWork(table) === stream)
+      .reduce(
+        (sum, [, operations]) => sum + Object.values(operations).reduce((inner, tally) => inner + tally.requests, 0),
+        0,
+      );
+  const per = (count: number) => Math.round((count / Math.max(findings, 1)) * 1000) / 1000;
   return {
     requestsPerFinding: item.requestsPerFinding,
-    allRequestsPerFinding: Math.round((all / Math.max(findings, 1)) * 1000) / 1000,
+    allRequestsPerFinding: per(requests(false)),
+    streamRequestsPerFinding: per(requests(true)),
     refusalsPerFinding: item.refusalsPerFinding,
     writeUnitsPerFinding: item.writeUnitsPerFinding,
   };

@@ -62,7 +62,10 @@ test('the bench measures the stack and its raw baselines and gives each pair a r
   expect(Object.keys(results.coldStart.functions).sort()).toEqual([
     'AuthorizeFunction',
     'CloseRunFunction',
+    'FindingEventsFunction',
+    'GetFindingHistoryFunction',
     'GetFindingsFunction',
+    'GetOrgSummaryFunction',
     'GetScanRunFunction',
     'NormalizeFunction',
     'ScanRunsFunction',
