@@ -236,8 +236,12 @@ class Mapping {
     private readonly failures: OnFailureRecord[],
   ) {
     const role = options.functions.definitions.find((fn) => fn.logicalId === definition.functionId)?.role;
-    // Lambda reads the stream as the function's execution role, in a session named after the function.
-    const variables = role ? roleCredentialVariables(role, definition.functionId) : undefined;
+    // Lambda reads the stream as the function's execution role, but from the Lambda service, not from the function's
+    // VPC: a VPC configuration applies to the function's own calls ("Giving Lambda functions access to resources in
+    // an Amazon VPC", AWS Lambda Developer Guide), while the event source mapping's poller is Lambda's. Its session
+    // is not the function's (local/iam/gate.ts routes a function's session through the VPC), and the key stays
+    // letters and digits (credentials.ts).
+    const variables = role ? roleCredentialVariables(role, `EventSourceMapping${definition.functionId}`) : undefined;
     this.client = new DynamoDBStreamsClient({
       endpoint: options.endpoint,
       region: LOCAL_REGION,
