@@ -202,6 +202,10 @@ export async function runBench(
     },
   });
   const { backend } = stack;
+  // Every write, the raw baselines' too, goes to the findings stream, whose consumer (history, org summary) works
+  // asynchronously on the same cores: each slice and seed lets it finish, untimed, so one side's backlog does not
+  // slow the next slice (docs/performance.md).
+  const drain = () => stack.drainStreams();
   const raw = localDynamoDbClient(backend.dynamoDbEndpoint);
   const table = backend.tableNames.FindingsTable;
   const clients: BenchClient[] = [];
@@ -238,24 +242,29 @@ export async function runBench(
         `ingest batch ${size} (stack and raw UpdateItem, alternating)`,
         options.clients * perClient * (1 + size),
       );
-      const [pipelineLoad, rawLoad] = await alternate(options.rounds, perClient, [
-        (start, count) =>
-          runClients(
-            options.clients,
-            count,
-            (client, round) => post(scanners[client] as BenchClient, body(client, start + round)),
-            tick,
-          ),
-        // The same findings, upserted again one UpdateItem each: the same work the write function did.
-        (start, count) =>
-          runClients(
-            options.clients,
-            count * size,
-            (client, index) =>
-              rawUpsert(raw, table, benchFinding(id(client, start + Math.floor(index / size), index % size))),
-            tick,
-          ),
-      ]);
+      const [pipelineLoad, rawLoad] = await alternate(
+        options.rounds,
+        perClient,
+        [
+          (start, count) =>
+            runClients(
+              options.clients,
+              count,
+              (client, round) => post(scanners[client] as BenchClient, body(client, start + round)),
+              tick,
+            ),
+          // The same findings, upserted again one UpdateItem each: the same work the write function did.
+          (start, count) =>
+            runClients(
+              options.clients,
+              count * size,
+              (client, index) =>
+                rawUpsert(raw, table, benchFinding(id(client, start + Math.floor(index / size), index % size))),
+              tick,
+            ),
+        ],
+        drain,
+      );
       const pipeline = throughput(pipelineLoad as LoadResult, size);
       const rawResult = throughput(rawLoad as LoadResult, 1);
       progress.done(
@@ -289,36 +298,41 @@ export async function runBench(
       `sustained: ${options.clients} clients x ${batches * options.batchSize} findings in batches of ${options.batchSize} (stack and raw UpdateItem, ${options.sustainedRounds} slices each)`,
       options.clients * batches * (1 + options.batchSize),
     );
-    const [sustainedLoad, sustainedRawLoad] = await alternate(options.sustainedRounds, batches, [
-      counted(0, (start, count) =>
-        runClients(
-          options.clients,
-          count,
-          (client, round) =>
-            post(scanners[client] as BenchClient, {
-              findings: Array.from({ length: options.batchSize }, (_, item) =>
-                benchFinding(sustainedId('stack', client, start + round, item)),
-              ),
-            }),
-          tick,
+    const [sustainedLoad, sustainedRawLoad] = await alternate(
+      options.sustainedRounds,
+      batches,
+      [
+        counted(0, (start, count) =>
+          runClients(
+            options.clients,
+            count,
+            (client, round) =>
+              post(scanners[client] as BenchClient, {
+                findings: Array.from({ length: options.batchSize }, (_, item) =>
+                  benchFinding(sustainedId('stack', client, start + round, item)),
+                ),
+              }),
+            tick,
+          ),
         ),
-      ),
-      counted(1, (start, count) =>
-        runClients(
-          options.clients,
-          count * options.batchSize,
-          (client, index) =>
-            rawUpsert(
-              raw,
-              table,
-              benchFinding(
-                sustainedId('raw', client, start + Math.floor(index / options.batchSize), index % options.batchSize),
+        counted(1, (start, count) =>
+          runClients(
+            options.clients,
+            count * options.batchSize,
+            (client, index) =>
+              rawUpsert(
+                raw,
+                table,
+                benchFinding(
+                  sustainedId('raw', client, start + Math.floor(index / options.batchSize), index % options.batchSize),
+                ),
               ),
-            ),
-          tick,
+            tick,
+          ),
         ),
-      ),
-    ]);
+      ],
+      drain,
+    );
     const sustainedFindings = options.clients * batches * options.batchSize;
     const sustainedPipeline = throughput(sustainedLoad as LoadResult, options.batchSize);
     const sustainedRaw = throughput(sustainedRawLoad as LoadResult, 1);
@@ -355,6 +369,7 @@ export async function runBench(
 
     progress.phase(`seed ${options.readFindings} findings in ${READ_ORG}`, 1);
     await seedOrg(raw, table, READ_ORG, options.readFindings);
+    await drain();
     progress.done('done');
     const cursors: (string | undefined)[] = Array.from({ length: options.clients }, () => undefined);
     const get = async (client: number) => {
@@ -378,10 +393,15 @@ export async function runBench(
       `GET pages of ${options.pageSize} (stack and raw Query, alternating)`,
       options.clients * options.readPages * 2,
     );
-    const [readLoad, readRawLoad] = await alternate(options.rounds, options.readPages, [
-      (_, count) => runClients(options.clients, count, get, tick),
-      (_, count) => runClients(options.clients, count, query, tick),
-    ]);
+    const [readLoad, readRawLoad] = await alternate(
+      options.rounds,
+      options.readPages,
+      [
+        (_, count) => runClients(options.clients, count, get, tick),
+        (_, count) => runClients(options.clients, count, query, tick),
+      ],
+      drain,
+    );
     const readPipeline = summarize((readLoad as LoadResult).latencies);
     const readRaw = summarize((readRawLoad as LoadResult).latencies);
     progress.done(`stack p99 ${readPipeline.p99Ms} ms; raw p99 ${readRaw.p99Ms} ms`);
@@ -391,6 +411,7 @@ export async function runBench(
     // WRITE_CONCURRENCY at a time as the triage function does, one batch after another.
     progress.phase(`seed ${options.clients * options.batchSize} findings in ${TRIAGE_ORG}`, 1);
     await seedOrg(raw, table, TRIAGE_ORG, options.clients * options.batchSize);
+    await drain();
     progress.done('done');
     const triageUpdates = (client: number, round: number): TriageUpdate[] =>
       Array.from({ length: options.batchSize }, (_, item) => ({
@@ -425,10 +446,15 @@ export async function runBench(
       `triage batch ${options.batchSize} (stack and raw conditional UpdateItem, alternating)`,
       options.clients * options.triageRequests * 2,
     );
-    const [triageLoad, triageRawLoad] = await alternate(options.rounds, options.triageRequests, [
-      (start, count) => runClients(options.clients, count, (client, round) => triage(client, start + round), tick),
-      (start, count) => runClients(options.clients, count, (client, round) => rawTriage(client, start + round), tick),
-    ]);
+    const [triageLoad, triageRawLoad] = await alternate(
+      options.rounds,
+      options.triageRequests,
+      [
+        (start, count) => runClients(options.clients, count, (client, round) => triage(client, start + round), tick),
+        (start, count) => runClients(options.clients, count, (client, round) => rawTriage(client, start + round), tick),
+      ],
+      drain,
+    );
     const triagePipeline = throughput(triageLoad as LoadResult, options.batchSize);
     const triageRaw = throughput(triageRawLoad as LoadResult, options.batchSize);
     const triageResult = {

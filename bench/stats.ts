@@ -66,6 +66,8 @@ export async function alternate(
   rounds: number,
   perClient: number,
   measures: ((start: number, count: number) => Promise<LoadResult>)[],
+  /** Runs after every slice, untimed (the bench lets the findings stream's consumer catch up there). */
+  between: () => Promise<void> = async () => undefined,
 ): Promise<LoadResult[]> {
   const merged: LoadResult[] = measures.map(() => ({ latencies: [], elapsedMs: 0 }));
   const size = Math.ceil(perClient / Math.max(1, Math.min(rounds, perClient)));
@@ -73,6 +75,7 @@ export async function alternate(
     const count = Math.min(size, perClient - start);
     for (const [index, measure] of measures.entries()) {
       const slice = await measure(start, count);
+      await between();
       const into = merged[index] as LoadResult;
       into.latencies.push(...slice.latencies);
       into.elapsedMs += slice.elapsedMs;
