@@ -1,79 +1,15 @@
 import { recordBatch } from '../../functions/shared/core/finding-events';
-import { dayOf, readSummary, type OrgSummary } from '../../functions/shared/core/org-summary';
-import { statusOf } from '../../functions/shared/core/lifecycle';
-import { SEVERITIES, type Severity } from '../../functions/shared/core/severity';
+import { dayOf, readSummary } from '../../functions/shared/core/org-summary';
+import type { Severity } from '../../functions/shared/core/severity';
 import { DEFAULT_SLA_DAYS, slaPolicy, type SlaPolicy } from '../../functions/shared/core/sla-policy';
-import { effectiveWorkflow, WORKFLOW_STATES, type WorkflowState } from '../../functions/shared/core/triage';
-import type { FindingImage } from '../../functions/shared/core/finding-history';
+import { WORKFLOW_STATES } from '../../functions/shared/core/triage';
+import { figures, recount } from '../support/summary-recount';
 import { finding, FindingsModel, MemoryEventStore, NO_FAULTS, seeded, type Faults } from '../support/finding-model';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const START = Date.parse('2026-01-01T08:00:00.000Z');
 const ORGS = ['org1', 'org2'];
 const SEVERITY_CHOICES: Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO'];
-
-/**
- * The summary's figures recounted from the findings themselves, written from the definitions in
- * docs/finding-lifecycle.md without the summary's buckets: what the summary must always equal.
- */
-function recount(findings: FindingImage[], now: Date, policy: SlaPolicy) {
-  const today = Math.floor(now.getTime() / DAY_MS);
-  const zeroStates = () =>
-    Object.fromEntries(WORKFLOW_STATES.map((state) => [state, 0])) as Record<WorkflowState, number>;
-  const perSeverity = <T>(make: () => T) =>
-    Object.fromEntries(SEVERITIES.map((severity) => [severity, make()])) as Record<Severity, T>;
-  const counts = { OPEN: perSeverity(zeroStates), FIXED: perSeverity(zeroStates) };
-  const overdue = perSeverity(() => 0);
-  const oldestOpenDays = perSeverity<number | null>(() => null);
-  const windows: Record<string, unknown> = {};
-  for (const f of findings) {
-    const severity = f.Severity as Severity;
-    const workflow = effectiveWorkflow(f, now);
-    counts[statusOf(f)][severity][workflow] += 1;
-    if (statusOf(f) !== 'OPEN') continue;
-    const firstSeenDay = Math.floor(Date.parse(f.FirstSeen) / DAY_MS);
-    const age = today - firstSeenDay;
-    const oldest = oldestOpenDays[severity];
-    if (oldest === null || age > oldest) oldestOpenDays[severity] = age;
-    const days = policy[severity];
-    if ((workflow === 'NEW' || workflow === 'ACKNOWLEDGED') && days !== null && today > firstSeenDay + days)
-      overdue[severity] += 1;
-  }
-  for (const window of [30, 90]) {
-    const inWindow = (instant: string | undefined) => {
-      if (instant === undefined) return false;
-      const day = Math.floor(Date.parse(instant) / DAY_MS);
-      return day > today - window && day <= today;
-    };
-    const fixed = perSeverity(() => 0);
-    const sums = perSeverity(() => 0);
-    const reopened = perSeverity(() => 0);
-    for (const f of findings) {
-      const severity = f.Severity as Severity;
-      if (statusOf(f) === 'FIXED' && inWindow(f.FixedAt)) {
-        fixed[severity] += 1;
-        sums[severity] += Date.parse(f.FixedAt as string) - Date.parse(f.FirstSeen);
-      }
-      if (inWindow(f.ReopenedAt)) reopened[severity] += 1;
-    }
-    windows[`last${window}Days`] = {
-      fixed,
-      mttrHours: perSeverity<number | null>(() => null),
-      reopened,
-      reopenedTotal: Object.values(reopened).reduce((a, b) => a + b, 0),
-    };
-    const figures = windows[`last${window}Days`] as { mttrHours: Record<Severity, number | null> };
-    for (const severity of SEVERITIES)
-      figures.mttrHours[severity] =
-        fixed[severity] > 0 ? Math.round((sums[severity] / fixed[severity] / 3_600_000) * 100) / 100 : null;
-  }
-  return { counts, overdue, oldestOpenDays, windows };
-}
-
-const figures = (summary: OrgSummary) => {
-  const { counts, overdue, oldestOpenDays, windows } = summary;
-  return { counts, overdue, oldestOpenDays, windows };
-};
 
 /** Delivers the model's stream as Lambda would: batches, retries from the reported record, sometimes again from earlier. */
 async function deliver(model: FindingsModel, store: MemoryEventStore, random: ReturnType<typeof seeded>) {
