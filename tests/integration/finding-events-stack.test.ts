@@ -63,12 +63,12 @@ afterAll(async () => {
 
 let files = 0;
 /** The push client's run: open, batches, complete, wait for the receipt (the scanner's certificate). */
-async function push(findings: Finding[], scannedAt: Date): Promise<RunPushResult> {
+async function push(findings: Finding[], scannedAt: Date, org = ORG): Promise<RunPushResult> {
   files += 1;
   const file = join(dir, `${files}.json`);
   await writeFile(file, JSON.stringify({ findings }));
   const result = await pushScanRun([file], {
-    mapping: MAPPING,
+    mapping: { ...MAPPING, org },
     limits: { maxFindings: 20, maxBytes: 60_000 },
     concurrency: 2,
     connection: { url: stack.url, identity: stack.pki.scanner, caPem: stack.pki.ca.certPem, retry: RETRY },
@@ -76,7 +76,7 @@ async function push(findings: Finding[], scannedAt: Date): Promise<RunPushResult
     complete: true,
     wait: WAIT,
   });
-  expect(result.completed).toBe(true);
+  if (!result.completed) throw new Error(JSON.stringify(result));
   return result;
 }
 
@@ -286,6 +286,8 @@ describe('random sequences on the stack: after each, the summary equals a recoun
   const PRIORITIES = ['Critical', 'High', 'Medium', 'Low', 'Info'];
 
   it(`${RANDOM_SEQUENCES} sequences of pushes, re-pushes, late scans, closing runs, reopenings and triage`, async () => {
+    // What the sequences did in all: each kind of change must have happened, or the comparison proves little.
+    const tally = { fixed: 0, reopened: 0, stale: 0, triaged: 0, compared: 0 };
     for (let seed = 0; seed < RANDOM_SEQUENCES; seed += 1) {
       const random = seeded(seed + 1);
       const org = randomOrg(seed);
@@ -304,7 +306,7 @@ describe('random sequences on the stack: after each, the summary equals a recoun
           if (random.chance(0.3)) priority.set(random.pick(reported), random.pick(PRIORITIES));
           const late = random.chance(0.15);
           const at = late ? clock - random.int(5 * DAY_MS) : clock;
-          await push(
+          const { receipt } = await push(
             reported.map((id) => ({
               ...REFERENCE_FINDING,
               Org: org,
@@ -312,7 +314,11 @@ describe('random sequences on the stack: after each, the summary equals a recoun
               Priority: priority.get(id) as string,
             })),
             new Date(at),
+            org,
           );
+          tally.fixed += receipt.counts.fixed;
+          tally.reopened += receipt.counts.reopened;
+          tally.stale += receipt.counts.stale;
           done.push(`push ${reported.join(',')}${late ? ' late' : ''}`);
         } else {
           const updates = vulnIds
@@ -329,13 +335,16 @@ describe('random sequences on the stack: after each, the summary equals a recoun
                 : { vulnId, workflow };
             });
           if (updates.length === 0) continue;
-          await triage(org, updates);
+          tally.triaged += (await triage(org, updates)).processed.length;
           done.push(`triage ${updates.map((update) => `${update.vulnId}=${update.workflow}`).join(',')}`);
         }
         await stack.stack.drainStreams();
         const { summary, recounted } = await summaryAndRecount(org);
         expect({ seed, done, figures: figures(summary) }).toEqual({ seed, done, figures: recounted });
+        tally.compared += 1;
       }
     }
+    expect({ tally, everyKind: Object.values(tally).every((count) => count > 0) }).toEqual({ tally, everyKind: true });
+    expect(tally.compared).toBeGreaterThanOrEqual(RANDOM_SEQUENCES * 2);
   });
 });
