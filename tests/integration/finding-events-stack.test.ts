@@ -21,6 +21,7 @@ import { validFindings } from '../../client/push/push';
 import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import { DEV_SUBJECTS, type Issued } from '../../local/pki';
 import { REFERENCE_FINDING } from '../support/findings';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { seeded } from '../support/finding-model';
 import { startTestStack, type TestStack } from '../support/local-stack';
 import { MAPPING, NESSUS_SAMPLE } from '../support/scans';
@@ -39,6 +40,8 @@ const randomOrg = (seed: number) => `rand-${seed}`;
 jest.setTimeout(600_000);
 
 let stack: TestStack;
+/** Between the functions and DynamoDB: passes everything through until a test makes it fail. */
+let proxy: FaultProxy;
 let dir: string;
 let triager: Issued;
 
@@ -49,7 +52,9 @@ interface TriageAnswer {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  proxy = await startFaultProxy();
+  stack = await startTestStack({ functionsDynamoDbEndpoint: proxy.endpoint });
+  proxy.target = stack.stack.backend.dynamoDbEndpoint;
   dir = await mkdtemp(join(tmpdir(), 'finding-events-stack-'));
   const orgs = [ORG, ...Array.from({ length: RANDOM_SEQUENCES }, (_, seed) => randomOrg(seed))];
   await putGrant(stack.dynamoDb, stack.tables.AuthzTable, 'stream-triage', { methods: ['GET', 'TRIAGE'], orgs });
@@ -58,6 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  await proxy?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -279,6 +285,35 @@ describe('a real export through the stream: history, summary and triage that no 
       Workflow: 'ACKNOWLEDGED',
       Note: 'patch on Friday',
     });
+  });
+
+  it('the consumer failing: the mapping retries the batch, and nothing is lost or counted twice', async () => {
+    await stack.stack.drainStreams();
+    const mappings = stack.stack.backend.eventSourceMappings;
+    const invocations = () => mappings.status().reduce((sum, mapping) => sum + mapping.invocations, 0);
+    const before = invocations();
+    // Every PutItem (the history entry's) fails until the mapping has invoked the function a second time: the
+    // first invocation could not record the change and answered it as failed (batchItemFailures).
+    proxy.fault = 'server-error';
+    proxy.failing.add('PutItem');
+    try {
+      const answer = await triage(ORG, [{ vulnId: falsePositive, workflow: 'ACKNOWLEDGED', note: 'not a banner' }]);
+      expect(answer.processed).toHaveLength(1);
+      for (let polls = 0; invocations() < before + 2 && polls < 3000; polls += 1)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      proxy.failing.clear();
+    }
+    await stack.stack.drainStreams();
+    expect(proxy.injected).toBeGreaterThanOrEqual(1);
+    // Retried until it recorded the change; nothing given up.
+    expect(invocations() - before).toBeGreaterThanOrEqual(2);
+    expect(mappings.failures()).toEqual([]);
+    const entries = await history(ORG, falsePositive);
+    expect(entries[0]).toMatchObject({ Kind: 'triaged', FromWorkflow: 'FALSE_POSITIVE', ToWorkflow: 'ACKNOWLEDGED' });
+    expect(entries.filter((entry) => entry.ToWorkflow === 'ACKNOWLEDGED' && entry.Kind === 'triaged')).toHaveLength(1);
+    const { summary, recounted } = await summaryAndRecount(ORG);
+    expect(figures(summary)).toEqual(recounted);
   });
 });
 
