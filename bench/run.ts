@@ -19,6 +19,7 @@ import { createProgress, type Progress } from './progress';
 import { alternate, ratio, runClients, summarize, type LatencySummary, type LoadResult } from './stats';
 import { benchFinding, rawQueryPage, rawUpsert, READ_ORG, seedOrg } from './workload';
 import { measureClose, type CloseResult } from './close';
+import { measureSummaryRead, type SummaryReadResult } from './summary-read';
 import { caseCost, COST_ORG, measureCost, type CostResult } from './cost';
 import { meterDifference, type MeterReading } from '../local/dynamodb/request-meter';
 import { DYNAMODB_ENGINE_VARIABLE } from '../local/dynamodb/dynamodb-local';
@@ -104,6 +105,8 @@ export interface BenchResults {
   /** Which DynamoDB-API server answered (LOCAL_DYNAMODB). */
   dynamoDbEngine: string;
   read: { pipeline: LatencySummary; raw: LatencySummary; p99Ratio: number };
+  /** GET /vuln/summary of the read org (its summary built by the stream consumer) vs the raw GetItem pair. */
+  summaryRead: SummaryReadResult;
   close: CloseResult;
   coldStart: ColdStartResult;
   memory: { peakRssMb: number; gatewayAndFunctionsMb: number; dynamoDbMb: number };
@@ -361,6 +364,24 @@ export async function runBench(
     const readRaw = summarize((readRawLoad as LoadResult).latencies);
     progress.done(`stack p99 ${readPipeline.p99Ms} ms; raw p99 ${readRaw.p99Ms} ms`);
 
+    // The seeded findings reached the org summary through the findings table's stream and its consumer.
+    progress.phase(
+      `GET /vuln/summary of ${READ_ORG} (stack and raw GetItem of the summary and the SLA policy, alternating)`,
+      options.clients * options.readPages * 2,
+    );
+    await stack.drainStreams();
+    const summaryRead = await measureSummaryRead({
+      dashboards,
+      raw,
+      tables: { summary: backend.tableNames.OrgSummaryTable as string, authz: backend.tableNames.AuthzTable },
+      org: READ_ORG,
+      clients: options.clients,
+      reads: options.readPages,
+      rounds: options.rounds,
+      tick,
+    });
+    progress.done(`stack p99 ${summaryRead.pipeline.p99Ms} ms; raw p99 ${summaryRead.raw.p99Ms} ms`);
+
     progress.phase(`close a run over ${options.closeFindings} findings (stack, then raw UpdateItem)`, 1);
     const close = await measureClose(
       raw,
@@ -412,6 +433,7 @@ export async function runBench(
       cost,
       dynamoDbEngine: process.env[DYNAMODB_ENGINE_VARIABLE] ?? 'dynalite',
       read,
+      summaryRead,
       close,
       coldStart,
       memory: { peakRssMb: Math.round((memory.gatewayAndFunctionsMb + memory.dynamoDbMb) * 10) / 10, ...memory },
