@@ -1,5 +1,5 @@
 import { recordBatch } from '../../functions/shared/core/finding-events';
-import { dayOf, readSummary } from '../../functions/shared/core/org-summary';
+import { contributions, dayOf, prunableCounters, readSummary } from '../../functions/shared/core/org-summary';
 import type { Severity } from '../../functions/shared/core/severity';
 import { DEFAULT_SLA_DAYS, slaPolicy, type SlaPolicy } from '../../functions/shared/core/sla-policy';
 import { WORKFLOW_STATES } from '../../functions/shared/core/triage';
@@ -217,5 +217,58 @@ describe('slaPolicy', () => {
       HIGH: null,
       INFO: 30,
     });
+  });
+});
+
+describe('old window buckets are pruned when the consumer writes', () => {
+  it('names only fix, duration and reopening buckets of days before the 90-day window (and a day of margin)', () => {
+    const now = new Date('2026-06-30T12:00:00.000Z');
+    const today = dayOf(now.toISOString());
+    const item = {
+      Org: 'org1',
+      Seq: '1',
+      Changed: now.toISOString(),
+      [`fC${today - 91}`]: 1,
+      [`tC${today - 91}`]: 3_600_000,
+      [`rH${today - 200}`]: 2,
+      [`fC${today - 90}`]: 1,
+      [`tC${today - 90}`]: 7_200_000,
+      [`rH${today - 89}`]: 1,
+      [`oC${today - 400}`]: 1,
+      [`dC${today - 400}`]: 1,
+      [`aOC${today - 400}_${now.getTime()}`]: 1,
+      cOCN: 2,
+    };
+    expect(prunableCounters(item, now).sort()).toEqual([`fC${today - 91}`, `rH${today - 200}`, `tC${today - 91}`]);
+    // A day later, the day before the window's edge goes too.
+    expect(prunableCounters(item, new Date(now.getTime() + DAY_MS)).sort()).toEqual(
+      [`fC${today - 91}`, `fC${today - 90}`, `rH${today - 200}`, `tC${today - 91}`, `tC${today - 90}`].sort(),
+    );
+  });
+
+  it('changes no figure at the write or any later instant', () => {
+    const model = new FindingsModel(START);
+    const at = (days: number) => START + days * DAY_MS;
+    model.push(finding('org1', 'c1', 'CRITICAL', 'x'), at(0));
+    model.close('org1', 'c1', at(2), 'run-1');
+    model.push(finding('org1', 'h1', 'HIGH', 'x'), at(1));
+    model.close('org1', 'h1', at(3), 'run-2');
+    model.push(finding('org1', 'h1', 'HIGH', 'x'), at(5));
+    model.push(finding('org1', 'm1', 'MEDIUM', 'x'), at(100));
+    model.close('org1', 'm1', at(120), 'run-3');
+    const item: Record<string, unknown> = { Org: 'org1' };
+    for (const f of model.findings.values())
+      for (const [name, value] of Object.entries(contributions(f))) item[name] = ((item[name] as number) ?? 0) + value;
+    const writtenAt = new Date(at(130));
+    const pruned = prunableCounters(item, writtenAt);
+    expect(pruned.length).toBeGreaterThan(0);
+    const kept = Object.fromEntries(Object.entries(item).filter(([name]) => !pruned.includes(name)));
+    for (const later of [0, 1, 29, 89, 90, 91, 400]) {
+      const now = new Date(writtenAt.getTime() + later * DAY_MS);
+      expect([later, readSummary('org1', kept, now, DEFAULT_SLA_DAYS)]).toEqual([
+        later,
+        readSummary('org1', item, now, DEFAULT_SLA_DAYS),
+      ]);
+    }
   });
 });
