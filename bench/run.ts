@@ -23,6 +23,7 @@ import { forEachBounded, WRITE_CONCURRENCY } from '../functions/shared/core/conc
 import { triageUpdateInput } from '../functions/shared/adapters/triage-item';
 import type { TriageUpdate } from '../functions/shared/core/triage';
 import { measureClose, type CloseResult } from './close';
+import { measureSummaryRead, type SummaryReadResult } from './summary-read';
 import { caseCost, COST_ORG, measureCost, type CostResult } from './cost';
 import { meterDifference, type MeterReading } from '../local/dynamodb/request-meter';
 import { DYNAMODB_ENGINE_VARIABLE } from '../local/dynamodb/dynamodb-local';
@@ -118,6 +119,8 @@ export interface BenchResults {
   read: { pipeline: LatencySummary; raw: LatencySummary; p99Ratio: number };
   /** Triage batches of `batchSize`: the route against the same conditional UpdateItems sent straight, as concurrently. */
   triage: { batchSize: number; pipeline: Throughput; raw: Throughput; triageRatio: number; p99Ratio: number };
+  /** GET /vuln/summary of the read org (its summary built by the stream consumer) vs the raw GetItem pair. */
+  summaryRead: SummaryReadResult;
   close: CloseResult;
   coldStart: ColdStartResult;
   memory: { peakRssMb: number; gatewayAndFunctionsMb: number; dynamoDbMb: number };
@@ -468,6 +471,24 @@ export async function runBench(
       `stack ${triagePipeline.findingsPerSecond} findings/s, p99 ${triagePipeline.p99Ms} ms; raw ${triageRaw.findingsPerSecond} findings/s, p99 ${triageRaw.p99Ms} ms`,
     );
 
+    // The seeded findings reached the org summary through the findings table's stream and its consumer.
+    progress.phase(
+      `GET /vuln/summary of ${READ_ORG} (stack and raw GetItem of the summary and the SLA policy, alternating)`,
+      options.clients * options.readPages * 2,
+    );
+    await stack.drainStreams();
+    const summaryRead = await measureSummaryRead({
+      dashboards,
+      raw,
+      tables: { summary: backend.tableNames.OrgSummaryTable as string, authz: backend.tableNames.AuthzTable },
+      org: READ_ORG,
+      clients: options.clients,
+      reads: options.readPages,
+      rounds: options.rounds,
+      tick,
+    });
+    progress.done(`stack p99 ${summaryRead.pipeline.p99Ms} ms; raw p99 ${summaryRead.raw.p99Ms} ms`);
+
     progress.phase(`close a run over ${options.closeFindings} findings (stack, then raw UpdateItem)`, 1);
     const close = await measureClose(
       raw,
@@ -520,6 +541,7 @@ export async function runBench(
       dynamoDbEngine: process.env[DYNAMODB_ENGINE_VARIABLE] ?? 'dynalite',
       read,
       triage: triageResult,
+      summaryRead,
       close,
       coldStart,
       memory: { peakRssMb: Math.round((memory.gatewayAndFunctionsMb + memory.dynamoDbMb) * 10) / 10, ...memory },

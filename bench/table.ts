@@ -74,6 +74,12 @@ export function resultRows(results: BenchResults): string[][] {
       `p99Ratio ${results.triage.p99Ratio}`,
     ],
     [
+      `GET /vuln/summary (${results.summaryRead.findingsCounted} findings counted): p50 / p95 / p99 ms`,
+      `${results.summaryRead.pipeline.p50Ms} / ${results.summaryRead.pipeline.p95Ms} / ${results.summaryRead.pipeline.p99Ms}`,
+      `${results.summaryRead.raw.p50Ms} / ${results.summaryRead.raw.p95Ms} / ${results.summaryRead.raw.p99Ms} (GetItem summary + SLA policy)`,
+      `p99Ratio ${results.summaryRead.p99Ratio}`,
+    ],
+    [
       `close a run over ${close.findings} findings: findings/s`,
       `${close.pipelineFindingsPerSecond} (${close.closed} closed)`,
       `${close.rawFindingsPerSecond} (conditional UpdateItem)`,

@@ -56,6 +56,9 @@ test('the bench measures the stack and its raw baselines and gives each pair a r
   expect(results.triage.triageRatio).toBeGreaterThan(0);
   expect(results.triage.p99Ratio).toBeGreaterThan(0);
   expect(formatTable(resultRows(results))).toContain('triage, batch 5: findings/s');
+  // The summary of the read org, built by the stream consumer from the 30 seeded findings, read 2 x 2 times each side.
+  expect(results.summaryRead).toMatchObject({ findingsCounted: 30, pipeline: { count: 4 }, raw: { count: 4 } });
+  expect(results.summaryRead.p99Ratio).toBeGreaterThan(0);
   expect(results.close).toMatchObject({ findings: 30, closed: 30 });
   expect(results.close.rawFindingsPerSecond).toBeGreaterThan(0);
   expect(results.close.closeRatio).toBeGreaterThan(0);
@@ -82,6 +85,7 @@ test('the bench measures the stack and its raw baselines and gives each pair a r
   expect(results.targets).toHaveLength(4);
   expect(formatTable(resultRows(results))).toContain('ingestRatio');
   expect(formatTable(resultRows(results))).toContain('closeRatio');
+  expect(formatTable(resultRows(results))).toContain('GET /vuln/summary (30 findings counted)');
   // --cpu-prof: every execution environment and the DynamoDB-API server left a profile, read back by package through the bundles' source maps.
   try {
     const write = summarizeProfiles(profileFiles(join(profiles, 'WriteFunction')), join(__dirname, '../..'));

@@ -7,7 +7,7 @@
  */
 import type { FindingEventStore, SummaryGroup } from '../../functions/shared/core/finding-events';
 import type { FindingChange, FindingImage, HistoryEntry } from '../../functions/shared/core/finding-history';
-import { addCounters, isCounter, type Counters } from '../../functions/shared/core/org-summary';
+import { addCounters, isCounter, prunableCounters, type Counters } from '../../functions/shared/core/org-summary';
 import { decideWrite, statusOf, type ScanContext } from '../../functions/shared/core/lifecycle';
 import type { NormalizedFinding } from '../../functions/shared/core/normalize';
 import type { Severity } from '../../functions/shared/core/severity';
@@ -177,6 +177,8 @@ export class MemoryEventStore implements FindingEventStore {
     const next: Record<string, unknown> = { Org: org, Seq: group.last, ...counters };
     next.Changed = Object.keys(group.delta).length > 0 ? group.changedAt : item.Changed;
     if (next.Changed === undefined) delete next.Changed;
+    // As the adapter does after its write (summary-repository.ts): window buckets no read reaches any more go.
+    for (const name of prunableCounters(next, new Date(group.changedAt))) delete next[name];
     this.summaries.set(org, next);
     if (this.random() < this.faults.summaryAfter) throw new Error('injected: summary answer lost');
     return {};

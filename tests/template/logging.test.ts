@@ -129,7 +129,12 @@ test("LOG 1.5 the CloudTrail trail (unless an organization trail exists) validat
     }
   }
   const tables = dataSelectors.find((selector) => selector.Name.includes('tables'));
-  expect(mentions(tables, 'FindingsTable') && mentions(tables, 'AuthzTable')).toBe(true);
+  // Every table of the stack, the history and the org summaries included: who read or wrote which item.
+  const tableIds = logicalIdsOfType('AWS::DynamoDB::Table');
+  expect(tableIds).toEqual(
+    expect.arrayContaining(['FindingsTable', 'AuthzTable', 'FindingHistoryTable', 'OrgSummaryTable']),
+  );
+  for (const id of tableIds) expect([id, mentions(tables, id)]).toEqual([id, true]);
   for (const fn of logicalIdsOfType('AWS::Serverless::Function'))
     expect([fn, mentions(dataSelectors, fn)]).toEqual([fn, true]);
   expect(mentions(dataSelectors, 'TruststoreUri')).toBe(true);

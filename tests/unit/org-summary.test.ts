@@ -1,80 +1,16 @@
 import { recordBatch } from '../../functions/shared/core/finding-events';
-import { dayOf, readSummary, type OrgSummary } from '../../functions/shared/core/org-summary';
-import { statusOf } from '../../functions/shared/core/lifecycle';
-import { SEVERITIES, type Severity } from '../../functions/shared/core/severity';
+import { contributions, dayOf, prunableCounters, readSummary } from '../../functions/shared/core/org-summary';
+import type { Severity } from '../../functions/shared/core/severity';
 import { slaPolicyFrom } from '../../functions/shared/core/sla';
 import { DEFAULT_SLA_DAYS, withUnranked, type SlaPolicy } from '../../functions/shared/core/sla-policy';
-import { effectiveWorkflow, WORKFLOW_STATES, type WorkflowState } from '../../functions/shared/core/triage';
-import type { FindingImage } from '../../functions/shared/core/finding-history';
+import { WORKFLOW_STATES } from '../../functions/shared/core/triage';
+import { figures, recount } from '../support/summary-recount';
 import { finding, FindingsModel, MemoryEventStore, NO_FAULTS, seeded, type Faults } from '../support/finding-model';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const START = Date.parse('2026-01-01T08:00:00.000Z');
 const ORGS = ['org1', 'org2'];
 const SEVERITY_CHOICES: Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO'];
-
-/**
- * The summary's figures recounted from the findings themselves, written from the definitions in
- * docs/finding-lifecycle.md without the summary's buckets: what the summary must always equal.
- */
-function recount(findings: FindingImage[], now: Date, policy: SlaPolicy) {
-  const today = Math.floor(now.getTime() / DAY_MS);
-  const zeroStates = () =>
-    Object.fromEntries(WORKFLOW_STATES.map((state) => [state, 0])) as Record<WorkflowState, number>;
-  const perSeverity = <T>(make: () => T) =>
-    Object.fromEntries(SEVERITIES.map((severity) => [severity, make()])) as Record<Severity, T>;
-  const counts = { OPEN: perSeverity(zeroStates), FIXED: perSeverity(zeroStates) };
-  const overdue = perSeverity(() => 0);
-  const oldestOpenDays = perSeverity<number | null>(() => null);
-  const windows: Record<string, unknown> = {};
-  for (const f of findings) {
-    const severity = f.Severity as Severity;
-    const workflow = effectiveWorkflow(f, now);
-    counts[statusOf(f)][severity][workflow] += 1;
-    if (statusOf(f) !== 'OPEN') continue;
-    const firstSeenDay = Math.floor(Date.parse(f.FirstSeen) / DAY_MS);
-    const age = today - firstSeenDay;
-    const oldest = oldestOpenDays[severity];
-    if (oldest === null || age > oldest) oldestOpenDays[severity] = age;
-    const days = policy[severity];
-    if ((workflow === 'NEW' || workflow === 'ACKNOWLEDGED') && days !== null && today > firstSeenDay + days)
-      overdue[severity] += 1;
-  }
-  for (const window of [30, 90]) {
-    const inWindow = (instant: string | undefined) => {
-      if (instant === undefined) return false;
-      const day = Math.floor(Date.parse(instant) / DAY_MS);
-      return day > today - window && day <= today;
-    };
-    const fixed = perSeverity(() => 0);
-    const sums = perSeverity(() => 0);
-    const reopened = perSeverity(() => 0);
-    for (const f of findings) {
-      const severity = f.Severity as Severity;
-      if (statusOf(f) === 'FIXED' && inWindow(f.FixedAt)) {
-        fixed[severity] += 1;
-        sums[severity] += Date.parse(f.FixedAt as string) - Date.parse(f.FirstSeen);
-      }
-      if (inWindow(f.ReopenedAt)) reopened[severity] += 1;
-    }
-    windows[`last${window}Days`] = {
-      fixed,
-      mttrHours: perSeverity<number | null>(() => null),
-      reopened,
-      reopenedTotal: Object.values(reopened).reduce((a, b) => a + b, 0),
-    };
-    const figures = windows[`last${window}Days`] as { mttrHours: Record<Severity, number | null> };
-    for (const severity of SEVERITIES)
-      figures.mttrHours[severity] =
-        fixed[severity] > 0 ? Math.round((sums[severity] / fixed[severity] / 3_600_000) * 100) / 100 : null;
-  }
-  return { counts, overdue, oldestOpenDays, windows };
-}
-
-const figures = (summary: OrgSummary) => {
-  const { counts, overdue, oldestOpenDays, windows } = summary;
-  return { counts, overdue, oldestOpenDays, windows };
-};
 
 /** Delivers the model's stream as Lambda would: batches, retries from the reported record, sometimes again from earlier. */
 async function deliver(model: FindingsModel, store: MemoryEventStore, random: ReturnType<typeof seeded>) {
@@ -273,5 +209,58 @@ describe('an acceptance expires on read', () => {
     // First seen on day d, CRITICAL's 15 days: overdue from day d + 16.
     expect(after.overdue.CRITICAL).toBe(1);
     expect(dayOf(new Date(expiry).toISOString()) - dayOf(new Date(START).toISOString())).toBe(20);
+  });
+});
+
+describe('old window buckets are pruned when the consumer writes', () => {
+  it('names only fix, duration and reopening buckets of days before the 90-day window (and a day of margin)', () => {
+    const now = new Date('2026-06-30T12:00:00.000Z');
+    const today = dayOf(now.toISOString());
+    const item = {
+      Org: 'org1',
+      Seq: '1',
+      Changed: now.toISOString(),
+      [`fC${today - 91}`]: 1,
+      [`tC${today - 91}`]: 3_600_000,
+      [`rH${today - 200}`]: 2,
+      [`fC${today - 90}`]: 1,
+      [`tC${today - 90}`]: 7_200_000,
+      [`rH${today - 89}`]: 1,
+      [`oC${today - 400}`]: 1,
+      [`dC${today - 400}`]: 1,
+      [`aOC${today - 400}_${now.getTime()}`]: 1,
+      cOCN: 2,
+    };
+    expect(prunableCounters(item, now).sort()).toEqual([`fC${today - 91}`, `rH${today - 200}`, `tC${today - 91}`]);
+    // A day later, the day before the window's edge goes too.
+    expect(prunableCounters(item, new Date(now.getTime() + DAY_MS)).sort()).toEqual(
+      [`fC${today - 91}`, `fC${today - 90}`, `rH${today - 200}`, `tC${today - 91}`, `tC${today - 90}`].sort(),
+    );
+  });
+
+  it('changes no figure at the write or any later instant', () => {
+    const model = new FindingsModel(START);
+    const at = (days: number) => START + days * DAY_MS;
+    model.push(finding('org1', 'c1', 'CRITICAL', 'x'), at(0));
+    model.close('org1', 'c1', at(2), 'run-1');
+    model.push(finding('org1', 'h1', 'HIGH', 'x'), at(1));
+    model.close('org1', 'h1', at(3), 'run-2');
+    model.push(finding('org1', 'h1', 'HIGH', 'x'), at(5));
+    model.push(finding('org1', 'm1', 'MEDIUM', 'x'), at(100));
+    model.close('org1', 'm1', at(120), 'run-3');
+    const item: Record<string, unknown> = { Org: 'org1' };
+    for (const f of model.findings.values())
+      for (const [name, value] of Object.entries(contributions(f))) item[name] = ((item[name] as number) ?? 0) + value;
+    const writtenAt = new Date(at(130));
+    const pruned = prunableCounters(item, writtenAt);
+    expect(pruned.length).toBeGreaterThan(0);
+    const kept = Object.fromEntries(Object.entries(item).filter(([name]) => !pruned.includes(name)));
+    for (const later of [0, 1, 29, 89, 90, 91, 400]) {
+      const now = new Date(writtenAt.getTime() + later * DAY_MS);
+      expect([later, readSummary('org1', kept, now, DEFAULT_SLA_DAYS)]).toEqual([
+        later,
+        readSummary('org1', item, now, DEFAULT_SLA_DAYS),
+      ]);
+    }
   });
 });

@@ -10,6 +10,7 @@
 import { ConditionalCheckFailedException, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SummaryGroup } from '../core/finding-events';
+import { prunableCounters } from '../core/org-summary';
 import { classifyAwsError } from './aws-errors';
 import { dynamoDbClient } from './dynamodb-client';
 
@@ -55,18 +56,19 @@ export async function applySummaryGroup(
         ConditionExpression: 'attribute_not_exists(#Seq) OR #Seq < :first',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: marshall(values),
-        ReturnValues: 'UPDATED_NEW',
+        ReturnValues: 'ALL_NEW',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
-    const updated = result.Attributes ? unmarshall(result.Attributes) : {};
-    await removeZeros(
+    const item = result.Attributes ? unmarshall(result.Attributes) : {};
+    await removeCounters(
       tableName,
       org,
-      Object.entries(updated)
+      Object.entries(item)
         .filter(([, value]) => value === 0)
         .map(([name]) => name),
+      prunableCounters(item, new Date()),
     );
     return {};
   } catch (error) {
@@ -82,24 +84,31 @@ export async function applySummaryGroup(
 }
 
 /**
- * Counters that came back to 0 are removed, so the item holds only the buckets that count something. Conditioned on
- * each still being 0: a delta landing meanwhile keeps its counter. A failure changes no figure (a 0 reads as
- * nothing), so it is not an error.
+ * Counters that came back to 0 are removed, so the item holds only the buckets that count something: conditioned on
+ * each still being 0, so a delta landing meanwhile keeps its counter. Window buckets of days no window reaches any
+ * more (`prunableCounters`, core/org-summary.ts) are removed too, without a condition: no read uses them, whatever
+ * lands in them meanwhile. A failure changes no figure (a 0 or an old bucket reads as nothing), so it is not an error.
  */
-async function removeZeros(tableName: string, org: string, counters: string[]): Promise<void> {
-  if (counters.length === 0) return;
-  const names = Object.fromEntries(counters.map((name, index) => [`#z${index}`, name]));
+async function removeCounters(tableName: string, org: string, zeros: string[], old: string[]): Promise<void> {
+  const pruned = old.filter((name) => !zeros.includes(name));
+  if (zeros.length === 0 && pruned.length === 0) return;
+  const zeroNames = Object.fromEntries(zeros.map((name, index) => [`#z${index}`, name]));
+  const oldNames = Object.fromEntries(pruned.map((name, index) => [`#p${index}`, name]));
   try {
     await dynamoDbClient.send(
       new UpdateItemCommand({
         TableName: tableName,
         Key: marshall({ Org: org }),
-        UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
-        ConditionExpression: Object.keys(names)
-          .map((name) => `${name} = :zero`)
-          .join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: marshall({ ':zero': 0 }),
+        UpdateExpression: `REMOVE ${[...Object.keys(zeroNames), ...Object.keys(oldNames)].join(', ')}`,
+        ...(zeros.length > 0
+          ? {
+              ConditionExpression: Object.keys(zeroNames)
+                .map((name) => `${name} = :zero`)
+                .join(' AND '),
+              ExpressionAttributeValues: marshall({ ':zero': 0 }),
+            }
+          : {}),
+        ExpressionAttributeNames: { ...zeroNames, ...oldNames },
       }),
     );
   } catch (error) {

@@ -5,7 +5,8 @@
  * equals a recount by construction; the figures that depend on the time of the read (an expired acceptance is NEW,
  * overdue, ages, windows) are computed at read time from buckets keyed by day or expiry (`readSummary`), so no
  * background job and no scan of the org is needed. Item size is bounded by the number of distinct days, not by the
- * number of findings.
+ * number of findings; window buckets of days no window reaches any more are removed when the consumer writes
+ * (`prunableCounters`).
  *
  * Counter names are short (the item holds one per bucket):
  * - `c<status><sev><wf>`  findings by status × severity × stored workflow (NEW, ACKNOWLEDGED, FALSE_POSITIVE);
@@ -229,6 +230,27 @@ export function readSummary(org: string, item: Record<string, unknown>, now: Dat
     slaDays: policy,
     windows,
   };
+}
+
+/**
+ * Days a window bucket is kept past the longest window: a bucket of day D is read until D + 89 (a window of 90 days
+ * is today and the 89 days before); one more day absorbs a clock that differs by less than a day between the writer
+ * and a later reader.
+ */
+const PRUNE_MARGIN_DAYS = 1;
+
+/**
+ * The window buckets no read can use any more (fixes `f`, their durations `t`, reopenings `r` of a day before the
+ * longest window, and a margin): the consumer removes them when it writes, so the item stops growing with old days.
+ * Removing them changes no figure at `now` or later (readSummary reads those kinds only inside the windows). The
+ * other buckets stay: open findings by FirstSeen day and acceptances feed ages, overdue and counts whatever their age.
+ */
+export function prunableCounters(item: Record<string, unknown>, now: Date): string[] {
+  const oldest = Math.floor(now.getTime() / DAY_MS) - Math.max(...SUMMARY_WINDOWS) - PRUNE_MARGIN_DAYS;
+  return Object.keys(item).filter((name) => {
+    const match = /^[ftr][CHMLIU](-?\d+)$/.exec(name);
+    return match !== null && Number(match[1]) <= oldest;
+  });
 }
 
 /** The ISO date of a day bucket (for docs and tests). */
