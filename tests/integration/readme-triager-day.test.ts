@@ -4,8 +4,8 @@
  * place of the dev PKI differ (the test stack's own, under a temporary .local/pki); `npm run authz` finds the
  * test stack's DynamoDB through DYNAMODB_PORT, as a second terminal would through .local/stack.json.
  *
- * The last two steps (GET /vuln/history and GET /vuln/summary) are checked for their routes only: those routes
- * come with the history and summary work (issue 13, stage 3), whose tests run them.
+ * The last two steps (GET /vuln/history and GET /vuln/summary) run after the findings stream has been drained:
+ * the stream consumer writes the history and the summary a moment after each change.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../local/cloudformation/template';
+import { DEV_SUBJECTS } from '../../local/pki';
 import { localCommand, readmeSteps, type Step } from '../support/readme-steps';
 import { portOf, startTestStack, type TestStack } from '../support/local-stack';
 import { requireTool } from '../support/tools';
@@ -165,7 +166,31 @@ test("a triager's day: grant, push, triage, an acceptance that expires, an SLA a
   });
   expect(ids(onTime.json())).toEqual(['app-01-cookie']);
 
-  // Run by the history and summary work's own tests once those routes exist.
+  // The history and the summary are written by the findings stream's consumer, a moment after each change.
+  await stack.stack.drainStreams();
   expect(history.command).toContain("'https://localhost:3443/vuln/history?org=org1&vulnId=app-01-struts'");
+  const struts = await shell(history);
+  expect(struts.status).toBe(200);
+  const entries = (struts.body as { items: Record<string, unknown>[] }).items;
+  expect(entries.map((entry) => entry.Kind)).toEqual(['triaged', 'created']);
+  expect(entries[0]).toMatchObject({ FromWorkflow: 'NEW', ToWorkflow: 'ACKNOWLEDGED' });
+  expect(entries[0]?.By).toMatchObject({ subject: DEV_SUBJECTS.triager, serialNumber: stack.pki.triager.serialNumber });
+
   expect(summary.command).toContain("'https://localhost:3443/vuln/summary?org=org1'");
+  const figures = await shell(summary);
+  expect(figures.status).toBe(200);
+  const counts = (figures.body as { counts: Record<string, Record<string, Record<string, number>>> }).counts;
+  // The five findings, OPEN: Struts acknowledged, the banner a false positive, jQuery accepted, the cookie's
+  // acceptance run out (NEW again), Log4j NEW.
+  const total = Object.values(counts).flatMap((bySeverity) =>
+    Object.values(bySeverity).flatMap((byWorkflow) => Object.values(byWorkflow)),
+  );
+  expect(total.reduce((sum, count) => sum + count, 0)).toBe(5);
+  expect(counts.OPEN).toMatchObject({
+    HIGH: { ACKNOWLEDGED: 1 },
+    INFO: { FALSE_POSITIVE: 1 },
+    MEDIUM: { RISK_ACCEPTED: 1 },
+    LOW: { NEW: 1 },
+    CRITICAL: { NEW: 1 },
+  });
 });
