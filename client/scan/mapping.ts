@@ -204,7 +204,7 @@ export function mergeFindings(first: Partial<Finding>, second: Partial<Finding>)
 }
 
 /** The texts of a rule, not of a detection: the same on every host. */
-const SHARED_TEXT_FIELDS = ['PluginName', 'PluginFamily', 'Description', 'Solution'] as const;
+export const SHARED_TEXT_FIELDS = ['PluginName', 'PluginFamily', 'Description', 'Solution'] as const;
 
 /** Merges findings by VulnID, in first-seen order, holding each rule's texts once. */
 export class FindingMerger {
