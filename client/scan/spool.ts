@@ -50,6 +50,7 @@ export class Spool<T> {
   }
 
   write(record: T): void {
+    if (this.closed) throw new Error('the spool is closed');
     const body = serialize(record);
     if (this.used + LENGTH_BYTES + body.length > BUFFER_BYTES) this.flush();
     if (LENGTH_BYTES + body.length > BUFFER_BYTES) {
