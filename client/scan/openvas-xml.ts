@@ -3,8 +3,9 @@
  * the report itself nested in it, one `<result>` a finding under `<results>`), read as a stream with
  * the XML driver (xml-stream.ts: sax in strict mode; a DOCTYPE, an undeclared entity, nesting past the
  * import limit and a truncated file are refused there). Memory holds one chunk, one result being read
- * (every element's text capped) and the findings so far: results of one host and NVT need not be
- * adjacent (a report is sorted by severity), so they are merged at the end.
+ * (every element's text capped) and a key per finding so far (spool.ts: the findings are spooled to a
+ * temporary file): results of one host and NVT need not be adjacent (a report is sorted by severity),
+ * so they are merged at the end.
  */
 import { TEXT_LIMITS } from '../../functions/shared/core/finding-schema';
 import { draftsOf, findingOf } from './draft';

@@ -23,7 +23,7 @@ import type { MappingOptions } from './mapping';
 import { decodeHtmlEntities, qualysDateOf, qualysPlainText, qualysPriorityOf, scoreAndVectorOf } from './qualys';
 import { NotAScanExportError, type ParseStats, type ScanRecord } from './records';
 import { Spool, SpooledFindingMerger } from './spool';
-import { readXml, xmlRootOf, type XmlHandlers } from './xml-stream';
+import { detachedText, readXml, xmlRootOf, type XmlHandlers } from './xml-stream';
 
 export const QUALYS_XML_ROOT = 'ASSET_DATA_REPORT';
 const MAX_ELEMENT_TEXT = Math.max(...Object.values(TEXT_LIMITS)) + 1024;
@@ -60,6 +60,8 @@ const INFO_PATHS = new Set([
   'CVSS_FINAL',
   'CVSS3_FINAL',
 ]);
+/** What a detection's mapping reads of its HOST: nothing else of a host is kept while the report is read. */
+const HOST_PATHS = new Set(['FQDN', 'DNS', 'IP', 'NETBIOS', 'LAST_SCAN_DATETIME']);
 /** A glossary entry with an exploit listed under CORRELATION says an exploit is known. */
 const EXPLOIT_PATH = 'CORRELATION/EXPLOITABILITY/EXPLT_SRC/EXPLT_LIST/EXPLT';
 
@@ -193,11 +195,13 @@ export async function* readQualysXml(
         if (LIST_PATHS.has(path)) {
           const value = frame.text.trim();
           const list = element.lists.get(path) ?? [];
-          if (value !== '') element.lists.set(path, [...list, value].slice(0, MAX_LIST_ITEMS));
+          if (value !== '') element.lists.set(path, [...list, detachedText(value)].slice(0, MAX_LIST_ITEMS));
         } else if ((kind === 'details' || INFO_PATHS.has(path)) && !element.texts.has(path))
-          element.texts.set(path, frame.text);
+          // The glossary and the hosts are kept until the end: their texts must not keep the file's chunks.
+          element.texts.set(path, kind === 'details' ? detachedText(frame.text) : frame.text);
       } else if (host !== undefined && at === host.at) host = undefined;
-      else if (host !== undefined && at === host.at + 1) host.element.texts.set(name, frame.text);
+      else if (host !== undefined && at === host.at + 1 && HOST_PATHS.has(name))
+        host.element.texts.set(name, detachedText(frame.text));
       else if (name === 'GENERATION_DATETIME' && stack[at - 1]?.name === 'HEADER')
         reportTime = qualysDateOf(frame.text.trim());
       stack.pop();

@@ -115,22 +115,85 @@ export class Spool<T> {
   }
 }
 
+/**
+ * A 52-bit hash of a string (two 32-bit FNV-1a variants over its UTF-16 code units), never 0: a key
+ * the merger keeps in 8 bytes however long the VulnID. Two VulnIDs may share one; the merger stays exact.
+ */
+export function keyHash(text: string): number {
+  let first = 0x811c9dc5;
+  let second = 0x01000193;
+  for (let index = 0; index < text.length; index += 1) {
+    const unit = text.charCodeAt(index);
+    first = Math.imul(first ^ unit, 0x01000193);
+    second = Math.imul(second ^ unit, 0x5bd1e995) ^ (second >>> 15);
+  }
+  return (first >>> 0) * 0x100000 + ((second >>> 0) & 0xfffff) + 1;
+}
+
+/** How often each hash was added (0, 1 or "2 or more"), in an open-addressing table: 9 bytes a hash. */
+class HashCounts {
+  private hashes = new Float64Array(1 << 12);
+  private counts = new Uint8Array(1 << 12);
+  private used = 0;
+
+  private slotOf(hashes: Float64Array, hash: number): number {
+    const mask = hashes.length - 1;
+    let slot = (hash % 0x40000000) & mask;
+    while (hashes[slot] !== 0 && hashes[slot] !== hash) slot = (slot + 1) & mask;
+    return slot;
+  }
+
+  add(hash: number): void {
+    if ((this.used + 1) * 2 > this.hashes.length) this.grow();
+    const slot = this.slotOf(this.hashes, hash);
+    if (this.hashes[slot] === 0) {
+      this.hashes[slot] = hash;
+      this.used += 1;
+    }
+    this.counts[slot] = Math.min(2, (this.counts[slot] as number) + 1);
+  }
+
+  /** Whether the hash was added more than once. */
+  repeated(hash: number): boolean {
+    return this.counts[this.slotOf(this.hashes, hash)] === 2;
+  }
+
+  private grow(): void {
+    const { hashes, counts } = this;
+    this.hashes = new Float64Array(hashes.length * 2);
+    this.counts = new Uint8Array(hashes.length * 2);
+    for (let slot = 0; slot < hashes.length; slot += 1) {
+      const hash = hashes[slot] as number;
+      if (hash === 0) continue;
+      const to = this.slotOf(this.hashes, hash);
+      this.hashes[to] = hash;
+      this.counts[to] = counts[slot] as number;
+    }
+  }
+}
+
 type SharedTextField = (typeof SHARED_TEXT_FIELDS)[number];
 /** A finding as spooled: each rule text (the same on every host) replaced by its index in the merger's texts. */
 type SpooledFinding = Omit<Partial<Finding>, SharedTextField> & Partial<Record<SharedTextField, string | number>>;
 
 /**
  * Merges findings by VulnID, in first-seen order, as FindingMerger (mapping.ts) does, for a whole
- * export: the findings are spooled (their rule texts held once, in memory), memory holds each VulnID
- * and how often it was seen, and the findings reported more than once while they are merged. `drain()`
- * reads the spool back (twice when a finding was repeated: once to merge the repeats, once to emit)
- * and yields exactly what FindingMerger yields. `close()` removes the file.
+ * export: the findings are spooled (their rule texts held once, in memory) and memory holds a hash of
+ * each VulnID and whether it was seen more than once (about 20 bytes a finding). `drain()` reads the
+ * spool back: when some hash was seen more than once, a first pass merges the findings with such a
+ * hash by their whole VulnID (so two VulnIDs sharing a hash are still two findings); the last pass
+ * yields each finding, merged, where its VulnID was first seen: exactly what FindingMerger yields.
+ * `close()` removes the file.
  */
 export class SpooledFindingMerger {
   private readonly spool = new Spool<SpooledFinding>();
-  private readonly seen = new Map<string, number>();
+  private readonly counts = new HashCounts();
+  private anyRepeated = false;
   private readonly textIndex = new Map<string, number>();
   private readonly texts: string[] = [];
+
+  /** `hashOf` is for the tests, to make VulnIDs share a hash. */
+  constructor(private readonly hashOf: (id: string) => number = keyHash) {}
 
   private indexOf(text: string): number {
     let index = this.textIndex.get(text);
@@ -149,12 +212,9 @@ export class SpooledFindingMerger {
       if (value !== undefined) spooled[field] = this.indexOf(value);
     }
     this.spool.write(spooled);
-    const id = finding.VulnID as string;
-    this.seen.set(id, (this.seen.get(id) ?? 0) + 1);
-  }
-
-  get size(): number {
-    return this.seen.size;
+    const hash = this.hashOf(finding.VulnID as string);
+    this.counts.add(hash);
+    if (!this.anyRepeated && this.counts.repeated(hash)) this.anyRepeated = true;
   }
 
   private restore(spooled: SpooledFinding): Partial<Finding> {
@@ -169,29 +229,29 @@ export class SpooledFindingMerger {
   /** The merged findings, in the order their VulnID was first seen; the merger is closed afterwards. */
   *drain(): Generator<Partial<Finding>> {
     try {
-      const merged = new Map<string, Partial<Finding> | undefined>();
-      for (const [id, times] of this.seen) if (times > 1) merged.set(id, undefined);
-      this.seen.clear();
       this.textIndex.clear();
-      if (merged.size > 0)
-        for (const spooled of this.spool.read()) {
-          const id = spooled.VulnID as string;
-          if (!merged.has(id)) continue;
-          const finding = this.restore(spooled);
-          const before = merged.get(id);
-          merged.set(id, before === undefined ? finding : mergeFindings(before, finding));
-        }
+      /** The findings whose VulnID's hash was seen more than once, merged by VulnID. */
+      const merged = new Map<string, Partial<Finding>>();
+      const candidate = (spooled: SpooledFinding) =>
+        this.anyRepeated && this.counts.repeated(this.hashOf(spooled.VulnID as string));
+      for (const spooled of this.anyRepeated ? this.spool.read() : []) {
+        if (!candidate(spooled)) continue;
+        const id = spooled.VulnID as string;
+        const finding = this.restore(spooled);
+        const before = merged.get(id);
+        merged.set(id, before === undefined ? finding : mergeFindings(before, finding));
+      }
       const emitted = new Set<string>();
       for (const spooled of this.spool.read()) {
-        const id = spooled.VulnID as string;
-        if (emitted.has(id)) continue;
-        const finding = merged.get(id);
-        if (finding === undefined) {
+        if (!candidate(spooled)) {
           yield this.restore(spooled);
           continue;
         }
-        merged.delete(id);
+        const id = spooled.VulnID as string;
+        if (emitted.has(id)) continue;
         emitted.add(id);
+        const finding = merged.get(id) as Partial<Finding>;
+        merged.delete(id);
         yield finding;
       }
     } finally {

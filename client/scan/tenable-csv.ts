@@ -3,7 +3,8 @@
  * rule: plugin output, descriptions, CPE lists). Columns are found by name, never by position, since
  * Nessus, Tenable.sc and Tenable.io each name and order them differently. Rows of the same host,
  * plugin, port and protocol (exports that write one row per CVE) merge into one finding with all
- * CVEs; as such rows need not be adjacent, the merged findings of one file are held until its end.
+ * CVEs; as such rows need not be adjacent, the findings of one file are spooled to a temporary file
+ * and merged at its end (spool.ts: memory holds a key per finding).
  */
 import { csvHeaderOf, readCsv } from './csv-stream';
 import { utf8Text } from './input';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import type { Finding } from '../../../functions/shared/core/finding-schema';
 import { FindingMerger } from '../../../client/scan/mapping';
-import { Spool, SpooledFindingMerger } from '../../../client/scan/spool';
+import { keyHash, Spool, SpooledFindingMerger } from '../../../client/scan/spool';
 import { readQualysXml } from '../../../client/scan/qualys-xml';
 import { newParseStats } from '../../../client/scan/records';
 import { fixtureText, readText } from '../../support/scan-readers';
@@ -86,13 +86,32 @@ describe('SpooledFindingMerger', () => {
     const spooled = new SpooledFindingMerger();
     for (const item of inputs()) memory.add(item);
     for (const item of inputs()) spooled.add(item);
-    expect(spooled.size).toBe(3);
     const expected = memory.drain();
     const got = [...spooled.drain()];
     expect(got).toStrictEqual(expected);
     expect(got.map((item) => item.VulnID)).toEqual(['a', 'b', 'c']);
     expect(got[1]?.Cves).toEqual(['CVE-2024-0001', 'CVE-2024-0003']);
     expect(readdirSync(temp)).toEqual([]);
+  });
+
+  it.each([
+    ['every VulnID sharing one hash', () => 1],
+    ['VulnIDs sharing a hash with others that repeat', (id: string) => (id === 'c' ? keyHash('a') : keyHash(id))],
+  ])('stays exact with %s: two VulnIDs are two findings', (_, hashOf) => {
+    const memory = new FindingMerger();
+    const spooled = new SpooledFindingMerger(hashOf);
+    for (const item of [...inputs(), finding('d'), finding('c')]) memory.add(item);
+    for (const item of [...inputs(), finding('d'), finding('c')]) spooled.add(item);
+    expect([...spooled.drain()]).toStrictEqual(memory.drain());
+  });
+
+  it('keeps a hash of each VulnID, never 0, the same on every run', () => {
+    const hashes = Array.from({ length: 10_000 }, (_, index) =>
+      keyHash(`qualys-${index.toString(16).padStart(24, '0')}`),
+    );
+    expect(hashes.every((hash) => Number.isSafeInteger(hash) && hash > 0)).toBe(true);
+    expect(new Set(hashes).size).toBe(hashes.length);
+    expect(keyHash('qualys-abc')).toBe(keyHash('qualys-abc'));
   });
 
   it('removes its file when the reader stops early or fails', () => {
