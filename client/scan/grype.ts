@@ -4,14 +4,16 @@
  * {name, version, timestamp}}`. One finding per match (a vulnerability in a package at a location).
  *
  * Grype writes the scanned image or directory (`source`) after the matches, and the asset is part of
- * a finding's identity, so matches are reduced to their mapped fields while reading and become
- * findings at the end: memory holds the mapped matches (about a kilobyte each), never the file.
+ * a finding's identity, so matches are reduced to their mapped fields while reading, spooled to a
+ * temporary file (spool.ts), and become findings at the end: memory holds each finding's key, never
+ * the matches or the file.
  */
 import type { Readable } from 'node:stream';
 import { selectJson, type JsonSelector } from './json-stream';
 import type { CvssPair, MappingOptions } from './mapping';
 import { dateOf, isRecord, listOf, numberOf, text, toPackageFinding, type PackageItem } from './packages';
 import { noteIgnored, noteScanTime, type ParseStats, type ScanRecord } from './records';
+import { Spool } from './spool';
 
 const SELECTORS: JsonSelector[] = [
   { name: 'match', pattern: ['matches', '#'] },
@@ -98,37 +100,41 @@ export async function* parseGrype(
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  const drafts: MatchDraft[] = [];
-  const source: Record<string, string> = {};
-  let scannedAt: Date | undefined;
-  for await (const selection of selectJson(input as AsyncIterable<string>, SELECTORS)) {
-    if (selection.kind !== 'value') continue;
-    if (selection.name === 'match') {
-      stats.items += 1;
-      const where = `match ${(selection.path[1] as number) + 1}`;
-      const draft = draftOf(selection.value, where);
-      if (typeof draft === 'string') stats.skipped.push({ where, reason: draft });
-      else drafts.push(draft);
-    } else if (selection.name === 'timestamp') {
-      scannedAt = dateOf(selection.value);
-      noteScanTime(stats, scannedAt);
-    } else if (typeof selection.value === 'string') source[selection.name] = selection.value;
-  }
-  // The image as the user named it, else a directory or file target, else the source's name.
-  const asset = source['source.userInput'] ?? source['source.target'] ?? source['source.name'];
-  const seen = new Set<string>();
-  for (const draft of drafts) {
-    if (asset === undefined) {
-      stats.skipped.push({ where: draft.where, reason: 'the report names no source (image or directory)' });
-      continue;
+  const drafts = new Spool<MatchDraft>();
+  try {
+    const source: Record<string, string> = {};
+    let scannedAt: Date | undefined;
+    for await (const selection of selectJson(input as AsyncIterable<string>, SELECTORS)) {
+      if (selection.kind !== 'value') continue;
+      if (selection.name === 'match') {
+        stats.items += 1;
+        const where = `match ${(selection.path[1] as number) + 1}`;
+        const draft = draftOf(selection.value, where);
+        if (typeof draft === 'string') stats.skipped.push({ where, reason: draft });
+        else drafts.write(draft);
+      } else if (selection.name === 'timestamp') {
+        scannedAt = dateOf(selection.value);
+        noteScanTime(stats, scannedAt);
+      } else if (typeof selection.value === 'string') source[selection.name] = selection.value;
     }
-    const finding = toPackageFinding({ ...draft, asset, scannedAt }, options);
-    if (seen.has(finding.VulnID as string)) {
-      noteIgnored(stats, 'repeated');
-      continue;
+    // The image as the user named it, else a directory or file target, else the source's name.
+    const asset = source['source.userInput'] ?? source['source.target'] ?? source['source.name'];
+    const seen = new Set<string>();
+    for (const draft of drafts.read()) {
+      if (asset === undefined) {
+        stats.skipped.push({ where: draft.where, reason: 'the report names no source (image or directory)' });
+        continue;
+      }
+      const finding = toPackageFinding({ ...draft, asset, scannedAt }, options);
+      if (seen.has(finding.VulnID as string)) {
+        noteIgnored(stats, 'repeated');
+        continue;
+      }
+      seen.add(finding.VulnID as string);
+      yield { finding, where: draft.where };
     }
-    seen.add(finding.VulnID as string);
-    yield { finding, where: draft.where };
+  } finally {
+    drafts.close();
   }
 }
 

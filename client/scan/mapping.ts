@@ -204,9 +204,12 @@ export function mergeFindings(first: Partial<Finding>, second: Partial<Finding>)
 }
 
 /** The texts of a rule, not of a detection: the same on every host. */
-const SHARED_TEXT_FIELDS = ['PluginName', 'PluginFamily', 'Description', 'Solution'] as const;
+export const SHARED_TEXT_FIELDS = ['PluginName', 'PluginFamily', 'Description', 'Solution'] as const;
 
-/** Merges findings by VulnID, in first-seen order, holding each rule's texts once. */
+/**
+ * Merges findings by VulnID, in first-seen order, holding each rule's texts once, in memory (one
+ * Nessus host's findings); a whole file's go through SpooledFindingMerger (spool.ts), which yields the same.
+ */
 export class FindingMerger {
   private readonly byId = new Map<string, Partial<Finding>>();
   /** One copy of each rule text: the findings held share it (a rule's texts repeat on every host it is found on). */

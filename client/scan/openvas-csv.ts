@@ -5,7 +5,8 @@
  */
 import { csvRows, startHasHeader } from './csv-table';
 import { draftsOf, findingOf } from './draft';
-import { FindingMerger, type MappingOptions } from './mapping';
+import type { MappingOptions } from './mapping';
+import { SpooledFindingMerger } from './spool';
 import { isoDateOf, openvasDraftOf } from './openvas';
 import type { ParseStats, ScanRecord } from './records';
 
@@ -41,28 +42,32 @@ export async function* readOpenvasCsv(
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  const merger = new FindingMerger();
-  for await (const row of csvRows(input, SPEC)) {
-    stats.items += 1;
-    const outcome = openvasDraftOf({
-      ip: row.cell('ip'),
-      hostname: row.cell('hostname'),
-      port: row.cell('port'),
-      protocol: row.cell('protocol'),
-      oid: row.cell('oid'),
-      name: row.cell('name'),
-      threat: row.cell('threat'),
-      score: row.cell('score'),
-      summary: row.cell('summary'),
-      evidence: row.cell('evidence'),
-      solution: row.cell('solution'),
-      cves: [row.cell('cves') ?? ''],
-      references: [row.cell('references') ?? ''],
-      cwes: [],
-      scannedAt: isoDateOf(row.cell('timestamp')),
-    });
-    for (const draft of draftsOf(outcome, `record ${row.record}`, stats)) merger.add(findingOf(draft, options));
+  const merger = new SpooledFindingMerger();
+  try {
+    for await (const row of csvRows(input, SPEC)) {
+      stats.items += 1;
+      const outcome = openvasDraftOf({
+        ip: row.cell('ip'),
+        hostname: row.cell('hostname'),
+        port: row.cell('port'),
+        protocol: row.cell('protocol'),
+        oid: row.cell('oid'),
+        name: row.cell('name'),
+        threat: row.cell('threat'),
+        score: row.cell('score'),
+        summary: row.cell('summary'),
+        evidence: row.cell('evidence'),
+        solution: row.cell('solution'),
+        cves: [row.cell('cves') ?? ''],
+        references: [row.cell('references') ?? ''],
+        cwes: [],
+        scannedAt: isoDateOf(row.cell('timestamp')),
+      });
+      for (const draft of draftsOf(outcome, `record ${row.record}`, stats)) merger.add(findingOf(draft, options));
+    }
+    for (const finding of merger.drain())
+      yield { finding, where: `OpenVAS CSV ${finding.AssetName ?? ''} ${finding.RuleId ?? ''}` };
+  } finally {
+    merger.close();
   }
-  for (const finding of merger.drain())
-    yield { finding, where: `OpenVAS CSV ${finding.AssetName ?? ''} ${finding.RuleId ?? ''}` };
 }

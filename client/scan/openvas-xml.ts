@@ -3,13 +3,15 @@
  * the report itself nested in it, one `<result>` a finding under `<results>`), read as a stream with
  * the XML driver (xml-stream.ts: sax in strict mode; a DOCTYPE, an undeclared entity, nesting past the
  * import limit and a truncated file are refused there). Memory holds one chunk, one result being read
- * (every element's text capped) and the findings so far: results of one host and NVT need not be
- * adjacent (a report is sorted by severity), so they are merged at the end.
+ * (every element's text capped) and a key per finding so far (spool.ts: the findings are spooled to a
+ * temporary file): results of one host and NVT need not be adjacent (a report is sorted by severity),
+ * so they are merged at the end.
  */
 import { TEXT_LIMITS } from '../../functions/shared/core/finding-schema';
 import { draftsOf, findingOf } from './draft';
 import { utf8Text } from './input';
-import { FindingMerger, type MappingOptions } from './mapping';
+import type { MappingOptions } from './mapping';
+import { SpooledFindingMerger } from './spool';
 import { isoDateOf, openvasDraftOf, type OpenvasResult } from './openvas';
 import { NotAScanExportError, type ParseStats, type ScanRecord } from './records';
 import { readXml, xmlRootOf, type XmlHandlers } from './xml-stream';
@@ -94,66 +96,69 @@ export async function* readOpenvasXml(
   let resultDepth = -1;
   let result: ResultDraft | undefined;
   let scanStart: Date | undefined;
-  const merger = new FindingMerger();
-
-  const pathBelowResult = () =>
-    stack
-      .slice(resultDepth + 1)
-      .map((frame) => frame.name)
-      .join('/');
-  const handlers: XmlHandlers = {
-    root: (name) => {
-      if (!OPENVAS_ROOTS.includes(name))
-        throw new NotAScanExportError(`its XML root is <${name.slice(0, 64)}>, not <report>`);
-    },
-    open: (tag) => {
-      const attributes = tag.attributes as Record<string, string>;
-      const parent = stack[stack.length - 1]?.name;
-      stack.push({ name: tag.name, text: '' });
-      if (result === undefined && tag.name === 'result' && parent === 'results') {
-        resultDepth = stack.length - 1;
-        result = { texts: new Map(), refs: [], vectors: new Map() };
-        return;
-      }
-      if (result === undefined) return;
-      const path = pathBelowResult();
-      if (path === 'nvt') result.oid = attributes.oid;
-      else if (path === 'nvt/refs/ref' && attributes.id !== undefined)
-        result.refs.push({ id: attributes.id, type: attributes.type ?? '' });
-      else if (path === 'nvt/severities/severity') result.vectors.set(attributes.type ?? '', '');
-    },
-    text: (chunk) => {
-      const frame = stack[stack.length - 1];
-      if (frame !== undefined && frame.text.length < MAX_ELEMENT_TEXT)
-        frame.text += chunk.slice(0, MAX_ELEMENT_TEXT - frame.text.length);
-    },
-    close: (name) => {
-      const depth = stack.length - 1;
-      const frame = stack[depth];
-      if (result !== undefined && depth === resultDepth) {
-        stats.items += 1;
-        const outcome = openvasDraftOf(resultOf(result, scanStart));
-        for (const draft of draftsOf(outcome, `result ${stats.items}`, stats)) merger.add(findingOf(draft, options));
-        result = undefined;
-        resultDepth = -1;
-      } else if (result !== undefined && frame !== undefined) {
+  const merger = new SpooledFindingMerger();
+  try {
+    const pathBelowResult = () =>
+      stack
+        .slice(resultDepth + 1)
+        .map((frame) => frame.name)
+        .join('/');
+    const handlers: XmlHandlers = {
+      root: (name) => {
+        if (!OPENVAS_ROOTS.includes(name))
+          throw new NotAScanExportError(`its XML root is <${name.slice(0, 64)}>, not <report>`);
+      },
+      open: (tag) => {
+        const attributes = tag.attributes as Record<string, string>;
+        const parent = stack[stack.length - 1]?.name;
+        stack.push({ name: tag.name, text: '' });
+        if (result === undefined && tag.name === 'result' && parent === 'results') {
+          resultDepth = stack.length - 1;
+          result = { texts: new Map(), refs: [], vectors: new Map() };
+          return;
+        }
+        if (result === undefined) return;
         const path = pathBelowResult();
-        if (path === 'nvt/severities/severity/value') {
-          const type = [...result.vectors.keys()].pop();
-          if (type !== undefined) result.vectors.set(type, frame.text.trim());
-        } else if (!result.texts.has(path)) result.texts.set(path, frame.text);
-      } else if (
-        frame !== undefined &&
-        (name === 'scan_start' || (name === 'start' && stack[depth - 1]?.name === 'host'))
-      ) {
-        // The report's scan start comes before its results; a host's start is the fallback.
-        scanStart ??= isoDateOf(frame.text.trim());
-      }
-      stack.pop();
-    },
-  };
-  // Nothing is ready before the end: the findings are merged over the whole report.
-  for await (const nothing of readXml<never>(utf8Text(input), handlers, [], 'an OpenVAS report')) yield nothing;
-  for (const finding of merger.drain())
-    yield { finding, where: `OpenVAS result ${finding.AssetName ?? ''} ${finding.RuleId ?? ''}` };
+        if (path === 'nvt') result.oid = attributes.oid;
+        else if (path === 'nvt/refs/ref' && attributes.id !== undefined)
+          result.refs.push({ id: attributes.id, type: attributes.type ?? '' });
+        else if (path === 'nvt/severities/severity') result.vectors.set(attributes.type ?? '', '');
+      },
+      text: (chunk) => {
+        const frame = stack[stack.length - 1];
+        if (frame !== undefined && frame.text.length < MAX_ELEMENT_TEXT)
+          frame.text += chunk.slice(0, MAX_ELEMENT_TEXT - frame.text.length);
+      },
+      close: (name) => {
+        const depth = stack.length - 1;
+        const frame = stack[depth];
+        if (result !== undefined && depth === resultDepth) {
+          stats.items += 1;
+          const outcome = openvasDraftOf(resultOf(result, scanStart));
+          for (const draft of draftsOf(outcome, `result ${stats.items}`, stats)) merger.add(findingOf(draft, options));
+          result = undefined;
+          resultDepth = -1;
+        } else if (result !== undefined && frame !== undefined) {
+          const path = pathBelowResult();
+          if (path === 'nvt/severities/severity/value') {
+            const type = [...result.vectors.keys()].pop();
+            if (type !== undefined) result.vectors.set(type, frame.text.trim());
+          } else if (!result.texts.has(path)) result.texts.set(path, frame.text);
+        } else if (
+          frame !== undefined &&
+          (name === 'scan_start' || (name === 'start' && stack[depth - 1]?.name === 'host'))
+        ) {
+          // The report's scan start comes before its results; a host's start is the fallback.
+          scanStart ??= isoDateOf(frame.text.trim());
+        }
+        stack.pop();
+      },
+    };
+    // Nothing is ready before the end: the findings are merged over the whole report.
+    for await (const nothing of readXml<never>(utf8Text(input), handlers, [], 'an OpenVAS report')) yield nothing;
+    for (const finding of merger.drain())
+      yield { finding, where: `OpenVAS result ${finding.AssetName ?? ''} ${finding.RuleId ?? ''}` };
+  } finally {
+    merger.close();
+  }
 }

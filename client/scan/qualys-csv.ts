@@ -7,7 +7,8 @@
  */
 import { csvRows, startHasHeader, type CsvRow } from './csv-table';
 import { draftsOf, findingOf, LeftOut, portOf, type Outcome } from './draft';
-import { FindingMerger, type MappingOptions } from './mapping';
+import type { MappingOptions } from './mapping';
+import { SpooledFindingMerger } from './spool';
 import type { ParseStats, ScanRecord } from './records';
 import { qualysDateOf, qualysPriorityOf, scoreAndVectorOf } from './qualys';
 
@@ -106,12 +107,16 @@ export async function* readQualysCsv(
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  const merger = new FindingMerger();
-  for await (const row of csvRows(input, SPEC)) {
-    stats.items += 1;
-    const outcome = draftOf(row, { rti: row.has('rti'), exploitability: row.has('exploitability') });
-    for (const draft of draftsOf(outcome, `record ${row.record}`, stats)) merger.add(findingOf(draft, options));
+  const merger = new SpooledFindingMerger();
+  try {
+    for await (const row of csvRows(input, SPEC)) {
+      stats.items += 1;
+      const outcome = draftOf(row, { rti: row.has('rti'), exploitability: row.has('exploitability') });
+      for (const draft of draftsOf(outcome, `record ${row.record}`, stats)) merger.add(findingOf(draft, options));
+    }
+    for (const finding of merger.drain())
+      yield { finding, where: `Qualys CSV ${finding.AssetName ?? ''} QID ${finding.PluginId ?? ''}` };
+  } finally {
+    merger.close();
   }
-  for (const finding of merger.drain())
-    yield { finding, where: `Qualys CSV ${finding.AssetName ?? ''} QID ${finding.PluginId ?? ''}` };
 }

@@ -9,7 +9,9 @@
  * never fetched).
  *
  * A detection is mapped with its QID's glossary entry, and Qualys writes the glossary after the hosts
- * (some tools before): the detections are held, each element's text capped, until the report ends.
+ * (some tools before): the detections are spooled to a temporary file (spool.ts), each element's text
+ * capped, until the report ends, then mapped and merged by VulnID through the spool again, so memory
+ * holds the hosts, the glossary and each finding's key, not the detections or their findings.
  * The mapping is the Qualys CSV reader's (qualys.ts: severity levels, information-gathered QIDs as
  * INFO, `score (vector)` cells, dates), and so is the identity: host, QID, port, protocol and instance
  * (plus the virtual host a web detection names).
@@ -17,10 +19,11 @@
 import { MAX_CVES, TEXT_LIMITS } from '../../functions/shared/core/finding-schema';
 import { draftsOf, findingOf, LeftOut, portOf, type Outcome } from './draft';
 import { utf8Text } from './input';
-import { FindingMerger, type MappingOptions } from './mapping';
+import type { MappingOptions } from './mapping';
 import { decodeHtmlEntities, qualysDateOf, qualysPlainText, qualysPriorityOf, scoreAndVectorOf } from './qualys';
 import { NotAScanExportError, type ParseStats, type ScanRecord } from './records';
-import { readXml, xmlRootOf, type XmlHandlers } from './xml-stream';
+import { Spool, SpooledFindingMerger } from './spool';
+import { detachedText, readXml, xmlRootOf, type XmlHandlers } from './xml-stream';
 
 export const QUALYS_XML_ROOT = 'ASSET_DATA_REPORT';
 const MAX_ELEMENT_TEXT = Math.max(...Object.values(TEXT_LIMITS)) + 1024;
@@ -57,6 +60,8 @@ const INFO_PATHS = new Set([
   'CVSS_FINAL',
   'CVSS3_FINAL',
 ]);
+/** What a detection's mapping reads of its HOST: nothing else of a host is kept while the report is read. */
+const HOST_PATHS = new Set(['FQDN', 'DNS', 'IP', 'NETBIOS', 'LAST_SCAN_DATETIME']);
 /** A glossary entry with an exploit listed under CORRELATION says an exploit is known. */
 const EXPLOIT_PATH = 'CORRELATION/EXPLOITABILITY/EXPLT_SRC/EXPLT_LIST/EXPLT';
 
@@ -133,7 +138,10 @@ export async function* readQualysXml(
 ): AsyncGenerator<ScanRecord> {
   const stack: { name: string; text: string }[] = [];
   const glossary = new Map<string, Element>();
-  const detections: (Detection | undefined)[] = [];
+  const hosts: Element[] = [];
+  /** Each detection as its host's index in `hosts` and its VULN_INFO. */
+  const detections = new Spool<[number, Element]>();
+  const merger = new SpooledFindingMerger();
   let reportTime: Date | undefined;
   /** The HOST, VULN_INFO or VULN_DETAILS being read, and its index in the stack. */
   let host: { element: Element; at: number } | undefined;
@@ -155,8 +163,10 @@ export async function* readQualysXml(
       if (current !== undefined) return;
       const at = stack.length - 1;
       const id = (tag.attributes as Record<string, string>).id;
-      if (tag.name === 'HOST' && parent === 'HOST_LIST') host = { element: newElement(), at };
-      else if (tag.name === 'VULN_INFO' && parent === 'VULN_INFO_LIST' && host !== undefined)
+      if (tag.name === 'HOST' && parent === 'HOST_LIST') {
+        host = { element: newElement(), at };
+        hosts.push(host.element);
+      } else if (tag.name === 'VULN_INFO' && parent === 'VULN_INFO_LIST' && host !== undefined)
         current = { element: newElement(id), at, kind: 'info' };
       else if (tag.name === 'VULN_DETAILS' && parent === 'VULN_DETAILS_LIST')
         current = { element: newElement(id), at, kind: 'details' };
@@ -174,7 +184,7 @@ export async function* readQualysXml(
         current = undefined;
         if (kind === 'info' && host !== undefined) {
           stats.items += 1;
-          detections.push({ host: host.element, info: element });
+          detections.write([hosts.length - 1, element]);
         } else if (kind === 'details') {
           const qid = qidOf(element);
           if (qid !== undefined && !glossary.has(qid)) glossary.set(qid, element);
@@ -185,27 +195,33 @@ export async function* readQualysXml(
         if (LIST_PATHS.has(path)) {
           const value = frame.text.trim();
           const list = element.lists.get(path) ?? [];
-          if (value !== '') element.lists.set(path, [...list, value].slice(0, MAX_LIST_ITEMS));
+          if (value !== '') element.lists.set(path, [...list, detachedText(value)].slice(0, MAX_LIST_ITEMS));
         } else if ((kind === 'details' || INFO_PATHS.has(path)) && !element.texts.has(path))
-          element.texts.set(path, frame.text);
+          // The glossary and the hosts are kept until the end: their texts must not keep the file's chunks.
+          element.texts.set(path, kind === 'details' ? detachedText(frame.text) : frame.text);
       } else if (host !== undefined && at === host.at) host = undefined;
-      else if (host !== undefined && at === host.at + 1) host.element.texts.set(name, frame.text);
+      else if (host !== undefined && at === host.at + 1 && HOST_PATHS.has(name))
+        host.element.texts.set(name, detachedText(frame.text));
       else if (name === 'GENERATION_DATETIME' && stack[at - 1]?.name === 'HEADER')
         reportTime = qualysDateOf(frame.text.trim());
       stack.pop();
     },
   };
-  for await (const nothing of readXml<never>(utf8Text(input), handlers, [], 'a Qualys report', [QUALYS_XML_ROOT]))
-    yield nothing;
-  const merger = new FindingMerger();
-  // Each detection is let go once mapped, so memory holds the detections or their findings, not both.
-  const count = detections.length;
-  for (let index = 0; index < count; index += 1) {
-    const detection = detections[index] as Detection;
-    detections[index] = undefined;
-    const outcome = draftOf(detection, glossary.get(qidOf(detection.info) ?? ''), reportTime);
-    for (const draft of draftsOf(outcome, `VULN_INFO ${index + 1}`, stats)) merger.add(findingOf(draft, options));
+  try {
+    for await (const nothing of readXml<never>(utf8Text(input), handlers, [], 'a Qualys report', [QUALYS_XML_ROOT]))
+      yield nothing;
+    let index = 0;
+    for (const [hostIndex, info] of detections.read()) {
+      index += 1;
+      const detection: Detection = { host: hosts[hostIndex] as Element, info };
+      const outcome = draftOf(detection, glossary.get(qidOf(info) ?? ''), reportTime);
+      for (const draft of draftsOf(outcome, `VULN_INFO ${index}`, stats)) merger.add(findingOf(draft, options));
+    }
+    detections.close();
+    for (const finding of merger.drain())
+      yield { finding, where: `Qualys XML ${finding.AssetName ?? ''} QID ${finding.PluginId ?? ''}` };
+  } finally {
+    detections.close();
+    merger.close();
   }
-  for (const finding of merger.drain())
-    yield { finding, where: `Qualys XML ${finding.AssetName ?? ''} QID ${finding.PluginId ?? ''}` };
 }

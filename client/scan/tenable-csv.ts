@@ -3,12 +3,14 @@
  * rule: plugin output, descriptions, CPE lists). Columns are found by name, never by position, since
  * Nessus, Tenable.sc and Tenable.io each name and order them differently. Rows of the same host,
  * plugin, port and protocol (exports that write one row per CVE) merge into one finding with all
- * CVEs; as such rows need not be adjacent, the merged findings of one file are held until its end.
+ * CVEs; as such rows need not be adjacent, the findings of one file are spooled to a temporary file
+ * and merged at its end (spool.ts: memory holds a key per finding).
  */
 import { csvHeaderOf, readCsv } from './csv-stream';
 import { utf8Text } from './input';
 import { findingOf, nessusIdentity, type FindingDraft } from './draft';
-import { FindingMerger, type MappingOptions } from './mapping';
+import type { MappingOptions } from './mapping';
+import { SpooledFindingMerger } from './spool';
 import { NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
 
 /** Header names each field is read from, first found wins; compared lower-cased without spaces, dots or underscores. */
@@ -134,27 +136,31 @@ export async function* parseTenableCsv(
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
   let columns: Partial<Record<Column, number>> | undefined;
-  const merger = new FindingMerger();
-  let line = 1;
-  const records = readCsv(utf8Text(input), {}, () => columns !== undefined);
-  for await (const record of records) {
-    if (columns === undefined) {
-      columns = columnsOf(record);
-      requireColumns(columns);
-      continue;
+  const merger = new SpooledFindingMerger();
+  try {
+    let line = 1;
+    const records = readCsv(utf8Text(input), {}, () => columns !== undefined);
+    for await (const record of records) {
+      if (columns === undefined) {
+        columns = columnsOf(record);
+        requireColumns(columns);
+        continue;
+      }
+      line += 1;
+      // Exports pad with rows of empty cells: not findings, not errors.
+      if (record.every((value) => value.trim() === '')) continue;
+      stats.items += 1;
+      const item = scanItemOf(record, columns);
+      if (typeof item === 'string') stats.skipped.push({ where: `record ${line}`, reason: item });
+      else {
+        noteScanTime(stats, item.scannedAt);
+        merger.add(findingOf(item, options, nessusIdentity));
+      }
     }
-    line += 1;
-    // Exports pad with rows of empty cells: not findings, not errors.
-    if (record.every((value) => value.trim() === '')) continue;
-    stats.items += 1;
-    const item = scanItemOf(record, columns);
-    if (typeof item === 'string') stats.skipped.push({ where: `record ${line}`, reason: item });
-    else {
-      noteScanTime(stats, item.scannedAt);
-      merger.add(findingOf(item, options, nessusIdentity));
-    }
+    if (columns === undefined) throw new NotAScanExportError('it is empty: not a Tenable/Nessus CSV export');
+    for (const finding of merger.drain())
+      yield { finding, where: `CSV ${finding.AssetName ?? ''} plugin ${finding.PluginId ?? ''}` };
+  } finally {
+    merger.close();
   }
-  if (columns === undefined) throw new NotAScanExportError('it is empty: not a Tenable/Nessus CSV export');
-  for (const finding of merger.drain())
-    yield { finding, where: `CSV ${finding.AssetName ?? ''} plugin ${finding.PluginId ?? ''}` };
 }

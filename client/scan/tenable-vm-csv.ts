@@ -8,7 +8,8 @@
  */
 import { csvRows, startHasHeader, type CsvRow } from './csv-table';
 import { findingOf, LeftOut, nessusIdentity, type FindingDraft } from './draft';
-import { FindingMerger, type MappingOptions } from './mapping';
+import type { MappingOptions } from './mapping';
+import { SpooledFindingMerger } from './spool';
 import { noteIgnored, noteScanTime, type ParseStats, type ScanRecord } from './records';
 
 export const TENABLE_VM_COLUMNS = {
@@ -118,17 +119,21 @@ export async function* readTenableVmCsv(
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  const merger = new FindingMerger();
-  for await (const row of csvRows(input, SPEC)) {
-    stats.items += 1;
-    const item = scanItemOf(row);
-    if (typeof item === 'string') stats.skipped.push({ where: `record ${row.record}`, reason: item });
-    else if (item instanceof LeftOut) noteIgnored(stats, item.kind);
-    else {
-      noteScanTime(stats, item.scannedAt);
-      merger.add(findingOf(item, options, nessusIdentity));
+  const merger = new SpooledFindingMerger();
+  try {
+    for await (const row of csvRows(input, SPEC)) {
+      stats.items += 1;
+      const item = scanItemOf(row);
+      if (typeof item === 'string') stats.skipped.push({ where: `record ${row.record}`, reason: item });
+      else if (item instanceof LeftOut) noteIgnored(stats, item.kind);
+      else {
+        noteScanTime(stats, item.scannedAt);
+        merger.add(findingOf(item, options, nessusIdentity));
+      }
     }
+    for (const finding of merger.drain())
+      yield { finding, where: `Tenable VM CSV ${finding.AssetName ?? ''} plugin ${finding.PluginId ?? ''}` };
+  } finally {
+    merger.close();
   }
-  for (const finding of merger.drain())
-    yield { finding, where: `Tenable VM CSV ${finding.AssetName ?? ''} plugin ${finding.PluginId ?? ''}` };
 }

@@ -25,6 +25,15 @@ export function isExternalOnlyDoctype(doctype: string, roots: readonly string[])
   return root !== undefined && roots.includes(root);
 }
 
+/**
+ * A copy of an element's text that no longer holds the chunk of the file it was cut from. V8 keeps a
+ * substring of 13 characters or more as a view on its parent string, and the parser's texts are cut
+ * from the chunk it was given (64 KB), so one short text kept until the end of a read (a Qualys host's
+ * DNS name, a glossary entry) would keep its whole chunk alive. Same characters; only the memory it
+ * holds differs (concatenating makes a string V8 flattens into a new one when it is sliced).
+ */
+export const detachedText = (text: string): string => (text.length < 13 ? text : ` ${text}`.slice(1));
+
 export interface XmlHandlers {
   /** The root element's name, before anything else: throw NotAScanExportError when it is not the format's. */
   root(name: string): void;
