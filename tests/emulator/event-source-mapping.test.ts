@@ -263,7 +263,7 @@ test('a role without the streams actions reads nothing: the mapping fails visibl
     await new Promise((resolve) => setTimeout(resolve, 20));
   expect(denials).toContainEqual(
     expect.objectContaining({
-      caller: expect.stringContaining('UnreadableRole/UnreadableFunction'),
+      caller: expect.stringContaining('UnreadableRole/EventSourceMappingUnreadableFunction'),
       action: 'dynamodb:DescribeStream',
       resource: streamArn,
     }),

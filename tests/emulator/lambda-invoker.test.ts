@@ -192,6 +192,8 @@ test('definitions come from the template: entry point, timeout, reserved concurr
       FindingsTable: 'FindingsTable',
       AuthzTable: 'AuthzTable',
       ScanRunsTable: 'ScanRunsTable',
+      FindingHistoryTable: 'FindingHistoryTable',
+      OrgSummaryTable: 'OrgSummaryTable',
       PageTokenSecret: 'PageTokenSecret',
       GetFindingsReservedConcurrency: '7',
     },

@@ -65,6 +65,8 @@ beforeAll(async () => {
     ['get-findings.json', 'GET'],
     ['get-scan-run.json', 'GET'],
     ['triage-findings.json', 'TRIAGE'],
+    ['get-finding-history.json', 'GET'],
+    ['get-org-summary.json', 'GET'],
   ] as const) {
     const event = readEvent(name);
     const pem =
@@ -105,6 +107,17 @@ describe('every function event in events/', () => {
       const { statusCode, body } = payload as { statusCode: number; body: string };
       expect(statusCode).toBe(200);
       expect(JSON.parse(body)).toMatchObject({ runId: EXAMPLE_RUN_ID, state: 'open' });
+    },
+    'finding-events.json': (payload) => expect(payload).toEqual({ batchItemFailures: [] }),
+    'get-finding-history.json': (payload) => {
+      const { statusCode, body } = payload as { statusCode: number; body: string };
+      expect(statusCode).toBe(200);
+      expect(JSON.parse(body)).toMatchObject({ org: 'org1', items: expect.any(Array) });
+    },
+    'get-org-summary.json': (payload) => {
+      const { statusCode, body } = payload as { statusCode: number; body: string };
+      expect(statusCode).toBe(200);
+      expect(JSON.parse(body)).toMatchObject({ org: 'org1' });
     },
     'triage-findings.json': (payload) => {
       const { statusCode, body } = payload as { statusCode: number; body: string };

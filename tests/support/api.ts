@@ -20,6 +20,8 @@ export const apiResolver = () =>
       'GetFindingsFunction.Arn': FUNCTION_ARN,
       'GetScanRunFunction.Arn': GET_SCAN_RUN_FUNCTION_ARN,
       'TriageFindingsFunction.Arn': TRIAGE_FINDINGS_FUNCTION_ARN,
+      'GetFindingHistoryFunction.Arn': 'arn:aws:lambda:us-east-1:000000000000:function:GetFindingHistoryFunction',
+      'GetOrgSummaryFunction.Arn': 'arn:aws:lambda:us-east-1:000000000000:function:GetOrgSummaryFunction',
       'ApiStepFunctionsRole.Arn': 'arn:aws:iam::000000000000:role/ApiStepFunctionsRole',
       'ApiScanRunsRole.Arn': 'arn:aws:iam::000000000000:role/ApiScanRunsRole',
     },
