@@ -73,7 +73,15 @@ test("the functions' environment and concurrency follow the parameters", () => {
     functionDefinitions(
       template,
       new LocalResolver(template, {
-        refs: { FindingsTable: 'F', AuthzTable: 'A', ScanRunsTable: 'R', PageTokenSecret: 'S', ...refs },
+        refs: {
+          FindingsTable: 'F',
+          AuthzTable: 'A',
+          ScanRunsTable: 'R',
+          FindingHistoryTable: 'H',
+          OrgSummaryTable: 'O',
+          PageTokenSecret: 'S',
+          ...refs,
+        },
         attributes: {},
       }),
     );
