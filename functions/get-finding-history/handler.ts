@@ -31,16 +31,17 @@ export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<P
       requestId,
       sourceIp: event.requestContext.identity.sourceIp,
     });
-    const key = await pageTokenKey();
+    // The MAC key only when a token is read or signed, as GET /vuln: a single page reads no secret.
     const scope = historyTokenScope(query.org, query.vulnId);
-    const beforeSeq = query.nextToken === undefined ? undefined : decodePageToken(key, query.nextToken, scope);
+    const beforeSeq =
+      query.nextToken === undefined ? undefined : decodePageToken(await pageTokenKey(), query.nextToken, scope);
     const page = await queryHistory(historyTable, { ...query, beforeSeq });
     return jsonResponse(200, {
       org: query.org,
       vulnId: query.vulnId,
       items: page.entries.map(presentEntry),
       count: page.entries.length,
-      ...(page.lastSeq === undefined ? {} : { nextToken: encodePageToken(key, scope, page.lastSeq) }),
+      ...(page.lastSeq === undefined ? {} : { nextToken: encodePageToken(await pageTokenKey(), scope, page.lastSeq) }),
     });
   } catch (error) {
     return errorAnswer(error, requestId);
