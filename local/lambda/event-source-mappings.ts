@@ -187,6 +187,10 @@ function matchesEntry(value: unknown, entry: unknown): boolean {
  * A record as the Lambda event carries it: the SDK reads `ApproximateCreationDateTime` as a Date and binary
  * attributes as bytes; the event has epoch seconds and base64 text, as the Streams API sends them.
  */
+/** Whether a record is at or before a sequence number (sequence numbers grow within a shard; compared as numbers). */
+const readBefore = (record: StreamsRecord, sequenceNumber: string) =>
+  BigInt(record.dynamodb?.SequenceNumber ?? '0') <= BigInt(sequenceNumber);
+
 function eventRecord(record: StreamsRecord, streamArn: string): Record<string, unknown> {
   const plain = (value: unknown): unknown => {
     if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
@@ -311,6 +315,31 @@ class Mapping {
     );
   }
 
+  /**
+   * A new iterator after the last record read (ExpiredIteratorException: iterators last 15 minutes), or, when the
+   * position is gone (TrimmedDataAccessException: "a stream record in the shard exceeds the 24 hour period and is
+   * trimmed", DynamoDB Streams API Reference), at the trim horizon: Lambda discards what it can no longer read and
+   * "continues processing batches from the stream" (AWS Lambda Developer Guide, "Retaining discarded records for a
+   * DynamoDB event source"). DynamoDB Local also answers it for an iterator at a sequence number it skipped.
+   */
+  private async renewedIterator(shardId: string, after: string | undefined, trimmed: boolean) {
+    if (!trimmed) return (await this.iteratorAt(shardId, after)).ShardIterator;
+    this.options.log?.({
+      level: 'WARN',
+      message: 'event source mapping resumed at the trim horizon',
+      mapping: this.definition.id,
+    });
+    return (
+      await this.client.send(
+        new GetShardIteratorCommand({
+          StreamArn: this.definition.streamArn,
+          ShardId: shardId,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      )
+    ).ShardIterator;
+  }
+
   private async run(): Promise<void> {
     let iterator: string | undefined;
     let shardId: string;
@@ -338,14 +367,20 @@ class Mapping {
         records = answer.Records ?? [];
         iterator = answer.NextShardIterator;
       } catch (error) {
-        if ((error as Error).name !== 'ExpiredIteratorException') return this.fail(error as Error);
+        const { name } = error as Error;
+        if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException')
+          return this.fail(error as Error);
         try {
-          iterator = (await this.iteratorAt(shardId, lastRead)).ShardIterator;
+          iterator = await this.renewedIterator(shardId, lastRead, name === 'TrimmedDataAccessException');
           continue;
         } catch (renewal) {
           return this.fail(renewal as Error);
         }
       }
+      // An empty read is the end of what there is; after a renewal at the trim horizon, records read before are
+      // read again and skipped, and the reading goes on.
+      const read = records.length;
+      if (lastRead !== undefined) records = records.filter((record) => !readBefore(record, lastRead as string));
       lastRead = records[records.length - 1]?.dynamodb?.SequenceNumber ?? lastRead;
       const kept = this.definition.filters.length
         ? records.filter((record) => {
@@ -362,7 +397,7 @@ class Mapping {
         await this.deliver(batch, shardId);
         batch = [];
       }
-      if (records.length === 0) {
+      if (read === 0) {
         if (batch.length === 0)
           for (const waiter of this.waiters.filter((w) => w.afterPoll <= poll)) {
             this.waiters.splice(this.waiters.indexOf(waiter), 1);

@@ -28,6 +28,7 @@ import {
   type EventSourceMappings,
 } from '../../local/lambda/event-source-mappings';
 import { functionDefinitions, startLocalFunctions, type LocalFunctions } from '../../local/lambda/invoker';
+import { startFaultProxy } from '../support/fault-proxy';
 
 const template = loadTemplate(resolve(__dirname, '../fixtures/streams/template.yaml'));
 const directory = mkdtempSync(join(tmpdir(), 'esm-'));
@@ -102,12 +103,12 @@ afterAll(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-const start = (id: string) => {
+const start = (id: string, endpoint = server.endpoint) => {
   const mappings = startEventSourceMappings(
     definitions.filter((definition) => definition.id === id),
     {
       functions,
-      endpoint: server.endpoint,
+      endpoint,
       retryIntervalMs: 5,
       pollIntervalMs: 20,
       log: (entry) => logged.push(entry),
@@ -245,6 +246,34 @@ test('FilterCriteria: only the records a filter matches reach the function', asy
   expect(matchesPattern({ a: { b: 5 } }, { a: { b: [{ numeric: ['>', 4, '<=', 5] }] } })).toBe(true);
   expect(matchesPattern({ a: 'xyz' }, { a: [{ prefix: 'xy' }], c: [{ exists: false }] })).toBe(true);
   expect(matchesPattern({ a: 'xyz' }, { a: [{ 'anything-but': ['xyz'] }] })).toBe(false);
+});
+
+test('a record trimmed under the iterator (TrimmedDataAccessException): the mapping resumes at the trim horizon, nothing delivered twice', async () => {
+  const proxy = await startFaultProxy();
+  proxy.target = server.endpoint;
+  proxy.fault = 'trimmed';
+  proxy.failing.add('GetRecords');
+  // The first GetRecords reads a batch; the second is refused as trimmed, after a record was read.
+  proxy.failEvery = 2;
+  proxy.budget = 1;
+  try {
+    const mappings = start('ResumingFunction.Changes', proxy.endpoint);
+    await mappings.drain();
+    expect(proxy.injected).toBe(1);
+    expect(deliveries('ResumingFunction').flatMap(ids)).toEqual(
+      ITEMS.filter(([, mode]) => mode === 'ok').map(([id]) => id),
+    );
+    expect(mappings.status()).toEqual([expect.objectContaining({ id: 'ResumingFunction.Changes', state: 'Enabled' })]);
+    expect(logged).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'event source mapping resumed at the trim horizon',
+        mapping: 'ResumingFunction.Changes',
+      }),
+    );
+  } finally {
+    await proxy.close();
+  }
 });
 
 test('a role without the streams actions reads nothing: the mapping fails visibly and its function is never invoked', async () => {

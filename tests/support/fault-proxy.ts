@@ -13,13 +13,15 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `reset`: the connection is destroyed without an answer (ECONNRESET / socket hang up).
  * - `hang`: no answer at all until `releaseHeld()` drops the connection: a dependency that stopped answering,
  *   which holds the calling function until its timeout (Sandbox.Timedout).
+ * - `trimmed`: HTTP 400 `TrimmedDataAccessException`, DynamoDB Streams' answer to an iterator whose record was
+ *   trimmed (older than 24 hours) before the iterator was used.
  */
-export type Fault = 'throttle' | 'server-error' | 'reset' | 'hang';
+export type Fault = 'throttle' | 'server-error' | 'reset' | 'hang' | 'trimmed';
 
 export interface FaultProxy {
   endpoint: string;
   target: string;
-  /** DynamoDB operations (e.g. 'UpdateItem', or '*' for all) to fail while set. */
+  /** DynamoDB and DynamoDB Streams operations (e.g. 'UpdateItem', 'GetRecords', or '*' for all) to fail while set. */
   failing: Set<string>;
   /** How a failing request fails (default `throttle`). */
   fault: Fault;
@@ -43,6 +45,7 @@ export interface FaultProxy {
 const DYNAMODB_ERRORS = {
   throttle: { status: 400, type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException' },
   'server-error': { status: 500, type: 'com.amazonaws.dynamodb.v20120810#InternalServerError' },
+  trimmed: { status: 400, type: 'com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException' },
 } as const;
 
 export async function startFaultProxy(): Promise<FaultProxy> {
@@ -68,7 +71,7 @@ export async function startFaultProxy(): Promise<FaultProxy> {
     close: async () => undefined,
   };
   const server = createServer((incoming, outgoing) => {
-    const operation = String(incoming.headers['x-amz-target'] ?? '').replace(/^DynamoDB_\d+\./, '');
+    const operation = String(incoming.headers['x-amz-target'] ?? '').replace(/^DynamoDB(?:Streams)?_\d+\./, '');
     proxy.counts.set(operation, (proxy.counts.get(operation) ?? 0) + 1);
     if ((proxy.failing.has(operation) || proxy.failing.has('*')) && proxy.budget > 0) {
       matching += 1;
