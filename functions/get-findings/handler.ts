@@ -1,17 +1,15 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { toHttpError } from '../shared/core/errors';
 import { parseFindingsQuery } from '../shared/core/get-findings-query';
 import { presentTriage } from '../shared/core/triage';
 import { withoutWriter } from '../shared/core/change-actor';
 import { decodePageToken, encodePageToken } from '../shared/core/page-token';
 import { jsonResponse, type ProxyResult } from '../shared/core/responses';
 import { overdueCutoffs, presentSla } from '../shared/core/sla';
-import { authorizeRequest, slaPolicyOf } from '../shared/adapters/authorization';
+import { slaPolicyOf } from '../shared/adapters/authorization';
 import { requireEnv } from '../shared/adapters/config';
 import { queryFindings } from '../shared/adapters/findings-repository';
-import { describeError, instrument } from '../shared/adapters/instrument';
 import { pageTokenKey } from '../shared/adapters/page-token-key';
-import { logger, tracer } from '../shared/adapters/powertools';
+import { tracer } from '../shared/adapters/powertools';
+import { restHandler } from '../shared/adapters/proxy-answer';
 
 const findingsTable = requireEnv('FINDINGS_TABLE_NAME');
 
@@ -23,62 +21,43 @@ const findingsTable = requireEnv('FINDINGS_TABLE_NAME');
  * an SLA). The work per page is bounded, so a filtered page may hold fewer than `limit` items, even none, and
  * still carry a nextToken: follow it.
  */
-export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<ProxyResult> => {
-  // A client can set requestContext.requestId (x-amzn-RequestId); the extended id is API Gateway's own,
-  // and a REST API proxy event always has one.
-  const requestId = event.requestContext.extendedRequestId;
-  if (!requestId) throw new Error('not an API Gateway REST proxy event: requestContext.extendedRequestId is missing');
-  logger.appendKeys({ requestId });
-  try {
-    const query = parseFindingsQuery(event.queryStringParameters, event.multiValueQueryStringParameters);
-    tracer.putAnnotation('org', query.org);
-    await authorizeRequest({
-      certPem: event.requestContext.identity.clientCert?.clientCertPem,
-      method: 'GET',
-      orgs: [query.org],
-      requestId,
-      sourceIp: event.requestContext.identity.sourceIp,
-    });
-    // The MAC key only when a token is read or signed: a single page of an org needs no secret.
-    const now = new Date();
-    // Read once per page (through the grants' cache): the due times answered and the overdue filter agree.
-    const policy = await slaPolicyOf(query.org);
-    const afterVulnId =
-      query.nextToken === undefined ? undefined : decodePageToken(await pageTokenKey(), query.nextToken, query.org);
-    const page = await queryFindings(findingsTable, {
-      org: query.org,
-      limit: query.limit,
-      afterVulnId,
-      filter: {
-        severities: query.severities,
-        asset: query.asset,
-        cve: query.cve,
-        packageName: query.packageName,
-        knownExploit: query.knownExploit,
-        status: query.status,
-        workflows: query.workflows,
-        now: now.toISOString(),
-        overdue:
-          query.overdue === undefined
-            ? undefined
-            : { overdue: query.overdue, cutoffs: overdueCutoffs(policy, now, query.severities) },
-      },
-    });
-    return jsonResponse(200, {
-      org: query.org,
-      // Each with its effective workflow state (an expired acceptance reads NEW), its Version and its SLA due time.
-      // Who last wrote it (`By`) is the history's to answer (GET /vuln/history), not the listing's.
-      items: page.items.map((item) => presentSla(presentTriage(withoutWriter(item), now), policy)),
-      count: page.items.length,
-      ...(page.lastVulnId === undefined
-        ? {}
-        : { nextToken: encodePageToken(await pageTokenKey(), query.org, page.lastVulnId) }),
-    });
-  } catch (error) {
-    const answer = toHttpError(error, requestId);
-    if (answer.statusCode >= 500) logger.error('request failed', describeError(error));
-    else if (answer.statusCode === 400) logger.info('request rejected as invalid');
-    const response = jsonResponse(answer.statusCode, answer.body);
-    return { ...response, headers: { ...response.headers, ...answer.headers } };
-  }
+export const handler = restHandler(async ({ event, authorize }): Promise<ProxyResult> => {
+  const query = parseFindingsQuery(event.queryStringParameters, event.multiValueQueryStringParameters);
+  tracer.putAnnotation('org', query.org);
+  await authorize('GET', [query.org]);
+  // The MAC key only when a token is read or signed: a single page of an org needs no secret.
+  const now = new Date();
+  // Read once per page (through the grants' cache): the due times answered and the overdue filter agree.
+  const policy = await slaPolicyOf(query.org);
+  const afterVulnId =
+    query.nextToken === undefined ? undefined : decodePageToken(await pageTokenKey(), query.nextToken, query.org);
+  const page = await queryFindings(findingsTable, {
+    org: query.org,
+    limit: query.limit,
+    afterVulnId,
+    filter: {
+      severities: query.severities,
+      asset: query.asset,
+      cve: query.cve,
+      packageName: query.packageName,
+      knownExploit: query.knownExploit,
+      status: query.status,
+      workflows: query.workflows,
+      now: now.toISOString(),
+      overdue:
+        query.overdue === undefined
+          ? undefined
+          : { overdue: query.overdue, cutoffs: overdueCutoffs(policy, now, query.severities) },
+    },
+  });
+  return jsonResponse(200, {
+    org: query.org,
+    // Each with its effective workflow state (an expired acceptance reads NEW), its Version and its SLA due time.
+    // Who last wrote it (`By`) is the history's to answer (GET /vuln/history), not the listing's.
+    items: page.items.map((item) => presentSla(presentTriage(withoutWriter(item), now), policy)),
+    count: page.items.length,
+    ...(page.lastVulnId === undefined
+      ? {}
+      : { nextToken: encodePageToken(await pageTokenKey(), query.org, page.lastVulnId) }),
+  });
 });

@@ -1,13 +1,11 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { ForbiddenError, NotFoundError, toHttpError, ValidationError } from '../shared/core/errors';
+import { ForbiddenError, NotFoundError, ValidationError } from '../shared/core/errors';
 import { orgSchema } from '../shared/core/finding-schema';
 import { jsonResponse, type ProxyResult } from '../shared/core/responses';
 import { receiptOf, runIdSchema } from '../shared/core/scan-run';
-import { authorizeRequest } from '../shared/adapters/authorization';
 import { requireEnv } from '../shared/adapters/config';
-import { describeError, instrument } from '../shared/adapters/instrument';
-import { logger, tracer } from '../shared/adapters/powertools';
+import { tracer } from '../shared/adapters/powertools';
+import { restHandler } from '../shared/adapters/proxy-answer';
 import { getRun } from '../shared/adapters/runs-repository';
 
 const runsTable = requireEnv('SCAN_RUNS_TABLE_NAME');
@@ -38,36 +36,17 @@ function parseOrg(
  * org's GET-granted users. Anyone else, a run of another org and a run that does not exist all get
  * the same 404, so the answer never tells whether a run exists.
  */
-export const handler = instrument(async (event: APIGatewayProxyEvent): Promise<ProxyResult> => {
-  const requestId = event.requestContext.extendedRequestId;
-  if (!requestId) throw new Error('not an API Gateway REST proxy event: requestContext.extendedRequestId is missing');
-  logger.appendKeys({ requestId });
+export const handler = restHandler(async ({ event, authorize }): Promise<ProxyResult> => {
+  const org = parseOrg(event.queryStringParameters, event.multiValueQueryStringParameters);
+  tracer.putAnnotation('org', org);
+  const runId = event.pathParameters?.runId ?? '';
+  const run = runIdSchema.safeParse(runId).success ? await getRun(runsTable, runId) : undefined;
+  if (run === undefined || run.org !== org) throw new NotFoundError('no-such-run');
   try {
-    const org = parseOrg(event.queryStringParameters, event.multiValueQueryStringParameters);
-    tracer.putAnnotation('org', org);
-    const runId = event.pathParameters?.runId ?? '';
-    const run = runIdSchema.safeParse(runId).success ? await getRun(runsTable, runId) : undefined;
-    if (run === undefined || run.org !== org) throw new NotFoundError('no-such-run');
-    try {
-      await authorizeRequest({
-        certPem: event.requestContext.identity.clientCert?.clientCertPem,
-        method: 'GET',
-        orgs: [org],
-        requestId,
-        sourceIp: event.requestContext.identity.sourceIp,
-        opener: run.opener,
-      });
-    } catch (error) {
-      if (error instanceof ForbiddenError) throw new NotFoundError(`forbidden: ${error.reason}`);
-      throw error;
-    }
-    return jsonResponse(200, receiptOf(run));
+    await authorize('GET', [org], run.opener);
   } catch (error) {
-    const answer = toHttpError(error, requestId);
-    if (answer.statusCode >= 500) logger.error('request failed', describeError(error));
-    else if (error instanceof NotFoundError) logger.info('scan run not shown', { reason: error.reason });
-    else if (answer.statusCode === 400) logger.info('request rejected as invalid');
-    const response = jsonResponse(answer.statusCode, answer.body);
-    return { ...response, headers: { ...response.headers, ...answer.headers } };
+    if (error instanceof ForbiddenError) throw new NotFoundError(`forbidden: ${error.reason}`);
+    throw error;
   }
+  return jsonResponse(200, receiptOf(run));
 });
