@@ -1,10 +1,10 @@
 import { parseSummaryQuery } from '../shared/core/history-query';
 import { readSummary } from '../shared/core/org-summary';
 import { jsonResponse, type ProxyResult } from '../shared/core/responses';
+import { slaPolicyOf } from '../shared/adapters/authorization';
 import { requireEnv } from '../shared/adapters/config';
 import { tracer } from '../shared/adapters/powertools';
 import { restHandler } from '../shared/adapters/proxy-answer';
-import { readSlaPolicy } from '../shared/adapters/sla-policy';
 import { getSummaryItem } from '../shared/adapters/summary-repository';
 
 const summaryTable = requireEnv('SUMMARY_TABLE_NAME');
@@ -17,6 +17,6 @@ export const handler = restHandler(async ({ event, authorize }): Promise<ProxyRe
   const { org } = parseSummaryQuery(event.queryStringParameters, event.multiValueQueryStringParameters);
   tracer.putAnnotation('org', org);
   await authorize('GET', [org]);
-  const [item, policy] = await Promise.all([getSummaryItem(summaryTable, org), readSlaPolicy(org)]);
+  const [item, policy] = await Promise.all([getSummaryItem(summaryTable, org), slaPolicyOf(org)]);
   return jsonResponse(200, readSummary(org, item, new Date(), policy));
 });

@@ -7,7 +7,7 @@
 import type { OrgSummary } from '../../functions/shared/core/org-summary';
 import { statusOf } from '../../functions/shared/core/lifecycle';
 import { SEVERITIES, type Severity } from '../../functions/shared/core/severity';
-import type { SlaPolicy } from '../../functions/shared/core/sla-policy';
+import { daysOf, type SlaPolicy } from '../../functions/shared/core/sla';
 import { effectiveWorkflow, WORKFLOW_STATES, type WorkflowState } from '../../functions/shared/core/triage';
 import type { FindingImage } from '../../functions/shared/core/finding-history';
 
@@ -36,7 +36,7 @@ export function recount(findings: FindingImage[], now: Date, policy: SlaPolicy) 
     const age = today - firstSeenDay;
     const oldest = oldestOpenDays[severity];
     if (oldest === null || age > oldest) oldestOpenDays[severity] = age;
-    const days = policy[severity];
+    const days = daysOf(policy, severity);
     if ((workflow === 'NEW' || workflow === 'ACKNOWLEDGED') && days !== null && today > firstSeenDay + days)
       overdue[severity] += 1;
   }

@@ -1,8 +1,7 @@
 import { recordBatch } from '../../functions/shared/core/finding-events';
 import { contributions, dayOf, prunableCounters, readSummary } from '../../functions/shared/core/org-summary';
 import type { Severity } from '../../functions/shared/core/severity';
-import { slaPolicyFrom } from '../../functions/shared/core/sla';
-import { DEFAULT_SLA_DAYS, withUnranked, type SlaPolicy } from '../../functions/shared/core/sla-policy';
+import { DEFAULT_SLA_POLICY, slaPolicyFrom, type SlaPolicy } from '../../functions/shared/core/sla';
 import { WORKFLOW_STATES } from '../../functions/shared/core/triage';
 import { figures, recount } from '../support/summary-recount';
 import { finding, FindingsModel, MemoryEventStore, NO_FAULTS, seeded, type Faults } from '../support/finding-model';
@@ -61,8 +60,8 @@ async function randomSequence(seed: number, faults: Faults) {
 
 describe('the org summary equals a full recount', () => {
   const policies: SlaPolicy[] = [
-    { ...DEFAULT_SLA_DAYS },
-    withUnranked(slaPolicyFrom({ CRITICAL: 1, HIGH: 3, MEDIUM: null, LOW: 180, INFO: 2 }, 'org1')),
+    { ...DEFAULT_SLA_POLICY },
+    slaPolicyFrom({ CRITICAL: 1, HIGH: 3, MEDIUM: null, LOW: 180, INFO: 2 }, 'org1'),
   ];
 
   it('after hundreds of random sequences of pushes, re-pushes, closes, reopenings and triage, redelivered and failing half-way', async () => {
@@ -113,7 +112,7 @@ describe('faults half-way through a batch', () => {
     expect(store.summaries.get('org1')).toBeUndefined();
     store.faults = NO_FAULTS;
     expect((await recordBatch(store, model.stream, 400, 2)).retryFrom).toBeUndefined();
-    const summary = readSummary('org1', store.summaries.get('org1') ?? {}, new Date(START), DEFAULT_SLA_DAYS);
+    const summary = readSummary('org1', store.summaries.get('org1') ?? {}, new Date(START), DEFAULT_SLA_POLICY);
     expect(summary.counts.OPEN.HIGH.NEW).toBe(1);
     expect(summary.counts.OPEN.LOW.NEW).toBe(1);
     expect(store.history.size).toBe(2);
@@ -131,11 +130,11 @@ describe('faults half-way through a batch', () => {
     };
     const first = await recordBatch(store, model.stream, 400, 1);
     expect(first.retryFrom).toBe(model.stream[1]?.sequenceNumber);
-    let summary = readSummary('org1', store.summaries.get('org1') ?? {}, new Date(START), DEFAULT_SLA_DAYS);
+    let summary = readSummary('org1', store.summaries.get('org1') ?? {}, new Date(START), DEFAULT_SLA_POLICY);
     expect(summary.counts.OPEN.HIGH.NEW).toBe(1);
     expect(summary.counts.OPEN.LOW.NEW).toBe(0);
     await recordBatch(store, model.stream.slice(1), 400, 1);
-    summary = readSummary('org1', store.summaries.get('org1') ?? {}, new Date(START), DEFAULT_SLA_DAYS);
+    summary = readSummary('org1', store.summaries.get('org1') ?? {}, new Date(START), DEFAULT_SLA_POLICY);
     expect(summary.counts.OPEN.LOW.NEW).toBe(1);
   });
 
@@ -146,7 +145,7 @@ describe('faults half-way through a batch', () => {
     store.faults = NO_FAULTS;
     await recordBatch(store, model.stream, 400, 2);
     await recordBatch(store, model.stream, 400, 2);
-    const summary = readSummary('org1', store.summaries.get('org1') ?? {}, new Date(START), DEFAULT_SLA_DAYS);
+    const summary = readSummary('org1', store.summaries.get('org1') ?? {}, new Date(START), DEFAULT_SLA_POLICY);
     expect(summary.counts.OPEN.HIGH.NEW + summary.counts.OPEN.LOW.NEW).toBe(2);
   });
 });
@@ -168,7 +167,7 @@ describe('MTTR on a scripted timeline', () => {
       'org1',
       store.summaries.get('org1') ?? {},
       new Date('2026-03-11T12:00:00.000Z'),
-      DEFAULT_SLA_DAYS,
+      DEFAULT_SLA_POLICY,
     );
     expect(summary.windows.last30Days.mttrHours.CRITICAL).toBe(72);
     expect(summary.windows.last30Days.fixed.CRITICAL).toBe(2);
@@ -181,7 +180,7 @@ describe('MTTR on a scripted timeline', () => {
       'org1',
       store.summaries.get('org1') ?? {},
       new Date('2026-03-12T12:00:00.000Z'),
-      DEFAULT_SLA_DAYS,
+      DEFAULT_SLA_POLICY,
     );
     expect(later.windows.last30Days.mttrHours.CRITICAL).toBe(96);
     expect(later.windows.last30Days.reopenedTotal).toBe(1);
@@ -200,10 +199,10 @@ describe('an acceptance expires on read', () => {
     const store = new MemoryEventStore();
     await recordBatch(store, model.stream, 400, 1);
     const item = store.summaries.get('org1') ?? {};
-    const before = readSummary('org1', item, new Date(expiry - 1), DEFAULT_SLA_DAYS);
+    const before = readSummary('org1', item, new Date(expiry - 1), DEFAULT_SLA_POLICY);
     expect(before.counts.OPEN.CRITICAL.RISK_ACCEPTED).toBe(1);
     expect(before.overdue.CRITICAL).toBe(0);
-    const after = readSummary('org1', item, new Date(expiry), DEFAULT_SLA_DAYS);
+    const after = readSummary('org1', item, new Date(expiry), DEFAULT_SLA_POLICY);
     expect(after.counts.OPEN.CRITICAL.RISK_ACCEPTED).toBe(0);
     expect(after.counts.OPEN.CRITICAL.NEW).toBe(1);
     // First seen on day d, CRITICAL's 15 days: overdue from day d + 16.
@@ -257,9 +256,9 @@ describe('old window buckets are pruned when the consumer writes', () => {
     const kept = Object.fromEntries(Object.entries(item).filter(([name]) => !pruned.includes(name)));
     for (const later of [0, 1, 29, 89, 90, 91, 400]) {
       const now = new Date(writtenAt.getTime() + later * DAY_MS);
-      expect([later, readSummary('org1', kept, now, DEFAULT_SLA_DAYS)]).toEqual([
+      expect([later, readSummary('org1', kept, now, DEFAULT_SLA_POLICY)]).toEqual([
         later,
-        readSummary('org1', item, now, DEFAULT_SLA_DAYS),
+        readSummary('org1', item, now, DEFAULT_SLA_POLICY),
       ]);
     }
   });

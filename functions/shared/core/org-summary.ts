@@ -19,7 +19,7 @@
  */
 import { statusOf, type FindingStatus, type StoredFinding } from './lifecycle';
 import { SEVERITIES, type Severity } from './severity';
-import { type SlaPolicy } from './sla-policy';
+import { daysOf, type SlaPolicy } from './sla';
 import { WORKFLOW_STATES, type WorkflowState } from './triage';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -129,7 +129,8 @@ export interface OrgSummary {
   overdue: PerSeverity<number>;
   /** Whole days since the oldest OPEN finding's FirstSeen day, per severity; null without open findings. */
   oldestOpenDays: PerSeverity<number | null>;
-  slaDays: SlaPolicy;
+  /** The org's policy as it applied: days by severity, UNKNOWN's none. */
+  slaDays: Record<Severity, number | null>;
   windows: Record<`last${(typeof SUMMARY_WINDOWS)[number]}Days`, WindowFigures>;
 }
 
@@ -155,7 +156,7 @@ export function readSummary(org: string, item: Record<string, unknown>, now: Dat
   const fixes = SUMMARY_WINDOWS.map(() => ({ count: perSeverity(() => 0), ms: perSeverity(() => 0) }));
   const reopens = SUMMARY_WINDOWS.map(() => perSeverity(() => 0));
   const isOverdue = (severity: Severity, day: number) => {
-    const days = policy[severity];
+    const days = daysOf(policy, severity);
     return days !== null && day + days < today;
   };
   for (const [name, raw] of Object.entries(item)) {
@@ -227,7 +228,7 @@ export function readSummary(org: string, item: Record<string, unknown>, now: Dat
     counts,
     overdue,
     oldestOpenDays,
-    slaDays: policy,
+    slaDays: { ...policy, UNKNOWN: null },
     windows,
   };
 }

@@ -51,7 +51,8 @@ export function slaPolicyFrom(stored: unknown, org: string): SlaPolicy {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const daysOf = (policy: SlaPolicy, severity: Severity | undefined): number | null =>
+/** A severity's SLA days under a policy: null for none, and for UNKNOWN (no SLA). */
+export const daysOf = (policy: SlaPolicy, severity: Severity | undefined): number | null =>
   severity !== undefined && (RANKED_SEVERITIES as readonly string[]).includes(severity)
     ? policy[severity as RankedSeverity]
     : null;
