@@ -6,7 +6,7 @@
 import { csvRows, startHasHeader } from './csv-table';
 import { draftsOf, findingOf } from './draft';
 import type { MappingOptions } from './mapping';
-import { SpooledFindingMerger } from './spool';
+import { mergedRecords } from './spool';
 import { isoDateOf, openvasDraftOf } from './openvas';
 import type { ParseStats, ScanRecord } from './records';
 
@@ -37,15 +37,15 @@ const SPEC = {
 /** A comma-separated header naming `NVT OID` and `NVT Name`. */
 export const recogniseOpenvasCsv = (start: string) => startHasHeader(start, ',', ['NVT OID', 'NVT Name', 'IP']);
 
-export async function* readOpenvasCsv(
+export function readOpenvasCsv(
   input: AsyncIterable<string | Buffer>,
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  const merger = new SpooledFindingMerger();
-  try {
-    for await (const row of csvRows(input, SPEC)) {
-      stats.items += 1;
+  return mergedRecords(
+    csvRows(input, SPEC),
+    stats,
+    (row) => {
       const outcome = openvasDraftOf({
         ip: row.cell('ip'),
         hostname: row.cell('hostname'),
@@ -63,11 +63,8 @@ export async function* readOpenvasCsv(
         cwes: [],
         scannedAt: isoDateOf(row.cell('timestamp')),
       });
-      for (const draft of draftsOf(outcome, `record ${row.record}`, stats)) merger.add(findingOf(draft, options));
-    }
-    for (const finding of merger.drain())
-      yield { finding, where: `OpenVAS CSV ${finding.AssetName ?? ''} ${finding.RuleId ?? ''}` };
-  } finally {
-    merger.close();
-  }
+      return draftsOf(outcome, `record ${row.record}`, stats).map((draft) => findingOf(draft, options));
+    },
+    (finding) => `OpenVAS CSV ${finding.AssetName ?? ''} ${finding.RuleId ?? ''}`,
+  );
 }

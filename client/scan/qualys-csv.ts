@@ -8,7 +8,7 @@
 import { csvRows, startHasHeader, type CsvRow } from './csv-table';
 import { draftsOf, findingOf, LeftOut, portOf, type Outcome } from './draft';
 import type { MappingOptions } from './mapping';
-import { SpooledFindingMerger } from './spool';
+import { mergedRecords } from './spool';
 import type { ParseStats, ScanRecord } from './records';
 import { qualysDateOf, qualysPriorityOf, scoreAndVectorOf } from './qualys';
 
@@ -102,21 +102,18 @@ function draftOf(row: CsvRow<Field>, columns: { rti: boolean; exploitability: bo
   };
 }
 
-export async function* readQualysCsv(
+export function readQualysCsv(
   input: AsyncIterable<string | Buffer>,
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  const merger = new SpooledFindingMerger();
-  try {
-    for await (const row of csvRows(input, SPEC)) {
-      stats.items += 1;
+  return mergedRecords(
+    csvRows(input, SPEC),
+    stats,
+    (row) => {
       const outcome = draftOf(row, { rti: row.has('rti'), exploitability: row.has('exploitability') });
-      for (const draft of draftsOf(outcome, `record ${row.record}`, stats)) merger.add(findingOf(draft, options));
-    }
-    for (const finding of merger.drain())
-      yield { finding, where: `Qualys CSV ${finding.AssetName ?? ''} QID ${finding.PluginId ?? ''}` };
-  } finally {
-    merger.close();
-  }
+      return draftsOf(outcome, `record ${row.record}`, stats).map((draft) => findingOf(draft, options));
+    },
+    (finding) => `Qualys CSV ${finding.AssetName ?? ''} QID ${finding.PluginId ?? ''}`,
+  );
 }

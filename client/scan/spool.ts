@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { Finding } from '../../functions/shared/core/finding-schema';
 import { mergeFindings, SHARED_TEXT_FIELDS } from './mapping';
+import type { ParseStats, ScanRecord } from './records';
 
 const BUFFER_BYTES = 1024 * 1024;
 const LENGTH_BYTES = 4;
@@ -261,5 +262,27 @@ export class SpooledFindingMerger {
 
   close(): void {
     this.spool.close();
+  }
+}
+
+/**
+ * The records of an export whose findings merge over the whole file (its rows repeat a finding): each item read is
+ * counted and gives the findings it adds; the merged findings come out, in first-seen order, once all are read.
+ */
+export async function* mergedRecords<Item>(
+  items: AsyncIterable<Item>,
+  stats: ParseStats,
+  findingsOf: (item: Item) => Iterable<Partial<Finding>>,
+  where: (finding: Partial<Finding>) => string,
+): AsyncGenerator<ScanRecord> {
+  const merger = new SpooledFindingMerger();
+  try {
+    for await (const item of items) {
+      stats.items += 1;
+      for (const finding of findingsOf(item)) merger.add(finding);
+    }
+    for (const finding of merger.drain()) yield { finding, where: where(finding) };
+  } finally {
+    merger.close();
   }
 }

@@ -9,7 +9,7 @@
 import { csvRows, startHasHeader, type CsvRow } from './csv-table';
 import { findingOf, LeftOut, nessusIdentity, type FindingDraft } from './draft';
 import type { MappingOptions } from './mapping';
-import { SpooledFindingMerger } from './spool';
+import { mergedRecords } from './spool';
 import { noteIgnored, noteScanTime, type ParseStats, type ScanRecord } from './records';
 
 export const TENABLE_VM_COLUMNS = {
@@ -114,26 +114,24 @@ function scanItemOf(row: CsvRow<Field>): FindingDraft | LeftOut | string {
 }
 
 /** Streams the findings of a Tenable VM CSV export; rows of one host, plugin, port and protocol merge. */
-export async function* readTenableVmCsv(
+export function readTenableVmCsv(
   input: AsyncIterable<string | Buffer>,
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  const merger = new SpooledFindingMerger();
-  try {
-    for await (const row of csvRows(input, SPEC)) {
-      stats.items += 1;
+  return mergedRecords(
+    csvRows(input, SPEC),
+    stats,
+    (row) => {
       const item = scanItemOf(row);
       if (typeof item === 'string') stats.skipped.push({ where: `record ${row.record}`, reason: item });
       else if (item instanceof LeftOut) noteIgnored(stats, item.kind);
       else {
         noteScanTime(stats, item.scannedAt);
-        merger.add(findingOf(item, options, nessusIdentity));
+        return [findingOf(item, options, nessusIdentity)];
       }
-    }
-    for (const finding of merger.drain())
-      yield { finding, where: `Tenable VM CSV ${finding.AssetName ?? ''} plugin ${finding.PluginId ?? ''}` };
-  } finally {
-    merger.close();
-  }
+      return [];
+    },
+    (finding) => `Tenable VM CSV ${finding.AssetName ?? ''} plugin ${finding.PluginId ?? ''}`,
+  );
 }
