@@ -23,6 +23,7 @@ import { workflowOnReopen, type WorkflowState } from '../core/triage';
 import { ACTOR_ATTRIBUTE, storedActor } from '../core/change-actor';
 import { classifyAwsError } from './aws-errors';
 import { all, allOf, anyOf, render, type Condition } from './condition';
+import { conditionalUpdateInput } from './conditional-update';
 import { dynamoDbClient } from './dynamodb-client';
 
 /** A finding's Status is OPEN, FIXED or absent (stored before scan runs: OPEN), so "open" is "not FIXED" (`:fixed`). */
@@ -185,17 +186,16 @@ async function conditionalWrite(
 ): Promise<WriteAttempt> {
   try {
     const result = await dynamoDbClient.send(
-      new UpdateItemCommand({
-        TableName: tableName,
-        Key: keyOf(finding),
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
-        ReturnValues: 'ALL_OLD',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
+      new UpdateItemCommand(
+        conditionalUpdateInput({
+          tableName,
+          key: { Org: finding.Org, VulnID: finding.VulnID },
+          update,
+          condition,
+          names,
+          values,
+        }),
+      ),
     );
     units.writeUnits += result.ConsumedCapacity?.CapacityUnits ?? 0;
     return { applied: true, before: result.Attributes ? (unmarshall(result.Attributes) as StoredFinding) : undefined };

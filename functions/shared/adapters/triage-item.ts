@@ -3,8 +3,8 @@
  * request straight to the server as its raw baseline (bench/run.ts). triage-repository.ts sends it.
  */
 import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { TriageUpdate } from '../core/triage';
+import { conditionalUpdateInput } from './conditional-update';
 
 /** Who triaged, as the finding records it: the certificate (subject, its CA's key when registered, serial) and the request. */
 export interface TriageActor {
@@ -89,15 +89,12 @@ export function triageUpdateInput(
   now: Date,
 ): UpdateItemCommandInput {
   const { expression, condition, names, values } = updateExpression(update, actor, now.toISOString());
-  return {
-    TableName: tableName,
-    Key: marshall({ Org: org, VulnID: update.vulnId }),
-    UpdateExpression: expression,
-    ConditionExpression: condition,
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
-    ReturnValues: 'ALL_OLD',
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    ReturnConsumedCapacity: 'TOTAL',
-  };
+  return conditionalUpdateInput({
+    tableName,
+    key: { Org: org, VulnID: update.vulnId },
+    update: expression,
+    condition,
+    names,
+    values,
+  });
 }
