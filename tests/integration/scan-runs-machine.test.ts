@@ -16,18 +16,16 @@ import {
 } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localFunctionArn } from '../../local/aws-local';
-import { startBackend, type LocalBackend } from '../../local/backend';
+import type { LocalBackend } from '../../local/backend';
 import { loadTemplate } from '../../local/cloudformation/template';
-import { localDynamoDbClient } from '../../local/dynamodb/server';
 import { startStepFunctionsApi, type LocalStepFunctionsApi } from '../../local/stepfunctions/api';
 import {
   createLocalStateMachine,
   type ExecutionStarter,
   type LocalStateMachine,
 } from '../../local/stepfunctions/state-machine';
-import { putGrant } from '../../functions/shared/adapters/authz-admin';
-import { clientCertificate, SCANNER_SUBJECT } from '../support/certificates';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import type { FaultProxy } from '../support/fault-proxy';
+import { startProxiedBackend, type ProxiedBackend } from '../support/proxied-backend';
 
 let backend: LocalBackend;
 let proxy: FaultProxy;
@@ -35,18 +33,11 @@ let client: DynamoDBClient;
 let scannerPem: string;
 let counter = 0;
 
+let setup: ProxiedBackend;
+
 beforeAll(async () => {
-  proxy = await startFaultProxy();
-  backend = await startBackend({
-    dynamoDbPort: 0,
-    functionsDynamoDbEndpoint: proxy.endpoint,
-    retryIntervalMs: 0,
-    environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', GRANT_CACHE_SECONDS: '0', AWS_MAX_ATTEMPTS: '1' },
-  });
-  proxy.target = backend.dynamoDbEndpoint;
-  client = localDynamoDbClient(backend.dynamoDbEndpoint);
-  await putGrant(client, backend.tableNames.AuthzTable, 'scanner', { methods: ['POST'], orgs: ['org1'] });
-  scannerPem = (await clientCertificate(SCANNER_SUBJECT)).certPem;
+  setup = await startProxiedBackend(['org1']);
+  ({ backend, proxy, client, scannerPem } = setup);
 });
 
 afterEach(() => {
@@ -56,9 +47,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  client.destroy();
-  await backend.close();
-  await proxy.close();
+  await setup?.close();
 });
 
 /** The functions' DynamoDB `operation` gets no answer until the test ends (the proxy holds it). */

@@ -6,11 +6,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { startBackend, type LocalBackend } from '../../local/backend';
-import { localDynamoDbClient } from '../../local/dynamodb/server';
-import { putGrant } from '../../functions/shared/adapters/authz-admin';
-import { clientCertificate, SCANNER_SUBJECT } from '../support/certificates';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import type { LocalBackend } from '../../local/backend';
+import { clientCertificate } from '../support/certificates';
+import type { FaultProxy } from '../support/fault-proxy';
+import { startProxiedBackend, type ProxiedBackend } from '../support/proxied-backend';
 import { REFERENCE_FINDING } from '../support/findings';
 
 const reference = REFERENCE_FINDING;
@@ -27,24 +26,15 @@ let client: DynamoDBClient;
 let scannerPem: string;
 let counter = 0;
 
+let setup: ProxiedBackend;
+
 beforeAll(async () => {
-  proxy = await startFaultProxy();
-  backend = await startBackend({
-    dynamoDbPort: 0,
-    functionsDynamoDbEndpoint: proxy.endpoint,
-    retryIntervalMs: 0,
-    environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', GRANT_CACHE_SECONDS: '0', AWS_MAX_ATTEMPTS: '1' },
-  });
-  proxy.target = backend.dynamoDbEndpoint;
-  client = localDynamoDbClient(backend.dynamoDbEndpoint);
-  await putGrant(client, backend.tableNames.AuthzTable, 'scanner', { methods: ['POST'], orgs: ['org1', 'org2'] });
-  scannerPem = (await clientCertificate(SCANNER_SUBJECT)).certPem;
+  setup = await startProxiedBackend(['org1', 'org2']);
+  ({ backend, proxy, client, scannerPem } = setup);
 });
 
 afterAll(async () => {
-  client.destroy();
-  await backend.close();
-  await proxy.close();
+  await setup?.close();
 });
 
 async function post(body: unknown, certPem = scannerPem) {
