@@ -22,7 +22,9 @@ export function changesByOrg(changes: readonly FindingChange[]): Map<string, Fin
   const byOrg = new Map<string, FindingChange[]>();
   for (const change of changes) {
     const org = orgOf(change);
-    byOrg.set(org, [...(byOrg.get(org) ?? []), change]);
+    const list = byOrg.get(org);
+    if (list) list.push(change);
+    else byOrg.set(org, [change]);
   }
   return byOrg;
 }
@@ -37,6 +39,18 @@ export interface SummaryGroup {
   changedAt: string;
 }
 
+/** How many counters `counters` would hold once `more` is added (addCounters drops the ones that sum to zero). */
+function countersAfter(counters: Counters, more: Counters): number {
+  let count = Object.keys(counters).length;
+  for (const [key, value] of Object.entries(more)) {
+    const before = counters[key];
+    const sum = (before ?? 0) + value;
+    if (before === undefined && sum !== 0) count += 1;
+    else if (before !== undefined && sum === 0) count -= 1;
+  }
+  return count;
+}
+
 /**
  * Takes the next group from the head of `changes` (one org's, in order): as many changes as keep the delta within
  * MAX_COUNTERS_PER_UPDATE counters, at least one (a change touches at most 12).
@@ -47,10 +61,9 @@ export function nextSummaryGroup(changes: readonly FindingChange[]): SummaryGrou
   const delta: Counters = {};
   let size = 0;
   for (const change of changes) {
-    const next = addCounters({ ...delta }, changeDelta(change.oldImage, change.newImage));
-    if (size > 0 && Object.keys(next).length > MAX_COUNTERS_PER_UPDATE) break;
-    for (const key of Object.keys(delta)) delete delta[key];
-    Object.assign(delta, next);
+    const more = changeDelta(change.oldImage, change.newImage);
+    if (size > 0 && countersAfter(delta, more) > MAX_COUNTERS_PER_UPDATE) break;
+    addCounters(delta, more);
     size += 1;
   }
   const last = changes[size - 1] as FindingChange;
