@@ -19,27 +19,33 @@ const PRINTABLE_MULTILINE = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
 const requiredString = () =>
   z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') });
 
-const nonEmptyText = (max: number) =>
+/** Text of 1 to `max` characters that `pattern` (which characters it may hold) accepts. */
+const boundedText = (max: number, pattern: RegExp, patternMessage: string) =>
   requiredString()
     .min(1, { error: 'must not be empty', abort: true })
     .max(max, { error: `must be at most ${max} characters`, abort: true })
-    .regex(PRINTABLE, { error: 'must not contain control characters', abort: true });
+    .regex(pattern, { error: patternMessage, abort: true });
+
+const nonEmptyText = (max: number) => boundedText(max, PRINTABLE, 'must not contain control characters');
 
 /** Bounds of the long text fields: one finding at its largest stays well under a 64 KB request. */
 export const TEXT_LIMITS = { Description: 8192, Solution: 4096, Evidence: 4096 } as const;
 export const MAX_CVES = 100;
 
 const multilineText = (max: number) =>
-  requiredString()
-    .min(1, { error: 'must not be empty', abort: true })
-    .max(max, { error: `must be at most ${max} characters`, abort: true })
-    .regex(PRINTABLE_MULTILINE, {
-      error: 'must not contain control characters other than newline and tab',
-      abort: true,
-    });
+  boundedText(max, PRINTABLE_MULTILINE, 'must not contain control characters other than newline and tab');
 
 export const CVE_PATTERN = /^CVE-\d{4}-\d{4,19}$/;
 export const CWE_PATTERN = /^CWE-\d{1,7}$/;
+
+/** An optional list of at most `max` ids of a kind (CVE, CWE), each as `pattern` says, like `example`. */
+const idList = (kind: string, pattern: RegExp, example: string, max: number) =>
+  z
+    .array(requiredString().regex(pattern, `must be a ${kind} id like ${example}`), {
+      error: `must be an array of ${kind} ids`,
+    })
+    .max(max, `must hold at most ${max} ${kind} ids`)
+    .optional();
 /** Bounds of the package and cloud scanners' fields ([14]); see MAX_FINDING_BYTES for the whole. */
 export const PACKAGE_LIMITS = {
   RuleId: 256,
@@ -135,12 +141,7 @@ export const findingSchema = /* @__PURE__ */ (() =>
       PluginName: nonEmptyText(512),
       Priority: nonEmptyText(64),
       // Optional scanner detail ([5]): validated here, stored and answered by GET as sent (normalized).
-      Cves: z
-        .array(requiredString().regex(CVE_PATTERN, 'must be a CVE id like CVE-2021-44228'), {
-          error: 'must be an array of CVE ids',
-        })
-        .max(MAX_CVES, `must hold at most ${MAX_CVES} CVE ids`)
-        .optional(),
+      Cves: idList('CVE', CVE_PATTERN, 'CVE-2021-44228', MAX_CVES),
       CvssScore: z
         .number({ error: 'must be a number' })
         .min(0, 'must be between 0 and 10')
@@ -177,12 +178,7 @@ export const findingSchema = /* @__PURE__ */ (() =>
       PackageVersion: nonEmptyText(PACKAGE_LIMITS.PackageVersion).optional(),
       FixedVersion: nonEmptyText(PACKAGE_LIMITS.FixedVersion).optional(),
       PackagePath: nonEmptyText(PACKAGE_LIMITS.PackagePath).optional(),
-      Cwes: z
-        .array(requiredString().regex(CWE_PATTERN, 'must be a CWE id like CWE-79'), {
-          error: 'must be an array of CWE ids',
-        })
-        .max(MAX_CWES, `must hold at most ${MAX_CWES} CWE ids`)
-        .optional(),
+      Cwes: idList('CWE', CWE_PATTERN, 'CWE-79', MAX_CWES),
       References: z
         .array(
           requiredString()
