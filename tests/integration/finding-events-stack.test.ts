@@ -7,7 +7,7 @@
  * and a re-push must leave every triage decision in place. A randomized variant repeats that over a few dozen
  * random sequences (the core's own randomized test runs hundreds: tests/unit/org-summary.test.ts).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -16,7 +16,7 @@ import type { Finding } from '../../functions/shared/core/finding-schema';
 import type { FindingImage } from '../../functions/shared/core/finding-history';
 import type { OrgSummary } from '../../functions/shared/core/org-summary';
 import { WORKFLOW_STATES } from '../../functions/shared/core/triage';
-import { pushScanRun, type RunPushResult } from '../../client/push/push-run';
+import type { RunPushResult } from '../../client/push/push-run';
 import { validFindings } from '../../client/push/push';
 import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import { DEV_SUBJECTS, type Issued } from '../../local/pki';
@@ -24,14 +24,13 @@ import { REFERENCE_FINDING } from '../support/findings';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { seeded } from '../support/finding-model';
 import { startTestStack, type TestStack } from '../support/local-stack';
+import { pushFindingsRun } from '../support/push-findings';
 import { MAPPING, NESSUS_SAMPLE } from '../support/scans';
 import { figures, recount } from '../support/summary-recount';
 
 const ORG = 'org1';
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
-const RETRY = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 };
-const WAIT = { maxPolls: 400, intervalMs: 25 };
 const TRIAGER_SUBJECT = 'CN=triager-01, OU=stream-triage, O=Example Corp';
 const RANDOM_SEQUENCES = 24;
 const randomOrg = (seed: number) => `rand-${seed}`;
@@ -71,16 +70,10 @@ let files = 0;
 /** The push client's run: open, batches, complete, wait for the receipt (the scanner's certificate). */
 async function push(findings: Finding[], scannedAt: Date, org = ORG): Promise<RunPushResult> {
   files += 1;
-  const file = join(dir, `${files}.json`);
-  await writeFile(file, JSON.stringify({ findings }));
-  const result = await pushScanRun([file], {
+  const result = await pushFindingsRun(stack, join(dir, `${files}.json`), findings, {
     mapping: { ...MAPPING, org },
-    limits: { maxFindings: 20, maxBytes: 60_000 },
-    concurrency: 2,
-    connection: { url: stack.url, identity: stack.pki.scanner, caPem: stack.pki.ca.certPem, retry: RETRY },
     scannedAt,
-    complete: true,
-    wait: WAIT,
+    concurrency: 2,
   });
   if (!result.completed) throw new Error(JSON.stringify(result));
   return result;

@@ -5,24 +5,22 @@
  * triage decision stays, an ACKNOWLEDGED finding that comes back is NEW, a FALSE_POSITIVE stays. An
  * acceptance that expires reads NEW from then on. Only a TRIAGE grant on the org may triage.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Finding } from '../../functions/shared/core/finding-schema';
-import { pushScanRun } from '../../client/push/push-run';
 import { validFindings } from '../../client/push/push';
 import { putGrant } from '../../functions/shared/adapters/authz-admin';
 import type { Issued } from '../../local/pki';
 import { runAuthz } from '../../client/authz-command';
 import { allFindings, portOf, startTestStack, type TestStack } from '../support/local-stack';
+import { pushFindingsRun } from '../support/push-findings';
 import { MAPPING, NESSUS_SAMPLE } from '../support/scans';
 
 const ORG = 'org1';
 const MONDAY = new Date('2026-03-02T09:00:00.000Z');
 const NEXT_MONDAY = new Date('2026-03-09T09:00:00.000Z');
 const MONDAY_AFTER = new Date('2026-03-16T09:00:00.000Z');
-const RETRY = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 };
-const WAIT = { maxPolls: 200, intervalMs: 25 };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 // Three runs of a real export on a shared 2-core machine: each push may take longer than the default minute.
@@ -67,19 +65,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const push = async (findings: Finding[], scannedAt: Date) => {
-  const file = join(dir, `${scannedAt.getTime()}.json`);
-  await writeFile(file, JSON.stringify({ findings }));
-  return pushScanRun([file], {
+const push = (findings: Finding[], scannedAt: Date) =>
+  pushFindingsRun(stack, join(dir, `${scannedAt.getTime()}.json`), findings, {
     mapping: MAPPING,
-    limits: { maxFindings: 20, maxBytes: 60_000 },
-    concurrency: 3,
-    connection: { url: stack.url, identity: stack.pki.scanner, caPem: stack.pki.ca.certPem, retry: RETRY },
     scannedAt,
-    complete: true,
-    wait: WAIT,
+    concurrency: 3,
   });
-};
 
 const triage = (identity: Issued, body: unknown) =>
   stack.request(identity, { method: 'POST', path: '/vuln/triage', body });
