@@ -187,10 +187,6 @@ function matchesEntry(value: unknown, entry: unknown): boolean {
  * A record as the Lambda event carries it: the SDK reads `ApproximateCreationDateTime` as a Date and binary
  * attributes as bytes; the event has epoch seconds and base64 text, as the Streams API sends them.
  */
-/** Whether a record is at or before a sequence number (sequence numbers grow within a shard; compared as numbers). */
-const readBefore = (record: StreamsRecord, sequenceNumber: string) =>
-  BigInt(record.dynamodb?.SequenceNumber ?? '0') <= BigInt(sequenceNumber);
-
 function eventRecord(record: StreamsRecord, streamArn: string): Record<string, unknown> {
   const plain = (value: unknown): unknown => {
     if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
@@ -303,41 +299,21 @@ class Mapping {
     });
   }
 
-  private iteratorAt(shardId: string, lastRead: string | undefined) {
-    return this.client.send(
+  /** An iterator after a record, or at a position (TRIM_HORIZON, LATEST). */
+  private async iteratorAt(
+    shardId: string,
+    position: { after: string } | { type: 'TRIM_HORIZON' | 'LATEST' },
+  ): Promise<string | undefined> {
+    const answer = await this.client.send(
       new GetShardIteratorCommand({
         StreamArn: this.definition.streamArn,
         ShardId: shardId,
-        ...(lastRead === undefined
-          ? { ShardIteratorType: this.definition.startingPosition }
-          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: lastRead }),
+        ...('after' in position
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: position.after }
+          : { ShardIteratorType: position.type }),
       }),
     );
-  }
-
-  /**
-   * A new iterator after the last record read (ExpiredIteratorException: iterators last 15 minutes), or, when the
-   * position is gone (TrimmedDataAccessException: "a stream record in the shard exceeds the 24 hour period and is
-   * trimmed", DynamoDB Streams API Reference), at the trim horizon: Lambda discards what it can no longer read and
-   * "continues processing batches from the stream" (AWS Lambda Developer Guide, "Retaining discarded records for a
-   * DynamoDB event source"). DynamoDB Local also answers it for an iterator at a sequence number it skipped.
-   */
-  private async renewedIterator(shardId: string, after: string | undefined, trimmed: boolean) {
-    if (!trimmed) return (await this.iteratorAt(shardId, after)).ShardIterator;
-    this.options.log?.({
-      level: 'WARN',
-      message: 'event source mapping resumed at the trim horizon',
-      mapping: this.definition.id,
-    });
-    return (
-      await this.client.send(
-        new GetShardIteratorCommand({
-          StreamArn: this.definition.streamArn,
-          ShardId: shardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      )
-    ).ShardIterator;
+    return answer.ShardIterator;
   }
 
   private async run(): Promise<void> {
@@ -345,10 +321,12 @@ class Mapping {
     let shardId: string;
     /** The last record read: an expired iterator (15 minutes) is renewed after it, as Lambda's poller does. */
     let lastRead: string | undefined;
+    /** After a renewal at the trim horizon: the records up to here were read before and are skipped. */
+    let skipThrough: bigint | undefined;
     try {
       const described = await this.client.send(new DescribeStreamCommand({ StreamArn: this.definition.streamArn }));
       shardId = described.StreamDescription?.Shards?.[0]?.ShardId ?? '';
-      iterator = (await this.iteratorAt(shardId, undefined)).ShardIterator;
+      iterator = await this.iteratorAt(shardId, { type: this.definition.startingPosition });
     } catch (error) {
       return this.fail(error as Error);
     }
@@ -371,7 +349,26 @@ class Mapping {
         if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException')
           return this.fail(error as Error);
         try {
-          iterator = await this.renewedIterator(shardId, lastRead, name === 'TrimmedDataAccessException');
+          if (name === 'ExpiredIteratorException')
+            // Iterators last 15 minutes: a new one after the last record read, as Lambda's poller does.
+            iterator = await this.iteratorAt(
+              shardId,
+              lastRead === undefined ? { type: this.definition.startingPosition } : { after: lastRead },
+            );
+          else {
+            // The position is gone ("a stream record in the shard exceeds the 24 hour period and is trimmed",
+            // DynamoDB Streams API Reference, TrimmedDataAccessException): Lambda discards what it can no longer
+            // read and "continues processing batches from the stream" (AWS Lambda Developer Guide, "Retaining
+            // discarded records for a DynamoDB event source"). DynamoDB Local also answers it for an iterator at a
+            // sequence number it skipped.
+            this.options.log?.({
+              level: 'WARN',
+              message: 'event source mapping resumed at the trim horizon',
+              mapping: this.definition.id,
+            });
+            skipThrough = lastRead === undefined ? undefined : BigInt(lastRead);
+            iterator = await this.iteratorAt(shardId, { type: 'TRIM_HORIZON' });
+          }
           continue;
         } catch (renewal) {
           return this.fail(renewal as Error);
@@ -380,7 +377,11 @@ class Mapping {
       // An empty read is the end of what there is; after a renewal at the trim horizon, records read before are
       // read again and skipped, and the reading goes on.
       const read = records.length;
-      if (lastRead !== undefined) records = records.filter((record) => !readBefore(record, lastRead as string));
+      if (skipThrough !== undefined) {
+        const through = skipThrough;
+        records = records.filter((record) => BigInt(record.dynamodb?.SequenceNumber ?? '0') > through);
+        if (records.length > 0) skipThrough = undefined;
+      }
       lastRead = records[records.length - 1]?.dynamodb?.SequenceNumber ?? lastRead;
       const kept = this.definition.filters.length
         ? records.filter((record) => {
