@@ -372,7 +372,6 @@ export async function runBench(
 
     progress.phase(`seed ${options.readFindings} findings in ${READ_ORG}`, 1);
     await seedOrg(raw, table, READ_ORG, options.readFindings);
-    await drain();
     progress.done('done');
     const cursors: (string | undefined)[] = Array.from({ length: options.clients }, () => undefined);
     const get = async (client: number) => {
@@ -414,7 +413,6 @@ export async function runBench(
     // WRITE_CONCURRENCY at a time as the triage function does, one batch after another.
     progress.phase(`seed ${options.clients * options.batchSize} findings in ${TRIAGE_ORG}`, 1);
     await seedOrg(raw, table, TRIAGE_ORG, options.clients * options.batchSize);
-    await drain();
     progress.done('done');
     const triageUpdates = (client: number, round: number): TriageUpdate[] =>
       Array.from({ length: options.batchSize }, (_, item) => ({

@@ -66,7 +66,7 @@ export async function alternate(
   rounds: number,
   perClient: number,
   measures: ((start: number, count: number) => Promise<LoadResult>)[],
-  /** Runs after every slice, untimed (the bench lets the findings stream's consumer catch up there). */
+  /** Runs before every slice, untimed (the bench lets the findings stream's consumer catch up there). */
   between: () => Promise<void> = async () => undefined,
 ): Promise<LoadResult[]> {
   const merged: LoadResult[] = measures.map(() => ({ latencies: [], elapsedMs: 0 }));
@@ -74,8 +74,8 @@ export async function alternate(
   for (let start = 0; start < perClient; start += size) {
     const count = Math.min(size, perClient - start);
     for (const [index, measure] of measures.entries()) {
-      const slice = await measure(start, count);
       await between();
+      const slice = await measure(start, count);
       const into = merged[index] as LoadResult;
       into.latencies.push(...slice.latencies);
       into.elapsedMs += slice.elapsedMs;
