@@ -26,6 +26,8 @@ import { Spool, SpooledFindingMerger } from './spool';
 import { detachedText, readXml, xmlRootOf, type XmlHandlers } from './xml-stream';
 
 export const QUALYS_XML_ROOT = 'ASSET_DATA_REPORT';
+/** The roots whose external DTD is let through, never read (xml-stream.ts): the recogniser's and the reader's one list. */
+export const QUALYS_XML_DTD_ROOTS: readonly string[] = [QUALYS_XML_ROOT];
 const MAX_ELEMENT_TEXT = Math.max(...Object.values(TEXT_LIMITS)) + 1024;
 /** CVEs and reference URLs kept per QID: the finding keeps at most MAX_CVES and its bounded references. */
 const MAX_LIST_ITEMS = MAX_CVES;
@@ -82,13 +84,21 @@ interface Detection {
   info: Element;
 }
 
-function draftOf({ host, info }: Detection, details: Element | undefined, reportTime: Date | undefined): Outcome {
-  const qid = qidOf(info);
-  if (qid === undefined || !/^\d{1,15}$/.test(qid)) return 'the QID is not a whole number';
-  // VULN_STATUS Fixed: Qualys saw it remediated (the CSV's Status column).
-  if (textOf(info, 'VULN_STATUS')?.toLowerCase() === 'fixed') return new LeftOut('fixed');
-  const port = portOf(textOf(info, 'PORT'));
-  const protocol = textOf(info, 'PROTOCOL')?.toLowerCase();
+/** What a detection takes from its QID's glossary entry: the same for every detection of the QID, so made once. */
+interface GlossaryTexts {
+  title: string | undefined;
+  family: string | undefined;
+  severity: string | undefined;
+  cves: readonly string[];
+  cvss3Base: string | undefined;
+  cvss2Base: string | undefined;
+  description: string | undefined;
+  solution: string | undefined;
+  references: readonly string[];
+  knownExploit: true | undefined;
+}
+
+function glossaryTextsOf(details: Element | undefined): GlossaryTexts {
   const impact = qualysPlainText(textOf(details, 'IMPACT'));
   const description = [
     qualysPlainText(textOf(details, 'THREAT')),
@@ -96,6 +106,30 @@ function draftOf({ host, info }: Detection, details: Element | undefined, report
   ]
     .filter((part) => part !== undefined)
     .join('\n\n');
+  return {
+    title: textOf(details, 'TITLE'),
+    family: textOf(details, 'CATEGORY'),
+    severity: textOf(details, 'SEVERITY'),
+    cves: details?.lists.get('CVE_ID_LIST/CVE_ID/ID') ?? [],
+    cvss3Base: textOf(details, 'CVSS3_SCORE/CVSS3_BASE'),
+    cvss2Base: textOf(details, 'CVSS_SCORE/CVSS_BASE'),
+    description: description || undefined,
+    solution: qualysPlainText(textOf(details, 'SOLUTION')),
+    references: [
+      ...(details?.lists.get('VENDOR_REFERENCE_LIST/VENDOR_REFERENCE/URL') ?? []),
+      ...(details?.lists.get('BUGTRAQ_ID_LIST/BUGTRAQ_ID/URL') ?? []),
+    ],
+    knownExploit: details?.texts.has(EXPLOIT_PATH) === true ? true : undefined,
+  };
+}
+
+function draftOf({ host, info }: Detection, glossary: GlossaryTexts, reportTime: Date | undefined): Outcome {
+  const qid = qidOf(info);
+  if (qid === undefined || !/^\d{1,15}$/.test(qid)) return 'the QID is not a whole number';
+  // VULN_STATUS Fixed: Qualys saw it remediated (the CSV's Status column).
+  if (textOf(info, 'VULN_STATUS')?.toLowerCase() === 'fixed') return new LeftOut('fixed');
+  const port = portOf(textOf(info, 'PORT'));
+  const protocol = textOf(info, 'PROTOCOL')?.toLowerCase();
   const virtualHost = textOf(info, 'FQDN')?.toLowerCase();
   return {
     host: {
@@ -105,22 +139,19 @@ function draftOf({ host, info }: Detection, details: Element | undefined, report
       name: textOf(host, 'NETBIOS'),
     },
     pluginId: Number(qid),
-    title: textOf(details, 'TITLE') ?? `QID ${qid}`,
-    family: textOf(details, 'CATEGORY'),
-    priority: qualysPriorityOf(textOf(details, 'SEVERITY'), textOf(info, 'TYPE')),
-    cves: details?.lists.get('CVE_ID_LIST/CVE_ID/ID') ?? [],
-    cvss3: cvssPairOf(textOf(details, 'CVSS3_SCORE/CVSS3_BASE'), textOf(info, 'CVSS3_FINAL')),
-    cvss2: cvssPairOf(textOf(details, 'CVSS_SCORE/CVSS_BASE'), textOf(info, 'CVSS_FINAL')),
+    title: glossary.title ?? `QID ${qid}`,
+    family: glossary.family,
+    priority: qualysPriorityOf(glossary.severity, textOf(info, 'TYPE')),
+    cves: [...glossary.cves],
+    cvss3: cvssPairOf(glossary.cvss3Base, textOf(info, 'CVSS3_FINAL')),
+    cvss2: cvssPairOf(glossary.cvss2Base, textOf(info, 'CVSS_FINAL')),
     port,
     protocol,
-    description: description || undefined,
-    solution: qualysPlainText(textOf(details, 'SOLUTION')),
+    description: glossary.description,
+    solution: glossary.solution,
     evidence: decodeHtmlEntities(info.texts.get('RESULT') ?? ''),
-    references: [
-      ...(details?.lists.get('VENDOR_REFERENCE_LIST/VENDOR_REFERENCE/URL') ?? []),
-      ...(details?.lists.get('BUGTRAQ_ID_LIST/BUGTRAQ_ID/URL') ?? []),
-    ],
-    knownExploit: details?.texts.has(EXPLOIT_PATH) === true ? true : undefined,
+    references: [...glossary.references],
+    knownExploit: glossary.knownExploit,
     location: [port, protocol, textOf(info, 'INSTANCE'), ...(virtualHost === undefined ? [] : [virtualHost])],
     scannedAt:
       qualysDateOf(textOf(info, 'LAST_FOUND')) ?? qualysDateOf(textOf(host, 'LAST_SCAN_DATETIME')) ?? reportTime,
@@ -208,13 +239,20 @@ export async function* readQualysXml(
     },
   };
   try {
-    for await (const nothing of readXml<never>(utf8Text(input), handlers, [], 'a Qualys report', [QUALYS_XML_ROOT]))
+    for await (const nothing of readXml<never>(utf8Text(input), handlers, [], 'a Qualys report', QUALYS_XML_DTD_ROOTS))
       yield nothing;
     let index = 0;
+    const glossaryTexts = new Map<string, GlossaryTexts>();
     for (const [hostIndex, info] of detections.read()) {
       index += 1;
       const detection: Detection = { host: hosts[hostIndex] as Element, info };
-      const outcome = draftOf(detection, glossary.get(qidOf(info) ?? ''), reportTime);
+      const qid = qidOf(info) ?? '';
+      let texts = glossaryTexts.get(qid);
+      if (texts === undefined) {
+        texts = glossaryTextsOf(glossary.get(qid));
+        glossaryTexts.set(qid, texts);
+      }
+      const outcome = draftOf(detection, texts, reportTime);
       for (const draft of draftsOf(outcome, `VULN_INFO ${index}`, stats)) merger.add(findingOf(draft, options));
     }
     detections.close();
