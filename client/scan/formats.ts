@@ -19,7 +19,7 @@ import { readOpenvasCsv, recogniseOpenvasCsv } from './openvas-csv';
 import { readOpenvasXml, recogniseOpenvasXml } from './openvas-xml';
 import { QUALYS_SCANNER } from './qualys';
 import { readQualysCsv, recogniseQualysCsv } from './qualys-csv';
-import { QUALYS_XML_ROOT, readQualysXml, recogniseQualysXml } from './qualys-xml';
+import { QUALYS_XML_DTD_ROOTS, readQualysXml, recogniseQualysXml } from './qualys-xml';
 import { readTenableVmCsv, recogniseTenableVmCsv } from './tenable-vm-csv';
 import { isTrivy, parseTrivy } from './trivy';
 import { xmlRootOf } from './xml-stream';
@@ -124,7 +124,7 @@ const qualysXml: ScanFormatReader = {
   name: 'qualys-xml',
   scanner: QUALYS_SCANNER,
   syntax: 'xml',
-  externalDtdRoots: [QUALYS_XML_ROOT],
+  externalDtdRoots: QUALYS_XML_DTD_ROOTS,
   recognise: recogniseQualysXml,
   read: (input, options, stats) => readQualysXml(input, options, stats),
 };
