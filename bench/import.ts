@@ -45,7 +45,7 @@ const EXTENSIONS: Partial<Record<BenchFormat, string>> = {
 };
 
 /** Writes an export of about `mb` MB of `format` to `path`; resolves with its number of records. */
-export function writeSynthetic(format: BenchFormat, path: string, mb: number): Promise<number> {
+function writeSynthetic(format: BenchFormat, path: string, mb: number): Promise<number> {
   return format === 'nessus'
     ? writeSyntheticNessus(path, { hosts: Math.max(1, Math.round(mb * 6)), itemsPerHost: 100 })
     : writeSyntheticReport(path, format as SyntheticFormat, mb * 1024 * 1024);

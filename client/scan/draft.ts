@@ -33,9 +33,9 @@ import {
 } from './mapping';
 
 /** Reference URLs the finding keeps: http(s) only, each once, each ≤ 2048, at most 20 and about 8 KB in all. */
-export const REFERENCES_BUDGET = 8 * 1024;
+const REFERENCES_BUDGET = 8 * 1024;
 
-export function referencesOf(urls: (string | undefined)[]): string[] {
+function referencesOf(urls: (string | undefined)[]): string[] {
   const kept: string[] = [];
   let bytes = 0;
   for (const raw of urls) {
@@ -55,7 +55,7 @@ export function referencesOf(urls: (string | undefined)[]): string[] {
 }
 
 /** CWE ids as `CWE-<n>`, each once (`CWE-79`, `cwe-79` and `79` are one), at most 50. */
-export function cwesOf(values: (string | number | undefined)[]): string[] {
+function cwesOf(values: (string | number | undefined)[]): string[] {
   const ids = values
     .map((value) =>
       String(value ?? '')
@@ -188,7 +188,7 @@ export interface IdentityInput {
 export type IdentityOf = (input: IdentityInput) => string;
 
 /** Every reader's identity but the Nessus family's: scanner, asset, rule and the draft's location. */
-export const draftIdentity: IdentityOf = ({ draft, asset, rule, options }) =>
+const draftIdentity: IdentityOf = ({ draft, asset, rule, options }) =>
   findingIdentity({
     scanner: options.scanner,
     asset,

@@ -51,7 +51,7 @@ const present = (values: (string | undefined)[] | undefined): string[] =>
  * asset, the rule and the package's name, installed version and path; the rule and its aliases as
  * CVEs; a title and a solution made up when the scanner gives none.
  */
-export function packageDraftOf(item: PackageItem): FindingDraft {
+function packageDraftOf(item: PackageItem): FindingDraft {
   const rule = singleLine(item.rule, PACKAGE_LIMITS.RuleId);
   const packageName = singleLine(item.packageName, PACKAGE_LIMITS.PackageName);
   const packageVersion = singleLine(item.packageVersion, PACKAGE_LIMITS.PackageVersion);
