@@ -158,17 +158,20 @@ function parseMethods(values: Values): Method[] {
   return [...new Set(methods)] as Method[];
 }
 
+/** `org` when it is a valid org id, else a UsageError naming the option (and `hint`, what else it takes). */
+function checkedOrg(option: string, org: string, hint = ''): string {
+  const checked = orgSchema.safeParse(org);
+  if (!checked.success)
+    throw new UsageError(
+      `--${option}: ${JSON.stringify(org)} ${checked.error.issues[0]?.message ?? 'is not a valid org'}${hint}`,
+    );
+  return org;
+}
+
 function parseOrgs(values: Values, name: 'orgs' | 'add-orgs' = 'orgs'): Grant['orgs'] {
   const raw = required(values, name);
   if (raw === '*') return '*';
-  const orgs = raw.split(',').map((org) => org.trim());
-  for (const org of orgs) {
-    const checked = orgSchema.safeParse(org);
-    if (!checked.success)
-      throw new UsageError(
-        `--${name}: ${JSON.stringify(org)} ${checked.error.issues[0]?.message ?? 'is not a valid org'} (or use * for every org)`,
-      );
-  }
+  const orgs = raw.split(',').map((org) => checkedOrg(name, org.trim(), ' (or use * for every org)'));
   return [...new Set(orgs)];
 }
 
@@ -339,13 +342,7 @@ async function grant(values: Values, { client, table, where, grantCacheSeconds }
   io.out(`${what} (${where}); ${takesEffect(grantCacheSeconds)}`);
 }
 
-function parseOrg(values: Values): string {
-  const org = required(values, 'org');
-  const checked = orgSchema.safeParse(org);
-  if (!checked.success)
-    throw new UsageError(`--org: ${JSON.stringify(org)} ${checked.error.issues[0]?.message ?? 'is not a valid org'}`);
-  return org;
-}
+const parseOrg = (values: Values): string => checkedOrg('org', required(values, 'org'));
 
 /** `--critical 7`, `--info none`: whole days from 1 to 3650, or none (no SLA for that severity). */
 function parseSlaDays(values: Values, severity: RankedSeverity): number | null | undefined {
