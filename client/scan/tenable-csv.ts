@@ -10,7 +10,7 @@ import { csvHeaderOf, readCsv } from './csv-stream';
 import { utf8Text } from './input';
 import { findingOf, nessusIdentity, type FindingDraft } from './draft';
 import type { MappingOptions } from './mapping';
-import { SpooledFindingMerger } from './spool';
+import { mergedRecords } from './spool';
 import { NotAScanExportError, noteScanTime, type ParseStats, type ScanRecord } from './records';
 
 /** Header names each field is read from, first found wins; compared lower-cased without spaces, dots or underscores. */
@@ -129,38 +129,44 @@ function scanItemOf(row: string[], columns: Partial<Record<Column, number>>): Fi
   };
 }
 
+/** The data rows of a CSV export with their line numbers; NotAScanExportError when the header is not one. */
+async function* dataRows(
+  input: AsyncIterable<string | Buffer>,
+): AsyncGenerator<{ record: string[]; line: number; columns: Partial<Record<Column, number>> }> {
+  let columns: Partial<Record<Column, number>> | undefined;
+  let line = 1;
+  for await (const record of readCsv(utf8Text(input), {}, () => columns !== undefined)) {
+    if (columns === undefined) {
+      columns = columnsOf(record);
+      requireColumns(columns);
+      continue;
+    }
+    line += 1;
+    // Exports pad with rows of empty cells: not findings, not errors.
+    if (record.every((value) => value.trim() === '')) continue;
+    yield { record, line, columns };
+  }
+  if (columns === undefined) throw new NotAScanExportError('it is empty: not a Tenable/Nessus CSV export');
+}
+
 /** Streams the findings of a CSV export; throws NotAScanExportError when the header is not one. */
-export async function* parseTenableCsv(
+export function parseTenableCsv(
   input: AsyncIterable<string | Buffer>,
   options: MappingOptions,
   stats: ParseStats,
 ): AsyncGenerator<ScanRecord> {
-  let columns: Partial<Record<Column, number>> | undefined;
-  const merger = new SpooledFindingMerger();
-  try {
-    let line = 1;
-    const records = readCsv(utf8Text(input), {}, () => columns !== undefined);
-    for await (const record of records) {
-      if (columns === undefined) {
-        columns = columnsOf(record);
-        requireColumns(columns);
-        continue;
-      }
-      line += 1;
-      // Exports pad with rows of empty cells: not findings, not errors.
-      if (record.every((value) => value.trim() === '')) continue;
-      stats.items += 1;
+  return mergedRecords(
+    dataRows(input),
+    stats,
+    ({ record, line, columns }) => {
       const item = scanItemOf(record, columns);
-      if (typeof item === 'string') stats.skipped.push({ where: `record ${line}`, reason: item });
-      else {
-        noteScanTime(stats, item.scannedAt);
-        merger.add(findingOf(item, options, nessusIdentity));
+      if (typeof item === 'string') {
+        stats.skipped.push({ where: `record ${line}`, reason: item });
+        return [];
       }
-    }
-    if (columns === undefined) throw new NotAScanExportError('it is empty: not a Tenable/Nessus CSV export');
-    for (const finding of merger.drain())
-      yield { finding, where: `CSV ${finding.AssetName ?? ''} plugin ${finding.PluginId ?? ''}` };
-  } finally {
-    merger.close();
-  }
+      noteScanTime(stats, item.scannedAt);
+      return [findingOf(item, options, nessusIdentity)];
+    },
+    (finding) => `CSV ${finding.AssetName ?? ''} plugin ${finding.PluginId ?? ''}`,
+  );
 }
